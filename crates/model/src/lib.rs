@@ -1,0 +1,14 @@
+//! livingcircle's shared vocabulary: facility categories, communities and facilities.
+//!
+//! Everything here is plain data with no I/O. Readers of files live in `lc-tables` and
+//! `lc-osm`; the engine in `lc-network` and `lc-access` works on these types.
+//!
+//! Glossary: a *community* (社区/小区) is a residential place with a population; a
+//! *facility* (设施) is a life-service outlet with a [`Category`]. Coordinates are always
+//! WGS-84 longitude/latitude in degrees once inside the program.
+
+mod category;
+mod points;
+
+pub use category::{known_keys, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES};
+pub use points::{Community, Facility, LonLat};

@@ -1,0 +1,251 @@
+//! Placing points on the graph: on the nearest edge (default) or the nearest node.
+//!
+//! Distances are searched in a local equirectangular projection (metres, scaled by the cosine
+//! of the network's mean latitude), then the reported snap distance is the haversine
+//! distance from the point to its snapped position.
+
+use crate::Graph;
+use lc_model::LonLat;
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Line};
+use rstar::RTree;
+
+/// `Anchor::edge` of a point snapped to a node.
+pub const NO_EDGE: u32 = u32::MAX;
+
+/// How points are placed on the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SnapMode {
+    /// The nearest point on the nearest edge; the distance along the edge to each end counts.
+    #[default]
+    Edge,
+    /// The nearest node, as pandana and OSMnx do.
+    Node,
+}
+
+/// Where a point sits on the graph.
+///
+/// A point on edge `edge` between nodes `u` and `v` is `du` metres (along the edge) from `u`
+/// and `dv` from `v`. A point snapped to a node has `edge == NO_EDGE`, `u == v` and zero offsets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Anchor {
+    /// Index of the edge in [`Graph::edges`], or [`NO_EDGE`].
+    pub edge: u32,
+    /// One end.
+    pub u: u32,
+    /// The other end.
+    pub v: u32,
+    /// Metres along the edge from `u`.
+    pub du: f64,
+    /// Metres along the edge from `v`.
+    pub dv: f64,
+    /// Straight-line metres from the original point to where it was placed.
+    pub snap_m: f64,
+    /// The snapped position.
+    pub pos: LonLat,
+}
+
+impl Anchor {
+    /// An anchor exactly at a node.
+    pub fn at_node(graph: &Graph, node: u32, snap_m: f64) -> Anchor {
+        Anchor {
+            edge: NO_EDGE,
+            u: node,
+            v: node,
+            du: 0.0,
+            dv: 0.0,
+            snap_m,
+            pos: graph.coord(node),
+        }
+    }
+}
+
+type NodeEntry = GeomWithData<[f64; 2], u32>;
+type EdgeEntry = GeomWithData<Line<[f64; 2]>, u32>;
+
+/// A spatial index over the graph for one [`SnapMode`].
+pub struct Snapper<'g> {
+    graph: &'g Graph,
+    mode: SnapMode,
+    proj: Projection,
+    nodes: Option<RTree<NodeEntry>>,
+    edges: Option<RTree<EdgeEntry>>,
+}
+
+/// Local equirectangular projection to metres.
+#[derive(Debug, Clone, Copy)]
+struct Projection {
+    kx: f64,
+    ky: f64,
+}
+
+impl Projection {
+    fn for_graph(graph: &Graph) -> Projection {
+        let n = graph.node_count().max(1) as f64;
+        let mean_lat = graph.coords().iter().map(|c| c.lat).sum::<f64>() / n;
+        let ky = 111_194.93; // metres per degree of latitude on the mean sphere
+        Projection {
+            kx: ky * mean_lat.to_radians().cos(),
+            ky,
+        }
+    }
+
+    fn fwd(&self, p: LonLat) -> [f64; 2] {
+        [p.lon * self.kx, p.lat * self.ky]
+    }
+
+    fn inv(&self, xy: [f64; 2]) -> LonLat {
+        LonLat::new(xy[0] / self.kx, xy[1] / self.ky)
+    }
+}
+
+impl<'g> Snapper<'g> {
+    /// Builds the index the mode needs (nodes for [`SnapMode::Node`], edges for [`SnapMode::Edge`]).
+    pub fn new(graph: &'g Graph, mode: SnapMode) -> Snapper<'g> {
+        let proj = Projection::for_graph(graph);
+        let (nodes, edges) = match mode {
+            SnapMode::Node => {
+                let entries: Vec<NodeEntry> = graph
+                    .coords()
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &c)| GeomWithData::new(proj.fwd(c), i as u32))
+                    .collect();
+                (Some(RTree::bulk_load(entries)), None)
+            }
+            SnapMode::Edge => {
+                let entries: Vec<EdgeEntry> = graph
+                    .edges()
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let a = proj.fwd(graph.coord(e.u));
+                        let b = proj.fwd(graph.coord(e.v));
+                        GeomWithData::new(Line::new(a, b), i as u32)
+                    })
+                    .collect();
+                (None, Some(RTree::bulk_load(entries)))
+            }
+        };
+        Snapper {
+            graph,
+            mode,
+            proj,
+            nodes,
+            edges,
+        }
+    }
+
+    /// The mode this index was built for.
+    pub fn mode(&self) -> SnapMode {
+        self.mode
+    }
+
+    /// Places one point. Returns `None` only for a graph without nodes or edges.
+    pub fn snap(&self, p: LonLat) -> Option<Anchor> {
+        let q = self.proj.fwd(p);
+        match self.mode {
+            SnapMode::Node => {
+                let hit = self.nodes.as_ref()?.nearest_neighbor(&q)?;
+                let node = hit.data;
+                Some(Anchor::at_node(
+                    self.graph,
+                    node,
+                    p.haversine_m(self.graph.coord(node)),
+                ))
+            }
+            SnapMode::Edge => {
+                let hit = self.edges.as_ref()?.nearest_neighbor(&q)?;
+                let line = hit.geom();
+                let (a, b) = (line.from, line.to);
+                let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+                let len2 = dx * dx + dy * dy;
+                let t = if len2 > 0.0 {
+                    (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                let e = self.graph.edges()[hit.data as usize];
+                let snapped = if t <= 0.0 {
+                    self.graph.coord(e.u)
+                } else if t >= 1.0 {
+                    self.graph.coord(e.v)
+                } else {
+                    self.proj.inv([a[0] + t * dx, a[1] + t * dy])
+                };
+                Some(Anchor {
+                    edge: hit.data,
+                    u: e.u,
+                    v: e.v,
+                    du: t * e.len,
+                    dv: (1.0 - t) * e.len,
+                    snap_m: p.haversine_m(snapped),
+                    pos: snapped,
+                })
+            }
+        }
+    }
+
+    /// Places many points in parallel, in input order.
+    pub fn snap_all(&self, points: &[LonLat]) -> Vec<Anchor> {
+        points
+            .par_iter()
+            .map(|&p| self.snap(p).expect("a built graph has at least one edge"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BuildOptions, RawEdge, RawNetwork};
+
+    /// Three nodes on the equator 0.001° (≈111.2 m) apart; edge lengths are given as 100 m each.
+    fn line_graph() -> Graph {
+        let raw = RawNetwork {
+            node_ids: vec![1, 2, 3],
+            coords: vec![
+                LonLat::new(0.0, 0.0),
+                LonLat::new(0.001, 0.0),
+                LonLat::new(0.002, 0.0),
+            ],
+            edges: vec![
+                RawEdge { from: 0, to: 1, length_m: 100.0 },
+                RawEdge { from: 1, to: 2, length_m: 100.0 },
+            ],
+        };
+        Graph::build(&raw, BuildOptions { keep_largest_component: true }).unwrap().0
+    }
+
+    #[test]
+    fn edge_snap_splits_the_edge_length_by_position() {
+        let g = line_graph();
+        let s = Snapper::new(&g, SnapMode::Edge);
+        // A quarter of the way from node 1 to node 2, 0.0002° (≈22 m) north of the road.
+        let a = s.snap(LonLat::new(0.00125, 0.0002)).unwrap();
+        assert_eq!((a.u, a.v), (1, 2));
+        assert!((a.du - 25.0).abs() < 1e-6, "{a:?}");
+        assert!((a.dv - 75.0).abs() < 1e-6, "{a:?}");
+        assert!((a.snap_m - 22.24).abs() < 0.05, "{a:?}");
+    }
+
+    #[test]
+    fn node_snap_takes_the_nearest_node() {
+        let g = line_graph();
+        let s = Snapper::new(&g, SnapMode::Node);
+        let a = s.snap(LonLat::new(0.0014, 0.0)).unwrap();
+        assert_eq!((a.u, a.v, a.edge), (1, 1, NO_EDGE));
+        assert_eq!((a.du, a.dv), (0.0, 0.0));
+        assert!((a.snap_m - 44.48).abs() < 0.05, "{a:?}");
+    }
+
+    #[test]
+    fn beyond_the_end_snaps_to_the_end_node_position() {
+        let g = line_graph();
+        let s = Snapper::new(&g, SnapMode::Edge);
+        let a = s.snap(LonLat::new(-0.001, 0.0)).unwrap();
+        assert_eq!(a.u, 0);
+        assert_eq!(a.du, 0.0);
+        assert!((a.snap_m - 111.2).abs() < 0.1, "{a:?}");
+    }
+}

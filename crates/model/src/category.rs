@@ -92,55 +92,407 @@ macro_rules! cat {
 /// The vocabulary, in a fixed order. A [`Category`] is an index into this table.
 pub const CATEGORIES: &[CategoryInfo] = &[
     // Education and childcare.
-    cat!("nursery", "托儿所/托育机构", "Nursery (0-3 childcare)", Education, Children0To3, Some("slots"), "GB 50180-2018 5-min; complete community basic facility"),
-    cat!("kindergarten", "幼儿园", "Kindergarten", Education, Population, Some("places"), "GB 50180-2018 5-min; complete community basic facility"),
-    cat!("primary_school", "小学", "Primary school", Education, Population, Some("places"), "GB 50180-2018 10-min"),
-    cat!("middle_school", "初中", "Middle school", Education, Population, Some("places"), "GB 50180-2018 15-min"),
+    cat!(
+        "nursery",
+        "托儿所/托育机构",
+        "Nursery (0-3 childcare)",
+        Education,
+        Children0To3,
+        Some("slots"),
+        "GB 50180-2018 5-min; complete community basic facility"
+    ),
+    cat!(
+        "kindergarten",
+        "幼儿园",
+        "Kindergarten",
+        Education,
+        Population,
+        Some("places"),
+        "GB 50180-2018 5-min; complete community basic facility"
+    ),
+    cat!(
+        "primary_school",
+        "小学",
+        "Primary school",
+        Education,
+        Population,
+        Some("places"),
+        "GB 50180-2018 10-min"
+    ),
+    cat!(
+        "middle_school",
+        "初中",
+        "Middle school",
+        Education,
+        Population,
+        Some("places"),
+        "GB 50180-2018 15-min"
+    ),
     // Health.
-    cat!("health_station", "社区卫生服务站", "Community health station", Health, Population, None, "GB 50180-2018 5-min; complete community basic facility"),
-    cat!("health_center", "社区卫生服务中心", "Community health centre", Health, Population, Some("beds"), "GB 50180-2018 15-min"),
-    cat!("clinic", "门诊部/诊所", "Clinic / outpatient department", Health, Population, None, "GB 50180-2018 15-min"),
-    cat!("hospital", "医院", "Hospital", Health, Population, Some("beds"), "GB 50180-93 (one per ~100k people)"),
-    cat!("pharmacy", "药店", "Pharmacy", Health, Population, None, "MOFCOM basic guarantee (8-min)"),
+    cat!(
+        "health_station",
+        "社区卫生服务站",
+        "Community health station",
+        Health,
+        Population,
+        None,
+        "GB 50180-2018 5-min; complete community basic facility"
+    ),
+    cat!(
+        "health_center",
+        "社区卫生服务中心",
+        "Community health centre",
+        Health,
+        Population,
+        Some("beds"),
+        "GB 50180-2018 15-min"
+    ),
+    cat!(
+        "clinic",
+        "门诊部/诊所",
+        "Clinic / outpatient department",
+        Health,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
+    cat!(
+        "hospital",
+        "医院",
+        "Hospital",
+        Health,
+        Population,
+        Some("beds"),
+        "GB 50180-93 (one per ~100k people)"
+    ),
+    cat!(
+        "pharmacy",
+        "药店",
+        "Pharmacy",
+        Health,
+        Population,
+        None,
+        "MOFCOM basic guarantee (8-min)"
+    ),
     // Elderly care.
-    cat!("elderly_care", "养老院/养老机构", "Elderly care home", ElderlyCare, Elderly, Some("beds"), "GB 50180-2018 15-min (养老院, 老年养护院)"),
-    cat!("elderly_day_care", "老年人日间照料中心", "Elderly day-care centre", ElderlyCare, Elderly, Some("places"), "GB 50180-2018 5-min"),
-    cat!("elderly_service_station", "老年服务站", "Elderly service station", ElderlyCare, Elderly, None, "complete community basic facility"),
-    cat!("community_canteen", "社区食堂/老年助餐点", "Community canteen / meal-assistance point", ElderlyCare, Elderly, Some("seats"), "GB 50180-2018 5-min; seeds (meal assistance)"),
+    cat!(
+        "elderly_care",
+        "养老院/养老机构",
+        "Elderly care home",
+        ElderlyCare,
+        Elderly,
+        Some("beds"),
+        "GB 50180-2018 15-min (养老院, 老年养护院)"
+    ),
+    cat!(
+        "elderly_day_care",
+        "老年人日间照料中心",
+        "Elderly day-care centre",
+        ElderlyCare,
+        Elderly,
+        Some("places"),
+        "GB 50180-2018 5-min"
+    ),
+    cat!(
+        "elderly_service_station",
+        "老年服务站",
+        "Elderly service station",
+        ElderlyCare,
+        Elderly,
+        None,
+        "complete community basic facility"
+    ),
+    cat!(
+        "community_canteen",
+        "社区食堂/老年助餐点",
+        "Community canteen / meal-assistance point",
+        ElderlyCare,
+        Elderly,
+        Some("seats"),
+        "GB 50180-2018 5-min; seeds (meal assistance)"
+    ),
     // Community services, culture and sports.
-    cat!("community_service_station", "社区综合服务站", "Community service station", Community, Population, None, "GB 50180-2018 5-min; complete community basic facility"),
-    cat!("community_service_center", "社区服务中心", "Community service centre", Community, Population, None, "GB 50180-2018 15-min"),
-    cat!("culture_station", "文化活动站", "Cultural activity station", Community, Population, None, "GB 50180-2018 5-min"),
-    cat!("culture_center", "文化活动中心", "Cultural activity centre", Community, Population, None, "GB 50180-2018 15-min"),
-    cat!("library", "图书馆/城市书房", "Library / city reading room", Community, Population, None, "seeds (reading space); Gansu 城市书房"),
-    cat!("sports", "多功能运动场地/室外综合健身场地", "Sports ground / outdoor fitness", Community, Population, None, "GB 50180-2018 5/10/15-min"),
-    cat!("gym", "健身房", "Gym / fitness centre", Community, Population, None, "GB 50180-2018 15-min; MOFCOM quality improvement"),
-    cat!("park", "公园/绿地", "Park", Community, Population, None, "GB 50180-2018 (public green)"),
-    cat!("micro_fire_station", "微型消防站", "Micro fire station", Community, Population, None, "seeds community facility list"),
-    cat!("police", "派出所/警务室", "Police station", Community, Population, None, "GB 50180-2018 15-min"),
+    cat!(
+        "community_service_station",
+        "社区综合服务站",
+        "Community service station",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 5-min; complete community basic facility"
+    ),
+    cat!(
+        "community_service_center",
+        "社区服务中心",
+        "Community service centre",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
+    cat!(
+        "culture_station",
+        "文化活动站",
+        "Cultural activity station",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 5-min"
+    ),
+    cat!(
+        "culture_center",
+        "文化活动中心",
+        "Cultural activity centre",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
+    cat!(
+        "library",
+        "图书馆/城市书房",
+        "Library / city reading room",
+        Community,
+        Population,
+        None,
+        "seeds (reading space); Gansu 城市书房"
+    ),
+    cat!(
+        "sports",
+        "多功能运动场地/室外综合健身场地",
+        "Sports ground / outdoor fitness",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 5/10/15-min"
+    ),
+    cat!(
+        "gym",
+        "健身房",
+        "Gym / fitness centre",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 15-min; MOFCOM quality improvement"
+    ),
+    cat!(
+        "park",
+        "公园/绿地",
+        "Park",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 (public green)"
+    ),
+    cat!(
+        "micro_fire_station",
+        "微型消防站",
+        "Micro fire station",
+        Community,
+        Population,
+        None,
+        "seeds community facility list"
+    ),
+    cat!(
+        "police",
+        "派出所/警务室",
+        "Police station",
+        Community,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
     // Convenience commerce (MOFCOM guide business types).
-    cat!("convenience_store", "便利店", "Convenience store", Commerce, Population, None, "MOFCOM basic guarantee (5-min); GB 50180-2018 block"),
-    cat!("supermarket", "综合超市", "Supermarket", Commerce, Population, None, "MOFCOM basic guarantee (15-min)"),
-    cat!("vegetable_market", "菜市场/农贸市场", "Vegetable / farmers' market", Commerce, Population, None, "MOFCOM basic guarantee (8-min); GB 50180-2018 15-min"),
-    cat!("fresh_grocery", "生鲜超市/菜店", "Fresh grocery / vegetable shop", Commerce, Population, None, "MOFCOM basic guarantee"),
-    cat!("breakfast", "早餐店", "Breakfast shop", Commerce, Population, None, "MOFCOM basic guarantee"),
-    cat!("restaurant", "餐饮店", "Restaurant", Commerce, Population, None, "MOFCOM basic guarantee (8-min); GB 50180-2018 15-min"),
-    cat!("laundry", "洗染店", "Laundry / dry cleaner", Commerce, Population, None, "MOFCOM basic guarantee (8-min)"),
-    cat!("hairdresser", "美容美发店", "Hairdresser / beauty salon", Commerce, Population, None, "MOFCOM basic guarantee (8-min)"),
-    cat!("photo_print", "照相文印店", "Photo and print shop", Commerce, Population, None, "MOFCOM basic guarantee"),
-    cat!("housekeeping", "家政服务点", "Housekeeping service point", Commerce, Population, None, "MOFCOM basic guarantee; seeds"),
-    cat!("repair", "维修点", "Repair point", Commerce, Population, None, "MOFCOM basic guarantee (15-min); seeds"),
-    cat!("express_station", "邮政快递综合服务点", "Parcel / express station", Commerce, Population, None, "MOFCOM basic guarantee; GB 50180-2018 block"),
-    cat!("bookstore", "书店", "Bookstore", Commerce, Population, None, "MOFCOM quality improvement"),
-    cat!("shopping_mall", "商场", "Shopping centre", Commerce, Population, None, "GB 50180-2018 15-min"),
-    cat!("bank", "银行网点", "Bank branch", Commerce, Population, None, "GB 50180-2018 15-min"),
-    cat!("post_office", "邮政营业场所", "Post office", Commerce, Population, None, "GB 50180-2018 15-min"),
+    cat!(
+        "convenience_store",
+        "便利店",
+        "Convenience store",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee (5-min); GB 50180-2018 block"
+    ),
+    cat!(
+        "supermarket",
+        "综合超市",
+        "Supermarket",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee (15-min)"
+    ),
+    cat!(
+        "vegetable_market",
+        "菜市场/农贸市场",
+        "Vegetable / farmers' market",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee (8-min); GB 50180-2018 15-min"
+    ),
+    cat!(
+        "fresh_grocery",
+        "生鲜超市/菜店",
+        "Fresh grocery / vegetable shop",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee"
+    ),
+    cat!(
+        "breakfast",
+        "早餐店",
+        "Breakfast shop",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee"
+    ),
+    cat!(
+        "restaurant",
+        "餐饮店",
+        "Restaurant",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee (8-min); GB 50180-2018 15-min"
+    ),
+    cat!(
+        "laundry",
+        "洗染店",
+        "Laundry / dry cleaner",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee (8-min)"
+    ),
+    cat!(
+        "hairdresser",
+        "美容美发店",
+        "Hairdresser / beauty salon",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee (8-min)"
+    ),
+    cat!(
+        "photo_print",
+        "照相文印店",
+        "Photo and print shop",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee"
+    ),
+    cat!(
+        "housekeeping",
+        "家政服务点",
+        "Housekeeping service point",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee; seeds"
+    ),
+    cat!(
+        "repair",
+        "维修点",
+        "Repair point",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee (15-min); seeds"
+    ),
+    cat!(
+        "express_station",
+        "邮政快递综合服务点",
+        "Parcel / express station",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM basic guarantee; GB 50180-2018 block"
+    ),
+    cat!(
+        "bookstore",
+        "书店",
+        "Bookstore",
+        Commerce,
+        Population,
+        None,
+        "MOFCOM quality improvement"
+    ),
+    cat!(
+        "shopping_mall",
+        "商场",
+        "Shopping centre",
+        Commerce,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
+    cat!(
+        "bank",
+        "银行网点",
+        "Bank branch",
+        Commerce,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
+    cat!(
+        "post_office",
+        "邮政营业场所",
+        "Post office",
+        Commerce,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
     // Municipal and transport.
-    cat!("recycling", "再生资源回收点", "Recycling point", Municipal, Population, None, "GB 50180-2018 5-min; MOFCOM basic guarantee [P]"),
-    cat!("waste_collection", "垃圾收集站", "Waste collection station", Municipal, Population, None, "GB 50180-2018 5-min"),
-    cat!("public_toilet", "公共厕所", "Public toilet", Municipal, Population, None, "GB 50180-2018 5-min"),
-    cat!("bus_stop", "公交站", "Bus stop", Municipal, Population, None, "GB 50180-2018 5-min"),
-    cat!("metro_station", "轨道交通站", "Metro / rail station", Municipal, Population, None, "GB 50180-2018 15-min"),
+    cat!(
+        "recycling",
+        "再生资源回收点",
+        "Recycling point",
+        Municipal,
+        Population,
+        None,
+        "GB 50180-2018 5-min; MOFCOM basic guarantee [P]"
+    ),
+    cat!(
+        "waste_collection",
+        "垃圾收集站",
+        "Waste collection station",
+        Municipal,
+        Population,
+        None,
+        "GB 50180-2018 5-min"
+    ),
+    cat!(
+        "public_toilet",
+        "公共厕所",
+        "Public toilet",
+        Municipal,
+        Population,
+        None,
+        "GB 50180-2018 5-min"
+    ),
+    cat!(
+        "bus_stop",
+        "公交站",
+        "Bus stop",
+        Municipal,
+        Population,
+        None,
+        "GB 50180-2018 5-min"
+    ),
+    cat!(
+        "metro_station",
+        "轨道交通站",
+        "Metro / rail station",
+        Municipal,
+        Population,
+        None,
+        "GB 50180-2018 15-min"
+    ),
 ];
 
 /// A facility category: an index into [`CATEGORIES`].
@@ -232,7 +584,8 @@ mod tests {
             let key = c.key();
             assert!(seen.insert(key), "duplicate key {key}");
             assert!(
-                key.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_' || ch.is_ascii_digit()),
+                key.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '_' || ch.is_ascii_digit()),
                 "key {key} is not snake_case"
             );
             assert_eq!(Category::from_key(key).unwrap(), c);
@@ -243,9 +596,21 @@ mod tests {
     #[test]
     fn issue_named_categories_exist() {
         for key in [
-            "kindergarten", "nursery", "primary_school", "clinic", "pharmacy", "elderly_care",
-            "supermarket", "convenience_store", "vegetable_market", "sports", "library",
-            "express_station", "restaurant", "hairdresser", "laundry",
+            "kindergarten",
+            "nursery",
+            "primary_school",
+            "clinic",
+            "pharmacy",
+            "elderly_care",
+            "supermarket",
+            "convenience_store",
+            "vegetable_market",
+            "sports",
+            "library",
+            "express_station",
+            "restaurant",
+            "hairdresser",
+            "laundry",
         ] {
             assert!(Category::from_key(key).is_ok(), "{key} missing");
         }
@@ -256,7 +621,10 @@ mod tests {
         let err = Category::from_key("bakery").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("unknown category 'bakery'"), "{msg}");
-        assert!(msg.contains("kindergarten") && msg.contains("laundry"), "{msg}");
+        assert!(
+            msg.contains("kindergarten") && msg.contains("laundry"),
+            "{msg}"
+        );
     }
 
     #[test]

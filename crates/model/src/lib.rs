@@ -10,5 +10,7 @@
 mod category;
 mod points;
 
-pub use category::{known_keys, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES};
+pub use category::{
+    known_keys, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
+};
 pub use points::{Community, Facility, LonLat};

@@ -85,7 +85,11 @@ pub fn decode(bytes: &[u8], expected_key: &str) -> Result<Graph, CacheError> {
     if r.pos + need + 8 != bytes.len() {
         return Err(CacheError::Corrupt);
     }
-    let ids: Vec<i64> = r.take(n * 8)?.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+    let ids: Vec<i64> = r
+        .take(n * 8)?
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect();
     let lons = r.take(n * 8)?;
     let lats = r.take(n * 8)?;
     let coords: Vec<LonLat> = lons
@@ -153,13 +157,32 @@ mod tests {
     fn graph() -> Graph {
         let raw = RawNetwork {
             node_ids: vec![5_000_000_000, -7, 3],
-            coords: vec![LonLat::new(116.3, 39.9), LonLat::new(116.31, 39.9), LonLat::new(116.32, 39.91)],
+            coords: vec![
+                LonLat::new(116.3, 39.9),
+                LonLat::new(116.31, 39.9),
+                LonLat::new(116.32, 39.91),
+            ],
             edges: vec![
-                RawEdge { from: 0, to: 1, length_m: 853.25 },
-                RawEdge { from: 1, to: 2, length_m: 1400.5 },
+                RawEdge {
+                    from: 0,
+                    to: 1,
+                    length_m: 853.25,
+                },
+                RawEdge {
+                    from: 1,
+                    to: 2,
+                    length_m: 1400.5,
+                },
             ],
         };
-        Graph::build(&raw, BuildOptions { keep_largest_component: true }).unwrap().0
+        Graph::build(
+            &raw,
+            BuildOptions {
+                keep_largest_component: true,
+            },
+        )
+        .unwrap()
+        .0
     }
 
     #[test]
@@ -173,8 +196,14 @@ mod tests {
     fn wrong_key_truncation_and_corruption_are_detected() {
         let g = graph();
         let bytes = encode(&g, "k1");
-        assert!(matches!(decode(&bytes, "k2"), Err(CacheError::KeyMismatch(_))));
-        assert_eq!(decode(&bytes[..bytes.len() - 3], "k1"), Err(CacheError::Corrupt));
+        assert!(matches!(
+            decode(&bytes, "k2"),
+            Err(CacheError::KeyMismatch(_))
+        ));
+        assert_eq!(
+            decode(&bytes[..bytes.len() - 3], "k1"),
+            Err(CacheError::Corrupt)
+        );
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x40;

@@ -97,7 +97,10 @@ pub struct Graph {
 
 impl Graph {
     /// Builds the graph from a raw network.
-    pub fn build(raw: &RawNetwork, opts: BuildOptions) -> Result<(Graph, BuildReport), NetworkError> {
+    pub fn build(
+        raw: &RawNetwork,
+        opts: BuildOptions,
+    ) -> Result<(Graph, BuildReport), NetworkError> {
         let n = raw.node_ids.len();
         if n >= u32::MAX as usize {
             return Err(NetworkError::TooManyNodes(n));
@@ -175,7 +178,11 @@ impl Graph {
                 report.dropped_edges += 1;
                 continue;
             }
-            edges.push(Edge { u, v, len: e.length_m });
+            edges.push(Edge {
+                u,
+                v,
+                len: e.length_m,
+            });
         }
         let graph = Graph::from_parts(ids, coords, edges);
         report.nodes = graph.node_count();
@@ -260,7 +267,10 @@ impl Graph {
             self.first_out[node as usize] as usize,
             self.first_out[node as usize + 1] as usize,
         );
-        self.head[a..b].iter().copied().zip(self.arc_len[a..b].iter().copied())
+        self.head[a..b]
+            .iter()
+            .copied()
+            .zip(self.arc_len[a..b].iter().copied())
     }
 
     /// The raw adjacency arrays `(first_out, head, arc_len)`, for tight search loops.
@@ -308,7 +318,13 @@ mod tests {
     fn keeps_largest_component_and_reports_the_rest() {
         // Component A: 0-1-2 (3 nodes), component B: 3-4, isolated node 5, self-loop on 2.
         let r = raw(6, &[(0, 1, 1.0), (1, 2, 2.0), (3, 4, 5.0), (2, 2, 1.0)]);
-        let (g, rep) = Graph::build(&r, BuildOptions { keep_largest_component: true }).unwrap();
+        let (g, rep) = Graph::build(
+            &r,
+            BuildOptions {
+                keep_largest_component: true,
+            },
+        )
+        .unwrap();
         assert_eq!(g.node_count(), 3);
         assert_eq!(g.edge_count(), 2);
         assert_eq!(g.node_ids(), &[0, 10, 20]);
@@ -325,7 +341,13 @@ mod tests {
     #[test]
     fn keeps_everything_when_asked() {
         let r = raw(5, &[(0, 1, 1.0), (1, 2, 2.0), (3, 4, 5.0)]);
-        let (g, rep) = Graph::build(&r, BuildOptions { keep_largest_component: false }).unwrap();
+        let (g, rep) = Graph::build(
+            &r,
+            BuildOptions {
+                keep_largest_component: false,
+            },
+        )
+        .unwrap();
         assert_eq!(g.node_count(), 5);
         assert_eq!(rep.dropped_nodes, 0);
     }
@@ -333,9 +355,21 @@ mod tests {
     #[test]
     fn empty_network_is_an_error() {
         let r = raw(3, &[(1, 1, 4.0)]);
-        let err = Graph::build(&r, BuildOptions { keep_largest_component: true }).unwrap_err();
+        let err = Graph::build(
+            &r,
+            BuildOptions {
+                keep_largest_component: true,
+            },
+        )
+        .unwrap_err();
         assert!(matches!(err, NetworkError::Empty(_)), "{err}");
         let r = raw(0, &[]);
-        assert!(Graph::build(&r, BuildOptions { keep_largest_component: true }).is_err());
+        assert!(Graph::build(
+            &r,
+            BuildOptions {
+                keep_largest_component: true
+            }
+        )
+        .is_err());
     }
 }

@@ -210,11 +210,26 @@ mod tests {
                 LonLat::new(0.002, 0.0),
             ],
             edges: vec![
-                RawEdge { from: 0, to: 1, length_m: 100.0 },
-                RawEdge { from: 1, to: 2, length_m: 100.0 },
+                RawEdge {
+                    from: 0,
+                    to: 1,
+                    length_m: 100.0,
+                },
+                RawEdge {
+                    from: 1,
+                    to: 2,
+                    length_m: 100.0,
+                },
             ],
         };
-        Graph::build(&raw, BuildOptions { keep_largest_component: true }).unwrap().0
+        Graph::build(
+            &raw,
+            BuildOptions {
+                keep_largest_component: true,
+            },
+        )
+        .unwrap()
+        .0
     }
 
     #[test]

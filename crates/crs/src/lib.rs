@@ -111,8 +111,9 @@ pub fn in_china_box(p: LonLat) -> bool {
 
 /// Semi-major axis of the Krasovsky 1940 ellipsoid used by the formula, metres.
 const A: f64 = 6_378_245.0;
-/// Its first eccentricity squared.
-const EE: f64 = 0.006_693_421_622_965_943_23;
+/// Its first eccentricity squared (0.00669342162296594323 in the published formula, rounded
+/// to the nearest `f64`).
+const EE: f64 = 0.006_693_421_622_965_943;
 
 /// The GCJ-02 offset (Δlon, Δlat) in degrees at a WGS-84 position, without the box test.
 fn gcj_offset(lon: f64, lat: f64) -> (f64, f64) {
@@ -218,7 +219,10 @@ mod tests {
     }
 
     /// eviltransform `go/transform_test.go` vectors, (lat, lng) in the source, as (lon, lat).
-    const VECTORS: [(&str, (f64, f64), (f64, f64)); 3] = [
+    /// (city, WGS-84 (lon, lat), GCJ-02 (lon, lat)).
+    type Vector = (&'static str, (f64, f64), (f64, f64));
+
+    const VECTORS: [Vector; 3] = [
         (
             "Shanghai",
             (121.5272106, 31.1774276),

@@ -1,0 +1,287 @@
+//! Access for every community: the k nearest facilities of each category within a maximum
+//! network distance, the number of facilities within each circle, and (optionally) every
+//! community–facility pair within a catchment for capacity ratios.
+//!
+//! The work is one bounded Dijkstra per community, run in parallel. A facility on an edge is
+//! attached to both ends of its edge with its offsets; its distance is the smaller of the two
+//! ways round, or the direct distance along the edge when community and facility share it.
+
+use crate::search::Search;
+use lc_network::{Anchor, Graph, NO_EDGE};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+/// Facilities placed on the graph, indexed for the search.
+pub struct Targets {
+    n_categories: usize,
+    category: Vec<u16>,
+    tie_rank: Vec<u32>,
+    att_first: Vec<u32>,
+    att_fac: Vec<u32>,
+    att_off: Vec<f64>,
+    on_edge: FxHashMap<u32, Vec<(u32, f64)>>,
+}
+
+impl Targets {
+    /// Indexes facilities.
+    ///
+    /// - `anchors[f]`: where facility `f` sits, or `None` if it was not placed (too far from
+    ///   the network); unplaced facilities are never found.
+    /// - `category[f]`: its category as a dense index `< n_categories` (the caller's numbering).
+    /// - `tie_rank[f]`: its position when facilities are sorted by id; equal distances are
+    ///   ordered by it, so results do not depend on input order.
+    pub fn new(
+        graph: &Graph,
+        anchors: &[Option<Anchor>],
+        category: &[u16],
+        tie_rank: &[u32],
+        n_categories: usize,
+    ) -> Targets {
+        assert_eq!(anchors.len(), category.len());
+        assert_eq!(anchors.len(), tie_rank.len());
+        let n = graph.node_count();
+        let mut count = vec![0u32; n + 1];
+        let mut on_edge: FxHashMap<u32, Vec<(u32, f64)>> = FxHashMap::default();
+        for a in anchors.iter().flatten() {
+            count[a.u as usize + 1] += 1;
+            if a.edge != NO_EDGE {
+                count[a.v as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            count[i + 1] += count[i];
+        }
+        let total = count[n] as usize;
+        let mut att_fac = vec![0u32; total];
+        let mut att_off = vec![0f64; total];
+        let mut fill = count.clone();
+        for (f, a) in anchors.iter().enumerate() {
+            let Some(a) = a else { continue };
+            let mut put = |node: u32, off: f64| {
+                let slot = fill[node as usize] as usize;
+                att_fac[slot] = f as u32;
+                att_off[slot] = off;
+                fill[node as usize] += 1;
+            };
+            put(a.u, a.du);
+            if a.edge != NO_EDGE {
+                put(a.v, a.dv);
+                on_edge.entry(a.edge).or_default().push((f as u32, a.du));
+            }
+        }
+        Targets {
+            n_categories,
+            category: category.to_vec(),
+            tie_rank: tie_rank.to_vec(),
+            att_first: count,
+            att_fac,
+            att_off,
+            on_edge,
+        }
+    }
+
+    /// Number of facilities (placed or not).
+    pub fn len(&self) -> usize {
+        self.category.len()
+    }
+
+    /// Whether there are no facilities at all.
+    pub fn is_empty(&self) -> bool {
+        self.category.is_empty()
+    }
+}
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct AccessConfig {
+    /// How many nearest facilities per category (k ≥ 1).
+    pub k: usize,
+    /// Facilities farther than this network distance (metres) are not listed.
+    pub max_distance: f64,
+    /// Circle radii in metres (e.g. 300, 500, 1000); facilities within each are counted.
+    pub circles: Vec<f64>,
+    /// Collect community–facility pairs within this many metres for categories marked in
+    /// `pair_categories` (capacity ratios); `None` collects none.
+    pub catchment: Option<f64>,
+    /// Per category (dense index): collect pairs for it.
+    pub pair_categories: Vec<bool>,
+}
+
+impl AccessConfig {
+    /// The search radius that serves every output.
+    pub fn radius(&self) -> f64 {
+        let mut r = self.max_distance;
+        for &c in &self.circles {
+            r = r.max(c);
+        }
+        if let Some(c) = self.catchment {
+            r = r.max(c);
+        }
+        r
+    }
+}
+
+/// One facility found for a community.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found {
+    /// Category (dense index).
+    pub category: u16,
+    /// 1 for the nearest.
+    pub rank: u16,
+    /// Facility index.
+    pub facility: u32,
+    /// Network distance in metres.
+    pub distance_m: f64,
+}
+
+/// Access of one community.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommunityAccess {
+    /// Nearest facilities, by category then rank.
+    pub nearest: Vec<Found>,
+    /// Facilities within each circle: `counts[category * circles + i]`.
+    pub counts: Vec<u32>,
+    /// Pairs `(facility, distance)` within the catchment, for the marked categories.
+    pub pairs: Vec<(u32, f64)>,
+}
+
+struct Scratch {
+    search: Search,
+    best: Vec<f64>,
+    touched: Vec<u32>,
+}
+
+/// Computes access for every source (community). `None` sources (not placed on the network)
+/// get an empty result. `progress` is called with the number of sources finished, now and
+/// then, from worker threads.
+pub fn compute_access(
+    graph: &Graph,
+    targets: &Targets,
+    sources: &[Option<Anchor>],
+    cfg: &AccessConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Vec<CommunityAccess> {
+    assert!(cfg.k >= 1, "k must be at least 1");
+    let radius = cfg.radius();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    sources
+        .par_iter()
+        .with_min_len(16)
+        .map_init(
+            || Scratch {
+                search: Search::new(graph.node_count()),
+                best: vec![f64::INFINITY; targets.len()],
+                touched: Vec::new(),
+            },
+            |scratch, src| {
+                let out = match src {
+                    Some(a) => one_source(graph, targets, a, cfg, radius, scratch),
+                    None => CommunityAccess {
+                        counts: vec![0; targets.n_categories * cfg.circles.len()],
+                        ..Default::default()
+                    },
+                };
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if n % 256 == 0 {
+                    progress(n);
+                }
+                out
+            },
+        )
+        .collect()
+}
+
+fn one_source(
+    graph: &Graph,
+    t: &Targets,
+    src: &Anchor,
+    cfg: &AccessConfig,
+    radius: f64,
+    s: &mut Scratch,
+) -> CommunityAccess {
+    let Scratch {
+        search,
+        best,
+        touched,
+    } = s;
+    for &f in touched.iter() {
+        best[f as usize] = f64::INFINITY;
+    }
+    touched.clear();
+    let offer = |f: u32, d: f64, best: &mut [f64], touched: &mut Vec<u32>| {
+        let b = &mut best[f as usize];
+        if d <= radius && d < *b {
+            if *b == f64::INFINITY {
+                touched.push(f);
+            }
+            *b = d;
+        }
+    };
+    search.run(graph, src, radius, |x, d| {
+        let (a, b) = (
+            t.att_first[x as usize] as usize,
+            t.att_first[x as usize + 1] as usize,
+        );
+        for j in a..b {
+            offer(t.att_fac[j], d + t.att_off[j], best, touched);
+        }
+        true
+    });
+    if src.edge != NO_EDGE {
+        if let Some(list) = t.on_edge.get(&src.edge) {
+            for &(f, du) in list {
+                offer(f, (src.du - du).abs(), best, touched);
+            }
+        }
+    }
+    // Order by category, distance, then id rank.
+    touched.sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        t.category[a]
+            .cmp(&t.category[b])
+            .then(best[a].total_cmp(&best[b]))
+            .then(t.tie_rank[a].cmp(&t.tie_rank[b]))
+    });
+    let nc = cfg.circles.len();
+    let mut out = CommunityAccess {
+        nearest: Vec::new(),
+        counts: vec![0; t.n_categories * nc],
+        pairs: Vec::new(),
+    };
+    let mut current = u16::MAX;
+    let mut rank = 0u16;
+    for &f in touched.iter() {
+        let c = t.category[f as usize];
+        let d = best[f as usize];
+        if c != current {
+            current = c;
+            rank = 0;
+        }
+        if d <= cfg.max_distance && (rank as usize) < cfg.k {
+            rank += 1;
+            out.nearest.push(Found {
+                category: c,
+                rank,
+                facility: f,
+                distance_m: d,
+            });
+        }
+        for (i, &r) in cfg.circles.iter().enumerate() {
+            if d <= r {
+                out.counts[c as usize * nc + i] += 1;
+            }
+        }
+        if let Some(catch) = cfg.catchment {
+            if d <= catch
+                && cfg
+                    .pair_categories
+                    .get(c as usize)
+                    .copied()
+                    .unwrap_or(false)
+            {
+                out.pairs.push((f, d));
+            }
+        }
+    }
+    out
+}

@@ -637,3 +637,56 @@ mod tests {
         assert_eq!(care.capacity_unit, Some("beds"));
     }
 }
+
+/// Renders the vocabulary as the Markdown table kept in `docs/categories.md`.
+pub fn markdown_table() -> String {
+    let mut s = String::from(
+        "| key | 中文 | English | group 类别组 | capacity counts | capacity serves | source |\n|---|---|---|---|---|---|---|\n",
+    );
+    for c in CATEGORIES {
+        let demand = match c.demand {
+            Demand::Population => "all residents",
+            Demand::Children0To3 => "children 0-3",
+            Demand::Elderly => "elderly",
+        };
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+            c.key,
+            c.zh,
+            c.en,
+            c.group.zh(),
+            c.capacity_unit.unwrap_or("—"),
+            if c.capacity_unit.is_some() {
+                demand
+            } else {
+                "—"
+            },
+            c.source
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod doc_tests {
+    /// `docs/categories.md` carries the table between two markers; `UPDATE_DOCS=1` rewrites it.
+    #[test]
+    fn docs_table_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/categories.md");
+        let text = std::fs::read_to_string(path).expect("docs/categories.md exists");
+        let (begin, end) = ("<!-- table:begin -->\n", "<!-- table:end -->");
+        let a = text.find(begin).expect("begin marker") + begin.len();
+        let b = text.find(end).expect("end marker");
+        let want = super::markdown_table();
+        if text[a..b] != want {
+            if std::env::var_os("UPDATE_DOCS").is_some() {
+                let new = format!("{}{}{}", &text[..a], want, &text[b..]);
+                std::fs::write(path, new).expect("write docs/categories.md");
+            } else {
+                panic!(
+                    "docs/categories.md is out of date: run UPDATE_DOCS=1 cargo test -p lc-model"
+                );
+            }
+        }
+    }
+}

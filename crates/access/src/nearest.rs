@@ -10,6 +10,8 @@ use crate::search::Search;
 use lc_network::{Anchor, Graph, NO_EDGE};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Facilities placed on the graph, indexed for the search.
 pub struct Targets {
@@ -163,32 +165,44 @@ pub fn compute_access(
 ) -> Vec<CommunityAccess> {
     assert!(cfg.k >= 1, "k must be at least 1");
     let radius = cfg.radius();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    sources
+    let done = AtomicUsize::new(0);
+    // One scratch space per worker thread, made on first use (each holds a distance array as
+    // long as the graph, so it must not be rebuilt per task).
+    let pool: Vec<Mutex<Option<Scratch>>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::new(None))
+        .collect();
+    // Visit sources in node order: neighbouring searches then touch neighbouring memory.
+    let mut order: Vec<usize> = (0..sources.len()).collect();
+    order.sort_by_key(|&i| sources[i].map(|a| a.u).unwrap_or(u32::MAX));
+    let mut computed: Vec<(usize, CommunityAccess)> = order
         .par_iter()
-        .with_min_len(16)
-        .map_init(
-            || Scratch {
-                search: Search::new(graph.node_count()),
-                best: vec![f64::INFINITY; targets.len()],
-                touched: Vec::new(),
-            },
-            |scratch, src| {
-                let out = match src {
-                    Some(a) => one_source(graph, targets, a, cfg, radius, scratch),
-                    None => CommunityAccess {
-                        counts: vec![0; targets.n_categories * cfg.circles.len()],
-                        ..Default::default()
-                    },
-                };
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if n % 256 == 0 {
-                    progress(n);
+        .with_min_len(8)
+        .map(|&i| {
+            let out = match &sources[i] {
+                Some(a) => {
+                    let slot = rayon::current_thread_index().unwrap_or(0) % pool.len();
+                    let mut guard = pool[slot].lock().unwrap_or_else(|e| e.into_inner());
+                    let scratch = guard.get_or_insert_with(|| Scratch {
+                        search: Search::new(graph.node_count()),
+                        best: vec![f64::INFINITY; targets.len()],
+                        touched: Vec::new(),
+                    });
+                    one_source(graph, targets, a, cfg, radius, scratch)
                 }
-                out
-            },
-        )
-        .collect()
+                None => CommunityAccess {
+                    counts: vec![0; targets.n_categories * cfg.circles.len()],
+                    ..Default::default()
+                },
+            };
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 256 == 0 {
+                progress(n);
+            }
+            (i, out)
+        })
+        .collect();
+    computed.sort_unstable_by_key(|(i, _)| *i);
+    computed.into_iter().map(|(_, r)| r).collect()
 }
 
 fn one_source(

@@ -1,0 +1,92 @@
+//! Benchmark of `read_network`: writes a synthetic city network to a temporary directory and
+//! times reading it back.
+//!
+//! `cargo run --release -p lc-tables --example bench_read -- [nodes] [--dense] [--shuffle]`
+//! (default 1,000,000 nodes on a grid with ~2 edges per node; OSM-like sparse 64-bit ids
+//! unless `--dense`; edges in grid order unless `--shuffle`).
+
+use std::time::Instant;
+
+use lc_model::LonLat;
+use lc_network::{RawEdge, RawNetwork};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = args
+        .iter()
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let dense = args.iter().any(|a| a == "--dense");
+    let shuffle = args.iter().any(|a| a == "--shuffle");
+    let side = (n as f64).sqrt().ceil() as usize;
+    // A small deterministic generator (xorshift) for ids, jitter and shuffling.
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let mut net = RawNetwork::default();
+    let mut id: i64 = 5_000_000_000;
+    for k in 0..n {
+        let (r, c) = (k / side, k % side);
+        id += if dense { 1 } else { 1 + (rnd() % 40) as i64 };
+        net.node_ids.push(id);
+        let round7 = |x: f64| (x * 1e7).round() / 1e7;
+        net.coords.push(LonLat::new(
+            round7(116.2 + c as f64 * 0.0003 + (rnd() % 100) as f64 * 1e-6),
+            round7(39.8 + r as f64 * 0.0003 + (rnd() % 100) as f64 * 1e-6),
+        ));
+        let len = |rnd: &mut dyn FnMut() -> u64| {
+            ((25.0 + (rnd() % 1000) as f64 * 0.01) * 100.0).round() / 100.0
+        };
+        if c + 1 < side && k + 1 < n {
+            net.edges.push(RawEdge {
+                from: k as u32,
+                to: k as u32 + 1,
+                length_m: len(&mut rnd),
+            });
+        }
+        if k + side < n {
+            net.edges.push(RawEdge {
+                from: k as u32,
+                to: (k + side) as u32,
+                length_m: len(&mut rnd),
+            });
+        }
+    }
+    if shuffle {
+        for i in (1..net.edges.len()).rev() {
+            let j = (rnd() % (i as u64 + 1)) as usize;
+            net.edges.swap(i, j);
+        }
+    }
+    let dir = tempfile::tempdir()?;
+    let (np, ep) = (dir.path().join("nodes.csv"), dir.path().join("edges.csv"));
+    let t = Instant::now();
+    lc_tables::write_network(&np, &ep, &net)?;
+    let write_s = t.elapsed().as_secs_f64();
+    let mb = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6);
+    println!(
+        "{} nodes ({:.1} MB), {} edges ({:.1} MB); ids {}, edges {}; written in {:.3} s",
+        net.node_ids.len(),
+        mb(&np)?,
+        net.edges.len(),
+        mb(&ep)?,
+        if dense { "dense" } else { "sparse 64-bit" },
+        if shuffle { "shuffled" } else { "in grid order" },
+        write_s
+    );
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let back = lc_tables::read_network(&np, &ep)?;
+        let el = t.elapsed().as_secs_f64();
+        best = best.min(el);
+        assert_eq!(back, net, "round trip differs");
+        println!("read_network: {el:.3} s");
+    }
+    println!("best of 5: {best:.3} s");
+    Ok(())
+}

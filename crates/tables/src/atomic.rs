@@ -1,0 +1,231 @@
+//! Atomic output files: write to a temporary file beside the target, rename on success.
+//!
+//! A reader of the target path sees either the old file or the complete new one, never a
+//! partial write. On error (or when an [`AtomicFile`] is dropped without
+//! [`AtomicFile::commit`]) the temporary file is removed and an existing file at the path is
+//! left untouched.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::TableError;
+
+/// An output file that appears at its path only when [`AtomicFile::commit`] succeeds.
+///
+/// The temporary file lives in the target's directory (so the final rename cannot cross
+/// file systems) and is named `.<name>.<random>.tmp`. A new file gets the usual permissions
+/// (0666 less the umask); a replaced file keeps its permissions. `commit` flushes, syncs the
+/// data to disk and renames. If the target path is a symbolic link, the link itself is
+/// replaced by a regular file.
+#[derive(Debug)]
+pub struct AtomicFile {
+    path: PathBuf,
+    out: BufWriter<NamedTempFile>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`. Fails if the directory does not exist or is not writable.
+    pub fn create(path: &Path) -> Result<AtomicFile, TableError> {
+        let werr = |source: io::Error| TableError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| {
+                werr(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the path does not name a file",
+                ))
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!(".{name}.");
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(dir).map_err(werr)?;
+        if let Ok(meta) = fs::metadata(path) {
+            if meta.is_file() {
+                fs::set_permissions(tmp.path(), meta.permissions()).map_err(werr)?;
+            }
+        }
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            out: BufWriter::with_capacity(1 << 20, tmp),
+        })
+    }
+
+    /// The target path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes, syncs and renames the temporary file onto the target path.
+    pub fn commit(self) -> Result<(), TableError> {
+        let path = self.path;
+        let werr = |source: io::Error| TableError::Write {
+            path: path.clone(),
+            source,
+        };
+        let tmp = self.out.into_inner().map_err(|e| werr(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(werr)?;
+        tmp.persist(&path).map_err(|e| werr(e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Writes `path` atomically with `write`: the file appears only if `write` returns `Ok` and
+/// the commit succeeds. On error nothing is left behind and an existing file is untouched.
+pub fn write_atomic<F>(path: &Path, write: F) -> Result<(), TableError>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let mut file = AtomicFile::create(path)?;
+    write(&mut file).map_err(|source| TableError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    file.commit()
+}
+
+/// Writes a CSV file atomically through a [`csv::Writer`] (default settings: comma, `\n`
+/// line ends, quoting only where needed). Same guarantees as [`write_atomic`].
+pub fn csv_writer_atomic<F>(path: &Path, write: F) -> Result<(), TableError>
+where
+    F: FnOnce(&mut csv::Writer<&mut dyn Write>) -> csv::Result<()>,
+{
+    write_atomic(path, |w| {
+        let mut cw = csv::WriterBuilder::new().from_writer(w);
+        write(&mut cw)?;
+        cw.flush()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn writes_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        write_atomic(&p, |w| w.write_all(b"a\n1\n")).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "a\n1\n");
+        write_atomic(&p, |w| w.write_all(b"a\n2\n")).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "a\n2\n");
+        assert_eq!(entries(dir.path()), vec!["out.csv"]);
+    }
+
+    #[test]
+    fn error_leaves_nothing_behind_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access.csv");
+        let err = write_atomic(&p, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("disk on fire"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("access.csv"), "{err}");
+        assert!(err.to_string().contains("disk on fire"), "{err}");
+        assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+
+        fs::write(&p, "old").unwrap();
+        let _ = write_atomic(&p, |w| {
+            w.write_all(&[b'x'; 3 << 20])?; // more than the buffer: reaches the temp file
+            Err(io::Error::other("late failure"))
+        })
+        .unwrap_err();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(entries(dir.path()), vec!["access.csv"]);
+    }
+
+    #[test]
+    fn dropping_without_commit_discards() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        {
+            let mut f = AtomicFile::create(&p).unwrap();
+            f.write_all(b"hello").unwrap();
+            assert_eq!(f.path(), p.as_path());
+        }
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn missing_directory_is_a_write_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("no/such/dir/x.csv");
+        let err = write_atomic(&p, |_| Ok(())).unwrap_err();
+        assert!(matches!(err, TableError::Write { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("cannot write "), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_get_the_usual_mode_and_replaced_files_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.csv");
+        write_atomic(&p, |w| w.write_all(b"x")).unwrap();
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        // The same mode as a plain `File::create` under the current umask.
+        let plain = dir.path().join("plain");
+        fs::write(&plain, "x").unwrap();
+        let want = fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, want, "new file mode {mode:o}, plain file {want:o}");
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, |w| w.write_all(b"y")).unwrap();
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn csv_helper_quotes_as_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.csv");
+        csv_writer_atomic(&p, |w| {
+            w.write_record(["id", "name"])?;
+            w.write_record(["1", "北京, 东城"])
+        })
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            "id,name\n1,\"北京, 东城\"\n"
+        );
+    }
+}

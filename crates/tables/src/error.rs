@@ -1,0 +1,229 @@
+//! Errors of the table readers and writers: every message names file, line, field and why.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// At most this many row errors are collected from one file; reading stops after them.
+pub const MAX_ROW_ERRORS: usize = 20;
+
+/// One problem in one row of a file.
+///
+/// Displays as `communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)`, or
+/// without the field part when the whole row is wrong (e.g. the number of fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The file, as given by the caller.
+    pub file: String,
+    /// 1-based physical line where the row starts (the header is line 1).
+    pub line: u64,
+    /// The column, when one field is at fault.
+    pub field: Option<String>,
+    /// What is wrong, e.g. `'91.5' is out of range (-90 to 90)`.
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} line {}", self.file, self.line)?;
+        if let Some(field) = &self.field {
+            write!(f, ", field '{field}'")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why a table could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// The file could not be opened (the OS reason is the source).
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        /// The path as given.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file was opened but reading it failed.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The path as given.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Writing an output file failed (the file at the path, if any, is untouched).
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The path as given.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A required column is not in the header line.
+    #[error("{file}: missing required column '{column}' (found: {})", found.join(", "))]
+    MissingColumn {
+        /// The file, as given.
+        file: String,
+        /// The missing column.
+        column: String,
+        /// The columns of the header line, in file order.
+        found: Vec<String>,
+    },
+    /// The file as a whole is unusable: empty, no header line, repeated column names, ….
+    #[error("{file}: {problem}")]
+    File {
+        /// The file, as given.
+        file: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// One or more rows are wrong. At most [`MAX_ROW_ERRORS`] are collected, in file order.
+    #[error("{}", rows_message(file, errors, *stopped_at))]
+    Rows {
+        /// The file, as given.
+        file: String,
+        /// The problems, in line order.
+        errors: Vec<RowError>,
+        /// The line where reading stopped because the error limit was reached, if it was.
+        stopped_at: Option<u64>,
+    },
+}
+
+impl TableError {
+    /// The row errors, if this is a [`TableError::Rows`] error (empty otherwise).
+    pub fn row_errors(&self) -> &[RowError] {
+        match self {
+            TableError::Rows { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+}
+
+fn rows_message(file: &str, errors: &[RowError], stopped_at: Option<u64>) -> String {
+    if errors.len() == 1 && stopped_at.is_none() {
+        return errors[0].to_string();
+    }
+    let mut s = format!(
+        "{} error{} in {file}",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    if let Some(line) = stopped_at {
+        s.push_str(&format!(
+            " (stopped reading at line {line} after {MAX_ROW_ERRORS} errors; there may be more)"
+        ));
+    }
+    s.push(':');
+    for e in errors {
+        s.push_str("\n  ");
+        s.push_str(&e.to_string());
+    }
+    s
+}
+
+/// Collects the row errors of one file, up to [`MAX_ROW_ERRORS`].
+#[derive(Debug)]
+pub(crate) struct Collector {
+    pub(crate) file: String,
+    pub(crate) errors: Vec<RowError>,
+    pub(crate) stopped_at: Option<u64>,
+}
+
+impl Collector {
+    pub(crate) fn new(file: &str) -> Collector {
+        Collector {
+            file: file.to_string(),
+            errors: Vec::new(),
+            stopped_at: None,
+        }
+    }
+
+    /// Records a problem; `field` is the column name when one field is at fault.
+    pub(crate) fn push(&mut self, line: u64, field: Option<&str>, message: String) {
+        if self.errors.len() < MAX_ROW_ERRORS {
+            self.errors.push(RowError {
+                file: self.file.clone(),
+                line,
+                field: field.map(str::to_string),
+                message,
+            });
+        }
+    }
+
+    /// Whether reading should stop (the limit is reached); remembers `line` as the stop line.
+    pub(crate) fn full(&mut self, line: u64) -> bool {
+        if self.errors.len() >= MAX_ROW_ERRORS {
+            self.stopped_at.get_or_insert(line);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `Ok(())` when nothing was recorded, else the [`TableError::Rows`] error.
+    pub(crate) fn finish(self) -> Result<(), TableError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(TableError::Rows {
+                file: self.file,
+                errors: self.errors,
+                stopped_at: self.stopped_at,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_error_is_shown_alone_and_many_are_summarised() {
+        let mut c = Collector::new("communities.csv");
+        c.push(7, Some("lat"), "'91.5' is out of range (-90 to 90)".into());
+        let one = c.finish().unwrap_err().to_string();
+        assert_eq!(
+            one,
+            "communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)"
+        );
+
+        let mut c = Collector::new("communities.csv");
+        c.push(3, None, "expected 5 fields, found 4".into());
+        c.push(4, Some("id"), "is empty".into());
+        c.push(9, Some("lon"), "'x' is not a number".into());
+        let msg = c.finish().unwrap_err().to_string();
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(lines[0], "3 errors in communities.csv:");
+        assert_eq!(
+            lines[1],
+            "  communities.csv line 3: expected 5 fields, found 4"
+        );
+        assert_eq!(
+            lines[3],
+            "  communities.csv line 9, field 'lon': 'x' is not a number"
+        );
+    }
+
+    #[test]
+    fn collector_stops_at_the_limit() {
+        let mut c = Collector::new("f.csv");
+        for line in 2..40 {
+            if c.full(line) {
+                break;
+            }
+            c.push(line, Some("x"), "bad".into());
+        }
+        assert_eq!(c.errors.len(), MAX_ROW_ERRORS);
+        let msg = c.finish().unwrap_err().to_string();
+        assert!(
+            msg.starts_with("20 errors in f.csv (stopped reading at line 22"),
+            "{msg}"
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! Shared reading plumbing: loading a file, the header line, and parsing fields from bytes.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use csv::ByteRecord;
+
+use crate::error::{Collector, TableError};
+
+/// A whole input file in memory, with the name used in messages.
+pub(crate) struct Source {
+    /// The path as given, for messages.
+    pub(crate) file: String,
+    /// The bytes, UTF-8 byte order mark removed.
+    data: Vec<u8>,
+    /// Where the data starts (3 when a BOM was skipped).
+    start: usize,
+}
+
+impl Source {
+    /// Reads a file into memory. Errors name the path and carry the OS reason.
+    pub(crate) fn load(path: &Path) -> Result<Source, TableError> {
+        let mut f = File::open(path).map_err(|source| TableError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut data = Vec::with_capacity(
+            f.metadata()
+                .map(|m| m.len() as usize + 1)
+                .unwrap_or(1 << 16),
+        );
+        f.read_to_end(&mut data)
+            .map_err(|source| TableError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let start = if data.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        Ok(Source {
+            file: path.display().to_string(),
+            data,
+            start,
+        })
+    }
+
+    /// The bytes after any BOM.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data[self.start..]
+    }
+
+    /// A CSV reader over the bytes; the header is read by [`Source::header`].
+    pub(crate) fn reader(&self) -> csv::Reader<&[u8]> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(self.bytes())
+    }
+
+    /// Reads the header line and finds the columns. `columns` lists every known column
+    /// (required ones flagged `true`); the result has one entry per known column, `Some` for
+    /// the position in the file, always `Some` for required ones. Also returns the number of
+    /// fields of the header line.
+    pub(crate) fn header(
+        &self,
+        reader: &mut csv::Reader<&[u8]>,
+        columns: &[(&str, bool)],
+    ) -> Result<(Vec<Option<usize>>, usize), TableError> {
+        let expected = || {
+            columns
+                .iter()
+                .filter(|c| c.1)
+                .map(|c| c.0)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut rec = ByteRecord::new();
+        let got = reader
+            .read_byte_record(&mut rec)
+            .map_err(|e| self.csv_error(e))?;
+        if !got {
+            return Err(TableError::File {
+                file: self.file.clone(),
+                problem: format!(
+                    "the file is empty; expected a header line such as '{}'",
+                    expected()
+                ),
+            });
+        }
+        let mut names = Vec::with_capacity(rec.len());
+        for field in rec.iter() {
+            let name = std::str::from_utf8(field).map_err(|_| TableError::File {
+                file: self.file.clone(),
+                problem: format!("the header line is not valid UTF-8 text; {}", UTF8_HINT),
+            })?;
+            names.push(name.trim().trim_start_matches('\u{feff}').to_string());
+        }
+        let mut found = vec![None; columns.len()];
+        for (pos, name) in names.iter().enumerate() {
+            if let Some(k) = columns.iter().position(|c| c.0.eq_ignore_ascii_case(name)) {
+                if let Some(first) = found[k] {
+                    return Err(TableError::File {
+                        file: self.file.clone(),
+                        problem: format!(
+                            "column '{}' appears twice in the header line (columns {} and {})",
+                            columns[k].0,
+                            first + 1,
+                            pos + 1
+                        ),
+                    });
+                }
+                found[k] = Some(pos);
+            }
+        }
+        for (k, (name, required)) in columns.iter().enumerate() {
+            if *required && found[k].is_none() {
+                return Err(TableError::MissingColumn {
+                    file: self.file.clone(),
+                    column: name.to_string(),
+                    found: names,
+                });
+            }
+        }
+        Ok((found, rec.len()))
+    }
+
+    /// A CSV-level error (only I/O can happen on in-memory, flexible, byte records).
+    pub(crate) fn csv_error(&self, e: csv::Error) -> TableError {
+        TableError::Read {
+            path: self.file.clone().into(),
+            source: e.into(),
+        }
+    }
+}
+
+/// The advice given with text that is not UTF-8.
+pub(crate) const UTF8_HINT: &str =
+    "save the file as UTF-8 (in Excel: 'CSV UTF-8'); GBK/GB18030 text is not supported";
+
+/// 1-based line where a record starts.
+#[inline]
+pub(crate) fn line_of(rec: &ByteRecord) -> u64 {
+    rec.position().map_or(0, |p| p.line())
+}
+
+/// Checks the number of fields of a row against the header; records an error if it differs.
+pub(crate) fn check_width(rec: &ByteRecord, width: usize, errs: &mut Collector) -> bool {
+    if rec.len() == width {
+        return true;
+    }
+    let hint = if rec.len() > width {
+        " (a value that contains a comma must be in double quotes)"
+    } else {
+        ""
+    };
+    errs.push(
+        line_of(rec),
+        None,
+        format!(
+            "expected {width} fields as in the header line, found {}{hint}",
+            rec.len()
+        ),
+    );
+    false
+}
+
+/// Strips ASCII whitespace at both ends.
+#[inline]
+pub(crate) fn trim(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// A field value quoted for a message: lossy UTF-8, long values shortened.
+pub(crate) fn show(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(trim(b));
+    let mut chars = s.chars();
+    let short: String = chars.by_ref().take(60).collect();
+    if chars.next().is_some() {
+        format!("'{short}…'")
+    } else {
+        format!("'{short}'")
+    }
+}
+
+/// Parses a decimal 64-bit signed integer (optional sign, digits only), already trimmed.
+#[inline]
+pub(crate) fn parse_i64(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + d as u64; // 19 digits fit in u64
+    }
+    if neg {
+        if v <= i64::MAX as u64 + 1 {
+            Some((v as i64).wrapping_neg())
+        } else {
+            None
+        }
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// Why a number field could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NumError {
+    Empty,
+    NotNumber,
+    NotFinite,
+}
+
+/// Parses a finite `f64` from a trimmed field (correctly rounded: the standard library parser).
+#[inline]
+pub(crate) fn parse_f64(b: &[u8]) -> Result<f64, NumError> {
+    if b.is_empty() {
+        return Err(NumError::Empty);
+    }
+    let s = std::str::from_utf8(b).map_err(|_| NumError::NotNumber)?;
+    let v: f64 = s.parse().map_err(|_| NumError::NotNumber)?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(NumError::NotFinite)
+    }
+}
+
+/// The message for a number field that failed [`parse_f64`].
+pub(crate) fn num_message(raw: &[u8], e: NumError) -> String {
+    match e {
+        NumError::Empty => "is empty; a number is required".to_string(),
+        NumError::NotNumber => format!("{} is not a number", show(raw)),
+        NumError::NotFinite => format!("{} is not a finite number", show(raw)),
+    }
+}
+
+/// Message for a longitude/latitude out of range, or `None` when it is in range.
+#[inline]
+pub(crate) fn range_message(raw: &[u8], v: f64, lo: f64, hi: f64) -> Option<String> {
+    if (lo..=hi).contains(&v) {
+        None
+    } else {
+        Some(format!("{} is out of range ({lo} to {hi})", show(raw)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_parse_over_the_whole_i64_range() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"+17"), Some(17));
+        assert_eq!(parse_i64(b"-17"), Some(-17));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"99999999999999999999"), None);
+        assert_eq!(parse_i64(b"12345678901"), Some(12_345_678_901));
+        for bad in [&b""[..], b"-", b"1.0", b"1e3", b"12a", b" 1", b"0x10"] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn floats_reject_nan_and_infinity() {
+        assert_eq!(parse_f64(b"116.404"), Ok(116.404));
+        assert_eq!(parse_f64(b"-1e-3"), Ok(-0.001));
+        assert_eq!(parse_f64(b""), Err(NumError::Empty));
+        assert_eq!(parse_f64(b"abc"), Err(NumError::NotNumber));
+        assert_eq!(parse_f64(b"1,5"), Err(NumError::NotNumber));
+        for nf in [&b"NaN"[..], b"nan", b"inf", b"-inf", b"infinity", b"1e400"] {
+            assert_eq!(parse_f64(nf), Err(NumError::NotFinite));
+        }
+    }
+
+    #[test]
+    fn shown_values_are_quoted_and_shortened() {
+        assert_eq!(show(b" 91.5 "), "'91.5'");
+        let long = "x".repeat(100);
+        assert_eq!(show(long.as_bytes()).chars().count(), 63);
+    }
+}

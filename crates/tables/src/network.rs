@@ -1,0 +1,444 @@
+//! `nodes.csv` and `edges.csv`: the fast network reader and the writers.
+//!
+//! Formats (columns matched by header name in any order, extra columns ignored):
+//!
+//! * `nodes.csv`: `id,lon,lat`: `id` a 64-bit signed integer, unique; `lon`/`lat` WGS-84
+//!   degrees.
+//! * `edges.csv`: `from,to,length_m`: an undirected walkable edge between two node ids of
+//!   `nodes.csv`, length in metres (finite, 0 or more). Self-loops and parallel edges are
+//!   accepted here; the graph builder drops self-loops.
+//!
+//! Speed: both files are read into memory and parsed at the same time on two threads (the
+//! `csv` crate over byte records, numbers parsed from the bytes), then edge ends are turned
+//! into node indices in parallel. The fast path keeps no per-edge line numbers: when
+//! anything is wrong with `edges.csv`, the file is parsed a second time, slowly, to report
+//! every problem with its line.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use csv::ByteRecord;
+use lc_model::LonLat;
+use lc_network::{RawEdge, RawNetwork};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::atomic::write_atomic;
+use crate::error::{Collector, RowError, TableError, MAX_ROW_ERRORS};
+use crate::fields::{
+    check_width, line_of, num_message, parse_f64, parse_i64, range_message, show, trim, Source,
+};
+
+/// Columns of `nodes.csv`.
+pub const NODE_COLUMNS: [&str; 3] = ["id", "lon", "lat"];
+/// Columns of `edges.csv`.
+pub const EDGE_COLUMNS: [&str; 3] = ["from", "to", "length_m"];
+
+/// Reads `nodes.csv` and `edges.csv` into a [`RawNetwork`] (node order = file order).
+///
+/// Errors name file, line and field: a node id that is not an integer or repeats, a
+/// coordinate that is not a finite number in range, an edge end that is not in the nodes
+/// file, a negative or non-finite length, a row with the wrong number of fields, a missing
+/// column. When `nodes.csv` has errors they are reported (and `edges.csv` is not checked).
+pub fn read_network(nodes: &Path, edges: &Path) -> Result<RawNetwork, TableError> {
+    let (node_src, edge_src) = rayon::join(|| Source::load(nodes), || Source::load(edges));
+    let (node_src, edge_src) = (node_src?, edge_src?);
+    let (parsed_nodes, parsed_edges) = rayon::join(
+        || parse_nodes(&node_src).and_then(|n| n.index().map(|i| (n, i))),
+        || parse_edges(&edge_src, None),
+    );
+    let (nodes, index) = parsed_nodes?;
+    let edge_ids = match parsed_edges {
+        Ok(e) => e,
+        // Report parse errors together with unknown node ids, in line order.
+        Err(_) => return Err(diagnose_edges(&edge_src, &index, &node_src.file)),
+    };
+    let resolved: Option<Vec<RawEdge>> = edge_ids
+        .par_iter()
+        .with_min_len(1 << 14)
+        .map(|e| {
+            Some(RawEdge {
+                from: index.get(e.from)?,
+                to: index.get(e.to)?,
+                length_m: e.len,
+            })
+        })
+        .collect();
+    let Some(edges) = resolved else {
+        return Err(diagnose_edges(&edge_src, &index, &node_src.file));
+    };
+    Ok(RawNetwork {
+        node_ids: nodes.ids,
+        coords: nodes.coords,
+        edges,
+    })
+}
+
+/// The nodes of `nodes.csv`, with the line of each (for duplicate-id messages).
+struct Nodes {
+    file: String,
+    ids: Vec<i64>,
+    coords: Vec<LonLat>,
+    lines: Vec<u64>,
+}
+
+fn parse_nodes(src: &Source) -> Result<Nodes, TableError> {
+    let mut reader = src.reader();
+    let (cols, width) = src.header(&mut reader, &NODE_COLUMNS.map(|c| (c, true)))?;
+    let [cid, clon, clat] = [cols[0], cols[1], cols[2]].map(|c| c.unwrap_or(0));
+    // A rough row count from the first 64 KiB, to size the vectors once.
+    let guess = estimate_rows(src.bytes());
+    let mut nodes = Nodes {
+        file: src.file.clone(),
+        ids: Vec::with_capacity(guess),
+        coords: Vec::with_capacity(guess),
+        lines: Vec::with_capacity(guess),
+    };
+    let mut errs = Collector::new(&src.file);
+    let mut rec = ByteRecord::new();
+    while reader
+        .read_byte_record(&mut rec)
+        .map_err(|e| src.csv_error(e))?
+    {
+        let line = line_of(&rec);
+        if errs.full(line) {
+            break;
+        }
+        if rec.len() == width {
+            let id_raw = trim(rec.get(cid).unwrap_or_default());
+            let lon_raw = trim(rec.get(clon).unwrap_or_default());
+            let lat_raw = trim(rec.get(clat).unwrap_or_default());
+            if let (Some(id), Ok(lon), Ok(lat)) =
+                (parse_i64(id_raw), parse_f64(lon_raw), parse_f64(lat_raw))
+            {
+                if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
+                    nodes.ids.push(id);
+                    nodes.coords.push(LonLat::new(lon, lat));
+                    nodes.lines.push(line);
+                    continue;
+                }
+            }
+        }
+        if is_blank(&rec) {
+            continue;
+        }
+        if !check_width(&rec, width, &mut errs) {
+            continue;
+        }
+        // Slow path: say exactly what is wrong with each field.
+        let id_raw = trim(rec.get(cid).unwrap_or_default());
+        if id_raw.is_empty() {
+            errs.push(line, Some("id"), "is empty; every node needs an id".into());
+        } else if parse_i64(id_raw).is_none() {
+            errs.push(
+                line,
+                Some("id"),
+                format!("{} is not a 64-bit integer node id", show(id_raw)),
+            );
+        }
+        for (c, name, lim) in [(clon, "lon", 180.0), (clat, "lat", 90.0)] {
+            let raw = trim(rec.get(c).unwrap_or_default());
+            match parse_f64(raw) {
+                Err(e) => errs.push(line, Some(name), num_message(raw, e)),
+                Ok(v) => {
+                    if let Some(m) = range_message(raw, v, -lim, lim) {
+                        errs.push(line, Some(name), m);
+                    }
+                }
+            }
+        }
+    }
+    errs.finish()?;
+    if nodes.ids.len() >= u32::MAX as usize {
+        return Err(TableError::File {
+            file: src.file.clone(),
+            problem: format!(
+                "{} nodes; at most {} are supported",
+                nodes.ids.len(),
+                u32::MAX - 1
+            ),
+        });
+    }
+    Ok(nodes)
+}
+
+impl Nodes {
+    /// Builds the id → index map; reports repeated ids with both lines.
+    fn index(&self) -> Result<IdIndex, TableError> {
+        let n = self.ids.len();
+        let (lo, hi) = self.ids.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
+            (lo.min(id), hi.max(id))
+        });
+        let span = hi as i128 - lo as i128 + 1;
+        let mut dups: Vec<(usize, usize)> = Vec::new();
+        let index = if n > 0 && span <= 2 * n as i128 + 1024 {
+            // Dense ids (e.g. 0..n from a generator): a direct table beats any hash map.
+            let mut slots = vec![u32::MAX; span as usize];
+            for (i, &id) in self.ids.iter().enumerate() {
+                let slot = &mut slots[(id as i128 - lo as i128) as usize];
+                if *slot == u32::MAX {
+                    *slot = i as u32;
+                } else if dups.len() < MAX_ROW_ERRORS {
+                    dups.push((i, *slot as usize));
+                }
+            }
+            IdIndex::Dense { lo, slots }
+        } else {
+            let mut map = FxHashMap::with_capacity_and_hasher(n, Default::default());
+            for (i, &id) in self.ids.iter().enumerate() {
+                if let Some(first) = map.insert(id, i as u32) {
+                    // Keep the first occurrence.
+                    map.insert(id, first);
+                    if dups.len() < MAX_ROW_ERRORS {
+                        dups.push((i, first as usize));
+                    }
+                }
+            }
+            IdIndex::Sparse(map)
+        };
+        if dups.is_empty() {
+            return Ok(index);
+        }
+        let mut errs = Collector::new(&self.file);
+        for (i, first) in dups {
+            errs.push(
+                self.lines[i],
+                Some("id"),
+                format!(
+                    "duplicate id {} (first on line {})",
+                    self.ids[i], self.lines[first]
+                ),
+            );
+        }
+        Err(errs
+            .finish()
+            .err()
+            .unwrap_or_else(|| unreachable_error(&self.file)))
+    }
+}
+
+fn unreachable_error(file: &str) -> TableError {
+    TableError::File {
+        file: file.to_string(),
+        problem: "internal error: duplicate ids were found but not reported".into(),
+    }
+}
+
+/// Node id → node index.
+enum IdIndex {
+    /// Ids within a narrow range: `slots[id - lo]`, `u32::MAX` for none.
+    Dense { lo: i64, slots: Vec<u32> },
+    /// Any ids.
+    Sparse(FxHashMap<i64, u32>),
+}
+
+impl IdIndex {
+    #[inline]
+    fn get(&self, id: i64) -> Option<u32> {
+        match self {
+            IdIndex::Dense { lo, slots } => {
+                let k = (id as i128 - *lo as i128) as usize;
+                match slots.get(k) {
+                    Some(&s) if s != u32::MAX && id >= *lo => Some(s),
+                    _ => None,
+                }
+            }
+            IdIndex::Sparse(map) => map.get(&id).copied(),
+        }
+    }
+}
+
+/// An edge with its ends as node ids.
+#[derive(Debug, Clone, Copy)]
+struct EdgeIds {
+    from: i64,
+    to: i64,
+    len: f64,
+}
+
+/// Parses `edges.csv`. With an index, also checks that both ends are known nodes (the slow
+/// diagnostic pass). Errors are collected in line order.
+fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<EdgeIds>, TableError> {
+    let mut reader = src.reader();
+    let (cols, width) = src.header(&mut reader, &EDGE_COLUMNS.map(|c| (c, true)))?;
+    let [cfrom, cto, clen] = [cols[0], cols[1], cols[2]].map(|c| c.unwrap_or(0));
+    let mut out = Vec::with_capacity(if check.is_some() {
+        0
+    } else {
+        estimate_rows(src.bytes())
+    });
+    let mut errs = Collector::new(&src.file);
+    let mut rec = ByteRecord::new();
+    while reader
+        .read_byte_record(&mut rec)
+        .map_err(|e| src.csv_error(e))?
+    {
+        let line = line_of(&rec);
+        if errs.full(line) {
+            break;
+        }
+        if rec.len() == width {
+            let from_raw = trim(rec.get(cfrom).unwrap_or_default());
+            let to_raw = trim(rec.get(cto).unwrap_or_default());
+            let len_raw = trim(rec.get(clen).unwrap_or_default());
+            if let (Some(from), Some(to), Ok(len)) =
+                (parse_i64(from_raw), parse_i64(to_raw), parse_f64(len_raw))
+            {
+                let known = match check {
+                    None => true,
+                    Some((index, _)) => index.get(from).is_some() && index.get(to).is_some(),
+                };
+                if len >= 0.0 && known {
+                    if check.is_none() {
+                        out.push(EdgeIds { from, to, len });
+                    }
+                    continue;
+                }
+            }
+        }
+        if is_blank(&rec) {
+            continue;
+        }
+        if !check_width(&rec, width, &mut errs) {
+            continue;
+        }
+        for (c, name) in [(cfrom, "from"), (cto, "to")] {
+            let raw = trim(rec.get(c).unwrap_or_default());
+            match parse_i64(raw) {
+                None if raw.is_empty() => errs.push(
+                    line,
+                    Some(name),
+                    "is empty; every edge needs two node ids".into(),
+                ),
+                None => errs.push(
+                    line,
+                    Some(name),
+                    format!("{} is not a 64-bit integer node id", show(raw)),
+                ),
+                Some(id) => {
+                    if let Some((index, nodes_file)) = check {
+                        if index.get(id).is_none() {
+                            errs.push(
+                                line,
+                                Some(name),
+                                format!("node id {id} is not in {nodes_file}"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let raw = trim(rec.get(clen).unwrap_or_default());
+        match parse_f64(raw) {
+            Err(e) => errs.push(line, Some("length_m"), num_message(raw, e)),
+            Ok(v) if v < 0.0 => errs.push(
+                line,
+                Some("length_m"),
+                format!("{} is negative; a length must be 0 or more", show(raw)),
+            ),
+            Ok(_) => {}
+        }
+    }
+    errs.finish()?;
+    Ok(out)
+}
+
+/// The full error report for `edges.csv` once the nodes are known: parse errors and unknown
+/// node ids, in line order.
+fn diagnose_edges(src: &Source, index: &IdIndex, nodes_file: &str) -> TableError {
+    match parse_edges(src, Some((index, nodes_file))) {
+        Err(e) => e,
+        // The fast pass saw a problem the slow one did not: cannot happen, but say something
+        // useful rather than panic.
+        Ok(_) => TableError::Rows {
+            file: src.file.clone(),
+            errors: vec![RowError {
+                file: src.file.clone(),
+                line: 1,
+                field: None,
+                message: "internal error: the file failed to read but no row error was found"
+                    .into(),
+            }],
+            stopped_at: None,
+        },
+    }
+}
+
+/// Whether every field of a row is empty (Excel writes such rows as `,,,`): skipped.
+pub(crate) fn is_blank(rec: &ByteRecord) -> bool {
+    rec.iter().all(|f| trim(f).is_empty())
+}
+
+/// Rows in a file, estimated from the line length of its first 64 KiB.
+fn estimate_rows(data: &[u8]) -> usize {
+    let head = &data[..data.len().min(1 << 16)];
+    let lines = head.iter().filter(|&&b| b == b'\n').count().max(1);
+    (data.len() as f64 / head.len().max(1) as f64 * lines as f64 * 1.05) as usize + 16
+}
+
+/// Writes `nodes.csv` (`id,lon,lat`, full `f64` precision) to a writer.
+pub fn write_nodes_to(w: &mut dyn Write, net: &RawNetwork) -> io::Result<()> {
+    if net.coords.len() != net.node_ids.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} node ids but {} coordinates",
+                net.node_ids.len(),
+                net.coords.len()
+            ),
+        ));
+    }
+    let mut buf = Vec::with_capacity(1 << 16);
+    buf.extend_from_slice(b"id,lon,lat\n");
+    for (id, p) in net.node_ids.iter().zip(&net.coords) {
+        writeln!(buf, "{id},{},{}", p.lon, p.lat)?;
+        if buf.len() > (1 << 16) - 128 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write_all(&buf)
+}
+
+/// Writes `edges.csv` (`from,to,length_m` as node ids, full `f64` precision) to a writer.
+pub fn write_edges_to(w: &mut dyn Write, net: &RawNetwork) -> io::Result<()> {
+    let n = net.node_ids.len();
+    let mut buf = Vec::with_capacity(1 << 16);
+    buf.extend_from_slice(b"from,to,length_m\n");
+    for (k, e) in net.edges.iter().enumerate() {
+        let (Some(from), Some(to)) = (
+            net.node_ids.get(e.from as usize),
+            net.node_ids.get(e.to as usize),
+        ) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "edge {k} joins node indices {} and {}, but there are {n} nodes",
+                    e.from, e.to
+                ),
+            ));
+        };
+        writeln!(buf, "{from},{to},{}", e.length_m)?;
+        if buf.len() > (1 << 16) - 128 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write_all(&buf)
+}
+
+/// Writes `nodes.csv` atomically.
+pub fn write_nodes(path: &Path, net: &RawNetwork) -> Result<(), TableError> {
+    write_atomic(path, |w| write_nodes_to(w, net))
+}
+
+/// Writes `edges.csv` atomically.
+pub fn write_edges(path: &Path, net: &RawNetwork) -> Result<(), TableError> {
+    write_atomic(path, |w| write_edges_to(w, net))
+}
+
+/// Writes both network files atomically (each file on its own).
+pub fn write_network(nodes: &Path, edges: &Path, net: &RawNetwork) -> Result<(), TableError> {
+    write_nodes(nodes, net)?;
+    write_edges(edges, net)
+}

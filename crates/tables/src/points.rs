@@ -1,0 +1,348 @@
+//! `communities.csv` and `facilities.csv`: readers (with CRS conversion) and writers.
+//!
+//! Formats (columns matched by header name, ASCII case ignored, in any order; extra columns
+//! ignored; a UTF-8 byte order mark tolerated; rows whose fields are all empty skipped):
+//!
+//! * `communities.csv`: required `id,name,lon,lat,population`; optional
+//!   `households,elderly,children_0_3,division_code`.
+//! * `facilities.csv`: required `id,name,category,lon,lat`; optional
+//!   `capacity,floor_area_m2,provider_code`.
+//!
+//! Cells are trimmed. `id` must be non-empty and unique in the file; `name` may be empty
+//! (many POIs have none). An empty optional cell is `None`. Counts, capacities and areas
+//! must be finite and 0 or more. `lon`/`lat` are checked against -180..180 / -90..90 in the
+//! file's coordinate system and then converted to WGS-84 with `lc-crs`.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use csv::ByteRecord;
+use lc_crs::{to_wgs84, Crs};
+use lc_model::{Category, Community, Facility, LonLat};
+use rustc_hash::FxHashMap;
+
+use crate::atomic::write_atomic;
+use crate::error::{Collector, TableError};
+use crate::fields::{
+    check_width, line_of, num_message, parse_f64, range_message, show, trim, Source, UTF8_HINT,
+};
+use crate::network::is_blank;
+
+/// Columns of `communities.csv`, `true` for required.
+pub const COMMUNITY_COLUMNS: [(&str, bool); 9] = [
+    ("id", true),
+    ("name", true),
+    ("lon", true),
+    ("lat", true),
+    ("population", true),
+    ("households", false),
+    ("elderly", false),
+    ("children_0_3", false),
+    ("division_code", false),
+];
+
+/// Columns of `facilities.csv`, `true` for required.
+pub const FACILITY_COLUMNS: [(&str, bool); 8] = [
+    ("id", true),
+    ("name", true),
+    ("category", true),
+    ("lon", true),
+    ("lat", true),
+    ("capacity", false),
+    ("floor_area_m2", false),
+    ("provider_code", false),
+];
+
+/// One row being read: field accessors that record what is wrong with file, line and field.
+struct Row<'a> {
+    rec: &'a ByteRecord,
+    line: u64,
+    errs: &'a mut Collector,
+    ok: bool,
+}
+
+impl<'a> Row<'a> {
+    fn raw(&self, col: usize) -> &'a [u8] {
+        trim(self.rec.get(col).unwrap_or_default())
+    }
+
+    fn fail(&mut self, field: &str, message: String) {
+        self.errs.push(self.line, Some(field), message);
+        self.ok = false;
+    }
+
+    /// The trimmed text of a column (`None` if the column is absent or the text is not UTF-8).
+    fn text(&mut self, col: Option<usize>, field: &str) -> Option<&'a str> {
+        let raw = self.raw(col?);
+        match std::str::from_utf8(raw) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                self.fail(field, format!("is not valid UTF-8 text; {UTF8_HINT}"));
+                None
+            }
+        }
+    }
+
+    /// An optional text column: `None` when absent or empty.
+    fn opt_text(&mut self, col: Option<usize>, field: &str) -> Option<String> {
+        self.text(col, field)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+
+    /// The row id: non-empty and not seen before in the file.
+    fn id(&mut self, col: Option<usize>, seen: &mut FxHashMap<String, u64>) -> Option<String> {
+        let id = self.text(col, "id")?;
+        if id.is_empty() {
+            self.fail("id", "is empty; every row needs an id".into());
+            return None;
+        }
+        if let Some(&first) = seen.get(id) {
+            self.fail("id", format!("duplicate id '{id}' (first on line {first})"));
+            return None;
+        }
+        seen.insert(id.to_string(), self.line);
+        Some(id.to_string())
+    }
+
+    /// A number column. Required: must be present. `non_negative`: must be 0 or more.
+    fn number(
+        &mut self,
+        col: Option<usize>,
+        field: &str,
+        required: bool,
+        non_negative: bool,
+    ) -> Option<f64> {
+        let raw = self.raw(col?);
+        if raw.is_empty() && !required {
+            return None;
+        }
+        match parse_f64(raw) {
+            Err(e) => {
+                self.fail(field, num_message(raw, e));
+                None
+            }
+            Ok(v) if non_negative && v < 0.0 => {
+                self.fail(
+                    field,
+                    format!("{} is negative; {field} must be 0 or more", show(raw)),
+                );
+                None
+            }
+            Ok(v) => Some(v),
+        }
+    }
+
+    /// The position from the `lon` and `lat` columns, range-checked, converted to WGS-84.
+    fn position(&mut self, lon_col: Option<usize>, lat_col: Option<usize>, crs: Crs) -> LonLat {
+        let mut coord = |col: Option<usize>, field: &str, lim: f64| {
+            let v = self.number(col, field, true, false)?;
+            match range_message(self.raw(col?), v, -lim, lim) {
+                Some(m) => {
+                    self.fail(field, m);
+                    None
+                }
+                None => Some(v),
+            }
+        };
+        let lon = coord(lon_col, "lon", 180.0);
+        let lat = coord(lat_col, "lat", 90.0);
+        match (lon, lat) {
+            (Some(lon), Some(lat)) => to_wgs84(crs, LonLat::new(lon, lat)),
+            _ => LonLat::new(f64::NAN, f64::NAN),
+        }
+    }
+}
+
+/// Reads every row of a points file through `row`, collecting errors.
+fn read_rows<T>(
+    path: &Path,
+    columns: &[(&str, bool)],
+    mut row: impl FnMut(&mut Row<'_>, &[Option<usize>]) -> Option<T>,
+) -> Result<Vec<T>, TableError> {
+    let src = Source::load(path)?;
+    let mut reader = src.reader();
+    let (cols, width) = src.header(&mut reader, columns)?;
+    let mut errs = Collector::new(&src.file);
+    let mut out = Vec::new();
+    let mut rec = ByteRecord::new();
+    while reader
+        .read_byte_record(&mut rec)
+        .map_err(|e| src.csv_error(e))?
+    {
+        let line = line_of(&rec);
+        if errs.full(line) {
+            break;
+        }
+        if is_blank(&rec) || !check_width(&rec, width, &mut errs) {
+            continue;
+        }
+        let mut r = Row {
+            rec: &rec,
+            line,
+            errs: &mut errs,
+            ok: true,
+        };
+        let value = row(&mut r, &cols);
+        if let (true, Some(v)) = (r.ok, value) {
+            out.push(v);
+        }
+    }
+    errs.finish()?;
+    Ok(out)
+}
+
+/// Reads `communities.csv`; positions are converted from `crs` to WGS-84.
+///
+/// A file with a header line and no rows gives an empty list.
+pub fn read_communities(path: &Path, crs: Crs) -> Result<Vec<Community>, TableError> {
+    let mut seen = FxHashMap::default();
+    read_rows(path, &COMMUNITY_COLUMNS, |r, c| {
+        let id = r.id(c[0], &mut seen);
+        let name = r.text(c[1], "name");
+        let pos = r.position(c[2], c[3], crs);
+        let population = r.number(c[4], "population", true, true);
+        let households = r.number(c[5], "households", false, true);
+        let elderly = r.number(c[6], "elderly", false, true);
+        let children_0_3 = r.number(c[7], "children_0_3", false, true);
+        let division_code = r.opt_text(c[8], "division_code");
+        Some(Community {
+            id: id?,
+            name: name?.to_string(),
+            pos,
+            population: population?,
+            households,
+            elderly,
+            children_0_3,
+            division_code,
+        })
+    })
+}
+
+/// Reads `facilities.csv`; positions are converted from `crs` to WGS-84.
+///
+/// A file with a header line and no rows gives an empty list ("no facilities").
+pub fn read_facilities(path: &Path, crs: Crs) -> Result<Vec<Facility>, TableError> {
+    let mut seen = FxHashMap::default();
+    read_rows(path, &FACILITY_COLUMNS, |r, c| {
+        let id = r.id(c[0], &mut seen);
+        let name = r.text(c[1], "name");
+        let category = match r.text(c[2], "category") {
+            Some("") => {
+                r.fail(
+                    "category",
+                    "is empty; a category key is required (e.g. kindergarten)".into(),
+                );
+                None
+            }
+            Some(key) => match Category::from_key(key) {
+                Ok(cat) => Some(cat),
+                Err(e) => {
+                    r.fail("category", e.to_string());
+                    None
+                }
+            },
+            None => None,
+        };
+        let pos = r.position(c[3], c[4], crs);
+        let capacity = r.number(c[5], "capacity", false, true);
+        let floor_area_m2 = r.number(c[6], "floor_area_m2", false, true);
+        let provider_code = r.opt_text(c[7], "provider_code");
+        Some(Facility {
+            id: id?,
+            name: name?.to_string(),
+            category: category?,
+            pos,
+            capacity,
+            floor_area_m2,
+            provider_code,
+        })
+    })
+}
+
+/// Formats an optional number for a cell: empty for `None`, shortest round-trip form else.
+fn cell(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Writes `communities.csv` to a writer. Optional columns are written when any row has a
+/// value; positions are written as they are (WGS-84), all numbers in full precision.
+pub fn write_communities_to(w: &mut dyn Write, communities: &[Community]) -> io::Result<()> {
+    let has = [
+        communities.iter().any(|c| c.households.is_some()),
+        communities.iter().any(|c| c.elderly.is_some()),
+        communities.iter().any(|c| c.children_0_3.is_some()),
+        communities.iter().any(|c| c.division_code.is_some()),
+    ];
+    let mut cw = csv::Writer::from_writer(w);
+    let header: Vec<&str> = COMMUNITY_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k < 5 || has[k - 5])
+        .map(|(_, c)| c.0)
+        .collect();
+    cw.write_record(&header)?;
+    for c in communities {
+        let mut rec = vec![
+            c.id.clone(),
+            c.name.clone(),
+            c.pos.lon.to_string(),
+            c.pos.lat.to_string(),
+            c.population.to_string(),
+        ];
+        let opt = [
+            cell(c.households),
+            cell(c.elderly),
+            cell(c.children_0_3),
+            c.division_code.clone().unwrap_or_default(),
+        ];
+        rec.extend(opt.into_iter().zip(has).filter(|x| x.1).map(|x| x.0));
+        cw.write_record(&rec)?;
+    }
+    cw.flush()
+}
+
+/// Writes `facilities.csv` to a writer. Optional columns are written when any row has a
+/// value; positions are written as they are (WGS-84), all numbers in full precision.
+pub fn write_facilities_to(w: &mut dyn Write, facilities: &[Facility]) -> io::Result<()> {
+    let has = [
+        facilities.iter().any(|f| f.capacity.is_some()),
+        facilities.iter().any(|f| f.floor_area_m2.is_some()),
+        facilities.iter().any(|f| f.provider_code.is_some()),
+    ];
+    let mut cw = csv::Writer::from_writer(w);
+    let header: Vec<&str> = FACILITY_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k < 5 || has[k - 5])
+        .map(|(_, c)| c.0)
+        .collect();
+    cw.write_record(&header)?;
+    for f in facilities {
+        let mut rec = vec![
+            f.id.clone(),
+            f.name.clone(),
+            f.category.key().to_string(),
+            f.pos.lon.to_string(),
+            f.pos.lat.to_string(),
+        ];
+        let opt = [
+            cell(f.capacity),
+            cell(f.floor_area_m2),
+            f.provider_code.clone().unwrap_or_default(),
+        ];
+        rec.extend(opt.into_iter().zip(has).filter(|x| x.1).map(|x| x.0));
+        cw.write_record(&rec)?;
+    }
+    cw.flush()
+}
+
+/// Writes `communities.csv` atomically.
+pub fn write_communities(path: &Path, communities: &[Community]) -> Result<(), TableError> {
+    write_atomic(path, |w| write_communities_to(w, communities))
+}
+
+/// Writes `facilities.csv` atomically.
+pub fn write_facilities(path: &Path, facilities: &[Facility]) -> Result<(), TableError> {
+    write_atomic(path, |w| write_facilities_to(w, facilities))
+}

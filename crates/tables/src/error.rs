@@ -155,14 +155,14 @@ impl Collector {
         }
     }
 
-    /// Whether reading should stop (the limit is reached); remembers `line` as the stop line.
-    pub(crate) fn full(&mut self, line: u64) -> bool {
-        if self.errors.len() >= MAX_ROW_ERRORS {
-            self.stopped_at.get_or_insert(line);
-            true
-        } else {
-            false
-        }
+    /// Whether reading should stop: the limit is reached.
+    pub(crate) fn full(&self) -> bool {
+        self.errors.len() >= MAX_ROW_ERRORS
+    }
+
+    /// Remembers the line where reading stopped because the collector was [`full`](Self::full).
+    pub(crate) fn stop(&mut self, line: u64) {
+        self.stopped_at.get_or_insert(line);
     }
 
     /// `Ok(())` when nothing was recorded, else the [`TableError::Rows`] error.
@@ -214,7 +214,8 @@ mod tests {
     fn collector_stops_at_the_limit() {
         let mut c = Collector::new("f.csv");
         for line in 2..40 {
-            if c.full(line) {
+            if c.full() {
+                c.stop(line);
                 break;
             }
             c.push(line, Some("x"), "bad".into());

@@ -26,7 +26,7 @@ use rustc_hash::FxHashMap;
 use crate::atomic::write_atomic;
 use crate::error::{Collector, RowError, TableError, MAX_ROW_ERRORS};
 use crate::fields::{
-    check_width, line_of, num_message, parse_f64, parse_i64, range_message, show, trim, Source,
+    check_width, num_message, parse_f64, parse_i64, range_message, show, trim, Source,
 };
 
 /// Columns of `nodes.csv`.
@@ -74,34 +74,35 @@ pub fn read_network(nodes: &Path, edges: &Path) -> Result<RawNetwork, TableError
     })
 }
 
-/// The nodes of `nodes.csv`, with the line of each (for duplicate-id messages).
-struct Nodes {
-    file: String,
+/// The nodes of `nodes.csv`, with where each starts in the file (for duplicate-id messages).
+struct Nodes<'a> {
+    src: &'a Source,
     ids: Vec<i64>,
     coords: Vec<LonLat>,
-    lines: Vec<u64>,
+    offsets: Vec<u64>,
 }
 
-fn parse_nodes(src: &Source) -> Result<Nodes, TableError> {
+fn parse_nodes(src: &Source) -> Result<Nodes<'_>, TableError> {
     let mut reader = src.reader();
     let (cols, width) = src.header(&mut reader, &NODE_COLUMNS.map(|c| (c, true)))?;
     let [cid, clon, clat] = [cols[0], cols[1], cols[2]].map(|c| c.unwrap_or(0));
     // A rough row count from the first 64 KiB, to size the vectors once.
     let guess = estimate_rows(src.bytes());
     let mut nodes = Nodes {
-        file: src.file.clone(),
+        src,
         ids: Vec::with_capacity(guess),
         coords: Vec::with_capacity(guess),
-        lines: Vec::with_capacity(guess),
+        offsets: Vec::with_capacity(guess),
     };
     let mut errs = Collector::new(&src.file);
+    let mut lines = src.lines();
     let mut rec = ByteRecord::new();
     while reader
         .read_byte_record(&mut rec)
         .map_err(|e| src.csv_error(e))?
     {
-        let line = line_of(&rec);
-        if errs.full(line) {
+        if errs.full() {
+            errs.stop(lines.of(&rec));
             break;
         }
         if rec.len() == width {
@@ -114,7 +115,7 @@ fn parse_nodes(src: &Source) -> Result<Nodes, TableError> {
                 if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
                     nodes.ids.push(id);
                     nodes.coords.push(LonLat::new(lon, lat));
-                    nodes.lines.push(line);
+                    nodes.offsets.push(rec.position().map_or(0, |p| p.byte()));
                     continue;
                 }
             }
@@ -122,7 +123,8 @@ fn parse_nodes(src: &Source) -> Result<Nodes, TableError> {
         if is_blank(&rec) {
             continue;
         }
-        if !check_width(&rec, width, &mut errs) {
+        let line = lines.of(&rec);
+        if !check_width(&rec, line, width, &mut errs) {
             continue;
         }
         // Slow path: say exactly what is wrong with each field.
@@ -162,7 +164,7 @@ fn parse_nodes(src: &Source) -> Result<Nodes, TableError> {
     Ok(nodes)
 }
 
-impl Nodes {
+impl Nodes<'_> {
     /// Builds the id → index map; reports repeated ids with both lines.
     fn index(&self) -> Result<IdIndex, TableError> {
         let n = self.ids.len();
@@ -199,21 +201,35 @@ impl Nodes {
         if dups.is_empty() {
             return Ok(index);
         }
-        let mut errs = Collector::new(&self.file);
+        // Lines of the rows involved, counted in one pass in file order.
+        let mut wanted: Vec<u64> = dups
+            .iter()
+            .flat_map(|&(i, first)| [self.offsets[i], self.offsets[first]])
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut lines = self.src.lines();
+        let line_at: FxHashMap<u64, u64> = wanted
+            .into_iter()
+            .map(|off| (off, lines.at_byte(off)))
+            .collect();
+        let line = |i: usize| line_at.get(&self.offsets[i]).copied().unwrap_or(0);
+        let mut errs = Collector::new(&self.src.file);
         for (i, first) in dups {
             errs.push(
-                self.lines[i],
+                line(i),
                 Some("id"),
                 format!(
                     "duplicate id {} (first on line {})",
-                    self.ids[i], self.lines[first]
+                    self.ids[i],
+                    line(first)
                 ),
             );
         }
         Err(errs
             .finish()
             .err()
-            .unwrap_or_else(|| unreachable_error(&self.file)))
+            .unwrap_or_else(|| unreachable_error(&self.src.file)))
     }
 }
 
@@ -268,13 +284,14 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
         estimate_rows(src.bytes())
     });
     let mut errs = Collector::new(&src.file);
+    let mut lines = src.lines();
     let mut rec = ByteRecord::new();
     while reader
         .read_byte_record(&mut rec)
         .map_err(|e| src.csv_error(e))?
     {
-        let line = line_of(&rec);
-        if errs.full(line) {
+        if errs.full() {
+            errs.stop(lines.of(&rec));
             break;
         }
         if rec.len() == width {
@@ -299,7 +316,8 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
         if is_blank(&rec) {
             continue;
         }
-        if !check_width(&rec, width, &mut errs) {
+        let line = lines.of(&rec);
+        if !check_width(&rec, line, width, &mut errs) {
             continue;
         }
         for (c, name) in [(cfrom, "from"), (cto, "to")] {

@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use crate::atomic::write_atomic;
 use crate::error::{Collector, TableError};
 use crate::fields::{
-    check_width, line_of, num_message, parse_f64, range_message, show, trim, Source, UTF8_HINT,
+    check_width, num_message, parse_f64, range_message, show, trim, Source, UTF8_HINT,
 };
 use crate::network::is_blank;
 
@@ -164,17 +164,19 @@ fn read_rows<T>(
     let mut reader = src.reader();
     let (cols, width) = src.header(&mut reader, columns)?;
     let mut errs = Collector::new(&src.file);
+    let mut lines = src.lines();
     let mut out = Vec::new();
     let mut rec = ByteRecord::new();
     while reader
         .read_byte_record(&mut rec)
         .map_err(|e| src.csv_error(e))?
     {
-        let line = line_of(&rec);
-        if errs.full(line) {
+        let line = lines.of(&rec);
+        if errs.full() {
+            errs.stop(line);
             break;
         }
-        if is_blank(&rec) || !check_width(&rec, width, &mut errs) {
+        if is_blank(&rec) || !check_width(&rec, line, width, &mut errs) {
             continue;
         }
         let mut r = Row {

@@ -1,9 +1,10 @@
 //! Benchmark of `read_network`: writes a synthetic city network to a temporary directory and
 //! times reading it back.
 //!
-//! `cargo run --release -p lc-tables --example bench_read -- [nodes] [--dense] [--shuffle]`
-//! (default 1,000,000 nodes on a grid with ~2 edges per node; OSM-like sparse 64-bit ids
-//! unless `--dense`; edges in grid order unless `--shuffle`).
+//! `cargo run --release -p lc-tables --example bench_read -- [nodes] [--dense] [--shuffle]
+//! [--keep DIR]` (default 1,000,000 nodes on a grid with ~2 edges per node; OSM-like sparse
+//! 64-bit ids unless `--dense`; edges in grid order unless `--shuffle`). With `--keep DIR`
+//! the files are written to DIR and kept; `--read DIR` only reads DIR's files (for profiling).
 
 use std::time::Instant;
 
@@ -12,6 +13,26 @@ use lc_network::{RawEdge, RawNetwork};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let after = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|k| args.get(k + 1))
+            .map(std::path::PathBuf::from)
+    };
+    if let Some(dir) = after("--read") {
+        let (np, ep) = (dir.join("nodes.csv"), dir.join("edges.csv"));
+        for _ in 0..5 {
+            let t = Instant::now();
+            let net = lc_tables::read_network(&np, &ep)?;
+            println!(
+                "read_network: {:.3} s ({} nodes, {} edges)",
+                t.elapsed().as_secs_f64(),
+                net.node_ids.len(),
+                net.edges.len()
+            );
+        }
+        return Ok(());
+    }
     let n: usize = args
         .iter()
         .find_map(|a| a.parse().ok())
@@ -62,8 +83,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             net.edges.swap(i, j);
         }
     }
-    let dir = tempfile::tempdir()?;
-    let (np, ep) = (dir.path().join("nodes.csv"), dir.path().join("edges.csv"));
+    let tmp = tempfile::tempdir()?;
+    let dir = after("--keep").unwrap_or_else(|| tmp.path().to_path_buf());
+    let (np, ep) = (dir.join("nodes.csv"), dir.join("edges.csv"));
     let t = Instant::now();
     lc_tables::write_network(&np, &ep, &net)?;
     let write_s = t.elapsed().as_secs_f64();

@@ -18,6 +18,7 @@
 
 mod atomic;
 mod error;
+mod fast;
 mod fields;
 mod network;
 mod points;

@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap;
 
 use crate::atomic::write_atomic;
 use crate::error::{Collector, RowError, TableError, MAX_ROW_ERRORS};
+use crate::fast;
 use crate::fields::{
     check_width, num_message, parse_f64, parse_i64, range_message, show, trim, Source,
 };
@@ -86,6 +87,9 @@ fn parse_nodes(src: &Source) -> Result<Nodes<'_>, TableError> {
     let mut reader = src.reader();
     let (cols, width) = src.header(&mut reader, &NODE_COLUMNS.map(|c| (c, true)))?;
     let [cid, clon, clat] = [cols[0], cols[1], cols[2]].map(|c| c.unwrap_or(0));
+    if let Some(nodes) = fast_nodes(src, body_start(&reader), width, [cid, clon, clat]) {
+        return Ok(nodes);
+    }
     // A rough row count from the first 64 KiB, to size the vectors once.
     let guess = estimate_rows(src.bytes());
     let mut nodes = Nodes {
@@ -162,6 +166,49 @@ fn parse_nodes(src: &Source) -> Result<Nodes<'_>, TableError> {
         });
     }
     Ok(nodes)
+}
+
+/// Nodes of one chunk of the fast path.
+#[derive(Default)]
+struct NodeChunk {
+    ids: Vec<i64>,
+    coords: Vec<LonLat>,
+    offsets: Vec<u64>,
+}
+
+/// The fast path for `nodes.csv` (see [`crate::fast`]); `None` means "read it the slow way".
+fn fast_nodes(src: &Source, start: usize, width: usize, cols: [usize; 3]) -> Option<Nodes<'_>> {
+    let chunks = fast::parse_rows(src.bytes(), start, width, cols, |c: &mut NodeChunk, r| {
+        let [id, lon, lat] = r.fields.map(trim);
+        let (Some(id), Ok(lon), Ok(lat)) = (parse_i64(id), parse_f64(lon), parse_f64(lat)) else {
+            return false;
+        };
+        if !((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+            return false;
+        }
+        c.ids.push(id);
+        c.coords.push(LonLat::new(lon, lat));
+        c.offsets.push(r.offset as u64);
+        true
+    })?;
+    let n = chunks.iter().map(|c| c.ids.len()).sum();
+    let mut nodes = Nodes {
+        src,
+        ids: Vec::with_capacity(n),
+        coords: Vec::with_capacity(n),
+        offsets: Vec::with_capacity(n),
+    };
+    for c in chunks {
+        nodes.ids.extend_from_slice(&c.ids);
+        nodes.coords.extend_from_slice(&c.coords);
+        nodes.offsets.extend_from_slice(&c.offsets);
+    }
+    (n < u32::MAX as usize).then_some(nodes)
+}
+
+/// Where the rows start: the reader's position after the header line.
+fn body_start(reader: &csv::Reader<&[u8]>) -> usize {
+    reader.position().byte() as usize
 }
 
 impl Nodes<'_> {
@@ -278,6 +325,11 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
     let mut reader = src.reader();
     let (cols, width) = src.header(&mut reader, &EDGE_COLUMNS.map(|c| (c, true)))?;
     let [cfrom, cto, clen] = [cols[0], cols[1], cols[2]].map(|c| c.unwrap_or(0));
+    if check.is_none() {
+        if let Some(edges) = fast_edges(src, body_start(&reader), width, [cfrom, cto, clen]) {
+            return Ok(edges);
+        }
+    }
     let mut out = Vec::with_capacity(if check.is_some() {
         0
     } else {
@@ -359,6 +411,27 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
     }
     errs.finish()?;
     Ok(out)
+}
+
+/// The fast path for `edges.csv` (see [`crate::fast`]); `None` means "read it the slow way".
+fn fast_edges(src: &Source, start: usize, width: usize, cols: [usize; 3]) -> Option<Vec<EdgeIds>> {
+    let chunks = fast::parse_rows(
+        src.bytes(),
+        start,
+        width,
+        cols,
+        |c: &mut Vec<EdgeIds>, r| {
+            let [from, to, len] = r.fields.map(trim);
+            match (parse_i64(from), parse_i64(to), parse_f64(len)) {
+                (Some(from), Some(to), Ok(len)) if len >= 0.0 => {
+                    c.push(EdgeIds { from, to, len });
+                    true
+                }
+                _ => false,
+            }
+        },
+    )?;
+    Some(chunks.concat())
 }
 
 /// The full error report for `edges.csv` once the nodes are known: parse errors and unknown

@@ -403,3 +403,30 @@ fn failed_write_keeps_the_old_file_and_leaves_no_temp_file() {
     assert!(write_nodes(&np, &net).is_err());
     assert_eq!(dir_entries(d.dir.path()), vec!["edges.csv"]);
 }
+
+#[test]
+fn quoted_and_unquoted_files_read_the_same() {
+    // Big enough for several parallel chunks; the quoted copy takes the csv crate's path.
+    let (mut nodes, mut quoted_nodes) = (String::from("id,lon,lat\n"), String::new());
+    let mut edges = String::from("from,to,length_m\n");
+    for k in 0..30_000i64 {
+        let id = 10_000_000_000 + k * 7;
+        nodes.push_str(&format!(
+            "{id},{},{}\n",
+            116.0 + k as f64 * 1e-5,
+            39.5 + k as f64 * 3e-6
+        ));
+        if k > 0 {
+            edges.push_str(&format!("{},{id},{}\n", id - 7, 0.5 + k as f64 / 3.0));
+        }
+    }
+    quoted_nodes.push_str(&nodes.replacen("\n10000000000,", "\n\"10000000000\",", 1));
+    let d = Dir::new();
+    let plain = d.read(&nodes, &edges).unwrap();
+    let quoted = d
+        .read(&quoted_nodes, &edges.replace(",0.5", ",\"0.5\""))
+        .unwrap();
+    assert_eq!(plain.node_ids.len(), 30_000);
+    assert_eq!(plain.edges.len(), 29_999);
+    assert_eq!(plain, quoted);
+}

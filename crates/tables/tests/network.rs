@@ -423,9 +423,10 @@ fn quoted_and_unquoted_files_read_the_same() {
     quoted_nodes.push_str(&nodes.replacen("\n10000000000,", "\n\"10000000000\",", 1));
     let d = Dir::new();
     let plain = d.read(&nodes, &edges).unwrap();
-    let quoted = d
-        .read(&quoted_nodes, &edges.replace(",0.5", ",\"0.5\""))
-        .unwrap();
+    let quoted_edges = edges.replacen("\n10000000000,", "\n\"10000000000\",", 1);
+    assert_ne!(quoted_edges, edges);
+    assert_ne!(quoted_nodes, nodes);
+    let quoted = d.read(&quoted_nodes, &quoted_edges).unwrap();
     assert_eq!(plain.node_ids.len(), 30_000);
     assert_eq!(plain.edges.len(), 29_999);
     assert_eq!(plain, quoted);

@@ -1,0 +1,467 @@
+//! Tests of `communities.csv`/`facilities.csv`: reading, every error message, CRS
+//! conversion, writing back.
+
+use std::fs;
+use std::path::PathBuf;
+
+use lc_model::{Category, Community, Facility, LonLat};
+use lc_tables::{
+    read_communities, read_facilities, write_communities, write_facilities, Crs, TableError,
+};
+
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Dir {
+        Dir(tempfile::tempdir().unwrap())
+    }
+
+    fn file(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.0.path().join(name);
+        fs::write(&p, content).unwrap();
+        p
+    }
+
+    fn communities(&self, content: &str) -> Result<Vec<Community>, TableError> {
+        read_communities(
+            &self.file("communities.csv", content.as_bytes()),
+            Crs::Wgs84,
+        )
+    }
+
+    fn facilities(&self, content: &str) -> Result<Vec<Facility>, TableError> {
+        read_facilities(&self.file("facilities.csv", content.as_bytes()), Crs::Wgs84)
+    }
+}
+
+/// The error message, with the temporary directory removed from the path.
+fn msg<T: std::fmt::Debug>(r: Result<T, TableError>, d: &Dir) -> String {
+    let m = r.expect_err("expected an error").to_string();
+    m.replace(&format!("{}/", d.0.path().display()), "")
+}
+
+#[test]
+fn reads_communities_with_and_without_optional_columns() {
+    let d = Dir::new();
+    let cs = d
+        .communities(
+            "id,name,lon,lat,population,households,elderly,children_0_3,division_code\n\
+             c1,学院路社区,116.35,39.99,5200,2100,1100,130,110108011001\n\
+             c2,\"Garden, North\",116.36,39.98,800,,,,\n",
+        )
+        .unwrap();
+    assert_eq!(cs.len(), 2);
+    assert_eq!(
+        cs[0],
+        Community {
+            id: "c1".into(),
+            name: "学院路社区".into(),
+            pos: LonLat::new(116.35, 39.99),
+            population: 5200.0,
+            households: Some(2100.0),
+            elderly: Some(1100.0),
+            children_0_3: Some(130.0),
+            division_code: Some("110108011001".into()),
+        }
+    );
+    assert_eq!(cs[1].name, "Garden, North");
+    assert_eq!(
+        (
+            cs[1].households,
+            cs[1].elderly,
+            cs[1].children_0_3,
+            cs[1].division_code.clone()
+        ),
+        (None, None, None, None)
+    );
+
+    // Only the required columns, in another order, with extra columns and spaces.
+    let cs = d
+        .communities("population, lat ,note,Name,ID,lon\n 300 ,39.9,x, 小区 , 007 ,116.4\n")
+        .unwrap();
+    assert_eq!(cs[0].id, "007");
+    assert_eq!(cs[0].name, "小区");
+    assert_eq!(cs[0].population, 300.0);
+    assert_eq!(cs[0].pos, LonLat::new(116.4, 39.9));
+    assert_eq!(cs[0].elderly, None);
+}
+
+#[test]
+fn reads_facilities_with_bom_chinese_names_and_quoted_commas() {
+    let d = Dir::new();
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(
+        "id,name,category,lon,lat,capacity,floor_area_m2,provider_code\r\n\
+         f1,\"阳光幼儿园, 东园\",kindergarten,116.35,39.99,180,1200.5,52110000MJ0000000X\r\n\
+         f2,便利店,convenience_store,116.36,39.98,,,\r\n\
+         f3,\"He said \"\"hi\"\"\",pharmacy,116.37,39.97,,,\r\n"
+            .as_bytes(),
+    );
+    let fs_ = read_facilities(&d.file("facilities.csv", &bytes), Crs::Wgs84).unwrap();
+    assert_eq!(fs_.len(), 3);
+    assert_eq!(fs_[0].id, "f1");
+    assert_eq!(fs_[0].name, "阳光幼儿园, 东园");
+    assert_eq!(fs_[0].category, Category::from_key("kindergarten").unwrap());
+    assert_eq!(fs_[0].capacity, Some(180.0));
+    assert_eq!(fs_[0].floor_area_m2, Some(1200.5));
+    assert_eq!(fs_[0].provider_code.as_deref(), Some("52110000MJ0000000X"));
+    assert_eq!(fs_[1].name, "便利店");
+    assert_eq!(
+        (fs_[1].capacity, fs_[1].floor_area_m2, &fs_[1].provider_code),
+        (None, None, &None)
+    );
+    assert_eq!(fs_[2].name, "He said \"hi\"");
+}
+
+#[test]
+fn header_only_files_are_empty_lists() {
+    let d = Dir::new();
+    assert!(d
+        .facilities("id,name,category,lon,lat\n")
+        .unwrap()
+        .is_empty());
+    assert!(d
+        .communities("id,name,lon,lat,population")
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn latitude_out_of_range_names_file_line_and_field() {
+    let d = Dir::new();
+    let text = "id,name,lon,lat,population\n\
+                c1,a,116.4,39.9,10\n\
+                c2,b,116.4,39.9,10\n\
+                c3,c,116.4,39.9,10\n\
+                c4,d,116.4,39.9,10\n\
+                c5,e,116.4,39.9,10\n\
+                c6,f,116.4,91.5,10\n";
+    assert_eq!(
+        msg(d.communities(text), &d),
+        "communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)"
+    );
+}
+
+#[test]
+fn unknown_category_lists_the_vocabulary() {
+    let d = Dir::new();
+    let m = msg(
+        d.facilities(
+            "id,name,category,lon,lat\nf1,a,kindergarten,116.4,39.9\nf2,b, bakery ,116.4,39.9\n",
+        ),
+        &d,
+    );
+    assert!(
+        m.starts_with(
+            "facilities.csv line 3, field 'category': unknown category 'bakery'; known categories are: nursery, kindergarten, "
+        ),
+        "{m}"
+    );
+    assert!(m.contains("pharmacy"), "{m}");
+    let m = msg(
+        d.facilities("id,name,category,lon,lat\nf1,a,,116.4,39.9\n"),
+        &d,
+    );
+    assert_eq!(
+        m,
+        "facilities.csv line 2, field 'category': is empty; a category key is required (e.g. kindergarten)"
+    );
+}
+
+#[test]
+fn missing_required_column_lists_the_header() {
+    let d = Dir::new();
+    assert_eq!(
+        msg(d.communities("id,name,lon,lat\nc1,a,116.4,39.9\n"), &d),
+        "communities.csv: missing required column 'population' (found: id, name, lon, lat)"
+    );
+    assert_eq!(
+        msg(d.facilities("id,name,type,lon,lat\n"), &d),
+        "facilities.csv: missing required column 'category' (found: id, name, type, lon, lat)"
+    );
+}
+
+#[test]
+fn duplicate_and_empty_ids() {
+    let d = Dir::new();
+    let m = msg(
+        d.communities(
+            "id,name,lon,lat,population\nc1,a,116.4,39.9,10\nc2,b,116.4,39.9,10\n c1 ,c,116.4,39.9,10\n,d,116.4,39.9,10\n",
+        ),
+        &d,
+    );
+    assert_eq!(
+        m,
+        "2 errors in communities.csv:\n  \
+         communities.csv line 4, field 'id': duplicate id 'c1' (first on line 2)\n  \
+         communities.csv line 5, field 'id': is empty; every row needs an id"
+    );
+}
+
+#[test]
+fn negative_non_numeric_and_non_finite_values() {
+    let d = Dir::new();
+    let m = msg(
+        d.communities(
+            "id,name,lon,lat,population,elderly\n\
+             c1,a,116.4,39.9,-5,\n\
+             c2,b,east,39.9,10,\n\
+             c3,c,116.4,NaN,10,\n\
+             c4,d,116.4,39.9,inf,\n\
+             c5,e,116.4,39.9,10,-1\n\
+             c6,f,116.4,39.9,,\n\
+             c7,g,200,-95,10,x\n",
+        ),
+        &d,
+    );
+    let want = "9 errors in communities.csv:\n  \
+        communities.csv line 2, field 'population': '-5' is negative; population must be 0 or more\n  \
+        communities.csv line 3, field 'lon': 'east' is not a number\n  \
+        communities.csv line 4, field 'lat': 'NaN' is not a finite number\n  \
+        communities.csv line 5, field 'population': 'inf' is not a finite number\n  \
+        communities.csv line 6, field 'elderly': '-1' is negative; elderly must be 0 or more\n  \
+        communities.csv line 7, field 'population': is empty; a number is required\n  \
+        communities.csv line 8, field 'lon': '200' is out of range (-180 to 180)\n  \
+        communities.csv line 8, field 'lat': '-95' is out of range (-90 to 90)\n  \
+        communities.csv line 8, field 'elderly': 'x' is not a number";
+    assert_eq!(m, want);
+
+    let m = msg(
+        d.facilities(
+            "id,name,category,lon,lat,capacity,floor_area_m2\n\
+             f1,a,clinic,116.4,39.9,-3,\n\
+             f2,b,clinic,116.4,39.9,,-0.5\n",
+        ),
+        &d,
+    );
+    assert_eq!(
+        m,
+        "2 errors in facilities.csv:\n  \
+         facilities.csv line 2, field 'capacity': '-3' is negative; capacity must be 0 or more\n  \
+         facilities.csv line 3, field 'floor_area_m2': '-0.5' is negative; floor_area_m2 must be 0 or more"
+    );
+}
+
+#[test]
+fn wrong_number_of_fields() {
+    let d = Dir::new();
+    let m = msg(
+        d.facilities(
+            "id,name,category,lon,lat\n\
+             f1,Shop, North,clinic,116.4,39.9\n\
+             f2,b,clinic,116.4\n\
+             f3,c,clinic,116.4,39.9\n",
+        ),
+        &d,
+    );
+    assert_eq!(
+        m,
+        "2 errors in facilities.csv:\n  \
+         facilities.csv line 2: expected 5 fields as in the header line, found 6 (a value that contains a comma must be in double quotes)\n  \
+         facilities.csv line 3: expected 5 fields as in the header line, found 4"
+    );
+}
+
+#[test]
+fn gbk_text_is_refused_with_advice() {
+    let d = Dir::new();
+    let mut bytes = b"id,name,lon,lat,population\nc1,".to_vec();
+    bytes.extend_from_slice(&[0xC9, 0xE7, 0xC7, 0xF8]); // 社区 in GBK
+    bytes.extend_from_slice(b",116.4,39.9,10\n");
+    let err = read_communities(&d.file("communities.csv", &bytes), Crs::Wgs84);
+    let m = msg(err, &d);
+    assert!(
+        m.starts_with(
+            "communities.csv line 2, field 'name': is not valid UTF-8 text; save the file as UTF-8"
+        ),
+        "{m}"
+    );
+}
+
+#[test]
+fn missing_file_and_empty_file() {
+    let d = Dir::new();
+    let err = read_facilities(&d.0.path().join("facilities.csv"), Crs::Wgs84).unwrap_err();
+    assert!(matches!(err, TableError::Open { .. }));
+    let m = err.to_string();
+    assert!(
+        m.contains("facilities.csv: No such file or directory"),
+        "{m}"
+    );
+    assert_eq!(
+        msg(d.communities(""), &d),
+        "communities.csv: the file is empty; expected a header line such as 'id,name,lon,lat,population'"
+    );
+}
+
+#[test]
+fn twenty_errors_then_stop() {
+    let d = Dir::new();
+    let mut text = String::from("id,name,category,lon,lat\n");
+    for k in 0..30 {
+        text.push_str(&format!("f{k},x,bakery,116.4,39.9\n"));
+    }
+    let err = d.facilities(&text).unwrap_err();
+    assert_eq!(err.row_errors().len(), 20);
+    assert_eq!(err.row_errors()[0].line, 2);
+    assert_eq!(err.row_errors()[19].line, 21);
+    assert_eq!(err.row_errors()[19].field.as_deref(), Some("category"));
+    let first = err.to_string();
+    let first = first.lines().next().unwrap().to_string();
+    assert!(first.starts_with("20 errors in "), "{first}");
+    assert!(first.contains("stopped reading at line 22"), "{first}");
+}
+
+#[test]
+fn gcj02_input_is_moved_to_wgs84() {
+    let d = Dir::new();
+    let text =
+        "id,name,category,lon,lat\nf1,天安门,park,116.404,39.915\nf2,Paris,park,2.35,48.85\n";
+    let p = d.file("facilities.csv", text.as_bytes());
+    let wgs = read_facilities(&p, Crs::Wgs84).unwrap();
+    let gcj = read_facilities(&p, Crs::Gcj02).unwrap();
+    let bd = read_facilities(&p, Crs::Bd09).unwrap();
+    let moved = gcj[0].pos.haversine_m(wgs[0].pos);
+    assert!((moved - 555.0).abs() < 3.0, "moved {moved} m");
+    // GCJ-02 positions are east and north of WGS-84 in Beijing: the conversion goes back.
+    assert!(gcj[0].pos.lon < 116.404 && gcj[0].pos.lat < 39.915);
+    let moved_bd = bd[0].pos.haversine_m(wgs[0].pos);
+    assert!((1000.0..1400.0).contains(&moved_bd), "moved {moved_bd} m");
+    // Outside China GCJ-02 is the identity.
+    assert_eq!(gcj[1].pos, wgs[1].pos);
+
+    let c = d.file(
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.404,39.915,1\n".as_bytes(),
+    );
+    let cg = read_communities(&c, Crs::Gcj02).unwrap();
+    assert!((cg[0].pos.haversine_m(LonLat::new(116.404, 39.915)) - 555.0).abs() < 3.0);
+}
+
+#[test]
+fn ranges_are_checked_before_conversion() {
+    let d = Dir::new();
+    let p = d.file(
+        "facilities.csv",
+        b"id,name,category,lon,lat\nf1,a,park,116.4,90.5\n",
+    );
+    let m = msg(read_facilities(&p, Crs::Bd09), &d);
+    assert_eq!(
+        m,
+        "facilities.csv line 2, field 'lat': '90.5' is out of range (-90 to 90)"
+    );
+}
+
+#[test]
+fn blank_and_all_empty_rows_are_skipped_but_counted_as_lines() {
+    let d = Dir::new();
+    let m = msg(
+        d.communities("id,name,lon,lat,population\r\n\r\n,,,,\r\nc1,a,116.4,39.9,x\r\n"),
+        &d,
+    );
+    assert_eq!(
+        m,
+        "communities.csv line 4, field 'population': 'x' is not a number"
+    );
+}
+
+fn sample_communities() -> Vec<Community> {
+    vec![
+        Community {
+            id: "110108011001".into(),
+            name: "学院路社区, 东区 \"A\"".into(),
+            pos: LonLat::new(116.352_197_123_456_78, 39.991_234_567_890_12),
+            population: 5234.5,
+            households: Some(2100.0),
+            elderly: None,
+            children_0_3: Some(0.1 + 0.2),
+            division_code: None,
+        },
+        Community {
+            id: "c-2".into(),
+            name: String::new(),
+            pos: LonLat::new(-0.0, 1e-7),
+            population: 0.0,
+            households: None,
+            elderly: None,
+            children_0_3: None,
+            division_code: Some("110108011002".into()),
+        },
+    ]
+}
+
+#[test]
+fn communities_round_trip_exactly() {
+    let d = Dir::new();
+    let p = d.0.path().join("communities.csv");
+    let cs = sample_communities();
+    write_communities(&p, &cs).unwrap();
+    let text = fs::read_to_string(&p).unwrap();
+    assert!(
+        text.starts_with("id,name,lon,lat,population,households,children_0_3,division_code\n"),
+        "{text}"
+    );
+    let back = read_communities(&p, Crs::Wgs84).unwrap();
+    assert_eq!(back, cs);
+    assert_eq!(
+        back[0].children_0_3.unwrap().to_bits(),
+        (0.1f64 + 0.2).to_bits()
+    );
+
+    // No optional values: only the required columns.
+    let plain: Vec<Community> = cs
+        .into_iter()
+        .map(|c| Community {
+            households: None,
+            children_0_3: None,
+            division_code: None,
+            ..c
+        })
+        .collect();
+    write_communities(&p, &plain).unwrap();
+    let text = fs::read_to_string(&p).unwrap();
+    assert!(text.starts_with("id,name,lon,lat,population\n"), "{text}");
+    assert_eq!(read_communities(&p, Crs::Wgs84).unwrap(), plain);
+}
+
+#[test]
+fn facilities_round_trip_exactly() {
+    let d = Dir::new();
+    let p = d.0.path().join("facilities.csv");
+    let fs_: Vec<Facility> = Category::all()
+        .enumerate()
+        .map(|(k, category)| Facility {
+            id: format!("f{k}"),
+            name: format!("设施 {k}, \"{}\"", category.info().zh),
+            category,
+            pos: LonLat::new(116.0 + k as f64 / 7.0, 39.0 + k as f64 / 13.0),
+            capacity: (k % 2 == 0).then_some(k as f64 * 10.5),
+            floor_area_m2: None,
+            provider_code: (k % 3 == 0).then(|| format!("code{k}")),
+        })
+        .collect();
+    write_facilities(&p, &fs_).unwrap();
+    let text = fs::read_to_string(&p).unwrap();
+    assert!(
+        text.starts_with("id,name,category,lon,lat,capacity,provider_code\n"),
+        "{text}"
+    );
+    assert_eq!(read_facilities(&p, Crs::Wgs84).unwrap(), fs_);
+
+    // An empty list writes a header that reads back as "no facilities".
+    write_facilities(&p, &[]).unwrap();
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        "id,name,category,lon,lat\n"
+    );
+    assert!(read_facilities(&p, Crs::Wgs84).unwrap().is_empty());
+}
+
+#[test]
+fn duplicate_column_in_header() {
+    let d = Dir::new();
+    assert_eq!(
+        msg(d.communities("id,name,lon,lat,population,ID\n"), &d),
+        "communities.csv: column 'id' appears twice in the header line (columns 1 and 6)"
+    );
+}

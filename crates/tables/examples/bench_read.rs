@@ -2,8 +2,9 @@
 //! times reading it back.
 //!
 //! `cargo run --release -p lc-tables --example bench_read -- [nodes] [--dense] [--shuffle]
-//! [--keep DIR]` (default 1,000,000 nodes on a grid with ~2 edges per node; OSM-like sparse
-//! 64-bit ids unless `--dense`; edges in grid order unless `--shuffle`). With `--keep DIR`
+//! [--full] [--keep DIR]` (default 1,000,000 nodes on a grid with ~2 edges per node; OSM-like sparse
+//! 64-bit ids unless `--dense`; edges in grid order unless `--shuffle`; coordinates rounded
+//! to 7 decimals and lengths to 2 unless `--full`). With `--keep DIR`
 //! the files are written to DIR and kept; `--read DIR` only reads DIR's files (for profiling).
 
 use std::time::Instant;
@@ -39,6 +40,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(1_000_000);
     let dense = args.iter().any(|a| a == "--dense");
     let shuffle = args.iter().any(|a| a == "--shuffle");
+    // Full-precision coordinates and lengths (as computed values are written), not rounded.
+    let full = args.iter().any(|a| a == "--full");
     let side = (n as f64).sqrt().ceil() as usize;
     // A small deterministic generator (xorshift) for ids, jitter and shuffling.
     let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -54,10 +57,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (r, c) = (k / side, k % side);
         id += if dense { 1 } else { 1 + (rnd() % 40) as i64 };
         net.node_ids.push(id);
-        let round7 = |x: f64| (x * 1e7).round() / 1e7;
+        let round7 = |x: f64| if full { x } else { (x * 1e7).round() / 1e7 };
         net.coords.push(LonLat::new(
-            round7(116.2 + c as f64 * 0.0003 + (rnd() % 100) as f64 * 1e-6),
-            round7(39.8 + r as f64 * 0.0003 + (rnd() % 100) as f64 * 1e-6),
+            round7(116.2 + c as f64 * 0.0003 + (rnd() % 100) as f64 / 1.1e6),
+            round7(39.8 + r as f64 * 0.0003 + (rnd() % 100) as f64 / 1.1e6),
         ));
         let len = |rnd: &mut dyn FnMut() -> u64| {
             ((25.0 + (rnd() % 1000) as f64 * 0.01) * 100.0).round() / 100.0
@@ -91,13 +94,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let write_s = t.elapsed().as_secs_f64();
     let mb = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6);
     println!(
-        "{} nodes ({:.1} MB), {} edges ({:.1} MB); ids {}, edges {}; written in {:.3} s",
+        "{} nodes ({:.1} MB), {} edges ({:.1} MB); ids {}, edges {}, {}; written in {:.3} s",
         net.node_ids.len(),
         mb(&np)?,
         net.edges.len(),
         mb(&ep)?,
         if dense { "dense" } else { "sparse 64-bit" },
         if shuffle { "shuffled" } else { "in grid order" },
+        if full {
+            "full-precision numbers"
+        } else {
+            "7-decimal coordinates, 2-decimal lengths"
+        },
         write_s
     );
     let mut best = f64::INFINITY;

@@ -8,11 +8,19 @@
 //!   `nodes.csv`, length in metres (finite, 0 or more). Self-loops and parallel edges are
 //!   accepted here; the graph builder drops self-loops.
 //!
-//! Speed: both files are read into memory and parsed at the same time on two threads (the
-//! `csv` crate over byte records, numbers parsed from the bytes), then edge ends are turned
-//! into node indices in parallel. The fast path keeps no per-edge line numbers: when
-//! anything is wrong with `edges.csv`, the file is parsed a second time, slowly, to report
-//! every problem with its line.
+//! Speed: both files are read into memory and parsed at the same time. Files without
+//! quotes (the normal case)
+//! are split into chunks at line breaks and parsed on all threads by [`crate::fast`];
+//! anything else, and any file the fast path does not fully accept, is read with the `csv`
+//! crate over byte records, which also produces the error report. Numbers are parsed from
+//! the bytes (integers by hand, floats with the standard library's correctly rounded
+//! parser). Node ids go into a direct table when they are dense (within twice the node
+//! count, as generated cities are) and into an `FxHashMap` otherwise (OSM ids). Edge ends
+//! are turned into node indices afterwards, in a separate parallel pass: resolving them
+//! inside the parse loop measured 2.5 times slower with shuffled OSM-like ids, because
+//! back-to-back lookups overlap their cache misses. The fast path keeps no per-edge line
+//! numbers: when anything is wrong with `edges.csv`, the file is parsed again with the
+//! `csv` crate to report every problem with its line.
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -13,35 +13,91 @@
 
 use rayon::prelude::*;
 
-/// The three fields a reader wants from each row, and where the row starts in the data.
+use crate::fields::count_newlines;
+
+/// The three fields a reader wants from each row.
 pub(crate) struct Row<'a> {
     pub(crate) fields: [&'a [u8]; 3],
-    pub(crate) offset: usize,
 }
 
 /// Parses the rows of `data[start..]`, each with exactly `width` fields, giving the fields
-/// at positions `cols` to `take`, which appends to its chunk's output and returns `false` to
-/// give up. Blank lines are skipped. Returns the outputs in file order, or `None` if any
-/// chunk gave up.
-pub(crate) fn parse_rows<C, F>(
+/// at positions `cols` to `take`, which turns a row into a pair of values or gives up with
+/// `None`. Blank lines are skipped. Returns the two columns of values in file order, or
+/// `None` if any row gave up.
+///
+/// The outputs are allocated once: every chunk's line count bounds its rows, so each chunk
+/// writes straight into its own part of the final vectors (no per-chunk vectors, no
+/// concatenation); parts left short by blank lines are closed up afterwards.
+pub(crate) fn parse_rows<A, B, F>(
     data: &[u8],
     start: usize,
     width: usize,
     cols: [usize; 3],
+    fill: (A, B),
     take: F,
-) -> Option<Vec<C>>
+) -> Option<(Vec<A>, Vec<B>)>
 where
-    C: Default + Send,
-    F: Fn(&mut C, Row<'_>) -> bool + Sync,
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+    F: Fn(Row<'_>) -> Option<(A, B)> + Sync,
 {
-    let chunks = chunk_bounds(data, start, rayon::current_num_threads() * 4);
-    chunks
+    let bounds = chunk_bounds(data, start, rayon::current_num_threads() * 4);
+    let max_rows: Vec<usize> = bounds
         .par_iter()
         .map(|&(from, to)| {
-            let mut out = C::default();
-            parse_chunk(data, from, to, width, cols, |row| take(&mut out, row)).then_some(out)
+            count_newlines(&data[from..to]) as usize + usize::from(data[to - 1] != b'\n')
         })
-        .collect()
+        .collect();
+    let total = max_rows.iter().sum();
+    let (mut a, mut b) = (vec![fill.0; total], vec![fill.1; total]);
+    let counts: Option<Vec<usize>> = bounds
+        .par_iter()
+        .zip(split_parts(&mut a, &max_rows))
+        .zip(split_parts(&mut b, &max_rows))
+        .map(|((&(from, to), a), b)| {
+            let mut k = 0;
+            let ok = parse_chunk(data, from, to, width, cols, |row| {
+                match (take(row), a.get_mut(k), b.get_mut(k)) {
+                    (Some((x, y)), Some(sa), Some(sb)) => {
+                        (*sa, *sb) = (x, y);
+                        k += 1;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            ok.then_some(k)
+        })
+        .collect();
+    let counts = counts?;
+    close_up(&mut a, &max_rows, &counts);
+    close_up(&mut b, &max_rows, &counts);
+    Some((a, b))
+}
+
+/// `v` cut into consecutive parts of the given lengths (which sum to `v.len()`).
+fn split_parts<'v, T>(mut v: &'v mut [T], lens: &[usize]) -> Vec<&'v mut [T]> {
+    let mut parts = Vec::with_capacity(lens.len());
+    for &len in lens {
+        let (head, tail) = v.split_at_mut(len.min(v.len()));
+        parts.push(head);
+        v = tail;
+    }
+    parts
+}
+
+/// Moves the first `counts[i]` values of each part (of length `lens[i]`) together and drops
+/// the rest.
+fn close_up<T: Copy>(v: &mut Vec<T>, lens: &[usize], counts: &[usize]) {
+    let (mut read, mut write) = (0, 0);
+    for (&len, &count) in lens.iter().zip(counts) {
+        if read != write {
+            v.copy_within(read..read + count, write);
+        }
+        read += len;
+        write += count;
+    }
+    v.truncate(write);
 }
 
 /// Splits `data[start..]` into about `n` ranges that begin at line starts.
@@ -111,12 +167,7 @@ fn parse_chunk(
         if field == 1 && fields_blank(&chunk[line_start..pos.min(chunk.len())]) {
             continue;
         }
-        if field != width
-            || !row(Row {
-                fields,
-                offset: from + line_start,
-            })
-        {
+        if field != width || !row(Row { fields }) {
             return false;
         }
     }
@@ -132,27 +183,24 @@ fn fields_blank(line: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn rows(data: &str, width: usize, cols: [usize; 3]) -> Option<Vec<(String, usize)>> {
-        let parts: Option<Vec<Vec<(String, usize)>>> =
-            parse_rows(data.as_bytes(), 0, width, cols, |out: &mut Vec<_>, r| {
-                let f = r.fields.map(|f| String::from_utf8_lossy(f).into_owned());
-                out.push((f.join("|"), r.offset));
-                true
-            });
-        parts.map(|p| p.into_iter().flatten().collect())
+    /// The picked fields of every row, joined with `|`.
+    fn rows(data: &str, width: usize, cols: [usize; 3]) -> Option<Vec<String>> {
+        // Field texts go through a side table: the outputs must be `Copy`.
+        let texts = std::sync::Mutex::new(Vec::new());
+        let (keys, _) = parse_rows(data.as_bytes(), 0, width, cols, (0, ()), |r| {
+            let f = r.fields.map(|f| String::from_utf8_lossy(f).into_owned());
+            let mut t = texts.lock().unwrap();
+            t.push(f.join("|"));
+            Some((t.len() - 1, ()))
+        })?;
+        let texts = texts.into_inner().unwrap();
+        Some(keys.into_iter().map(|k| texts[k].clone()).collect())
     }
 
     #[test]
     fn splits_rows_and_picks_columns() {
         let got = rows("1,a,x,9\n\n2,b,y,8\r\n3,c,z,7", 4, [3, 0, 2]).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                ("9|1|x".to_string(), 0),
-                ("8\r|2|y".to_string(), 9),
-                ("7|3|z".to_string(), 18)
-            ]
-        );
+        assert_eq!(got, vec!["9|1|x", "8\r|2|y", "7|3|z"]);
     }
 
     #[test]
@@ -184,6 +232,31 @@ mod tests {
         }
         let got = rows(&data, 3, [0, 1, 2]).unwrap();
         assert_eq!(got.len(), 100_000);
-        assert_eq!(got[77_777].0, "77777|155554|233331");
+        for (k, t) in got.iter().enumerate() {
+            assert_eq!(t, &format!("{k}|{}|{}", k * 2, k * 3));
+        }
+    }
+
+    #[test]
+    fn blank_lines_in_any_chunk_are_closed_up() {
+        let mut data = String::new();
+        for k in 0..100_000 {
+            data.push_str(&format!("{k},{}\n", k * 2));
+            if k % 7_919 == 0 {
+                data.push_str("\n \r\n");
+            }
+        }
+        let got = rows(&data, 2, [0, 1, 0]).unwrap();
+        assert_eq!(got.len(), 100_000);
+        for (k, t) in got.iter().enumerate() {
+            assert_eq!(t, &format!("{k}|{}|{k}", k * 2));
+        }
+    }
+
+    #[test]
+    fn close_up_moves_parts_together() {
+        let mut v = vec![1, 2, 0, 3, 0, 0, 4, 5, 6];
+        close_up(&mut v, &[3, 3, 3], &[2, 1, 3]);
+        assert_eq!(v, vec![1, 2, 3, 4, 5, 6]);
     }
 }

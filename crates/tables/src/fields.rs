@@ -185,7 +185,7 @@ impl Lines<'_> {
 }
 
 /// Number of `\n` bytes, in a form the compiler vectorises.
-fn count_newlines(b: &[u8]) -> u64 {
+pub(crate) fn count_newlines(b: &[u8]) -> u64 {
     let mut n = 0u64;
     for chunk in b.chunks(255) {
         n += chunk.iter().map(|&c| (c == b'\n') as u8).sum::<u8>() as u64;

@@ -53,7 +53,7 @@ pub fn read_network(nodes: &Path, edges: &Path) -> Result<RawNetwork, TableError
     let (node_src, edge_src) = rayon::join(|| Source::load(nodes), || Source::load(edges));
     let (node_src, edge_src) = (node_src?, edge_src?);
     let (parsed_nodes, parsed_edges) = rayon::join(
-        || parse_nodes(&node_src).and_then(|n| n.index().map(|i| (n, i))),
+        || parse_nodes(&node_src, true).and_then(|n| n.index().map(|i| (n, i))),
         || parse_edges(&edge_src, None),
     );
     let (nodes, index) = parsed_nodes?;
@@ -91,12 +91,15 @@ struct Nodes<'a> {
     offsets: Vec<u64>,
 }
 
-fn parse_nodes(src: &Source) -> Result<Nodes<'_>, TableError> {
+/// Parses `nodes.csv`, by the fast path if `fast` and it applies.
+fn parse_nodes(src: &Source, fast: bool) -> Result<Nodes<'_>, TableError> {
     let mut reader = src.reader();
     let (cols, width) = src.header(&mut reader, &NODE_COLUMNS.map(|c| (c, true)))?;
     let [cid, clon, clat] = [cols[0], cols[1], cols[2]].map(|c| c.unwrap_or(0));
-    if let Some(nodes) = fast_nodes(src, body_start(&reader), width, [cid, clon, clat]) {
-        return Ok(nodes);
+    if fast {
+        if let Some(nodes) = fast_nodes(src, body_start(&reader), width, [cid, clon, clat]) {
+            return Ok(nodes);
+        }
     }
     // A rough row count from the first 64 KiB, to size the vectors once.
     let guess = estimate_rows(src.bytes());
@@ -176,42 +179,24 @@ fn parse_nodes(src: &Source) -> Result<Nodes<'_>, TableError> {
     Ok(nodes)
 }
 
-/// Nodes of one chunk of the fast path.
-#[derive(Default)]
-struct NodeChunk {
-    ids: Vec<i64>,
-    coords: Vec<LonLat>,
-    offsets: Vec<u64>,
-}
-
 /// The fast path for `nodes.csv` (see [`crate::fast`]); `None` means "read it the slow way".
+/// It records no offsets: [`Nodes::index`] reads the file again to report repeated ids.
 fn fast_nodes(src: &Source, start: usize, width: usize, cols: [usize; 3]) -> Option<Nodes<'_>> {
-    let chunks = fast::parse_rows(src.bytes(), start, width, cols, |c: &mut NodeChunk, r| {
+    let fill = (0i64, LonLat::new(0.0, 0.0));
+    let (ids, coords) = fast::parse_rows(src.bytes(), start, width, cols, fill, |r| {
         let [id, lon, lat] = r.fields.map(trim);
         let (Some(id), Ok(lon), Ok(lat)) = (parse_i64(id), parse_f64(lon), parse_f64(lat)) else {
-            return false;
+            return None;
         };
-        if !((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
-            return false;
-        }
-        c.ids.push(id);
-        c.coords.push(LonLat::new(lon, lat));
-        c.offsets.push(r.offset as u64);
-        true
+        ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat))
+            .then_some((id, LonLat::new(lon, lat)))
     })?;
-    let n = chunks.iter().map(|c| c.ids.len()).sum();
-    let mut nodes = Nodes {
+    (ids.len() < u32::MAX as usize).then_some(Nodes {
         src,
-        ids: Vec::with_capacity(n),
-        coords: Vec::with_capacity(n),
-        offsets: Vec::with_capacity(n),
-    };
-    for c in chunks {
-        nodes.ids.extend_from_slice(&c.ids);
-        nodes.coords.extend_from_slice(&c.coords);
-        nodes.offsets.extend_from_slice(&c.offsets);
-    }
-    (n < u32::MAX as usize).then_some(nodes)
+        ids,
+        coords,
+        offsets: Vec::new(),
+    })
 }
 
 /// Where the rows start: the reader's position after the header line.
@@ -255,6 +240,16 @@ impl Nodes<'_> {
         };
         if dups.is_empty() {
             return Ok(index);
+        }
+        if self.offsets.len() != self.ids.len() {
+            // Read by the fast path, which keeps no offsets: read again to say where.
+            return Err(match parse_nodes(self.src, false) {
+                Ok(slow) => slow
+                    .index()
+                    .err()
+                    .unwrap_or_else(|| unreachable_error(&self.src.file)),
+                Err(e) => e,
+            });
         }
         // Lines of the rows involved, counted in one pass in file order.
         let mut wanted: Vec<u64> = dups
@@ -423,23 +418,22 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
 
 /// The fast path for `edges.csv` (see [`crate::fast`]); `None` means "read it the slow way".
 fn fast_edges(src: &Source, start: usize, width: usize, cols: [usize; 3]) -> Option<Vec<EdgeIds>> {
-    let chunks = fast::parse_rows(
-        src.bytes(),
-        start,
-        width,
-        cols,
-        |c: &mut Vec<EdgeIds>, r| {
-            let [from, to, len] = r.fields.map(trim);
-            match (parse_i64(from), parse_i64(to), parse_f64(len)) {
-                (Some(from), Some(to), Ok(len)) if len >= 0.0 => {
-                    c.push(EdgeIds { from, to, len });
-                    true
-                }
-                _ => false,
-            }
+    let fill = (
+        EdgeIds {
+            from: 0,
+            to: 0,
+            len: 0.0,
         },
-    )?;
-    Some(chunks.concat())
+        (),
+    );
+    let (edges, _) = fast::parse_rows(src.bytes(), start, width, cols, fill, |r| {
+        let [from, to, len] = r.fields.map(trim);
+        match (parse_i64(from), parse_i64(to), parse_f64(len)) {
+            (Some(from), Some(to), Ok(len)) if len >= 0.0 => Some((EdgeIds { from, to, len }, ())),
+            _ => None,
+        }
+    })?;
+    Some(edges)
 }
 
 /// The full error report for `edges.csv` once the nodes are known: parse errors and unknown

@@ -248,13 +248,11 @@ fn one_source(
             }
         }
     }
-    // Order by category, distance, then id rank.
-    touched.sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        t.category[a]
-            .cmp(&t.category[b])
-            .then(best[a].total_cmp(&best[b]))
-            .then(t.tie_rank[a].cmp(&t.tie_rank[b]))
+    // Order by category, distance to the millimetre, then id rank. Distances that differ only
+    // by rounding noise (two ways round of equal length) are ties, broken by id.
+    touched.sort_unstable_by_key(|&f| {
+        let f = f as usize;
+        (t.category[f], tie_key(best[f]), t.tie_rank[f])
     });
     let nc = cfg.circles.len();
     let mut out = CommunityAccess {
@@ -298,4 +296,10 @@ fn one_source(
         }
     }
     out
+}
+
+/// The distance in whole millimetres, the resolution at which equal distances are ties.
+#[inline]
+pub(crate) fn tie_key(d: f64) -> i64 {
+    (d * 1000.0).round() as i64
 }

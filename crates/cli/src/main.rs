@@ -1,1 +1,38 @@
-fn main() {}
+//! The `livingcircle` command: argument parsing and dispatch. Each subcommand lives in its own
+//! module under `cmd/`; all computation is in the library crates.
+
+mod args;
+mod cmd;
+mod network_input;
+mod points;
+mod progress;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = args::Cli::parse();
+    let filter = if cli.verbose { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let progress = progress::Progress { quiet: cli.quiet };
+    let result = match cli.command {
+        args::Command::Access(a) => cmd::access::run(a, progress),
+        args::Command::Isochrone(a) => cmd::isochrone::run(a, progress),
+        args::Command::Generate(a) => cmd::generate::run(a, progress),
+        args::Command::Categories(a) => cmd::categories::run(a),
+        args::Command::Demo(a) => cmd::demo::run(a, progress),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误 error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

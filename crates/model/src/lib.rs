@@ -11,6 +11,6 @@ mod category;
 mod points;
 
 pub use category::{
-    known_keys, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
+    known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
 pub use points::{Community, Facility, LonLat};

@@ -1,0 +1,304 @@
+//! Command-line arguments of every subcommand (clap derive), and their checks.
+
+use crate::network_input::{LoadOptions, Source};
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lc_network::SnapMode;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "livingcircle",
+    version,
+    about = "Walking access to life services for every community (15-minute living circles)\n社区生活圈：每个社区步行可达的生活服务设施",
+    long_about = None
+)]
+pub struct Cli {
+    /// Hide progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Log more detail (also RUST_LOG=info).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Nearest facilities, circle counts and capacity ratios for every community.
+    /// 计算每个社区的最近设施、生活圈内设施数量与供需比
+    Access(AccessArgs),
+    /// Areas reachable on foot within 5/10/15 minutes, as GeoJSON polygons.
+    /// 步行等时圈（GeoJSON 多边形）
+    Isochrone(IsochroneArgs),
+    /// Generate a deterministic city-like network with communities and facilities (benchmarks).
+    /// 生成用于基准测试的模拟城市
+    Generate(GenerateArgs),
+    /// List the facility categories (stable keys with Chinese names).
+    /// 列出设施类别
+    Categories(CategoriesArgs),
+    /// Run the analysis on the shipped demo district and say where the results are.
+    /// 运行演示（北京市海淀区学院路街道）
+    Demo(DemoArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ProfileArg {
+    /// Everyone on foot.
+    Walk,
+    /// Barrier-free: no steps, no ways tagged wheelchair=no.
+    Wheelchair,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SnapArg {
+    /// Nearest point on the nearest edge (default).
+    Edge,
+    /// Nearest node (as pandana and OSMnx).
+    Node,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CrsArg {
+    /// GPS / OpenStreetMap coordinates.
+    Wgs84,
+    /// AMap (高德) and Tencent (腾讯) coordinates.
+    Gcj02,
+    /// Baidu (百度) coordinates.
+    Bd09,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Walker {
+    /// 60 m/min, the planning convention.
+    Normal,
+    /// 45 m/min, a slower pace for elderly residents.
+    Elderly,
+}
+
+/// Where the road network comes from.
+#[derive(Args, Debug, Clone)]
+pub struct NetworkArgs {
+    /// OpenStreetMap file (.osm.pbf or .osm XML).
+    #[arg(long, value_name = "FILE", required_unless_present = "nodes", conflicts_with_all = ["nodes", "edges"])]
+    pub osm: Option<PathBuf>,
+    /// Node table `id,lon,lat`.
+    #[arg(long, value_name = "FILE", requires = "edges")]
+    pub nodes: Option<PathBuf>,
+    /// Edge table `from,to,length_m` (undirected).
+    #[arg(long, value_name = "FILE", requires = "nodes")]
+    pub edges: Option<PathBuf>,
+    /// Who walks: `walk`, or `wheelchair` (leaves out steps and ways tagged wheelchair=no; OSM only).
+    #[arg(long, value_enum, default_value = "walk")]
+    pub profile: ProfileArg,
+    /// Keep every connected component (default: only the largest).
+    #[arg(long)]
+    pub keep_all_components: bool,
+    /// Neither read nor write the network cache next to the input.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl NetworkArgs {
+    pub fn source(&self) -> Result<Source> {
+        match (&self.osm, &self.nodes, &self.edges) {
+            (Some(osm), None, None) => Ok(Source::Osm(osm.clone())),
+            (None, Some(n), Some(e)) => {
+                if self.profile == ProfileArg::Wheelchair {
+                    bail!("--profile wheelchair needs OSM tags (steps, wheelchair=no); node/edge tables carry none: export a wheelchair network as tables instead, or use --osm");
+                }
+                Ok(Source::Tables {
+                    nodes: n.clone(),
+                    edges: e.clone(),
+                })
+            }
+            _ => {
+                bail!("give the road network either as --osm FILE or as --nodes FILE --edges FILE")
+            }
+        }
+    }
+
+    pub fn load_options(&self, want_osm_facilities: bool) -> LoadOptions {
+        LoadOptions {
+            profile: match self.profile {
+                ProfileArg::Walk => lc_osm::Profile::Walk,
+                ProfileArg::Wheelchair => lc_osm::Profile::Wheelchair,
+            },
+            keep_all_components: self.keep_all_components,
+            use_cache: !self.no_cache,
+            want_osm_facilities,
+        }
+    }
+}
+
+/// How points are read and placed.
+#[derive(Args, Debug, Clone)]
+pub struct PlaceArgs {
+    /// Coordinate system of the point files; gcj02/bd09 are converted to WGS-84 on import.
+    #[arg(long, value_enum, default_value = "wgs84")]
+    pub crs: CrsArg,
+    /// Snap points to the nearest edge point or the nearest node.
+    #[arg(long, value_enum, default_value = "edge")]
+    pub snap: SnapArg,
+    /// Points farther than this (metres, straight line) from the network are reported, not placed.
+    #[arg(long, default_value_t = 300.0, value_name = "M")]
+    pub snap_limit: f64,
+}
+
+impl PlaceArgs {
+    pub fn snap_mode(&self) -> SnapMode {
+        match self.snap {
+            SnapArg::Edge => SnapMode::Edge,
+            SnapArg::Node => SnapMode::Node,
+        }
+    }
+
+    pub fn crs(&self) -> lc_crs::Crs {
+        match self.crs {
+            CrsArg::Wgs84 => lc_crs::Crs::Wgs84,
+            CrsArg::Gcj02 => lc_crs::Crs::Gcj02,
+            CrsArg::Bd09 => lc_crs::Crs::Bd09,
+        }
+    }
+}
+
+/// Walking speed.
+#[derive(Args, Debug, Clone)]
+pub struct SpeedArgs {
+    /// Who walks: normal (60 m/min) or elderly (45 m/min).
+    #[arg(long, value_enum, default_value = "normal")]
+    pub walker: Walker,
+    /// Walking speed in metres per minute (overrides --walker).
+    #[arg(long, value_name = "M_PER_MIN")]
+    pub speed: Option<f64>,
+}
+
+impl SpeedArgs {
+    pub fn m_per_min(&self) -> Result<f64> {
+        let v = self.speed.unwrap_or(match self.walker {
+            Walker::Normal => lc_access::speed::WALK_M_PER_MIN,
+            Walker::Elderly => lc_access::speed::ELDERLY_M_PER_MIN,
+        });
+        if !(v.is_finite() && v > 0.0) {
+            bail!("--speed must be a positive number of metres per minute, got {v}");
+        }
+        Ok(v)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AccessArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Communities `id,name,lon,lat,population[,households,elderly,children_0_3,division_code]`.
+    #[arg(long, value_name = "FILE")]
+    pub communities: PathBuf,
+    /// Facilities `id,name,category,lon,lat[,capacity,floor_area_m2,provider_code]`.
+    /// Without it, facilities are taken from the OSM file's tags (see docs/osm.md).
+    #[arg(long, value_name = "FILE")]
+    pub facilities: Option<PathBuf>,
+    /// Only these categories (comma-separated keys; default: every category present).
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub categories: Option<Vec<String>>,
+    /// Nearest facilities listed per category.
+    #[arg(long, default_value_t = 3)]
+    pub k: usize,
+    /// Facilities farther than this network distance (metres) are not listed.
+    #[arg(long, default_value_t = 1500.0, value_name = "M")]
+    pub max_distance: f64,
+    /// Circle radii in metres for the counts (default 300,500,1000).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "M,M,..",
+        conflicts_with = "circles_min"
+    )]
+    pub circles: Option<Vec<f64>>,
+    /// Circle radii in minutes of walking, converted with the walking speed (e.g. 5,10,15).
+    #[arg(long, value_delimiter = ',', value_name = "MIN,MIN,..")]
+    pub circles_min: Option<Vec<f64>>,
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    #[command(flatten)]
+    pub speed: SpeedArgs,
+    /// Output: one row per facility found `community_id,category,rank,facility_id,distance_m`.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Add a `walk_min` column (walking minutes at the chosen speed) to --out.
+    #[arg(long)]
+    pub with_minutes: bool,
+    /// Output: facilities within each circle per community and category.
+    #[arg(long, value_name = "FILE")]
+    pub counts: Option<PathBuf>,
+    /// Output: capacity against population (2SFCA) for categories with a capacity.
+    #[arg(long, value_name = "FILE")]
+    pub capacity: Option<PathBuf>,
+    /// Catchment of the 2SFCA ratio, metres of network distance.
+    #[arg(long, default_value_t = 1000.0, value_name = "M")]
+    pub catchment: f64,
+    /// Output: communities as GeoJSON points with their nearest distance per category.
+    #[arg(long, value_name = "FILE")]
+    pub geojson: Option<PathBuf>,
+    /// Output: run summary (counts, timings in seconds, peak memory) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct IsochroneArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Start from these communities (all of them, or those named by --ids).
+    #[arg(long, value_name = "FILE", required_unless_present = "point")]
+    pub communities: Option<PathBuf>,
+    /// Only these community ids (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "communities")]
+    pub ids: Option<Vec<String>>,
+    /// Start from a point `lon,lat` (repeatable).
+    #[arg(long, value_name = "LON,LAT", conflicts_with = "communities")]
+    pub point: Vec<String>,
+    /// Walking minutes of each isochrone.
+    #[arg(long, value_delimiter = ',', default_value = "5,10,15")]
+    pub minutes: Vec<f64>,
+    #[command(flatten)]
+    pub speed: SpeedArgs,
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Metres either side of a reachable street counted as reached.
+    #[arg(long, default_value_t = 50.0, value_name = "M")]
+    pub buffer: f64,
+    /// Output GeoJSON file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Approximate number of network nodes.
+    #[arg(long, default_value_t = 100_000)]
+    pub nodes: usize,
+    /// Random seed (the same seed gives the same city).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of communities (default: nodes / 50).
+    #[arg(long)]
+    pub communities: Option<usize>,
+    /// Output directory for nodes.csv, edges.csv, communities.csv, facilities.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CategoriesArgs {
+    /// Print as CSV (key,zh,en,group,demand,capacity_unit,source).
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "out/demo")]
+    pub out: PathBuf,
+}

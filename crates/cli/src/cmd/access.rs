@@ -1,0 +1,561 @@
+//! `livingcircle access`: nearest facilities, circle counts and capacity ratios for every community.
+
+use crate::args::AccessArgs;
+use crate::network_input::{self, Source};
+use crate::points::{place, some_ids};
+use crate::progress::{peak_rss_bytes, Progress};
+use anyhow::{bail, Context, Result};
+use lc_access::{compute_access, two_step_fca, AccessConfig, CommunityAccess, Targets};
+use lc_model::{Category, Community, Demand, Facility};
+use lc_network::Snapper;
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
+    let t_start = Instant::now();
+    let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
+    if a.k == 0 {
+        bail!("--k must be at least 1");
+    }
+    if !(a.max_distance.is_finite() && a.max_distance > 0.0) {
+        bail!(
+            "--max-distance must be a positive number of metres, got {}",
+            a.max_distance
+        );
+    }
+    if !(a.catchment.is_finite() && a.catchment > 0.0) {
+        bail!(
+            "--catchment must be a positive number of metres, got {}",
+            a.catchment
+        );
+    }
+    if !(a.place.snap_limit.is_finite() && a.place.snap_limit >= 0.0) {
+        bail!(
+            "--snap-limit must be a non-negative number of metres, got {}",
+            a.place.snap_limit
+        );
+    }
+    let speed = a.speed.m_per_min()?;
+    let circles: Vec<f64> = match (&a.circles, &a.circles_min) {
+        (Some(m), _) => m.clone(),
+        (None, Some(min)) => min.iter().map(|x| x * speed).collect(),
+        (None, None) => vec![300.0, 500.0, 1000.0],
+    };
+    if let Some(bad) = circles.iter().find(|c| !(c.is_finite() && **c > 0.0)) {
+        bail!("circle radii must be positive numbers, got {bad}");
+    }
+    let source = a.network.source()?;
+    if a.facilities.is_none() && !matches!(source, Source::Osm(_)) {
+        bail!("--facilities FILE is required with --nodes/--edges (facilities can be taken from tags only with --osm)");
+    }
+
+    // Points first: a bad file fails fast, before the network is loaded.
+    let t = Instant::now();
+    let crs = a.place.crs();
+    let communities = lc_tables::read_communities(&a.communities, crs)?;
+    let mut facilities: Vec<Facility> = match &a.facilities {
+        Some(p) => lc_tables::read_facilities(p, crs)?,
+        None => Vec::new(),
+    };
+    timings.insert("read_points", t.elapsed().as_secs_f64());
+
+    let loaded = network_input::load(
+        &source,
+        &a.network.load_options(a.facilities.is_none()),
+        &progress,
+    )?;
+    timings.insert("read_network", loaded.read_secs);
+    timings.insert("build_network", loaded.build_secs);
+    let graph = &loaded.graph;
+    let facilities_from_osm = a.facilities.is_none();
+    if facilities_from_osm {
+        facilities = loaded
+            .osm_facilities
+            .iter()
+            .map(|f| Facility {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                category: f.category,
+                pos: f.pos,
+                capacity: None,
+                floor_area_m2: None,
+                provider_code: None,
+            })
+            .collect();
+    }
+
+    // Categories: the chosen ones, or those present, in vocabulary order.
+    let selected: Vec<Category> = match &a.categories {
+        Some(keys) => {
+            let mut v = Vec::new();
+            for k in keys {
+                let c = Category::from_key(k).with_context(|| "in --categories".to_string())?;
+                if !v.contains(&c) {
+                    v.push(c);
+                }
+            }
+            v.sort();
+            v
+        }
+        None => {
+            let mut present = vec![false; Category::count()];
+            for f in &facilities {
+                present[f.category.index()] = true;
+            }
+            Category::all().filter(|c| present[c.index()]).collect()
+        }
+    };
+    let mut dense = vec![u16::MAX; Category::count()];
+    for (i, c) in selected.iter().enumerate() {
+        dense[c.index()] = i as u16;
+    }
+    facilities.retain(|f| dense[f.category.index()] != u16::MAX);
+
+    // Place points on the network.
+    let t = Instant::now();
+    let snapper = Snapper::new(graph, a.place.snap_mode());
+    let comm_pts: Vec<_> = communities.iter().map(|c| c.pos).collect();
+    let fac_pts: Vec<_> = facilities.iter().map(|f| f.pos).collect();
+    let placed_c = place(&snapper, &comm_pts, a.place.snap_limit);
+    let placed_f = place(&snapper, &fac_pts, a.place.snap_limit);
+    drop(snapper);
+    timings.insert("snap", t.elapsed().as_secs_f64());
+
+    // Access.
+    let t = Instant::now();
+    let cats: Vec<u16> = facilities
+        .iter()
+        .map(|f| dense[f.category.index()])
+        .collect();
+    let mut order: Vec<usize> = (0..facilities.len()).collect();
+    order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
+    let mut tie = vec![0u32; facilities.len()];
+    for (r, &i) in order.iter().enumerate() {
+        tie[i] = r as u32;
+    }
+    let targets = Targets::new(graph, &placed_f.anchors, &cats, &tie, selected.len());
+    let capacity_cats: Vec<bool> = selected
+        .iter()
+        .map(|c| {
+            c.info().capacity_unit.is_some()
+                && facilities
+                    .iter()
+                    .any(|f| f.category == *c && f.capacity.is_some())
+        })
+        .collect();
+    let want_capacity = a.capacity.is_some() && capacity_cats.iter().any(|&b| b);
+    let cfg = AccessConfig {
+        k: a.k,
+        max_distance: a.max_distance,
+        circles: circles.clone(),
+        catchment: want_capacity.then_some(a.catchment),
+        pair_categories: capacity_cats.clone(),
+    };
+    let bar = progress.bar(communities.len() as u64, "可达性 Access");
+    let results = compute_access(graph, &targets, &placed_c.anchors, &cfg, &|n| {
+        bar.set_position(n as u64)
+    });
+    bar.finish_and_clear();
+    timings.insert("access", t.elapsed().as_secs_f64());
+
+    // Outputs.
+    let t = Instant::now();
+    let rows = write_access(
+        &a.out,
+        &communities,
+        &facilities,
+        &selected,
+        &results,
+        a.with_minutes.then_some(speed),
+    )?;
+    if let Some(path) = &a.counts {
+        write_counts(path, &communities, &selected, &circles, &results)?;
+    }
+    let mut capacity_rows = 0;
+    if let Some(path) = &a.capacity {
+        capacity_rows = write_capacity(
+            path,
+            &communities,
+            &facilities,
+            &selected,
+            &cats,
+            &capacity_cats,
+            a.catchment,
+            &results,
+        )?;
+    }
+    if let Some(path) = &a.geojson {
+        write_geojson(path, &communities, &placed_c.anchors, &selected, &results)?;
+    }
+    timings.insert("write", t.elapsed().as_secs_f64());
+    let total = t_start.elapsed().as_secs_f64();
+    timings.insert("total", total);
+
+    // Summary.
+    let nothing: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| placed_c.anchors[*i].is_some() && r.nearest.is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let missing_some: usize = results
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| placed_c.anchors[*i].is_some() && distinct_categories(r) < selected.len())
+        .count();
+    let rss = peak_rss_bytes();
+    let cid = |i: usize| communities[i].id.as_str();
+    let fid = |i: usize| facilities[i].id.as_str();
+    let mut s = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(s, "livingcircle access — 完成 done in {total:.2} s");
+    match &loaded.report {
+        Some(r) => {
+            let _ = writeln!(
+                s,
+                "  路网 network   {} nodes, {} edges from {}{}",
+                r.nodes,
+                r.edges,
+                network_input::source_label(&source),
+                if a.network.keep_all_components {
+                    format!(" ({} components kept)", r.components)
+                } else if r.components > 1 {
+                    format!(
+                        " (largest of {} components; dropped {} nodes and {} edges)",
+                        r.components, r.dropped_nodes, r.dropped_edges
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  路网 network   {} nodes, {} edges (from cache {})",
+                graph.node_count(),
+                graph.edge_count(),
+                loaded
+                    .from_cache
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  社区 communities {} read, {} placed on the network (median {:.0} m away), {} too far (> {} m){}",
+        communities.len(),
+        communities.len() - placed_c.too_far.len(),
+        placed_c.median_snap_m,
+        placed_c.too_far.len(),
+        a.place.snap_limit,
+        if placed_c.too_far.is_empty() { String::new() } else { format!(": {}", some_ids(&placed_c.too_far, cid, 5)) }
+    );
+    let _ = writeln!(
+        s,
+        "  设施 facilities {} in {} categories{}, {} placed, {} too far{}",
+        facilities.len(),
+        selected.len(),
+        if facilities_from_osm {
+            " (from OSM tags)"
+        } else {
+            ""
+        },
+        facilities.len() - placed_f.too_far.len(),
+        placed_f.too_far.len(),
+        if placed_f.too_far.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", some_ids(&placed_f.too_far, fid, 5))
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  可达 reach      {} communities with nothing within {} m{}; {} lack at least one category",
+        nothing.len(),
+        a.max_distance,
+        if nothing.is_empty() { String::new() } else { format!(": {}", some_ids(&nothing, cid, 5)) },
+        missing_some
+    );
+    let _ = writeln!(s, "  输出 output     {} ({rows} rows)", a.out.display());
+    for (p, what) in [(&a.counts, "counts"), (&a.geojson, "GeoJSON")] {
+        if let Some(p) = p {
+            let _ = writeln!(s, "                  {} ({what})", p.display());
+        }
+    }
+    if let Some(p) = &a.capacity {
+        let _ = writeln!(
+            s,
+            "                  {} (2SFCA, {capacity_rows} rows)",
+            p.display()
+        );
+    }
+    if let Some(r) = rss {
+        let _ = writeln!(s, "  内存 peak memory {:.0} MB", r as f64 / 1e6);
+    }
+    eprint!("{s}");
+
+    if let Some(path) = &a.summary_json {
+        let summary = json!({
+            "command": "access",
+            "network": {
+                "source": network_input::source_label(&source),
+                "nodes": graph.node_count(),
+                "edges": graph.edge_count(),
+                "from_cache": loaded.from_cache.is_some(),
+                "components": loaded.report.as_ref().map(|r| r.components),
+                "dropped_nodes": loaded.report.as_ref().map(|r| r.dropped_nodes),
+                "dropped_edges": loaded.report.as_ref().map(|r| r.dropped_edges),
+            },
+            "communities": {
+                "read": communities.len(),
+                "placed": communities.len() - placed_c.too_far.len(),
+                "too_far": placed_c.too_far.iter().map(|&i| cid(i)).collect::<Vec<_>>(),
+                "nothing_within_reach": nothing.iter().map(|&i| cid(i)).collect::<Vec<_>>(),
+                "median_snap_m": placed_c.median_snap_m,
+            },
+            "facilities": {
+                "read": facilities.len(),
+                "from_osm": facilities_from_osm,
+                "placed": facilities.len() - placed_f.too_far.len(),
+                "too_far": placed_f.too_far.iter().map(|&i| fid(i)).collect::<Vec<_>>(),
+            },
+            "categories": selected.iter().map(|c| c.key()).collect::<Vec<_>>(),
+            "k": a.k,
+            "max_distance_m": a.max_distance,
+            "circles_m": circles,
+            "snap": format!("{:?}", a.place.snap).to_lowercase(),
+            "rows": rows,
+            "timings": timings,
+            "peak_rss_bytes": rss,
+        });
+        let text = serde_json::to_string_pretty(&summary)?;
+        lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn distinct_categories(r: &CommunityAccess) -> usize {
+    let mut n = 0;
+    let mut last = u16::MAX;
+    for f in &r.nearest {
+        if f.category != last {
+            n += 1;
+            last = f.category;
+        }
+    }
+    n
+}
+
+/// Quotes a CSV field when it needs it.
+fn field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+fn write_access(
+    path: &Path,
+    communities: &[Community],
+    facilities: &[Facility],
+    selected: &[Category],
+    results: &[CommunityAccess],
+    minutes: Option<f64>,
+) -> Result<usize> {
+    use std::fmt::Write as _;
+    let chunks: Vec<(String, usize)> = results
+        .par_chunks(512)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            let mut s = String::with_capacity(chunk.len() * 64);
+            let mut rows = 0;
+            for (j, r) in chunk.iter().enumerate() {
+                let c = &communities[ci * 512 + j];
+                for f in &r.nearest {
+                    field(&mut s, &c.id);
+                    s.push(',');
+                    s.push_str(selected[f.category as usize].key());
+                    let _ = write!(s, ",{},", f.rank);
+                    field(&mut s, &facilities[f.facility as usize].id);
+                    let _ = write!(s, ",{:.3}", f.distance_m);
+                    if let Some(speed) = minutes {
+                        let _ = write!(s, ",{:.2}", f.distance_m / speed);
+                    }
+                    s.push('\n');
+                    rows += 1;
+                }
+            }
+            (s, rows)
+        })
+        .collect();
+    let header = if minutes.is_some() {
+        "community_id,category,rank,facility_id,distance_m,walk_min\n"
+    } else {
+        "community_id,category,rank,facility_id,distance_m\n"
+    };
+    lc_tables::write_atomic(path, |w| {
+        w.write_all(header.as_bytes())?;
+        for (s, _) in &chunks {
+            w.write_all(s.as_bytes())?;
+        }
+        Ok(())
+    })
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(chunks.iter().map(|c| c.1).sum())
+}
+
+fn circle_label(r: f64) -> String {
+    if r.fract() == 0.0 {
+        format!("within_{}", r as i64)
+    } else {
+        format!("within_{r}")
+    }
+}
+
+fn write_counts(
+    path: &Path,
+    communities: &[Community],
+    selected: &[Category],
+    circles: &[f64],
+    results: &[CommunityAccess],
+) -> Result<()> {
+    use std::fmt::Write as _;
+    let mut s = String::from("community_id,category");
+    for &r in circles {
+        let _ = write!(s, ",{}", circle_label(r));
+    }
+    s.push('\n');
+    let nc = circles.len();
+    for (c, r) in communities.iter().zip(results) {
+        for (ci, cat) in selected.iter().enumerate() {
+            field(&mut s, &c.id);
+            let _ = write!(s, ",{}", cat.key());
+            for i in 0..nc {
+                let _ = write!(s, ",{}", r.counts.get(ci * nc + i).copied().unwrap_or(0));
+            }
+            s.push('\n');
+        }
+    }
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn demand_label(d: Demand, specific: bool) -> &'static str {
+    match (d, specific) {
+        (Demand::Population, _) => "population",
+        (Demand::Children0To3, true) => "children_0_3",
+        (Demand::Elderly, true) => "elderly",
+        (_, false) => "population (fallback)",
+    }
+}
+
+fn write_capacity(
+    path: &Path,
+    communities: &[Community],
+    facilities: &[Facility],
+    selected: &[Category],
+    cats: &[u16],
+    capacity_cats: &[bool],
+    catchment: f64,
+    results: &[CommunityAccess],
+) -> Result<usize> {
+    use std::fmt::Write as _;
+    let pairs: Vec<Vec<(u32, f64)>> = results.iter().map(|r| r.pairs.clone()).collect();
+    let capacity: Vec<f64> = facilities
+        .iter()
+        .map(|f| f.capacity.unwrap_or(f64::NAN))
+        .collect();
+    let tsf = two_step_fca(&pairs, cats, &capacity, selected.len(), |i, c| {
+        communities[i].demand(selected[c as usize].info().demand).0
+    });
+    let mut s = String::from(
+        "community_id,category,catchment_m,demand_group,demand,facilities_in_catchment,capacity_in_catchment,ratio_per_1000\n",
+    );
+    let mut rows = 0;
+    for (i, c) in communities.iter().enumerate() {
+        for (ci, cat) in selected.iter().enumerate() {
+            if !capacity_cats[ci] {
+                continue;
+            }
+            let (demand, specific) = c.demand(cat.info().demand);
+            let slot = i * selected.len() + ci;
+            field(&mut s, &c.id);
+            let _ = writeln!(
+                s,
+                ",{},{},{},{},{},{},{:.4}",
+                cat.key(),
+                catchment,
+                demand_label(cat.info().demand, specific),
+                demand,
+                tsf.facilities[slot],
+                tsf.supply[slot],
+                tsf.ratio[slot] * 1000.0
+            );
+            rows += 1;
+        }
+    }
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(rows)
+}
+
+fn write_geojson(
+    path: &Path,
+    communities: &[Community],
+    anchors: &[Option<lc_network::Anchor>],
+    selected: &[Category],
+    results: &[CommunityAccess],
+) -> Result<()> {
+    let features: Vec<serde_json::Value> = communities
+        .iter()
+        .zip(results)
+        .zip(anchors)
+        .map(|((c, r), a)| {
+            let mut props = serde_json::Map::new();
+            props.insert("id".into(), json!(c.id));
+            props.insert("name".into(), json!(c.name));
+            props.insert("population".into(), json!(c.population));
+            props.insert("placed".into(), json!(a.is_some()));
+            props.insert(
+                "snap_m".into(),
+                json!(a.map(|a| (a.snap_m * 10.0).round() / 10.0)),
+            );
+            let mut reached = 0;
+            for (ci, cat) in selected.iter().enumerate() {
+                let d = r
+                    .nearest
+                    .iter()
+                    .find(|f| f.category as usize == ci && f.rank == 1)
+                    .map(|f| (f.distance_m * 10.0).round() / 10.0);
+                if d.is_some() {
+                    reached += 1;
+                }
+                props.insert(format!("nearest_{}", cat.key()), json!(d));
+            }
+            props.insert("categories_reached".into(), json!(reached));
+            props.insert("categories_total".into(), json!(selected.len()));
+            json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [c.pos.lon, c.pos.lat]},
+                "properties": props,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "type": "FeatureCollection",
+        "features": features,
+    });
+    let text = serde_json::to_string(&doc)?;
+    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}

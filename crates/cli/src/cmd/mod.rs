@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod access;
+pub mod categories;
+pub mod demo;
+pub mod generate;
+pub mod isochrone;

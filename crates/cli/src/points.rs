@@ -1,0 +1,51 @@
+//! Placing communities and facilities on the network, with the points too far from it reported.
+
+use lc_model::LonLat;
+use lc_network::{Anchor, Snapper};
+
+/// The result of placing a list of points.
+pub struct Placed {
+    /// Where each point sits, or `None` when it is farther than the limit from the network.
+    pub anchors: Vec<Option<Anchor>>,
+    /// Indices of the points that were too far.
+    pub too_far: Vec<usize>,
+    /// Median snap distance of the placed points, metres.
+    pub median_snap_m: f64,
+}
+
+pub fn place(snapper: &Snapper<'_>, points: &[LonLat], limit_m: f64) -> Placed {
+    let all = snapper.snap_all(points);
+    let mut too_far = Vec::new();
+    let mut snaps = Vec::with_capacity(all.len());
+    let anchors = all
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if a.snap_m > limit_m {
+                too_far.push(i);
+                None
+            } else {
+                snaps.push(a.snap_m);
+                Some(a)
+            }
+        })
+        .collect();
+    snaps.sort_by(|a, b| a.total_cmp(b));
+    let median_snap_m = snaps.get(snaps.len() / 2).copied().unwrap_or(0.0);
+    Placed {
+        anchors,
+        too_far,
+        median_snap_m,
+    }
+}
+
+/// Up to `n` ids from a list of indices, for messages ("C1, C7, C9 and 12 more").
+pub fn some_ids<'a>(idx: &[usize], id: impl Fn(usize) -> &'a str, n: usize) -> String {
+    let mut s: Vec<&str> = idx.iter().take(n).map(|&i| id(i)).collect();
+    if idx.len() > n {
+        let more = format!("and {} more", idx.len() - n);
+        return format!("{} {more}", s.join(", "));
+    }
+    s.dedup();
+    s.join(", ")
+}

@@ -1,0 +1,393 @@
+//! End-to-end tests of the `livingcircle` binary: real files in, real files out, exit codes.
+//!
+//! The small network (distances worked out by hand):
+//! ```text
+//!  D(13) ---100--- C(12)
+//!   |               |
+//!  100             100
+//!   |               |
+//!  A(10) ---100--- B(11) ---400--- E(14)
+//! ```
+//! A (116.3, 39.9), B (116.301, 39.9), C (116.301, 39.901), D (116.3, 39.901), E (116.305, 39.9).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_livingcircle"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn small_network(dir: &Path) -> (PathBuf, PathBuf) {
+    let nodes = write(
+        dir,
+        "nodes.csv",
+        "id,lon,lat\n10,116.3,39.9\n11,116.301,39.9\n12,116.301,39.901\n13,116.3,39.901\n14,116.305,39.9\n",
+    );
+    let edges = write(
+        dir,
+        "edges.csv",
+        "from,to,length_m\n10,11,100\n11,12,100\n13,12,100\n10,13,100\n11,14,400\n",
+    );
+    (nodes, edges)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().arg("--quiet").args(args).output().unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn access_on_tables_writes_the_hand_worked_distances() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = small_network(dir.path());
+    // Community 30 % of the way from A to B; facilities: on D–C at 40 % from D (170 m),
+    // on B–E at 75 % (370 m), on A–B at 80 % (50 m), at node C (70 + 100 = 170 m... via B: 70+100=170).
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,幸福社区,116.3003,39.8999,1000\n",
+    );
+    let fac = write(
+        dir.path(),
+        "facilities.csv",
+        "id,name,category,lon,lat\nk-dc,幼儿园甲,kindergarten,116.3004,39.90105\nk-be,幼儿园乙,kindergarten,116.304,39.9001\np-ab,药店,pharmacy,116.3008,39.90005\nk-c,幼儿园丙,kindergarten,116.301,39.901\n",
+    );
+    let out = dir.path().join("access.csv");
+    let counts = dir.path().join("counts.csv");
+    let o = run(&[
+        "access",
+        "--nodes",
+        s(&nodes),
+        "--edges",
+        s(&edges),
+        "--communities",
+        s(&comm),
+        "--facilities",
+        s(&fac),
+        "--out",
+        s(&out),
+        "--counts",
+        s(&counts),
+        "--circles",
+        "100,200,400",
+        "--no-cache",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    // k-c and k-dc are both 170 m away: the tie goes to the smaller id, k-c.
+    assert_eq!(
+        text,
+        "community_id,category,rank,facility_id,distance_m\n\
+         c1,kindergarten,1,k-c,170.000\n\
+         c1,kindergarten,2,k-dc,170.000\n\
+         c1,kindergarten,3,k-be,370.000\n\
+         c1,pharmacy,1,p-ab,50.000\n"
+    );
+    let counts = std::fs::read_to_string(&counts).unwrap();
+    assert_eq!(
+        counts,
+        "community_id,category,within_100,within_200,within_400\nc1,kindergarten,0,2,3\nc1,pharmacy,1,1,1\n"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("5 nodes, 5 edges"), "{stderr}");
+}
+
+#[test]
+fn bad_facility_row_names_file_line_and_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = small_network(dir.path());
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.3003,39.8999,1000\n",
+    );
+    let fac = write(
+        dir.path(),
+        "facilities.csv",
+        "id,name,category,lon,lat\nf1,a,kindergarten,116.3,39.9\nf2,b,bakery,116.3,39.9\n",
+    );
+    let out = dir.path().join("access.csv");
+    let o = run(&[
+        "access",
+        "--nodes",
+        s(&nodes),
+        "--edges",
+        s(&edges),
+        "--communities",
+        s(&comm),
+        "--facilities",
+        s(&fac),
+        "--out",
+        s(&out),
+        "--no-cache",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("facilities.csv") && stderr.contains("line 3"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("category") && stderr.contains("bakery") && stderr.contains("kindergarten"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn out_of_range_coordinate_and_unknown_edge_node_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, _) = small_network(dir.path());
+    let edges = write(
+        dir.path(),
+        "edges.csv",
+        "from,to,length_m\n10,11,100\n11,99,50\n",
+    );
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.3003,91.5,1000\n",
+    );
+    let fac = write(dir.path(), "facilities.csv", "id,name,category,lon,lat\n");
+    let out = dir.path().join("access.csv");
+    let args = |c: &Path| {
+        vec![
+            "access".to_string(),
+            "--nodes".into(),
+            s(&nodes).into(),
+            "--edges".into(),
+            s(&edges).into(),
+            "--communities".into(),
+            s(c).into(),
+            "--facilities".into(),
+            s(&fac).into(),
+            "--out".into(),
+            s(&out).into(),
+            "--no-cache".into(),
+        ]
+    };
+    let o = bin().arg("-q").args(args(&comm)).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("communities.csv") && stderr.contains("line 2") && stderr.contains("lat"),
+        "{stderr}"
+    );
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.3003,39.8999,1000\n",
+    );
+    let o = bin().arg("-q").args(args(&comm)).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("edges.csv") && stderr.contains("line 3") && stderr.contains("99"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_existing_output_survives_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = small_network(dir.path());
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.3003,39.8999,abc\n",
+    );
+    let fac = write(dir.path(), "facilities.csv", "id,name,category,lon,lat\n");
+    let out = write(dir.path(), "access.csv", "previous results\n");
+    let o = run(&[
+        "access",
+        "--nodes",
+        s(&nodes),
+        "--edges",
+        s(&edges),
+        "--communities",
+        s(&comm),
+        "--facilities",
+        s(&fac),
+        "--out",
+        s(&out),
+        "--no-cache",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous results\n");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 5, "{leftovers:?}");
+}
+
+#[test]
+fn far_points_are_reported_not_snapped_and_the_cache_is_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = small_network(dir.path());
+    // c2 is ~1.1 km north of the network: beyond the 300 m snap limit.
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.3003,39.8999,1000\nc2,far,116.3,39.911,500\n",
+    );
+    let fac = write(
+        dir.path(),
+        "facilities.csv",
+        "id,name,category,lon,lat\nf1,a,pharmacy,116.301,39.9\n",
+    );
+    let out = dir.path().join("access.csv");
+    let summary = dir.path().join("summary.json");
+    let argv = [
+        "access",
+        "--nodes",
+        s(&nodes),
+        "--edges",
+        s(&edges),
+        "--communities",
+        s(&comm),
+        "--facilities",
+        s(&fac),
+        "--out",
+        s(&out),
+        "--summary-json",
+        s(&summary),
+    ];
+    let o = run(&argv);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("1 too far") && stderr.contains("c2"),
+        "{stderr}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(j["communities"]["too_far"], serde_json::json!(["c2"]));
+    assert_eq!(j["network"]["from_cache"], serde_json::json!(false));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        text,
+        "community_id,category,rank,facility_id,distance_m\nc1,pharmacy,1,f1,70.000\n"
+    );
+    // Second run: the network comes from the cache next to edges.csv, with the same result.
+    let o = run(&argv);
+    assert!(o.status.success());
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(j["network"]["from_cache"], serde_json::json!(true));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    // Changing the input invalidates the cache.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(
+        dir.path(),
+        "edges.csv",
+        "from,to,length_m\n10,11,90\n11,12,100\n13,12,100\n10,13,100\n11,14,400\n",
+    );
+    let o = run(&argv);
+    assert!(o.status.success());
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(j["network"]["from_cache"], serde_json::json!(false));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "community_id,category,rank,facility_id,distance_m\nc1,pharmacy,1,f1,63.000\n"
+    );
+}
+
+#[test]
+fn gcj02_input_is_converted_before_snapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = small_network(dir.path());
+    // The WGS-84 point (116.3003, 39.8999) given in GCJ-02: shifted by the published transform.
+    let (lon, lat) = {
+        let g = lc_crs::wgs84_to_gcj02(lc_model::LonLat::new(116.3003, 39.8999));
+        (g.lon, g.lat)
+    };
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        &format!("id,name,lon,lat,population\nc1,x,{lon},{lat},1000\n"),
+    );
+    let fac_g = lc_crs::wgs84_to_gcj02(lc_model::LonLat::new(116.301, 39.9));
+    let fac = write(
+        dir.path(),
+        "facilities.csv",
+        &format!(
+            "id,name,category,lon,lat\nf1,a,pharmacy,{},{}\n",
+            fac_g.lon, fac_g.lat
+        ),
+    );
+    let out = dir.path().join("access.csv");
+    let base = [
+        "access",
+        "--nodes",
+        s(&nodes),
+        "--edges",
+        s(&edges),
+        "--communities",
+        s(&comm),
+        "--facilities",
+        s(&fac),
+        "--out",
+        s(&out),
+        "--no-cache",
+    ];
+    let mut with_crs = base.to_vec();
+    with_crs.extend(["--crs", "gcj02"]);
+    let o = run(&with_crs);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let d: f64 = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((d - 70.0).abs() < 0.5, "{text}");
+    // Read as WGS-84 the points land ~550 m east-north-east of where they are: the answer is wrong.
+    let o = run(&base);
+    assert!(o.status.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let d: f64 = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((d - 70.0).abs() > 50.0, "{text}");
+}
+
+#[test]
+fn missing_network_arguments_are_explained() {
+    let o = run(&["access", "--communities", "c.csv", "--out", "a.csv"]);
+    assert!(!o.status.success());
+    let o = run(&[
+        "access",
+        "--nodes",
+        "n.csv",
+        "--edges",
+        "e.csv",
+        "--communities",
+        "c.csv",
+        "--out",
+        "a.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--facilities"));
+}

@@ -179,10 +179,11 @@ pub(crate) struct NodeTable {
 }
 
 impl NodeTable {
-    fn get(&self, id: i64) -> Option<Coord> {
+    /// The slot and position of node `id`, if the file has it.
+    fn get(&self, id: i64) -> Option<(u32, Coord)> {
         let slot = *self.slot_of.get(&id)?;
         let c = *self.coords.get(slot as usize)?;
-        (!c.is_missing()).then_some(c)
+        (!c.is_missing()).then_some((slot, c))
     }
 }
 
@@ -206,39 +207,41 @@ pub(crate) fn assemble(mut collected: Collected, nodes: &NodeTable) -> OsmExtrac
 
     // The network: every consecutive pair of nodes of a walkable way.
     let mut net = RawNetwork::default();
-    let mut index_of: FxHashMap<i64, u32> = FxHashMap::default();
+    // Network index of each slot (u32::MAX until first used).
+    let mut index_of_slot: Vec<u32> = vec![u32::MAX; nodes.coords.len()];
     let mut missing: FxHashSet<i64> = FxHashSet::default();
-    let mut node_index = |id: i64, coord: Coord, net: &mut RawNetwork| -> u32 {
-        *index_of.entry(id).or_insert_with(|| {
+    let mut node_index = |id: i64, slot: u32, coord: Coord, net: &mut RawNetwork| -> u32 {
+        let ix = &mut index_of_slot[slot as usize];
+        if *ix == u32::MAX {
+            *ix = net.node_ids.len() as u32;
             net.node_ids.push(id);
             net.coords.push(coord.lonlat());
-            (net.node_ids.len() - 1) as u32
-        })
+        }
+        *ix
     };
     for way in collected.ways.iter().filter(|w| w.walkable) {
         let mut way_missing = false;
-        let found: Vec<Option<Coord>> = way.refs.iter().map(|&r| nodes.get(r)).collect();
-        for (r, f) in way.refs.iter().zip(&found) {
-            if f.is_none() {
+        let mut prev: Option<(i64, Option<(u32, Coord)>)> = None;
+        for &id in &way.refs {
+            let here = nodes.get(id);
+            if here.is_none() {
                 way_missing = true;
-                missing.insert(*r);
+                missing.insert(id);
             }
-        }
-        for i in 1..way.refs.len() {
-            let (a, b) = (way.refs[i - 1], way.refs[i]);
-            if a == b {
-                stats.repeated_node_segments += 1;
-                continue;
+            if let Some((prev_id, prev_node)) = prev {
+                if prev_id == id {
+                    stats.repeated_node_segments += 1;
+                } else if let (Some((sa, ca)), Some((sb, cb))) = (prev_node, here) {
+                    let from = node_index(prev_id, sa, ca, &mut net);
+                    let to = node_index(id, sb, cb, &mut net);
+                    let length_m = ca.lonlat().haversine_m(cb.lonlat());
+                    stats.network_length_m += length_m;
+                    net.edges.push(RawEdge { from, to, length_m });
+                } else {
+                    stats.segments_missing_node += 1;
+                }
             }
-            let (Some(ca), Some(cb)) = (found[i - 1], found[i]) else {
-                stats.segments_missing_node += 1;
-                continue;
-            };
-            let from = node_index(a, ca, &mut net);
-            let to = node_index(b, cb, &mut net);
-            let length_m = ca.lonlat().haversine_m(cb.lonlat());
-            stats.network_length_m += length_m;
-            net.edges.push(RawEdge { from, to, length_m });
+            prev = Some((id, here));
         }
         if way_missing {
             stats.ways_with_missing_nodes += 1;
@@ -283,7 +286,7 @@ pub(crate) fn assemble(mut collected: Collected, nodes: &NodeTable) -> OsmExtrac
         }
         let (mut lon, mut lat, mut k) = (0.0, 0.0, 0u32);
         for &r in refs {
-            if let Some(c) = nodes.get(r) {
+            if let Some((_, c)) = nodes.get(r) {
                 let p = c.lonlat();
                 lon += p.lon;
                 lat += p.lat;

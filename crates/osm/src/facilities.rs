@@ -436,56 +436,72 @@ mod tests {
         facility_for_tags(tags).map(|m| m.category.key())
     }
 
+    /// Every category key a rule can give.
+    const USED: &[&str] = &[
+        "nursery",
+        "kindergarten",
+        "primary_school",
+        "middle_school",
+        "health_station",
+        "health_center",
+        "clinic",
+        "hospital",
+        "pharmacy",
+        "elderly_care",
+        "elderly_day_care",
+        "elderly_service_station",
+        "community_canteen",
+        "community_service_station",
+        "community_service_center",
+        "culture_station",
+        "culture_center",
+        "library",
+        "sports",
+        "gym",
+        "park",
+        "micro_fire_station",
+        "police",
+        "convenience_store",
+        "supermarket",
+        "vegetable_market",
+        "fresh_grocery",
+        "breakfast",
+        "restaurant",
+        "laundry",
+        "hairdresser",
+        "photo_print",
+        "housekeeping",
+        "repair",
+        "express_station",
+        "bookstore",
+        "shopping_mall",
+        "bank",
+        "post_office",
+        "recycling",
+        "waste_collection",
+        "public_toilet",
+        "bus_stop",
+        "metro_station",
+    ];
+
     #[test]
-    fn every_category_used_exists() {
+    fn every_category_used_exists_and_is_documented() {
         // Each rule names its category by key; a renamed key would silently drop facilities.
-        for k in [
-            "nursery",
-            "kindergarten",
-            "primary_school",
-            "middle_school",
-            "health_station",
-            "health_center",
-            "clinic",
-            "hospital",
-            "pharmacy",
-            "elderly_care",
-            "elderly_day_care",
-            "elderly_service_station",
-            "community_canteen",
-            "community_service_station",
-            "community_service_center",
-            "culture_station",
-            "culture_center",
-            "library",
-            "sports",
-            "gym",
-            "park",
-            "micro_fire_station",
-            "police",
-            "convenience_store",
-            "supermarket",
-            "vegetable_market",
-            "fresh_grocery",
-            "breakfast",
-            "restaurant",
-            "laundry",
-            "hairdresser",
-            "photo_print",
-            "housekeeping",
-            "repair",
-            "express_station",
-            "bookstore",
-            "shopping_mall",
-            "bank",
-            "post_office",
-            "recycling",
-            "waste_collection",
-            "public_toilet",
-            "bus_stop",
-            "metro_station",
-        ] {
+        let doc_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/osm.md");
+        let doc = std::fs::read_to_string(doc_path).unwrap();
+        for k in USED {
             assert!(cat(k).is_some(), "{k} missing from the vocabulary");
+            assert!(
+                doc.contains(&format!("| `{k}`")),
+                "{k} missing from docs/osm.md"
+            );
+        }
+        for r in crate::rules::ExcludeReason::ALL {
+            assert!(
+                doc.contains(&format!("| `{}` |", r.as_str())),
+                "{} missing from docs/osm.md",
+                r.as_str()
+            );
         }
     }
 

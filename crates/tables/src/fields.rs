@@ -107,6 +107,20 @@ impl Source {
             })?;
             names.push(name.trim().trim_start_matches('\u{feff}').to_string());
         }
+        if let [only] = names.as_slice() {
+            for (sep, what) in [('\t', "tabs"), (';', "semicolons")] {
+                if only.contains(sep) {
+                    return Err(TableError::File {
+                        file: self.file.clone(),
+                        problem: format!(
+                            "the header line has no commas but has {what}; save the file as \
+                             comma-separated CSV (expected a header line such as '{}')",
+                            expected()
+                        ),
+                    });
+                }
+            }
+        }
         let mut found = vec![None; columns.len()];
         for (pos, name) in names.iter().enumerate() {
             if let Some(k) = columns.iter().position(|c| c.0.eq_ignore_ascii_case(name)) {

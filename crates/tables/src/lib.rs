@@ -7,14 +7,24 @@
 //! | `communities.csv` | `id,name,lon,lat,population` + `households,elderly,children_0_3,division_code` |
 //! | `facilities.csv` | `id,name,category,lon,lat` + `capacity,floor_area_m2,provider_code` |
 //!
-//! The column names are public interface. Readers match columns by header name in any order
-//! and ignore extra columns. Files are UTF-8 (a byte order mark is tolerated). Every error
-//! names the file, the 1-based physical line (header = line 1), the field and what is wrong;
-//! up to [`MAX_ROW_ERRORS`] row errors are reported together (see [`TableError`]).
+//! The column names are public interface. Readers match columns by header name (ASCII case
+//! ignored) in any order and ignore extra columns. Files are UTF-8 (a byte order mark, as
+//! Excel writes, is tolerated; GBK text is refused with advice). Cells are trimmed; empty
+//! lines and rows whose cells are all empty are skipped. Point files take the coordinate
+//! system of their positions ([`Crs`]) and convert to WGS-84 after checking ranges.
 //!
-//! Writers produce exactly these formats, with every number in shortest round-trip form
-//! (Rust's `{}` of `f64`), so a written file reads back to identical values. All writers go
-//! through [`write_atomic`]: the target appears complete or not at all.
+//! **Errors** name the file (as given), the 1-based physical line (header = line 1, counted
+//! through blank lines and quoted line breaks), the field and what is wrong, e.g.
+//! `communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)`. Up to
+//! [`MAX_ROW_ERRORS`] row errors are reported together, after a summary line
+//! (`3 errors in communities.csv:`), so a file can be fixed in one go (see [`TableError`]).
+//!
+//! **Writers** produce exactly these formats, with every number in shortest round-trip form
+//! (Rust's `{}` of `f64`), so a written file reads back to identical values; optional
+//! columns are written when any row has a value. All writers go through [`write_atomic`]:
+//! the target appears complete or not at all.
+//!
+//! **Architecture invariant:** the only crate that knows the CSV column names of the inputs.
 
 mod atomic;
 mod error;

@@ -465,3 +465,18 @@ fn duplicate_column_in_header() {
         "communities.csv: column 'id' appears twice in the header line (columns 1 and 6)"
     );
 }
+
+#[test]
+fn tab_or_semicolon_separated_files_get_a_hint() {
+    let d = Dir::new();
+    assert_eq!(
+        msg(
+            d.communities("id\tname\tlon\tlat\tpopulation\nc1\ta\t116.4\t39.9\t5\n"),
+            &d
+        ),
+        "communities.csv: the header line has no commas but has tabs; save the file as \
+         comma-separated CSV (expected a header line such as 'id,name,lon,lat,population')"
+    );
+    assert!(msg(d.facilities("id;name;category;lon;lat\n"), &d)
+        .starts_with("facilities.csv: the header line has no commas but has semicolons;"));
+}

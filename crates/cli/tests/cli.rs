@@ -391,3 +391,189 @@ fn missing_network_arguments_are_explained() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--facilities"));
 }
+
+/// Steps make a short cut from A to B (≈55.6 m); the step-free way goes round by C (≈179 m).
+/// A (116.3, 39.9), B (116.3, 39.9005), C (116.301, 39.90025).
+const STEPS_OSM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand-written test fixture">
+  <node id="1" lat="39.9" lon="116.3"/>
+  <node id="2" lat="39.9005" lon="116.3"/>
+  <node id="3" lat="39.90025" lon="116.301"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="steps"/></way>
+  <way id="11"><nd ref="1"/><nd ref="3"/><nd ref="2"/><tag k="highway" v="footway"/></way>
+</osm>
+"#;
+
+#[test]
+fn wheelchair_profile_goes_round_the_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let osm = write(dir.path(), "steps.osm", STEPS_OSM);
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.3,39.9,100\n",
+    );
+    let fac = write(
+        dir.path(),
+        "facilities.csv",
+        "id,name,category,lon,lat\nf1,诊所,clinic,116.3,39.9005\n",
+    );
+    let hav = |a: (f64, f64), b: (f64, f64)| {
+        lc_model::LonLat::new(a.0, a.1).haversine_m(lc_model::LonLat::new(b.0, b.1))
+    };
+    let (a, b, c) = ((116.3, 39.9), (116.3, 39.9005), (116.301, 39.90025));
+    let mut got = Vec::new();
+    for profile in ["walk", "wheelchair"] {
+        let out = dir.path().join(format!("{profile}.csv"));
+        let o = run(&[
+            "access",
+            "--osm",
+            s(&osm),
+            "--communities",
+            s(&comm),
+            "--facilities",
+            s(&fac),
+            "--profile",
+            profile,
+            "--snap",
+            "node",
+            "--out",
+            s(&out),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(&out).unwrap();
+        got.push(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .rsplit(',')
+                .next()
+                .unwrap()
+                .parse::<f64>()
+                .unwrap(),
+        );
+    }
+    assert!((got[0] - hav(a, b)).abs() < 0.001, "{got:?}");
+    assert!((got[1] - (hav(a, c) + hav(c, b))).abs() < 0.001, "{got:?}");
+    assert!(got[0] < 60.0 && got[1] > 170.0, "{got:?}");
+    // Each profile has its own cache next to the input.
+    assert!(dir.path().join("steps.osm.walk.lcc.lcnet").exists());
+    assert!(dir.path().join("steps.osm.wheelchair.lcc.lcnet").exists());
+}
+
+#[test]
+fn truncated_pbf_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/osm/beijing-haidian-cau.osm.pbf"
+    ))
+    .unwrap();
+    let cut = dir.path().join("cut.osm.pbf");
+    std::fs::write(&cut, &full[..full.len() / 2]).unwrap();
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.35,40.0,100\n",
+    );
+    let out = dir.path().join("a.csv");
+    let o = run(&[
+        "access",
+        "--osm",
+        s(&cut),
+        "--communities",
+        s(&comm),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("cut.osm.pbf") && stderr.contains("truncated"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn empty_network_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = write(dir.path(), "nodes.csv", "id,lon,lat\n1,116.3,39.9\n");
+    let edges = write(dir.path(), "edges.csv", "from,to,length_m\n");
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population\nc1,x,116.3,39.9,100\n",
+    );
+    let fac = write(dir.path(), "facilities.csv", "id,name,category,lon,lat\n");
+    let out = dir.path().join("a.csv");
+    let o = run(&[
+        "access",
+        "--nodes",
+        s(&nodes),
+        "--edges",
+        s(&edges),
+        "--communities",
+        s(&comm),
+        "--facilities",
+        s(&fac),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("empty"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn isochrones_grow_with_the_minutes_and_contain_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let pbf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/osm/beijing-haidian-cau.osm.pbf"
+    );
+    let out = dir.path().join("iso.geojson");
+    let o = run(&[
+        "isochrone",
+        "--osm",
+        pbf,
+        "--point",
+        "116.3495,40.0035",
+        "--minutes",
+        "5,10,15",
+        "--out",
+        s(&out),
+        "--no-cache",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let feats = j["features"].as_array().unwrap();
+    assert_eq!(feats.len(), 3);
+    let lens: Vec<f64> = feats
+        .iter()
+        .map(|f| f["properties"]["street_length_m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        lens[0] > 0.0 && lens[0] < lens[1] && lens[1] < lens[2],
+        "{lens:?}"
+    );
+    assert_eq!(feats[2]["properties"]["distance_m"].as_f64(), Some(900.0));
+    // The 5-minute polygon's bounding box holds the start and stays within ~300 m + buffer of it.
+    let ring = &feats[0]["geometry"]["coordinates"][0][0];
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in ring.as_array().unwrap() {
+        let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    assert!(
+        x0 < 116.3495 && 116.3495 < x1 && y0 < 40.0035 && 40.0035 < y1,
+        "{x0} {x1} {y0} {y1}"
+    );
+    let half_width_m = (x1 - x0) / 2.0 * 85_200.0;
+    assert!(half_width_m < 300.0 + 50.0 + 60.0, "{half_width_m}");
+}

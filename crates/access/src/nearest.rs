@@ -195,7 +195,7 @@ pub fn compute_access(
                 },
             };
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if n % 256 == 0 {
+            if n.is_multiple_of(256) {
                 progress(n);
             }
             (i, out)

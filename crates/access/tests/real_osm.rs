@@ -96,7 +96,7 @@ fn check(file: &str, profile: Profile, mode: SnapMode) {
     let mut compared = 0;
     for (ci, r) in res.iter().enumerate() {
         let dist = common::dijkstra(&ex_graph.adj, ex_graph.point_node[ci]);
-        for c in 0..keys.len() {
+        for (c, key) in keys.iter().enumerate() {
             let mut want: Vec<f64> = (0..fac.len())
                 .filter(|&f| cats[f] as usize == c)
                 .map(|f| dist[ex_graph.point_node[comm.len() + f]])
@@ -113,13 +113,13 @@ fn check(file: &str, profile: Profile, mode: SnapMode) {
                 got.len(),
                 want.len().min(k),
                 "{file} community {ci} {}: {got:?} vs {want:?}",
-                keys[c]
+                key
             );
             for (g, w) in got.iter().zip(&want) {
                 assert!(
                     (g - w).abs() < 0.01,
                     "{file} community {ci} {}: {got:?} vs {want:?}",
-                    keys[c]
+                    key
                 );
                 compared += 1;
             }

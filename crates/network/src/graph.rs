@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(rep.dropped_nodes, 2);
         assert_eq!(rep.dropped_edges, 1);
         let mut nb: Vec<_> = g.neighbours(1).collect();
-        nb.sort_by(|a, b| a.0.cmp(&b.0));
+        nb.sort_by_key(|a| a.0);
         assert_eq!(nb, vec![(0, 1.0), (2, 2.0)]);
     }
 

@@ -577,3 +577,54 @@ fn isochrones_grow_with_the_minutes_and_contain_the_start() {
     let half_width_m = (x1 - x0) / 2.0 * 85_200.0;
     assert!(half_width_m < 300.0 + 50.0 + 60.0, "{half_width_m}");
 }
+
+/// 2SFCA by hand on the small network, nurseries against children 0-3, catchment 450 m:
+/// c1 at A (40 children), c2 at E (100 children), c3 at D (children unknown: population 500 used).
+/// n1 at B, 20 slots, reaches c1 (100 m), c2 (400 m), c3 (200 m): R₁ = 20 / 640 = 0.03125.
+/// n2 at E, 10 slots, reaches c2 (0 m) only (c1 is 500 m away): R₂ = 10 / 100 = 0.1.
+/// Per 1000: c1 = 31.25, c2 = 31.25 + 100 = 131.25, c3 = 31.25.
+#[test]
+fn capacity_ratio_is_two_step_floating_catchment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nodes, edges) = small_network(dir.path());
+    let comm = write(
+        dir.path(),
+        "communities.csv",
+        "id,name,lon,lat,population,children_0_3\nc1,a,116.3,39.9,1000,40\nc2,e,116.305,39.9,2000,100\nc3,d,116.3,39.901,500,\n",
+    );
+    let fac = write(
+        dir.path(),
+        "facilities.csv",
+        "id,name,category,lon,lat,capacity\nn1,托育一,nursery,116.301,39.9,20\nn2,托育二,nursery,116.305,39.9,10\np1,药店,pharmacy,116.301,39.9,\n",
+    );
+    let out = dir.path().join("access.csv");
+    let cap = dir.path().join("capacity.csv");
+    let o = run(&[
+        "access",
+        "--nodes",
+        s(&nodes),
+        "--edges",
+        s(&edges),
+        "--communities",
+        s(&comm),
+        "--facilities",
+        s(&fac),
+        "--snap",
+        "node",
+        "--out",
+        s(&out),
+        "--capacity",
+        s(&cap),
+        "--catchment",
+        "450",
+        "--no-cache",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&cap).unwrap(),
+        "community_id,category,catchment_m,demand_group,demand,facilities_in_catchment,capacity_in_catchment,ratio_per_1000\n\
+         c1,nursery,450,children_0_3,40,1,20,31.2500\n\
+         c2,nursery,450,children_0_3,100,2,30,131.2500\n\
+         c3,nursery,450,population (fallback),500,1,20,31.2500\n"
+    );
+}

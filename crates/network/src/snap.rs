@@ -186,11 +186,37 @@ impl<'g> Snapper<'g> {
         }
     }
 
-    /// Places many points in parallel, in input order.
+    /// Places many points in parallel; results are in input order.
+    ///
+    /// Points are visited in grid-cell order (cells of about 1 km) so that consecutive queries
+    /// walk the same branches of the spatial index.
     pub fn snap_all(&self, points: &[LonLat]) -> Vec<Anchor> {
-        points
+        let mut order: Vec<(u64, u32)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let [x, y] = self.proj.fwd(p);
+                let cx = ((x / 1000.0).floor() as i64 + (1 << 20)) as u64 & 0x1F_FFFF;
+                let cy = ((y / 1000.0).floor() as i64 + (1 << 20)) as u64 & 0x1F_FFFF;
+                ((cy << 21) | cx, i as u32)
+            })
+            .collect();
+        order.par_sort_unstable();
+        let snapped: Vec<(u32, Anchor)> = order
             .par_iter()
-            .map(|&p| self.snap(p).expect("a built graph has at least one edge"))
+            .map(|&(_, i)| {
+                let a = self
+                    .snap(points[i as usize])
+                    .expect("a built graph has at least one edge");
+                (i, a)
+            })
+            .collect();
+        let mut out = vec![None; points.len()];
+        for (i, a) in snapped {
+            out[i as usize] = Some(a);
+        }
+        out.into_iter()
+            .map(|a| a.expect("every point snapped"))
             .collect()
     }
 }

@@ -1,0 +1,26 @@
+//! livingcircle's service-platform domain: validated national codes and registry records.
+//!
+//! * [`Uscc`]: unified social credit code, GB 32100-2015 check character.
+//! * [`ResidentId`]: resident ID number, GB 11643-1999, never displayed in full.
+//! * [`DivisionCode`]: NBS statistical division codes, 5 levels, parents by prefix.
+//! * [`Role`] and [`Access`]: who may call what.
+//! * [`records`]: what a client sends for each registry record, checked into stored columns.
+//!
+//! No I/O: the store (`lc-store`) and the HTTP server (`lc-server`) build on these types.
+
+pub mod check;
+mod division;
+mod geometry;
+mod mask;
+pub mod records;
+mod resident_id;
+mod role;
+mod uscc;
+
+pub use check::{parse_date, Check, FieldError};
+pub use division::{is_code_prefix, DivisionCode, DivisionCodeError, DivisionLevel};
+pub use geometry::check_boundary;
+pub use mask::{is_phone, mask_name, mask_phone};
+pub use resident_id::{is_real_date, resident_id_check_char, ResidentId, ResidentIdError};
+pub use role::{Access, Role, UnknownRole};
+pub use uscc::{uscc_check_char, Uscc, UsccError, USCC_CHARS, USCC_WEIGHTS};

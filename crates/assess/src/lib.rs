@@ -1,0 +1,1 @@
+//! The assessment (work in progress).

@@ -1,0 +1,1 @@
+//! Assessment reports (work in progress).

@@ -151,6 +151,8 @@ struct Scratch {
     search: Search,
     best: Vec<f64>,
     touched: Vec<u32>,
+    /// `(category, millimetres, tie rank, facility)` of the facilities reached, for ordering.
+    keyed: Vec<(u16, i64, u32, u32)>,
 }
 
 /// Computes access for every source (community). `None` sources (not placed on the network)
@@ -186,6 +188,7 @@ pub fn compute_access(
                         search: Search::new(graph.node_count()),
                         best: vec![f64::INFINITY; targets.len()],
                         touched: Vec::new(),
+                        keyed: Vec::new(),
                     });
                     one_source(graph, targets, a, cfg, radius, scratch)
                 }
@@ -217,6 +220,7 @@ fn one_source(
         search,
         best,
         touched,
+        keyed,
     } = s;
     for &f in touched.iter() {
         best[f as usize] = f64::INFINITY;
@@ -250,10 +254,12 @@ fn one_source(
     }
     // Order by category, distance to the millimetre, then id rank. Distances that differ only
     // by rounding noise (two ways round of equal length) are ties, broken by id.
-    touched.sort_unstable_by_key(|&f| {
-        let f = f as usize;
-        (t.category[f], tie_key(best[f]), t.tie_rank[f])
-    });
+    keyed.clear();
+    keyed.extend(touched.iter().map(|&f| {
+        let fi = f as usize;
+        (t.category[fi], tie_key(best[fi]), t.tie_rank[fi], f)
+    }));
+    keyed.sort_unstable();
     let nc = cfg.circles.len();
     let mut out = CommunityAccess {
         nearest: Vec::new(),
@@ -262,8 +268,7 @@ fn one_source(
     };
     let mut current = u16::MAX;
     let mut rank = 0u16;
-    for &f in touched.iter() {
-        let c = t.category[f as usize];
+    for &(c, _, _, f) in keyed.iter() {
         let d = best[f as usize];
         if c != current {
             current = c;

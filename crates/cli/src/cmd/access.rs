@@ -356,7 +356,7 @@ fn distinct_categories(r: &CommunityAccess) -> usize {
 
 /// Quotes a CSV field when it needs it.
 fn field(out: &mut String, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
         out.push('"');
@@ -378,7 +378,8 @@ fn write_access(
         .par_chunks(512)
         .enumerate()
         .map(|(ci, chunk)| {
-            let mut s = String::with_capacity(chunk.len() * 64);
+            let mut s =
+                String::with_capacity(chunk.iter().map(|r| r.nearest.len()).sum::<usize>() * 64);
             let mut rows = 0;
             for (j, r) in chunk.iter().enumerate() {
                 let c = &communities[ci * 512 + j];

@@ -66,7 +66,7 @@ impl Ctx<'_> {
     }
 
     /// Turns a TOML/serde error into a located one, naming the key where it can.
-    fn from_toml(&self, e: toml::de::Error, table: &str) -> SpecError {
+    fn located(&self, e: toml::de::Error, table: &str) -> SpecError {
         let msg = e.message().trim().to_string();
         let span = e.span().unwrap_or(0..0);
         let (line, column) = line_col(self.text, span.start);
@@ -311,7 +311,7 @@ struct RawRequirement {
 /// Parses a standard from TOML text; `file` is used in error messages.
 pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
     let ctx = Ctx { file, text };
-    let raw: RawStandardFile = toml::from_str(text).map_err(|e| ctx.from_toml(e, ""))?;
+    let raw: RawStandardFile = toml::from_str(text).map_err(|e| ctx.located(e, ""))?;
     let h = &raw.standard;
     let mut levels = Vec::new();
     let mut level_ids = HashSet::new();
@@ -585,7 +585,7 @@ struct RawUnavailable {
 /// Parses a plan's targets from TOML text; `file` is used in error messages.
 pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
     let ctx = Ctx { file, text };
-    let raw: RawPlanFile = toml::from_str(text).map_err(|e| ctx.from_toml(e, ""))?;
+    let raw: RawPlanFile = toml::from_str(text).map_err(|e| ctx.located(e, ""))?;
     let h = &raw.plan;
     let jurisdiction = h.jurisdiction.get_ref().trim().to_string();
     if !jurisdiction.bytes().all(|b| b.is_ascii_digit())

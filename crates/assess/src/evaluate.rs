@@ -1,0 +1,384 @@
+//! Requirements of the standards, checked for every community; the allocation of facility
+//! capacity and area to communities that ratios rest on.
+
+use crate::setup::AccessPlan;
+use crate::Input;
+use lc_model::{Category, Community, Facility};
+use lc_standards::{Denominator, Measure, Obligation, Rule, Standard};
+
+/// A requirement, as a position in the standards list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReqRef {
+    /// Index of the standard.
+    pub standard: usize,
+    /// Index of the requirement within it.
+    pub requirement: usize,
+}
+
+/// The outcome of one requirement for one community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckState {
+    /// Met.
+    Met,
+    /// Not met: a shortcoming.
+    Short,
+    /// The data cannot tell (no households figure, facilities without floor area...).
+    NotComputable,
+    /// The community is not on the network (too far from any walkable way).
+    NotPlaced,
+}
+
+/// One requirement checked for one community.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Check {
+    /// The outcome.
+    pub state: CheckState,
+    /// Nearest facility of the requirement's categories, metres (if one is within reach).
+    pub nearest_m: Option<f64>,
+    /// Facilities of the categories within the distance (or catchment, for ratios).
+    pub count: u32,
+    /// For ratios: the community's value (per `per` of its denominator).
+    pub ratio: Option<f64>,
+}
+
+/// A category set's measure shared among communities (2SFCA shares).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allocation {
+    /// Per community: the measure allocated to it.
+    pub share: Vec<f64>,
+    /// Per community: facilities of the categories within the catchment whose measure is known.
+    pub known: Vec<u32>,
+    /// Per community: facilities within the catchment whose measure is unknown.
+    pub unknown: Vec<u32>,
+    /// Facilities (known measure) that reach no community with a denominator.
+    pub unattributed_facilities: usize,
+    /// Their measure.
+    pub unattributed_measure: f64,
+}
+
+pub(crate) fn measure_of(f: &Facility, m: Measure) -> Option<f64> {
+    match m {
+        Measure::Capacity => f.capacity,
+        Measure::FloorArea => f.floor_area_m2,
+        Measure::Count => Some(1.0),
+    }
+}
+
+pub(crate) fn weight_of(c: &Community, d: Denominator) -> Option<f64> {
+    match d {
+        Denominator::Population => Some(c.population),
+        Denominator::Households => c.households,
+        Denominator::Elderly => c.elderly,
+        Denominator::Children0To3 => c.children_0_3,
+    }
+    .filter(|w| w.is_finite() && *w > 0.0)
+}
+
+/// Shares the measure of every facility of `categories` among the communities within
+/// `catchment_m` of it, in proportion to their denominator (the two-step floating catchment of
+/// `lc_access::two_step_fca`). Communities without the denominator take no share.
+pub fn allocate(
+    input: &Input,
+    categories: &[Category],
+    measure: Measure,
+    denominator: Denominator,
+    catchment_m: f64,
+) -> Allocation {
+    let n = input.communities.len();
+    let nf = input.facilities.len();
+    let mut wanted = vec![false; Category::count()];
+    for c in categories {
+        wanted[c.index()] = true;
+    }
+    let cap: Vec<f64> = input
+        .facilities
+        .iter()
+        .map(|f| {
+            if wanted[f.category.index()] {
+                measure_of(f, measure).unwrap_or(f64::NAN)
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    let weight: Vec<f64> = input
+        .communities
+        .iter()
+        .map(|c| weight_of(c, denominator).unwrap_or(0.0))
+        .collect();
+    let mut unknown = vec![0u32; n];
+    let mut reached = vec![false; nf];
+    let pairs: Vec<Vec<(u32, f64)>> = input
+        .access
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut v = Vec::new();
+            for &(f, d) in &a.pairs {
+                let fac = &input.facilities[f as usize];
+                if d <= catchment_m && wanted[fac.category.index()] {
+                    if cap[f as usize].is_nan() {
+                        unknown[i] += 1;
+                    } else {
+                        v.push((f, d));
+                        if weight[i] > 0.0 {
+                            reached[f as usize] = true;
+                        }
+                    }
+                }
+            }
+            v
+        })
+        .collect();
+    let zeros = vec![0u16; nf];
+    let tsf = lc_access::two_step_fca(&pairs, &zeros, &cap, 1, |i, _| weight[i]);
+    let share: Vec<f64> = (0..n).map(|i| tsf.ratio[i] * weight[i]).collect();
+    let mut unattributed_facilities = 0;
+    let mut unattributed_measure = 0.0;
+    for f in 0..nf {
+        if !cap[f].is_nan() && !reached[f] {
+            unattributed_facilities += 1;
+            unattributed_measure += cap[f];
+        }
+    }
+    Allocation {
+        share,
+        known: tsf.facilities,
+        unknown,
+        unattributed_facilities,
+        unattributed_measure,
+    }
+}
+
+/// Cache of allocations, keyed by what defines them.
+#[derive(Default)]
+pub(crate) struct Allocations {
+    keys: Vec<(Vec<Category>, Measure, Denominator, u64)>,
+    values: Vec<Allocation>,
+}
+
+impl Allocations {
+    pub(crate) fn get(
+        &mut self,
+        input: &Input,
+        categories: &[Category],
+        measure: Measure,
+        denominator: Denominator,
+        catchment_m: f64,
+    ) -> &Allocation {
+        let mut cats = categories.to_vec();
+        cats.sort();
+        let key = (cats, measure, denominator, catchment_m.to_bits());
+        let i = match self.keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                self.values.push(allocate(
+                    input,
+                    categories,
+                    measure,
+                    denominator,
+                    catchment_m,
+                ));
+                self.keys.push(key);
+                self.values.len() - 1
+            }
+        };
+        &self.values[i]
+    }
+}
+
+/// Nearest facility of any of the categories, metres.
+pub(crate) fn nearest(input: &Input, i: usize, cats: &[Category]) -> Option<f64> {
+    input.access[i]
+        .nearest
+        .iter()
+        .filter(|f| f.rank == 1 && cats.iter().any(|c| c.index() == f.category as usize))
+        .map(|f| f.distance_m)
+        .min_by(|a, b| a.total_cmp(b))
+}
+
+/// Facilities of the categories within a circle.
+pub(crate) fn count_within(
+    input: &Input,
+    plan: &AccessPlan,
+    i: usize,
+    cats: &[Category],
+    d: f64,
+) -> u32 {
+    let nc = plan.circles.len();
+    let ci = plan.circle(d);
+    let counts = &input.access[i].counts;
+    cats.iter()
+        .map(|c| counts.get(c.index() * nc + ci).copied().unwrap_or(0))
+        .sum()
+}
+
+/// Every requirement of every standard, for every community: `checks[c * reqs.len() + r]`.
+pub(crate) fn check_all(
+    standards: &[Standard],
+    plan: &AccessPlan,
+    input: &Input,
+    alloc: &mut Allocations,
+) -> (Vec<ReqRef>, Vec<Check>) {
+    let reqs: Vec<ReqRef> = standards
+        .iter()
+        .enumerate()
+        .flat_map(|(s, st)| {
+            (0..st.requirements.len()).map(move |r| ReqRef {
+                standard: s,
+                requirement: r,
+            })
+        })
+        .collect();
+    let n = input.communities.len();
+    let mut checks = vec![
+        Check {
+            state: CheckState::NotPlaced,
+            nearest_m: None,
+            count: 0,
+            ratio: None,
+        };
+        n * reqs.len()
+    ];
+    for (ri, rr) in reqs.iter().enumerate() {
+        let req = &standards[rr.standard].requirements[rr.requirement];
+        match &req.rule {
+            Rule::Within {
+                categories,
+                distance_m,
+                min_count,
+            } => {
+                for i in 0..n {
+                    if !input.placed[i] {
+                        continue;
+                    }
+                    let count = count_within(input, plan, i, categories, *distance_m);
+                    checks[i * reqs.len() + ri] = Check {
+                        state: if count >= *min_count {
+                            CheckState::Met
+                        } else {
+                            CheckState::Short
+                        },
+                        nearest_m: nearest(input, i, categories),
+                        count,
+                        ratio: None,
+                    };
+                }
+            }
+            Rule::Ratio {
+                categories,
+                measure,
+                denominator,
+                per,
+                min,
+                catchment_m,
+            } => {
+                let a = alloc.get(input, categories, *measure, *denominator, *catchment_m);
+                for i in 0..n {
+                    if !input.placed[i] {
+                        continue;
+                    }
+                    let w = weight_of(&input.communities[i], *denominator);
+                    let (state, ratio) = match w {
+                        Some(_) if a.unknown[i] > 0 => (CheckState::NotComputable, None),
+                        Some(w) => {
+                            let v = a.share[i] / w * per;
+                            // Compare at a resolution of 1e-9 so that 30.000000000001 is 30.
+                            let ok = v + 1e-9 >= *min;
+                            (
+                                if ok {
+                                    CheckState::Met
+                                } else {
+                                    CheckState::Short
+                                },
+                                Some(v),
+                            )
+                        }
+                        None => (CheckState::NotComputable, None),
+                    };
+                    checks[i * reqs.len() + ri] = Check {
+                        state,
+                        nearest_m: nearest(input, i, categories),
+                        count: a.known[i] + a.unknown[i],
+                        ratio,
+                    };
+                }
+            }
+        }
+    }
+    (reqs, checks)
+}
+
+/// How a community fares against all standards.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CommunityStatus {
+    /// Whether it is on the network.
+    pub placed: bool,
+    /// Required requirements.
+    pub required: u32,
+    /// Of which met.
+    pub met: u32,
+    /// Of which not computable.
+    pub not_computable: u32,
+    /// Required requirements not met.
+    pub short_required: u32,
+    /// Recommended requirements not met.
+    pub short_recommended: u32,
+    /// Population × required shortcomings ("person-shortcomings"), the ranking key.
+    pub score: f64,
+}
+
+impl CommunityStatus {
+    /// Share of computable required requirements met, 0–1 (`None` if none is computable).
+    pub fn share_met(&self) -> Option<f64> {
+        let d = self.required - self.not_computable;
+        (self.placed && d > 0).then(|| self.met as f64 / d as f64)
+    }
+}
+
+pub(crate) fn statuses(
+    standards: &[Standard],
+    reqs: &[ReqRef],
+    checks: &[Check],
+    input: &Input,
+) -> Vec<CommunityStatus> {
+    input
+        .communities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut s = CommunityStatus {
+                placed: input.placed[i],
+                required: 0,
+                met: 0,
+                not_computable: 0,
+                short_required: 0,
+                short_recommended: 0,
+                score: 0.0,
+            };
+            for (ri, rr) in reqs.iter().enumerate() {
+                let req = &standards[rr.standard].requirements[rr.requirement];
+                let st = checks[i * reqs.len() + ri].state;
+                match req.obligation {
+                    Obligation::Required => {
+                        s.required += 1;
+                        match st {
+                            CheckState::Met => s.met += 1,
+                            CheckState::Short => s.short_required += 1,
+                            CheckState::NotComputable | CheckState::NotPlaced => {
+                                s.not_computable += 1
+                            }
+                        }
+                    }
+                    Obligation::Recommended => {
+                        if st == CheckState::Short {
+                            s.short_recommended += 1;
+                        }
+                    }
+                }
+            }
+            s.score = c.population * s.short_required as f64;
+            s
+        })
+        .collect()
+}

@@ -1,0 +1,654 @@
+//! Hand-worked cases: a straight street 26 km long with a node every 10 m; a community or a
+//! facility "at x" sits on the node x metres from the start, so walking distances are plain
+//! differences of positions. Each test works out its answer in its comments.
+
+use super::*;
+use lc_access::{compute_access, Targets};
+use lc_model::{Category, Community, Facility, LonLat};
+use lc_network::{Anchor, BuildOptions, Graph, RawEdge, RawNetwork};
+use lc_standards::{shipped_plans, shipped_standards, RegionLevel};
+
+const STEP: f64 = 10.0;
+const NODES: usize = 2601;
+
+fn line_graph() -> Graph {
+    let raw = RawNetwork {
+        node_ids: (0..NODES as i64).collect(),
+        // 10 m of longitude at the equator is about 0.0000898°: positions only matter for maps.
+        coords: (0..NODES)
+            .map(|i| LonLat::new(i as f64 * 0.0000898, 0.0))
+            .collect(),
+        edges: (0..NODES as u32 - 1)
+            .map(|i| RawEdge {
+                from: i,
+                to: i + 1,
+                length_m: STEP,
+            })
+            .collect(),
+    };
+    Graph::build(
+        &raw,
+        BuildOptions {
+            keep_largest_component: true,
+        },
+    )
+    .unwrap()
+    .0
+}
+
+#[derive(Default)]
+struct World {
+    comms: Vec<(Community, f64)>,
+    facs: Vec<(Facility, f64)>,
+}
+
+impl World {
+    fn comm(&mut self, id: &str, code: &str, at: f64, pop: f64, hh: Option<f64>) -> &mut Self {
+        self.comms.push((
+            Community {
+                id: id.into(),
+                name: format!("社区 {id}"),
+                pos: LonLat::new(0.0, 0.0),
+                population: pop,
+                households: hh,
+                elderly: Some(pop * 0.2),
+                children_0_3: Some(pop * 0.02),
+                division_code: (!code.is_empty()).then(|| code.to_string()),
+            },
+            at,
+        ));
+        self
+    }
+
+    fn fac(&mut self, cat: &str, at: f64, capacity: Option<f64>, area: Option<f64>) -> &mut Self {
+        let n = self.facs.len();
+        self.facs.push((
+            Facility {
+                id: format!("F{n:03}"),
+                name: cat.into(),
+                category: Category::from_key(cat).unwrap(),
+                pos: LonLat::new(0.0, 0.0),
+                capacity,
+                floor_area_m2: area,
+                provider_code: None,
+            },
+            at,
+        ));
+        self
+    }
+
+    fn run_with(&self, standards: &[Standard], plans: &[Plan]) -> Assessment {
+        let g = line_graph();
+        let node = |at: f64| {
+            let k = (at / STEP).round() as i64;
+            let idx = g.node_ids().iter().position(|&id| id == k).unwrap() as u32;
+            Some(Anchor::at_node(&g, idx, 0.0))
+        };
+        let communities: Vec<Community> = self.comms.iter().map(|c| c.0.clone()).collect();
+        let facilities: Vec<Facility> = self.facs.iter().map(|f| f.0.clone()).collect();
+        let src: Vec<Option<Anchor>> = self.comms.iter().map(|c| node(c.1)).collect();
+        let fa: Vec<Option<Anchor>> = self.facs.iter().map(|f| node(f.1)).collect();
+        let cats: Vec<u16> = facilities
+            .iter()
+            .map(|f| f.category.index() as u16)
+            .collect();
+        let tie: Vec<u32> = (0..facilities.len() as u32).collect();
+        let targets = Targets::new(&g, &fa, &cats, &tie, Category::count());
+        let ap = AccessPlan::new(standards, plans, 1500.0);
+        let access = compute_access(&g, &targets, &src, &ap.config(), &|_| {});
+        let placed = vec![true; communities.len()];
+        let input = Input {
+            communities: &communities,
+            facilities: &facilities,
+            placed: &placed,
+            access: &access,
+        };
+        assess(standards, plans, &ap, &input, &Divisions::new())
+    }
+
+    fn run(&self) -> (Assessment, Vec<Standard>, Vec<Plan>) {
+        let s = shipped_standards().unwrap();
+        let p = shipped_plans().unwrap();
+        let a = self.run_with(&s, &p);
+        (a, s, p)
+    }
+}
+
+fn req_index(a: &Assessment, s: &[Standard], std_id: &str, req_id: &str) -> usize {
+    a.requirements
+        .iter()
+        .position(|r| {
+            s[r.standard].id == std_id && s[r.standard].requirements[r.requirement].id == req_id
+        })
+        .unwrap_or_else(|| panic!("{std_id}/{req_id}"))
+}
+
+/// The row of an indicator at a level (the first region at that level).
+fn row<'a>(
+    a: &'a Assessment,
+    p: &[Plan],
+    ind: &str,
+    level: RegionLevel,
+    region: &str,
+) -> &'a IndicatorRow {
+    a.indicators
+        .iter()
+        .find(|r| {
+            p[r.plan].indicators[r.indicator].id == ind && r.level == level && r.region == region
+        })
+        .unwrap_or_else(|| panic!("no row {ind} {level:?} {region}"))
+}
+
+fn all<'a>(a: &'a Assessment, p: &[Plan], ind: &str) -> &'a IndicatorRow {
+    row(a, p, ind, RegionLevel::All, "")
+}
+
+fn close(v: Option<f64>, want: f64) {
+    let v = v.expect("a value");
+    assert!((v - want).abs() < 1e-9, "{v} != {want}");
+}
+
+// ----------------------------------------------------------------------------------------------
+// Standards.
+
+/// GB 50180-2018 5-minute kindergarten (300 m): A's kindergarten is 290 m away (met), B's 310 m
+/// (a shortcoming, nearest 310 m), C's exactly 300 m (met: within is ≤).
+#[test]
+fn kindergarten_within_300_m() {
+    let mut w = World::default();
+    w.comm("A", "", 0.0, 5000.0, None)
+        .fac("kindergarten", 290.0, None, None)
+        .comm("B", "", 5000.0, 8000.0, None)
+        .fac("kindergarten", 5310.0, None, None)
+        .comm("C", "", 10000.0, 3000.0, None)
+        .fac("kindergarten", 10300.0, None, None);
+    let (a, s, _) = w.run();
+    let r = req_index(&a, &s, "GB50180-2018", "5min.kindergarten");
+    assert_eq!(a.check(0, r).state, CheckState::Met);
+    assert_eq!(a.check(0, r).nearest_m, Some(290.0));
+    assert_eq!(a.check(1, r).state, CheckState::Short);
+    assert_eq!(a.check(1, r).nearest_m, Some(310.0));
+    assert_eq!(a.check(1, r).count, 0);
+    assert_eq!(a.check(2, r).state, CheckState::Met);
+    let short: Vec<usize> = a
+        .shortcomings
+        .iter()
+        .filter(|x| x.requirement == r)
+        .map(|x| x.community)
+        .collect();
+    assert_eq!(short, vec![1]);
+}
+
+/// A local standard asking for two pharmacies within 500 m: one at 100 m and one at 400 m meet
+/// it; a single one does not. Recommended requirements are reported but not counted.
+#[test]
+fn min_count_and_recommended() {
+    let text = r#"
+[standard]
+id = "LOCAL"
+name_zh = "本地"
+name_en = "Local"
+source = "test"
+
+[[requirement]]
+id = "two_pharmacies"
+categories = ["pharmacy"]
+distance_m = 500
+min_count = 2
+name_zh = "两家药店"
+name_en = "Two pharmacies"
+status = "V"
+source = "test"
+
+[[requirement]]
+id = "bookstore"
+categories = ["bookstore"]
+distance_m = 500
+obligation = "recommended"
+name_zh = "书店"
+name_en = "Bookstore"
+status = "U"
+source = "test"
+"#;
+    let s = vec![lc_standards::parse_standard("local.toml", text).unwrap()];
+    let mut w = World::default();
+    w.comm("A", "", 0.0, 1000.0, None)
+        .fac("pharmacy", 100.0, None, None)
+        .fac("pharmacy", 400.0, None, None)
+        .comm("B", "", 5000.0, 2000.0, None)
+        .fac("pharmacy", 5100.0, None, None);
+    let a = w.run_with(&s, &[]);
+    assert_eq!(a.check(0, 0).state, CheckState::Met);
+    assert_eq!(a.check(0, 0).count, 2);
+    assert_eq!(a.check(1, 0).state, CheckState::Short);
+    assert_eq!(a.check(1, 0).count, 1);
+    // Both lack a bookstore: recommended, so not in the required counts.
+    assert_eq!(a.status[0].required, 1);
+    assert_eq!(a.status[0].met, 1);
+    assert_eq!(a.status[0].short_recommended, 1);
+    assert_eq!(a.status[1].short_required, 1);
+    // Ranking: B (2000 people × 1 shortcoming) before A (0).
+    assert_eq!(a.ranking, vec![1, 0]);
+    assert_eq!(a.status[1].score, 2000.0);
+    assert_eq!(a.shortcomings.len(), 3);
+    assert_eq!(a.shortcomings[0].community, 1);
+}
+
+/// MOFCOM 8-minute tier = 480 m: a pharmacy at 480 m meets it, at 490 m does not.
+#[test]
+fn mofcom_pharmacy_tier() {
+    let mut w = World::default();
+    w.comm("A", "", 0.0, 1000.0, None)
+        .fac("pharmacy", 480.0, None, None)
+        .comm("B", "", 5000.0, 1000.0, None)
+        .fac("pharmacy", 5490.0, None, None);
+    let (a, s, _) = w.run();
+    let r = req_index(&a, &s, "MOFCOM-15MIN", "basic.pharmacy");
+    assert_eq!(a.check(0, r).state, CheckState::Met);
+    assert_eq!(a.check(1, r).state, CheckState::Short);
+}
+
+/// Complete community: 30 m² of service floor area per 100 households, stations shared within
+/// 300 m in proportion to households.
+/// - A (1000 hh) at 0 and B (1000 hh) at 200 share a 600 m² station at 100: 300 m² each,
+///   30 m² per 100 hh: both met (exactly at the threshold).
+/// - C (1000 hh) at 5000 and D (2000 hh) at 5200 share a 600 m² station at 5100: C gets
+///   600 × 1000/3000 = 200 m² (20 per 100 hh), D 400 m² for 2000 hh (20): both short.
+/// - E has no households figure: not computable. F's only station has no floor area: not
+///   computable. G has no station within 300 m: 0, short.
+#[test]
+fn service_area_per_100_households() {
+    let mut w = World::default();
+    w.comm("A", "", 0.0, 3000.0, Some(1000.0))
+        .comm("B", "", 200.0, 3000.0, Some(1000.0))
+        .fac("community_service_station", 100.0, None, Some(600.0))
+        .comm("C", "", 5000.0, 3000.0, Some(1000.0))
+        .comm("D", "", 5200.0, 6000.0, Some(2000.0))
+        .fac("community_service_station", 5100.0, None, Some(600.0))
+        .comm("E", "", 8000.0, 3000.0, None)
+        .fac("community_service_station", 8100.0, None, Some(500.0))
+        .comm("F", "", 11000.0, 3000.0, Some(900.0))
+        .fac("community_service_station", 11100.0, None, None)
+        .comm("G", "", 15000.0, 3000.0, Some(900.0));
+    let (a, s, _) = w.run();
+    let r = req_index(&a, &s, "COMPLETE-COMMUNITY", "area.service_per_100hh");
+    let st: Vec<CheckState> = (0..7).map(|c| a.check(c, r).state).collect();
+    use CheckState::*;
+    assert_eq!(
+        st,
+        vec![Met, Met, Short, Short, NotComputable, NotComputable, Short]
+    );
+    close(a.check(0, r).ratio, 30.0);
+    close(a.check(2, r).ratio, 20.0);
+    close(a.check(3, r).ratio, 20.0);
+    close(a.check(6, r).ratio, 0.0);
+    assert_eq!(a.check(4, r).ratio, None);
+    // The five basic facilities: A has only a service station within 300 m.
+    let basics = [
+        "basic.kindergarten",
+        "basic.nursery",
+        "basic.health_station",
+    ];
+    for b in basics {
+        let i = req_index(&a, &s, "COMPLETE-COMMUNITY", b);
+        assert_eq!(a.check(0, i).state, Short, "{b}");
+    }
+    let i = req_index(&a, &s, "COMPLETE-COMMUNITY", "basic.service_station");
+    assert_eq!(a.check(0, i).state, Met);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Targets. Codes: 62 Gansu, 13 Hebei, 23 Heilongjiang, 14 Shanxi. Committee 001–199 urban,
+// 200–399 rural. Communities of different tests' regions lie ≥ 5 km apart.
+
+/// GS04 (Gansu ≥ 4.5 slots per 1000 people) and HE06 (Hebei ≥ 4.1).
+/// Gansu community of 10,000 people with a 40-slot nursery: 4.0 per 1000, fails 4.5.
+/// Hebei community of 10,000 with 40 slots: 4.0, fails 4.1; a second Hebei community of
+/// 10,000 with 44 slots makes the Hebei total 84 / 20,000 = 4.2: passes 4.1, while that
+/// community's own street (4.4) passes and the first one's (4.0) fails.
+#[test]
+fn childcare_slots_per_1000() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 10000.0, None)
+        .fac("nursery", 100.0, Some(40.0), None)
+        .comm("H1", "130102001001", 5000.0, 10000.0, None)
+        .fac("nursery", 5100.0, Some(40.0), None);
+    let (a, _, p) = w.run();
+    let gs = all(&a, &p, "GS04");
+    close(gs.value, 4.0);
+    assert_eq!(gs.met, Some(false));
+    close(gs.gap, 0.5);
+    assert_eq!(gs.scope, Scope::Own);
+    assert_eq!(gs.communities, 1, "only the Gansu community");
+    let he = all(&a, &p, "HE06");
+    close(he.value, 4.0);
+    assert_eq!(he.met, Some(false));
+    // Nothing else about slots passes: every ratio on nursery capacity fails at 4.0.
+    for r in a.indicators.iter().filter(|r| {
+        matches!(&p[r.plan].indicators[r.indicator].kind,
+            IndicatorKind::Ratio { categories, .. } if categories.iter().any(|c| c.key() == "nursery"))
+    }) {
+        assert_eq!(r.met, Some(false), "{}", p[r.plan].indicators[r.indicator].id);
+    }
+
+    w.comm("H2", "130102002001", 10000.0, 10000.0, None)
+        .fac("nursery", 10100.0, Some(44.0), None);
+    let (a, _, p) = w.run();
+    let he = all(&a, &p, "HE06");
+    close(he.value, 4.2);
+    assert_eq!(he.met, Some(true));
+    assert_eq!(
+        row(&a, &p, "HE06", RegionLevel::Street, "130102001").met,
+        Some(false)
+    );
+    close(
+        row(&a, &p, "HE06", RegionLevel::Street, "130102002").value,
+        4.4,
+    );
+    close(row(&a, &p, "HE06", RegionLevel::Province, "13").value, 4.2);
+    close(all(&a, &p, "GS04").value, 4.0);
+}
+
+use lc_standards::IndicatorKind;
+
+/// CN01 (> 80 %), GS23 (> 80 %) and HE11 (≥ 80 % of urban communities): five urban Hebei
+/// communities, four with a canteen and a day-care centre within 300 m, the fifth with a canteen
+/// only: 80 %. HE11 is met (≥), CN01 and GS23 are not (>). GS23 has no Gansu community, so it is
+/// computed as a reference over all of them.
+#[test]
+fn meal_and_home_care_coverage() {
+    let mut w = World::default();
+    for k in 0..5 {
+        let x = k as f64 * 5000.0;
+        w.comm(
+            &format!("H{k}"),
+            &format!("13010200100{}", k + 1),
+            x,
+            1000.0,
+            None,
+        )
+        .fac("community_canteen", x + 100.0, None, None);
+        if k < 4 {
+            w.fac("elderly_day_care", x + 300.0, None, None);
+        }
+    }
+    let (a, _, p) = w.run();
+    for (id, met) in [("CN01", false), ("GS23", false), ("HE11", true)] {
+        let r = all(&a, &p, id);
+        close(r.value, 80.0);
+        assert_eq!(r.met, Some(met), "{id}");
+    }
+    assert_eq!(all(&a, &p, "GS23").scope, Scope::Reference);
+    assert_eq!(all(&a, &p, "HE11").scope, Scope::Own);
+    // GS22 needs all four services: none has a health station or care home within reach.
+    close(all(&a, &p, "GS22").value, 0.0);
+}
+
+/// GS22: all four home-care services. One Gansu community with a day-care centre (300 m), a
+/// canteen (200 m), a care home (900 m) and a health station (1000 m): covered; a second with
+/// everything but the health station: not. 50 %, fails 100 %.
+#[test]
+fn home_care_all_four() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 1000.0, None)
+        .fac("elderly_day_care", 300.0, None, None)
+        .fac("community_canteen", 200.0, None, None)
+        .fac("elderly_care", 900.0, Some(50.0), None)
+        .fac("health_station", 1000.0, None, None)
+        .comm("G2", "620102001002", 5000.0, 1000.0, None)
+        .fac("elderly_day_care", 5300.0, None, None)
+        .fac("community_canteen", 5200.0, None, None)
+        .fac("elderly_care", 5900.0, Some(50.0), None);
+    let (a, _, p) = w.run();
+    let r = all(&a, &p, "GS22");
+    close(r.value, 50.0);
+    assert_eq!(r.met, Some(false));
+    assert_eq!((r.numerator, r.denominator), (1.0, 2.0));
+}
+
+/// GS03 (≥ 50 %) and HL05 (> 50 %): two communities, one with a nursery at 300 m, the other's at
+/// 310 m: 50 %. Gansu's is met, Heilongjiang's (reference) is not.
+#[test]
+fn childcare_coverage() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 1000.0, None)
+        .fac("nursery", 300.0, Some(10.0), None)
+        .comm("G2", "620102001002", 5000.0, 1000.0, None)
+        .fac("nursery", 5310.0, Some(10.0), None);
+    let (a, _, p) = w.run();
+    close(all(&a, &p, "GS03").value, 50.0);
+    assert_eq!(all(&a, &p, "GS03").met, Some(true));
+    close(all(&a, &p, "HL05").value, 50.0);
+    assert_eq!(all(&a, &p, "HL05").met, Some(false));
+    assert_eq!(all(&a, &p, "HL05").scope, Scope::Reference);
+}
+
+/// GS12 (rural ≥ 80 %) and GS13 (urban 100 %): urban U1 has a service station at 100 m, urban U2
+/// none; rural R1 and R2 both have one. Urban 50 % (fails), rural 100 % (met). HE10 (rural
+/// ≥ 70 %, elderly service station) — R1 only: 50 %, fails; HL04 (rural ≥ 80 %, elderly
+/// facility within 1000 m) — R1 and R2 (care home at 900 m): 100 %, met. HL03 (urban 100 %):
+/// U1 has an elderly service station: 50 %, fails. HE09 (day care, all communities): none: 0 %.
+#[test]
+fn urban_and_rural_coverage() {
+    let mut w = World::default();
+    w.comm("U1", "620102001001", 0.0, 1000.0, None)
+        .fac("community_service_station", 100.0, None, Some(100.0))
+        .fac("elderly_service_station", 150.0, None, None)
+        .comm("U2", "620102001002", 5000.0, 1000.0, None)
+        .comm("R1", "620102101201", 10000.0, 1000.0, None)
+        .fac("community_service_station", 10100.0, None, Some(100.0))
+        .fac("elderly_service_station", 10200.0, None, None)
+        .comm("R2", "620102101202", 15000.0, 1000.0, None)
+        .fac("community_service_center", 15300.0, None, Some(100.0))
+        .fac("elderly_care", 15900.0, Some(30.0), None);
+    let (a, _, p) = w.run();
+    let r13 = all(&a, &p, "GS13");
+    close(r13.value, 50.0);
+    assert_eq!((r13.met, r13.denominator), (Some(false), 2.0));
+    let r12 = all(&a, &p, "GS12");
+    close(r12.value, 100.0);
+    assert_eq!(r12.met, Some(true));
+    close(all(&a, &p, "HE10").value, 50.0);
+    assert_eq!(all(&a, &p, "HE10").met, Some(false));
+    close(all(&a, &p, "HL04").value, 100.0);
+    assert_eq!(all(&a, &p, "HL04").met, Some(true));
+    close(all(&a, &p, "HL03").value, 50.0);
+    close(all(&a, &p, "HE09").value, 0.0);
+    assert_eq!(all(&a, &p, "HE09").met, Some(false));
+}
+
+/// GS15 (≥ 30 m² per 100 households): a 300 m² station 100 m from a community of 1000
+/// households: 30, met; a second street whose 900-household community has a 200 m² station:
+/// 22.2, fails; the district: 500 m² / 1900 hh × 100 = 26.3, fails.
+#[test]
+fn service_area_indicator() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 3000.0, Some(1000.0))
+        .fac("community_service_station", 100.0, None, Some(300.0))
+        .comm("G2", "620102002001", 5000.0, 2500.0, Some(900.0))
+        .fac("community_service_station", 5100.0, None, Some(200.0));
+    let (a, _, p) = w.run();
+    close(
+        row(&a, &p, "GS15", RegionLevel::Street, "620102001").value,
+        30.0,
+    );
+    assert_eq!(
+        row(&a, &p, "GS15", RegionLevel::Street, "620102001").met,
+        Some(true)
+    );
+    close(
+        row(&a, &p, "GS15", RegionLevel::Street, "620102002").value,
+        200.0 / 900.0 * 100.0,
+    );
+    let d = row(&a, &p, "GS15", RegionLevel::District, "620102");
+    close(d.value, 500.0 / 1900.0 * 100.0);
+    assert_eq!(d.met, Some(false));
+}
+
+/// GS08 (≥ 8 beds per 1000): a hospital of 60 beds and a health centre of 20 beds near a
+/// community of 10,000: 8.0, met. GS18 (≥ 992.7 m² of culture per 10,000): a 900 m² culture
+/// station and a 90 m² library: 990, fails. GS19 (≥ 2.5 m² sports per person) and HE14 (≥ 2.6,
+/// reference): 25,500 m² of sports ground: 2.55: Gansu met, Hebei not.
+#[test]
+fn beds_culture_and_sports_per_person() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 10000.0, Some(3500.0))
+        .fac("hospital", 1200.0, Some(60.0), None)
+        .fac("health_center", 800.0, Some(20.0), None)
+        .fac("culture_station", 200.0, None, Some(900.0))
+        .fac("library", 600.0, None, Some(90.0))
+        .fac("sports", 400.0, None, Some(25500.0));
+    let (a, _, p) = w.run();
+    close(all(&a, &p, "GS08").value, 8.0);
+    assert_eq!(all(&a, &p, "GS08").met, Some(true));
+    close(all(&a, &p, "GS18").value, 990.0);
+    assert_eq!(all(&a, &p, "GS18").met, Some(false));
+    close(all(&a, &p, "GS19").value, 2.55);
+    assert_eq!(all(&a, &p, "GS19").met, Some(true));
+    close(all(&a, &p, "HE14").value, 2.55);
+    assert_eq!(all(&a, &p, "HE14").met, Some(false));
+}
+
+/// A sports ground without an area and nothing else: GS19 is not computable, not 0.
+#[test]
+fn unknown_area_is_not_computable() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 10000.0, None)
+        .fac("sports", 400.0, None, None);
+    let (a, _, p) = w.run();
+    let r = all(&a, &p, "GS19");
+    assert_eq!((r.value, r.met), (None, None));
+    assert!(r.note.contains("not computable"), "{}", r.note);
+}
+
+/// GS09 (≥ 50 % of streets) and HE08 (≥ 60 %, reference): four Gansu streets; a care home lies
+/// 1000 m from a community of street 1 and 900 m from one of street 3, 1010 m from street 4's:
+/// 2 of 4 streets, 50 %.
+/// HE07 (every county, 100 %) and SX01 (the same, 100 %): two counties, one with a care home:
+/// 50 %, both fail.
+#[test]
+fn streets_and_counties_with_elderly_care() {
+    let mut w = World::default();
+    w.comm("S1", "620102001001", 0.0, 1000.0, None)
+        .fac("elderly_care", 1000.0, Some(40.0), None)
+        .comm("S2", "620102002001", 5000.0, 1000.0, None)
+        .comm("S3", "620103003001", 10000.0, 1000.0, None)
+        .fac("elderly_care", 10900.0, Some(40.0), None)
+        .comm("S4", "620104004001", 15000.0, 1000.0, None)
+        .fac("elderly_care", 16010.0, Some(40.0), None);
+    let (a, _, p) = w.run();
+    let g = all(&a, &p, "GS09");
+    close(g.value, 50.0);
+    assert_eq!((g.numerator, g.denominator, g.met), (2.0, 4.0, Some(true)));
+    assert_eq!(all(&a, &p, "HE08").met, Some(false));
+    // Counties 620102 (S1 covered), 620103 (S3 covered), 620104 (none): 2 of 3 for the
+    // Gansu-wide HE07/SX01 reference rows.
+    close(all(&a, &p, "HE07").value, 200.0 / 3.0);
+    assert_eq!(all(&a, &p, "SX01").met, Some(false));
+    // At district level: street coverage inside district 620102 is 1 of 2.
+    close(
+        row(&a, &p, "GS09", RegionLevel::District, "620102").value,
+        50.0,
+    );
+}
+
+/// HL07: streets of ≥ 30,000 people need a community health centre within 1000 m of one of
+/// their communities. Street A (30,000) has one, street B (40,000) does not, street C (10,000,
+/// not counted) does not: 1 of 2, 50 %, fails 100 %.
+#[test]
+fn big_streets_with_health_centres() {
+    let mut w = World::default();
+    w.comm("A1", "230102001001", 0.0, 20000.0, None)
+        .comm("A2", "230102001002", 2000.0, 10000.0, None)
+        .fac("health_center", 2900.0, Some(10.0), None)
+        .comm("B1", "230102002001", 7000.0, 40000.0, None)
+        .comm("C1", "230102003001", 12000.0, 10000.0, None);
+    let (a, _, p) = w.run();
+    let r = all(&a, &p, "HL07");
+    assert_eq!((r.numerator, r.denominator), (1.0, 2.0));
+    assert_eq!(r.met, Some(false));
+}
+
+/// HL01: ~250,000 elderly-care beds in the province. One care home of 250,000 beds (the test's
+/// whole province) meets it; 249,999 does not. HL02: communities meeting every MOFCOM basic
+/// requirement > 90 %: one of two does: 50 %, fails.
+#[test]
+fn province_beds_and_convenient_circles() {
+    let mut w = World::default();
+    w.comm("H1", "230102001001", 0.0, 10000.0, None).fac(
+        "elderly_care",
+        100.0,
+        Some(249_999.0),
+        None,
+    );
+    let (a, _, p) = w.run();
+    close(
+        row(&a, &p, "HL01", RegionLevel::Province, "23").value,
+        249_999.0,
+    );
+    assert_eq!(all(&a, &p, "HL01").met, Some(false));
+    w.facs[0].0.capacity = Some(250_000.0);
+    let (a, _, p) = w.run();
+    assert_eq!(all(&a, &p, "HL01").met, Some(true));
+
+    let mut w = World::default();
+    let basics: &[(&str, f64)] = &[
+        ("convenience_store", 300.0),
+        ("restaurant", 480.0),
+        ("pharmacy", 480.0),
+        ("laundry", 480.0),
+        ("hairdresser", 480.0),
+        ("vegetable_market", 480.0),
+        ("supermarket", 900.0),
+        ("repair", 900.0),
+        ("community_service_center", 900.0),
+        ("sports", 900.0),
+        ("photo_print", 900.0),
+        ("housekeeping", 900.0),
+        ("express_station", 900.0),
+        ("recycling", 900.0),
+    ];
+    w.comm("H1", "230102001001", 0.0, 1000.0, None).comm(
+        "H2",
+        "230102001002",
+        5000.0,
+        1000.0,
+        None,
+    );
+    for (cat, d) in basics {
+        w.fac(cat, *d, None, None);
+        if *cat != "pharmacy" {
+            w.fac(cat, 5000.0 + d, None, None);
+        }
+    }
+    let (a, _, p) = w.run();
+    let r = all(&a, &p, "HL02");
+    close(r.value, 50.0);
+    assert_eq!(r.met, Some(false));
+}
+
+/// Roll-ups: three levels of one Gansu community, and a community without a code counted only in
+/// the whole area.
+#[test]
+fn roll_up_levels_and_unknown_codes() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 1000.0, None)
+        .fac("nursery", 100.0, Some(5.0), None)
+        .comm("X", "", 5000.0, 1000.0, None)
+        .comm("Y", "62abc", 10000.0, 1000.0, None);
+    let (a, _, p) = w.run();
+    // CN01 is national: all three communities in the whole area, one in each region below.
+    assert_eq!(all(&a, &p, "CN01").communities, 3);
+    for (level, code) in [
+        (RegionLevel::Province, "62"),
+        (RegionLevel::City, "6201"),
+        (RegionLevel::District, "620102"),
+        (RegionLevel::Street, "620102001"),
+    ] {
+        assert_eq!(row(&a, &p, "CN01", level, code).communities, 1);
+    }
+    assert_eq!(a.unknown_codes, vec!["62abc".to_string()]);
+    // GS04 (Gansu): the only valid Gansu code is G1.
+    assert_eq!(all(&a, &p, "GS04").communities, 1);
+    close(all(&a, &p, "GS04").value, 5.0);
+}

@@ -1,0 +1,502 @@
+//! Coverage problems (maximal coverage and set cover) on a reduced instance.
+//!
+//! Reduction, all exact:
+//! - communities already within the radius of an existing facility are dropped (a constant);
+//! - communities that no candidate reaches within the radius are dropped (cannot be covered);
+//! - communities with the same set of candidates within the radius become one element whose
+//!   weight is their total;
+//! - a candidate whose elements are a subset of another's (equal sets: the higher index) is
+//!   dropped: swapping it for the other never loses coverage;
+//! - for set cover only, an element whose candidates include another element's is dropped
+//!   (covering the smaller set covers it).
+//!
+//! The heuristic is lazy greedy followed by swap local search (one site out, one in, the best
+//! swap found in O(pairs) per pass). Bounds are Lagrangian: for any multipliers `u` with
+//! `0 ≤ u_e ≤ w_e`, `Σ_e (w_e − u_e) + (sum of the p largest U_j)` with `U_j = Σ_{e∋j} u_e` bounds
+//! the maximal coverage from above; for set cover, `Σ u_e / max_j U_j` bounds the number of
+//! sites from below. The multipliers come from the LP dual (HiGHS) or from subgradient steps.
+
+use crate::instance::Instance;
+use crate::util::{is_subset, top_p, Csr, Key};
+use rustc_hash::FxHashMap;
+use std::collections::BinaryHeap;
+
+/// A reduced coverage instance.
+#[derive(Debug, Clone)]
+pub(crate) struct Cover {
+    /// Weight of each element.
+    pub w: Vec<f64>,
+    /// Element → local candidates.
+    pub sets: Csr<()>,
+    /// Local candidate → elements.
+    pub by_cand: Csr<()>,
+    /// Local candidate → original candidate.
+    pub cand_map: Vec<u32>,
+    /// Weight covered by existing facilities.
+    pub base: f64,
+    /// Weight that no candidate can bring within the radius.
+    pub uncoverable: f64,
+    /// Communities kept (before aggregation).
+    pub communities_kept: usize,
+    /// Candidates dropped as dominated or useless.
+    pub candidates_dropped: usize,
+}
+
+/// Groups rows with identical column lists; returns (weights, rows).
+fn aggregate(rows: Vec<(Vec<u32>, f64)>) -> (Vec<f64>, Vec<Vec<u32>>) {
+    let mut index: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+    let mut w = Vec::new();
+    let mut out = Vec::new();
+    for (r, wt) in rows {
+        match index.get(&r) {
+            Some(&e) => w[e] += wt,
+            None => {
+                index.insert(r.clone(), out.len());
+                w.push(wt);
+                out.push(r);
+            }
+        }
+    }
+    (w, out)
+}
+
+/// Indices of the rows that are dominated: row `a` is dropped when another row `b` has
+/// `set(a) ⊆ set(b)` (`keep_superset = true`, candidate dominance) or `set(b) ⊆ set(a)`
+/// (`keep_superset = false`, set-cover row dominance); of two equal rows the later goes.
+fn dominated(rows: &[Vec<u32>], n_cols: usize, keep_superset: bool) -> Vec<bool> {
+    let csr = Csr::from_rows(
+        &rows
+            .iter()
+            .map(|r| r.iter().map(|&c| (c, ())).collect())
+            .collect::<Vec<_>>(),
+    );
+    let by_col = csr.transpose(n_cols);
+    let mut gone = vec![false; rows.len()];
+    for a in 0..rows.len() {
+        let ra = &rows[a];
+        if ra.is_empty() {
+            gone[a] = true;
+            continue;
+        }
+        // Any row that could dominate `a` shares the rarest column of `a`.
+        let pivot = *ra
+            .iter()
+            .min_by_key(|&&c| by_col.cols_of(c as usize).len())
+            .unwrap_or(&ra[0]);
+        for &b in by_col.cols_of(pivot as usize) {
+            let b = b as usize;
+            if b == a || gone[b] {
+                continue;
+            }
+            let rb = &rows[b];
+            let hit = if keep_superset {
+                // a ⊆ b: drop a (if equal, drop the later one).
+                (ra.len() < rb.len() || (ra.len() == rb.len() && b < a)) && is_subset(ra, rb)
+            } else {
+                // b ⊆ a: drop a.
+                (rb.len() < ra.len() || (ra.len() == rb.len() && b < a)) && is_subset(rb, ra)
+            };
+            if hit {
+                gone[a] = true;
+                break;
+            }
+        }
+    }
+    gone
+}
+
+impl Cover {
+    /// Reduces an instance for coverage within `radius` metres (inclusive). `set_cover` adds
+    /// set-cover row dominance and keeps communities of zero weight.
+    pub fn build(inst: &Instance, radius: f64, set_cover: bool) -> Cover {
+        let mut base = 0.0;
+        let mut uncoverable = 0.0;
+        let mut rows: Vec<(Vec<u32>, f64)> = Vec::new();
+        for i in 0..inst.n_communities() {
+            let w = inst.weight(i);
+            if w == 0.0 && !set_cover {
+                continue;
+            }
+            if inst.nearest_existing(i) <= radius {
+                base += w;
+                continue;
+            }
+            let set: Vec<u32> = inst
+                .candidates_of(i)
+                .filter(|&(_, d)| d <= radius)
+                .map(|(j, _)| j)
+                .collect();
+            if set.is_empty() {
+                uncoverable += w;
+                continue;
+            }
+            rows.push((set, w));
+        }
+        let communities_kept = rows.len();
+        let (mut w, mut sets) = aggregate(rows);
+        let n_orig = inst.n_candidates();
+        let mut cand_map: Vec<u32> = (0..n_orig as u32).collect();
+        // Alternate candidate and (set cover) row dominance until nothing changes.
+        for _round in 0..4 {
+            let n_c = cand_map.len();
+            let by_cand: Vec<Vec<u32>> = {
+                let csr = Csr::from_rows(
+                    &sets
+                        .iter()
+                        .map(|r| r.iter().map(|&c| (c, ())).collect())
+                        .collect::<Vec<_>>(),
+                );
+                let t = csr.transpose(n_c);
+                (0..n_c).map(|j| t.cols_of(j).to_vec()).collect()
+            };
+            let gone = dominated(&by_cand, sets.len(), true);
+            let mut renum = vec![u32::MAX; n_c];
+            let mut new_map = Vec::new();
+            for j in 0..n_c {
+                if !gone[j] {
+                    renum[j] = new_map.len() as u32;
+                    new_map.push(cand_map[j]);
+                }
+            }
+            let cands_changed = new_map.len() != n_c;
+            cand_map = new_map;
+            for s in sets.iter_mut() {
+                s.retain(|&c| renum[c as usize] != u32::MAX);
+                for c in s.iter_mut() {
+                    *c = renum[*c as usize];
+                }
+            }
+            let mut rows_changed = false;
+            let pairs: Vec<(Vec<u32>, f64)> = if set_cover {
+                let gone_rows = dominated(&sets, cand_map.len(), false);
+                rows_changed = gone_rows.iter().any(|&g| g);
+                sets.into_iter()
+                    .zip(w)
+                    .zip(gone_rows)
+                    .filter(|(_, g)| !g)
+                    .map(|(r, _)| r)
+                    .collect()
+            } else {
+                sets.into_iter().zip(w).collect()
+            };
+            let before = pairs.len();
+            let (w2, s2) = aggregate(pairs);
+            let merged = s2.len() != before;
+            w = w2;
+            sets = s2;
+            if !cands_changed && !rows_changed && !merged {
+                break;
+            }
+        }
+        let set_csr = Csr::from_rows(
+            &sets
+                .iter()
+                .map(|r| r.iter().map(|&c| (c, ())).collect())
+                .collect::<Vec<_>>(),
+        );
+        let by_cand = set_csr.transpose(cand_map.len());
+        Cover {
+            w,
+            sets: set_csr,
+            by_cand,
+            candidates_dropped: n_orig - cand_map.len(),
+            cand_map,
+            base,
+            uncoverable,
+            communities_kept,
+        }
+    }
+
+    pub fn n_elements(&self) -> usize {
+        self.w.len()
+    }
+
+    pub fn n_cands(&self) -> usize {
+        self.cand_map.len()
+    }
+
+    /// Covered weight (elements only, without `base`) of a set of local candidates.
+    pub fn covered(&self, chosen: &[usize]) -> f64 {
+        let mut hit = vec![false; self.n_elements()];
+        for &j in chosen {
+            for &e in self.by_cand.cols_of(j) {
+                hit[e as usize] = true;
+            }
+        }
+        hit.iter()
+            .zip(&self.w)
+            .filter(|(h, _)| **h)
+            .map(|(_, w)| w)
+            .sum()
+    }
+
+    /// Maximal coverage: lazy greedy then swap local search. Returns local candidates.
+    pub fn mclp_heuristic(&self, p: usize) -> Vec<usize> {
+        let n = self.n_cands();
+        let mut state = CoverState::new(self);
+        let mut heap: BinaryHeap<Key> =
+            (0..n).map(|j| Key(state.gain(self, j), j as u32)).collect();
+        let mut chosen = Vec::new();
+        while chosen.len() < p {
+            let Some(Key(g, j)) = heap.pop() else { break };
+            let fresh = state.gain(self, j as usize);
+            if fresh < g {
+                if fresh > 0.0 {
+                    heap.push(Key(fresh, j));
+                }
+                continue;
+            }
+            if fresh <= 0.0 {
+                break;
+            }
+            state.add(self, j as usize);
+            chosen.push(j as usize);
+        }
+        if chosen.len() == p {
+            self.swap_search(&mut state);
+        }
+        state.chosen_list()
+    }
+
+    /// Best-improvement swaps (one chosen site out, one other in) until none improves.
+    fn swap_search(&self, st: &mut CoverState) {
+        let n = self.n_cands();
+        let total: f64 = self.w.iter().sum();
+        let eps = 1e-9 * total.max(1.0);
+        let mut extra: FxHashMap<u32, f64> = FxHashMap::default();
+        for _pass in 0..10_000 {
+            // Loss of removing each chosen site: the weight only it covers.
+            let mut loss = vec![0.0; n];
+            for (e, &c) in st.count.iter().enumerate() {
+                if c == 1 {
+                    loss[st.xor[e] as usize] += self.w[e];
+                }
+            }
+            let mut min_loss = (f64::INFINITY, usize::MAX);
+            for j in 0..n {
+                if st.open[j] && loss[j] < min_loss.0 {
+                    min_loss = (loss[j], j);
+                }
+            }
+            let mut best = (eps, usize::MAX, usize::MAX);
+            for k in 0..n {
+                if st.open[k] {
+                    continue;
+                }
+                extra.clear();
+                let mut gain = 0.0;
+                for &e in self.by_cand.cols_of(k) {
+                    let e = e as usize;
+                    match st.count[e] {
+                        0 => gain += self.w[e],
+                        1 => *extra.entry(st.xor[e]).or_insert(0.0) += self.w[e],
+                        _ => {}
+                    }
+                }
+                let mut cand = (gain - min_loss.0, min_loss.1);
+                for (&j, &x) in &extra {
+                    let v = gain + x - loss[j as usize];
+                    if v > cand.0 || (v == cand.0 && (j as usize) < cand.1) {
+                        cand = (v, j as usize);
+                    }
+                }
+                if cand.0 > best.0 {
+                    best = (cand.0, cand.1, k);
+                }
+            }
+            if best.1 == usize::MAX {
+                return;
+            }
+            st.remove(self, best.1);
+            st.add(self, best.2);
+        }
+    }
+
+    /// Maximal coverage bound `Σ (w − u) + top-p U` (elements only, without `base`); `u` is
+    /// clamped into `[0, w]` so any input gives a valid bound.
+    pub fn mclp_bound(&self, u: &[f64], p: usize) -> f64 {
+        let u: Vec<f64> = u
+            .iter()
+            .zip(&self.w)
+            .map(|(&x, &w)| if x.is_finite() { x.clamp(0.0, w) } else { w })
+            .collect();
+        let mut sum = 0.0;
+        for (e, &w) in self.w.iter().enumerate() {
+            sum += w - u[e];
+        }
+        let uj: Vec<f64> = (0..self.n_cands())
+            .map(|j| self.by_cand.cols_of(j).iter().map(|&e| u[e as usize]).sum())
+            .collect();
+        sum + top_p(&uj, p, true).0
+    }
+
+    /// Subgradient optimisation of the maximal coverage bound; returns the best bound found.
+    pub fn mclp_subgradient(&self, p: usize, incumbent: f64, iters: usize) -> f64 {
+        let m = self.n_elements();
+        let mut u: Vec<f64> = self.w.clone();
+        let mut best = self.mclp_bound(&u, p);
+        let mut lambda = 2.0;
+        let mut stall = 0;
+        for _ in 0..iters {
+            let uj: Vec<f64> = (0..self.n_cands())
+                .map(|j| self.by_cand.cols_of(j).iter().map(|&e| u[e as usize]).sum())
+                .collect();
+            let (_, top) = top_p(&uj, p, true);
+            let mut cnt = vec![0.0f64; m];
+            for &j in &top {
+                for &e in self.by_cand.cols_of(j) {
+                    cnt[e as usize] += 1.0;
+                }
+            }
+            let b = self.mclp_bound(&u, p);
+            if b < best - 1e-12 {
+                best = b;
+                stall = 0;
+            } else {
+                stall += 1;
+                if stall >= 10 {
+                    lambda /= 2.0;
+                    stall = 0;
+                }
+            }
+            // dB/du_e = cnt_e − 1, scaled by the weight so heavy elements move in proportion.
+            let norm: f64 = (0..m).map(|e| ((cnt[e] - 1.0) * self.w[e]).powi(2)).sum();
+            if norm == 0.0 || best - incumbent <= 1e-9 * best.abs().max(1.0) || lambda < 1e-6 {
+                break;
+            }
+            let t = lambda * (b - incumbent).max(1e-9) / norm;
+            for e in 0..m {
+                u[e] = (u[e] - t * self.w[e] * self.w[e] * (cnt[e] - 1.0)).clamp(0.0, self.w[e]);
+            }
+        }
+        best
+    }
+
+    /// Set cover: greedy on uncovered elements, then redundant sites removed (latest first).
+    pub fn lscp_heuristic(&self) -> Vec<usize> {
+        let n = self.n_cands();
+        let unit = Cover {
+            w: vec![1.0; self.n_elements()],
+            ..self.clone()
+        };
+        let mut st = CoverState::new(&unit);
+        let mut heap: BinaryHeap<Key> = (0..n).map(|j| Key(st.gain(&unit, j), j as u32)).collect();
+        let mut order = Vec::new();
+        while let Some(Key(g, j)) = heap.pop() {
+            let fresh = st.gain(&unit, j as usize);
+            if fresh < g {
+                if fresh > 0.0 {
+                    heap.push(Key(fresh, j));
+                }
+                continue;
+            }
+            if fresh <= 0.0 {
+                break;
+            }
+            st.add(&unit, j as usize);
+            order.push(j as usize);
+        }
+        for &j in order.iter().rev() {
+            if self
+                .by_cand
+                .cols_of(j)
+                .iter()
+                .all(|&e| st.count[e as usize] >= 2)
+            {
+                st.remove(&unit, j);
+            }
+        }
+        st.chosen_list()
+    }
+
+    /// Set cover lower bound `⌈Σ u / max_j U_j⌉` for multipliers `u ≥ 0`.
+    pub fn lscp_bound(&self, u: &[f64]) -> f64 {
+        if self.n_elements() == 0 {
+            return 0.0;
+        }
+        let u: Vec<f64> = u
+            .iter()
+            .map(|&x| if x.is_finite() { x.max(0.0) } else { 0.0 })
+            .collect();
+        let max_u = (0..self.n_cands())
+            .map(|j| {
+                self.by_cand
+                    .cols_of(j)
+                    .iter()
+                    .map(|&e| u[e as usize])
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max);
+        let sum: f64 = u.iter().sum();
+        if max_u <= 0.0 {
+            return 1.0;
+        }
+        ((sum / max_u) - 1e-9).ceil().max(1.0)
+    }
+
+    /// Multipliers without an LP: elements that share no candidate with each other (a
+    /// greedy packing, rarest first) each get 1; each needs its own site.
+    pub fn lscp_packing(&self) -> Vec<f64> {
+        let mut order: Vec<usize> = (0..self.n_elements()).collect();
+        order.sort_by_key(|&e| (self.sets.cols_of(e).len(), e));
+        let mut used = vec![false; self.n_cands()];
+        let mut u = vec![0.0; self.n_elements()];
+        for e in order {
+            let s = self.sets.cols_of(e);
+            if s.iter().all(|&j| !used[j as usize]) {
+                u[e] = 1.0;
+                for &j in s {
+                    used[j as usize] = true;
+                }
+            }
+        }
+        u
+    }
+}
+
+/// Open sites, how many cover each element, and the XOR of the sites covering it (the only
+/// one when the count is 1).
+struct CoverState {
+    open: Vec<bool>,
+    count: Vec<u32>,
+    xor: Vec<u32>,
+}
+
+impl CoverState {
+    fn new(c: &Cover) -> CoverState {
+        CoverState {
+            open: vec![false; c.n_cands()],
+            count: vec![0; c.n_elements()],
+            xor: vec![0; c.n_elements()],
+        }
+    }
+
+    fn gain(&self, c: &Cover, j: usize) -> f64 {
+        c.by_cand
+            .cols_of(j)
+            .iter()
+            .filter(|&&e| self.count[e as usize] == 0)
+            .map(|&e| c.w[e as usize])
+            .sum()
+    }
+
+    fn add(&mut self, c: &Cover, j: usize) {
+        self.open[j] = true;
+        for &e in c.by_cand.cols_of(j) {
+            self.count[e as usize] += 1;
+            self.xor[e as usize] ^= j as u32;
+        }
+    }
+
+    fn remove(&mut self, c: &Cover, j: usize) {
+        self.open[j] = false;
+        for &e in c.by_cand.cols_of(j) {
+            self.count[e as usize] -= 1;
+            self.xor[e as usize] ^= j as u32;
+        }
+    }
+
+    fn chosen_list(&self) -> Vec<usize> {
+        (0..self.open.len()).filter(|&j| self.open[j]).collect()
+    }
+}

@@ -1,0 +1,43 @@
+//! Why an instance could not be built or solved.
+
+/// Errors of this crate; each names the offending index and value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SitingError {
+    /// A community's demand is negative, infinite or not a number.
+    #[error("community {community}: demand {value} is not a finite number ≥ 0")]
+    BadWeight {
+        /// Community index.
+        community: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A capacity is negative or not a number.
+    #[error("{what} {index}: capacity {value} is not a number ≥ 0")]
+    BadCapacity {
+        /// `candidate` or `existing facility`.
+        what: &'static str,
+        /// Its index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A distance pair is out of range or not a finite distance.
+    #[error("community {community}, {what} {index}: {why}")]
+    BadPair {
+        /// `candidate` or `existing facility`.
+        what: &'static str,
+        /// Community index.
+        community: usize,
+        /// Candidate or facility index.
+        index: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// The parts of an instance do not fit together.
+    #[error("inconsistent instance: {0}")]
+    Shape(String),
+    /// A problem parameter is out of range.
+    #[error("{0}")]
+    BadParameter(String),
+}

@@ -41,7 +41,13 @@ impl DivisionLevel {
 
     /// Chinese name of the level.
     pub fn zh(self) -> &'static str {
-        ["省级", "地级", "县级", "乡级（街道、镇、乡）", "村级（社区、村委会）"][self as usize]
+        [
+            "省级",
+            "地级",
+            "县级",
+            "乡级（街道、镇、乡）",
+            "村级（社区、村委会）",
+        ][self as usize]
     }
 }
 
@@ -54,8 +60,8 @@ pub enum DivisionCodeError {
     /// A length other than 2, 4, 6, 9 or 12.
     #[error("a division code has 2, 4, 6, 9 or 12 digits, found {0}")]
     Length(usize),
-    /// A level's own part is all zeros (e.g. `110000`): the list writes such codes at the level above.
-    #[error("the last part of the code is all zeros; write the code of the level above instead")]
+    /// The province part is `00`.
+    #[error("the province part of the code is 00")]
     ZeroPart,
 }
 
@@ -79,13 +85,9 @@ impl DivisionCode {
             12 => DivisionLevel::Committee,
             n => return Err(DivisionCodeError::Length(n)),
         };
-        let start = match level {
-            DivisionLevel::Province => 0,
-            l => DivisionLevel::from_number(l.number() - 1)
-                .map(|p| p.digits())
-                .unwrap_or(0),
-        };
-        if s[start..].bytes().all(|b| b == b'0') {
+        // Only an all-zero code is refused: the real list has zero parts where a level is
+        // skipped (东莞市 441900 has no counties, 金门县 350527000 has placeholder children).
+        if level == DivisionLevel::Province && s == "00" {
             return Err(DivisionCodeError::ZeroPart);
         }
         Ok(DivisionCode(s.to_string()))
@@ -163,10 +165,9 @@ mod tests {
             DivisionCode::parse("11010801003a"),
             Err(DivisionCodeError::NotDigits)
         );
-        assert_eq!(
-            DivisionCode::parse("110108000"),
-            Err(DivisionCodeError::ZeroPart)
-        );
+        assert_eq!(DivisionCode::parse("00"), Err(DivisionCodeError::ZeroPart));
+        // Real codes with a skipped level (东莞市 has no counties).
+        assert!(DivisionCode::parse("441900003").is_ok());
         assert!(is_code_prefix("1101"));
         assert!(!is_code_prefix("11%"));
         assert!(!is_code_prefix(""));

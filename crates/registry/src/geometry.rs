@@ -27,20 +27,35 @@ pub fn check_boundary(v: &Value) -> Result<(), (String, String)> {
                 return err("环应为坐标数组", "a ring must be an array of positions");
             };
             if pts.len() < 4 {
-                return err("每个环至少需要 4 个坐标点", "every ring needs at least 4 positions");
+                return err(
+                    "每个环至少需要 4 个坐标点",
+                    "every ring needs at least 4 positions",
+                );
             }
             let mut parsed = Vec::with_capacity(pts.len());
             for p in pts {
-                let xy = p.as_array().and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?)));
+                let xy = p
+                    .as_array()
+                    .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?)));
                 match xy {
-                    Some((x, y)) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => {
+                    Some((x, y))
+                        if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) =>
+                    {
                         parsed.push((x, y))
                     }
-                    _ => return err("坐标应为 [经度, 纬度] 且在有效范围内", "positions must be [lon, lat] within range"),
+                    _ => {
+                        return err(
+                            "坐标应为 [经度, 纬度] 且在有效范围内",
+                            "positions must be [lon, lat] within range",
+                        )
+                    }
                 }
             }
             if parsed.first() != parsed.last() {
-                return err("环未闭合（首尾坐标应相同）", "a ring is not closed (first and last positions differ)");
+                return err(
+                    "环未闭合（首尾坐标应相同）",
+                    "a ring is not closed (first and last positions differ)",
+                );
             }
         }
     }

@@ -33,10 +33,7 @@ pub fn mask_phone(phone: &str) -> String {
 /// Checks a phone number: a mainland mobile number (11 digits starting with 1) or a landline
 /// of 7-8 digits with an optional area code (`010-62345678`, `0755 8888 1234`).
 pub fn is_phone(phone: &str) -> bool {
-    let digits: String = phone
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .collect();
+    let digits: String = phone.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }

@@ -110,8 +110,14 @@ fn division(
             c.fail(
                 field,
                 "wrong_division_level",
-                format!("{field} 应为 {want} 位的村级（社区、村委会）代码，实际为 {} 位", code.as_str().len()),
-                format!("{field} must be a {want}-digit committee code, found {} digits", code.as_str().len()),
+                format!(
+                    "{field} 应为 {want} 位的村级（社区、村委会）代码，实际为 {} 位",
+                    code.as_str().len()
+                ),
+                format!(
+                    "{field} must be a {want}-digit committee code, found {} digits",
+                    code.as_str().len()
+                ),
             );
             None
         }
@@ -194,7 +200,10 @@ impl Record for Division {
         };
         let name = c.text("name", &i.name, 100);
         c.finish()?;
-        let (code, name) = (code.unwrap_or_else(unreachable_code), name.unwrap_or_default());
+        let (code, name) = (
+            code.unwrap_or_else(unreachable_code),
+            name.unwrap_or_default(),
+        );
         let mut m = Map::new();
         put(&mut m, "code", code.as_str());
         put(&mut m, "name", name);
@@ -754,7 +763,8 @@ mod tests {
 
     #[test]
     fn facility_listing_needs_commitment_and_real_codes() {
-        let base = json!({"id": "f1", "name": "托育园", "category": "nursery", "lon": 116.3, "lat": 39.9});
+        let base =
+            json!({"id": "f1", "name": "托育园", "category": "nursery", "lon": 116.3, "lat": 39.9});
         assert!(FacilityRecord::validate(base.clone()).is_ok());
         let mut v = base.clone();
         v["listing_number"] = json!("PH-110108-0001");
@@ -825,8 +835,7 @@ mod tests {
         }))
         .unwrap()
         .columns;
-        let merged =
-            merge_patch::<CommunityRecord>(&stored, &json!({"population": 120})).unwrap();
+        let merged = merge_patch::<CommunityRecord>(&stored, &json!({"population": 120})).unwrap();
         let v = CommunityRecord::validate(merged).unwrap();
         assert_eq!(v.columns["population"], json!(120.0));
         assert_eq!(v.columns["name"], json!("A"));

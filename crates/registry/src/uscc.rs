@@ -195,10 +195,7 @@ mod tests {
 
     #[test]
     fn errors_say_what_is_wrong() {
-        assert_eq!(
-            Uscc::parse("91350100M000100Y4"),
-            Err(UsccError::Length(17))
-        );
+        assert_eq!(Uscc::parse("91350100M000100Y4"), Err(UsccError::Length(17)));
         assert_eq!(
             Uscc::parse("91350100M000100I43"),
             Err(UsccError::Character {

@@ -61,6 +61,7 @@ def agreement(lc, pd_, tol, dmax):
         "max_abs_diff": 0.0,
         "sum_abs_diff": 0.0,
         "examples": [],
+        "borderline_examples": [],
     }
     for key in sorted(keys):
         a, b = lc.get(key, []), pd_.get(key, [])
@@ -83,6 +84,9 @@ def agreement(lc, pd_, tol, dmax):
             extra = (a if len(a) > len(b) else b)[n:]
             if all(abs(x[1] - dmax) <= tol for x in extra):
                 res["borderline"] += 1
+                if len(res["borderline_examples"]) < 10:
+                    who = "livingcircle" if len(a) > len(b) else "pandana"
+                    res["borderline_examples"].append(f"{key}: only {who} lists {extra}")
             else:
                 res["count_mismatch"] += 1
                 if len(res["examples"]) < 10:
@@ -164,6 +168,11 @@ def main():
         f"| Process wall time (incl. start-up and imports) | {fmt_s(lcm['wall_s'])} "
         f"| {fmt_s(pdm['wall_s'])} | {ratio(pdm['wall_s'], lcm['wall_s'])} |"
     )
+    lc_cpu = lcm.get("user_s", 0) + lcm.get("sys_s", 0)
+    pd_cpu = pdm.get("user_s", 0) + pdm.get("sys_s", 0)
+    md.append(
+        f"| Process CPU time (user + sys) | {fmt_s(lc_cpu)} | {fmt_s(pd_cpu)} | {ratio(pd_cpu, lc_cpu)} |"
+    )
     md.append(
         f"| **Peak memory** (RSS) | {fmt_mib(lc_peak)} | {fmt_mib(pd_peak)} | {ratio(pd_peak, lc_peak)} |"
     )
@@ -171,7 +180,12 @@ def main():
     md.append("Phases (seconds):\n")
     md.append("| livingcircle phase | time | | pandana phase | time |")
     md.append("|---|---:|---|---|---:|")
-    lrows = [(k, v) for k, v in lt.items() if isinstance(v, (int, float))]
+    order = ["read_network", "build_network", "read_points", "snap", "access", "write", "total"]
+    rank = {k: i for i, k in enumerate(order)}
+    lrows = sorted(
+        ((k, v) for k, v in lt.items() if isinstance(v, (int, float))),
+        key=lambda kv: (rank.get(kv[0], len(order) - 0.5), kv[0]),
+    )
     prows = [
         ("read (pandas.read_csv)", pt["read"]),
         ("build (Network: CH + KD-tree)", pt["build"]),
@@ -210,6 +224,13 @@ def main():
     )
     for ex in ag["examples"]:
         md.append(f"- {ex}")
+    if ag["borderline_examples"]:
+        md.append(
+            f"\nBorderline cases (a facility within {a.tolerance} m of the {a.max_distance:g} m limit, "
+            "listed by one tool only; pandana sums float32 lengths, so it can fall on either side):\n"
+        )
+        for ex in ag["borderline_examples"]:
+            md.append(f"- {ex}")
     md.append("")
     text = "\n".join(md)
     print(text)

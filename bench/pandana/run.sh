@@ -3,11 +3,13 @@
 # snapping) for every community of the same generated city, side by side in one run.
 #
 # Usage: bench/pandana/run.sh [--nodes 1000000] [--seed 1] [--no-precompute] [--keep-city]
+#                             [--compare-only]
 #
 #   --nodes N         size of the generated city (default 1,000,000)
 #   --seed S          generator seed (default 1)
 #   --no-precompute   do not time pandana's net.precompute (it is not needed for nearest_pois)
 #   --keep-city       reuse bench/work/city-N if it exists instead of generating it again
+#   --compare-only    run neither tool; compare the outputs of the previous run again
 #
 # Steps: creates bench/.venv with pandana (pip), builds livingcircle (release), generates the
 # city with `livingcircle generate`, runs `livingcircle access` and pandana_bench.py as separate
@@ -22,13 +24,15 @@ NODES=1000000
 SEED=1
 PRECOMPUTE=1
 KEEP=0
+COMPARE_ONLY=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --nodes) NODES="$2"; shift 2 ;;
         --seed) SEED="$2"; shift 2 ;;
         --no-precompute) PRECOMPUTE=0; shift ;;
         --keep-city) KEEP=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --compare-only) COMPARE_ONLY=1; KEEP=1; shift ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -49,7 +53,7 @@ if ! "$PY" -c "import pandana" >/dev/null 2>&1; then
 fi
 
 echo "== building livingcircle (release)"
-cargo build --release -p livingcircle
+[[ $COMPARE_ONLY == 1 ]] || cargo build --release -p livingcircle
 LC="$ROOT/target/release/livingcircle"
 
 if [[ "$SEED" == 1 ]]; then CITY="bench/work/city-$NODES"; else CITY="bench/work/city-$NODES-s$SEED"; fi
@@ -64,6 +68,7 @@ for f in nodes edges communities facilities; do
     [[ -s "$CITY/$f.csv" ]] || { echo "run.sh: $CITY/$f.csv was not written" >&2; exit 1; }
 done
 
+if [[ $COMPARE_ONLY == 0 ]]; then
 echo "== livingcircle access"
 rm -f "$CITY/livingcircle_access.csv" "$CITY/lc_summary.json"
 "$PY" bench/pandana/measure.py --json "$CITY/lc_measure.json" -- \
@@ -79,6 +84,7 @@ PD_ARGS=()
     "$PY" bench/pandana/pandana_bench.py --city "$CITY" --categories "$CATEGORIES" \
     --k "$K" --max-distance "$MAXD" --out "$CITY/pandana_access.csv" \
     --json "$CITY/pd_summary.json" "${PD_ARGS[@]}"
+fi
 
 echo "== comparing"
 RESULT="bench/work/result-$NODES.md"

@@ -562,7 +562,7 @@ impl Tx {
                 continue;
             }
             let v = match c.name {
-                "created_at" | "updated_at" if t.timestamps => now.clone(),
+                "created_at" | "updated_at" => now.clone(),
                 _ => row.get(c.name).cloned().unwrap_or(Value::Null),
             };
             cols.push(*c);
@@ -613,7 +613,7 @@ impl Tx {
         let mut q = sqlx::query(&sql);
         for c in cols {
             let v = match c.name {
-                "created_at" | "updated_at" if t.timestamps => now.clone(),
+                "created_at" | "updated_at" => now.clone(),
                 _ => row.get(c.name).cloned().unwrap_or(Value::Null),
             };
             q = bind(q, c.ty, &v, c.name)?;
@@ -637,7 +637,7 @@ impl Tx {
             if c.name == t.key || c.name == "created_at" {
                 continue;
             }
-            let v = if c.name == "updated_at" && t.timestamps {
+            let v = if c.name == "updated_at" {
                 Value::Number(now_ms().into())
             } else if let Some(v) = row.get(c.name) {
                 v.clone()

@@ -49,3 +49,15 @@ pub(crate) fn classify(e: sqlx::Error, what: &str) -> StoreError {
     }
     StoreError::Db(e)
 }
+
+impl StoreError {
+    /// Whether the database could not be reached (as opposed to refusing a statement).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}

@@ -1,0 +1,457 @@
+//! Sign-in, sessions, integration tokens and account administration.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use lc_registry::{Check, Role};
+use lc_store::schema::{API_TOKENS, COMMUNITIES, LOGIN_FAILURES, PROVIDERS, SESSIONS, USERS};
+use lc_store::{now_ms, Cond, ListQuery};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+use crate::auth::{
+    hash_password, random_hex, sha256_hex, user_from_row, verify_password, Caller, SESSION_COOKIE,
+    SESSION_MS, THROTTLE_FAILURES, THROTTLE_WINDOW_MS,
+};
+use crate::error::{ApiResult, AppError};
+use crate::resources::{json_body, page_params, paged};
+use crate::AppState;
+
+/// A stored account as shown: never the password hash.
+pub fn show_user(mut row: Map<String, Value>) -> Value {
+    row.remove("password_hash");
+    if let Some(d) = row.get("disabled").and_then(Value::as_i64) {
+        row.insert("disabled".into(), json!(d != 0));
+    }
+    Value::Object(row)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// POST /api/auth/login.
+pub async fn login(State(st): State<Arc<AppState>>, body: Bytes) -> ApiResult<Response> {
+    let l: Login = json_body(&body)?;
+    let now = now_ms();
+    let since = now - THROTTLE_WINDOW_MS;
+    let recent = st
+        .store
+        .find(
+            &LOGIN_FAILURES,
+            ListQuery::new(
+                vec![
+                    Cond::Eq("username", json!(l.username)),
+                    Cond::Gt("at", json!(since)),
+                ],
+                THROTTLE_FAILURES,
+            ),
+        )
+        .await?;
+    if recent.len() as i64 >= THROTTLE_FAILURES {
+        let oldest = recent
+            .iter()
+            .filter_map(|r| r["at"].as_i64())
+            .min()
+            .unwrap_or(now);
+        let wait = ((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64;
+        let mut e = AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("登录失败次数过多，请 {wait} 秒后再试"),
+            format!("too many failed logins; retry in {wait} s"),
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    let row = st
+        .store
+        .find_one(&USERS, vec![Cond::Eq("username", json!(l.username))])
+        .await?;
+    // Unknown users cost an Argon2 verification too, so timing does not tell them apart.
+    let hash = row
+        .as_ref()
+        .and_then(|r| r["password_hash"].as_str().map(str::to_string))
+        .unwrap_or_else(|| st.dummy_hash.clone());
+    let ok = verify_password(l.password, hash).await;
+    let user = row.as_ref().and_then(user_from_row).filter(|_| ok);
+    let Some(user) = user else {
+        let mut f = Map::new();
+        f.insert("username".into(), json!(l.username));
+        f.insert("at".into(), json!(now));
+        st.store.insert(&LOGIN_FAILURES, &f).await?;
+        return Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "用户名或密码错误",
+            "wrong username or password",
+        ));
+    };
+    st.store
+        .delete_where(
+            &LOGIN_FAILURES,
+            &[Cond::Eq("username", json!(user.username))],
+        )
+        .await?;
+    let token = random_hex(32);
+    let csrf = random_hex(16);
+    let mut s = Map::new();
+    s.insert("token_hash".into(), json!(sha256_hex(&token)));
+    s.insert("user_id".into(), json!(user.id));
+    s.insert("csrf_token".into(), json!(csrf));
+    s.insert("created_at".into(), json!(now));
+    s.insert("expires_at".into(), json!(now + SESSION_MS));
+    st.store.insert(&SESSIONS, &s).await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        SESSION_MS / 1000,
+        if st.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    let body = json!({
+        "user": show_user(row.unwrap_or_default()),
+        "csrf_token": csrf,
+        "expires_at": now + SESSION_MS,
+    });
+    let mut resp = Json(body).into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+    );
+    Ok(resp)
+}
+
+/// POST /api/auth/logout.
+pub async fn logout(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Response> {
+    if let Some(h) = &c.session_hash {
+        st.store
+            .delete_where(&SESSIONS, &[Cond::Eq("token_hash", json!(h))])
+            .await?;
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("lc_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok((headers, Json(json!({"signed_out": true}))).into_response())
+}
+
+/// GET /api/auth/me.
+pub async fn me(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Json<Value>> {
+    let u = c.user()?;
+    let row = st
+        .store
+        .get(&USERS, &json!(u.id))
+        .await?
+        .unwrap_or_default();
+    Ok(Json(show_user(row)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    expires_in_days: Option<i64>,
+}
+
+/// POST /api/auth/tokens.
+pub async fn create_token(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let t: NewToken = json_body(&body)?;
+    let mut chk = Check::new();
+    let name = chk.text("name", &Some(t.name), 100);
+    let days = chk.number(
+        "expires_in_days",
+        t.expires_in_days.map(|d| d as f64),
+        1.0,
+        3650.0,
+        false,
+    );
+    chk.finish().map_err(AppError::validation)?;
+    let u = c.user()?;
+    let token = format!("lct_{}", random_hex(32));
+    let now = now_ms();
+    let expires = days.map(|d| now + (d as i64) * 86_400_000);
+    let mut row = Map::new();
+    row.insert("token_hash".into(), json!(sha256_hex(&token)));
+    row.insert("user_id".into(), json!(u.id));
+    row.insert("name".into(), json!(name));
+    row.insert("created_at".into(), json!(now));
+    row.insert("expires_at".into(), json!(expires));
+    let mut tx = st.store.begin().await?;
+    let id = tx.insert(&API_TOKENS, &row).await?;
+    tx.audit(
+        &c.actor(),
+        "create",
+        "api_token",
+        &id.to_string(),
+        json!({"name": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "name": name, "token": token, "expires_at": expires})),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct UserInput {
+    username: Option<String>,
+    password: Option<String>,
+    role: Option<String>,
+    display_name: Option<String>,
+    provider_code: Option<String>,
+    community_id: Option<String>,
+    disabled: Option<bool>,
+}
+
+/// Checks an account's fields; `creating` requires username and password.
+async fn check_user(st: &AppState, u: &UserInput, creating: bool) -> ApiResult<Map<String, Value>> {
+    let mut c = Check::new();
+    let mut m = Map::new();
+    if creating || u.username.is_some() {
+        if let Some(name) = c.text("username", &u.username, 64) {
+            if !name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "._-@".contains(ch))
+            {
+                c.fail(
+                    "username",
+                    "invalid_username",
+                    "用户名只能包含字母、数字和 ._-@".into(),
+                    "username may contain only letters, digits and ._-@".into(),
+                );
+            }
+            m.insert("username".into(), json!(name));
+        }
+    }
+    if creating || u.password.is_some() {
+        match u.password.as_deref() {
+            Some(p) if p.chars().count() >= 10 && p.len() <= 256 => {}
+            Some(_) => c.fail(
+                "password",
+                "weak_password",
+                "密码至少 10 个字符".into(),
+                "the password needs at least 10 characters".into(),
+            ),
+            None => c.required("password"),
+        }
+    }
+    let role = match c.text("role", &u.role, 32) {
+        Some(r) => match r.parse::<Role>() {
+            Ok(role) => Some(role),
+            Err(e) => {
+                c.fail(
+                    "role",
+                    "unknown_role",
+                    format!("未知角色 {r}"),
+                    e.to_string(),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let display = c.opt_text("display_name", &u.display_name, 100);
+    let provider = c.opt_text("provider_code", &u.provider_code, 18);
+    let community = c.opt_text("community_id", &u.community_id, 64);
+    match role {
+        Some(Role::ProviderStaff) if provider.is_none() => c.required("provider_code"),
+        Some(Role::CommunityWorker) if community.is_none() => c.required("community_id"),
+        _ => {}
+    }
+    c.finish().map_err(AppError::validation)?;
+    if let Some(p) = &provider {
+        if st.store.get(&PROVIDERS, &json!(p)).await?.is_none() {
+            return Err(AppError::field(
+                "provider_code",
+                "unknown_provider",
+                format!("服务机构 {p} 未登记"),
+                format!("provider {p} is not registered"),
+            ));
+        }
+    }
+    if let Some(cm) = &community {
+        if st.store.get(&COMMUNITIES, &json!(cm)).await?.is_none() {
+            return Err(AppError::field(
+                "community_id",
+                "unknown_community",
+                format!("社区 {cm} 不存在"),
+                format!("community {cm} does not exist"),
+            ));
+        }
+    }
+    let role = role.unwrap_or(Role::Resident);
+    m.insert("role".into(), json!(role.key()));
+    m.insert("display_name".into(), json!(display));
+    m.insert(
+        "provider_code".into(),
+        json!(provider.filter(|_| role == Role::ProviderStaff)),
+    );
+    m.insert(
+        "community_id".into(),
+        json!(community.filter(|_| role == Role::CommunityWorker)),
+    );
+    m.insert("disabled".into(), json!(u.disabled.unwrap_or(false) as i64));
+    if let Some(p) = &u.password {
+        m.insert(
+            "password_hash".into(),
+            json!(hash_password(p.clone()).await?),
+        );
+    }
+    Ok(m)
+}
+
+/// POST /api/users.
+pub async fn create_user(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let u: UserInput = json_body(&body)?;
+    let m = check_user(&st, &u, true).await?;
+    let mut tx = st.store.begin().await?;
+    let id = tx.insert(&USERS, &m).await.map_err(|e| match e {
+        lc_store::StoreError::Duplicate(_) => AppError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "用户名已被使用",
+            "the username is taken",
+        ),
+        other => other.into(),
+    })?;
+    tx.audit(
+        &c.actor(),
+        "create",
+        "user",
+        &id.to_string(),
+        json!({"username": m["username"], "role": m["role"]}),
+    )
+    .await?;
+    tx.commit().await?;
+    let row = st.store.get(&USERS, &id).await?.unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(show_user(row))))
+}
+
+/// GET /api/users.
+pub async fn list_users(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let (limit, offset) = page_params(&q)?;
+    let mut conds = Vec::new();
+    if let Some(r) = q.get("role") {
+        conds.push(Cond::Eq("role", json!(r)));
+    }
+    if let Some(s) = q.get("q") {
+        conds.push(Cond::Search(&["username", "display_name"], s.clone()));
+    }
+    let page = st
+        .store
+        .list(
+            &USERS,
+            ListQuery {
+                conds,
+                limit,
+                offset,
+                desc: false,
+            },
+        )
+        .await?;
+    Ok(Json(paged(
+        page.items.into_iter().map(show_user).collect(),
+        page.total,
+        limit,
+        offset,
+    )))
+}
+
+fn user_key(id: &str) -> ApiResult<Value> {
+    id.parse::<i64>()
+        .map(|i| json!(i))
+        .map_err(|_| AppError::not_found("user", id))
+}
+
+/// GET /api/users/{id}.
+pub async fn get_user(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = st
+        .store
+        .get(&USERS, &user_key(&id)?)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", &id))?;
+    Ok(Json(show_user(row)))
+}
+
+/// PATCH /api/users/{id}.
+pub async fn update_user(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let key = user_key(&id)?;
+    let stored = st
+        .store
+        .get(&USERS, &key)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", &id))?;
+    let patch: UserInput = json_body(&body)?;
+    let s = |k: &str| stored.get(k).and_then(Value::as_str).map(str::to_string);
+    let merged = UserInput {
+        username: None,
+        password: patch.password.clone(),
+        role: patch.role.clone().or(s("role")),
+        display_name: patch.display_name.clone().or(s("display_name")),
+        provider_code: patch.provider_code.clone().or(s("provider_code")),
+        community_id: patch.community_id.clone().or(s("community_id")),
+        disabled: patch.disabled.or(stored
+            .get("disabled")
+            .and_then(Value::as_i64)
+            .map(|d| d != 0)),
+    };
+    let m = check_user(&st, &merged, false).await?;
+    let mut tx = st.store.begin().await?;
+    tx.update(&USERS, &key, &m).await?;
+    let changed: Vec<&String> = m.keys().filter(|k| *k != "password_hash").collect();
+    tx.audit(
+        &c.actor(),
+        "update",
+        "user",
+        &id,
+        json!({"fields": changed, "password_changed": patch.password.is_some()}),
+    )
+    .await?;
+    if patch.password.is_some() || patch.disabled == Some(true) {
+        // A new password or a disabled account ends the account's sessions.
+        tx.delete_where(&SESSIONS, &[Cond::Eq("user_id", key.clone())])
+            .await?;
+    }
+    tx.commit().await?;
+    let row = st.store.get(&USERS, &key).await?.unwrap_or_default();
+    Ok(Json(show_user(row)))
+}

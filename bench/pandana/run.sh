@@ -3,12 +3,13 @@
 # snapping) for every community of the same generated city, side by side in one run.
 #
 # Usage: bench/pandana/run.sh [--nodes 1000000] [--seed 1] [--no-precompute] [--keep-city]
-#                             [--compare-only]
+#                             [--no-build] [--compare-only]
 #
 #   --nodes N         size of the generated city (default 1,000,000)
 #   --seed S          generator seed (default 1)
 #   --no-precompute   do not time pandana's net.precompute (it is not needed for nearest_pois)
 #   --keep-city       reuse bench/work/city-N if it exists instead of generating it again
+#   --no-build        use the existing target/release/livingcircle (e.g. while the tree is mid-edit)
 #   --compare-only    run neither tool; compare the outputs of the previous run again
 #
 # Steps: creates bench/.venv with pandana (pip), builds livingcircle (release), generates the
@@ -25,14 +26,16 @@ SEED=1
 PRECOMPUTE=1
 KEEP=0
 COMPARE_ONLY=0
+BUILD=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --nodes) NODES="$2"; shift 2 ;;
         --seed) SEED="$2"; shift 2 ;;
         --no-precompute) PRECOMPUTE=0; shift ;;
         --keep-city) KEEP=1; shift ;;
-        --compare-only) COMPARE_ONLY=1; KEEP=1; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-build) BUILD=0; shift ;;
+        --compare-only) COMPARE_ONLY=1; KEEP=1; BUILD=0; shift ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -52,9 +55,14 @@ if ! "$PY" -c "import pandana" >/dev/null 2>&1; then
     "$PY" -m pip install --quiet pandana
 fi
 
-echo "== building livingcircle (release)"
-[[ $COMPARE_ONLY == 1 ]] || cargo build --release -p livingcircle
 LC="$ROOT/target/release/livingcircle"
+if [[ $BUILD == 1 ]]; then
+    echo "== building livingcircle (release)"
+    cargo build --release -p livingcircle
+elif [[ ! -x "$LC" ]]; then
+    echo "run.sh: --no-build, but $LC does not exist" >&2
+    exit 1
+fi
 
 if [[ "$SEED" == 1 ]]; then CITY="bench/work/city-$NODES"; else CITY="bench/work/city-$NODES-s$SEED"; fi
 if [[ $KEEP == 1 && -f "$CITY/facilities.csv" ]]; then

@@ -26,6 +26,7 @@
 //! 城关区, 620103 七里河区, 620104 西固区, 620105 安宁区) with made-up street (3-digit) and
 //! community (001-199) parts; they do not name real streets or communities.
 
+mod candidates;
 mod facilities;
 mod fmath;
 mod people;
@@ -35,6 +36,7 @@ mod streets;
 use lc_model::{Category, Community, Facility, LonLat};
 use lc_network::RawNetwork;
 
+pub use candidates::{candidates, Candidate, CANDIDATES_PER_100K_NODES};
 pub use facilities::{category_spec, CategorySpec, Placement};
 
 /// The real city a synthetic city is placed around.

@@ -41,6 +41,16 @@ pub enum Command {
     /// Run the analysis on the shipped demo district and say where the results are.
     /// 运行演示（北京市海淀区学院路街道）
     Demo(DemoArgs),
+    /// The service platform: HTTP API over the registry (SQLite in --data-dir, or PostgreSQL).
+    /// 社区生活服务平台（HTTP 接口）
+    Serve(crate::cmd::serve::ServeArgs),
+    /// The national division list: `divisions import DIR`.
+    /// 全国统计用区划代码
+    Divisions(crate::cmd::serve::DivisionsArgs),
+    /// Choose sites for new facilities (coverage, set cover, p-median, capacitated), with a
+    /// proven bound on how far the answer is from the best.
+    /// 设施选址：最大覆盖、集合覆盖、p-中位、容量约束覆盖（含最优性界）
+    Site(SiteArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -284,9 +294,12 @@ pub struct GenerateArgs {
     /// Number of communities (default: nodes / 50).
     #[arg(long)]
     pub communities: Option<usize>,
-    /// Output directory for nodes.csv, edges.csv, communities.csv, facilities.csv.
+    /// Output directory for nodes.csv, edges.csv, communities.csv, facilities.csv, candidates.csv.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Number of candidate sites written to candidates.csv (default: 500 per 100,000 nodes; 0: none).
+    #[arg(long, value_name = "N")]
+    pub candidates: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -301,4 +314,129 @@ pub struct DemoArgs {
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "out/demo")]
     pub out: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SiteProblem {
+    /// Maximal coverage: p sites, most demand newly within the radius.
+    Mclp,
+    /// Set cover: fewest sites bringing every reachable community within the radius.
+    Lscp,
+    /// p-median: p sites, least demand-weighted walking distance.
+    Pmedian,
+    /// Capacitated coverage: p sites, most demand that gets a place within the radius.
+    Capacitated,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SiteWeight {
+    /// The category's demand group for capacitated, the population otherwise.
+    Auto,
+    /// Resident population.
+    Population,
+    /// The category's demand group (children 0-3, elderly, or population).
+    Demand,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SiteMethod {
+    /// Heuristic and LP bound, then the exact MILP within the time limit if the gap is open.
+    Auto,
+    /// Heuristic and bound only (very large instances).
+    Heuristic,
+}
+
+#[derive(Args, Debug)]
+pub struct SiteArgs {
+    /// OpenStreetMap file (.osm.pbf or .osm XML).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "edges", "costs"])]
+    pub osm: Option<PathBuf>,
+    /// Node table `id,lon,lat`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "edges",
+        conflicts_with = "costs"
+    )]
+    pub nodes: Option<PathBuf>,
+    /// Edge table `from,to,length_m` (undirected).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "nodes",
+        conflicts_with = "costs"
+    )]
+    pub edges: Option<PathBuf>,
+    /// Who walks: `walk`, or `wheelchair` (OSM only).
+    #[arg(long, value_enum, default_value = "walk")]
+    pub profile: ProfileArg,
+    /// Keep every connected component (default: only the largest).
+    #[arg(long)]
+    pub keep_all_components: bool,
+    /// Neither read nor write the network cache next to the input.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Read the instance from a directory written by --export-costs instead of a network.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["communities", "facilities", "candidates"])]
+    pub costs: Option<PathBuf>,
+    /// Communities `id,name,lon,lat,population[,households,elderly,children_0_3,division_code]`.
+    #[arg(long, value_name = "FILE", required_unless_present = "costs")]
+    pub communities: Option<PathBuf>,
+    /// Existing facilities (all categories; those of --category count as already open). An
+    /// empty file means none. Without it, facilities come from the OSM file's tags.
+    #[arg(long, value_name = "FILE")]
+    pub facilities: Option<PathBuf>,
+    /// Candidate sites `id,lon,lat[,capacity,cost]`.
+    #[arg(long, value_name = "FILE", required_unless_present = "costs")]
+    pub candidates: Option<PathBuf>,
+    /// The facility category to site (a key of `livingcircle categories`).
+    #[arg(long, value_name = "KEY", required_unless_present = "costs")]
+    pub category: Option<String>,
+    /// Which problem to solve.
+    #[arg(long, value_enum, default_value = "mclp")]
+    pub problem: SiteProblem,
+    /// Number of new sites (mclp, pmedian, capacitated).
+    #[arg(long)]
+    pub p: Option<usize>,
+    /// Coverage radius in metres of walking (covered: distance ≤ radius).
+    #[arg(long, default_value_t = 1000.0, value_name = "M")]
+    pub radius: f64,
+    /// p-median: pairs farther than this are unreachable, and a community with nothing open
+    /// nearer is charged this distance.
+    #[arg(long, default_value_t = 3000.0, value_name = "M")]
+    pub max_distance: f64,
+    /// Whose demand counts.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub weight: SiteWeight,
+    /// Solver method.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: SiteMethod,
+    /// Seconds for the LP bound and the exact MILP together.
+    #[arg(long, default_value_t = 60.0, value_name = "S")]
+    pub time_limit: f64,
+    /// Stop the MILP at this relative gap (0: prove optimality).
+    #[arg(long, default_value_t = 0.0)]
+    pub gap: f64,
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Output directory: sites.csv, assignment.csv, sites.geojson, summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also write the cost data (demand.csv, candidates.csv, existing.csv, costs.csv) here.
+    #[arg(long, value_name = "DIR")]
+    pub export_costs: Option<PathBuf>,
+}
+
+impl SiteArgs {
+    /// The network arguments, as `access` takes them.
+    pub fn network(&self) -> NetworkArgs {
+        NetworkArgs {
+            osm: self.osm.clone(),
+            nodes: self.nodes.clone(),
+            edges: self.edges.clone(),
+            profile: self.profile,
+            keep_all_components: self.keep_all_components,
+            no_cache: self.no_cache,
+        }
+    }
 }

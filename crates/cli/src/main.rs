@@ -6,6 +6,7 @@ mod cmd;
 mod network_input;
 mod points;
 mod progress;
+mod siting_io;
 
 use clap::Parser;
 
@@ -32,6 +33,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Generate(a) => cmd::generate::run(a, progress),
         args::Command::Categories(a) => cmd::categories::run(a),
         args::Command::Demo(a) => cmd::demo::run(a, progress),
+        args::Command::Site(a) => cmd::site::run(a, progress),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

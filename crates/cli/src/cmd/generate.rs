@@ -22,14 +22,29 @@ pub fn run(a: GenerateArgs, progress: Progress) -> Result<()> {
     lc_tables::write_edges(&a.out.join("edges.csv"), &city.network)?;
     lc_tables::write_communities(&a.out.join("communities.csv"), &city.communities)?;
     lc_tables::write_facilities(&a.out.join("facilities.csv"), &city.facilities)?;
+    let candidates = lc_citygen::candidates(&params, &city, a.candidates);
+    if !candidates.is_empty() {
+        let rows: Vec<crate::siting_io::CandidateRow> = candidates
+            .iter()
+            .map(|c| crate::siting_io::CandidateRow {
+                id: c.id.clone(),
+                pos: c.pos,
+                capacity: c.capacity,
+                cost: c.cost,
+            })
+            .collect();
+        let kinds: Vec<&str> = candidates.iter().map(|c| c.kind).collect();
+        crate::siting_io::write_candidates(&a.out.join("candidates.csv"), &rows, Some(&kinds))?;
+    }
     spinner.finish_and_clear();
     eprintln!(
-        "livingcircle generate — 完成 done in {:.2} s\n  {} nodes, {} edges, {} communities, {} facilities in {}",
+        "livingcircle generate — 完成 done in {:.2} s\n  {} nodes, {} edges, {} communities, {} facilities, {} candidate sites in {}",
         t.elapsed().as_secs_f64(),
         city.network.node_ids.len(),
         city.network.edges.len(),
         city.communities.len(),
         city.facilities.len(),
+        candidates.len(),
         a.out.display()
     );
     Ok(())

@@ -5,3 +5,4 @@ pub mod categories;
 pub mod demo;
 pub mod generate;
 pub mod isochrone;
+pub mod site;

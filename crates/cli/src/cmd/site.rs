@@ -1,0 +1,552 @@
+//! `livingcircle site`: where new facilities of a category close the most gaps, with a proven
+//! bound on how far the answer is from the best (optimisation in `lc-siting`).
+
+use crate::args::{SiteArgs, SiteMethod, SiteProblem, SiteWeight};
+use crate::network_input::{self, Source};
+use crate::points::{place, some_ids};
+use crate::progress::Progress;
+use crate::siting_io::{self, field, CandidateRow, CostData};
+use anyhow::{bail, Context, Result};
+use lc_model::{Category, Demand, Facility};
+use lc_network::Snapper;
+use lc_siting::{
+    evaluate, instance_on_network, solve, Assigned, Evaluation, Instance, InstanceData, Method,
+    NetworkInput, Options, Problem, Solution, UNLIMITED,
+};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// What the instance was built from, for the outputs.
+struct Loaded {
+    data: CostData,
+    instance: Instance,
+    weight_label: String,
+    category: Option<Category>,
+    placed_note: String,
+}
+
+pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
+    let t_start = Instant::now();
+    let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
+    let problem = problem_of(&a)?;
+    if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
+        bail!(
+            "--time-limit must be a positive number of seconds, got {}",
+            a.time_limit
+        );
+    }
+    if !(a.gap.is_finite() && a.gap >= 0.0) {
+        bail!("--gap must be a number ≥ 0, got {}", a.gap);
+    }
+    let t = Instant::now();
+    let loaded = match &a.costs {
+        Some(dir) => from_costs(dir)?,
+        None => from_network(&a, &problem, &progress)?,
+    };
+    timings.insert("build_instance", t.elapsed().as_secs_f64());
+    if let Some(dir) = &a.export_costs {
+        siting_io::write_costs(dir, &loaded.data)?;
+    }
+    let t = Instant::now();
+    let opts = Options {
+        method: match a.method {
+            SiteMethod::Auto => Method::Auto,
+            SiteMethod::Heuristic => Method::Heuristic,
+        },
+        time_limit: Duration::from_secs_f64(a.time_limit),
+        rel_gap: a.gap,
+    };
+    let sol = solve(&loaded.instance, &problem, &opts)?;
+    timings.insert("solve", t.elapsed().as_secs_f64());
+    let ev = evaluate(&loaded.instance, &problem, &sol.chosen)?;
+    let t = Instant::now();
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    write_sites(&a.out.join("sites.csv"), &loaded.data, &ev)?;
+    write_assignment(&a.out.join("assignment.csv"), &loaded.data, &ev)?;
+    write_geojson(&a.out.join("sites.geojson"), &loaded.data, &ev, &problem)?;
+    timings.insert("write", t.elapsed().as_secs_f64());
+    let total = t_start.elapsed().as_secs_f64();
+    timings.insert("total", total);
+    write_summary(&a, &loaded, &problem, &sol, &ev, &timings)?;
+    eprint!("{}", printed(&a, &loaded, &problem, &sol, &ev, total));
+    Ok(())
+}
+
+fn problem_of(a: &SiteArgs) -> Result<Problem> {
+    if !(a.radius.is_finite() && a.radius >= 0.0) {
+        bail!("--radius must be a number of metres ≥ 0, got {}", a.radius);
+    }
+    if !(a.max_distance.is_finite() && a.max_distance > 0.0) {
+        bail!(
+            "--max-distance must be a positive number of metres, got {}",
+            a.max_distance
+        );
+    }
+    let p = || -> Result<usize> {
+        a.p.with_context(|| {
+            format!(
+                "--p N (the number of new sites) is required for --problem {:?}",
+                a.problem
+            )
+            .to_lowercase()
+        })
+    };
+    Ok(match a.problem {
+        SiteProblem::Mclp => Problem::Mclp {
+            p: p()?,
+            radius: a.radius,
+        },
+        SiteProblem::Lscp => Problem::Lscp { radius: a.radius },
+        SiteProblem::Pmedian => Problem::PMedian {
+            p: p()?,
+            penalty: a.max_distance,
+            radius: a.radius,
+        },
+        SiteProblem::Capacitated => Problem::Capacitated {
+            p: p()?,
+            radius: a.radius,
+        },
+    })
+}
+
+fn cap(v: Option<f64>) -> f64 {
+    v.unwrap_or(UNLIMITED)
+}
+
+fn from_costs(dir: &Path) -> Result<Loaded> {
+    let data = siting_io::read_costs(dir)?;
+    let instance = Instance::new(InstanceData {
+        weight: data.weights.clone(),
+        candidate_capacity: data.candidates.iter().map(|c| cap(c.capacity)).collect(),
+        candidate_pairs: data.candidate_pairs.clone(),
+        existing_capacity: data.existing_capacity.iter().map(|&c| cap(c)).collect(),
+        existing_pairs: data.existing_pairs.clone(),
+    })
+    .with_context(|| format!("inconsistent cost data in {}", dir.display()))?;
+    Ok(Loaded {
+        data,
+        instance,
+        weight_label: "weight (from demand.csv)".into(),
+        category: None,
+        placed_note: format!("cost data from {}", dir.display()),
+    })
+}
+
+fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<Loaded> {
+    let net = a.network();
+    let source = net.source()?;
+    let (Some(cpath), Some(kpath), Some(key)) = (&a.communities, &a.candidates, &a.category) else {
+        bail!("--communities, --candidates and --category are required (or --costs DIR)");
+    };
+    let category = Category::from_key(key).with_context(|| "in --category".to_string())?;
+    if a.facilities.is_none() && !matches!(source, Source::Osm(_)) {
+        bail!("--facilities FILE is required with --nodes/--edges (an empty file means no existing facility)");
+    }
+    if !(a.place.snap_limit.is_finite() && a.place.snap_limit >= 0.0) {
+        bail!(
+            "--snap-limit must be a non-negative number of metres, got {}",
+            a.place.snap_limit
+        );
+    }
+    let crs = a.place.crs();
+    let communities = lc_tables::read_communities(cpath, crs)?;
+    let candidates = siting_io::read_candidates(kpath, crs)?;
+    let mut facilities: Vec<Facility> = match &a.facilities {
+        Some(p) => lc_tables::read_facilities(p, crs)?,
+        None => Vec::new(),
+    };
+    let loaded = network_input::load(&source, &net.load_options(a.facilities.is_none()), progress)?;
+    if a.facilities.is_none() {
+        facilities = loaded
+            .osm_facilities
+            .iter()
+            .map(|f| Facility {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                category: f.category,
+                pos: f.pos,
+                capacity: None,
+                floor_area_m2: None,
+                provider_code: None,
+            })
+            .collect();
+    }
+    facilities.retain(|f| f.category == category);
+    let graph = &loaded.graph;
+    let snapper = Snapper::new(graph, a.place.snap_mode());
+    let pc = place(
+        &snapper,
+        &communities.iter().map(|c| c.pos).collect::<Vec<_>>(),
+        a.place.snap_limit,
+    );
+    let pk = place(
+        &snapper,
+        &candidates.iter().map(|c| c.pos).collect::<Vec<_>>(),
+        a.place.snap_limit,
+    );
+    let pf = place(
+        &snapper,
+        &facilities.iter().map(|f| f.pos).collect::<Vec<_>>(),
+        a.place.snap_limit,
+    );
+    drop(snapper);
+    let demand = match (a.weight, problem) {
+        (SiteWeight::Population, _) => Demand::Population,
+        (SiteWeight::Auto, Problem::Capacitated { .. }) | (SiteWeight::Demand, _) => {
+            category.info().demand
+        }
+        (SiteWeight::Auto, _) => Demand::Population,
+    };
+    let mut fallback = 0;
+    let weights: Vec<f64> = communities
+        .iter()
+        .map(|c| {
+            let (v, specific) = c.demand(demand);
+            if !specific {
+                fallback += 1;
+            }
+            v
+        })
+        .collect();
+    let weight_label = match demand {
+        Demand::Population => "population".to_string(),
+        Demand::Children0To3 => "children_0_3".to_string(),
+        Demand::Elderly => "elderly".to_string(),
+    } + &if fallback > 0 {
+        format!(" ({fallback} communities without the figure counted by population)")
+    } else {
+        String::new()
+    };
+    let bar = progress.bar(communities.len() as u64, "距离 Distances");
+    let instance = instance_on_network(
+        NetworkInput {
+            graph,
+            communities: &pc.anchors,
+            weights: weights.clone(),
+            candidates: &pk.anchors,
+            candidate_capacity: candidates.iter().map(|c| cap(c.capacity)).collect(),
+            existing: &pf.anchors,
+            existing_capacity: facilities.iter().map(|f| cap(f.capacity)).collect(),
+            max_distance: problem.reach(),
+        },
+        &|n| bar.set_position(n as u64),
+    )?;
+    bar.finish_and_clear();
+    let cid = |i: usize| communities[i].id.as_str();
+    let kid = |i: usize| candidates[i].id.as_str();
+    let mut placed_note = format!(
+        "{} communities ({} too far from the network{}), {} candidates ({} too far{}), {} existing {} ({} too far)",
+        communities.len(),
+        pc.too_far.len(),
+        if pc.too_far.is_empty() { String::new() } else { format!(": {}", some_ids(&pc.too_far, cid, 5)) },
+        candidates.len(),
+        pk.too_far.len(),
+        if pk.too_far.is_empty() { String::new() } else { format!(": {}", some_ids(&pk.too_far, kid, 5)) },
+        facilities.len(),
+        category.key(),
+        pf.too_far.len(),
+    );
+    if let Some(r) = &loaded.report {
+        let _ = write!(
+            placed_note,
+            "; network {} nodes, {} edges",
+            r.nodes, r.edges
+        );
+    }
+    let data = CostData {
+        community_ids: communities.iter().map(|c| c.id.clone()).collect(),
+        weights,
+        candidates,
+        existing_ids: facilities.iter().map(|f| f.id.clone()).collect(),
+        existing_capacity: facilities.iter().map(|f| f.capacity).collect(),
+        candidate_pairs: (0..instance.n_communities())
+            .map(|i| instance.candidates_of(i).collect())
+            .collect(),
+        existing_pairs: (0..instance.n_communities())
+            .map(|i| instance.existing_of(i).collect())
+            .collect(),
+    };
+    Ok(Loaded {
+        data,
+        instance,
+        weight_label,
+        category: Some(category),
+        placed_note,
+    })
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+/// Chosen sites, most newly covered first.
+fn site_order(ev: &Evaluation) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..ev.sites.len()).collect();
+    order.sort_by(|&x, &y| {
+        ev.sites[y]
+            .newly_covered
+            .total_cmp(&ev.sites[x].newly_covered)
+            .then(ev.sites[x].candidate.cmp(&ev.sites[y].candidate))
+    });
+    order
+}
+
+fn write_sites(path: &Path, d: &CostData, ev: &Evaluation) -> Result<()> {
+    let mut s = String::from(
+        "rank,candidate_id,lon,lat,capacity,cost,assigned,newly_covered,unique_covered\n",
+    );
+    for (rank, &k) in site_order(ev).iter().enumerate() {
+        let st = &ev.sites[k];
+        let c: &CandidateRow = &d.candidates[st.candidate];
+        let _ = write!(s, "{},", rank + 1);
+        field(&mut s, &c.id);
+        let _ = writeln!(
+            s,
+            ",{},{},{},{},{},{},{}",
+            c.pos.lon,
+            c.pos.lat,
+            opt(c.capacity),
+            opt(c.cost),
+            num(st.assigned),
+            num(st.newly_covered),
+            num(st.unique)
+        );
+    }
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn write_assignment(path: &Path, d: &CostData, ev: &Evaluation) -> Result<()> {
+    let mut s = String::from(
+        "community_id,weight,assigned_kind,assigned_id,distance_m,covered,covered_before\n",
+    );
+    for (i, asg) in ev.assignment.iter().enumerate() {
+        field(&mut s, &d.community_ids[i]);
+        let _ = write!(s, ",{},", num(d.weights[i]));
+        match asg.to {
+            Assigned::Site(j) => {
+                s.push_str("site,");
+                field(&mut s, &d.candidates[j].id);
+            }
+            Assigned::Existing(k) => {
+                s.push_str("existing,");
+                field(&mut s, &d.existing_ids[k]);
+            }
+            Assigned::None => s.push_str("none,"),
+        }
+        match asg.distance_m {
+            Some(m) => {
+                let mm = (m * 1000.0).round() as u64;
+                let _ = write!(s, ",{}.{:03}", mm / 1000, mm % 1000);
+            }
+            None => s.push(','),
+        }
+        let _ = writeln!(s, ",{},{}", num(asg.covered), num(asg.covered_before));
+    }
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn write_geojson(path: &Path, d: &CostData, ev: &Evaluation, problem: &Problem) -> Result<()> {
+    let features: Vec<serde_json::Value> = site_order(ev)
+        .iter()
+        .enumerate()
+        .map(|(rank, &k)| {
+            let st = &ev.sites[k];
+            let c = &d.candidates[st.candidate];
+            json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [c.pos.lon, c.pos.lat]},
+                "properties": {
+                    "rank": rank + 1,
+                    "id": c.id,
+                    "capacity": c.capacity,
+                    "cost": c.cost,
+                    "assigned": st.assigned,
+                    "newly_covered": st.newly_covered,
+                    "unique_covered": st.unique,
+                    "problem": problem.name(),
+                    "radius_m": problem.radius(),
+                },
+            })
+        })
+        .collect();
+    let text = serde_json::to_string(&json!({"type": "FeatureCollection", "features": features}))?;
+    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn write_summary(
+    a: &SiteArgs,
+    l: &Loaded,
+    problem: &Problem,
+    sol: &Solution,
+    ev: &Evaluation,
+    timings: &BTreeMap<&'static str, f64>,
+) -> Result<()> {
+    let d = &l.data;
+    let chosen: Vec<&str> = sol
+        .chosen
+        .iter()
+        .map(|&j| d.candidates[j].id.as_str())
+        .collect();
+    let cost: f64 = sol
+        .chosen
+        .iter()
+        .filter_map(|&j| d.candidates[j].cost)
+        .sum();
+    let r = &sol.reduction;
+    let summary = json!({
+        "command": "site",
+        "problem": problem.name(),
+        "category": l.category.map(|c| c.key()),
+        "weight": l.weight_label,
+        "p": problem.p(),
+        "radius_m": problem.radius(),
+        "max_distance_m": matches!(problem, Problem::PMedian { .. }).then_some(a.max_distance),
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "optimal": sol.optimal,
+        "found_by": sol.found_by,
+        "bound_by": sol.bound_by,
+        "covered_population_before": ev.covered_before,
+        "covered_population_after": ev.covered_after,
+        "newly_covered_population": ev.covered_after - ev.covered_before,
+        "uncoverable_population": sol.uncoverable,
+        "total_population": l.instance.total_weight(),
+        "chosen": chosen,
+        "sites": chosen.len(),
+        "total_known_cost": cost,
+        "method": format!("{:?}", a.method).to_lowercase(),
+        "time_limit_s": a.time_limit,
+        "snap": format!("{:?}", a.place.snap).to_lowercase(),
+        "instance": {
+            "communities": l.instance.n_communities(),
+            "candidates": l.instance.n_candidates(),
+            "existing_facilities": l.instance.n_existing(),
+            "pairs": l.instance.pair_count(),
+            "placed": l.placed_note,
+        },
+        "reduction": {
+            "communities_kept": r.communities_kept,
+            "elements": r.elements,
+            "candidates_kept": r.candidates_kept,
+            "candidates_dropped": r.candidates_dropped,
+            "pairs": r.pairs,
+            "milp_status": r.milp_status,
+        },
+        "timings": {
+            "steps": timings,
+            "reduce": r.reduce_s,
+            "heuristic": r.heuristic_s,
+            "bound": r.bound_s,
+            "milp": r.milp_s,
+        },
+        "peak_rss_bytes": crate::progress::peak_rss_bytes(),
+    });
+    let text = serde_json::to_string_pretty(&summary)?;
+    let path = a.out.join("summary.json");
+    lc_tables::write_atomic(&path, |w| w.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn printed(
+    a: &SiteArgs,
+    l: &Loaded,
+    problem: &Problem,
+    sol: &Solution,
+    ev: &Evaluation,
+    total: f64,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "livingcircle site — 完成 done in {total:.2} s");
+    let what = match problem {
+        Problem::Mclp { p, radius } => {
+            format!("maximal coverage 最大覆盖, p = {p}, radius {radius} m")
+        }
+        Problem::Lscp { radius } => format!("set cover 集合覆盖, radius {radius} m"),
+        Problem::PMedian { p, penalty, radius } => {
+            format!(
+                "p-median p-中位, p = {p}, unreachable charged {penalty} m, coverage at {radius} m"
+            )
+        }
+        Problem::Capacitated { p, radius } => {
+            format!("capacitated coverage 容量约束覆盖, p = {p}, radius {radius} m")
+        }
+    };
+    let cat = l
+        .category
+        .map(|c| format!("{} {} ({}), ", c.key(), c.info().zh, c.info().en))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "  问题 problem     {what}; {cat}weight {}",
+        l.weight_label
+    );
+    let _ = writeln!(s, "  数据 input       {}", l.placed_note);
+    let _ = writeln!(
+        s,
+        "  覆盖 covered     before 建设前 {} → after 建设后 {} (+{}); uncoverable 无法覆盖 {}",
+        num(ev.covered_before),
+        num(ev.covered_after),
+        num(ev.covered_after - ev.covered_before),
+        num(sol.uncoverable)
+    );
+    let _ = writeln!(s, "  选址 sites       {} chosen: {}", sol.chosen.len(), {
+        let ids: Vec<&str> = site_order(ev)
+            .iter()
+            .map(|&k| l.data.candidates[ev.sites[k].candidate].id.as_str())
+            .collect();
+        let idx: Vec<usize> = (0..ids.len()).collect();
+        some_ids(&idx, |i| ids[i], 8)
+    });
+    let quality = if sol.optimal {
+        "proven optimal 已证明最优".to_string()
+    } else {
+        format!(
+            "within {:.3}% of optimal 距最优不超过 {:.3}%",
+            sol.gap * 100.0,
+            sol.gap * 100.0
+        )
+    };
+    let _ = writeln!(
+        s,
+        "  目标 objective   {} (bound 界 {}, gap 差距 {:.4}%): {quality}",
+        num(sol.objective),
+        num(sol.bound),
+        sol.gap * 100.0
+    );
+    let r = &sol.reduction;
+    let _ = writeln!(
+        s,
+        "  求解 solver      found by {}, bound by {}; reduced to {} elements × {} candidates ({} dropped); heuristic {:.2} s, bound {:.2} s, MILP {:.2} s{}",
+        sol.found_by,
+        sol.bound_by,
+        r.elements,
+        r.candidates_kept,
+        r.candidates_dropped,
+        r.heuristic_s,
+        r.bound_s,
+        r.milp_s,
+        r.milp_status.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "  输出 output      {} (sites.csv, assignment.csv, sites.geojson, summary.json)",
+        a.out.display()
+    );
+    s
+}

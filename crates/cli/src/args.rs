@@ -29,6 +29,10 @@ pub enum Command {
     /// Nearest facilities, circle counts and capacity ratios for every community.
     /// 计算每个社区的最近设施、生活圈内设施数量与供需比
     Access(AccessArgs),
+    /// Every community against the standards, every region against the 2025 targets: shortcomings,
+    /// indicators, Excel workbook and an offline HTML report.
+    /// 对照标准与 2025 年目标评估每个社区和地区，输出缺项清单、指标、Excel 与离线 HTML 报告
+    Assess(crate::cmd::assess::AssessArgs),
     /// Areas reachable on foot within 5/10/15 minutes, as GeoJSON polygons.
     /// 步行等时圈（GeoJSON 多边形）
     Isochrone(IsochroneArgs),

@@ -29,6 +29,7 @@ fn main() -> std::process::ExitCode {
     let progress = progress::Progress { quiet: cli.quiet };
     let result = match cli.command {
         args::Command::Access(a) => cmd::access::run(a, progress),
+        args::Command::Assess(a) => cmd::assess::run(a, progress),
         args::Command::Isochrone(a) => cmd::isochrone::run(a, progress),
         args::Command::Generate(a) => cmd::generate::run(a, progress),
         args::Command::Categories(a) => cmd::categories::run(a),

@@ -1,1 +1,150 @@
-//! Assessment reports (work in progress).
+//! The assessment's outputs: `shortcomings.csv`, `indicators.csv`, `unavailable.csv`,
+//! `communities.geojson`, `summary.xlsx` and a self-contained `index.html`.
+//!
+//! Every writer renders to bytes; the caller writes them (atomically) where it wants. Column
+//! names are public interface (documented in `docs/standards.md`).
+//!
+//! **Architecture invariant:** no file I/O, no network: the HTML report carries its styles,
+//! script and drawings inline, so it opens offline from a file.
+
+mod csv_out;
+mod geojson;
+mod html;
+mod xlsx;
+
+pub use csv_out::{indicators_csv, shortcomings_csv, unavailable_csv, INDICATOR_COLUMNS};
+pub use geojson::communities_geojson;
+pub use html::html_report;
+pub use xlsx::{summary_xlsx, XLSX_SHORTCOMING_ROWS};
+
+use lc_assess::{Assessment, CheckState, Divisions, IndicatorRow};
+use lc_model::{Community, LonLat};
+use lc_standards::{Plan, Requirement, Rule, Standard};
+
+/// A problem while rendering a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The spreadsheet library refused something.
+    #[error("cannot build the Excel workbook: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
+
+/// Everything the writers need.
+pub struct Report<'a> {
+    /// Title, Chinese and English (e.g. "北京市海淀区学院路街道 Xueyuanlu street, Haidian").
+    pub title: String,
+    /// The communities assessed.
+    pub communities: &'a [Community],
+    /// The standards.
+    pub standards: &'a [Standard],
+    /// The plans.
+    pub plans: &'a [Plan],
+    /// The results.
+    pub assessment: &'a Assessment,
+    /// Division names.
+    pub divisions: &'a Divisions,
+    /// Street segments to draw under the map (empty: none).
+    pub streets: Vec<[LonLat; 2]>,
+    /// Facts for the summary (label, value): inputs, counts, timings.
+    pub facts: Vec<(String, String)>,
+}
+
+impl Report<'_> {
+    /// The requirement behind an index of `Assessment::requirements`.
+    pub fn requirement(&self, r: usize) -> (&Standard, &Requirement) {
+        let rr = self.assessment.requirements[r];
+        let s = &self.standards[rr.standard];
+        (s, &s.requirements[rr.requirement])
+    }
+
+    /// The name of a community's division (full path), or "".
+    pub fn division_name(&self, code: Option<&str>) -> String {
+        code.and_then(|c| self.divisions.full_name(c))
+            .unwrap_or_default()
+    }
+
+    /// Rank (1 = most person-shortcomings) of every community.
+    pub fn ranks(&self) -> Vec<usize> {
+        let mut rank = vec![0; self.communities.len()];
+        for (r, &c) in self.assessment.ranking.iter().enumerate() {
+            rank[c] = r + 1;
+        }
+        rank
+    }
+
+    /// Rows of one plan's indicators at the whole-area level, in file order.
+    pub fn headline(&self) -> Vec<&IndicatorRow> {
+        self.assessment
+            .indicators
+            .iter()
+            .filter(|r| r.level == lc_standards::RegionLevel::All)
+            .collect()
+    }
+
+    /// Total population of the communities that fall short of at least one required
+    /// requirement, and the number of such communities.
+    pub fn affected(&self) -> (f64, usize) {
+        let mut pop = 0.0;
+        let mut n = 0;
+        for (i, s) in self.assessment.status.iter().enumerate() {
+            if s.short_required > 0 {
+                pop += self.communities[i].population;
+                n += 1;
+            }
+        }
+        (pop, n)
+    }
+
+    /// The required requirements a community misses, in file order.
+    pub fn missing(&self, c: usize) -> Vec<usize> {
+        (0..self.assessment.requirements.len())
+            .filter(|&r| {
+                self.assessment.check(c, r).state == CheckState::Short
+                    && self.requirement(r).1.obligation == lc_standards::Obligation::Required
+            })
+            .collect()
+    }
+}
+
+/// "≥ 1 within 300 m" / "≥ 30 floor_area_m2 per 100 households (catchment 300 m)".
+pub fn required_text(r: &Requirement) -> String {
+    match &r.rule {
+        Rule::Within {
+            distance_m,
+            min_count,
+            ..
+        } => format!("≥ {min_count} within {} m", fmt_num(*distance_m)),
+        Rule::Ratio {
+            measure,
+            denominator,
+            per,
+            min,
+            catchment_m,
+            ..
+        } => format!(
+            "≥ {} {} per {} {} (catchment {} m)",
+            fmt_num(*min),
+            measure.key(),
+            fmt_num(*per),
+            denominator.key(),
+            fmt_num(*catchment_m)
+        ),
+    }
+}
+
+/// Categories of a rule as `a|b`.
+pub fn categories_text(r: &Requirement) -> String {
+    let cats = match &r.rule {
+        Rule::Within { categories, .. } | Rule::Ratio { categories, .. } => categories,
+    };
+    cats.iter().map(|c| c.key()).collect::<Vec<_>>().join("|")
+}
+
+/// A number in its shortest form, at most 4 decimals (`300`, `4.5`, `26.3158`).
+pub fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{}", x as i64);
+    }
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

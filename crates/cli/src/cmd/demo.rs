@@ -1,6 +1,7 @@
-//! `livingcircle demo`: runs the access analysis on the shipped demo district (Xueyuanlu street,
-//! Haidian, Beijing: a real OpenStreetMap extract and its named residential compounds) and says
-//! where the results are.
+//! `livingcircle demo`: runs the access analysis and the assessment against the standards and
+//! 2025 targets on the shipped demo district (Xueyuanlu street, Haidian, Beijing: a real
+//! OpenStreetMap extract, its named residential compounds and illustrative facility data) and says
+//! where the results and the report are.
 
 use crate::args::{Cli, Command, DemoArgs};
 use crate::progress::Progress;
@@ -10,6 +11,8 @@ use std::path::Path;
 
 const OSM: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/beijing-haidian-cau.osm.pbf");
 const COMMUNITIES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/communities.csv");
+const FACILITIES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/facilities.csv");
+const DIVISIONS: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/divisions.csv");
 
 pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
     let out = &a.out;
@@ -18,7 +21,14 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         .with_context(|| format!("cannot create {}", input.display()))?;
     let osm = input.join("beijing-haidian-cau.osm.pbf");
     let communities = input.join("communities.csv");
-    for (path, bytes) in [(&osm, OSM), (&communities, COMMUNITIES)] {
+    let facilities = input.join("facilities.csv");
+    let divisions = input.join("divisions.csv");
+    for (path, bytes) in [
+        (&osm, OSM),
+        (&communities, COMMUNITIES),
+        (&facilities, FACILITIES),
+        (&divisions, DIVISIONS),
+    ] {
         lc_tables::write_atomic(path, |w| w.write_all(bytes))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -59,9 +69,36 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         &s(&out.join("isochrones.geojson")),
     ];
     run_args(&iso, progress)?;
+    eprintln!();
+    let report_dir = out.join("assessment");
+    let assess = [
+        "livingcircle",
+        "assess",
+        "--osm",
+        &s(&osm),
+        "--communities",
+        &s(&communities),
+        "--facilities",
+        &s(&facilities),
+        "--with-osm-facilities",
+        "--divisions",
+        &s(&divisions),
+        "--title",
+        "北京市海淀区学院路街道（演示）Xueyuanlu street, Haidian, Beijing (demo)",
+        "--out",
+        &s(&report_dir),
+    ];
+    run_args(&assess, progress)?;
     eprintln!(
-        "\n结果 Results in {dir}:\n  access.csv           每个社区各类设施最近的 3 处 / 3 nearest facilities of each category per community\n  counts.csv           300/500/1000 m 生活圈内设施数量 / facilities within each circle\n  communities.geojson  社区点与最近距离 / communities with nearest distances (open in QGIS or geojson.io)\n  isochrones.geojson   5/10/15 分钟步行等时圈 / 5-, 10-, 15-minute walking areas\n  summary.json         运行摘要 / run summary",
+        "\n结果 Results in {dir}:\n  access.csv           每个社区各类设施最近的 3 处 / 3 nearest facilities of each category per community\n  counts.csv           300/500/1000 m 生活圈内设施数量 / facilities within each circle\n  communities.geojson  社区点与最近距离 / communities with nearest distances (open in QGIS or geojson.io)\n  isochrones.geojson   5/10/15 分钟步行等时圈 / 5-, 10-, 15-minute walking areas\n  summary.json         运行摘要 / run summary\n  assessment/          对照标准与 2025 年目标的评估 / assessment against the standards and 2025 targets:\n    index.html         报告（离线可用）/ the report (works offline)\n    shortcomings.csv   每个社区的缺项 / every community's missing requirements\n    indicators.csv     各级地区的目标指标 / target indicators per region\n    summary.xlsx       Excel 汇总 / workbook for government users\n    communities.geojson 社区达标情况 / communities with their status",
         dir = out.display()
+    );
+    let html = std::fs::canonicalize(report_dir.join("index.html"))
+        .unwrap_or_else(|_| report_dir.join("index.html"));
+    eprintln!(
+        "\n打开报告 Open the report: file://{}\n  (Linux: xdg-open {p} · macOS: open {p} · Windows: start {p})",
+        html.display(),
+        p = html.display()
     );
     Ok(())
 }
@@ -71,6 +108,7 @@ fn run_args(argv: &[&str], progress: Progress) -> Result<()> {
     match cli.command {
         Command::Access(a) => super::access::run(a, progress),
         Command::Isochrone(a) => super::isochrone::run(a, progress),
-        _ => unreachable!("the demo runs access and isochrone only"),
+        Command::Assess(a) => super::assess::run(a, progress),
+        _ => unreachable!("the demo runs access, isochrone and assess only"),
     }
 }

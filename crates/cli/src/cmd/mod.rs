@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod access;
+pub mod assess;
 pub mod categories;
 pub mod demo;
 pub mod generate;

@@ -1,0 +1,426 @@
+//! `livingcircle assess`: every community against the standards, every region against the 2025
+//! targets; writes shortcomings, indicators, a map layer, an Excel workbook and an HTML report.
+
+use crate::args::{NetworkArgs, PlaceArgs};
+use crate::network_input::{self, Source};
+use crate::points::{place, some_ids};
+use crate::progress::{peak_rss_bytes, Progress};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use lc_access::{compute_access, Targets};
+use lc_assess::{AccessPlan, Divisions, Input};
+use lc_model::{Category, Facility};
+use lc_network::Snapper;
+use lc_standards::{Plan, Standard};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct AssessArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Communities `id,name,lon,lat,population[,households,elderly,children_0_3,division_code]`.
+    #[arg(long, value_name = "FILE")]
+    pub communities: PathBuf,
+    /// Facilities `id,name,category,lon,lat[,capacity,floor_area_m2,provider_code]`
+    /// (repeatable). Without it, facilities are taken from the OSM file's tags.
+    #[arg(long, value_name = "FILE")]
+    pub facilities: Vec<PathBuf>,
+    /// Also take facilities from the OSM file's tags when --facilities is given.
+    #[arg(long)]
+    pub with_osm_facilities: bool,
+    /// Standard files (repeatable; default: the shipped standards/*.toml).
+    #[arg(long, value_name = "FILE")]
+    pub standard: Vec<PathBuf>,
+    /// Target files (repeatable; default: the shipped targets/*.toml).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Vec<PathBuf>,
+    /// Division names: the national list's directory (provinces.csv, cities.csv, areas.csv,
+    /// streets.csv, villages.csv) or one `code,name` CSV file.
+    #[arg(long, value_name = "DIR|FILE")]
+    pub divisions: Option<PathBuf>,
+    /// Nearest facilities are reported up to this distance (metres) even when a requirement's
+    /// distance is shorter.
+    #[arg(long, default_value_t = 1500.0, value_name = "M")]
+    pub max_distance: f64,
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Title of the report.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The standards and plans: the files given, or the shipped ones.
+pub fn load_specs(standard: &[PathBuf], targets: &[PathBuf]) -> Result<(Vec<Standard>, Vec<Plan>)> {
+    let standards = if standard.is_empty() {
+        lc_standards::shipped_standards()?
+    } else {
+        let mut v = Vec::new();
+        for p in standard {
+            v.push(lc_standards::parse_standard(
+                &p.display().to_string(),
+                &read_text(p)?,
+            )?);
+        }
+        v
+    };
+    let plans = if targets.is_empty() {
+        lc_standards::shipped_plans()?
+    } else {
+        let mut v = Vec::new();
+        for p in targets {
+            v.push(lc_standards::parse_plan(
+                &p.display().to_string(),
+                &read_text(p)?,
+            )?);
+        }
+        v
+    };
+    let mut ids = BTreeSet::new();
+    for s in &standards {
+        if !ids.insert(s.id.clone()) {
+            bail!("standard '{}' is given twice ({})", s.id, s.file);
+        }
+    }
+    for p in &plans {
+        lc_standards::check_plan(p, &standards)?;
+    }
+    Ok((standards, plans))
+}
+
+/// Division names for the codes in use: from the national list's directory (only the rows
+/// whose code is a prefix of, or equal to, a community's code) or one `code,name` file.
+fn load_divisions(path: &Path, codes: &BTreeSet<String>) -> Result<Divisions> {
+    let mut prefixes = BTreeSet::new();
+    for c in codes {
+        for n in [2, 4, 6, 9, 12] {
+            if c.len() >= n {
+                prefixes.insert(c[..n].to_string());
+            }
+        }
+    }
+    let keep = |code: &str| prefixes.contains(code);
+    let mut d = Divisions::new();
+    if path.is_dir() {
+        for (file, needed) in [
+            ("provinces.csv", 2),
+            ("cities.csv", 4),
+            ("areas.csv", 6),
+            ("streets.csv", 9),
+            ("villages.csv", 12),
+        ] {
+            let p = path.join(file);
+            if !p.exists() {
+                if prefixes.iter().any(|c| c.len() == needed) {
+                    tracing::warn!("{} not found: no names at that level", p.display());
+                }
+                continue;
+            }
+            d.add_csv(&p.display().to_string(), &read_text(&p)?, &keep)?;
+        }
+    } else {
+        d.add_csv(&path.display().to_string(), &read_text(path)?, &keep)?;
+    }
+    Ok(d)
+}
+
+pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
+    let t_start = Instant::now();
+    let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
+    if !(a.max_distance.is_finite() && a.max_distance > 0.0) {
+        bail!(
+            "--max-distance must be a positive number of metres, got {}",
+            a.max_distance
+        );
+    }
+    // Standards and targets first: a bad file fails before anything heavy.
+    let (standards, plans) = load_specs(&a.standard, &a.targets)?;
+    let source = a.network.source()?;
+    let from_osm = a.facilities.is_empty() || a.with_osm_facilities;
+    if from_osm && !matches!(source, Source::Osm(_)) {
+        bail!("--facilities FILE is required with --nodes/--edges (facilities can be taken from tags only with --osm)");
+    }
+
+    let t = Instant::now();
+    let crs = a.place.crs();
+    let communities = lc_tables::read_communities(&a.communities, crs)?;
+    let mut facilities: Vec<Facility> = Vec::new();
+    for p in &a.facilities {
+        facilities.extend(lc_tables::read_facilities(p, crs)?);
+    }
+    timings.insert("read_points", t.elapsed().as_secs_f64());
+
+    let codes: BTreeSet<String> = communities
+        .iter()
+        .filter_map(|c| c.division_code.as_deref().map(|s| s.trim().to_string()))
+        .collect();
+    let divisions = match &a.divisions {
+        Some(p) => load_divisions(p, &codes)?,
+        None => Divisions::new(),
+    };
+
+    let loaded = network_input::load(&source, &a.network.load_options(from_osm), &progress)?;
+    timings.insert("read_network", loaded.read_secs);
+    timings.insert("build_network", loaded.build_secs);
+    let graph = &loaded.graph;
+    if from_osm {
+        facilities.extend(loaded.osm_facilities.iter().map(|f| Facility {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            category: f.category,
+            pos: f.pos,
+            capacity: None,
+            floor_area_m2: None,
+            provider_code: None,
+        }));
+    }
+
+    let t = Instant::now();
+    let snapper = Snapper::new(graph, a.place.snap_mode());
+    let comm_pts: Vec<_> = communities.iter().map(|c| c.pos).collect();
+    let fac_pts: Vec<_> = facilities.iter().map(|f| f.pos).collect();
+    let placed_c = place(&snapper, &comm_pts, a.place.snap_limit);
+    let placed_f = place(&snapper, &fac_pts, a.place.snap_limit);
+    drop(snapper);
+    timings.insert("snap", t.elapsed().as_secs_f64());
+
+    // One access computation serving every requirement and indicator.
+    let t = Instant::now();
+    let plan = AccessPlan::new(&standards, &plans, a.max_distance);
+    let cats: Vec<u16> = facilities
+        .iter()
+        .map(|f| f.category.index() as u16)
+        .collect();
+    let mut order: Vec<usize> = (0..facilities.len()).collect();
+    order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
+    let mut tie = vec![0u32; facilities.len()];
+    for (r, &i) in order.iter().enumerate() {
+        tie[i] = r as u32;
+    }
+    let targets = Targets::new(graph, &placed_f.anchors, &cats, &tie, Category::count());
+    let bar = progress.bar(communities.len() as u64, "可达性 Access");
+    let results = compute_access(graph, &targets, &placed_c.anchors, &plan.config(), &|n| {
+        bar.set_position(n as u64)
+    });
+    bar.finish_and_clear();
+    timings.insert("access", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let placed: Vec<bool> = placed_c.anchors.iter().map(|x| x.is_some()).collect();
+    let input = Input {
+        communities: &communities,
+        facilities: &facilities,
+        placed: &placed,
+        access: &results,
+    };
+    let assessment = lc_assess::assess(&standards, &plans, &plan, &input, &divisions);
+    timings.insert("assess", t.elapsed().as_secs_f64());
+
+    // Outputs.
+    let t = Instant::now();
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let streets = if graph.edge_count() <= 40_000 {
+        graph
+            .edges()
+            .iter()
+            .map(|e| [graph.coord(e.u), graph.coord(e.v)])
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let title = a.title.clone().unwrap_or_else(|| {
+        format!(
+            "{} 个社区 communities · {}",
+            communities.len(),
+            a.communities.display()
+        )
+    });
+    let mut facts = vec![
+        (
+            "路网 network".to_string(),
+            format!(
+                "{} ({} nodes, {} edges)",
+                network_input::source_label(&source),
+                graph.node_count(),
+                graph.edge_count()
+            ),
+        ),
+        (
+            "设施 facilities".to_string(),
+            format!(
+                "{} ({} placed){}",
+                facilities.len(),
+                facilities.len() - placed_f.too_far.len(),
+                if from_osm { ", incl. OSM tags" } else { "" }
+            ),
+        ),
+        (
+            "标准 standards".to_string(),
+            standards
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "目标 targets".to_string(),
+            plans
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "步行距离圈 circles (m)".to_string(),
+            plan.circles
+                .iter()
+                .map(|c| lc_report::fmt_num(*c))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    ];
+    if !assessment.unknown_codes.is_empty() {
+        facts.push((
+            "未知区划代码 unknown division codes".to_string(),
+            assessment.unknown_codes.join(", "),
+        ));
+    }
+    let report = lc_report::Report {
+        title: title.clone(),
+        communities: &communities,
+        standards: &standards,
+        plans: &plans,
+        assessment: &assessment,
+        divisions: &divisions,
+        streets,
+        facts,
+    };
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
+        let p = a.out.join(name);
+        lc_tables::write_atomic(&p, |w| w.write_all(bytes))
+            .with_context(|| format!("cannot write {}", p.display()))?;
+        Ok(p)
+    };
+    let (short_csv, short_rows) = lc_report::shortcomings_csv(&report);
+    write("shortcomings.csv", short_csv.as_bytes())?;
+    drop(short_csv);
+    write(
+        "indicators.csv",
+        lc_report::indicators_csv(&report).as_bytes(),
+    )?;
+    write(
+        "unavailable.csv",
+        lc_report::unavailable_csv(&report).as_bytes(),
+    )?;
+    write(
+        "communities.geojson",
+        lc_report::communities_geojson(&report).as_bytes(),
+    )?;
+    write("summary.xlsx", &lc_report::summary_xlsx(&report)?)?;
+    let html = write("index.html", lc_report::html_report(&report).as_bytes())?;
+    timings.insert("report", t.elapsed().as_secs_f64());
+    let total = t_start.elapsed().as_secs_f64();
+    timings.insert("total", total);
+
+    let (affected, n_short) = report.affected();
+    let met = report.headline().iter().filter(|x| x.met == Some(true)).count();
+    let computed = report.headline().iter().filter(|x| x.met.is_some()).count();
+    let rss = peak_rss_bytes();
+    let summary = json!({
+        "command": "assess",
+        "communities": communities.len(),
+        "communities_placed": communities.len() - placed_c.too_far.len(),
+        "facilities": facilities.len(),
+        "facilities_placed": facilities.len() - placed_f.too_far.len(),
+        "standards": standards.iter().map(|s| &s.id).collect::<Vec<_>>(),
+        "plans": plans.iter().map(|p| &p.id).collect::<Vec<_>>(),
+        "requirements": assessment.requirements.len(),
+        "circles_m": plan.circles,
+        "search_radius_m": plan.config().radius(),
+        "shortcomings": short_rows,
+        "communities_short": n_short,
+        "people_affected": affected,
+        "headline_indicators_met": met,
+        "headline_indicators_computed": computed,
+        "indicator_rows": assessment.indicators.len(),
+        "unknown_division_codes": assessment.unknown_codes,
+        "timings": timings,
+        "peak_rss_bytes": rss,
+    });
+    write(
+        "summary.json",
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+
+    let cid = |i: usize| communities[i].id.as_str();
+    let mut s = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(s, "livingcircle assess — 完成 done in {total:.2} s (access {:.2} s, assessment {:.3} s, report {:.2} s)",
+        timings["access"], timings["assess"], timings["report"]);
+    let _ = writeln!(
+        s,
+        "  社区 communities {} ({} placed{}), 设施 facilities {} ({} placed)",
+        communities.len(),
+        communities.len() - placed_c.too_far.len(),
+        if placed_c.too_far.is_empty() {
+            String::new()
+        } else {
+            format!("; too far: {}", some_ids(&placed_c.too_far, cid, 5))
+        },
+        facilities.len(),
+        facilities.len() - placed_f.too_far.len()
+    );
+    let _ = writeln!(
+        s,
+        "  标准 {} requirements from {}; {} communities short of at least one, {} people affected; {} shortcomings",
+        assessment.requirements.len(),
+        standards.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", "),
+        n_short,
+        lc_report::fmt_num(affected),
+        short_rows
+    );
+    let _ = writeln!(
+        s,
+        "  目标 2025 targets: {met} of {computed} computable headline indicators met ({} plans)",
+        plans.len()
+    );
+    if !assessment.unknown_codes.is_empty() {
+        let _ = writeln!(
+            s,
+            "  注意 {} division code(s) not in the division list: {}",
+            assessment.unknown_codes.len(),
+            assessment
+                .unknown_codes
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  输出 output {}: shortcomings.csv, indicators.csv, unavailable.csv, communities.geojson, summary.xlsx, index.html, summary.json",
+        a.out.display()
+    );
+    if let Some(r) = rss {
+        let _ = writeln!(s, "  内存 peak memory {:.0} MB", r as f64 / 1e6);
+    }
+    let _ = writeln!(
+        s,
+        "  报告 report: {} (open it in a browser; it works offline)",
+        html.display()
+    );
+    eprint!("{s}");
+    Ok(())
+}

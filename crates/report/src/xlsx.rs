@@ -1,0 +1,237 @@
+//! `summary.xlsx` for government users: sheets summary, indicators, shortcomings, communities.
+
+use crate::{categories_text, fmt_num, required_text, Report, ReportError, INDICATOR_COLUMNS};
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+/// At most this many shortcoming rows go into the workbook (the CSV has them all); the sheet
+/// says so when it is cut. Rows are in rank order, so the cut keeps the worst gaps.
+pub const XLSX_SHORTCOMING_ROWS: usize = 100_000;
+
+fn header(ws: &mut Worksheet, cols: &[&str], bold: &Format) -> Result<(), ReportError> {
+    for (i, c) in cols.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, *c, bold)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn num_or_blank(ws: &mut Worksheet, r: u32, c: u16, v: Option<f64>) -> Result<(), ReportError> {
+    if let Some(v) = v {
+        ws.write_number(r, c, v)?;
+    }
+    Ok(())
+}
+
+/// Renders the workbook to bytes.
+pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
+    let a = r.assessment;
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+
+    // Summary: facts, then each plan's headline indicators.
+    let ws = wb.add_worksheet();
+    ws.set_name("summary")?;
+    ws.set_column_width(0, 46)?;
+    ws.set_column_width(1, 60)?;
+    ws.write_string_with_format(0, 0, "livingcircle 评估 assessment", &bold)?;
+    ws.write_string(0, 1, &r.title)?;
+    let (pop, n) = r.affected();
+    let mut facts = r.facts.clone();
+    facts.push(("社区 communities".into(), r.communities.len().to_string()));
+    facts.push((
+        "未达标社区 communities with a shortcoming".into(),
+        n.to_string(),
+    ));
+    facts.push(("受影响人口 people affected".into(), fmt_num(pop)));
+    facts.push((
+        "缺项 shortcomings (community × requirement)".into(),
+        a.shortcomings.len().to_string(),
+    ));
+    let mut row = 2u32;
+    for (k, v) in &facts {
+        ws.write_string(row, 0, k)?;
+        match v.parse::<f64>() {
+            Ok(x) if !v.is_empty() => ws.write_number(row, 1, x)?,
+            _ => ws.write_string(row, 1, v)?,
+        };
+        row += 1;
+    }
+    row += 1;
+    ws.write_string_with_format(row, 0, "指标（全部）headline indicators", &bold)?;
+    row += 1;
+    for (c, h) in ["indicator", "value", "target", "met"].iter().enumerate() {
+        ws.write_string_with_format(row, c as u16, *h, &bold)?;
+    }
+    row += 1;
+    for ir in r.headline() {
+        let p = &r.plans[ir.plan];
+        let ind = &p.indicators[ir.indicator];
+        ws.write_string(
+            row,
+            0,
+            format!("{} {} {}", ind.id, ind.name_zh, ind.name_en),
+        )?;
+        num_or_blank(ws, row, 1, ir.value)?;
+        ws.write_string(
+            row,
+            2,
+            format!(
+                "{} {} {}",
+                ind.comparison.symbol(),
+                fmt_num(ind.threshold),
+                ind.unit
+            ),
+        )?;
+        ws.write_string(
+            row,
+            3,
+            match ir.met {
+                Some(true) => "yes 达标",
+                Some(false) => "no 未达标",
+                None => "not computable 无法计算",
+            },
+        )?;
+        row += 1;
+    }
+
+    // Indicators: the same columns as indicators.csv, numbers as numbers.
+    let ws = wb.add_worksheet();
+    ws.set_name("indicators")?;
+    header(ws, INDICATOR_COLUMNS, &bold)?;
+    for (i, ir) in a.indicators.iter().enumerate() {
+        let row = i as u32 + 1;
+        let p = &r.plans[ir.plan];
+        let ind = &p.indicators[ir.indicator];
+        ws.write_string(row, 0, &p.id)?;
+        ws.write_string(row, 1, &ind.id)?;
+        ws.write_string(row, 2, &ind.name_zh)?;
+        ws.write_string(row, 3, &ind.name_en)?;
+        ws.write_string(row, 4, ir.level.key())?;
+        ws.write_string(row, 5, &ir.region)?;
+        ws.write_string(row, 6, ir.region_name.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 7, ir.scope.key())?;
+        ws.write_number(row, 8, ir.communities as f64)?;
+        ws.write_number(row, 9, ir.population)?;
+        num_or_blank(ws, row, 10, ir.value)?;
+        ws.write_string(row, 11, &ind.unit)?;
+        ws.write_string(row, 12, ind.comparison.symbol())?;
+        ws.write_number(row, 13, ind.threshold)?;
+        ws.write_string(
+            row,
+            14,
+            match ir.met {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            },
+        )?;
+        num_or_blank(ws, row, 15, ir.gap)?;
+        ws.write_number(row, 16, ir.numerator)?;
+        ws.write_number(row, 17, ir.denominator)?;
+        ws.write_string(row, 18, ind.status.label())?;
+        ws.write_string(row, 19, &ir.note)?;
+        ws.write_string(row, 20, &ind.definition)?;
+        ws.write_string(row, 21, &ind.quote)?;
+    }
+    if !a.indicators.is_empty() {
+        ws.autofilter(0, 0, a.indicators.len() as u32, 21)?;
+    }
+
+    // Shortcomings, in rank order.
+    let ws = wb.add_worksheet();
+    ws.set_name("shortcomings")?;
+    let cols = [
+        "rank",
+        "community_id",
+        "community_name",
+        "division_code",
+        "standard",
+        "requirement_id",
+        "requirement_zh",
+        "requirement_en",
+        "obligation",
+        "status",
+        "categories",
+        "required",
+        "found_nearest_m",
+        "found_count",
+        "found_ratio",
+        "population_affected",
+    ];
+    header(ws, &cols, &bold)?;
+    let ranks = r.ranks();
+    let shown = a.shortcomings.len().min(XLSX_SHORTCOMING_ROWS);
+    for (i, sc) in a.shortcomings.iter().take(shown).enumerate() {
+        let row = i as u32 + 1;
+        let c = &r.communities[sc.community];
+        let (st, req) = r.requirement(sc.requirement);
+        let chk = a.check(sc.community, sc.requirement);
+        ws.write_number(row, 0, ranks[sc.community] as f64)?;
+        ws.write_string(row, 1, &c.id)?;
+        ws.write_string(row, 2, &c.name)?;
+        ws.write_string(row, 3, c.division_code.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 4, &st.id)?;
+        ws.write_string(row, 5, &req.id)?;
+        ws.write_string(row, 6, &req.name_zh)?;
+        ws.write_string(row, 7, &req.name_en)?;
+        ws.write_string(row, 8, req.obligation.key())?;
+        ws.write_string(row, 9, req.status.label())?;
+        ws.write_string(row, 10, categories_text(req))?;
+        ws.write_string(row, 11, required_text(req))?;
+        num_or_blank(ws, row, 12, chk.nearest_m.map(|d| (d * 10.0).round() / 10.0))?;
+        ws.write_number(row, 13, chk.count as f64)?;
+        num_or_blank(ws, row, 14, chk.ratio)?;
+        ws.write_number(row, 15, c.population)?;
+    }
+    if shown < a.shortcomings.len() {
+        ws.write_string(
+            shown as u32 + 2,
+            0,
+            format!(
+                "仅列前 {shown} 行 / first {shown} of {} rows; shortcomings.csv has them all",
+                a.shortcomings.len()
+            ),
+        )?;
+    }
+
+    // Communities, in rank order.
+    let ws = wb.add_worksheet();
+    ws.set_name("communities")?;
+    let cols = [
+        "rank",
+        "community_id",
+        "community_name",
+        "division_code",
+        "division_name",
+        "population",
+        "placed",
+        "required",
+        "met",
+        "short_required",
+        "short_recommended",
+        "not_computable",
+        "share_met",
+        "person_shortcomings",
+    ];
+    header(ws, &cols, &bold)?;
+    for (k, &i) in a.ranking.iter().enumerate() {
+        let row = k as u32 + 1;
+        let c = &r.communities[i];
+        let s = &a.status[i];
+        ws.write_number(row, 0, (k + 1) as f64)?;
+        ws.write_string(row, 1, &c.id)?;
+        ws.write_string(row, 2, &c.name)?;
+        ws.write_string(row, 3, c.division_code.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 4, r.division_name(c.division_code.as_deref()))?;
+        ws.write_number(row, 5, c.population)?;
+        ws.write_string(row, 6, if s.placed { "yes" } else { "no" })?;
+        ws.write_number(row, 7, s.required as f64)?;
+        ws.write_number(row, 8, s.met as f64)?;
+        ws.write_number(row, 9, s.short_required as f64)?;
+        ws.write_number(row, 10, s.short_recommended as f64)?;
+        ws.write_number(row, 11, s.not_computable as f64)?;
+        num_or_blank(ws, row, 12, s.share_met())?;
+        ws.write_number(row, 13, s.score)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}

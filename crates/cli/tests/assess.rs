@@ -1,0 +1,322 @@
+//! End-to-end tests of `livingcircle assess` and of the demo: real files in, the report's files
+//! out; the Excel workbook read back and matched against indicators.csv; bad standard and target
+//! files refused with file, line and key.
+//!
+//! The small city: one straight street of 201 nodes 10 m apart (node i at i × 10 m). Two Gansu
+//! communities of 5,000 people: G1 at node 0 and G2 at node 100 (1000 m). A kindergarten at node
+//! 29 (290 m from G1) and one at node 131 (310 m from G2). A 40-slot nursery at node 5 (50 m from
+//! G1, 950 m from G2): within 1000 m of both, so Gansu has 40 slots for 10,000 people = 4.0 per
+//! 1000, short of GS04's 4.5.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_livingcircle"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().arg("--quiet").args(args).output().unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn lon(i: usize) -> f64 {
+    103.8 + i as f64 * 0.0001
+}
+
+fn small_city(dir: &Path) -> Vec<String> {
+    let mut nodes = String::from("id,lon,lat\n");
+    let mut edges = String::from("from,to,length_m\n");
+    for i in 0..=200 {
+        nodes.push_str(&format!("{i},{},36.06\n", lon(i)));
+        if i > 0 {
+            edges.push_str(&format!("{},{i},10\n", i - 1));
+        }
+    }
+    write(dir, "nodes.csv", &nodes);
+    write(dir, "edges.csv", &edges);
+    write(
+        dir,
+        "communities.csv",
+        &format!(
+            "id,name,lon,lat,population,households,division_code\nG1,一号社区,{},36.06,5000,1800,620102001001\nG2,二号社区,{},36.06,5000,1700,620102001002\n",
+            lon(0),
+            lon(100)
+        ),
+    );
+    write(
+        dir,
+        "facilities.csv",
+        &format!(
+            "id,name,category,lon,lat,capacity,floor_area_m2\nK1,幼儿园甲,kindergarten,{},36.06,,\nK2,幼儿园乙,kindergarten,{},36.06,,\nN1,托育园,nursery,{},36.06,40,300\n",
+            lon(29),
+            lon(131),
+            lon(5)
+        ),
+    );
+    write(
+        dir,
+        "divisions.csv",
+        "code,name\n62,甘肃省\n6201,兰州市\n620102,城关区\n620102001,测试街道\n620102001001,一号社区居委会\n",
+    );
+    [
+        "assess",
+        "--nodes",
+        s(&dir.join("nodes.csv")),
+        "--edges",
+        s(&dir.join("edges.csv")),
+        "--communities",
+        s(&dir.join("communities.csv")),
+        "--facilities",
+        s(&dir.join("facilities.csv")),
+        "--divisions",
+        s(&dir.join("divisions.csv")),
+        "--out",
+        s(&dir.join("out")),
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect()
+}
+
+/// A minimal CSV reader for the test (quotes, doubled quotes).
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut it = text.chars().peekable();
+    while let Some(c) = it.next() {
+        match (c, quoted) {
+            ('"', true) if it.peek() == Some(&'"') => {
+                cur.push('"');
+                it.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut cur)),
+            ('\n', false) => {
+                row.push(std::mem::take(&mut cur));
+                rows.push(std::mem::take(&mut row));
+            }
+            _ => cur.push(c),
+        }
+    }
+    rows
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap()
+}
+
+/// Every row of indicators.csv has its twin in the workbook's indicators sheet, with the same
+/// value, target and verdict.
+fn xlsx_matches_indicators_csv(dir: &Path) -> usize {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let csv = read_csv(&dir.join("indicators.csv"));
+    let mut wb: Xlsx<_> = open_workbook(dir.join("summary.xlsx")).unwrap();
+    let names = wb.sheet_names().to_vec();
+    assert_eq!(
+        names,
+        vec!["summary", "indicators", "shortcomings", "communities"]
+    );
+    let range = wb.worksheet_range("indicators").unwrap();
+    let sheet: Vec<&[Data]> = range.rows().collect();
+    assert_eq!(sheet.len(), csv.len(), "same number of rows");
+    let h = &csv[0];
+    for (k, name) in h.iter().enumerate() {
+        assert_eq!(sheet[0][k].to_string(), *name, "header {k}");
+    }
+    let num = |d: &Data| match d {
+        Data::Float(f) => Some(*f),
+        Data::Int(i) => Some(*i as f64),
+        Data::Empty => None,
+        other => panic!("not a number: {other:?}"),
+    };
+    for (r, row) in csv.iter().enumerate().skip(1) {
+        let x = sheet[r];
+        for name in ["plan", "indicator", "level", "region_code", "met", "unit"] {
+            let k = col(h, name);
+            assert_eq!(x[k].to_string(), row[k], "row {r} {name}");
+        }
+        for name in ["value", "target", "gap", "communities", "population"] {
+            let k = col(h, name);
+            let want: Option<f64> = (!row[k].is_empty()).then(|| row[k].parse().unwrap());
+            let got = num(&x[k]);
+            match (want, got) {
+                (Some(w), Some(g)) => assert!(
+                    (w - g).abs() <= 1e-4 * w.abs().max(1.0),
+                    "row {r} {name}: csv {w} xlsx {g}"
+                ),
+                (None, None) => {}
+                other => panic!("row {r} {name}: {other:?}"),
+            }
+        }
+    }
+    csv.len() - 1
+}
+
+#[test]
+fn assess_small_city_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = small_city(dir.path());
+    let args: Vec<&str> = args.iter().map(|x| x.as_str()).collect();
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = dir.path().join("out");
+
+    // Shortcomings: G2's kindergarten is 310 m away (short), G1's 290 m (met).
+    let sc = read_csv(&o.join("shortcomings.csv"));
+    let h = &sc[0];
+    let (cid, rid, near, pop) = (
+        col(h, "community_id"),
+        col(h, "requirement_id"),
+        col(h, "found_nearest_m"),
+        col(h, "population_affected"),
+    );
+    let kg: Vec<&Vec<String>> = sc
+        .iter()
+        .filter(|r| r.get(rid).map(|x| x.as_str()) == Some("5min.kindergarten"))
+        .collect();
+    assert_eq!(kg.len(), 1, "{kg:?}");
+    assert_eq!(kg[0][cid], "G2");
+    assert_eq!(kg[0][near], "310.0");
+    assert_eq!(kg[0][pop], "5000");
+    // The complete-community kindergarten (300 m) likewise.
+    assert!(sc
+        .iter()
+        .any(|r| r[cid] == "G2" && r[rid] == "basic.kindergarten"));
+    assert!(!sc
+        .iter()
+        .any(|r| r[cid] == "G1" && r[rid] == "basic.kindergarten"));
+
+    // GS04: 40 slots / 10,000 people = 4.0 per 1000, short of 4.5 at every level.
+    let ind = read_csv(&o.join("indicators.csv"));
+    let h = &ind[0];
+    let gs04: Vec<&Vec<String>> = ind
+        .iter()
+        .filter(|r| r.get(1).map(|x| x.as_str()) == Some("GS04"))
+        .collect();
+    assert_eq!(gs04.len(), 5, "all, province, city, district, street");
+    for r in &gs04 {
+        assert_eq!(r[col(h, "value")], "4");
+        assert_eq!(r[col(h, "met")], "no");
+        assert_eq!(r[col(h, "gap")], "0.5");
+        assert_eq!(r[col(h, "scope")], "own");
+    }
+    let street = gs04
+        .iter()
+        .find(|r| r[col(h, "level")] == "street")
+        .unwrap();
+    assert_eq!(street[col(h, "region_name")], "甘肃省 兰州市 城关区 测试街道");
+
+    assert!(xlsx_matches_indicators_csv(&o) > 50);
+
+    // The map layer: both communities with their status.
+    let gj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(o.join("communities.geojson")).unwrap())
+            .unwrap();
+    let f = gj["features"].as_array().unwrap();
+    assert_eq!(f.len(), 2);
+    let g2 = f.iter().find(|x| x["properties"]["id"] == "G2").unwrap();
+    let missing = g2["properties"]["missing"].as_array().unwrap();
+    assert!(missing.iter().any(|m| m == "GB50180-2018/5min.kindergarten"));
+    // The code of G2 is not in the given division list: reported, not fatal.
+    let sum: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(sum["unknown_division_codes"][0], "620102001002");
+
+    // The report is self-contained: inline drawing, no external resource.
+    let html = std::fs::read_to_string(o.join("index.html")).unwrap();
+    assert!(html.contains("<svg id=\"map-svg\""));
+    assert_eq!(html.matches("class=\"community\"").count(), 2);
+    for bad in ["src=\"http", "href=\"http", "<link", "<script src", "@import", "url(http"] {
+        assert!(!html.contains(bad), "external resource: {bad}");
+    }
+}
+
+#[test]
+fn bad_standard_and_target_files_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = small_city(dir.path());
+    let std_path = write(
+        dir.path(),
+        "local-standard.toml",
+        "[standard]\nid = \"LOCAL\"\nname_zh = \"本地\"\nname_en = \"Local\"\nsource = \"t\"\n\n[[requirement]]\nid = \"r1\"\ncategories = [\"kindergarden\"]\ndistance_m = 300\nname_zh = \"幼儿园\"\nname_en = \"Kindergarten\"\nstatus = \"V\"\nsource = \"t\"\n",
+    );
+    let mut a: Vec<String> = args.clone();
+    a.extend(["--standard".into(), s(&std_path).into()]);
+    let a: Vec<&str> = a.iter().map(|x| x.as_str()).collect();
+    let out = run(&a);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("local-standard.toml:9:") && err.contains("key 'requirement.categories'"),
+        "{err}"
+    );
+    assert!(err.contains("unknown category 'kindergarden'"), "{err}");
+    assert!(!dir.path().join("out").exists(), "nothing written");
+
+    let plan_path = write(
+        dir.path(),
+        "local-targets.toml",
+        "[plan]\nid = \"L\"\nname_zh = \"本地\"\nname_en = \"Local\"\njurisdiction = \"62\"\nyear = 2025\ndocument = \"x\"\n\n[[indicator]]\nid = \"L1\"\nname_zh = \"托位\"\nname_en = \"Slots\"\nkind = \"ratio\"\nunit = \"per 1000\"\ncomparison = \">=\"\nthreshold = \"four\"\nquote = \"q\"\ndefinition = \"d\"\nstatus = \"S\"\n",
+    );
+    let mut a: Vec<String> = args;
+    a.extend(["--targets".into(), s(&plan_path).into()]);
+    let a: Vec<&str> = a.iter().map(|x| x.as_str()).collect();
+    let out = run(&a);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("local-targets.toml:16:") && err.contains("key 'threshold'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_produces_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["demo", "--out", s(dir.path())]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("index.html"), "{err}");
+    let a = dir.path().join("assessment");
+    for f in [
+        "index.html",
+        "shortcomings.csv",
+        "indicators.csv",
+        "unavailable.csv",
+        "summary.xlsx",
+        "communities.geojson",
+    ] {
+        assert!(a.join(f).exists(), "{f}");
+    }
+    assert!(xlsx_matches_indicators_csv(&a) > 100);
+    let ind = read_csv(&a.join("indicators.csv"));
+    let h = &ind[0];
+    // The street's name comes from the shipped division list.
+    assert!(ind
+        .iter()
+        .any(|r| r.get(col(h, "region_name")).map(|x| x.as_str())
+            == Some("北京市 市辖区 海淀区 学院路街道")));
+    let html = std::fs::read_to_string(a.join("index.html")).unwrap();
+    assert_eq!(html.matches("class=\"community\"").count(), 9);
+}

@@ -5,6 +5,7 @@ use crate::setup::AccessPlan;
 use crate::Input;
 use lc_model::{Category, Community, Facility};
 use lc_standards::{Denominator, Measure, Obligation, Rule, Standard};
+use rayon::prelude::*;
 
 /// A requirement, as a position in the standards list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,30 +107,35 @@ pub fn allocate(
         .iter()
         .map(|c| weight_of(c, denominator).unwrap_or(0.0))
         .collect();
-    let mut unknown = vec![0u32; n];
-    let mut reached = vec![false; nf];
-    let pairs: Vec<Vec<(u32, f64)>> = input
+    // Per community, in parallel: the pairs of wanted categories within the catchment whose
+    // measure is known, and how many have it unknown.
+    let (pairs, unknown): (Vec<Vec<(u32, f64)>>, Vec<u32>) = input
         .access
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
+        .par_iter()
+        .map(|a| {
             let mut v = Vec::new();
+            let mut unknown = 0;
             for &(f, d) in &a.pairs {
                 let fac = &input.facilities[f as usize];
                 if d <= catchment_m && wanted[fac.category.index()] {
                     if cap[f as usize].is_nan() {
-                        unknown[i] += 1;
+                        unknown += 1;
                     } else {
                         v.push((f, d));
-                        if weight[i] > 0.0 {
-                            reached[f as usize] = true;
-                        }
                     }
                 }
             }
-            v
+            (v, unknown)
         })
-        .collect();
+        .unzip();
+    let mut reached = vec![false; nf];
+    for (i, v) in pairs.iter().enumerate() {
+        if weight[i] > 0.0 {
+            for &(f, _) in v {
+                reached[f as usize] = true;
+            }
+        }
+    }
     let zeros = vec![0u16; nf];
     let tsf = lc_access::two_step_fca(&pairs, &zeros, &cap, 1, |i, _| weight[i]);
     let share: Vec<f64> = (0..n).map(|i| tsf.ratio[i] * weight[i]).collect();
@@ -248,12 +254,13 @@ pub(crate) fn check_all(
                 distance_m,
                 min_count,
             } => {
-                for i in 0..n {
+                let nr = reqs.len();
+                checks.par_chunks_mut(nr).enumerate().for_each(|(i, row)| {
                     if !input.placed[i] {
-                        continue;
+                        return;
                     }
                     let count = count_within(input, plan, i, categories, *distance_m);
-                    checks[i * reqs.len() + ri] = Check {
+                    row[ri] = Check {
                         state: if count >= *min_count {
                             CheckState::Met
                         } else {
@@ -263,7 +270,7 @@ pub(crate) fn check_all(
                         count,
                         ratio: None,
                     };
-                }
+                });
             }
             Rule::Ratio {
                 categories,

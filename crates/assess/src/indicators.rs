@@ -105,17 +105,29 @@ pub(crate) fn compute(
         } else {
             (Scope::Own, inside)
         };
-        for (ii, ind) in p.indicators.iter().enumerate() {
-            for &level in &ind.levels {
+        // The regions of each level, once per plan.
+        let by_level: Vec<(RegionLevel, BTreeMap<&str, Vec<usize>>)> = RegionLevel::ALL
+            .iter()
+            .map(|&level| {
                 let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
                 for &i in &members {
                     if let Some(r) = region_at(codes[i], level) {
                         groups.entry(r).or_default().push(i);
                     }
                 }
-                for (region, group) in groups {
+                (level, groups)
+            })
+            .collect();
+        for (ii, ind) in p.indicators.iter().enumerate() {
+            for &level in &ind.levels {
+                let groups = &by_level
+                    .iter()
+                    .find(|(l, _)| *l == level)
+                    .expect("every level is grouped")
+                    .1;
+                for (&region, group) in groups {
                     let (numerator, denominator, value, note) =
-                        evaluate(&cx, &ind.kind, &group, &codes, alloc);
+                        evaluate(&cx, &ind.kind, group, &codes, alloc);
                     let met = value.map(|v| ind.comparison.met(v, ind.threshold));
                     let gap = value.map(|v| ind.comparison.gap(v, ind.threshold));
                     rows.push(IndicatorRow {

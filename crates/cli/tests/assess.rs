@@ -127,7 +127,13 @@ fn xlsx_matches_indicators_csv(dir: &Path) -> usize {
     let names = wb.sheet_names().to_vec();
     assert_eq!(
         names,
-        vec!["summary", "indicators", "shortcomings", "communities"]
+        vec![
+            "summary",
+            "indicators",
+            "shortcomings",
+            "communities",
+            "definitions"
+        ]
     );
     let range = wb.worksheet_range("indicators").unwrap();
     let sheet: Vec<&[Data]> = range.rows().collect();
@@ -221,7 +227,10 @@ fn assess_small_city_end_to_end() {
         .iter()
         .find(|r| r[col(h, "level")] == "street")
         .unwrap();
-    assert_eq!(street[col(h, "region_name")], "甘肃省 兰州市 城关区 测试街道");
+    assert_eq!(
+        street[col(h, "region_name")],
+        "甘肃省 兰州市 城关区 测试街道"
+    );
 
     assert!(xlsx_matches_indicators_csv(&o) > 50);
 
@@ -233,7 +242,9 @@ fn assess_small_city_end_to_end() {
     assert_eq!(f.len(), 2);
     let g2 = f.iter().find(|x| x["properties"]["id"] == "G2").unwrap();
     let missing = g2["properties"]["missing"].as_array().unwrap();
-    assert!(missing.iter().any(|m| m == "GB50180-2018/5min.kindergarten"));
+    assert!(missing
+        .iter()
+        .any(|m| m == "GB50180-2018/5min.kindergarten"));
     // The code of G2 is not in the given division list: reported, not fatal.
     let sum: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap();
@@ -243,7 +254,14 @@ fn assess_small_city_end_to_end() {
     let html = std::fs::read_to_string(o.join("index.html")).unwrap();
     assert!(html.contains("<svg id=\"map-svg\""));
     assert_eq!(html.matches("class=\"community\"").count(), 2);
-    for bad in ["src=\"http", "href=\"http", "<link", "<script src", "@import", "url(http"] {
+    for bad in [
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "<script src",
+        "@import",
+        "url(http",
+    ] {
         assert!(!html.contains(bad), "external resource: {bad}");
     }
 }

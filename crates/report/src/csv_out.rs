@@ -2,6 +2,7 @@
 
 use crate::{categories_text, fmt_num, required_text, Report};
 use lc_standards::Rule;
+use std::fmt::Write as _;
 
 /// Quotes a CSV field when it needs it.
 fn field(out: &mut String, s: &str) {
@@ -33,48 +34,78 @@ fn opt(x: Option<f64>) -> String {
 pub fn shortcomings_csv(r: &Report) -> (String, usize) {
     let a = r.assessment;
     let ranks = r.ranks();
-    let mut s = String::with_capacity(a.shortcomings.len() * 200 + 256);
+    // The requirement's part of a row is the same for every community: render it once.
+    let req_part: Vec<String> = (0..a.requirements.len())
+        .map(|ri| {
+            let (st, req) = r.requirement(ri);
+            let (dist, amount) = match &req.rule {
+                Rule::Within {
+                    distance_m,
+                    min_count,
+                    ..
+                } => (fmt_num(*distance_m), min_count.to_string()),
+                Rule::Ratio { min, .. } => (String::new(), fmt_num(*min)),
+            };
+            let mut s = String::new();
+            row(
+                &mut s,
+                &[
+                    &st.id,
+                    &req.id,
+                    &req.name_zh,
+                    &req.name_en,
+                    req.obligation.key(),
+                    req.status.label(),
+                    &categories_text(req),
+                    &required_text(req),
+                    &dist,
+                    &amount,
+                ],
+            );
+            s.pop(); // the newline
+            s
+        })
+        .collect();
+    let mut s = String::with_capacity(a.shortcomings.len() * 220 + 256);
     s.push_str("rank,community_id,community_name,division_code,division_name,standard,requirement_id,requirement_zh,requirement_en,obligation,status,categories,required,required_distance_m,required_amount,found_nearest_m,found_count,found_ratio,population_affected\n");
-    let mut names: Vec<Option<String>> = vec![None; r.communities.len()];
+    let mut last = usize::MAX;
+    let mut comm_part = String::new();
+    let mut tail = String::new();
     for sc in &a.shortcomings {
         let c = &r.communities[sc.community];
-        let (st, req) = r.requirement(sc.requirement);
+        if sc.community != last {
+            last = sc.community;
+            comm_part.clear();
+            row(
+                &mut comm_part,
+                &[
+                    &ranks[sc.community].to_string(),
+                    &c.id,
+                    &c.name,
+                    c.division_code.as_deref().unwrap_or(""),
+                    &r.division_name(c.division_code.as_deref()),
+                ],
+            );
+            comm_part.pop();
+        }
         let chk = a.check(sc.community, sc.requirement);
-        let name = names[sc.community]
-            .get_or_insert_with(|| r.division_name(c.division_code.as_deref()))
-            .clone();
-        let (dist, amount) = match &req.rule {
-            Rule::Within {
-                distance_m,
-                min_count,
-                ..
-            } => (fmt_num(*distance_m), min_count.to_string()),
-            Rule::Ratio { min, .. } => (String::new(), fmt_num(*min)),
-        };
-        row(
-            &mut s,
-            &[
-                &ranks[sc.community].to_string(),
-                &c.id,
-                &c.name,
-                c.division_code.as_deref().unwrap_or(""),
-                &name,
-                &st.id,
-                &req.id,
-                &req.name_zh,
-                &req.name_en,
-                req.obligation.key(),
-                req.status.label(),
-                &categories_text(req),
-                &required_text(req),
-                &dist,
-                &amount,
-                &chk.nearest_m.map(|d| format!("{d:.1}")).unwrap_or_default(),
-                &chk.count.to_string(),
-                &opt(chk.ratio),
-                &fmt_num(c.population),
-            ],
+        s.push_str(&comm_part);
+        s.push(',');
+        s.push_str(&req_part[sc.requirement]);
+        tail.clear();
+        if let Some(d) = chk.nearest_m {
+            let _ = write!(tail, ",{d:.1}");
+        } else {
+            tail.push(',');
+        }
+        let _ = writeln!(
+            tail,
+            ",{},{},{}",
+            chk.count,
+            opt(chk.ratio),
+            fmt_num(c.population)
         );
+        s.push_str(&tail);
     }
     (s, a.shortcomings.len())
 }
@@ -101,8 +132,6 @@ pub const INDICATOR_COLUMNS: &[&str] = &[
     "denominator",
     "status",
     "note",
-    "definition",
-    "source_quote",
 ];
 
 /// `indicators.csv`: one row per indicator, level and region.
@@ -139,10 +168,53 @@ pub fn indicators_csv(r: &Report) -> String {
                 &fmt_num(row_.denominator),
                 ind.status.label(),
                 &row_.note,
-                &ind.definition,
-                &ind.quote,
             ],
         );
+    }
+    s
+}
+
+/// The columns of `indicator_definitions.csv`.
+pub const DEFINITION_COLUMNS: &[&str] = &[
+    "plan",
+    "indicator",
+    "name_zh",
+    "name_en",
+    "kind",
+    "unit",
+    "comparison",
+    "target",
+    "status",
+    "definition",
+    "source_quote",
+    "document",
+];
+
+/// `indicator_definitions.csv`: one row per indicator, with the definition used and the plan's
+/// sentence (kept out of `indicators.csv`, where they would repeat on every region's row).
+pub fn definitions_csv(r: &Report) -> String {
+    let mut s = DEFINITION_COLUMNS.join(",");
+    s.push('\n');
+    for p in r.plans {
+        for ind in &p.indicators {
+            row(
+                &mut s,
+                &[
+                    &p.id,
+                    &ind.id,
+                    &ind.name_zh,
+                    &ind.name_en,
+                    crate::kind_key(&ind.kind),
+                    &ind.unit,
+                    ind.comparison.symbol(),
+                    &fmt_num(ind.threshold),
+                    ind.status.label(),
+                    &ind.definition,
+                    &ind.quote,
+                    &p.document,
+                ],
+            );
+        }
     }
     s
 }
@@ -154,7 +226,9 @@ pub fn unavailable_csv(r: &Report) -> String {
         for u in &p.unavailable {
             row(
                 &mut s,
-                &[&p.id, &u.id, &u.name_zh, &u.name_en, &u.target, &u.needs, &u.quote],
+                &[
+                    &p.id, &u.id, &u.name_zh, &u.name_en, &u.target, &u.needs, &u.quote,
+                ],
             );
         }
     }

@@ -151,13 +151,12 @@ fn summary(h: &mut String, r: &Report) {
                 .count()
         })
         .sum();
-    let met = r
-        .headline()
-        .iter()
-        .filter(|x| x.met == Some(true))
-        .count();
+    let met = r.headline().iter().filter(|x| x.met == Some(true)).count();
     let computed = r.headline().iter().filter(|x| x.met.is_some()).count();
-    let _ = write!(h, "<section id=\"summary\"><h2>概况 Summary</h2><div class=\"cards\">");
+    let _ = write!(
+        h,
+        "<section id=\"summary\"><h2>概况 Summary</h2><div class=\"cards\">"
+    );
     for (v, label) in [
         (r.communities.len().to_string(), "社区 communities"),
         (fmt_num(total_pop), "人口 residents"),
@@ -194,7 +193,11 @@ fn map(h: &mut String, r: &Report) {
         .communities
         .iter()
         .map(|c| (c.pos.lon, c.pos.lat))
-        .chain(r.streets.iter().flat_map(|s| s.iter().map(|p| (p.lon, p.lat))))
+        .chain(
+            r.streets
+                .iter()
+                .flat_map(|s| s.iter().map(|p| (p.lon, p.lat))),
+        )
         .filter(|(x, y)| x.is_finite() && y.is_finite())
         .collect();
     let _ = write!(
@@ -287,7 +290,10 @@ fn map(h: &mut String, r: &Report) {
             fmt_num(c.population)
         );
     }
-    let _ = write!(h, "</svg><div class=\"legend\">达标比例 share of required items met:");
+    let _ = write!(
+        h,
+        "</svg><div class=\"legend\">达标比例 share of required items met:"
+    );
     for (s, label) in [
         (Some(0.0), "0%"),
         (Some(0.5), "50%"),
@@ -356,7 +362,10 @@ fn indicators(h: &mut String, r: &Report) {
                 Some(false) => "#d0473a",
                 None => "#bbbbbb",
             };
-            let vw = ir.value.map(|v| (v / max).clamp(0.0, 1.0) * bar_w).unwrap_or(bar_w);
+            let vw = ir
+                .value
+                .map(|v| (v / max).clamp(0.0, 1.0) * bar_w)
+                .unwrap_or(bar_w);
             let _ = write!(
                 h,
                 "<rect class=\"bar\" x=\"{label_w}\" y=\"{:.1}\" width=\"{vw:.1}\" height=\"18\" fill=\"{fill}\" fill-opacity=\"{}\"><title>{}</title></rect>",
@@ -564,7 +573,10 @@ fn notes(h: &mut String, r: &Report) {
             esc(&s.source)
         );
     }
-    let _ = write!(h, "</ul><h3>指标定义 Indicator definitions</h3><ul class=\"note\">");
+    let _ = write!(
+        h,
+        "</ul><h3>指标定义 Indicator definitions</h3><ul class=\"note\">"
+    );
     for p in r.plans {
         for ind in &p.indicators {
             let _ = write!(

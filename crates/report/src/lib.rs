@@ -1,4 +1,5 @@
-//! The assessment's outputs: `shortcomings.csv`, `indicators.csv`, `unavailable.csv`,
+//! The assessment's outputs: `shortcomings.csv`, `indicators.csv`, `indicator_definitions.csv`,
+//! `unavailable.csv`,
 //! `communities.geojson`, `summary.xlsx` and a self-contained `index.html`.
 //!
 //! Every writer renders to bytes; the caller writes them (atomically) where it wants. Column
@@ -12,7 +13,10 @@ mod geojson;
 mod html;
 mod xlsx;
 
-pub use csv_out::{indicators_csv, shortcomings_csv, unavailable_csv, INDICATOR_COLUMNS};
+pub use csv_out::{
+    definitions_csv, indicators_csv, shortcomings_csv, unavailable_csv, DEFINITION_COLUMNS,
+    INDICATOR_COLUMNS,
+};
 pub use geojson::communities_geojson;
 pub use html::html_report;
 pub use xlsx::{summary_xlsx, XLSX_SHORTCOMING_ROWS};
@@ -129,6 +133,18 @@ pub fn required_text(r: &Requirement) -> String {
             denominator.key(),
             fmt_num(*catchment_m)
         ),
+    }
+}
+
+/// The key of an indicator kind, as in target files.
+pub fn kind_key(k: &lc_standards::IndicatorKind) -> &'static str {
+    use lc_standards::IndicatorKind::*;
+    match k {
+        Coverage { .. } => "coverage",
+        StandardCoverage { .. } => "standard_coverage",
+        Ratio { .. } => "ratio",
+        Total { .. } => "total",
+        RegionCoverage { .. } => "region_coverage",
     }
 }
 

@@ -1,11 +1,14 @@
 //! `summary.xlsx` for government users: sheets summary, indicators, shortcomings, communities.
 
-use crate::{categories_text, fmt_num, required_text, Report, ReportError, INDICATOR_COLUMNS};
+use crate::{
+    categories_text, fmt_num, kind_key, required_text, Report, ReportError, DEFINITION_COLUMNS,
+    INDICATOR_COLUMNS,
+};
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 /// At most this many shortcoming rows go into the workbook (the CSV has them all); the sheet
 /// says so when it is cut. Rows are in rank order, so the cut keeps the worst gaps.
-pub const XLSX_SHORTCOMING_ROWS: usize = 100_000;
+pub const XLSX_SHORTCOMING_ROWS: usize = 20_000;
 
 fn header(ws: &mut Worksheet, cols: &[&str], bold: &Format) -> Result<(), ReportError> {
     for (i, c) in cols.iter().enumerate() {
@@ -94,8 +97,9 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         row += 1;
     }
 
-    // Indicators: the same columns as indicators.csv, numbers as numbers.
-    let ws = wb.add_worksheet();
+    // Indicators: the same columns as indicators.csv, numbers as numbers. The large sheets are
+    // written row by row in constant-memory mode (strings inline, no shared table).
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("indicators")?;
     header(ws, INDICATOR_COLUMNS, &bold)?;
     for (i, ir) in a.indicators.iter().enumerate() {
@@ -130,15 +134,13 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         ws.write_number(row, 17, ir.denominator)?;
         ws.write_string(row, 18, ind.status.label())?;
         ws.write_string(row, 19, &ir.note)?;
-        ws.write_string(row, 20, &ind.definition)?;
-        ws.write_string(row, 21, &ind.quote)?;
     }
     if !a.indicators.is_empty() {
-        ws.autofilter(0, 0, a.indicators.len() as u32, 21)?;
+        ws.autofilter(0, 0, a.indicators.len() as u32, 19)?;
     }
 
     // Shortcomings, in rank order.
-    let ws = wb.add_worksheet();
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("shortcomings")?;
     let cols = [
         "rank",
@@ -178,7 +180,12 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         ws.write_string(row, 9, req.status.label())?;
         ws.write_string(row, 10, categories_text(req))?;
         ws.write_string(row, 11, required_text(req))?;
-        num_or_blank(ws, row, 12, chk.nearest_m.map(|d| (d * 10.0).round() / 10.0))?;
+        num_or_blank(
+            ws,
+            row,
+            12,
+            chk.nearest_m.map(|d| (d * 10.0).round() / 10.0),
+        )?;
         ws.write_number(row, 13, chk.count as f64)?;
         num_or_blank(ws, row, 14, chk.ratio)?;
         ws.write_number(row, 15, c.population)?;
@@ -195,7 +202,7 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
     }
 
     // Communities, in rank order.
-    let ws = wb.add_worksheet();
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("communities")?;
     let cols = [
         "rank",
@@ -232,6 +239,28 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         ws.write_number(row, 11, s.not_computable as f64)?;
         num_or_blank(ws, row, 12, s.share_met())?;
         ws.write_number(row, 13, s.score)?;
+    }
+    // Definitions: one row per indicator, with the plan's sentence.
+    let ws = wb.add_worksheet();
+    ws.set_name("definitions")?;
+    header(ws, DEFINITION_COLUMNS, &bold)?;
+    let mut row = 1u32;
+    for p in r.plans {
+        for ind in &p.indicators {
+            ws.write_string(row, 0, &p.id)?;
+            ws.write_string(row, 1, &ind.id)?;
+            ws.write_string(row, 2, &ind.name_zh)?;
+            ws.write_string(row, 3, &ind.name_en)?;
+            ws.write_string(row, 4, kind_key(&ind.kind))?;
+            ws.write_string(row, 5, &ind.unit)?;
+            ws.write_string(row, 6, ind.comparison.symbol())?;
+            ws.write_number(row, 7, ind.threshold)?;
+            ws.write_string(row, 8, ind.status.label())?;
+            ws.write_string(row, 9, &ind.definition)?;
+            ws.write_string(row, 10, &ind.quote)?;
+            ws.write_string(row, 11, &p.document)?;
+            row += 1;
+        }
     }
     Ok(wb.save_to_buffer()?)
 }

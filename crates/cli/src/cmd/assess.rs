@@ -311,29 +311,66 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
             .with_context(|| format!("cannot write {}", p.display()))?;
         Ok(p)
     };
-    let (short_csv, short_rows) = lc_report::shortcomings_csv(&report);
-    write("shortcomings.csv", short_csv.as_bytes())?;
-    drop(short_csv);
-    write(
-        "indicators.csv",
-        lc_report::indicators_csv(&report).as_bytes(),
-    )?;
-    write(
-        "unavailable.csv",
-        lc_report::unavailable_csv(&report).as_bytes(),
-    )?;
-    write(
-        "communities.geojson",
-        lc_report::communities_geojson(&report).as_bytes(),
-    )?;
-    write("summary.xlsx", &lc_report::summary_xlsx(&report)?)?;
-    let html = write("index.html", lc_report::html_report(&report).as_bytes())?;
+    fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = f();
+        tracing::info!("{what} rendered in {:.3} s", t.elapsed().as_secs_f64());
+        out
+    }
+    // The writers are independent: render them in parallel, write them in order.
+    let (((short, ind), (unav, geo)), (xlsx, html)) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || timed("shortcomings_csv", || lc_report::shortcomings_csv(&report)),
+                        || timed("indicators_csv", || lc_report::indicators_csv(&report)),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || {
+                            timed("unavailable_csv", || {
+                                (
+                                    lc_report::unavailable_csv(&report),
+                                    lc_report::definitions_csv(&report),
+                                )
+                            })
+                        },
+                        || {
+                            timed("communities_geojson", || {
+                                lc_report::communities_geojson(&report)
+                            })
+                        },
+                    )
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || timed("summary_xlsx", || lc_report::summary_xlsx(&report)),
+                || timed("html_report", || lc_report::html_report(&report)),
+            )
+        },
+    );
+    let short_rows = short.1;
+    write("shortcomings.csv", short.0.as_bytes())?;
+    write("indicators.csv", ind.as_bytes())?;
+    write("unavailable.csv", unav.0.as_bytes())?;
+    write("indicator_definitions.csv", unav.1.as_bytes())?;
+    write("communities.geojson", geo.as_bytes())?;
+    write("summary.xlsx", &xlsx?)?;
+    let html = write("index.html", html.as_bytes())?;
     timings.insert("report", t.elapsed().as_secs_f64());
     let total = t_start.elapsed().as_secs_f64();
     timings.insert("total", total);
 
     let (affected, n_short) = report.affected();
-    let met = report.headline().iter().filter(|x| x.met == Some(true)).count();
+    let met = report
+        .headline()
+        .iter()
+        .filter(|x| x.met == Some(true))
+        .count();
     let computed = report.headline().iter().filter(|x| x.met.is_some()).count();
     let rss = peak_rss_bytes();
     let summary = json!({
@@ -410,7 +447,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     }
     let _ = writeln!(
         s,
-        "  输出 output {}: shortcomings.csv, indicators.csv, unavailable.csv, communities.geojson, summary.xlsx, index.html, summary.json",
+        "  输出 output {}: shortcomings.csv, indicators.csv, indicator_definitions.csv, unavailable.csv, communities.geojson, summary.xlsx, index.html, summary.json",
         a.out.display()
     );
     if let Some(r) = rss {

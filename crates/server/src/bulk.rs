@@ -472,7 +472,9 @@ struct AssessmentUpload {
 }
 
 /// Parses a CSV text into (line, object of header → cell) rows.
-fn csv_objects(text: &str, file: &str) -> ApiResult<(Vec<String>, Vec<(u64, Map<String, Value>)>)> {
+type CsvRows = Vec<(u64, Map<String, Value>)>;
+
+fn csv_objects(text: &str, file: &str) -> ApiResult<(Vec<String>, CsvRows)> {
     let mut rdr =
         csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let headers: Vec<String> = rdr

@@ -1,0 +1,975 @@
+//! The service platform end to end: the real server on port 0 against a fresh SQLite file
+//! and a fresh PostgreSQL database (registry round trips, imports, validation, sessions).
+
+mod common;
+
+use common::{Auth, TestServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const P: &str = "91310110666007217T";
+const Q: &str = "91310115591693856A";
+
+async fn demo_health_and_conventions(s: &TestServer) {
+    let anon = Auth::Anonymous;
+    let (st, v) = s.call(&anon, "GET", "/api/health", None).await;
+    assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (st, v) = s.call(&anon, "GET", "/api/ready", None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["ready"], json!(true));
+
+    // The demo district is seeded into a fresh database.
+    let (st, v) = s
+        .call(&anon, "GET", "/api/communities?limit=100", None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["total"], json!(9), "{v}");
+    let names: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"富润家园（富润社区）"), "{names:?}");
+    // Division prefix filter and pagination.
+    let (_, v) = s
+        .call(
+            &anon,
+            "GET",
+            "/api/communities?division=110108010&limit=2&offset=1",
+            None,
+        )
+        .await;
+    assert_eq!(v["total"], json!(5));
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (v["limit"].as_i64(), v["offset"].as_i64()),
+        (Some(2), Some(1))
+    );
+    let (st, v) = s
+        .call(&anon, "GET", "/api/communities?division=11a", None)
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    assert!(v["message_zh"].as_str().unwrap().contains("区划"));
+    // Division lookup by code (with parents) and by name.
+    let (_, v) = s
+        .call(&anon, "GET", "/api/divisions/110108010031", None)
+        .await;
+    assert_eq!(v["name"], json!("富润社区居委会"));
+    let chain: Vec<&str> = v["parents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(chain, ["北京市", "市辖区", "海淀区", "学院路街道"]);
+    let (_, v) = s
+        .call(
+            &anon,
+            "GET",
+            "/api/divisions?name=%E5%AD%A6%E9%99%A2%E8%B7%AF%E8%A1%97%E9%81%93",
+            None,
+        )
+        .await;
+    assert_eq!(v["items"][0]["code"], json!("110108010"));
+    let (_, v) = s
+        .call(
+            &anon,
+            "GET",
+            "/api/divisions?q=%E6%B8%85&parent_code=110108010",
+            None,
+        )
+        .await;
+    assert!(v["total"].as_i64().unwrap() >= 3, "{v}");
+    // Errors: stable code, both languages; request ids on every response.
+    let (st, body, headers) = s.raw(&anon, "GET", "/api/nothing", None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["code"], json!("not_found"));
+    assert!(v["message_en"].is_string() && v["message_zh"].is_string());
+    assert!(headers.get("x-request-id").is_some());
+    let (_, _, h) = s.raw(&anon, "GET", "/api/health", None).await;
+    assert_ne!(h.get("x-request-id"), headers.get("x-request-id"));
+    // The OpenAPI document lists every endpoint with its roles.
+    let (_, doc) = s.call(&anon, "GET", "/api/openapi.json", None).await;
+    for e in lc_server::endpoints::ENDPOINTS {
+        let op = &doc["paths"][e.path][e.method.to_ascii_lowercase()];
+        assert!(op["x-roles"].is_array(), "{} {}", e.method, e.path);
+    }
+    let (_, v) = s.call(&anon, "GET", "/api/categories", None).await;
+    assert_eq!(
+        v["total"].as_u64().unwrap() as usize,
+        lc_model::CATEGORIES.len()
+    );
+}
+both!(demo_health_and_conventions);
+
+async fn registry_round_trips(s: &TestServer) {
+    let admin = s.admin().await;
+    // Providers: real published codes are accepted, one changed character is refused.
+    for code in ["91350100M000100Y43", P, Q, "91110108551385082Q"] {
+        let (st, v) = s
+            .call(&admin, "POST", "/api/providers", Some(json!({"uscc": code, "name": format!("机构 {code}"), "contact_name": "李四", "contact_phone": "13812345678", "division_code": "110108"})))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{code}: {v}");
+        assert_eq!(v["kind"], json!("enterprise"));
+    }
+    let (st, v) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/providers",
+            Some(json!({"uscc": "91310110666007218T", "name": "x"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (
+            v["code"].as_str(),
+            v["errors"][0]["field"].as_str(),
+            v["errors"][0]["code"].as_str()
+        ),
+        (
+            Some("validation_failed"),
+            Some("uscc"),
+            Some("invalid_uscc")
+        )
+    );
+    let (st, v) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/providers",
+            Some(json!({"uscc": P, "name": "again"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+    // Lists mask contacts; the detail shows them to staff and logs the read.
+    let (_, v) = s
+        .call(&Auth::Anonymous, "GET", "/api/providers?q=Y43", None)
+        .await;
+    assert_eq!(v["items"][0]["contact_phone"], json!("138****5678"));
+    assert_eq!(v["items"][0]["contact_name"], json!("李*"));
+    let (_, v) = s
+        .call(
+            &Auth::Anonymous,
+            "GET",
+            &format!("/api/providers/{P}"),
+            None,
+        )
+        .await;
+    assert_eq!(v["contact_phone"], json!("138****5678"));
+    let (_, v) = s
+        .call(&admin, "GET", &format!("/api/providers/{P}"), None)
+        .await;
+    assert_eq!(v["contact_phone"], json!("13812345678"));
+
+    // Facilities: create, read, update, list by division prefix and category.
+    let outlet = json!({
+        "id": "F-001", "name": "学院路普惠托育园", "category": "nursery", "lon": 116.35, "lat": 40.0,
+        "capacity": 60, "floor_area_m2": 420.5, "provider_code": P, "operator_name": "某托育公司",
+        "opening_hours": "07:30-18:00", "division_code": "110108010", "listing_number": "PH-110108-0001",
+        "credit_commitment_date": "2024-03-01"
+    });
+    let (st, v) = s
+        .call(&admin, "POST", "/api/facilities", Some(outlet.clone()))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    for (k, want) in outlet.as_object().unwrap() {
+        let got = &v[k];
+        let same = got == want || got.as_f64().is_some_and(|g| Some(g) == want.as_f64());
+        assert!(same, "{k}: {got} != {want}");
+    }
+    let (st, v) = s
+        .call(
+            &admin,
+            "PATCH",
+            "/api/facilities/F-001",
+            Some(json!({"capacity": 80, "opening_hours": "07:00-19:00"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["capacity"].as_f64(), v["name"].as_str()),
+        (Some(80.0), Some("学院路普惠托育园"))
+    );
+    let (st, v) = s
+        .call(
+            &admin,
+            "PATCH",
+            "/api/facilities/F-001",
+            Some(json!({"id": "F-002"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("immutable"))
+    );
+    let (st, v) = s
+        .call(
+            &admin,
+            "PATCH",
+            "/api/facilities/F-001",
+            Some(json!({"opening_hours": "all day"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("invalid_opening_hours")
+        )
+    );
+    let (st, v) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-9", "category": "casino", "lon": 500, "lat": 40, "listing_number": "PH-110108-0001"}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["unknown_category", "out_of_range", "commitment_required"],
+        "{v}"
+    );
+    let (st, v) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-2", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "listing_number": "PH-110108-0001", "credit_commitment_date": "2024-01-01"}))).await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict")),
+        "listing numbers are unique"
+    );
+    let (st, v) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-3", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "division_code": "110108099"}))).await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_reference"))
+    );
+    let (st, _) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-4", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "division_code": "1101"}))).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (_, v) = s
+        .call(
+            &Auth::Anonymous,
+            "GET",
+            "/api/facilities?division=110108&category=nursery&listed=true",
+            None,
+        )
+        .await;
+    assert_eq!(v["total"], json!(1));
+    let (_, v) = s
+        .call(
+            &Auth::Anonymous,
+            "GET",
+            "/api/facilities?listed=false",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (v["total"].as_i64(), v["items"][0]["id"].as_str()),
+        (Some(1), Some("F-4"))
+    );
+    let (_, v) = s
+        .call(
+            &Auth::Anonymous,
+            "GET",
+            "/api/facilities?division=110108",
+            None,
+        )
+        .await;
+    assert_eq!(v["total"], json!(1), "prefix 110108 does not match 1101");
+
+    // Communities: boundary, committee link.
+    let c = json!({"id": "C-NEW", "name": "新社区", "division_code": "110108010001", "lon": 116.34, "lat": 39.99,
+        "population": 3000, "elderly": 500, "children_0_3": 80, "households": 1000,
+        "boundary": {"type": "Polygon", "coordinates": [[[116.33, 39.98], [116.35, 39.98], [116.35, 40.0], [116.33, 39.98]]]}});
+    let (st, v) = s.call(&admin, "POST", "/api/communities", Some(c)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["boundary"]["type"], json!("Polygon"));
+    let (st, v) = s
+        .call(
+            &admin,
+            "PATCH",
+            "/api/communities/C-NEW",
+            Some(json!({"division_code": "110108010"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("wrong_division_level")
+        )
+    );
+    let (st, v) = s
+        .call(
+            &admin,
+            "PATCH",
+            "/api/communities/C-NEW",
+            Some(json!({"elderly": 3500})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("exceeds_population"))
+    );
+    let (st, _) = s.call(&admin, "GET", "/api/communities/NOPE", None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Divisions: a new one needs its parent.
+    let (st, v) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/divisions",
+            Some(json!({"code": "110108010999", "name": "测试社区居委会"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["level"].as_i64(), v["parent_code"].as_str()),
+        (Some(5), Some("110108010"))
+    );
+    let (st, _) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/divisions",
+            Some(json!({"code": "110108077001", "name": "孤儿"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let (st, v) = s
+        .call(
+            &admin,
+            "PATCH",
+            "/api/divisions/110108010999",
+            Some(json!({"name": "改名社区居委会"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["name"].as_str()),
+        (StatusCode::OK, Some("改名社区居委会"))
+    );
+
+    // Practitioners: certificates; the ID number is validated and never shown in full.
+    let p = json!({"provider_code": P, "name": "王芳", "kind": "caregiver", "phone": "13900001111", "id_number": "11010519491231002X",
+        "certificates": [{"name": "养老护理员职业技能等级证书", "number": "Y-2022-001", "issuer": "北京市人社局", "issued_on": "2022-05-01", "valid_until": "2027-04-30"}]});
+    let (st, body, _) = s
+        .raw(
+            &admin,
+            "POST",
+            "/api/practitioners",
+            Some((p.to_string(), "application/json")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert!(
+        !body.contains("11010519491231002X"),
+        "full ID number in a response: {body}"
+    );
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["id_number_masked"], json!("1101**********002X"));
+    assert!(v.get("id_number_hash").is_none());
+    assert_eq!(v["certificates"][0]["number"], json!("Y-2022-001"));
+    let pid = v["id"].as_i64().unwrap();
+    let mut dup = p.clone();
+    dup["name"] = json!("王芳芳");
+    let (st, _) = s
+        .call(&admin, "POST", "/api/practitioners", Some(dup))
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "the same ID number twice");
+    let mut bad = p.clone();
+    bad["id_number"] = json!("11010519491231003X");
+    let (st, v) = s
+        .call(&admin, "POST", "/api/practitioners", Some(bad))
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("invalid_resident_id")
+        )
+    );
+    let (_, v) = s.call(&admin, "GET", "/api/practitioners", None).await;
+    assert_eq!(
+        (
+            v["items"][0]["name"].as_str(),
+            v["items"][0]["phone"].as_str()
+        ),
+        (Some("王*"), Some("139****1111"))
+    );
+    let (_, v) = s
+        .call(&admin, "GET", &format!("/api/practitioners/{pid}"), None)
+        .await;
+    assert_eq!(v["name"], json!("王芳"));
+    let (st, v) = s
+        .call(
+            &admin,
+            "PATCH",
+            &format!("/api/practitioners/{pid}"),
+            Some(json!({"phone": "13900002222"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["id_number_masked"],
+        json!("1101**********002X"),
+        "kept across updates"
+    );
+    let (_, log) = s
+        .call(
+            &admin,
+            "GET",
+            &format!("/api/access-log?entity=practitioner&entity_id={pid}"),
+            None,
+        )
+        .await;
+    assert!(log["total"].as_i64().unwrap() >= 2, "{log}");
+    assert_eq!(log["items"][0]["fields"], json!("name,phone"));
+
+    // Audit trail of the facility: create and update, with what changed.
+    let (_, a) = s
+        .call(
+            &admin,
+            "GET",
+            "/api/audit?entity=facility&entity_id=F-001",
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["update", "create"]);
+    assert_eq!(
+        a["items"][0]["detail"]["capacity"]["to"].as_f64(),
+        Some(80.0)
+    );
+    assert_eq!(a["items"][0]["actor_role"], json!("admin"));
+    // Personal fields appear in the audit trail by name only.
+    let (_, a) = s
+        .call(
+            &admin,
+            "GET",
+            &format!("/api/audit?entity=practitioner&entity_id={pid}"),
+            None,
+        )
+        .await;
+    assert_eq!(a["items"][0]["detail"]["phone"], json!("changed"));
+    assert!(!a.to_string().contains("13900002222"));
+}
+both!(registry_round_trips);
+
+const COMMUNITIES_CSV: &str =
+    "id,name,lon,lat,population,households,elderly,children_0_3,division_code\n\
+X1,甲社区,116.34,39.99,1000,400,200,30,110108010001\n\
+X2,\"乙社区, 北区\",116.35,39.995,2500.5,,,,\n";
+
+async fn imports_and_exports(s: &TestServer) {
+    let admin = s.admin().await;
+    // Bad rows are reported by line and field; nothing is written.
+    let bad = "id,name,lon,lat,population\nB1,x,116.3,95,10\nB2,y,116.3,39.9,-5\n";
+    let (st, body, _) = s
+        .raw(
+            &admin,
+            "POST",
+            "/api/communities/import",
+            Some((bad.into(), "text/csv")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["errors"][0]["field"], json!("line 2: lat"));
+    assert_eq!(v["errors"][1]["field"], json!("line 3: population"));
+    let bad = "id,name,lon,lat,population,elderly,division_code\nB1,x,116.3,39.9,10,20,\nB2,y,116.3,39.9,10,1,110108010777\n";
+    let (st, v) = {
+        let (st, b, _) = s
+            .raw(
+                &admin,
+                "POST",
+                "/api/communities/import",
+                Some((bad.into(), "text/csv")),
+            )
+            .await;
+        (st, serde_json::from_str::<Value>(&b).unwrap())
+    };
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["code"], json!("exceeds_population"), "{v}");
+    let (st, v) = {
+        let body = "id,name,lon,lat,population,division_code\nB2,y,116.3,39.9,10,110108010777\n";
+        let (st, b, _) = s
+            .raw(
+                &admin,
+                "POST",
+                "/api/communities/import",
+                Some((body.into(), "text/csv")),
+            )
+            .await;
+        (st, serde_json::from_str::<Value>(&b).unwrap())
+    };
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_reference"))
+    );
+    let (_, v) = s
+        .call(&Auth::Anonymous, "GET", "/api/communities", None)
+        .await;
+    assert_eq!(v["total"], json!(9));
+
+    // A good file; GCJ-02 input is converted to WGS-84 on import.
+    let (st, body, _) = s
+        .raw(
+            &admin,
+            "POST",
+            "/api/communities/import",
+            Some((COMMUNITIES_CSV.into(), "text/csv")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["imported"].as_i64(), v["created"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let (_, v) = s.call(&admin, "GET", "/api/communities/X2", None).await;
+    assert_eq!(
+        (
+            v["name"].as_str(),
+            v["population"].as_f64(),
+            v["elderly"].as_f64()
+        ),
+        (Some("乙社区, 北区"), Some(2500.5), None)
+    );
+    let gcj = "id,name,lon,lat,population\nG1,g,116.3523,40.0046,100\n";
+    let (st, _, _) = s
+        .raw(
+            &admin,
+            "POST",
+            "/api/communities/import?crs=gcj02",
+            Some((gcj.into(), "text/csv")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, v) = s.call(&admin, "GET", "/api/communities/G1", None).await;
+    let shift = (116.3523 - v["lon"].as_f64().unwrap()).abs()
+        + (40.0046 - v["lat"].as_f64().unwrap()).abs();
+    assert!(shift > 0.001 && shift < 0.02, "GCJ-02 converted: {v}");
+
+    // Export in the engine's format and read it back with the engine's reader.
+    let (st, bytes) = s
+        .bytes(
+            &Auth::Anonymous,
+            "/api/communities/export.csv?division=110108010001",
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("communities.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    let back = lc_tables::read_communities(&path, lc_tables::Crs::Wgs84).unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(
+        (back[0].id.as_str(), back[0].population, back[0].elderly),
+        ("X1", 1000.0, Some(200.0))
+    );
+    let (_, all) = s
+        .bytes(&Auth::Anonymous, "/api/communities/export.csv")
+        .await;
+    std::fs::write(&path, &all).unwrap();
+    assert_eq!(
+        lc_tables::read_communities(&path, lc_tables::Crs::Wgs84)
+            .unwrap()
+            .len(),
+        12
+    );
+    // Re-importing the export changes nothing and creates nothing.
+    let (st, body, _) = s
+        .raw(
+            &admin,
+            "POST",
+            "/api/communities/import",
+            Some((String::from_utf8(all.clone()).unwrap(), "text/csv")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["created"],
+        json!(0)
+    );
+    let (_, again) = s
+        .bytes(&Auth::Anonymous, "/api/communities/export.csv")
+        .await;
+    assert_eq!(again, all);
+
+    // Facilities in the engine's format; platform fields survive a re-import.
+    s.call(
+        &admin,
+        "POST",
+        "/api/providers",
+        Some(json!({"uscc": P, "name": "甲公司"})),
+    )
+    .await;
+    let fac = format!("id,name,category,lon,lat,capacity,provider_code\nK1,幼儿园,kindergarten,116.34,39.99,180,{P}\nK2,药店,pharmacy,116.35,39.99,,\n");
+    let (st, body, _) = s
+        .raw(
+            &admin,
+            "POST",
+            "/api/facilities/import",
+            Some((fac.clone(), "text/csv")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    s.call(
+        &admin,
+        "PATCH",
+        "/api/facilities/K1",
+        Some(json!({"opening_hours": "08:00-17:00"})),
+    )
+    .await;
+    s.raw(
+        &admin,
+        "POST",
+        "/api/facilities/import",
+        Some((fac, "text/csv")),
+    )
+    .await;
+    let (_, v) = s.call(&admin, "GET", "/api/facilities/K1", None).await;
+    assert_eq!(v["opening_hours"], json!("08:00-17:00"));
+    let (_, bytes) = s
+        .bytes(&Auth::Anonymous, "/api/facilities/export.csv")
+        .await;
+    let fpath = dir.path().join("facilities.csv");
+    std::fs::write(&fpath, &bytes).unwrap();
+    let f = lc_tables::read_facilities(&fpath, lc_tables::Crs::Wgs84).unwrap();
+    assert_eq!(f.len(), 2);
+    assert_eq!(
+        (f[0].capacity, f[0].provider_code.as_deref()),
+        (Some(180.0), Some(P))
+    );
+    let bad =
+        "id,name,category,lon,lat,provider_code\nK3,x,kindergarten,116.3,39.9,91310110666007218T\n";
+    let (st, body, _) = s
+        .raw(
+            &admin,
+            "POST",
+            "/api/facilities/import",
+            Some((bad.into(), "text/csv")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("invalid_uscc"), "{body}");
+
+    // Excel exports are real workbooks with the rows.
+    for (path, sheet, n) in [
+        ("/api/communities/export.xlsx", "communities", 12),
+        ("/api/facilities/export.xlsx", "facilities", 2),
+    ] {
+        let (st, bytes) = s.bytes(&Auth::Anonymous, path).await;
+        assert_eq!(st, StatusCode::OK);
+        let (names, rows) = read_xlsx(&bytes);
+        assert_eq!(names, [sheet]);
+        assert_eq!(rows.len(), n + 1, "{sheet}");
+        assert_eq!(rows[0][0], "id");
+    }
+
+    // Assessment results: rows kept whole, readable per community.
+    let shortcomings =
+        "community_id,division_code,standard,requirement,required,found,population_affected\n\
+        X1,110108010001,GB 50180-2018,nursery,300,850,1000\n\
+        X1,110108010001,GB 50180-2018,elderly_day_care,300,,1000\n\
+        X2,,MOFCOM,vegetable_market,500,720,2500.5\n";
+    let indicators =
+        "region_code,indicator,value,target,met,gap\n110108,nursery_per_1000,3.1,4.5,false,1.4\n";
+    let (st, v) = s.call(&admin, "POST", "/api/assessments", Some(json!({"label": "2026-Q4", "shortcomings_csv": shortcomings, "indicators_csv": indicators}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (_, v) = s
+        .call(
+            &Auth::Anonymous,
+            "GET",
+            "/api/communities/X1/assessment",
+            None,
+        )
+        .await;
+    assert_eq!(v["run"]["label"], json!("2026-Q4"));
+    assert_eq!(v["shortcomings"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["shortcomings"][1]["requirement"],
+        json!("elderly_day_care")
+    );
+    let (_, v) = s
+        .call(&Auth::Anonymous, "GET", "/api/assessments/latest", None)
+        .await;
+    assert_eq!(v["indicators"][0]["gap"], json!("1.4"));
+    let (st, v) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/assessments",
+            Some(json!({"shortcomings_csv": "community_id,requirement\nNOPE,nursery\n"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("shortcomings.csv line 2: community_id")
+        )
+    );
+    let (st, v) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/assessments",
+            Some(json!({"shortcomings_csv": "who,requirement\nX1,nursery\n"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("missing_column"))
+    );
+    // The latest run wins.
+    s.call(
+        &admin,
+        "POST",
+        "/api/assessments",
+        Some(json!({"label": "next", "shortcomings_csv": "community,requirement\nX2,park\n"})),
+    )
+    .await;
+    let (_, v) = s
+        .call(
+            &Auth::Anonymous,
+            "GET",
+            "/api/communities/X1/assessment",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            v["run"]["label"].as_str(),
+            v["shortcomings"].as_array().unwrap().len()
+        ),
+        (Some("next"), 0)
+    );
+}
+both!(imports_and_exports);
+
+/// Sheet names and the first sheet's rows of a workbook, read back with calamine.
+fn read_xlsx(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names = wb.sheet_names();
+    let range = wb.worksheet_range(&names[0]).unwrap();
+    let rows = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    (names, rows)
+}
+
+async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
+    let anon = Auth::Anonymous;
+    // Cookie flags.
+    let resp = s
+        .client
+        .post(format!("{}/api/auth/login", s.base))
+        .json(&json!({"username": "admin", "password": common::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    let admin = s.admin().await;
+    // A change with the cookie but without the CSRF header is refused.
+    let Auth::Session { cookie, .. } = &admin else {
+        unreachable!()
+    };
+    let no_csrf = Auth::Session {
+        cookie: cookie.clone(),
+        csrf: "wrong".into(),
+    };
+    let (st, v) = s
+        .call(
+            &no_csrf,
+            "POST",
+            "/api/providers",
+            Some(json!({"uscc": P, "name": "x"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("csrf_failed"))
+    );
+    let (st, _) = s.call(&no_csrf, "GET", "/api/users", None).await;
+    assert_eq!(st, StatusCode::OK, "reads need no CSRF token");
+    let (st, _) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/providers",
+            Some(json!({"uscc": P, "name": "x"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+
+    // Bearer tokens for integrations.
+    let (st, v) = s
+        .call(
+            &admin,
+            "POST",
+            "/api/auth/tokens",
+            Some(json!({"name": "城市大脑", "expires_in_days": 30})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let token = Auth::Bearer(v["token"].as_str().unwrap().to_string());
+    let (st, v) = s.call(&token, "GET", "/api/auth/me", None).await;
+    assert_eq!(
+        (st, v["username"].as_str()),
+        (StatusCode::OK, Some("admin"))
+    );
+    assert!(v.get("password_hash").is_none());
+    let (st, _) = s
+        .call(
+            &token,
+            "POST",
+            "/api/providers",
+            Some(json!({"uscc": Q, "name": "y"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "bearer calls need no CSRF token");
+    let (st, v) = s
+        .call(
+            &Auth::Bearer("lct_nope".into()),
+            "GET",
+            "/api/auth/me",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+
+    // Argon2 hashes are stored, never the password.
+    let (uid, worker) = s
+        .user(
+            &admin,
+            "w1",
+            "community_worker",
+            json!({"community_id": "110108010031"}),
+        )
+        .await;
+    let row = s
+        .state()
+        .store
+        .get(&lc_store::schema::USERS, &json!(uid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row["password_hash"]
+        .as_str()
+        .unwrap()
+        .starts_with("$argon2id$"));
+    // Logout ends the session.
+    let (st, _) = s.call(&worker, "POST", "/api/auth/logout", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s.call(&worker, "GET", "/api/auth/me", None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // A disabled account cannot sign in, and its sessions end.
+    let w2 = s.login("w1", "password-123456").await;
+    s.call(
+        &admin,
+        "PATCH",
+        &format!("/api/users/{uid}"),
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    let (st, _) = s.call(&w2, "GET", "/api/auth/me", None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+    // Throttling: five failures lock the account name for a while, even for the right password.
+    for _ in 0..5 {
+        let (st, v) = s
+            .call(
+                &anon,
+                "POST",
+                "/api/auth/login",
+                Some(json!({"username": "admin", "password": "guess-guess"})),
+            )
+            .await;
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+        );
+    }
+    let (st, body, headers) = s
+        .raw(
+            &anon,
+            "POST",
+            "/api/auth/login",
+            Some((
+                json!({"username": "admin", "password": common::ADMIN_PASSWORD}).to_string(),
+                "application/json",
+            )),
+        )
+        .await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("too_many_attempts"));
+    let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait));
+    // Unknown users are throttled alike.
+    let (st, _) = s
+        .call(
+            &anon,
+            "POST",
+            "/api/auth/login",
+            Some(json!({"username": "nobody", "password": "x"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+both!(sessions_csrf_tokens_and_throttling);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_finishes_and_closes() {
+    let s = TestServer::start(common::Db::Sqlite, "graceful_shutdown")
+        .await
+        .unwrap();
+    let addr = s.running.as_ref().unwrap().addr;
+    // Requests in flight when the shutdown is asked for still get their answer.
+    let client = s.client.clone();
+    let base = s.base.clone();
+    let inflight = tokio::spawn(async move {
+        let mut n = 0;
+        for _ in 0..20 {
+            if let Ok(r) = client
+                .get(format!("{base}/api/communities?limit=100"))
+                .send()
+                .await
+            {
+                if r.status() == StatusCode::OK && r.json::<Value>().await.is_ok() {
+                    n += 1;
+                }
+            }
+        }
+        n
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    s.stop().await;
+    let answered = inflight.await.unwrap();
+    assert!(answered >= 1, "{answered}");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still listening after shutdown"
+    );
+}

@@ -1,0 +1,440 @@
+//! The authorization matrix: every endpoint × every role (and no sign-in), asserting that the
+//! roles the endpoint states pass its gate and all others are refused (401 without an account,
+//! 403 with one); then the per-record scopes (own provider, own community, own record).
+
+mod common;
+
+use common::{Auth, TestServer};
+use lc_registry::{Access, Role};
+use lc_server::endpoints::ENDPOINTS;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const P: &str = "91310110666007217T";
+const Q: &str = "91310115591693856A";
+const C1: &str = "110108010031";
+const C2: &str = "110108010021";
+
+struct Fixture {
+    sessions: Vec<(Option<Role>, Auth)>,
+    practitioner: i64,
+    other_practitioner: i64,
+    resident: i64,
+    other_resident: i64,
+    user: i64,
+}
+
+async fn fixture(s: &TestServer) -> Fixture {
+    let admin = s.admin().await;
+    for (code, name) in [(P, "甲家政公司"), (Q, "乙养老公司")] {
+        let (st, v) = s
+            .call(
+                &admin,
+                "POST",
+                "/api/providers",
+                Some(json!({"uscc": code, "name": name, "contact_phone": "13800001111"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    for (id, owner) in [("F1", P), ("F2", Q)] {
+        let (st, v) = s
+            .call(&admin, "POST", "/api/facilities", Some(json!({"id": id, "name": id, "category": "housekeeping", "lon": 116.35, "lat": 40.0, "provider_code": owner})))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let mut pids = Vec::new();
+    for owner in [P, Q] {
+        let (_, v) = s
+            .call(
+                &admin,
+                "POST",
+                "/api/practitioners",
+                Some(json!({"provider_code": owner, "name": "赵六", "kind": "housekeeper"})),
+            )
+            .await;
+        pids.push(v["id"].as_i64().unwrap());
+    }
+    let (ruid, resident) = s.user(&admin, "r1", "resident", json!({})).await;
+    let mut rids = Vec::new();
+    for (c, uid) in [(C1, Some(ruid)), (C2, None)] {
+        let (st, v) = s
+            .call(&admin, "POST", "/api/residents", Some(json!({"community_id": c, "name": "张三", "phone": "13700001234", "id_number": if uid.is_some() { "11010519491231002X" } else { "440524188001010014" }, "user_id": uid})))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        rids.push(v["id"].as_i64().unwrap());
+    }
+    let (_, staff) = s
+        .user(&admin, "p1", "provider_staff", json!({"provider_code": P}))
+        .await;
+    let (_, worker) = s
+        .user(
+            &admin,
+            "w1",
+            "community_worker",
+            json!({"community_id": C1}),
+        )
+        .await;
+    let (_, regulator) = s.user(&admin, "g1", "regulator", json!({})).await;
+    Fixture {
+        sessions: vec![
+            (None, Auth::Anonymous),
+            (Some(Role::Resident), resident),
+            (Some(Role::ProviderStaff), staff),
+            (Some(Role::CommunityWorker), worker),
+            (Some(Role::Regulator), regulator),
+            (Some(Role::Admin), admin),
+        ],
+        practitioner: pids[0],
+        other_practitioner: pids[1],
+        resident: rids[0],
+        other_resident: rids[1],
+        user: ruid,
+    }
+}
+
+fn concrete(path: &str, f: &Fixture) -> String {
+    let id = if path.starts_with("/api/communities/") {
+        C1.to_string()
+    } else if path.starts_with("/api/facilities/") {
+        "F1".into()
+    } else if path.starts_with("/api/practitioners/") {
+        f.practitioner.to_string()
+    } else if path.starts_with("/api/residents/") {
+        f.resident.to_string()
+    } else {
+        f.user.to_string()
+    };
+    path.replace("{id}", &id)
+        .replace("{code}", "110108010")
+        .replace("{uscc}", P)
+}
+
+async fn authorization_matrix(s: &TestServer) {
+    let f = fixture(s).await;
+    let mut checked = 0;
+    // Logout last: it ends the session.
+    let mut order: Vec<_> = ENDPOINTS.iter().collect();
+    order.sort_by_key(|e| e.path == "/api/auth/logout");
+    for e in order {
+        for (role, auth) in &f.sessions {
+            let body = e.body.map(|_| Value::Object(Default::default()));
+            let path = concrete(e.path, &f);
+            let (st, v) = s.call(auth, e.method, &path, body).await;
+            let admitted = e.access.admits(*role);
+            let who = role.map(|r| r.key()).unwrap_or("anonymous");
+            if admitted {
+                assert!(
+                    st != StatusCode::UNAUTHORIZED
+                        && st != StatusCode::FORBIDDEN
+                        && st != StatusCode::NOT_FOUND
+                        && !st.is_server_error(),
+                    "{who} should pass {} {path}: {st} {v}",
+                    e.method
+                );
+            } else {
+                let want = if role.is_none() {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(st, want, "{who} should be refused {} {path}: {v}", e.method);
+                assert_eq!(
+                    v["code"],
+                    json!(if role.is_none() {
+                        "unauthenticated"
+                    } else {
+                        "forbidden"
+                    })
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, ENDPOINTS.len() * 6);
+    // Every role is refused somewhere and admitted somewhere: the matrix is not trivial.
+    for r in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+        assert!(ENDPOINTS.iter().any(|e| !e.access.admits(Some(r))), "{r}");
+    }
+    assert!(ENDPOINTS
+        .iter()
+        .any(|e| matches!(e.access, Access::Roles(rs) if rs == [Role::Admin])));
+}
+both!(authorization_matrix);
+
+async fn record_scopes(s: &TestServer) {
+    let f = fixture(s).await;
+    let auth = |r: Role| {
+        f.sessions
+            .iter()
+            .find(|(x, _)| *x == Some(r))
+            .unwrap()
+            .1
+            .clone()
+    };
+    let (staff, worker, resident, regulator) = (
+        auth(Role::ProviderStaff),
+        auth(Role::CommunityWorker),
+        auth(Role::Resident),
+        auth(Role::Regulator),
+    );
+
+    // A provider edits only its own outlets and practitioners.
+    let (st, _) = s
+        .call(
+            &staff,
+            "PATCH",
+            "/api/facilities/F1",
+            Some(json!({"capacity": 5})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = s
+        .call(
+            &staff,
+            "PATCH",
+            "/api/facilities/F2",
+            Some(json!({"capacity": 5})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (st, _) = s
+        .call(
+            &staff,
+            "PATCH",
+            "/api/facilities/F1",
+            Some(json!({"provider_code": Q})),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "cannot hand an outlet to another provider"
+    );
+    let (st, v) = s
+        .call(
+            &staff,
+            "POST",
+            "/api/facilities",
+            Some(json!({"id": "F3", "category": "laundry", "lon": 116.3, "lat": 39.9})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["provider_code"].as_str()),
+        (StatusCode::CREATED, Some(P)),
+        "own provider by default"
+    );
+    let (st, _) = s.call(&staff, "POST", "/api/facilities", Some(json!({"id": "F4", "category": "laundry", "lon": 116.3, "lat": 39.9, "provider_code": Q}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = s
+        .call(
+            &staff,
+            "PATCH",
+            &format!("/api/providers/{Q}"),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = s.call(&staff, "GET", "/api/practitioners", None).await;
+    assert_eq!(v["total"], json!(1));
+    assert_eq!(v["items"][0]["provider_code"], json!(P));
+    let (_, v) = s
+        .call(
+            &staff,
+            "GET",
+            &format!("/api/practitioners?provider_code={Q}"),
+            None,
+        )
+        .await;
+    assert_eq!(v["total"], json!(0), "a filter cannot widen the scope");
+    let (st, _) = s
+        .call(
+            &staff,
+            "GET",
+            &format!("/api/practitioners/{}", f.other_practitioner),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Contacts: in full for the provider's own staff and regulators, masked for other providers.
+    let (_, v) = s
+        .call(&staff, "GET", &format!("/api/providers/{P}"), None)
+        .await;
+    assert_eq!(v["contact_phone"], json!("13800001111"));
+    let (_, v) = s
+        .call(&staff, "GET", &format!("/api/providers/{Q}"), None)
+        .await;
+    assert_eq!(v["contact_phone"], json!("138****1111"));
+
+    // A community worker sees only their community's residents, masked in lists.
+    let (_, v) = s.call(&worker, "GET", "/api/residents", None).await;
+    assert_eq!(v["total"], json!(1));
+    assert_eq!(
+        (
+            v["items"][0]["name"].as_str(),
+            v["items"][0]["phone"].as_str()
+        ),
+        (Some("张*"), Some("137****1234"))
+    );
+    assert_eq!(
+        v["items"][0]["id_number_masked"],
+        json!("1101**********002X")
+    );
+    let (_, v) = s
+        .call(
+            &worker,
+            "GET",
+            &format!("/api/residents?community_id={C2}"),
+            None,
+        )
+        .await;
+    assert_eq!(v["total"], json!(0));
+    let (st, _) = s
+        .call(
+            &worker,
+            "GET",
+            &format!("/api/residents/{}", f.other_resident),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = s
+        .call(
+            &worker,
+            "GET",
+            &format!("/api/residents/{}", f.resident),
+            None,
+        )
+        .await;
+    assert_eq!((st, v["name"].as_str()), (StatusCode::OK, Some("张三")));
+    let (st, v) = s
+        .call(
+            &worker,
+            "POST",
+            "/api/residents",
+            Some(json!({"name": "李四"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["community_id"].as_str()),
+        (StatusCode::CREATED, Some(C1))
+    );
+    let (st, _) = s
+        .call(
+            &worker,
+            "POST",
+            "/api/residents",
+            Some(json!({"name": "王五", "community_id": C2})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = s
+        .call(
+            &worker,
+            "PATCH",
+            &format!("/api/communities/{C2}"),
+            Some(json!({"population": 1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, bytes) = {
+        let (st, body, _) = s
+            .raw(&worker, "GET", "/api/residents/export.csv", None)
+            .await;
+        (st, body)
+    };
+    assert!(
+        bytes.contains("张*") && !bytes.contains("张三") && !bytes.contains("13700001234"),
+        "{bytes}"
+    );
+    assert_eq!(bytes.lines().count(), 3, "own community only: {bytes}");
+    // Every staff read of personal data is in the access log.
+    let admin = auth(Role::Admin);
+    let (_, log) = s
+        .call(
+            &admin,
+            "GET",
+            &format!("/api/access-log?entity=resident&entity_id={}", f.resident),
+            None,
+        )
+        .await;
+    assert_eq!(log["items"][0]["role"], json!("community_worker"));
+    assert_eq!(log["items"][0]["fields"], json!("name,phone"));
+
+    // A resident sees and changes only their own record, and only its phone and address.
+    let (st, v) = s
+        .call(
+            &resident,
+            "GET",
+            &format!("/api/residents/{}", f.resident),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, v["phone"].as_str()),
+        (StatusCode::OK, Some("13700001234"))
+    );
+    let (st, _) = s
+        .call(
+            &resident,
+            "GET",
+            &format!("/api/residents/{}", f.other_resident),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = s
+        .call(
+            &resident,
+            "PATCH",
+            &format!("/api/residents/{}", f.resident),
+            Some(json!({"phone": "13700009999"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["phone"].as_str()),
+        (StatusCode::OK, Some("13700009999"))
+    );
+    let (st, _) = s
+        .call(
+            &resident,
+            "PATCH",
+            &format!("/api/residents/{}", f.resident),
+            Some(json!({"community_id": C2})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, log) = s
+        .call(
+            &admin,
+            "GET",
+            &format!("/api/access-log?entity=resident&entity_id={}", f.resident),
+            None,
+        )
+        .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["role"] != json!("resident")),
+        "own reads are not staff reads"
+    );
+
+    // Regulators keep the registry but do not see residents.
+    let (st, _) = s.call(&regulator, "GET", "/api/residents", None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = s
+        .call(
+            &regulator,
+            "PATCH",
+            "/api/facilities/F2",
+            Some(json!({"capacity": 9})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+}
+both!(record_scopes);

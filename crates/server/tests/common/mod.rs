@@ -1,0 +1,230 @@
+//! Test harness: the real server on port 0 against a fresh SQLite file or a fresh
+//! PostgreSQL database, and a small HTTP client.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// A running server and what it runs on.
+pub struct TestServer {
+    pub running: Option<lc_server::Running>,
+    pub base: String,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+/// Which database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+impl TestServer {
+    /// Starts a server; `None` when PostgreSQL was asked for and DATABASE_URL is unset.
+    pub async fn start(db: Db, test: &str) -> Option<TestServer> {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg) = match db {
+            Db::Sqlite => (None, None),
+            Db::Postgres => {
+                let admin = lc_store::testdb::postgres_admin_url(test)?;
+                let url = lc_store::testdb::fresh_postgres(&admin).await.unwrap();
+                (Some(url.clone()), Some((admin, url)))
+            }
+        };
+        let config = lc_server::Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: url,
+            data_dir: dir.path().join("data"),
+            seed_demo: true,
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            secure_cookies: true,
+            max_body: 64 << 20,
+        };
+        let running = lc_server::start(config).await.unwrap();
+        Some(TestServer {
+            base: running.url(),
+            running: Some(running),
+            client: reqwest::Client::new(),
+            _dir: dir,
+            pg,
+        })
+    }
+
+    /// Stops gracefully and drops the PostgreSQL database.
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.unwrap();
+        }
+        if let Some((admin, url)) = self.pg.take() {
+            lc_store::testdb::drop_postgres(&admin, &url).await;
+        }
+    }
+
+    pub fn state(&self) -> &lc_server::AppState {
+        &self.running.as_ref().unwrap().state
+    }
+
+    /// Sends a request with a JSON body (or none) as `who`.
+    pub async fn call(
+        &self,
+        who: &Auth,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (s, text, _) = self
+            .raw(
+                who,
+                method,
+                path,
+                body.map(|b| (b.to_string(), "application/json")),
+            )
+            .await;
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (s, v)
+    }
+
+    /// Sends a request with a raw body; returns status, body text and headers.
+    pub async fn raw(
+        &self,
+        who: &Auth,
+        method: &str,
+        path: &str,
+        body: Option<(String, &str)>,
+    ) -> (StatusCode, String, reqwest::header::HeaderMap) {
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut rb = self.client.request(m, format!("{}{}", self.base, path));
+        match who {
+            Auth::Anonymous => {}
+            Auth::Bearer(t) => rb = rb.bearer_auth(t),
+            Auth::Session { cookie, csrf } => {
+                rb = rb
+                    .header("cookie", format!("lc_session={cookie}"))
+                    .header("x-csrf-token", csrf.as_str())
+            }
+        }
+        if let Some((b, ct)) = body {
+            rb = rb.header("content-type", ct).body(b);
+        }
+        let resp = rb.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap();
+        (
+            status,
+            String::from_utf8_lossy(&bytes).into_owned(),
+            headers,
+        )
+    }
+
+    /// Bytes of a GET.
+    pub async fn bytes(&self, who: &Auth, path: &str) -> (StatusCode, Vec<u8>) {
+        let mut rb = self.client.get(format!("{}{}", self.base, path));
+        if let Auth::Bearer(t) = who {
+            rb = rb.bearer_auth(t);
+        }
+        let resp = rb.send().await.unwrap();
+        (resp.status(), resp.bytes().await.unwrap().to_vec())
+    }
+
+    /// Signs in and returns the session.
+    pub async fn login(&self, username: &str, password: &str) -> Auth {
+        let resp = self
+            .client
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "login {username}");
+        let cookie = resp
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("lc_session=")
+            .to_string();
+        let v: Value = resp.json().await.unwrap();
+        Auth::Session {
+            cookie,
+            csrf: v["csrf_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// The administrator's session.
+    pub async fn admin(&self) -> Auth {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates an account and signs it in.
+    pub async fn user(
+        &self,
+        admin: &Auth,
+        username: &str,
+        role: &str,
+        extra: Value,
+    ) -> (i64, Auth) {
+        let mut body = json!({"username": username, "password": "password-123456", "role": role});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, v) = self.call(admin, "POST", "/api/users", Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        (
+            v["id"].as_i64().unwrap(),
+            self.login(username, "password-123456").await,
+        )
+    }
+}
+
+/// Who calls.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    Anonymous,
+    Bearer(String),
+    Session { cookie: String, csrf: String },
+}
+
+/// Runs a scenario on SQLite and on PostgreSQL (skipped with a notice without DATABASE_URL).
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let s = $crate::common::TestServer::start(
+                    $crate::common::Db::Sqlite,
+                    stringify!($name),
+                )
+                .await
+                .unwrap();
+                super::$name(&s).await;
+                s.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(s) = $crate::common::TestServer::start(
+                    $crate::common::Db::Postgres,
+                    stringify!($name),
+                )
+                .await
+                else {
+                    return;
+                };
+                super::$name(&s).await;
+                s.stop().await;
+            }
+        }
+    };
+}

@@ -21,6 +21,16 @@ fn esc(s: &str) -> String {
     o
 }
 
+/// At most `n` characters, with an ellipsis when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut o: String = s.chars().take(n - 1).collect();
+    o.push('…');
+    o
+}
+
 /// Red → yellow → green for a share 0–1.
 fn colour(share: Option<f64>) -> String {
     let Some(s) = share else {
@@ -349,12 +359,13 @@ fn indicators(h: &mut String, r: &Report) {
             let y = 5.0 + k as f64 * row_h;
             let _ = write!(
                 h,
-                "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{} {}</text><text x=\"0\" y=\"{:.1}\" font-size=\"10\" fill=\"#666\">{}</text>",
+                "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{} {}<title>{}</title></text><text x=\"0\" y=\"{:.1}\" font-size=\"10\" fill=\"#666\">{}</text>",
                 y + 13.0,
                 esc(&ind.id),
+                esc(&clip(&ind.name_zh, 26)),
                 esc(&ind.name_zh),
                 y + 26.0,
-                esc(&ind.name_en)
+                esc(&clip(&ind.name_en, 64))
             );
             let max = ir.value.unwrap_or(0.0).max(ind.threshold).max(1e-9) * 1.15;
             let fill = match ir.met {
@@ -382,15 +393,17 @@ fn indicators(h: &mut String, r: &Report) {
             );
             let _ = write!(
                 h,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{} / {} {} {}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" font-weight=\"bold\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">目标 target {} {} {}</text>",
                 label_w + bar_w + 8.0,
-                y + 17.0,
+                y + 13.0,
                 ir.value
                     .map(|v| fmt_num((v * 100.0).round() / 100.0))
-                    .unwrap_or_else(|| "无法计算 n/a".into()),
+                    .unwrap_or_else(|| "无法计算 not computable".into()),
+                label_w + bar_w + 8.0,
+                y + 26.0,
                 ind.comparison.symbol(),
                 fmt_num(ind.threshold),
-                esc(&ind.unit)
+                esc(&clip(&ind.unit, 28))
             );
         }
         let _ = write!(h, "</svg>");

@@ -232,14 +232,16 @@ fn required<'a, T>(
 }
 
 /// Refuses keys that do not apply to a kind, so a typo or a misplaced key is not ignored.
-fn not_for_kind(
+/// `present` lists every kind-specific key with its position when it is given.
+fn only_keys_of_kind(
     ctx: &Ctx,
     present: &[(&str, Option<Range<usize>>)],
+    allowed: &[&str],
     kind: &str,
     table: &str,
 ) -> Result<(), SpecError> {
     for (name, span) in present {
-        if let Some(span) = span {
+        if let (Some(span), false) = (span, allowed.contains(name)) {
             return Err(ctx.err(
                 span.clone(),
                 &format!("{table}.{name}"),
@@ -377,20 +379,36 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
             .map(|k| k.get_ref().as_str())
             .unwrap_or("within");
         let cats = categories(&ctx, &r.categories, "requirement.categories")?;
+        let allowed: &[&str] = match kind {
+            "within" => &["distance_m", "min_count"],
+            "ratio" => &["measure", "denominator", "per", "min", "catchment_m"],
+            _ => &[
+                "distance_m",
+                "min_count",
+                "measure",
+                "denominator",
+                "per",
+                "min",
+                "catchment_m",
+            ],
+        };
+        only_keys_of_kind(
+            &ctx,
+            &[
+                ("distance_m", sp(&r.distance_m)),
+                ("min_count", sp(&r.min_count)),
+                ("measure", sp(&r.measure)),
+                ("denominator", sp(&r.denominator)),
+                ("per", sp(&r.per)),
+                ("min", sp(&r.min)),
+                ("catchment_m", sp(&r.catchment_m)),
+            ],
+            allowed,
+            kind,
+            "requirement",
+        )?;
         let rule = match kind {
             "within" => {
-                not_for_kind(
-                    &ctx,
-                    &[
-                        ("measure", sp(&r.measure)),
-                        ("denominator", sp(&r.denominator)),
-                        ("per", sp(&r.per)),
-                        ("min", sp(&r.min)),
-                        ("catchment_m", sp(&r.catchment_m)),
-                    ],
-                    kind,
-                    "requirement",
-                )?;
                 let distance_m = match (&r.distance_m, level) {
                     (Some(d), _) => positive(&ctx, d, "requirement.distance_m")?,
                     (None, Some(l)) => l.distance_m,
@@ -423,16 +441,6 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                 }
             }
             "ratio" => {
-                not_for_kind(
-                    &ctx,
-                    &[
-                        ("distance_m", sp(&r.distance_m)),
-                        ("min_count", sp(&r.min_count)),
-                    ],
-                    kind,
-                    "requirement",
-                )?;
-                let k = "requirement";
                 let m = required(&ctx, &r.measure, &at, "requirement.measure", kind)?;
                 let d = required(&ctx, &r.denominator, &at, "requirement.denominator", kind)?;
                 let per = required(&ctx, &r.per, &at, "requirement.per", kind)?;
@@ -456,7 +464,6 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                         ))
                     }
                 };
-                let _ = k;
                 Rule::Ratio {
                     categories: cats,
                     measure: measure(&ctx, m, "requirement.measure")?,
@@ -670,25 +677,50 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             let c = required(ctx, &r.categories, &at, "indicator.categories", kind_s)?;
             categories(ctx, c, "indicator.categories")
         };
+        let allowed: &[&str] = match kind_s {
+            "coverage" => &["communities", "needs"],
+            "standard_coverage" => &["communities", "standard", "standard_levels"],
+            "ratio" => &["categories", "measure", "denominator", "per", "catchment_m"],
+            "total" => &["categories", "measure", "catchment_m"],
+            "region_coverage" => &["of", "categories", "distance_m", "min_population"],
+            // An unknown kind is reported by the match below, not as a misplaced key.
+            _ => &[
+                "communities",
+                "needs",
+                "standard",
+                "standard_levels",
+                "categories",
+                "measure",
+                "denominator",
+                "per",
+                "catchment_m",
+                "of",
+                "distance_m",
+                "min_population",
+            ],
+        };
+        only_keys_of_kind(
+            &ctx,
+            &[
+                ("communities", sp(&r.communities)),
+                ("needs", sp(&r.needs)),
+                ("standard", sp(&r.standard)),
+                ("standard_levels", sp(&r.standard_levels)),
+                ("categories", sp(&r.categories)),
+                ("measure", sp(&r.measure)),
+                ("denominator", sp(&r.denominator)),
+                ("per", sp(&r.per)),
+                ("catchment_m", sp(&r.catchment_m)),
+                ("of", sp(&r.of)),
+                ("distance_m", sp(&r.distance_m)),
+                ("min_population", sp(&r.min_population)),
+            ],
+            allowed,
+            kind_s,
+            "indicator",
+        )?;
         let kind = match kind_s {
             "coverage" => {
-                not_for_kind(
-                    &ctx,
-                    &[
-                        ("standard", sp(&r.standard)),
-                        ("standard_levels", sp(&r.standard_levels)),
-                        ("categories", sp(&r.categories)),
-                        ("measure", sp(&r.measure)),
-                        ("denominator", sp(&r.denominator)),
-                        ("per", sp(&r.per)),
-                        ("catchment_m", sp(&r.catchment_m)),
-                        ("of", sp(&r.of)),
-                        ("distance_m", sp(&r.distance_m)),
-                        ("min_population", sp(&r.min_population)),
-                    ],
-                    kind_s,
-                    "indicator",
-                )?;
                 let needs_raw = required(&ctx, &r.needs, &at, "indicator.needs", kind_s)?;
                 if needs_raw.get_ref().is_empty() {
                     return Err(ctx.err(
@@ -711,22 +743,6 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                 }
             }
             "standard_coverage" => {
-                not_for_kind(
-                    &ctx,
-                    &[
-                        ("needs", sp(&r.needs)),
-                        ("categories", sp(&r.categories)),
-                        ("measure", sp(&r.measure)),
-                        ("denominator", sp(&r.denominator)),
-                        ("per", sp(&r.per)),
-                        ("catchment_m", sp(&r.catchment_m)),
-                        ("of", sp(&r.of)),
-                        ("distance_m", sp(&r.distance_m)),
-                        ("min_population", sp(&r.min_population)),
-                    ],
-                    kind_s,
-                    "indicator",
-                )?;
                 let s = required(&ctx, &r.standard, &at, "indicator.standard", kind_s)?;
                 IndicatorKind::StandardCoverage {
                     communities: community_filter(&ctx, &r.communities, "indicator.communities")?,
@@ -739,20 +755,6 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                 }
             }
             "ratio" | "total" => {
-                not_for_kind(
-                    &ctx,
-                    &[
-                        ("communities", sp(&r.communities)),
-                        ("needs", sp(&r.needs)),
-                        ("standard", sp(&r.standard)),
-                        ("standard_levels", sp(&r.standard_levels)),
-                        ("of", sp(&r.of)),
-                        ("distance_m", sp(&r.distance_m)),
-                        ("min_population", sp(&r.min_population)),
-                    ],
-                    kind_s,
-                    "indicator",
-                )?;
                 let categories = cats(&ctx)?;
                 let m = required(&ctx, &r.measure, &at, "indicator.measure", kind_s)?;
                 let c = required(&ctx, &r.catchment_m, &at, "indicator.catchment_m", kind_s)?;
@@ -769,12 +771,6 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                         catchment_m,
                     }
                 } else {
-                    not_for_kind(
-                        &ctx,
-                        &[("denominator", sp(&r.denominator)), ("per", sp(&r.per))],
-                        kind_s,
-                        "indicator",
-                    )?;
                     IndicatorKind::Total {
                         categories,
                         measure,
@@ -783,21 +779,6 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                 }
             }
             "region_coverage" => {
-                not_for_kind(
-                    &ctx,
-                    &[
-                        ("communities", sp(&r.communities)),
-                        ("needs", sp(&r.needs)),
-                        ("standard", sp(&r.standard)),
-                        ("standard_levels", sp(&r.standard_levels)),
-                        ("measure", sp(&r.measure)),
-                        ("denominator", sp(&r.denominator)),
-                        ("per", sp(&r.per)),
-                        ("catchment_m", sp(&r.catchment_m)),
-                    ],
-                    kind_s,
-                    "indicator",
-                )?;
                 let of_raw = required(&ctx, &r.of, &at, "indicator.of", kind_s)?;
                 let of = RegionLevel::parse(of_raw.get_ref())
                     .filter(|l| *l != RegionLevel::All)

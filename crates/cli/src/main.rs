@@ -17,7 +17,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
-    let filter = if cli.verbose { "info" } else { "warn" };
+    let serving = matches!(cli.command, args::Command::Serve(_));
+    let filter = if cli.verbose || serving { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -34,6 +35,8 @@ fn main() -> std::process::ExitCode {
         args::Command::Generate(a) => cmd::generate::run(a, progress),
         args::Command::Categories(a) => cmd::categories::run(a),
         args::Command::Demo(a) => cmd::demo::run(a, progress),
+        args::Command::Serve(a) => cmd::serve::run(a),
+        args::Command::Divisions(a) => cmd::serve::run_divisions(a),
         args::Command::Site(a) => cmd::site::run(a, progress),
     };
     match result {

@@ -7,3 +7,4 @@ pub mod demo;
 pub mod generate;
 pub mod isochrone;
 pub mod site;
+pub mod serve;

@@ -1,0 +1,175 @@
+//! `livingcircle serve` (the service platform's HTTP API) and `livingcircle divisions import`
+//! (the national division list). Thin: a tokio runtime around `lc-server` and `lc-store`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+/// Where the platform keeps its data.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// Directory of the embedded SQLite database (`livingcircle.db`) and the first
+    /// administrator's password file.
+    #[arg(long, value_name = "DIR", default_value = "livingcircle-data")]
+    pub data_dir: PathBuf,
+    /// Database URL (`postgres://…` or `sqlite://FILE`); default: $DATABASE_URL, else the
+    /// SQLite file in --data-dir.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl DbArgs {
+    fn url(&self) -> Option<String> {
+        self.database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+    }
+
+    fn url_or_sqlite(&self) -> Result<String> {
+        match self.url() {
+            Some(u) => Ok(u),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+                Ok(format!(
+                    "sqlite://{}",
+                    self.data_dir.join("livingcircle.db").display()
+                ))
+            }
+        }
+    }
+}
+
+/// `livingcircle serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Do not seed the demo district into a fresh database.
+    #[arg(long)]
+    pub no_demo: bool,
+    /// Send the session cookie without the Secure flag (plain-HTTP deployments behind no TLS;
+    /// browsers treat localhost as secure anyway).
+    #[arg(long)]
+    pub insecure_cookies: bool,
+}
+
+/// `livingcircle divisions …`.
+#[derive(Args, Debug)]
+pub struct DivisionsArgs {
+    #[command(subcommand)]
+    pub command: DivisionsCommand,
+}
+
+/// Division list commands.
+#[derive(Subcommand, Debug)]
+pub enum DivisionsCommand {
+    /// Import the national list (provinces.csv, cities.csv, areas.csv, streets.csv,
+    /// villages.csv of the statistical codes) in one transaction, parent links checked.
+    /// 导入全国统计用区划代码（省、地、县、乡、村五级）
+    Import {
+        /// Directory holding the five files.
+        dir: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(a: ServeArgs) -> Result<()> {
+    let config = lc_server::Config {
+        bind: a.bind,
+        database_url: a.db.url(),
+        data_dir: a.db.data_dir.clone(),
+        seed_demo: !a.no_demo,
+        admin_password: std::env::var("LIVINGCIRCLE_ADMIN_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty()),
+        secure_cookies: !a.insecure_cookies,
+        ..lc_server::Config::default()
+    };
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let db = match &config.database_url {
+            Some(u) if u.starts_with("postgres") => "PostgreSQL".to_string(),
+            Some(u) => u.clone(),
+            None => config.data_dir.join("livingcircle.db").display().to_string(),
+        };
+        let state = lc_server::prepare(config).await.context("cannot start the platform")?;
+        eprintln!("livingcircle service platform 社区生活服务平台 on http://{addr}/api/health (database: {db}; API: http://{addr}/api/openapi.json)");
+        lc_server::serve(listener, state, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Runs a `divisions` subcommand.
+pub fn run_divisions(a: DivisionsArgs) -> Result<()> {
+    match a.command {
+        DivisionsCommand::Import { dir, db } => {
+            let url = db.url_or_sqlite()?;
+            runtime()?.block_on(async move {
+                let t0 = Instant::now();
+                let store = lc_store::Store::open(&url).await.context("cannot open the database")?;
+                let actor = lc_store::Actor {
+                    role: Some("cli".into()),
+                    ..Default::default()
+                };
+                let s = store
+                    .import_division_dir(&dir, &actor)
+                    .await
+                    .with_context(|| format!("importing the division list from {}", dir.display()))?;
+                store.close().await;
+                let [p, c, a, st, v] = s.per_level;
+                println!(
+                    "imported {} divisions 已导入区划: {p} provinces, {c} prefectures, {a} counties, {st} streets/towns, {v} community/village committees",
+                    s.total()
+                );
+                println!(
+                    "read and checked in {:.2} s, written in {:.2} s, {:.2} s in all",
+                    s.read_s,
+                    s.write_s,
+                    t0.elapsed().as_secs_f64()
+                );
+                Ok(())
+            })
+        }
+    }
+}

@@ -18,7 +18,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
     let serving = matches!(cli.command, args::Command::Serve(_));
-    let filter = if cli.verbose || serving { "info" } else { "warn" };
+    let filter = if cli.verbose || serving {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

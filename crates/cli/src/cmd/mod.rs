@@ -6,5 +6,5 @@ pub mod categories;
 pub mod demo;
 pub mod generate;
 pub mod isochrone;
-pub mod site;
 pub mod serve;
+pub mod site;

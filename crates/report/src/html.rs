@@ -130,9 +130,15 @@ pub fn html_report(r: &Report) -> String {
 const SCRIPT: &str = r#"
 (function () {
   var box = document.getElementById("detail");
-  function show(i) {
-    var d = D[i];
-    if (!d || !box) { return; }
+  function show(el) {
+    if (!box) { return; }
+    var d = D[Number(el.getAttribute("data-i"))];
+    if (!d) {
+      // Large maps carry no detail table: the circle's own title says it.
+      var t = el.querySelector("title");
+      box.textContent = t ? t.textContent : "";
+      return;
+    }
     var esc = function (s) { return String(s).replace(/[&<>"]/g, function (c) { return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; }); };
     var html = "<b>" + esc(d[0]) + "</b> " + esc(d[1]) + "<br>人口 population " + d[2] +
       " · 达标 met " + d[3] + " / " + d[4];
@@ -142,7 +148,7 @@ const SCRIPT: &str = r#"
     box.innerHTML = html;
   }
   document.querySelectorAll(".community").forEach(function (el) {
-    el.addEventListener("click", function () { show(Number(el.getAttribute("data-i"))); });
+    el.addEventListener("click", function () { show(el); });
   });
 })();
 "#;

@@ -16,11 +16,18 @@ fn bin() -> PathBuf {
 fn get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|x| x.1.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -60,8 +67,14 @@ fn serve_answers_and_lists_the_demo_communities() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["total"], serde_json::json!(9));
     assert!(body.contains("富润家园"), "{body}");
-    assert!(dir.path().join("livingcircle-data/livingcircle.db").exists());
-    assert!(dir.path().join("livingcircle-data/initial-admin-password.txt").exists());
+    assert!(dir
+        .path()
+        .join("livingcircle-data/livingcircle.db")
+        .exists());
+    assert!(dir
+        .path()
+        .join("livingcircle-data/initial-admin-password.txt")
+        .exists());
     // SIGTERM: graceful shutdown, exit status 0.
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -82,7 +95,13 @@ fn beijing_slice(dst: &Path) -> bool {
         eprintln!("NOTICE: {} not found; skipping", src.display());
         return false;
     }
-    for f in ["provinces.csv", "cities.csv", "areas.csv", "streets.csv", "villages.csv"] {
+    for f in [
+        "provinces.csv",
+        "cities.csv",
+        "areas.csv",
+        "streets.csv",
+        "villages.csv",
+    ] {
         let text = std::fs::read_to_string(src.join(f)).unwrap();
         let out: Vec<&str> = text
             .lines()
@@ -112,11 +131,19 @@ fn divisions_import_reads_the_real_list() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("1 provinces"), "{stdout}");
     assert!(stdout.contains("community/village committees"), "{stdout}");
     // A broken list is refused with file and line, exit status 2.
-    std::fs::write(list.join("cities.csv"), "code,name,provinceCode\n1101,\"市辖区\",12\n").unwrap();
+    std::fs::write(
+        list.join("cities.csv"),
+        "code,name,provinceCode\n1101,\"市辖区\",12\n",
+    )
+    .unwrap();
     let out = Command::new(bin())
         .args(["divisions", "import"])
         .arg(&list)

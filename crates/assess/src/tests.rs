@@ -652,3 +652,22 @@ fn roll_up_levels_and_unknown_codes() {
     assert_eq!(all(&a, &p, "GS04").communities, 1);
     close(all(&a, &p, "GS04").value, 5.0);
 }
+
+/// The bar: every shipped indicator has a hand-worked case above (its id appears in an
+/// assertion of this file).
+#[test]
+fn every_shipped_indicator_is_tested_here() {
+    let src = include_str!("tests.rs");
+    let body = &src[..src
+        .find("fn every_shipped_indicator_is_tested_here")
+        .unwrap()];
+    for p in shipped_plans().unwrap() {
+        for ind in &p.indicators {
+            assert!(
+                body.contains(&format!("\"{}\"", ind.id)),
+                "{} has no hand-worked test",
+                ind.id
+            );
+        }
+    }
+}

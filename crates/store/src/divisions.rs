@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use lc_registry::{DivisionCode, DivisionLevel};
 use serde_json::json;
-use sqlx::{Connection, Executor};
+use sqlx::{Connection, Executor, Row};
 
 use crate::db::{now_ms, Actor, Backend, Store};
 use crate::error::StoreError;
@@ -183,7 +183,10 @@ fn copy_field(out: &mut String, v: Option<&str>) {
     }
 }
 
-const UPSERT_SET: &str = "ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code, updated_at = excluded.updated_at";
+/// Replaces changed rows only: an unchanged division keeps its row (and its `updated_at`), so
+/// re-importing the same list writes almost nothing.
+const UPSERT_SET: &str = "ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code, updated_at = excluded.updated_at \
+     WHERE divisions.name IS DISTINCT FROM excluded.name OR divisions.level IS DISTINCT FROM excluded.level OR divisions.parent_code IS DISTINCT FROM excluded.parent_code";
 
 impl Store {
     /// Imports (inserts or replaces) divisions in one transaction, with one audit entry.
@@ -233,15 +236,28 @@ impl Store {
         actor: &Actor,
         detail: serde_json::Value,
     ) -> Result<(), StoreError> {
-        let mut conn = sqlx::PgConnection::connect(&self.url).await?;
+        let opts: sqlx::postgres::PgConnectOptions = self.url.parse()?;
+        // A bulk statement is slow by nature; do not log it as a slow query.
+        let opts = sqlx::ConnectOptions::disable_statement_logging(opts);
+        let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
         let mut tx = conn.begin().await?;
-        tx.execute(
-            "CREATE TEMP TABLE divisions_stage (code TEXT, name TEXT, level BIGINT, parent_code TEXT) ON COMMIT DROP",
-        )
-        .await?;
-        let mut copy = tx
-            .copy_in_raw("COPY divisions_stage (code, name, level, parent_code) FROM STDIN")
+        // Into an empty table the rows are copied straight in; otherwise through a staging
+        // table and an upsert.
+        let empty = sqlx::query("SELECT NOT EXISTS (SELECT 1 FROM divisions)")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<bool, _>(0)?;
+        let now = now_ms();
+        let copy_sql = if empty {
+            "COPY divisions (code, name, level, parent_code, updated_at) FROM STDIN"
+        } else {
+            tx.execute(
+                "CREATE TEMP TABLE divisions_stage (code TEXT, name TEXT, level BIGINT, parent_code TEXT, updated_at BIGINT) ON COMMIT DROP",
+            )
             .await?;
+            "COPY divisions_stage (code, name, level, parent_code, updated_at) FROM STDIN"
+        };
+        let mut copy = tx.copy_in_raw(copy_sql).await?;
         let mut buf = String::with_capacity(1 << 20);
         for r in rows {
             copy_field(&mut buf, Some(&r.code));
@@ -251,6 +267,8 @@ impl Store {
             buf.push_str(&r.level.to_string());
             buf.push('\t');
             copy_field(&mut buf, r.parent_code.as_deref());
+            buf.push('\t');
+            buf.push_str(&now.to_string());
             buf.push('\n');
             if buf.len() > (1 << 20) {
                 copy.send(buf.as_bytes()).await?;
@@ -261,11 +279,12 @@ impl Store {
             copy.send(buf.as_bytes()).await?;
         }
         copy.finish().await?;
-        let sql = format!(
-            "INSERT INTO divisions (code, name, level, parent_code, updated_at) SELECT code, name, level, parent_code, {} FROM divisions_stage {UPSERT_SET}",
-            now_ms()
-        );
-        tx.execute(sql.as_str()).await?;
+        if !empty {
+            let sql = format!(
+                "INSERT INTO divisions (code, name, level, parent_code, updated_at) SELECT code, name, level, parent_code, updated_at FROM divisions_stage {UPSERT_SET}"
+            );
+            tx.execute(sql.as_str()).await?;
+        }
         sqlx::query("INSERT INTO audit_log (at, actor_id, actor_role, action, entity, entity_id, request_id, detail) VALUES ($1, $2, $3, 'import', 'division', '*', $4, $5)")
             .bind(now_ms())
             .bind(actor.user_id)

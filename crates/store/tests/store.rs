@@ -271,6 +271,36 @@ async fn real_division_slice(store: Store) {
         .await
         .unwrap();
     assert_eq!(audits, 2);
+    // A changed name in the list is taken over by the next import; the rest is untouched.
+    let streets = std::fs::read_to_string(dir.path().join("streets.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("streets.csv"),
+        streets.replace("学院路街道", "学院路街道（更名）"),
+    )
+    .unwrap();
+    store
+        .import_division_dir(dir.path(), &Actor::default())
+        .await
+        .unwrap();
+    let renamed = store
+        .get(&DIVISIONS, &json!("110108010"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed["name"], json!("学院路街道（更名）"));
+    assert!(renamed["updated_at"].as_i64() > xueyuanlu["updated_at"].as_i64());
+    let other = store
+        .get(&DIVISIONS, &json!("110108010031"))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = by_name[0]["updated_at"].as_i64();
+    assert_eq!(
+        other["updated_at"].as_i64(),
+        before,
+        "unchanged rows are not rewritten"
+    );
+    assert_eq!(store.count(&DIVISIONS, &[]).await.unwrap(), total);
 }
 both!(real_division_slice);
 

@@ -136,6 +136,9 @@ impl Divisions {
     /// The name with its parents, widest first (`北京市 市辖区 海淀区 学院路街道`), skipping
     /// unknown levels; `None` when the code itself is unknown.
     pub fn full_name(&self, code: &str) -> Option<String> {
+        if !valid_code(code) {
+            return None;
+        }
         self.name(code)?;
         let mut parts = Vec::new();
         for n in [2, 4, 6, 9, 12] {
@@ -199,6 +202,9 @@ mod tests {
             Some("北京市 市辖区 海淀区 学院路街道 富润社区居委会")
         );
         assert_eq!(d.full_name("110108010099"), None);
+        // Whatever a user writes in division_code, looking it up never panics.
+        assert_eq!(d.full_name("北京市"), None);
+        assert_eq!(region_at(Some("北京市海淀"), RegionLevel::Province), None);
         let e = d
             .add_csv("bad.csv", "code,name\n11,x\nabc,y\n", &|_| true)
             .unwrap_err();

@@ -21,6 +21,22 @@ fn esc(s: &str) -> String {
     o
 }
 
+/// A whole number with thousands separators (`79,109,621`).
+fn grouped(x: f64) -> String {
+    let digits = format!("{}", x.round().abs() as u64);
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if x < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// At most `n` characters, with an ellipsis when cut.
 fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -174,12 +190,12 @@ fn summary(h: &mut String, r: &Report) {
         "<section id=\"summary\"><h2>概况 Summary</h2><div class=\"cards\">"
     );
     for (v, label) in [
-        (r.communities.len().to_string(), "社区 communities"),
-        (fmt_num(total_pop), "人口 residents"),
+        (grouped(r.communities.len() as f64), "社区 communities"),
+        (grouped(total_pop), "人口 residents"),
         (required.to_string(), "标准要求 required items"),
-        (n.to_string(), "未达标社区 communities short"),
-        (fmt_num(pop), "受影响人口 people affected"),
-        (a.shortcomings.len().to_string(), "缺项 shortcomings"),
+        (grouped(n as f64), "未达标社区 communities short"),
+        (grouped(pop), "受影响人口 people affected"),
+        (grouped(a.shortcomings.len() as f64), "缺项 shortcomings"),
         (format!("{met} / {computed}"), "达标指标 targets met"),
     ] {
         let _ = write!(
@@ -612,4 +628,25 @@ fn notes(h: &mut String, r: &Report) {
         h,
         "</ul><p class=\"note\">由 livingcircle 生成 Made with livingcircle. 路网与设施数据可能含 OpenStreetMap 数据 © OpenStreetMap contributors, ODbL 1.0.</p></section>"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(grouped(79_109_621.0), "79,109,621");
+        assert_eq!(grouped(900.0), "900");
+        assert_eq!(grouped(1000.0), "1,000");
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abc", 4), "abc");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(colour(Some(0.0)), "#d73027");
+        assert_eq!(colour(Some(1.0)), "#1a9850");
+        assert_eq!(colour(None), "#9e9e9e");
+    }
 }

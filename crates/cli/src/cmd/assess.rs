@@ -101,7 +101,7 @@ pub fn load_specs(standard: &[PathBuf], targets: &[PathBuf]) -> Result<(Vec<Stan
 /// whose code is a prefix of, or equal to, a community's code) or one `code,name` file.
 fn load_divisions(path: &Path, codes: &BTreeSet<String>) -> Result<Divisions> {
     let mut prefixes = BTreeSet::new();
-    for c in codes {
+    for c in codes.iter().filter(|c| lc_assess::valid_code(c)) {
         for n in [2, 4, 6, 9, 12] {
             if c.len() >= n {
                 prefixes.insert(c[..n].to_string());

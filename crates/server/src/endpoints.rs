@@ -79,7 +79,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/communities", STAFF_WRITE, "", "communities", "Create a community.", Some(JSON), JSON),
     ep!("GET", "/api/communities/export.csv", Access::Public, "", "communities", "Export communities in the engine's communities.csv format.", None, CSV),
     ep!("GET", "/api/communities/export.xlsx", Access::Public, "", "communities", "Export communities as an Excel workbook.", None, XLSX),
-    ep!("POST", "/api/communities/import", STAFF_WRITE, "", "communities", "Import (insert or replace) communities from communities.csv (?crs=wgs84|gcj02|bd09).", Some(CSV), JSON),
+    ep!("POST", "/api/communities/import", STAFF_WRITE, "", "communities", "Import (insert or replace) communities from communities.csv or an Excel workbook with the same columns (?crs=wgs84|gcj02|bd09).", Some(CSV), JSON),
     ep!("GET", "/api/communities/{id}", Access::Public, "", "communities", "One community.", None, JSON),
     ep!("PATCH", "/api/communities/{id}", Access::Roles(&[CommunityWorker, Regulator, Admin]), OWN_COMMUNITY, "communities", "Change a community.", Some(JSON), JSON),
     ep!("GET", "/api/communities/{id}/assessment", Access::Public, "", "communities", "The latest imported assessment's shortcomings of a community.", None, JSON),
@@ -88,7 +88,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/facilities", PROVIDER_WRITE, OWN_PROVIDER, "facilities", "Create a facility or outlet.", Some(JSON), JSON),
     ep!("GET", "/api/facilities/export.csv", Access::Public, "", "facilities", "Export facilities in the engine's facilities.csv format.", None, CSV),
     ep!("GET", "/api/facilities/export.xlsx", Access::Public, "", "facilities", "Export facilities as an Excel workbook.", None, XLSX),
-    ep!("POST", "/api/facilities/import", STAFF_WRITE, "", "facilities", "Import (insert or replace) facilities from facilities.csv (?crs=…).", Some(CSV), JSON),
+    ep!("POST", "/api/facilities/import", STAFF_WRITE, "", "facilities", "Import (insert or replace) facilities from facilities.csv or an Excel workbook with the same columns (?crs=…).", Some(CSV), JSON),
     ep!("GET", "/api/facilities/{id}", Access::Public, "", "facilities", "One facility or outlet.", None, JSON),
     ep!("PATCH", "/api/facilities/{id}", PROVIDER_WRITE, OWN_PROVIDER, "facilities", "Change a facility or outlet.", Some(JSON), JSON),
     // Providers.

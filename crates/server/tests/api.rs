@@ -679,6 +679,78 @@ async fn imports_and_exports(s: &TestServer) {
         assert_eq!(rows[0][0], "id");
     }
 
+    // An Excel export imports back unchanged (the sheet read like the CSV).
+    let (_, xlsx) = s
+        .bytes(&Auth::Anonymous, "/api/communities/export.xlsx")
+        .await;
+    let resp = s
+        .client
+        .post(format!("{}/api/communities/import", s.base))
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .header(
+            "cookie",
+            match &admin {
+                Auth::Session { cookie, .. } => format!("lc_session={cookie}"),
+                _ => unreachable!(),
+            },
+        )
+        .header(
+            "x-csrf-token",
+            match &admin {
+                Auth::Session { csrf, .. } => csrf.clone(),
+                _ => unreachable!(),
+            },
+        )
+        .body(xlsx)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (v["imported"].as_i64(), v["created"].as_i64()),
+        (Some(12), Some(0)),
+        "{v}"
+    );
+    let (_, after) = s
+        .bytes(&Auth::Anonymous, "/api/communities/export.csv")
+        .await;
+    assert_eq!(after, all, "an Excel round trip changes nothing");
+    // A workbook with a bad cell is refused by line, like a CSV file.
+    let bad = lc_server::bulk::xlsx(
+        "communities",
+        &["id", "name", "lon", "lat", "population"],
+        &[json!({"id": "E1", "name": "e", "lon": 116.3, "lat": 95.0, "population": 1})],
+    )
+    .unwrap();
+    let resp = s
+        .client
+        .post(format!("{}/api/communities/import", s.base))
+        .header(
+            "cookie",
+            match &admin {
+                Auth::Session { cookie, .. } => format!("lc_session={cookie}"),
+                _ => unreachable!(),
+            },
+        )
+        .header(
+            "x-csrf-token",
+            match &admin {
+                Auth::Session { csrf, .. } => csrf.clone(),
+                _ => unreachable!(),
+            },
+        )
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["errors"][0]["field"], json!("line 2: lat"), "{v}");
+
     // Assessment results: rows kept whole, readable per community.
     let shortcomings =
         "community_id,division_code,standard,requirement,required,found,population_affected\n\

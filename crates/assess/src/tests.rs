@@ -92,7 +92,13 @@ impl World {
             .iter()
             .map(|f| f.category.index() as u16)
             .collect();
-        let tie: Vec<u32> = (0..facilities.len() as u32).collect();
+        // Equal distances are ordered by facility id, as the command does.
+        let mut order: Vec<usize> = (0..facilities.len()).collect();
+        order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
+        let mut tie = vec![0u32; facilities.len()];
+        for (r, &i) in order.iter().enumerate() {
+            tie[i] = r as u32;
+        }
         let targets = Targets::new(&g, &fa, &cats, &tie, Category::count());
         let ap = AccessPlan::new(standards, plans, 1500.0);
         let access = compute_access(&g, &targets, &src, &ap.config(), &|_| {});
@@ -651,6 +657,59 @@ fn roll_up_levels_and_unknown_codes() {
     // GS04 (Gansu): the only valid Gansu code is G1.
     assert_eq!(all(&a, &p, "GS04").communities, 1);
     close(all(&a, &p, "GS04").value, 5.0);
+}
+
+/// Results do not depend on the order of the input files: the same world with communities and
+/// facilities in reverse order gives the same indicator values and the same shortcomings.
+#[test]
+fn input_order_does_not_matter() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 3000.0, Some(1000.0))
+        .fac("community_service_station", 100.0, None, Some(300.0))
+        .fac("nursery", 150.0, Some(12.0), None)
+        .comm("G2", "620102002001", 400.0, 2500.0, Some(900.0))
+        .fac("elderly_care", 900.0, Some(40.0), None)
+        .comm("G3", "620103001201", 5000.0, 4000.0, None)
+        .fac("nursery", 5290.0, Some(20.0), None)
+        .fac("kindergarten", 5300.0, None, None);
+    let (a, s, p) = w.run();
+    let mut rev = World::default();
+    rev.comms = w.comms.iter().rev().cloned().collect();
+    rev.facs = w.facs.iter().rev().cloned().collect();
+    // Facility ids follow the original order, so ties are broken the same way.
+    let (b, _, _) = rev.run();
+    let key = |a: &Assessment, comms: &[(Community, f64)]| {
+        let mut v: Vec<(String, String)> = a
+            .shortcomings
+            .iter()
+            .map(|x| {
+                let rr = a.requirements[x.requirement];
+                (
+                    comms[x.community].0.id.clone(),
+                    s[rr.standard].requirements[rr.requirement].id.clone(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(key(&a, &w.comms), key(&b, &rev.comms));
+    assert_eq!(a.indicators.len(), b.indicators.len());
+    for (x, y) in a.indicators.iter().zip(&b.indicators) {
+        let id = &p[x.plan].indicators[x.indicator].id;
+        assert_eq!(
+            (x.plan, x.indicator, x.level, &x.region),
+            (y.plan, y.indicator, y.level, &y.region)
+        );
+        match (x.value, y.value) {
+            (Some(u), Some(v)) => assert!((u - v).abs() < 1e-9, "{id}: {u} vs {v}"),
+            (u, v) => assert_eq!(u, v, "{id}"),
+        }
+    }
+    let ids = |a: &Assessment, comms: &[(Community, f64)]| -> Vec<String> {
+        a.ranking.iter().map(|&i| comms[i].0.id.clone()).collect()
+    };
+    assert_eq!(ids(&a, &w.comms), ids(&b, &rev.comms));
 }
 
 /// The bar: every shipped indicator has a hand-worked case above (its id appears in an

@@ -452,6 +452,45 @@ fn requirements(h: &mut String, r: &Report) {
         h,
         "<section id=\"requirements\"><h2>各项要求的缺口 Shortfalls by requirement</h2><p class=\"note\">缺少该项的社区人口（前 25 项）。People in communities lacking each required item (top 25). 状态 U = 标准条文未核实 unverified item of the standard.</p>"
     );
+    // Per standard: communities (and people) meeting every required item of it.
+    let _ = write!(
+        h,
+        "<table><tr><th>标准 standard</th><th>必备项目 required items</th><th>全部达标社区 communities meeting all</th><th>其人口 their residents</th></tr>"
+    );
+    let total_pop: f64 = r.communities.iter().map(|c| c.population).sum();
+    for (si, st) in r.standards.iter().enumerate() {
+        let reqs: Vec<usize> = (0..nr)
+            .filter(|&i| {
+                a.requirements[i].standard == si
+                    && r.requirement(i).1.obligation == Obligation::Required
+            })
+            .collect();
+        let mut n = 0;
+        let mut people = 0.0;
+        for (c, comm) in r.communities.iter().enumerate() {
+            if a.status[c].placed
+                && reqs
+                    .iter()
+                    .all(|&i| a.check(c, i).state == lc_assess::CheckState::Met)
+            {
+                n += 1;
+                people += comm.population;
+            }
+        }
+        let _ = write!(
+            h,
+            "<tr><td><b>{}</b> {}<br><span class=\"note\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{} / {}</td><td class=\"num\">{} ({:.0}%)</td></tr>",
+            esc(&st.id),
+            esc(&st.name_zh),
+            esc(&st.name_en),
+            reqs.len(),
+            grouped(n as f64),
+            grouped(r.communities.len() as f64),
+            grouped(people),
+            if total_pop > 0.0 { people / total_pop * 100.0 } else { 0.0 }
+        );
+    }
+    let _ = write!(h, "</table>");
     if order.is_empty() {
         let _ = writeln!(h, "<p>无缺项 No shortcomings.</p></section>");
         return;
@@ -466,7 +505,7 @@ fn requirements(h: &mut String, r: &Report) {
     for (k, &i) in order.iter().enumerate() {
         let (st, req) = r.requirement(i);
         let y = 3.0 + k as f64 * row_h;
-        let w = pop[i] / maxp * 400.0;
+        let w = pop[i] / maxp * 300.0;
         let _ = write!(
             h,
             "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{} {} [{}]</text><rect class=\"bar\" x=\"470\" y=\"{:.1}\" width=\"{w:.1}\" height=\"16\" fill=\"#d0473a\" fill-opacity=\"0.85\"><title>{} {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{} 人 people · {} 社区 communities</text>",

@@ -609,6 +609,7 @@ pub async fn import_assessment(
     run.insert("shortcomings".into(), json!(shortcomings.len()));
     run.insert("indicators".into(), json!(indicators.len()));
     let run_id = tx.insert(&ASSESSMENT_RUNS, &run).await?;
+    let mut batch = Vec::with_capacity(shortcomings.len() + indicators.len());
     for (kind, rows) in [("shortcoming", &shortcomings), ("indicator", &indicators)] {
         for (line, data) in rows {
             let mut r = Map::new();
@@ -627,9 +628,10 @@ pub async fn import_assessment(
                 "data".into(),
                 json!(Value::Object(data.clone()).to_string()),
             );
-            tx.insert(&ASSESSMENT_ROWS, &r).await?;
+            batch.push(r);
         }
     }
+    tx.insert_many(&ASSESSMENT_ROWS, &batch).await?;
     tx.audit(
         &c.actor(),
         "import",

@@ -591,6 +591,57 @@ impl Tx {
         })
     }
 
+    /// Inserts many rows of a table with a database-assigned key, several hundred per statement
+    /// (bulk imports of assessment rows); returns how many were written.
+    pub async fn insert_many(
+        &mut self,
+        t: &Table,
+        rows: &[Map<String, Value>],
+    ) -> Result<u64, StoreError> {
+        let now = Value::Number(now_ms().into());
+        let cols: Vec<_> = t
+            .cols
+            .iter()
+            .filter(|c| !(t.auto_key && c.name == t.key))
+            .collect();
+        // Stay well under both databases' limits on bound parameters per statement.
+        let per = (4000 / cols.len().max(1)).max(1);
+        let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+        let mut written = 0;
+        for chunk in rows.chunks(per) {
+            let groups: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let marks: Vec<String> = (0..cols.len())
+                        .map(|k| format!("${}", r * cols.len() + k + 1))
+                        .collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {}",
+                t.name,
+                names.join(", "),
+                groups.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                for c in &cols {
+                    let v = match c.name {
+                        "created_at" | "updated_at" => now.clone(),
+                        _ => row.get(c.name).cloned().unwrap_or(Value::Null),
+                    };
+                    q = bind(q, c.ty, &v, c.name)?;
+                }
+            }
+            written += q
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| classify(e, t.key))?
+                .rows_affected();
+        }
+        Ok(written)
+    }
+
     /// Inserts or replaces by key (bulk imports); `created_at` is kept on replace.
     pub async fn upsert(&mut self, t: &Table, row: &Map<String, Value>) -> Result<(), StoreError> {
         let now = Value::Number(now_ms().into());

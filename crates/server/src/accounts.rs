@@ -101,6 +101,13 @@ pub async fn login(State(st): State<Arc<AppState>>, body: Bytes) -> ApiResult<Re
             &[Cond::Eq("username", json!(user.username))],
         )
         .await?;
+    // Housekeeping: expired sessions and failures older than the window go.
+    st.store
+        .delete_where(&LOGIN_FAILURES, &[Cond::Lt("at", json!(since))])
+        .await?;
+    st.store
+        .delete_where(&SESSIONS, &[Cond::Lt("expires_at", json!(now))])
+        .await?;
     let token = random_hex(32);
     let csrf = random_hex(16);
     let mut s = Map::new();

@@ -151,7 +151,10 @@ fn bind<'q>(
     };
     Ok(match (ty, v) {
         (ColType::Text, Value::Null) => q.bind(None::<String>),
-        (ColType::Real, Value::Null) => q.bind(None::<f64>),
+        // sqlx 0.8's Any driver declares a NULL f64 to PostgreSQL as float4, so a cached
+        // statement first run with a NULL there refuses a later f64 ("incorrect binary data
+        // format"); a NULL f32 is declared float8. Regression test: `nulls_then_numbers`.
+        (ColType::Real, Value::Null) => q.bind(None::<f32>),
         (ColType::Int, Value::Null) => q.bind(None::<i64>),
         (ColType::Text, Value::String(s)) => q.bind(s.clone()),
         (ColType::Text, other) => q.bind(other.to_string()),

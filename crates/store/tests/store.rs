@@ -185,6 +185,46 @@ async fn records_round_trip(store: Store) {
 }
 both!(records_round_trip);
 
+/// The same cached statement, first with NULLs in number columns, then with numbers.
+async fn nulls_then_numbers(store: Store) {
+    for i in 0..20 {
+        let v = if i % 2 == 0 {
+            Value::Null
+        } else {
+            json!(i as f64 + 0.5)
+        };
+        let row = obj(json!({
+            "id": format!("n{i}"), "name": "x", "division_code": null, "lon": 116.0, "lat": 39.0,
+            "population": 100.0, "households": v, "elderly": v, "children_0_3": v, "boundary": null
+        }));
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert(&COMMUNITIES, &row)
+            .await
+            .unwrap_or_else(|e| panic!("row {i}: {e}"));
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.update(&COMMUNITIES, &json!(format!("n{i}")), &row)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let got = store
+        .get(&COMMUNITIES, &json!("n7"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got["households"], json!(7.5));
+    assert_eq!(
+        store
+            .get(&COMMUNITIES, &json!("n8"))
+            .await
+            .unwrap()
+            .unwrap()["elderly"],
+        Value::Null
+    );
+}
+both!(nulls_then_numbers);
+
 /// A slice of the real national list: Beijing (every level) from the shared data.
 fn beijing_slice() -> Option<tempfile::TempDir> {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

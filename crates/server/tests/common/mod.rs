@@ -29,6 +29,11 @@ pub enum Db {
 impl TestServer {
     /// Starts a server; `None` when PostgreSQL was asked for and DATABASE_URL is unset.
     pub async fn start(db: Db, test: &str) -> Option<TestServer> {
+        // Server errors show in the failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let (url, pg) = match db {
             Db::Sqlite => (None, None),

@@ -1045,3 +1045,51 @@ async fn graceful_shutdown_finishes_and_closes() {
         "still listening after shutdown"
     );
 }
+
+async fn concurrent_writes(s: &TestServer) {
+    // Many writers at once: on SQLite they queue on the store's write lock instead of failing
+    // as busy; on PostgreSQL they run side by side. Every one lands, each with its audit entry.
+    let admin = s.admin().await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (client, base, admin) = (s.client.clone(), s.base.clone(), admin.clone());
+        tasks.push(tokio::spawn(async move {
+            let Auth::Session { cookie, csrf } = admin else { unreachable!() };
+            let r = client
+                .post(format!("{base}/api/facilities"))
+                .header("cookie", format!("lc_session={cookie}"))
+                .header("x-csrf-token", csrf)
+                .json(&json!({"id": format!("P{i}"), "name": "并发", "category": "convenience_store", "lon": 116.35, "lat": 40.0}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            // Reads interleave with the writes.
+            let list = client.get(format!("{base}/api/facilities")).send().await.unwrap().status();
+            (status, list)
+        }));
+    }
+    for t in tasks {
+        let (w, r) = t.await.unwrap();
+        assert_eq!((w, r), (StatusCode::CREATED, StatusCode::OK));
+    }
+    let (_, v) = s
+        .call(
+            &Auth::Anonymous,
+            "GET",
+            "/api/facilities?q=%E5%B9%B6%E5%8F%91",
+            None,
+        )
+        .await;
+    assert_eq!(v["total"], json!(24));
+    let (_, a) = s
+        .call(
+            &admin,
+            "GET",
+            "/api/audit?entity=facility&action=create",
+            None,
+        )
+        .await;
+    assert_eq!(a["total"], json!(24));
+}
+both!(concurrent_writes);

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -13,10 +13,11 @@ use lc_store::{now_ms, Cond, ListQuery};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use crate::auth::{
-    hash_password, random_hex, sha256_hex, user_from_row, verify_password, Caller, SESSION_COOKIE,
-    SESSION_MS, THROTTLE_FAILURES, THROTTLE_WINDOW_MS,
+    hash_password, random_hex, sha256_hex, user_from_row, verify_password, Caller,
+    IP_THROTTLE_FAILURES, SESSION_COOKIE, SESSION_MS, THROTTLE_FAILURES, THROTTLE_WINDOW_MS,
 };
 use crate::error::{ApiResult, AppError};
 use crate::resources::{json_body, page_params, paged};
@@ -31,6 +32,17 @@ pub fn show_user(mut row: Map<String, Value>) -> Value {
     Value::Object(row)
 }
 
+fn throttled(wait: u64) -> AppError {
+    let mut e = AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("登录失败次数过多，请 {wait} 秒后再试"),
+        format!("too many failed logins; retry in {wait} s"),
+    );
+    e.retry_after = Some(wait);
+    e
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Login {
@@ -39,10 +51,30 @@ struct Login {
 }
 
 /// POST /api/auth/login.
-pub async fn login(State(st): State<Arc<AppState>>, body: Bytes) -> ApiResult<Response> {
+pub async fn login(
+    State(st): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let l: Login = json_body(&body)?;
     let now = now_ms();
     let since = now - THROTTLE_WINDOW_MS;
+    let ip = peer.ip();
+    let ip_wait = {
+        let mut map = st.ip_failures.lock().map_err(AppError::internal)?;
+        let recent = map.entry(ip).or_default();
+        recent.retain(|t| *t > since);
+        (recent.len() >= IP_THROTTLE_FAILURES).then(|| {
+            recent
+                .iter()
+                .min()
+                .map(|o| o + THROTTLE_WINDOW_MS - now)
+                .unwrap_or(0)
+        })
+    };
+    if let Some(ms) = ip_wait {
+        return Err(throttled(((ms / 1000).max(1)) as u64));
+    }
     let recent = st
         .store
         .find(
@@ -88,6 +120,9 @@ pub async fn login(State(st): State<Arc<AppState>>, body: Bytes) -> ApiResult<Re
         f.insert("username".into(), json!(l.username));
         f.insert("at".into(), json!(now));
         st.store.insert(&LOGIN_FAILURES, &f).await?;
+        if let Ok(mut map) = st.ip_failures.lock() {
+            map.entry(ip).or_default().push(now);
+        }
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",

@@ -29,6 +29,10 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const SESSION_MS: i64 = 12 * 3600 * 1000;
 /// Failed logins of one username within [`THROTTLE_WINDOW_MS`] that lock further attempts.
 pub const THROTTLE_FAILURES: i64 = 5;
+/// Failed logins from one client address within [`THROTTLE_WINDOW_MS`] (whatever usernames
+/// they name) that lock further attempts from it. Kept in memory per server process; behind a
+/// reverse proxy every client shares the proxy's address, so set this with that in mind.
+pub const IP_THROTTLE_FAILURES: usize = 30;
 /// The throttling window.
 pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 

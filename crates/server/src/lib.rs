@@ -102,6 +102,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// The OpenAPI document.
     pub openapi: Value,
+    /// Recent failed logins per client address (in memory; see `auth::IP_THROTTLE_FAILURES`).
+    pub ip_failures: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<i64>>>,
 }
 
 /// Opens the database and readies the deployment (migrations, secrets, seed, first admin).
@@ -130,6 +132,7 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
         pii_key,
         dummy_hash,
         openapi: openapi::document(),
+        ip_failures: Default::default(),
     };
     seed::bootstrap_admin(&state).await?;
     if state.config.seed_demo {
@@ -278,9 +281,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let store = state.store.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     store.close().await;
     Ok(())
 }

@@ -1009,6 +1009,38 @@ async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
         )
         .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Per client address: 30 failures in the window, whatever usernames they name, lock the
+    // address (6 failures so far from this test's address).
+    s.call(
+        &token,
+        "POST",
+        "/api/users",
+        Some(json!({"username": "late", "password": "password-123456", "role": "regulator"})),
+    )
+    .await;
+    for i in 0..24 {
+        let (st, _) = s
+            .call(
+                &anon,
+                "POST",
+                "/api/auth/login",
+                Some(json!({"username": format!("spray{i}"), "password": "123456"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (st, v) = s
+        .call(
+            &anon,
+            "POST",
+            "/api/auth/login",
+            Some(json!({"username": "late", "password": "password-123456"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+    );
 }
 both!(sessions_csrf_tokens_and_throttling);
 

@@ -208,6 +208,78 @@ pub async fn me(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct NewPassword {
+    current_password: String,
+    new_password: String,
+}
+
+/// POST /api/auth/password.
+pub async fn change_password(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let p: NewPassword = json_body(&body)?;
+    let u = c.user()?;
+    let row = st
+        .store
+        .get(&USERS, &json!(u.id))
+        .await?
+        .unwrap_or_default();
+    let hash = row["password_hash"].as_str().unwrap_or("").to_string();
+    if !verify_password(p.current_password, hash).await {
+        return Err(AppError::field(
+            "current_password",
+            "invalid_credentials",
+            "当前密码错误".into(),
+            "the current password is wrong".into(),
+        ));
+    }
+    if p.new_password.chars().count() < 10 || p.new_password.len() > 256 {
+        return Err(AppError::field(
+            "new_password",
+            "weak_password",
+            "密码至少 10 个字符".into(),
+            "the password needs at least 10 characters".into(),
+        ));
+    }
+    let mut m = Map::new();
+    m.insert(
+        "password_hash".into(),
+        json!(hash_password(p.new_password).await?),
+    );
+    let mut tx = st.store.begin().await?;
+    tx.update(&USERS, &json!(u.id), &m).await?;
+    // Every other session of the account ends; the one making the change stays.
+    let mut conds = vec![Cond::Eq("user_id", json!(u.id))];
+    if let Some(h) = &c.session_hash {
+        conds.push(Cond::Lt("token_hash", json!(h)));
+    }
+    tx.delete_where(&SESSIONS, &conds).await?;
+    if let Some(h) = &c.session_hash {
+        tx.delete_where(
+            &SESSIONS,
+            &[
+                Cond::Eq("user_id", json!(u.id)),
+                Cond::Gt("token_hash", json!(h)),
+            ],
+        )
+        .await?;
+    }
+    tx.audit(
+        &c.actor(),
+        "update",
+        "user",
+        &u.id.to_string(),
+        json!({"password_changed": true}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({"password_changed": true})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
     expires_in_days: Option<i64>,

@@ -64,6 +64,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/auth/login", Access::Public, "", "accounts", "Sign in: sets an HTTP-only session cookie, returns the CSRF token.", Some(JSON), JSON),
     ep!("POST", "/api/auth/logout", Access::Authenticated, "", "accounts", "Sign out: ends the session.", None, JSON),
     ep!("GET", "/api/auth/me", Access::Authenticated, "", "accounts", "The signed-in account.", None, JSON),
+    ep!("POST", "/api/auth/password", Access::Authenticated, "own account only", "accounts", "Change one's own password (the current one is required); other sessions end.", Some(JSON), JSON),
     ep!("POST", "/api/auth/tokens", Access::Roles(&[ProviderStaff, CommunityWorker, Regulator, Admin]), "", "accounts", "Create a bearer token for an integration (shown once).", Some(JSON), JSON),
     ep!("GET", "/api/users", Access::Roles(&[Admin]), "", "accounts", "List accounts.", None, JSON),
     ep!("POST", "/api/users", Access::Roles(&[Admin]), "", "accounts", "Create an account (Argon2 password hash).", Some(JSON), JSON),

@@ -166,6 +166,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/auth/login", post(accounts::login))
         .route("/api/auth/logout", post(accounts::logout))
         .route("/api/auth/me", get(accounts::me))
+        .route("/api/auth/password", post(accounts::change_password))
         .route("/api/auth/tokens", post(accounts::create_token))
         .route(
             "/api/users",

@@ -952,13 +952,38 @@ async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
         .as_str()
         .unwrap()
         .starts_with("$argon2id$"));
+    // Changing one's own password needs the current one and ends the other sessions.
+    let other = s.login("w1", "password-123456").await;
+    let (st, v) = s
+        .call(
+            &worker,
+            "POST",
+            "/api/auth/password",
+            Some(json!({"current_password": "wrong-wrong", "new_password": "another-password-1"})),
+        )
+        .await;
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("invalid_credentials")
+        )
+    );
+    let (st, _) = s
+        .call(&worker, "POST", "/api/auth/password", Some(json!({"current_password": "password-123456", "new_password": "another-password-1"})))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s.call(&other, "GET", "/api/auth/me", None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the other session ended");
+    let (st, _) = s.call(&worker, "GET", "/api/auth/me", None).await;
+    assert_eq!(st, StatusCode::OK, "the changing session stays");
     // Logout ends the session.
     let (st, _) = s.call(&worker, "POST", "/api/auth/logout", None).await;
     assert_eq!(st, StatusCode::OK);
     let (st, _) = s.call(&worker, "GET", "/api/auth/me", None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     // A disabled account cannot sign in, and its sessions end.
-    let w2 = s.login("w1", "password-123456").await;
+    let w2 = s.login("w1", "another-password-1").await;
     s.call(
         &admin,
         "PATCH",

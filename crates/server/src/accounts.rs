@@ -20,7 +20,7 @@ use crate::auth::{
     IP_THROTTLE_FAILURES, SESSION_COOKIE, SESSION_MS, THROTTLE_FAILURES, THROTTLE_WINDOW_MS,
 };
 use crate::error::{ApiResult, AppError};
-use crate::resources::{json_body, page_params, paged};
+use crate::resources::{fetch, json_body, page_of, page_params};
 use crate::AppState;
 
 /// A stored account as shown: never the password hash.
@@ -30,6 +30,23 @@ pub fn show_user(mut row: Map<String, Value>) -> Value {
         row.insert("disabled".into(), json!(d != 0));
     }
     Value::Object(row)
+}
+
+/// A stored account by key (empty if there is none).
+async fn account(st: &AppState, key: &Value) -> ApiResult<Map<String, Value>> {
+    Ok(st.store.get(&USERS, key).await?.unwrap_or_default())
+}
+
+/// Records a weak password (fewer than 10 characters, or over 256 bytes) against `field`.
+fn check_password(c: &mut Check, field: &str, password: &str) {
+    if password.chars().count() < 10 || password.len() > 256 {
+        c.fail(
+            field,
+            "weak_password",
+            "密码至少 10 个字符".into(),
+            "the password needs at least 10 characters".into(),
+        );
+    }
 }
 
 fn throttled(wait: u64) -> AppError {
@@ -95,14 +112,7 @@ pub async fn login(
             .min()
             .unwrap_or(now);
         let wait = ((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64;
-        let mut e = AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("登录失败次数过多，请 {wait} 秒后再试"),
-            format!("too many failed logins; retry in {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
+        return Err(throttled(wait));
     }
     let row = st
         .store
@@ -198,12 +208,7 @@ pub async fn me(
     Extension(c): Extension<Caller>,
 ) -> ApiResult<Json<Value>> {
     let u = c.user()?;
-    let row = st
-        .store
-        .get(&USERS, &json!(u.id))
-        .await?
-        .unwrap_or_default();
-    Ok(Json(show_user(row)))
+    Ok(Json(show_user(account(&st, &json!(u.id)).await?)))
 }
 
 #[derive(Deserialize)]
@@ -221,11 +226,7 @@ pub async fn change_password(
 ) -> ApiResult<Json<Value>> {
     let p: NewPassword = json_body(&body)?;
     let u = c.user()?;
-    let row = st
-        .store
-        .get(&USERS, &json!(u.id))
-        .await?
-        .unwrap_or_default();
+    let row = account(&st, &json!(u.id)).await?;
     let hash = row["password_hash"].as_str().unwrap_or("").to_string();
     if !verify_password(p.current_password, hash).await {
         return Err(AppError::field(
@@ -235,14 +236,9 @@ pub async fn change_password(
             "the current password is wrong".into(),
         ));
     }
-    if p.new_password.chars().count() < 10 || p.new_password.len() > 256 {
-        return Err(AppError::field(
-            "new_password",
-            "weak_password",
-            "密码至少 10 个字符".into(),
-            "the password needs at least 10 characters".into(),
-        ));
-    }
+    let mut chk = Check::new();
+    check_password(&mut chk, "new_password", &p.new_password);
+    chk.finish().map_err(AppError::validation)?;
     let mut m = Map::new();
     m.insert(
         "password_hash".into(),
@@ -363,13 +359,7 @@ async fn check_user(st: &AppState, u: &UserInput, creating: bool) -> ApiResult<M
     }
     if creating || u.password.is_some() {
         match u.password.as_deref() {
-            Some(p) if p.chars().count() >= 10 && p.len() <= 256 => {}
-            Some(_) => c.fail(
-                "password",
-                "weak_password",
-                "密码至少 10 个字符".into(),
-                "the password needs at least 10 characters".into(),
-            ),
+            Some(p) => check_password(&mut c, "password", p),
             None => c.required("password"),
         }
     }
@@ -465,8 +455,10 @@ pub async fn create_user(
     )
     .await?;
     tx.commit().await?;
-    let row = st.store.get(&USERS, &id).await?.unwrap_or_default();
-    Ok((StatusCode::CREATED, Json(show_user(row))))
+    Ok((
+        StatusCode::CREATED,
+        Json(show_user(account(&st, &id).await?)),
+    ))
 }
 
 /// GET /api/users.
@@ -474,7 +466,7 @@ pub async fn list_users(
     State(st): State<Arc<AppState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let (limit, offset) = page_params(&q)?;
+    let page = page_params(&q)?;
     let mut conds = Vec::new();
     if let Some(r) = q.get("role") {
         conds.push(Cond::Eq("role", json!(r)));
@@ -482,30 +474,7 @@ pub async fn list_users(
     if let Some(s) = q.get("q") {
         conds.push(Cond::Search(&["username", "display_name"], s.clone()));
     }
-    let page = st
-        .store
-        .list(
-            &USERS,
-            ListQuery {
-                conds,
-                limit,
-                offset,
-                desc: false,
-            },
-        )
-        .await?;
-    Ok(Json(paged(
-        page.items.into_iter().map(show_user).collect(),
-        page.total,
-        limit,
-        offset,
-    )))
-}
-
-fn user_key(id: &str) -> ApiResult<Value> {
-    id.parse::<i64>()
-        .map(|i| json!(i))
-        .map_err(|_| AppError::not_found("user", id))
+    page_of(&st, &USERS, conds, page, false, show_user).await
 }
 
 /// GET /api/users/{id}.
@@ -513,11 +482,7 @@ pub async fn get_user(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let row = st
-        .store
-        .get(&USERS, &user_key(&id)?)
-        .await?
-        .ok_or_else(|| AppError::not_found("user", &id))?;
+    let (_, row) = fetch(&st, &USERS, &id).await?;
     Ok(Json(show_user(row)))
 }
 
@@ -528,12 +493,7 @@ pub async fn update_user(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let key = user_key(&id)?;
-    let stored = st
-        .store
-        .get(&USERS, &key)
-        .await?
-        .ok_or_else(|| AppError::not_found("user", &id))?;
+    let (key, stored) = fetch(&st, &USERS, &id).await?;
     let patch: UserInput = json_body(&body)?;
     let s = |k: &str| stored.get(k).and_then(Value::as_str).map(str::to_string);
     let merged = UserInput {
@@ -566,6 +526,5 @@ pub async fn update_user(
             .await?;
     }
     tx.commit().await?;
-    let row = st.store.get(&USERS, &key).await?.unwrap_or_default();
-    Ok(Json(show_user(row)))
+    Ok(Json(show_user(account(&st, &key).await?)))
 }

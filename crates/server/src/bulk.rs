@@ -21,7 +21,7 @@ use lc_registry::records::{CommunityRecord, FacilityRecord};
 use lc_registry::FieldError;
 use lc_store::schema::{Table, ASSESSMENT_ROWS, ASSESSMENT_RUNS, COMMUNITIES, DIVISIONS};
 use lc_store::{now_ms, Cond, ListQuery};
-use lc_tables::Crs;
+use lc_tables::{Crs, TableError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -121,14 +121,87 @@ fn opt(v: Option<f64>) -> Value {
     v.map(|x| json!(x)).unwrap_or(Value::Null)
 }
 
+/// A resource exchanged in one of the engine's CSV formats (`lc-tables`), and as a workbook
+/// with the same columns: imported, exported as CSV and exported as Excel by the same handlers.
+pub trait Bulk: Resource {
+    /// The engine's file (`communities.csv`).
+    const FILE: &'static str;
+    /// The engine's columns of that file (`lc-tables`), with whether each is required.
+    const CSV_COLUMNS: &'static [(&'static str, bool)];
+    /// Platform-only fields that the CSV format lacks, kept when an import replaces a record.
+    const KEEP: &'static [&'static str];
+    /// Platform-only fields exported to Excel after the engine's columns.
+    const XLSX_EXTRA: &'static [&'static str];
+    /// Reads the engine's file: each row's id and its input object for the registry's checks.
+    fn read(path: &std::path::Path, crs: Crs) -> Result<Vec<(String, Value)>, TableError>;
+    /// Writes stored rows in the engine's format.
+    fn write(rows: &[Map<String, Value>], out: &mut Vec<u8>) -> std::io::Result<()>;
+}
+
+impl Bulk for CommunityRecord {
+    const FILE: &'static str = "communities.csv";
+    const CSV_COLUMNS: &'static [(&'static str, bool)] = &lc_tables::COMMUNITY_COLUMNS;
+    const KEEP: &'static [&'static str] = &["boundary"];
+    /// The boundary (a GeoJSON geometry) is no spreadsheet cell.
+    const XLSX_EXTRA: &'static [&'static str] = &[];
+    fn read(path: &std::path::Path, crs: Crs) -> Result<Vec<(String, Value)>, TableError> {
+        Ok(lc_tables::read_communities(path, crs)?
+            .into_iter()
+            .map(|cm| {
+                let v = json!({
+                    "id": cm.id, "name": cm.name, "lon": cm.pos.lon, "lat": cm.pos.lat,
+                    "population": cm.population, "households": opt(cm.households),
+                    "elderly": opt(cm.elderly), "children_0_3": opt(cm.children_0_3),
+                    "division_code": cm.division_code,
+                });
+                (cm.id, v)
+            })
+            .collect())
+    }
+    fn write(rows: &[Map<String, Value>], out: &mut Vec<u8>) -> std::io::Result<()> {
+        let list: Vec<Community> = rows.iter().map(to_community).collect();
+        lc_tables::write_communities_to(out, &list)
+    }
+}
+
+impl Bulk for FacilityRecord {
+    const FILE: &'static str = "facilities.csv";
+    const CSV_COLUMNS: &'static [(&'static str, bool)] = &lc_tables::FACILITY_COLUMNS;
+    const KEEP: &'static [&'static str] = &[
+        "operator_name",
+        "opening_hours",
+        "address",
+        "division_code",
+        "listing_number",
+        "credit_commitment_date",
+    ];
+    const XLSX_EXTRA: &'static [&'static str] = Self::KEEP;
+    fn read(path: &std::path::Path, crs: Crs) -> Result<Vec<(String, Value)>, TableError> {
+        Ok(lc_tables::read_facilities(path, crs)?
+            .into_iter()
+            .map(|f| {
+                let v = json!({
+                    "id": f.id, "name": f.name, "category": f.category.key(), "lon": f.pos.lon,
+                    "lat": f.pos.lat, "capacity": opt(f.capacity), "floor_area_m2": opt(f.floor_area_m2),
+                    "provider_code": f.provider_code,
+                });
+                (f.id, v)
+            })
+            .collect())
+    }
+    fn write(rows: &[Map<String, Value>], out: &mut Vec<u8>) -> std::io::Result<()> {
+        let list: Vec<Facility> = rows.iter().filter_map(to_facility).collect();
+        lc_tables::write_facilities_to(out, &list)
+    }
+}
+
 /// Checks every row with the registry's rules and division references; then upserts all in
-/// one transaction with one audit entry.
-async fn import_rows<R: Resource>(
+/// one transaction with one audit entry. Returns how many records were new.
+async fn import_rows<R: Bulk>(
     st: &AppState,
     c: &Caller,
     inputs: Vec<(String, Value)>,
-    keep: &[&str],
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<usize> {
     let mut errors = Vec::new();
     let mut rows = Vec::with_capacity(inputs.len());
     for (k, (id, input)) in inputs.into_iter().enumerate() {
@@ -169,8 +242,7 @@ async fn import_rows<R: Resource>(
         let key = r.get(R::TABLE.key).cloned().unwrap_or(Value::Null);
         match tx.get(R::TABLE, &key).await? {
             Some(old) => {
-                // Platform-only fields that the CSV format lacks are kept.
-                for f in keep {
+                for f in R::KEEP {
                     if r.get(*f).is_none_or(Value::is_null) {
                         r.insert(
                             (*f).to_string(),
@@ -192,72 +264,22 @@ async fn import_rows<R: Resource>(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(json!({"created": created})))
+    Ok(created)
 }
 
-/// POST /api/communities/import: `communities.csv` (engine format) as the body.
-pub async fn import_communities(
+/// POST /api/communities/import, /api/facilities/import: the engine's CSV file (or a workbook
+/// with its columns) as the body.
+pub async fn import<R: Bulk>(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let crs = crs_param(&q)?;
-    let list = read_upload(&body, "communities.csv", |p| {
-        lc_tables::read_communities(p, crs)
-    })?;
-    let total = list.len();
-    let inputs = list
-        .into_iter()
-        .map(|cm| {
-            let v = json!({
-                "id": cm.id, "name": cm.name, "lon": cm.pos.lon, "lat": cm.pos.lat,
-                "population": cm.population, "households": opt(cm.households),
-                "elderly": opt(cm.elderly), "children_0_3": opt(cm.children_0_3),
-                "division_code": cm.division_code,
-            });
-            (cm.id, v)
-        })
-        .collect();
-    let Json(mut r) = import_rows::<CommunityRecord>(&st, &c, inputs, &["boundary"]).await?;
-    r["imported"] = json!(total);
-    Ok(Json(r))
-}
-
-/// POST /api/facilities/import: `facilities.csv` (engine format) as the body.
-pub async fn import_facilities(
-    State(st): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    Query(q): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let crs = crs_param(&q)?;
-    let list = read_upload(&body, "facilities.csv", |p| {
-        lc_tables::read_facilities(p, crs)
-    })?;
-    let total = list.len();
-    let inputs = list
-        .into_iter()
-        .map(|f| {
-            let v = json!({
-                "id": f.id, "name": f.name, "category": f.category.key(), "lon": f.pos.lon,
-                "lat": f.pos.lat, "capacity": opt(f.capacity), "floor_area_m2": opt(f.floor_area_m2),
-                "provider_code": f.provider_code,
-            });
-            (f.id, v)
-        })
-        .collect();
-    let keep = [
-        "operator_name",
-        "opening_hours",
-        "address",
-        "division_code",
-        "listing_number",
-        "credit_commitment_date",
-    ];
-    let Json(mut r) = import_rows::<FacilityRecord>(&st, &c, inputs, &keep).await?;
-    r["imported"] = json!(total);
-    Ok(Json(r))
+    let inputs = read_upload(&body, R::FILE, |p| R::read(p, crs))?;
+    let total = inputs.len();
+    let created = import_rows::<R>(&st, &c, inputs).await?;
+    Ok(Json(json!({"created": created, "imported": total})))
 }
 
 async fn all_rows<R: Resource>(
@@ -310,10 +332,11 @@ pub fn to_facility(r: &Map<String, Value>) -> Option<Facility> {
     })
 }
 
-fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+/// A file download.
+fn attachment(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
@@ -324,30 +347,21 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// GET /api/communities/export.csv (same filters as the list).
-pub async fn export_communities_csv(
-    State(st): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let rows = all_rows::<CommunityRecord>(&st, &c, &q).await?;
-    let list: Vec<Community> = rows.iter().map(to_community).collect();
-    let mut buf = Vec::new();
-    lc_tables::write_communities_to(&mut buf, &list).map_err(AppError::internal)?;
-    Ok(csv_response("communities.csv", buf))
+fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+    attachment("text/csv; charset=utf-8", name, bytes)
 }
 
-/// GET /api/facilities/export.csv (same filters as the list).
-pub async fn export_facilities_csv(
+/// GET /api/communities/export.csv, /api/facilities/export.csv: the engine's format, with the
+/// same filters as the list.
+pub async fn export_csv<R: Bulk>(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let rows = all_rows::<FacilityRecord>(&st, &c, &q).await?;
-    let list: Vec<Facility> = rows.iter().filter_map(to_facility).collect();
+    let rows = all_rows::<R>(&st, &c, &q).await?;
     let mut buf = Vec::new();
-    lc_tables::write_facilities_to(&mut buf, &list).map_err(AppError::internal)?;
-    Ok(csv_response("facilities.csv", buf))
+    R::write(&rows, &mut buf).map_err(AppError::internal)?;
+    Ok(csv_response(R::FILE, buf))
 }
 
 /// Writes rows as one worksheet: the given columns, numbers as numbers.
@@ -385,84 +399,28 @@ pub fn xlsx(sheet: &str, cols: &[&str], rows: &[Value]) -> ApiResult<Vec<u8>> {
     wb.save_to_buffer().map_err(AppError::internal)
 }
 
-fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-/// Columns of the Excel exports: the engine's CSV columns, then the platform's.
-pub const COMMUNITY_XLSX_COLS: &[&str] = &[
-    "id",
-    "name",
-    "lon",
-    "lat",
-    "population",
-    "households",
-    "elderly",
-    "children_0_3",
-    "division_code",
-];
-/// Columns of the facilities workbook.
-pub const FACILITY_XLSX_COLS: &[&str] = &[
-    "id",
-    "name",
-    "category",
-    "lon",
-    "lat",
-    "capacity",
-    "floor_area_m2",
-    "provider_code",
-    "operator_name",
-    "opening_hours",
-    "address",
-    "division_code",
-    "listing_number",
-    "credit_commitment_date",
-];
-
-/// GET /api/communities/export.xlsx.
-pub async fn export_communities_xlsx(
+/// GET /api/communities/export.xlsx, /api/facilities/export.xlsx: one sheet named after the
+/// table, with the same filters as the list.
+pub async fn export_xlsx<R: Bulk>(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let rows: Vec<Value> = all_rows::<CommunityRecord>(&st, &c, &q)
+    let rows: Vec<Value> = all_rows::<R>(&st, &c, &q)
         .await?
         .into_iter()
-        .map(|r| present::<CommunityRecord>(r, false))
+        .map(|r| present::<R>(r, false))
         .collect();
-    Ok(xlsx_response(
-        "communities.xlsx",
-        xlsx("communities", COMMUNITY_XLSX_COLS, &rows)?,
-    ))
-}
-
-/// GET /api/facilities/export.xlsx.
-pub async fn export_facilities_xlsx(
-    State(st): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let rows: Vec<Value> = all_rows::<FacilityRecord>(&st, &c, &q)
-        .await?
-        .into_iter()
-        .map(|r| present::<FacilityRecord>(r, false))
+    let cols: Vec<&str> = R::CSV_COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(R::XLSX_EXTRA.iter().copied())
         .collect();
-    Ok(xlsx_response(
-        "facilities.xlsx",
-        xlsx("facilities", FACILITY_XLSX_COLS, &rows)?,
+    let sheet = R::TABLE.name;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{sheet}.xlsx"),
+        xlsx(sheet, &cols, &rows)?,
     ))
 }
 

@@ -156,9 +156,27 @@ impl MakeRequestId for MakeId {
     }
 }
 
+type Api = Router<Arc<AppState>>;
+
+/// A registry resource's routes: list and create at `path`, read and update at `path/{key}`.
+fn records<R: r::Resource>(api: Api, path: &str, key: &str) -> Api {
+    api.route(path, get(r::list::<R>).post(r::create::<R>))
+        .route(
+            &format!("{path}/{{{key}}}"),
+            get(r::get_one::<R>).patch(r::update::<R>),
+        )
+}
+
+/// The routes of a resource exchanged in the engine's CSV format: import and the exports.
+fn bulk_routes<R: bulk::Bulk>(api: Api, path: &str) -> Api {
+    api.route(&format!("{path}/import"), post(bulk::import::<R>))
+        .route(&format!("{path}/export.csv"), get(bulk::export_csv::<R>))
+        .route(&format!("{path}/export.xlsx"), get(bulk::export_xlsx::<R>))
+}
+
 /// The router with all endpoints and layers.
 pub fn app(state: Arc<AppState>) -> Router {
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/api/health", get(system::health))
         .route("/api/ready", get(system::ready))
         .route("/api/openapi.json", get(system::openapi))
@@ -185,72 +203,22 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(r::get_division).patch(r::update::<Division>),
         )
         .route(
-            "/api/communities",
-            get(r::list::<CommunityRecord>).post(r::create::<CommunityRecord>),
-        )
-        .route(
-            "/api/communities/export.csv",
-            get(bulk::export_communities_csv),
-        )
-        .route(
-            "/api/communities/export.xlsx",
-            get(bulk::export_communities_xlsx),
-        )
-        .route("/api/communities/import", post(bulk::import_communities))
-        .route(
-            "/api/communities/{id}",
-            get(r::get_one::<CommunityRecord>).patch(r::update::<CommunityRecord>),
-        )
-        .route(
             "/api/communities/{id}/assessment",
             get(bulk::community_assessment),
         )
-        .route(
-            "/api/facilities",
-            get(r::list::<FacilityRecord>).post(r::create::<FacilityRecord>),
-        )
-        .route(
-            "/api/facilities/export.csv",
-            get(bulk::export_facilities_csv),
-        )
-        .route(
-            "/api/facilities/export.xlsx",
-            get(bulk::export_facilities_xlsx),
-        )
-        .route("/api/facilities/import", post(bulk::import_facilities))
-        .route(
-            "/api/facilities/{id}",
-            get(r::get_one::<FacilityRecord>).patch(r::update::<FacilityRecord>),
-        )
-        .route(
-            "/api/providers",
-            get(r::list::<ProviderRecord>).post(r::create::<ProviderRecord>),
-        )
-        .route(
-            "/api/providers/{uscc}",
-            get(r::get_one::<ProviderRecord>).patch(r::update::<ProviderRecord>),
-        )
-        .route(
-            "/api/practitioners",
-            get(r::list::<PractitionerRecord>).post(r::create::<PractitionerRecord>),
-        )
-        .route(
-            "/api/practitioners/{id}",
-            get(r::get_one::<PractitionerRecord>).patch(r::update::<PractitionerRecord>),
-        )
-        .route(
-            "/api/residents",
-            get(r::list::<ResidentRecord>).post(r::create::<ResidentRecord>),
-        )
         .route("/api/residents/export.csv", get(bulk::export_residents_csv))
-        .route(
-            "/api/residents/{id}",
-            get(r::get_one::<ResidentRecord>).patch(r::update::<ResidentRecord>),
-        )
         .route("/api/assessments", post(bulk::import_assessment))
         .route("/api/assessments/latest", get(bulk::latest_assessment))
         .route("/api/audit", get(system::audit))
-        .route("/api/access-log", get(system::access_log))
+        .route("/api/access-log", get(system::access_log));
+    api = records::<CommunityRecord>(api, "/api/communities", "id");
+    api = bulk_routes::<CommunityRecord>(api, "/api/communities");
+    api = records::<FacilityRecord>(api, "/api/facilities", "id");
+    api = bulk_routes::<FacilityRecord>(api, "/api/facilities");
+    api = records::<ProviderRecord>(api, "/api/providers", "uscc");
+    api = records::<PractitionerRecord>(api, "/api/practitioners", "id");
+    api = records::<ResidentRecord>(api, "/api/residents", "id");
+    let api = api
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

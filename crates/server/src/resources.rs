@@ -17,8 +17,8 @@ use lc_registry::records::{
 };
 use lc_registry::{is_code_prefix, mask_name, mask_phone, DivisionCode, Role};
 use lc_store::schema::{
-    Table, ACCESS_LOG, COMMUNITIES, DIVISIONS, FACILITIES, PRACTITIONERS, PROVIDERS, RESIDENTS,
-    USERS,
+    ColType, Table, ACCESS_LOG, COMMUNITIES, DIVISIONS, FACILITIES, PRACTITIONERS, PROVIDERS,
+    RESIDENTS, USERS,
 };
 use lc_store::{now_ms, Cond, ListQuery, Page};
 use serde::de::DeserializeOwned;
@@ -61,6 +61,46 @@ pub fn page_params(q: &HashMap<String, String>) -> ApiResult<(i64, i64)> {
 /// The paginated list envelope.
 pub fn paged(items: Vec<Value>, total: i64, limit: i64, offset: i64) -> Value {
     json!({"items": items, "total": total, "limit": limit, "offset": offset})
+}
+
+/// One page of a table's rows matching `conds` (oldest first, or newest with `desc`), each
+/// shown by `show`, in the list envelope.
+pub async fn page_of(
+    st: &AppState,
+    t: &Table,
+    conds: Vec<Cond>,
+    (limit, offset): (i64, i64),
+    desc: bool,
+    show: impl FnMut(Map<String, Value>) -> Value,
+) -> ApiResult<Json<Value>> {
+    let Page { items, total } = st
+        .store
+        .list(
+            t,
+            ListQuery {
+                conds,
+                limit,
+                offset,
+                desc,
+            },
+        )
+        .await?;
+    Ok(Json(paged(
+        items.into_iter().map(show).collect(),
+        total,
+        limit,
+        offset,
+    )))
+}
+
+/// A query-string filter's value with its column's type (integer columns take integers).
+pub fn filter_value(t: &Table, f: &str, v: &str) -> ApiResult<Value> {
+    match t.col(f).map(|c| c.ty) {
+        Some(ColType::Int) => v.parse::<i64>().map(|i| json!(i)).map_err(|_| {
+            AppError::bad_request(format!("{f} 应为整数"), format!("{f} must be an integer"))
+        }),
+        _ => Ok(json!(v)),
+    }
 }
 
 /// How a personal field is masked in lists.
@@ -109,15 +149,25 @@ pub trait Resource: Record + Send + Sync + 'static {
     }
     /// Fills defaults from the caller before checking a new record (e.g. the own provider).
     fn prepare(_c: &Caller, _body: &mut Map<String, Value>) {}
-    /// Checks references against the database.
-    fn check_refs(
+    /// Columns naming other records, which must exist (checked on every write).
+    const REFS: &'static [Reference] = &[];
+    /// Whether an ID number is registered at most once in this table.
+    const UNIQUE_ID_NUMBER: bool = false;
+    /// Checks against the database beyond [`Resource::REFS`].
+    fn extra_checks(
         _st: &AppState,
         _cols: &Map<String, Value>,
-        _key: Option<&Value>,
     ) -> impl Future<Output = ApiResult<()>> + Send {
         async { Ok(()) }
     }
 }
+
+/// A column that names another record: (column, the table whose key it holds, the field
+/// reported when no such record exists).
+pub type Reference = (&'static str, &'static Table, &'static str);
+
+/// The division a record lies in.
+const DIVISION_REF: Reference = ("division_code", &DIVISIONS, "division_code");
 
 fn str_of<'a>(row: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     row.get(k).and_then(Value::as_str)
@@ -139,20 +189,31 @@ fn forbidden_record(what: &str) -> AppError {
     )
 }
 
-async fn must_exist(
+/// Checks a record against the database before it is written: its references exist, its
+/// own further checks pass, and its ID number (if unique per table) is not registered to
+/// another record than `key`.
+async fn check_refs<R: Resource>(
     st: &AppState,
-    t: &Table,
-    key: &str,
-    field: &str,
-) -> ApiResult<Map<String, Value>> {
-    st.store.get(t, &json!(key)).await?.ok_or_else(|| {
-        AppError::field(
-            field,
-            "unknown_reference",
-            format!("{field} 引用的{} {key} 不存在", t.entity),
-            format!("{field}: {} {key} does not exist", t.entity),
-        )
-    })
+    cols: &Map<String, Value>,
+    key: Option<&Value>,
+) -> ApiResult<()> {
+    for (col, t, field) in R::REFS {
+        if let Some(k) = str_of(cols, col) {
+            if st.store.get(t, &json!(k)).await?.is_none() {
+                return Err(AppError::field(
+                    field,
+                    "unknown_reference",
+                    format!("{field} 引用的{} {k} 不存在", t.entity),
+                    format!("{field}: {} {k} does not exist", t.entity),
+                ));
+            }
+        }
+    }
+    R::extra_checks(st, cols).await?;
+    if R::UNIQUE_ID_NUMBER {
+        no_duplicate_id(st, R::TABLE, cols, key).await?;
+    }
+    Ok(())
 }
 
 async fn no_duplicate_id(
@@ -181,27 +242,27 @@ async fn no_duplicate_id(
     Ok(())
 }
 
+/// Provider staff create records of their own provider unless they name one.
+fn default_own_provider(c: &Caller, body: &mut Map<String, Value>) {
+    if let Some(u) = c.user.as_ref().filter(|u| u.role == Role::ProviderStaff) {
+        body.entry("provider_code")
+            .or_insert(json!(u.provider_code));
+    }
+}
+
 impl Resource for Division {
     const TABLE: &'static Table = &DIVISIONS;
     const SEARCH: &'static [&'static str] = &["name"];
     const DIVISION_COL: Option<&'static str> = Some("code");
     const FILTERS: &'static [&'static str] = &["name", "level", "parent_code"];
-    async fn check_refs(
-        st: &AppState,
-        cols: &Map<String, Value>,
-        _key: Option<&Value>,
-    ) -> ApiResult<()> {
-        if let Some(p) = str_of(cols, "parent_code") {
-            must_exist(st, &DIVISIONS, p, "code").await?;
-        }
-        Ok(())
-    }
+    const REFS: &'static [Reference] = &[("parent_code", &DIVISIONS, "code")];
 }
 
 impl Resource for CommunityRecord {
     const TABLE: &'static Table = &COMMUNITIES;
     const SEARCH: &'static [&'static str] = &["name", "id"];
     const DIVISION_COL: Option<&'static str> = Some("division_code");
+    const REFS: &'static [Reference] = &[DIVISION_REF];
     fn may_write(c: &Caller, row: &Map<String, Value>) -> bool {
         match &c.user {
             Some(u) if u.role == Role::CommunityWorker => {
@@ -210,16 +271,6 @@ impl Resource for CommunityRecord {
             _ => true,
         }
     }
-    async fn check_refs(
-        st: &AppState,
-        cols: &Map<String, Value>,
-        _key: Option<&Value>,
-    ) -> ApiResult<()> {
-        if let Some(d) = str_of(cols, "division_code") {
-            must_exist(st, &DIVISIONS, d, "division_code").await?;
-        }
-        Ok(())
-    }
 }
 
 impl Resource for FacilityRecord {
@@ -227,24 +278,12 @@ impl Resource for FacilityRecord {
     const SEARCH: &'static [&'static str] = &["name", "id", "address", "operator_name"];
     const DIVISION_COL: Option<&'static str> = Some("division_code");
     const FILTERS: &'static [&'static str] = &["category", "provider_code", "listing_number"];
+    const REFS: &'static [Reference] = &[DIVISION_REF];
     fn may_write(c: &Caller, row: &Map<String, Value>) -> bool {
         own_provider(c, row, "provider_code")
     }
     fn prepare(c: &Caller, body: &mut Map<String, Value>) {
-        if let Some(u) = c.user.as_ref().filter(|u| u.role == Role::ProviderStaff) {
-            body.entry("provider_code")
-                .or_insert(json!(u.provider_code));
-        }
-    }
-    async fn check_refs(
-        st: &AppState,
-        cols: &Map<String, Value>,
-        _key: Option<&Value>,
-    ) -> ApiResult<()> {
-        if let Some(d) = str_of(cols, "division_code") {
-            must_exist(st, &DIVISIONS, d, "division_code").await?;
-        }
-        Ok(())
+        default_own_provider(c, body);
     }
 }
 
@@ -255,6 +294,7 @@ impl Resource for ProviderRecord {
     const FILTERS: &'static [&'static str] = &["kind"];
     const PERSONAL: &'static [(&'static str, Mask)] =
         &[("contact_name", Mask::Name), ("contact_phone", Mask::Phone)];
+    const REFS: &'static [Reference] = &[DIVISION_REF];
     fn may_write(c: &Caller, row: &Map<String, Value>) -> bool {
         own_provider(c, row, "uscc")
     }
@@ -265,16 +305,6 @@ impl Resource for ProviderRecord {
             _ => false,
         }
     }
-    async fn check_refs(
-        st: &AppState,
-        cols: &Map<String, Value>,
-        _key: Option<&Value>,
-    ) -> ApiResult<()> {
-        if let Some(d) = str_of(cols, "division_code") {
-            must_exist(st, &DIVISIONS, d, "division_code").await?;
-        }
-        Ok(())
-    }
 }
 
 impl Resource for PractitionerRecord {
@@ -284,6 +314,8 @@ impl Resource for PractitionerRecord {
     const FILTERS: &'static [&'static str] = &["provider_code", "kind"];
     const PERSONAL: &'static [(&'static str, Mask)] =
         &[("name", Mask::Name), ("phone", Mask::Phone)];
+    const REFS: &'static [Reference] = &[("provider_code", &PROVIDERS, "provider_code")];
+    const UNIQUE_ID_NUMBER: bool = true;
     fn scope(c: &Caller) -> ApiResult<Vec<Cond>> {
         Ok(match &c.user {
             Some(u) if u.role == Role::ProviderStaff => {
@@ -299,20 +331,7 @@ impl Resource for PractitionerRecord {
         own_provider(c, row, "provider_code")
     }
     fn prepare(c: &Caller, body: &mut Map<String, Value>) {
-        if let Some(u) = c.user.as_ref().filter(|u| u.role == Role::ProviderStaff) {
-            body.entry("provider_code")
-                .or_insert(json!(u.provider_code));
-        }
-    }
-    async fn check_refs(
-        st: &AppState,
-        cols: &Map<String, Value>,
-        key: Option<&Value>,
-    ) -> ApiResult<()> {
-        if let Some(p) = str_of(cols, "provider_code") {
-            must_exist(st, &PROVIDERS, p, "provider_code").await?;
-        }
-        no_duplicate_id(st, &PRACTITIONERS, cols, key).await
+        default_own_provider(c, body);
     }
 }
 
@@ -328,6 +347,8 @@ impl Resource for ResidentRecord {
         ("phone", Mask::Phone),
         ("address", Mask::Text),
     ];
+    const REFS: &'static [Reference] = &[("community_id", &COMMUNITIES, "community_id")];
+    const UNIQUE_ID_NUMBER: bool = true;
     fn scope(c: &Caller) -> ApiResult<Vec<Cond>> {
         Ok(match &c.user {
             Some(u) if u.role == Role::CommunityWorker => {
@@ -360,14 +381,7 @@ impl Resource for ResidentRecord {
             body.entry("community_id").or_insert(json!(u.community_id));
         }
     }
-    async fn check_refs(
-        st: &AppState,
-        cols: &Map<String, Value>,
-        key: Option<&Value>,
-    ) -> ApiResult<()> {
-        if let Some(cm) = str_of(cols, "community_id") {
-            must_exist(st, &COMMUNITIES, cm, "community_id").await?;
-        }
+    async fn extra_checks(st: &AppState, cols: &Map<String, Value>) -> ApiResult<()> {
         if let Some(uid) = cols.get("user_id").and_then(Value::as_i64) {
             let u = st.store.get(&USERS, &json!(uid)).await?;
             if u.as_ref().and_then(|u| str_of(u, "role")) != Some("resident") {
@@ -379,7 +393,7 @@ impl Resource for ResidentRecord {
                 ));
             }
         }
-        no_duplicate_id(st, &RESIDENTS, cols, key).await
+        Ok(())
     }
 }
 
@@ -411,12 +425,23 @@ pub fn present<R: Resource>(mut row: Map<String, Value>, full: bool) -> Value {
 /// The store key for a path parameter.
 pub fn key_of(t: &Table, s: &str) -> ApiResult<Value> {
     match t.cols[0].ty {
-        lc_store::schema::ColType::Int => s
+        ColType::Int => s
             .parse::<i64>()
             .map(|i| json!(i))
             .map_err(|_| AppError::not_found(t.entity, s)),
         _ => Ok(json!(s)),
     }
+}
+
+/// The stored record of a path parameter, with its store key; 404 if there is none.
+pub async fn fetch(st: &AppState, t: &Table, key: &str) -> ApiResult<(Value, Map<String, Value>)> {
+    let k = key_of(t, key)?;
+    let row = st
+        .store
+        .get(t, &k)
+        .await?
+        .ok_or_else(|| AppError::not_found(t.entity, key))?;
+    Ok((k, row))
 }
 
 /// Conditions from the query string: `q`, `division` prefix and the resource's filters.
@@ -443,16 +468,7 @@ pub fn list_conds<R: Resource>(c: &Caller, q: &HashMap<String, String>) -> ApiRe
     for f in R::FILTERS {
         if let Some(v) = q.get(*f) {
             let col = R::TABLE.col(f).map(|c| c.name).unwrap_or("id");
-            let val = match R::TABLE.col(f).map(|c| c.ty) {
-                Some(lc_store::schema::ColType::Int) => json!(v.parse::<i64>().map_err(|_| {
-                    AppError::bad_request(
-                        format!("{f} 应为整数"),
-                        format!("{f} must be an integer"),
-                    )
-                })?),
-                _ => json!(v),
-            };
-            conds.push(Cond::Eq(col, val));
+            conds.push(Cond::Eq(col, filter_value(R::TABLE, f, v)?));
         }
     }
     if R::TABLE.name == "facilities" {
@@ -471,22 +487,12 @@ pub async fn list<R: Resource>(
     Extension(c): Extension<Caller>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let (limit, offset) = page_params(&q)?;
+    let page = page_params(&q)?;
     let conds = list_conds::<R>(&c, &q)?;
-    let Page { items, total } = st
-        .store
-        .list(
-            R::TABLE,
-            ListQuery {
-                conds,
-                limit,
-                offset,
-                desc: false,
-            },
-        )
-        .await?;
-    let items = items.into_iter().map(|r| present::<R>(r, false)).collect();
-    Ok(Json(paged(items, total, limit, offset)))
+    page_of(&st, R::TABLE, conds, page, false, |r| {
+        present::<R>(r, false)
+    })
+    .await
 }
 
 /// Writes an access-log entry for a staff read of personal fields.
@@ -513,12 +519,7 @@ pub async fn log_access(
 }
 
 async fn read_one<R: Resource>(st: &AppState, c: &Caller, key: &str) -> ApiResult<Value> {
-    let k = key_of(R::TABLE, key)?;
-    let row = st
-        .store
-        .get(R::TABLE, &k)
-        .await?
-        .ok_or_else(|| AppError::not_found(R::ENTITY, key))?;
+    let (_, row) = fetch(st, R::TABLE, key).await?;
     if !R::may_read(c, &row) {
         return Err(forbidden_record(R::ENTITY));
     }
@@ -595,7 +596,7 @@ pub async fn create<R: Resource>(
     if !R::may_write(&c, &cols) {
         return Err(forbidden_record(R::ENTITY));
     }
-    R::check_refs(&st, &cols, None).await?;
+    check_refs::<R>(&st, &cols, None).await?;
     let mut tx = st.store.begin().await?;
     let key = tx.insert(R::TABLE, &cols).await?;
     let key_s = match &key {
@@ -625,13 +626,8 @@ pub async fn update<R: Resource>(
     Path(key): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let k = key_of(R::TABLE, &key)?;
+    let (k, stored) = fetch(&st, R::TABLE, &key).await?;
     let patch: Value = json_body(&body)?;
-    let stored = st
-        .store
-        .get(R::TABLE, &k)
-        .await?
-        .ok_or_else(|| AppError::not_found(R::ENTITY, &key))?;
     if !R::may_write(&c, &stored) {
         return Err(forbidden_record(R::ENTITY));
     }
@@ -655,7 +651,7 @@ pub async fn update<R: Resource>(
     if !R::may_write(&c, &cols) {
         return Err(forbidden_record(R::ENTITY));
     }
-    R::check_refs(&st, &cols, Some(&k)).await?;
+    check_refs::<R>(&st, &cols, Some(&k)).await?;
     let mut tx = st.store.begin().await?;
     tx.update(R::TABLE, &k, &cols).await?;
     tx.audit(

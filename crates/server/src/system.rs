@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lc_store::schema::{Table, ACCESS_LOG, AUDIT_LOG};
-use lc_store::{schema_version, Backend, Cond, ListQuery};
+use lc_store::{schema_version, Backend, Cond};
 use serde_json::{json, Value};
 
 use crate::error::{ApiResult, AppError};
-use crate::resources::{page_params, paged};
+use crate::resources::{filter_value, page_of, page_params};
 use crate::AppState;
 
 /// GET /api/health.
@@ -60,46 +60,21 @@ async fn log_list(
     q: &HashMap<String, String>,
     filters: &[&'static str],
 ) -> ApiResult<Json<Value>> {
-    let (limit, offset) = page_params(q)?;
+    let page = page_params(q)?;
     let mut conds = Vec::new();
     for f in filters {
         if let Some(v) = q.get(*f) {
-            let val = match t.col(f).map(|c| c.ty) {
-                Some(lc_store::schema::ColType::Int) => {
-                    json!(v.parse::<i64>().map_err(|_| AppError::bad_request(
-                        format!("{f} 应为整数"),
-                        format!("{f} must be an integer")
-                    ))?)
-                }
-                _ => json!(v),
-            };
-            conds.push(Cond::Eq(f, val));
+            conds.push(Cond::Eq(f, filter_value(t, f, v)?));
         }
     }
-    let page = st
-        .store
-        .list(
-            t,
-            ListQuery {
-                conds,
-                limit,
-                offset,
-                desc: true,
-            },
-        )
-        .await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|mut r| {
-            if let Some(Value::String(s)) = r.get("detail") {
-                let v = serde_json::from_str(s).unwrap_or(Value::Null);
-                r.insert("detail".into(), v);
-            }
-            Value::Object(r)
-        })
-        .collect();
-    Ok(Json(paged(items, page.total, limit, offset)))
+    page_of(st, t, conds, page, true, |mut r| {
+        if let Some(Value::String(s)) = r.get("detail") {
+            let v = serde_json::from_str(s).unwrap_or(Value::Null);
+            r.insert("detail".into(), v);
+        }
+        Value::Object(r)
+    })
+    .await
 }
 
 /// GET /api/audit.

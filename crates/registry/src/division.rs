@@ -21,6 +21,15 @@ pub enum DivisionLevel {
 }
 
 impl DivisionLevel {
+    /// The five levels, province first.
+    pub const ALL: [DivisionLevel; 5] = [
+        DivisionLevel::Province,
+        DivisionLevel::Prefecture,
+        DivisionLevel::County,
+        DivisionLevel::Street,
+        DivisionLevel::Committee,
+    ];
+
     /// 1 (province) to 5 (committee), as stored.
     pub fn number(self) -> i64 {
         self as i64 + 1
@@ -28,10 +37,14 @@ impl DivisionLevel {
 
     /// The level with this number, if any.
     pub fn from_number(n: i64) -> Option<DivisionLevel> {
-        use DivisionLevel::*;
-        [Province, Prefecture, County, Street, Committee]
+        DivisionLevel::ALL
             .get(usize::try_from(n.checked_sub(1)?).ok()?)
             .copied()
+    }
+
+    /// The level whose codes have `n` digits, if any.
+    pub fn from_digits(n: usize) -> Option<DivisionLevel> {
+        DivisionLevel::ALL.into_iter().find(|l| l.digits() == n)
     }
 
     /// Code length at this level.
@@ -77,14 +90,8 @@ impl DivisionCode {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(DivisionCodeError::NotDigits);
         }
-        let level = match s.len() {
-            2 => DivisionLevel::Province,
-            4 => DivisionLevel::Prefecture,
-            6 => DivisionLevel::County,
-            9 => DivisionLevel::Street,
-            12 => DivisionLevel::Committee,
-            n => return Err(DivisionCodeError::Length(n)),
-        };
+        let level =
+            DivisionLevel::from_digits(s.len()).ok_or(DivisionCodeError::Length(s.len()))?;
         // Only an all-zero code is refused: the real list has zero parts where a level is
         // skipped (东莞市 441900 has no counties, 金门县 350527000 has placeholder children).
         if level == DivisionLevel::Province && s == "00" {
@@ -95,13 +102,8 @@ impl DivisionCode {
 
     /// The code's level.
     pub fn level(&self) -> DivisionLevel {
-        match self.0.len() {
-            2 => DivisionLevel::Province,
-            4 => DivisionLevel::Prefecture,
-            6 => DivisionLevel::County,
-            9 => DivisionLevel::Street,
-            _ => DivisionLevel::Committee,
-        }
+        // A parsed code has one of the five lengths.
+        DivisionLevel::from_digits(self.0.len()).unwrap_or(DivisionLevel::Committee)
     }
 
     /// The parent's code (the prefix one level up), `None` for a province.

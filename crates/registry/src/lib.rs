@@ -24,3 +24,24 @@ pub use mask::{is_phone, mask_name, mask_phone};
 pub use resident_id::{is_real_date, resident_id_check_char, ResidentId, ResidentIdError};
 pub use role::{Access, Role, UnknownRole};
 pub use uscc::{uscc_check_char, Uscc, UsccError, USCC_CHARS, USCC_WEIGHTS};
+
+/// Every string that differs from `code` in exactly one position, by another character of
+/// that position's alphabet (for the tests of check characters).
+#[cfg(test)]
+pub(crate) fn one_character_changes(
+    code: &str,
+    alphabet: impl Fn(usize) -> &'static [u8],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for pos in 0..code.len() {
+        for &c in alphabet(pos) {
+            let mut b = code.as_bytes().to_vec();
+            if b[pos] == c {
+                continue;
+            }
+            b[pos] = c;
+            out.push(String::from_utf8(b).unwrap());
+        }
+    }
+    out
+}

@@ -23,6 +23,16 @@ pub struct Validated {
     pub resident_id: Option<ResidentId>,
 }
 
+impl From<Map<String, Value>> for Validated {
+    /// Columns of a record without an ID number.
+    fn from(columns: Map<String, Value>) -> Validated {
+        Validated {
+            columns,
+            resident_id: None,
+        }
+    }
+}
+
 /// A kind of registry record.
 pub trait Record {
     /// Entity name, as in the audit trail (`community`).
@@ -209,10 +219,7 @@ impl Record for Division {
         put(&mut m, "name", name);
         put(&mut m, "level", code.level().number());
         put_opt(&mut m, "parent_code", code.parent().map(|p| p.to_string()));
-        Ok(Validated {
-            columns: m,
-            resident_id: None,
-        })
+        Ok(m.into())
     }
 }
 
@@ -311,10 +318,7 @@ impl Record for CommunityRecord {
         put_opt(&mut m, "elderly", elderly);
         put_opt(&mut m, "children_0_3", children);
         put_opt(&mut m, "boundary", boundary);
-        Ok(Validated {
-            columns: m,
-            resident_id: None,
-        })
+        Ok(m.into())
     }
 }
 
@@ -465,10 +469,7 @@ impl Record for FacilityRecord {
         put_opt(&mut m, "division_code", div.map(|d| d.to_string()));
         put_opt(&mut m, "listing_number", listing);
         put_opt(&mut m, "credit_commitment_date", commitment);
-        Ok(Validated {
-            columns: m,
-            resident_id: None,
-        })
+        Ok(m.into())
     }
 }
 
@@ -517,10 +518,7 @@ impl Record for ProviderRecord {
         put_opt(&mut m, "division_code", div.map(|d| d.to_string()));
         put_opt(&mut m, "contact_name", contact);
         put_opt(&mut m, "contact_phone", phone);
-        Ok(Validated {
-            columns: m,
-            resident_id: None,
-        })
+        Ok(m.into())
     }
 }
 

@@ -51,6 +51,18 @@ pub struct User {
     pub community_id: Option<String>,
 }
 
+impl User {
+    /// What a provider staff member's or community worker's records carry: the column and
+    /// their provider or community.
+    pub fn own_link(&self) -> Option<(&'static str, &Option<String>)> {
+        match self.role {
+            Role::ProviderStaff => Some(("provider_code", &self.provider_code)),
+            Role::CommunityWorker => Some(("community_id", &self.community_id)),
+            _ => None,
+        }
+    }
+}
+
 /// The caller of a request, as the middleware found it.
 #[derive(Debug, Clone)]
 pub struct Caller {

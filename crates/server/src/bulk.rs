@@ -128,10 +128,6 @@ pub trait Bulk: Resource {
     const FILE: &'static str;
     /// The engine's columns of that file (`lc-tables`), with whether each is required.
     const CSV_COLUMNS: &'static [(&'static str, bool)];
-    /// Platform-only fields that the CSV format lacks, kept when an import replaces a record.
-    const KEEP: &'static [&'static str];
-    /// Platform-only fields exported to Excel after the engine's columns.
-    const XLSX_EXTRA: &'static [&'static str];
     /// Reads the engine's file: each row's id and its input object for the registry's checks.
     fn read(path: &std::path::Path, crs: Crs) -> Result<Vec<(String, Value)>, TableError>;
     /// Writes stored rows in the engine's format.
@@ -141,9 +137,6 @@ pub trait Bulk: Resource {
 impl Bulk for CommunityRecord {
     const FILE: &'static str = "communities.csv";
     const CSV_COLUMNS: &'static [(&'static str, bool)] = &lc_tables::COMMUNITY_COLUMNS;
-    const KEEP: &'static [&'static str] = &["boundary"];
-    /// The boundary (a GeoJSON geometry) is no spreadsheet cell.
-    const XLSX_EXTRA: &'static [&'static str] = &[];
     fn read(path: &std::path::Path, crs: Crs) -> Result<Vec<(String, Value)>, TableError> {
         Ok(lc_tables::read_communities(path, crs)?
             .into_iter()
@@ -167,15 +160,6 @@ impl Bulk for CommunityRecord {
 impl Bulk for FacilityRecord {
     const FILE: &'static str = "facilities.csv";
     const CSV_COLUMNS: &'static [(&'static str, bool)] = &lc_tables::FACILITY_COLUMNS;
-    const KEEP: &'static [&'static str] = &[
-        "operator_name",
-        "opening_hours",
-        "address",
-        "division_code",
-        "listing_number",
-        "credit_commitment_date",
-    ];
-    const XLSX_EXTRA: &'static [&'static str] = Self::KEEP;
     fn read(path: &std::path::Path, crs: Crs) -> Result<Vec<(String, Value)>, TableError> {
         Ok(lc_tables::read_facilities(path, crs)?
             .into_iter()
@@ -193,6 +177,15 @@ impl Bulk for FacilityRecord {
         let list: Vec<Facility> = rows.iter().filter_map(to_facility).collect();
         lc_tables::write_facilities_to(out, &list)
     }
+}
+
+/// The record's fields that the engine's file lacks: kept when an import replaces a record,
+/// exported to Excel after the engine's columns (but for the boundary, a GeoJSON geometry).
+fn platform_fields<R: Bulk>() -> impl Iterator<Item = &'static str> {
+    R::FIELDS
+        .iter()
+        .copied()
+        .filter(|f| R::CSV_COLUMNS.iter().all(|(c, _)| c != f))
 }
 
 /// Checks every row with the registry's rules and division references; then upserts all in
@@ -242,12 +235,9 @@ async fn import_rows<R: Bulk>(
         let key = r.get(R::TABLE.key).cloned().unwrap_or(Value::Null);
         match tx.get(R::TABLE, &key).await? {
             Some(old) => {
-                for f in R::KEEP {
-                    if r.get(*f).is_none_or(Value::is_null) {
-                        r.insert(
-                            (*f).to_string(),
-                            old.get(*f).cloned().unwrap_or(Value::Null),
-                        );
+                for f in platform_fields::<R>() {
+                    if r.get(f).is_none_or(Value::is_null) {
+                        r.insert(f.to_string(), old.get(f).cloned().unwrap_or(Value::Null));
                     }
                 }
             }
@@ -414,7 +404,7 @@ pub async fn export_xlsx<R: Bulk>(
     let cols: Vec<&str> = R::CSV_COLUMNS
         .iter()
         .map(|(c, _)| *c)
-        .chain(R::XLSX_EXTRA.iter().copied())
+        .chain(platform_fields::<R>().filter(|f| *f != "boundary"))
         .collect();
     let sheet = R::TABLE.name;
     Ok(attachment(

@@ -24,7 +24,7 @@ use lc_store::{now_ms, Cond, ListQuery, Page};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
-use crate::auth::{hmac_sha256_hex, Caller};
+use crate::auth::{hmac_sha256_hex, Caller, User};
 use crate::error::{ApiResult, AppError};
 use crate::AppState;
 
@@ -147,8 +147,10 @@ pub trait Resource: Record + Send + Sync + 'static {
     fn patchable(_c: &Caller) -> Option<&'static [&'static str]> {
         None
     }
-    /// Fills defaults from the caller before checking a new record (e.g. the own provider).
-    fn prepare(_c: &Caller, _body: &mut Map<String, Value>) {}
+    /// The column naming the provider or community a record belongs to: a new record of
+    /// provider staff or a community worker that names none takes theirs
+    /// ([`User::own_link`]).
+    const OWNER_COL: Option<&'static str> = None;
     /// Columns naming other records, which must exist (checked on every write).
     const REFS: &'static [Reference] = &[];
     /// Whether an ID number is registered at most once in this table.
@@ -242,11 +244,12 @@ async fn no_duplicate_id(
     Ok(())
 }
 
-/// Provider staff create records of their own provider unless they name one.
-fn default_own_provider(c: &Caller, body: &mut Map<String, Value>) {
-    if let Some(u) = c.user.as_ref().filter(|u| u.role == Role::ProviderStaff) {
-        body.entry("provider_code")
-            .or_insert(json!(u.provider_code));
+/// Fills the caller's own provider or community into a new record that names none.
+fn fill_owner<R: Resource>(c: &Caller, body: &mut Map<String, Value>) {
+    if let Some((col, own)) = c.user.as_ref().and_then(User::own_link) {
+        if R::OWNER_COL == Some(col) {
+            body.entry(col).or_insert(json!(own));
+        }
     }
 }
 
@@ -278,12 +281,10 @@ impl Resource for FacilityRecord {
     const SEARCH: &'static [&'static str] = &["name", "id", "address", "operator_name"];
     const DIVISION_COL: Option<&'static str> = Some("division_code");
     const FILTERS: &'static [&'static str] = &["category", "provider_code", "listing_number"];
+    const OWNER_COL: Option<&'static str> = Some("provider_code");
     const REFS: &'static [Reference] = &[DIVISION_REF];
     fn may_write(c: &Caller, row: &Map<String, Value>) -> bool {
         own_provider(c, row, "provider_code")
-    }
-    fn prepare(c: &Caller, body: &mut Map<String, Value>) {
-        default_own_provider(c, body);
     }
 }
 
@@ -314,6 +315,7 @@ impl Resource for PractitionerRecord {
     const FILTERS: &'static [&'static str] = &["provider_code", "kind"];
     const PERSONAL: &'static [(&'static str, Mask)] =
         &[("name", Mask::Name), ("phone", Mask::Phone)];
+    const OWNER_COL: Option<&'static str> = Some("provider_code");
     const REFS: &'static [Reference] = &[("provider_code", &PROVIDERS, "provider_code")];
     const UNIQUE_ID_NUMBER: bool = true;
     fn scope(c: &Caller) -> ApiResult<Vec<Cond>> {
@@ -330,9 +332,6 @@ impl Resource for PractitionerRecord {
     fn may_write(c: &Caller, row: &Map<String, Value>) -> bool {
         own_provider(c, row, "provider_code")
     }
-    fn prepare(c: &Caller, body: &mut Map<String, Value>) {
-        default_own_provider(c, body);
-    }
 }
 
 const RESIDENT_SELF_FIELDS: &[&str] = &["phone", "address"];
@@ -347,6 +346,7 @@ impl Resource for ResidentRecord {
         ("phone", Mask::Phone),
         ("address", Mask::Text),
     ];
+    const OWNER_COL: Option<&'static str> = Some("community_id");
     const REFS: &'static [Reference] = &[("community_id", &COMMUNITIES, "community_id")];
     const UNIQUE_ID_NUMBER: bool = true;
     fn scope(c: &Caller) -> ApiResult<Vec<Cond>> {
@@ -375,11 +375,6 @@ impl Resource for ResidentRecord {
     }
     fn patchable(c: &Caller) -> Option<&'static [&'static str]> {
         c.is(Role::Resident).then_some(RESIDENT_SELF_FIELDS)
-    }
-    fn prepare(c: &Caller, body: &mut Map<String, Value>) {
-        if let Some(u) = c.user.as_ref().filter(|u| u.role == Role::CommunityWorker) {
-            body.entry("community_id").or_insert(json!(u.community_id));
-        }
     }
     async fn extra_checks(st: &AppState, cols: &Map<String, Value>) -> ApiResult<()> {
         if let Some(uid) = cols.get("user_id").and_then(Value::as_i64) {
@@ -591,7 +586,7 @@ pub async fn create<R: Resource>(
             "the body must be a JSON object",
         ));
     };
-    R::prepare(&c, obj);
+    fill_owner::<R>(&c, obj);
     let cols = validated::<R>(&st, input)?;
     if !R::may_write(&c, &cols) {
         return Err(forbidden_record(R::ENTITY));

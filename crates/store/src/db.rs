@@ -15,7 +15,7 @@ use sqlx::{Any, AnyPool, Connection, Executor, Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::{classify, StoreError};
-use crate::schema::{ColType, Table, AUDIT_LOG};
+use crate::schema::{Col, ColType, Table, AUDIT_LOG};
 
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +168,45 @@ fn bind<'q>(
         }
         _ => return Err(bad("wrong type")),
     })
+}
+
+/// Binds the arguments of a [`where_clause`].
+fn bind_args<'q>(
+    mut q: AnyQuery<'q>,
+    args: &[(ColType, Value, &'static str)],
+) -> Result<AnyQuery<'q>, StoreError> {
+    for (ty, v, c) in args {
+        q = bind(q, *ty, v, c)?;
+    }
+    Ok(q)
+}
+
+/// The value written to a column of a new row: `now` for the timestamps, else the row's
+/// value (NULL when absent).
+fn new_value(c: &Col, row: &Map<String, Value>, now: &Value) -> Value {
+    match c.name {
+        "created_at" | "updated_at" => now.clone(),
+        _ => row.get(c.name).cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// One record by key, in the pool or in a transaction.
+async fn get_row<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    t: &Table,
+    key: &Value,
+) -> Result<Option<Map<String, Value>>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = $1",
+        select_list(t),
+        t.name,
+        t.key
+    );
+    let q = bind(sqlx::query(&sql), t.cols[0].ty, key, t.key)?;
+    match q.fetch_optional(ex).await? {
+        Some(row) => Ok(Some(read_row(t, &row)?)),
+        None => Ok(None),
+    }
 }
 
 fn read_row(t: &Table, row: &AnyRow) -> Result<Map<String, Value>, StoreError> {
@@ -405,17 +444,7 @@ impl Store {
         t: &Table,
         key: &Value,
     ) -> Result<Option<Map<String, Value>>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1",
-            select_list(t),
-            t.name,
-            t.key
-        );
-        let q = bind(sqlx::query(&sql), t.cols[0].ty, key, t.key)?;
-        match q.fetch_optional(&self.pool).await? {
-            Some(row) => Ok(Some(read_row(t, &row)?)),
-            None => Ok(None),
-        }
+        get_row(&self.pool, t, key).await
     }
 
     /// The first record matching all conditions.
@@ -447,11 +476,7 @@ impl Store {
             if lq.desc { "DESC" } else { "ASC" },
             n + 1
         );
-        let mut q = sqlx::query(&sql);
-        for (ty, v, c) in &args {
-            q = bind(q, *ty, v, c)?;
-        }
-        let rows = q
+        let rows = bind_args(sqlx::query(&sql), &args)?
             .bind(lq.limit)
             .bind(lq.offset)
             .fetch_all(&self.pool)
@@ -463,10 +488,7 @@ impl Store {
     pub async fn count(&self, t: &Table, conds: &[Cond]) -> Result<i64, StoreError> {
         let (wh, args) = where_clause(t, conds, 1);
         let sql = format!("SELECT COUNT(*) FROM {}{wh}", t.name);
-        let mut q = sqlx::query(&sql);
-        for (ty, v, c) in &args {
-            q = bind(q, *ty, v, c)?;
-        }
+        let q = bind_args(sqlx::query(&sql), &args)?;
         Ok(q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
     }
 
@@ -538,17 +560,7 @@ impl Tx {
         t: &Table,
         key: &Value,
     ) -> Result<Option<Map<String, Value>>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1",
-            select_list(t),
-            t.name,
-            t.key
-        );
-        let q = bind(sqlx::query(&sql), t.cols[0].ty, key, t.key)?;
-        match q.fetch_optional(&mut *self.tx).await? {
-            Some(row) => Ok(Some(read_row(t, &row)?)),
-            None => Ok(None),
-        }
+        get_row(&mut *self.tx, t, key).await
     }
 
     /// Inserts a row: the columns given (others NULL), timestamps set; returns the key.
@@ -564,12 +576,8 @@ impl Tx {
             if t.auto_key && c.name == t.key {
                 continue;
             }
-            let v = match c.name {
-                "created_at" | "updated_at" => now.clone(),
-                _ => row.get(c.name).cloned().unwrap_or(Value::Null),
-            };
             cols.push(*c);
-            vals.push(v);
+            vals.push(new_value(c, row, &now));
         }
         let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
@@ -629,11 +637,7 @@ impl Tx {
             let mut q = sqlx::query(&sql);
             for row in chunk {
                 for c in &cols {
-                    let v = match c.name {
-                        "created_at" | "updated_at" => now.clone(),
-                        _ => row.get(c.name).cloned().unwrap_or(Value::Null),
-                    };
-                    q = bind(q, c.ty, &v, c.name)?;
+                    q = bind(q, c.ty, &new_value(c, row, &now), c.name)?;
                 }
             }
             written += q
@@ -666,11 +670,7 @@ impl Tx {
         );
         let mut q = sqlx::query(&sql);
         for c in cols {
-            let v = match c.name {
-                "created_at" | "updated_at" => now.clone(),
-                _ => row.get(c.name).cloned().unwrap_or(Value::Null),
-            };
-            q = bind(q, c.ty, &v, c.name)?;
+            q = bind(q, c.ty, &new_value(c, row, &now), c.name)?;
         }
         q.execute(&mut *self.tx)
             .await
@@ -730,10 +730,7 @@ impl Tx {
         }
         let (wh, args) = where_clause(t, conds, 1);
         let sql = format!("DELETE FROM {}{wh}", t.name);
-        let mut q = sqlx::query(&sql);
-        for (ty, v, c) in &args {
-            q = bind(q, *ty, v, c)?;
-        }
+        let q = bind_args(sqlx::query(&sql), &args)?;
         Ok(q.execute(&mut *self.tx).await?.rows_affected())
     }
 

@@ -188,6 +188,26 @@ fn copy_field(out: &mut String, v: Option<&str>) {
 const UPSERT_SET: &str = "ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent_code = excluded.parent_code, updated_at = excluded.updated_at \
      WHERE divisions.name IS DISTINCT FROM excluded.name OR divisions.level IS DISTINCT FROM excluded.level OR divisions.parent_code IS DISTINCT FROM excluded.parent_code";
 
+/// The audit entry of a division import, written in the import's own transaction (a
+/// PostgreSQL connection of its own, or a connection of the pool on SQLite).
+fn import_audit<'q, DB: sqlx::Database>(
+    actor: &Actor,
+    detail: &serde_json::Value,
+) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query("INSERT INTO audit_log (at, actor_id, actor_role, action, entity, entity_id, request_id, detail) VALUES ($1, $2, $3, 'import', 'division', '*', $4, $5)")
+        .bind(now_ms())
+        .bind(actor.user_id)
+        .bind(actor.role.clone())
+        .bind(actor.request_id.clone())
+        .bind(detail.to_string())
+}
+
 impl Store {
     /// Imports (inserts or replaces) divisions in one transaction, with one audit entry.
     ///
@@ -285,14 +305,7 @@ impl Store {
             );
             tx.execute(sql.as_str()).await?;
         }
-        sqlx::query("INSERT INTO audit_log (at, actor_id, actor_role, action, entity, entity_id, request_id, detail) VALUES ($1, $2, $3, 'import', 'division', '*', $4, $5)")
-            .bind(now_ms())
-            .bind(actor.user_id)
-            .bind(actor.role.clone())
-            .bind(actor.request_id.clone())
-            .bind(detail.to_string())
-            .execute(&mut *tx)
-            .await?;
+        import_audit(actor, &detail).execute(&mut *tx).await?;
         tx.commit().await?;
         tx_analyze_pg(&mut conn).await;
         conn.close().await?;
@@ -330,14 +343,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query("INSERT INTO audit_log (at, actor_id, actor_role, action, entity, entity_id, request_id, detail) VALUES ($1, $2, $3, 'import', 'division', '*', $4, $5)")
-                .bind(now_ms())
-                .bind(actor.user_id)
-                .bind(actor.role.clone())
-                .bind(actor.request_id.clone())
-                .bind(detail.to_string())
-                .execute(&mut *tx)
-                .await?;
+            import_audit(actor, &detail).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<(), sqlx::Error>(())
         }

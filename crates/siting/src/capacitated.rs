@@ -14,7 +14,7 @@
 //! bounds the served demand from above.
 
 use crate::instance::Instance;
-use crate::util::{top_p, Csr, Key};
+use crate::util::{compact, lazy_greedy, top_p, Csr, Kept, Key, Steps};
 use rustc_hash::FxHashMap;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -27,9 +27,8 @@ pub(crate) struct Capacitated {
     /// Capacity per facility (existing, then local candidates); may be infinite.
     pub cap: Vec<f64>,
     pub n_existing: usize,
-    pub cand_map: Vec<u32>,
-    pub communities_kept: usize,
-    pub candidates_dropped: usize,
+    /// Local candidates' origin and what the reduction kept.
+    pub kept: Kept,
     /// Community → element (`u32::MAX`: not kept).
     pub elem_of_comm: Vec<u32>,
 }
@@ -83,14 +82,7 @@ impl Capacitated {
                 }
             }
         }
-        let mut renum = vec![u32::MAX; nc];
-        let mut cand_map = Vec::new();
-        for j in 0..nc {
-            if used[j] {
-                renum[j] = cand_map.len() as u32;
-                cand_map.push(j as u32);
-            }
-        }
+        let (renum, cand_map) = compact(&used);
         for r in rows.iter_mut() {
             for f in r.iter_mut() {
                 if *f as usize >= ne {
@@ -98,12 +90,7 @@ impl Capacitated {
                 }
             }
         }
-        let sets = Csr::from_rows(
-            &rows
-                .iter()
-                .map(|r| r.iter().map(|&c| (c, ())).collect())
-                .collect::<Vec<_>>(),
-        );
+        let sets = Csr::pattern(&rows);
         let by_fac = sets.transpose(ne + cand_map.len());
         let mut cap: Vec<f64> = (0..ne).map(|k| inst.existing_capacity(k)).collect();
         cap.extend(cand_map.iter().map(|&j| inst.capacity(j as usize)));
@@ -113,9 +100,11 @@ impl Capacitated {
             by_fac,
             cap,
             n_existing: ne,
-            candidates_dropped: nc - cand_map.len(),
-            cand_map,
-            communities_kept: kept,
+            kept: Kept {
+                candidates_dropped: nc - cand_map.len(),
+                cand_map,
+                communities: kept,
+            },
             elem_of_comm,
         }
     }
@@ -125,11 +114,11 @@ impl Capacitated {
     }
 
     pub fn n_cands(&self) -> usize {
-        self.cand_map.len()
+        self.kept.cand_map.len()
     }
 
-    /// Served demand with the existing facilities and the given local candidates open.
-    pub fn served(&self, chosen: &[usize]) -> f64 {
+    /// A maximum flow with the existing facilities and the given local candidates open.
+    fn flow_with(&self, chosen: &[usize]) -> Flow {
         let mut flow = Flow::new(self);
         for k in 0..self.n_existing {
             flow.open(k);
@@ -138,24 +127,25 @@ impl Capacitated {
             flow.open(self.n_existing + j);
         }
         flow.augment();
-        flow.value
+        flow
+    }
+
+    /// Served demand with the existing facilities and the given local candidates open.
+    pub fn served(&self, chosen: &[usize]) -> f64 {
+        self.flow_with(chosen).value
     }
 
     /// Lazy greedy on the flow gained, then best-improvement swaps. Returns local candidates.
     pub fn heuristic(&self, p: usize) -> Vec<usize> {
         let ne = self.n_existing;
-        let mut flow = Flow::new(self);
-        for k in 0..ne {
-            flow.open(k);
-        }
-        flow.augment();
+        let mut flow = self.flow_with(&[]);
         let gain_of = |flow: &Flow, j: usize| -> f64 {
             let mut f = flow.clone();
             f.open(ne + j);
             f.augment();
             f.value - flow.value
         };
-        let mut heap: BinaryHeap<Key> = (0..self.n_cands())
+        let heap: BinaryHeap<Key> = (0..self.n_cands())
             .map(|j| {
                 // Optimistic start: capacity or reachable demand, whichever is smaller.
                 let reach: f64 = self
@@ -167,23 +157,10 @@ impl Capacitated {
                 Key(reach.min(self.cap[ne + j]), j as u32)
             })
             .collect();
-        let mut chosen: Vec<usize> = Vec::new();
-        while chosen.len() < p {
-            let Some(Key(g, j)) = heap.pop() else { break };
-            let fresh = gain_of(&flow, j as usize);
-            if fresh < g {
-                if fresh > 0.0 {
-                    heap.push(Key(fresh, j));
-                }
-                continue;
-            }
-            if fresh <= 0.0 {
-                break;
-            }
-            flow.open(ne + j as usize);
+        let mut chosen = lazy_greedy(&mut flow, heap, p, gain_of, |flow, j| {
+            flow.open(ne + j);
             flow.augment();
-            chosen.push(j as usize);
-        }
+        });
         if chosen.len() == p && p > 0 {
             self.swaps(&mut chosen);
         }
@@ -242,26 +219,33 @@ impl Capacitated {
         }
     }
 
-    /// `g_f(u)`: the best value of `Σ (1 − u_e) x_e` with `Σ x_e ≤ cap_f`, `0 ≤ x_e ≤ w_e`.
-    fn knapsack(&self, f: usize, u: &[f64]) -> f64 {
-        let mut items: Vec<(f64, f64)> = self
+    /// The maximiser of facility `f`'s fractional knapsack, `Σ (1 − u_e) x_e` with
+    /// `Σ x_e ≤ cap_f`, `0 ≤ x_e ≤ w_e`: calls `take(e, 1 − u_e, x_e)` for every `x_e > 0`,
+    /// best value first.
+    fn knapsack_fill(&self, f: usize, u: &[f64], mut take: impl FnMut(usize, f64, f64)) {
+        let mut items: Vec<(f64, usize)> = self
             .by_fac
             .cols_of(f)
             .iter()
-            .map(|&e| (1.0 - u[e as usize], self.w[e as usize]))
+            .map(|&e| (1.0 - u[e as usize], e as usize))
             .filter(|&(v, _)| v > 0.0)
             .collect();
         items.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut left = self.cap[f];
-        let mut s = 0.0;
-        for (v, amount) in items {
+        for (v, e) in items {
             if left <= 0.0 {
                 break;
             }
-            let x = amount.min(left);
-            s += v * x;
+            let x = self.w[e].min(left);
+            take(e, v, x);
             left -= x;
         }
+    }
+
+    /// `g_f(u)`: the best value of `Σ (1 − u_e) x_e` with `Σ x_e ≤ cap_f`, `0 ≤ x_e ≤ w_e`.
+    fn knapsack(&self, f: usize, u: &[f64]) -> f64 {
+        let mut s = 0.0;
+        self.knapsack_fill(f, u, |_, v, x| s += v * x);
         s
     }
 
@@ -291,22 +275,11 @@ impl Capacitated {
     pub fn subgradient(&self, p: usize, incumbent: f64, iters: usize) -> f64 {
         let m = self.n_elements();
         let mut u = vec![0.0; m];
-        let mut best = f64::INFINITY;
-        let mut step = 1.0;
-        let mut stall = 0;
+        let mut steps = Steps::new(true, f64::INFINITY, 1.0);
         for _ in 0..iters {
             let b = self.bound(&u, p);
-            if b < best - 1e-12 {
-                best = b;
-                stall = 0;
-            } else {
-                stall += 1;
-                if stall >= 10 {
-                    step /= 2.0;
-                    stall = 0;
-                }
-            }
-            if best - incumbent <= 1e-9 * best.abs().max(1.0) || step < 1e-6 {
+            steps.record(b);
+            if steps.done(incumbent) {
                 break;
             }
             // Subgradient w_e − Σ_f x_ef at the maximiser of each open knapsack.
@@ -316,25 +289,7 @@ impl Capacitated {
                 .collect();
             let (_, top) = top_p(&g, p, true);
             let mut load = vec![0.0; m];
-            let mut fill = |f: usize| {
-                let mut items: Vec<(f64, usize)> = self
-                    .by_fac
-                    .cols_of(f)
-                    .iter()
-                    .map(|&e| (1.0 - u[e as usize], e as usize))
-                    .filter(|&(v, _)| v > 0.0)
-                    .collect();
-                items.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let mut left = self.cap[f];
-                for (_, e) in items {
-                    if left <= 0.0 {
-                        break;
-                    }
-                    let x = self.w[e].min(left);
-                    load[e] += x;
-                    left -= x;
-                }
-            };
+            let mut fill = |f: usize| self.knapsack_fill(f, &u, |e, _, x| load[e] += x);
             for k in 0..ne {
                 fill(k);
             }
@@ -346,25 +301,18 @@ impl Capacitated {
             if norm == 0.0 {
                 break;
             }
-            let t = step * (b - incumbent).max(1e-9) / norm;
+            let t = steps.length(b, incumbent, norm);
             for e in 0..m {
                 u[e] = (u[e] - t * self.w[e] * self.w[e] * grad[e]).clamp(0.0, 1.0);
             }
         }
-        best
+        steps.best
     }
 
     /// Per element, the demand served by each open facility (existing then local candidate
     /// numbering), from a maximum flow.
     pub fn flows(&self, chosen: &[usize]) -> Vec<Vec<(u32, f64)>> {
-        let mut flow = Flow::new(self);
-        for k in 0..self.n_existing {
-            flow.open(k);
-        }
-        for &j in chosen {
-            flow.open(self.n_existing + j);
-        }
-        flow.augment();
+        let flow = self.flow_with(chosen);
         (0..self.n_elements())
             .map(|e| {
                 let mut v = Vec::new();
@@ -403,19 +351,8 @@ impl Flow {
         let nf = c.cap.len();
         let first = c.sets.start.clone();
         let head = c.sets.col.clone();
-        let mut fac_first = vec![0usize; nf + 1];
-        for &f in &head {
-            fac_first[f as usize + 1] += 1;
-        }
-        for f in 0..nf {
-            fac_first[f + 1] += fac_first[f];
-        }
-        let mut fill = fac_first.clone();
-        let mut fac_arcs = vec![0u32; head.len()];
-        for (a, &f) in head.iter().enumerate() {
-            fac_arcs[fill[f as usize]] = a as u32;
-            fill[f as usize] += 1;
-        }
+        let into = c.sets.positions_by_col(nf);
+        let (fac_first, fac_arcs) = (into.start, into.val);
         Flow {
             x: vec![0.0; head.len()],
             first,

@@ -17,7 +17,7 @@
 //! sites from below. The multipliers come from the LP dual (HiGHS) or from subgradient steps.
 
 use crate::instance::Instance;
-use crate::util::{is_subset, top_p, Csr, Key};
+use crate::util::{best_swap, compact, is_subset, lazy_greedy, top_p, Csr, Kept, Key, Steps};
 use rustc_hash::FxHashMap;
 use std::collections::BinaryHeap;
 
@@ -30,16 +30,12 @@ pub(crate) struct Cover {
     pub sets: Csr<()>,
     /// Local candidate → elements.
     pub by_cand: Csr<()>,
-    /// Local candidate → original candidate.
-    pub cand_map: Vec<u32>,
+    /// Local candidates' origin and what the reduction kept.
+    pub kept: Kept,
     /// Weight covered by existing facilities.
     pub base: f64,
     /// Weight that no candidate can bring within the radius.
     pub uncoverable: f64,
-    /// Communities kept (before aggregation).
-    pub communities_kept: usize,
-    /// Candidates dropped as dominated or useless.
-    pub candidates_dropped: usize,
 }
 
 /// Groups rows with identical column lists; returns (weights, rows).
@@ -64,13 +60,7 @@ fn aggregate(rows: Vec<(Vec<u32>, f64)>) -> (Vec<f64>, Vec<Vec<u32>>) {
 /// `set(a) ⊆ set(b)` (`keep_superset = true`, candidate dominance) or `set(b) ⊆ set(a)`
 /// (`keep_superset = false`, set-cover row dominance); of two equal rows the later goes.
 fn dominated(rows: &[Vec<u32>], n_cols: usize, keep_superset: bool) -> Vec<bool> {
-    let csr = Csr::from_rows(
-        &rows
-            .iter()
-            .map(|r| r.iter().map(|&c| (c, ())).collect())
-            .collect::<Vec<_>>(),
-    );
-    let by_col = csr.transpose(n_cols);
+    let by_col = Csr::pattern(rows).transpose(n_cols);
     let mut gone = vec![false; rows.len()];
     for a in 0..rows.len() {
         let ra = &rows[a];
@@ -140,26 +130,14 @@ impl Cover {
         for _round in 0..4 {
             let n_c = cand_map.len();
             let by_cand: Vec<Vec<u32>> = {
-                let csr = Csr::from_rows(
-                    &sets
-                        .iter()
-                        .map(|r| r.iter().map(|&c| (c, ())).collect())
-                        .collect::<Vec<_>>(),
-                );
-                let t = csr.transpose(n_c);
+                let t = Csr::pattern(&sets).transpose(n_c);
                 (0..n_c).map(|j| t.cols_of(j).to_vec()).collect()
             };
             let gone = dominated(&by_cand, sets.len(), true);
-            let mut renum = vec![u32::MAX; n_c];
-            let mut new_map = Vec::new();
-            for j in 0..n_c {
-                if !gone[j] {
-                    renum[j] = new_map.len() as u32;
-                    new_map.push(cand_map[j]);
-                }
-            }
-            let cands_changed = new_map.len() != n_c;
-            cand_map = new_map;
+            let keep: Vec<bool> = gone.iter().map(|&g| !g).collect();
+            let (renum, old) = compact(&keep);
+            let cands_changed = old.len() != n_c;
+            cand_map = old.iter().map(|&j| cand_map[j as usize]).collect();
             for s in sets.iter_mut() {
                 s.retain(|&c| renum[c as usize] != u32::MAX);
                 for c in s.iter_mut() {
@@ -188,22 +166,19 @@ impl Cover {
                 break;
             }
         }
-        let set_csr = Csr::from_rows(
-            &sets
-                .iter()
-                .map(|r| r.iter().map(|&c| (c, ())).collect())
-                .collect::<Vec<_>>(),
-        );
+        let set_csr = Csr::pattern(&sets);
         let by_cand = set_csr.transpose(cand_map.len());
         Cover {
             w,
             sets: set_csr,
             by_cand,
-            candidates_dropped: n_orig - cand_map.len(),
-            cand_map,
+            kept: Kept {
+                candidates_dropped: n_orig - cand_map.len(),
+                cand_map,
+                communities: communities_kept,
+            },
             base,
             uncoverable,
-            communities_kept,
         }
     }
 
@@ -212,7 +187,7 @@ impl Cover {
     }
 
     pub fn n_cands(&self) -> usize {
-        self.cand_map.len()
+        self.kept.cand_map.len()
     }
 
     /// Covered weight (elements only, without `base`) of a set of local candidates.
@@ -232,26 +207,8 @@ impl Cover {
 
     /// Maximal coverage: lazy greedy then swap local search. Returns local candidates.
     pub fn mclp_heuristic(&self, p: usize) -> Vec<usize> {
-        let n = self.n_cands();
         let mut state = CoverState::new(self);
-        let mut heap: BinaryHeap<Key> =
-            (0..n).map(|j| Key(state.gain(self, j), j as u32)).collect();
-        let mut chosen = Vec::new();
-        while chosen.len() < p {
-            let Some(Key(g, j)) = heap.pop() else { break };
-            let fresh = state.gain(self, j as usize);
-            if fresh < g {
-                if fresh > 0.0 {
-                    heap.push(Key(fresh, j));
-                }
-                continue;
-            }
-            if fresh <= 0.0 {
-                break;
-            }
-            state.add(self, j as usize);
-            chosen.push(j as usize);
-        }
+        let chosen = state.greedy(self, p);
         if chosen.len() == p {
             self.swap_search(&mut state);
         }
@@ -263,7 +220,6 @@ impl Cover {
         let n = self.n_cands();
         let total: f64 = self.w.iter().sum();
         let eps = 1e-9 * total.max(1.0);
-        let mut extra: FxHashMap<u32, f64> = FxHashMap::default();
         for _pass in 0..10_000 {
             // Loss of removing each chosen site: the weight only it covers.
             let mut loss = vec![0.0; n];
@@ -272,18 +228,7 @@ impl Cover {
                     loss[st.xor[e] as usize] += self.w[e];
                 }
             }
-            let mut min_loss = (f64::INFINITY, usize::MAX);
-            for j in 0..n {
-                if st.open[j] && loss[j] < min_loss.0 {
-                    min_loss = (loss[j], j);
-                }
-            }
-            let mut best = (eps, usize::MAX, usize::MAX);
-            for k in 0..n {
-                if st.open[k] {
-                    continue;
-                }
-                extra.clear();
+            let swap = best_swap(&st.open, &loss, eps, |k, extra| {
                 let mut gain = 0.0;
                 for &e in self.by_cand.cols_of(k) {
                     let e = e as usize;
@@ -293,23 +238,19 @@ impl Cover {
                         _ => {}
                     }
                 }
-                let mut cand = (gain - min_loss.0, min_loss.1);
-                for (&j, &x) in &extra {
-                    let v = gain + x - loss[j as usize];
-                    if v > cand.0 || (v == cand.0 && (j as usize) < cand.1) {
-                        cand = (v, j as usize);
-                    }
-                }
-                if cand.0 > best.0 {
-                    best = (cand.0, cand.1, k);
-                }
-            }
-            if best.1 == usize::MAX {
-                return;
-            }
-            st.remove(self, best.1);
-            st.add(self, best.2);
+                gain
+            });
+            let Some((out, inn)) = swap else { return };
+            st.remove(self, out);
+            st.add(self, inn);
         }
+    }
+
+    /// `U_j = Σ_{e∋j} u_e` for every local candidate.
+    fn cand_sums(&self, u: &[f64]) -> Vec<f64> {
+        (0..self.n_cands())
+            .map(|j| self.by_cand.cols_of(j).iter().map(|&e| u[e as usize]).sum())
+            .collect()
     }
 
     /// Maximal coverage bound `Σ (w − u) + top-p U` (elements only, without `base`); `u` is
@@ -324,24 +265,16 @@ impl Cover {
         for (e, &w) in self.w.iter().enumerate() {
             sum += w - u[e];
         }
-        let uj: Vec<f64> = (0..self.n_cands())
-            .map(|j| self.by_cand.cols_of(j).iter().map(|&e| u[e as usize]).sum())
-            .collect();
-        sum + top_p(&uj, p, true).0
+        sum + top_p(&self.cand_sums(&u), p, true).0
     }
 
     /// Subgradient optimisation of the maximal coverage bound; returns the best bound found.
     pub fn mclp_subgradient(&self, p: usize, incumbent: f64, iters: usize) -> f64 {
         let m = self.n_elements();
         let mut u: Vec<f64> = self.w.clone();
-        let mut best = self.mclp_bound(&u, p);
-        let mut lambda = 2.0;
-        let mut stall = 0;
+        let mut steps = Steps::new(true, self.mclp_bound(&u, p), 2.0);
         for _ in 0..iters {
-            let uj: Vec<f64> = (0..self.n_cands())
-                .map(|j| self.by_cand.cols_of(j).iter().map(|&e| u[e as usize]).sum())
-                .collect();
-            let (_, top) = top_p(&uj, p, true);
+            let (_, top) = top_p(&self.cand_sums(&u), p, true);
             let mut cnt = vec![0.0f64; m];
             for &j in &top {
                 for &e in self.by_cand.cols_of(j) {
@@ -349,53 +282,28 @@ impl Cover {
                 }
             }
             let b = self.mclp_bound(&u, p);
-            if b < best - 1e-12 {
-                best = b;
-                stall = 0;
-            } else {
-                stall += 1;
-                if stall >= 10 {
-                    lambda /= 2.0;
-                    stall = 0;
-                }
-            }
+            steps.record(b);
             // dB/du_e = cnt_e − 1, scaled by the weight so heavy elements move in proportion.
             let norm: f64 = (0..m).map(|e| ((cnt[e] - 1.0) * self.w[e]).powi(2)).sum();
-            if norm == 0.0 || best - incumbent <= 1e-9 * best.abs().max(1.0) || lambda < 1e-6 {
+            if norm == 0.0 || steps.done(incumbent) {
                 break;
             }
-            let t = lambda * (b - incumbent).max(1e-9) / norm;
+            let t = steps.length(b, incumbent, norm);
             for e in 0..m {
                 u[e] = (u[e] - t * self.w[e] * self.w[e] * (cnt[e] - 1.0)).clamp(0.0, self.w[e]);
             }
         }
-        best
+        steps.best
     }
 
     /// Set cover: greedy on uncovered elements, then redundant sites removed (latest first).
     pub fn lscp_heuristic(&self) -> Vec<usize> {
-        let n = self.n_cands();
         let unit = Cover {
             w: vec![1.0; self.n_elements()],
             ..self.clone()
         };
         let mut st = CoverState::new(&unit);
-        let mut heap: BinaryHeap<Key> = (0..n).map(|j| Key(st.gain(&unit, j), j as u32)).collect();
-        let mut order = Vec::new();
-        while let Some(Key(g, j)) = heap.pop() {
-            let fresh = st.gain(&unit, j as usize);
-            if fresh < g {
-                if fresh > 0.0 {
-                    heap.push(Key(fresh, j));
-                }
-                continue;
-            }
-            if fresh <= 0.0 {
-                break;
-            }
-            st.add(&unit, j as usize);
-            order.push(j as usize);
-        }
+        let order = st.greedy(&unit, usize::MAX);
         for &j in order.iter().rev() {
             if self
                 .by_cand
@@ -418,15 +326,7 @@ impl Cover {
             .iter()
             .map(|&x| if x.is_finite() { x.max(0.0) } else { 0.0 })
             .collect();
-        let max_u = (0..self.n_cands())
-            .map(|j| {
-                self.by_cand
-                    .cols_of(j)
-                    .iter()
-                    .map(|&e| u[e as usize])
-                    .sum::<f64>()
-            })
-            .fold(0.0, f64::max);
+        let max_u = self.cand_sums(&u).into_iter().fold(0.0, f64::max);
         let sum: f64 = u.iter().sum();
         if max_u <= 0.0 {
             return 1.0;
@@ -469,6 +369,20 @@ impl CoverState {
             count: vec![0; c.n_elements()],
             xor: vec![0; c.n_elements()],
         }
+    }
+
+    /// Lazy greedy from this state, at most `limit` sites; returns those opened, in order.
+    fn greedy(&mut self, c: &Cover, limit: usize) -> Vec<usize> {
+        let heap: BinaryHeap<Key> = (0..c.n_cands())
+            .map(|j| Key(self.gain(c, j), j as u32))
+            .collect();
+        lazy_greedy(
+            self,
+            heap,
+            limit,
+            |st, j| st.gain(c, j),
+            |st, j| st.add(c, j),
+        )
     }
 
     fn gain(&self, c: &Cover, j: usize) -> f64 {

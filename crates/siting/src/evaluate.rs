@@ -72,6 +72,19 @@ fn nearest(it: impl Iterator<Item = (u32, f64)>, open: impl Fn(u32) -> bool) -> 
     best
 }
 
+/// Empty statistics for each chosen site.
+fn site_stats(chosen: &[usize]) -> Vec<SiteStats> {
+    chosen
+        .iter()
+        .map(|&j| SiteStats {
+            candidate: j,
+            assigned: 0.0,
+            newly_covered: 0.0,
+            unique: 0.0,
+        })
+        .collect()
+}
+
 /// Scores `chosen` (candidate indices) for `problem` on the whole instance.
 pub fn evaluate(
     inst: &Instance,
@@ -93,15 +106,7 @@ pub fn evaluate(
         return Ok(evaluate_capacitated(inst, radius, chosen, &slot));
     }
     let r = problem.radius();
-    let mut sites: Vec<SiteStats> = chosen
-        .iter()
-        .map(|&j| SiteStats {
-            candidate: j,
-            assigned: 0.0,
-            newly_covered: 0.0,
-            unique: 0.0,
-        })
-        .collect();
+    let mut sites = site_stats(chosen);
     let mut assignment = Vec::with_capacity(inst.n_communities());
     let (mut before, mut after, mut cost) = (0.0, 0.0, 0.0);
     for i in 0..inst.n_communities() {
@@ -172,19 +177,11 @@ fn evaluate_capacitated(
     let c = Capacitated::build(inst, radius);
     let ne = c.n_existing;
     let local: Vec<usize> = (0..c.n_cands())
-        .filter(|&l| slot[c.cand_map[l] as usize] != usize::MAX)
+        .filter(|&l| slot[c.kept.cand_map[l] as usize] != usize::MAX)
         .collect();
     let after_flows = c.flows(&local);
     let before_flows = c.flows(&[]);
-    let mut sites: Vec<SiteStats> = chosen
-        .iter()
-        .map(|&j| SiteStats {
-            candidate: j,
-            assigned: 0.0,
-            newly_covered: 0.0,
-            unique: 0.0,
-        })
-        .collect();
+    let mut sites = site_stats(chosen);
     let mut assignment = Vec::with_capacity(inst.n_communities());
     let (mut before, mut after) = (0.0, 0.0);
     for i in 0..inst.n_communities() {
@@ -215,7 +212,7 @@ fn evaluate_capacitated(
                 main = Some((f, x));
             }
             if f as usize >= ne {
-                let j = c.cand_map[f as usize - ne] as usize;
+                let j = c.kept.cand_map[f as usize - ne] as usize;
                 let s = slot[j];
                 sites[s].assigned += x * share;
                 sites[s].newly_covered += x * share;
@@ -232,7 +229,7 @@ fn evaluate_capacitated(
                 (Assigned::Existing(k), d)
             }
             Some((f, _)) => {
-                let j = c.cand_map[f as usize - ne] as usize;
+                let j = c.kept.cand_map[f as usize - ne] as usize;
                 let d = inst
                     .candidates_of(i)
                     .find(|&(x, _)| x as usize == j)

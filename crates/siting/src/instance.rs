@@ -1,6 +1,7 @@
 //! A siting instance: communities with demand weights, candidate sites and existing facilities,
 //! and the walking distances between them as sparse lists (a missing pair is unreachable).
 
+use crate::util::Csr;
 use crate::SitingError;
 
 /// Capacity meaning "no limit" (a site or facility whose capacity is not known).
@@ -18,14 +19,12 @@ pub const UNLIMITED: f64 = f64::INFINITY;
 pub struct Instance {
     weight: Vec<f64>,
     n_candidates: usize,
-    cand_start: Vec<usize>,
-    cand: Vec<u32>,
-    cand_dist: Vec<f64>,
+    /// Community → (candidate, metres).
+    cand: Csr<f64>,
     capacity: Vec<f64>,
     n_existing: usize,
-    ex_start: Vec<usize>,
-    ex: Vec<u32>,
-    ex_dist: Vec<f64>,
+    /// Community → (existing facility, metres).
+    ex: Csr<f64>,
     ex_capacity: Vec<f64>,
     nearest_existing: Vec<f64>,
 }
@@ -60,10 +59,12 @@ fn check_capacity(what: &'static str, v: &[f64]) -> Result<(), SitingError> {
     Ok(())
 }
 
-/// Row starts, columns and distances.
-type Rows = (Vec<usize>, Vec<u32>, Vec<f64>);
-
-fn csr(what: &'static str, rows: Vec<Vec<(u32, f64)>>, n_cols: usize) -> Result<Rows, SitingError> {
+/// Checks, sorts and stores the pairs of every community.
+fn csr(
+    what: &'static str,
+    rows: Vec<Vec<(u32, f64)>>,
+    n_cols: usize,
+) -> Result<Csr<f64>, SitingError> {
     let mut start = Vec::with_capacity(rows.len() + 1);
     start.push(0);
     let total: usize = rows.iter().map(|r| r.len()).sum();
@@ -99,7 +100,11 @@ fn csr(what: &'static str, rows: Vec<Vec<(u32, f64)>>, n_cols: usize) -> Result<
         }
         start.push(col.len());
     }
-    Ok((start, col, dist))
+    Ok(Csr {
+        start,
+        col,
+        val: dist,
+    })
 }
 
 impl Instance {
@@ -125,26 +130,18 @@ impl Instance {
         check_capacity("existing facility", &data.existing_capacity)?;
         let n_candidates = data.candidate_capacity.len();
         let n_existing = data.existing_capacity.len();
-        let (cand_start, cand, cand_dist) = csr("candidate", data.candidate_pairs, n_candidates)?;
-        let (ex_start, ex, ex_dist) = csr("existing facility", data.existing_pairs, n_existing)?;
+        let cand = csr("candidate", data.candidate_pairs, n_candidates)?;
+        let ex = csr("existing facility", data.existing_pairs, n_existing)?;
         let nearest_existing = (0..n)
-            .map(|i| {
-                ex_dist[ex_start[i]..ex_start[i + 1]]
-                    .iter()
-                    .fold(f64::INFINITY, |a, &b| a.min(b))
-            })
+            .map(|i| ex.row(i).1.iter().fold(f64::INFINITY, |a, &b| a.min(b)))
             .collect();
         Ok(Instance {
             weight: data.weight,
             n_candidates,
-            cand_start,
             cand,
-            cand_dist,
             capacity: data.candidate_capacity,
             n_existing,
-            ex_start,
             ex,
-            ex_dist,
             ex_capacity: data.existing_capacity,
             nearest_existing,
         })
@@ -182,20 +179,12 @@ impl Instance {
 
     /// Candidates community `i` reaches, with distances, sorted by candidate.
     pub fn candidates_of(&self, i: usize) -> impl Iterator<Item = (u32, f64)> + '_ {
-        let r = self.cand_start[i]..self.cand_start[i + 1];
-        self.cand[r.clone()]
-            .iter()
-            .copied()
-            .zip(self.cand_dist[r].iter().copied())
+        self.cand.pairs(i)
     }
 
     /// Existing facilities community `i` reaches, with distances, sorted by facility.
     pub fn existing_of(&self, i: usize) -> impl Iterator<Item = (u32, f64)> + '_ {
-        let r = self.ex_start[i]..self.ex_start[i + 1];
-        self.ex[r.clone()]
-            .iter()
-            .copied()
-            .zip(self.ex_dist[r].iter().copied())
+        self.ex.pairs(i)
     }
 
     /// Distance from community `i` to its nearest existing facility (∞ when none is reached).
@@ -215,7 +204,7 @@ impl Instance {
 
     /// Number of community–candidate pairs listed.
     pub fn pair_count(&self) -> usize {
-        self.cand.len()
+        self.cand.nnz()
     }
 
     /// Whether every demand is a whole number (then coverage objectives are whole numbers and

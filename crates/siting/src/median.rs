@@ -14,7 +14,7 @@
 //! `ρ_j = Σ_i min(0, w_i d_ij − λ_i)`, a lower bound on the optimum.
 
 use crate::instance::Instance;
-use crate::util::{top_p, Csr, Key};
+use crate::util::{best_swap, compact, lazy_greedy, top_p, Csr, Kept, Key, Steps};
 use rustc_hash::FxHashMap;
 use std::collections::BinaryHeap;
 
@@ -32,11 +32,10 @@ pub(crate) struct Median {
     pub pairs: Csr<f64>,
     /// Local candidate → (element, distance).
     pub by_cand: Csr<f64>,
-    pub cand_map: Vec<u32>,
+    /// Local candidates' origin and what the reduction kept.
+    pub kept: Kept,
     /// Cost of the communities that no candidate can improve.
     pub constant: f64,
-    pub communities_kept: usize,
-    pub candidates_dropped: usize,
 }
 
 impl Median {
@@ -85,14 +84,7 @@ impl Median {
                 used[j as usize] = true;
             }
         }
-        let mut renum = vec![NONE; n_orig];
-        let mut cand_map = Vec::new();
-        for j in 0..n_orig {
-            if used[j] {
-                renum[j] = cand_map.len() as u32;
-                cand_map.push(j as u32);
-            }
-        }
+        let (renum, cand_map) = compact(&used);
         for r in kept.iter_mut() {
             for p in r.iter_mut() {
                 p.0 = renum[p.0 as usize];
@@ -105,10 +97,12 @@ impl Median {
             f,
             pairs,
             by_cand,
-            candidates_dropped: n_orig - cand_map.len(),
-            cand_map,
+            kept: Kept {
+                candidates_dropped: n_orig - cand_map.len(),
+                cand_map,
+                communities: communities_kept,
+            },
             constant,
-            communities_kept,
         }
     }
 
@@ -117,7 +111,7 @@ impl Median {
     }
 
     pub fn n_cands(&self) -> usize {
-        self.cand_map.len()
+        self.kept.cand_map.len()
     }
 
     /// Total cost (with the constant) of a set of local candidates.
@@ -143,27 +137,20 @@ impl Median {
     /// Lazy greedy then fast interchange. Returns local candidates.
     pub fn heuristic(&self, p: usize) -> Vec<usize> {
         let mut st = MedianState::new(self);
-        let mut heap: BinaryHeap<Key> = (0..self.n_cands())
+        let heap: BinaryHeap<Key> = (0..self.n_cands())
             .map(|j| Key(st.gain(self, j), j as u32))
             .collect();
-        let mut n_open = 0;
-        while n_open < p {
-            let Some(Key(g, j)) = heap.pop() else { break };
-            let fresh = st.gain(self, j as usize);
-            if fresh < g {
-                if fresh > 0.0 {
-                    heap.push(Key(fresh, j));
-                }
-                continue;
-            }
-            if fresh <= 0.0 {
-                break;
-            }
-            st.open[j as usize] = true;
-            st.refresh(self, j as usize);
-            n_open += 1;
-        }
-        if n_open == p {
+        let taken = lazy_greedy(
+            &mut st,
+            heap,
+            p,
+            |st, j| st.gain(self, j),
+            |st, j| {
+                st.open[j] = true;
+                st.refresh(self, j);
+            },
+        );
+        if taken.len() == p {
             self.interchange(&mut st);
         }
         (0..self.n_cands()).filter(|&j| st.open[j]).collect()
@@ -179,7 +166,6 @@ impl Median {
             .sum::<f64>()
             .max(1.0);
         let eps = 1e-9 * total;
-        let mut extra: FxHashMap<u32, f64> = FxHashMap::default();
         for _pass in 0..10_000 {
             let mut loss = vec![0.0; n];
             for e in 0..self.n_elements() {
@@ -187,18 +173,7 @@ impl Median {
                     loss[st.c1[e] as usize] += self.w[e] * (st.d2[e] - st.d1[e]);
                 }
             }
-            let mut min_loss = (f64::INFINITY, usize::MAX);
-            for j in 0..n {
-                if st.open[j] && loss[j] < min_loss.0 {
-                    min_loss = (loss[j], j);
-                }
-            }
-            let mut best = (eps, usize::MAX, usize::MAX);
-            for k in 0..n {
-                if st.open[k] {
-                    continue;
-                }
-                extra.clear();
+            let swap = best_swap(&st.open, &loss, eps, |k, extra| {
                 let mut gain = 0.0;
                 let (es, ds) = self.by_cand.row(k);
                 for (&e, &d) in es.iter().zip(ds) {
@@ -211,24 +186,13 @@ impl Median {
                             self.w[e] * (st.d2[e] - d.max(st.d1[e]));
                     }
                 }
-                let mut cand = (gain - min_loss.0, min_loss.1);
-                for (&j, &x) in &extra {
-                    let v = gain + x - loss[j as usize];
-                    if v > cand.0 || (v == cand.0 && (j as usize) < cand.1) {
-                        cand = (v, j as usize);
-                    }
-                }
-                if cand.0 > best.0 {
-                    best = (cand.0, cand.1, k);
-                }
-            }
-            if best.1 == usize::MAX {
-                return;
-            }
-            st.open[best.1] = false;
-            st.open[best.2] = true;
-            st.refresh(self, best.1);
-            st.refresh(self, best.2);
+                gain
+            });
+            let Some((out, inn)) = swap else { return };
+            st.open[out] = false;
+            st.open[inn] = true;
+            st.refresh(self, out);
+            st.refresh(self, inn);
         }
     }
 
@@ -274,22 +238,11 @@ impl Median {
                 self.w[e] * v[1.min(v.len() - 1)]
             })
             .collect();
-        let mut best = f64::NEG_INFINITY;
-        let mut step = 1.0;
-        let mut stall = 0;
+        let mut steps = Steps::new(false, f64::NEG_INFINITY, 1.0);
         for _ in 0..iters {
             let b = self.bound(&lambda, p);
-            if b > best + 1e-12 {
-                best = b;
-                stall = 0;
-            } else {
-                stall += 1;
-                if stall >= 10 {
-                    step /= 2.0;
-                    stall = 0;
-                }
-            }
-            if incumbent - best <= 1e-9 * incumbent.abs().max(1.0) || step < 1e-6 {
+            steps.record(b);
+            if steps.done(incumbent) {
                 break;
             }
             // Subgradient: 1 − Σ_j x_ej − s_e at the minimiser.
@@ -321,12 +274,12 @@ impl Median {
             if norm == 0.0 {
                 break;
             }
-            let t = step * (incumbent - b).max(1e-9) / norm;
+            let t = steps.length(b, incumbent, norm);
             for e in 0..m {
                 lambda[e] += t * g[e];
             }
         }
-        best
+        steps.best
     }
 }
 

@@ -115,63 +115,93 @@ fn finish(model: Model, y: &[Col], sense_max: bool) -> MilpOut {
     }
 }
 
+/// One column `y_j ∈ [0, 1]` per local candidate at `cost` each (integer for the MILP).
+fn site_columns(pb: &mut RowProblem, n: usize, cost: f64, mip: bool) -> Vec<Col> {
+    (0..n)
+        .map(|_| {
+            if mip {
+                pb.add_integer_column(cost, 0..=1)
+            } else {
+                pb.add_column(cost, 0..=1)
+            }
+        })
+        .collect()
+}
+
+/// The row `Σ y_j ≤ p`.
+fn at_most(pb: &mut RowProblem, y: &[Col], p: usize) {
+    pb.add_row(..=p as f64, y.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>());
+}
+
+/// The absolute values of the first `rows` row duals of an LP (see [`lp_duals`]).
+fn abs_duals(pb: RowProblem, sense: Sense, run: Run, rows: usize) -> Option<Vec<f64>> {
+    let d = lp_duals(prepare(pb, sense, run, false), rows)?;
+    Some(d.iter().map(|x| x.abs()).collect())
+}
+
+/// Solves a MILP from a start: `start` sets the site columns `y` to 1 in a vector of `n_cols`
+/// zeros, `fill` sets the other columns.
+fn solve_from(
+    pb: RowProblem,
+    maximise: bool,
+    run: Run,
+    y: &[Col],
+    n_cols: usize,
+    start: &[usize],
+    fill: impl FnOnce(&mut [f64]),
+) -> MilpOut {
+    let sense = if maximise {
+        Sense::Maximise
+    } else {
+        Sense::Minimise
+    };
+    let mut model = prepare(pb, sense, run, true);
+    let mut x = vec![0.0; n_cols];
+    for &j in start {
+        x[y[j].index()] = 1.0;
+    }
+    fill(&mut x);
+    let _ = model.try_set_solution(Some(&x), None, None, None);
+    finish(model, y, maximise)
+}
+
 // ---- maximal coverage ----
 
 fn mclp_model(c: &Cover, p: usize, mip: bool) -> (RowProblem, Vec<Col>, Vec<Col>) {
     let mut pb = RowProblem::default();
-    let y: Vec<Col> = (0..c.n_cands())
-        .map(|_| {
-            if mip {
-                pb.add_integer_column(0.0, 0..=1)
-            } else {
-                pb.add_column(0.0, 0..=1)
-            }
-        })
-        .collect();
+    let y = site_columns(&mut pb, c.n_cands(), 0.0, mip);
     let z: Vec<Col> = c.w.iter().map(|&w| pb.add_column(w, 0..=1)).collect();
     for e in 0..c.n_elements() {
         let mut row: Vec<(Col, f64)> = vec![(z[e], 1.0)];
         row.extend(c.sets.cols_of(e).iter().map(|&j| (y[j as usize], -1.0)));
         pb.add_row(..=0.0, row);
     }
-    pb.add_row(..=p as f64, y.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>());
+    at_most(&mut pb, &y, p);
     (pb, y, z)
 }
 
 pub(crate) fn mclp_lp(c: &Cover, p: usize, run: Run) -> Option<Vec<f64>> {
     let (pb, _, _) = mclp_model(c, p, false);
-    let d = lp_duals(prepare(pb, Sense::Maximise, run, false), c.n_elements())?;
-    Some(d.iter().map(|x| x.abs()).collect())
+    abs_duals(pb, Sense::Maximise, run, c.n_elements())
 }
 
 pub(crate) fn mclp_milp(c: &Cover, p: usize, start: &[usize], run: Run) -> MilpOut {
     let (pb, y, z) = mclp_model(c, p, true);
     let n_cols = y.len() + z.len();
-    let mut model = prepare(pb, Sense::Maximise, run, true);
-    let mut x = vec![0.0; n_cols];
-    for &j in start {
-        x[y[j].index()] = 1.0;
-        for &e in c.by_cand.cols_of(j) {
-            x[z[e as usize].index()] = 1.0;
+    solve_from(pb, true, run, &y, n_cols, start, |x| {
+        for &j in start {
+            for &e in c.by_cand.cols_of(j) {
+                x[z[e as usize].index()] = 1.0;
+            }
         }
-    }
-    let _ = model.try_set_solution(Some(&x), None, None, None);
-    finish(model, &y, true)
+    })
 }
 
 // ---- set cover ----
 
 fn lscp_model(c: &Cover, mip: bool) -> (RowProblem, Vec<Col>) {
     let mut pb = RowProblem::default();
-    let y: Vec<Col> = (0..c.n_cands())
-        .map(|_| {
-            if mip {
-                pb.add_integer_column(1.0, 0..=1)
-            } else {
-                pb.add_column(1.0, 0..=1)
-            }
-        })
-        .collect();
+    let y = site_columns(&mut pb, c.n_cands(), 1.0, mip);
     for e in 0..c.n_elements() {
         let row: Vec<(Col, f64)> = c
             .sets
@@ -186,19 +216,12 @@ fn lscp_model(c: &Cover, mip: bool) -> (RowProblem, Vec<Col>) {
 
 pub(crate) fn lscp_lp(c: &Cover, run: Run) -> Option<Vec<f64>> {
     let (pb, _) = lscp_model(c, false);
-    let d = lp_duals(prepare(pb, Sense::Minimise, run, false), c.n_elements())?;
-    Some(d.iter().map(|x| x.abs()).collect())
+    abs_duals(pb, Sense::Minimise, run, c.n_elements())
 }
 
 pub(crate) fn lscp_milp(c: &Cover, start: &[usize], run: Run) -> MilpOut {
     let (pb, y) = lscp_model(c, true);
-    let mut model = prepare(pb, Sense::Minimise, run, true);
-    let mut x = vec![0.0; y.len()];
-    for &j in start {
-        x[y[j].index()] = 1.0;
-    }
-    let _ = model.try_set_solution(Some(&x), None, None, None);
-    finish(model, &y, false)
+    solve_from(pb, false, run, &y, y.len(), start, |_| {})
 }
 
 // ---- p-median ----
@@ -212,15 +235,7 @@ struct MedianCols {
 
 fn median_model(m: &Median, p: usize, mip: bool) -> (RowProblem, MedianCols) {
     let mut pb = RowProblem::default();
-    let y: Vec<Col> = (0..m.n_cands())
-        .map(|_| {
-            if mip {
-                pb.add_integer_column(0.0, 0..=1)
-            } else {
-                pb.add_column(0.0, 0..=1)
-            }
-        })
-        .collect();
+    let y = site_columns(&mut pb, m.n_cands(), 0.0, mip);
     let mut x = Vec::with_capacity(m.pairs.nnz());
     for e in 0..m.n_elements() {
         let (_, ds) = m.pairs.row(e);
@@ -245,7 +260,7 @@ fn median_model(m: &Median, p: usize, mip: bool) -> (RowProblem, MedianCols) {
             pb.add_row(..=0.0, [(x[k], 1.0), (y[j], -1.0)]);
         }
     }
-    pb.add_row(..=p as f64, y.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>());
+    at_most(&mut pb, &y, p);
     (pb, MedianCols { y, x, s })
 }
 
@@ -258,30 +273,25 @@ pub(crate) fn median_lp(m: &Median, p: usize, run: Run) -> Option<Vec<f64>> {
 pub(crate) fn median_milp(m: &Median, p: usize, start: &[usize], run: Run) -> MilpOut {
     let (pb, cols) = median_model(m, p, true);
     let n_cols = cols.y.len() + cols.x.len() + cols.s.len();
-    let mut model = prepare(pb, Sense::Minimise, run, true);
     let mut open = vec![false; m.n_cands()];
     for &j in start {
         open[j] = true;
     }
-    let mut v = vec![0.0; n_cols];
-    for &j in start {
-        v[cols.y[j].index()] = 1.0;
-    }
-    for e in 0..m.n_elements() {
-        let mut best = (m.f[e], usize::MAX);
-        for k in m.pairs.start[e]..m.pairs.start[e + 1] {
-            if open[m.pairs.col[k] as usize] && m.pairs.val[k] < best.0 {
-                best = (m.pairs.val[k], k);
+    solve_from(pb, false, run, &cols.y, n_cols, start, |v| {
+        for e in 0..m.n_elements() {
+            let mut best = (m.f[e], usize::MAX);
+            for k in m.pairs.start[e]..m.pairs.start[e + 1] {
+                if open[m.pairs.col[k] as usize] && m.pairs.val[k] < best.0 {
+                    best = (m.pairs.val[k], k);
+                }
+            }
+            if best.1 == usize::MAX {
+                v[cols.s[e].index()] = 1.0;
+            } else {
+                v[cols.x[best.1].index()] = 1.0;
             }
         }
-        if best.1 == usize::MAX {
-            v[cols.s[e].index()] = 1.0;
-        } else {
-            v[cols.x[best.1].index()] = 1.0;
-        }
-    }
-    let _ = model.try_set_solution(Some(&v), None, None, None);
-    finish(model, &cols.y, false)
+    })
 }
 
 // ---- capacitated coverage ----
@@ -289,15 +299,7 @@ pub(crate) fn median_milp(m: &Median, p: usize, start: &[usize], run: Run) -> Mi
 fn cap_model(c: &Capacitated, p: usize, mip: bool) -> (RowProblem, Vec<Col>, Vec<Col>) {
     let ne = c.n_existing;
     let mut pb = RowProblem::default();
-    let y: Vec<Col> = (0..c.n_cands())
-        .map(|_| {
-            if mip {
-                pb.add_integer_column(0.0, 0..=1)
-            } else {
-                pb.add_column(0.0, 0..=1)
-            }
-        })
-        .collect();
+    let y = site_columns(&mut pb, c.n_cands(), 0.0, mip);
     let x: Vec<Col> = (0..c.sets.nnz())
         .map(|_| pb.add_column(1.0, 0.0..))
         .collect();
@@ -307,17 +309,13 @@ fn cap_model(c: &Capacitated, p: usize, mip: bool) -> (RowProblem, Vec<Col>, Vec
             .collect();
         pb.add_row(..=c.w[e], row);
     }
-    // Arcs into each facility.
-    let mut into: Vec<Vec<usize>> = vec![Vec::new(); c.cap.len()];
-    for e in 0..c.n_elements() {
-        for k in c.sets.start[e]..c.sets.start[e + 1] {
-            into[c.sets.col[k] as usize].push(k);
-        }
-    }
-    for (f, arcs) in into.iter().enumerate() {
-        let reach: f64 = arcs.iter().map(|&k| c.w[elem_of(c, k)]).sum::<f64>();
+    // Arcs into each facility, with their elements.
+    let into = c.sets.positions_by_col(c.cap.len());
+    for f in 0..c.cap.len() {
+        let (es, arcs) = into.row(f);
+        let reach: f64 = es.iter().map(|&e| c.w[e as usize]).sum::<f64>();
         let cap = c.cap[f].min(reach);
-        let mut row: Vec<(Col, f64)> = arcs.iter().map(|&k| (x[k], 1.0)).collect();
+        let mut row: Vec<(Col, f64)> = arcs.iter().map(|&k| (x[k as usize], 1.0)).collect();
         if f < ne {
             if c.cap[f].is_finite() {
                 pb.add_row(..=cap, row);
@@ -335,38 +333,28 @@ fn cap_model(c: &Capacitated, p: usize, mip: bool) -> (RowProblem, Vec<Col>, Vec
             }
         }
     }
-    pb.add_row(..=p as f64, y.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>());
+    at_most(&mut pb, &y, p);
     (pb, y, x)
-}
-
-fn elem_of(c: &Capacitated, k: usize) -> usize {
-    c.sets.start.partition_point(|&s| s <= k) - 1
 }
 
 /// LP multipliers of the demand rows, scaled into `[0, 1]`.
 pub(crate) fn cap_lp(c: &Capacitated, p: usize, run: Run) -> Option<Vec<f64>> {
     let (pb, _, _) = cap_model(c, p, false);
-    let d = lp_duals(prepare(pb, Sense::Maximise, run, false), c.n_elements())?;
-    Some(d.iter().map(|x| x.abs().min(1.0)).collect())
+    let d = abs_duals(pb, Sense::Maximise, run, c.n_elements())?;
+    Some(d.iter().map(|x| x.min(1.0)).collect())
 }
 
 pub(crate) fn cap_milp(c: &Capacitated, p: usize, start: &[usize], run: Run) -> MilpOut {
     let (pb, y, x) = cap_model(c, p, true);
     let n_cols = y.len() + x.len();
-    let mut model = prepare(pb, Sense::Maximise, run, true);
-    let mut v = vec![0.0; n_cols];
-    for &j in start {
-        v[y[j].index()] = 1.0;
-    }
-    let flows = c.flows(start);
-    for (e, fl) in flows.iter().enumerate() {
-        for &(f, amount) in fl {
-            let k = (c.sets.start[e]..c.sets.start[e + 1])
-                .find(|&k| c.sets.col[k] == f)
-                .unwrap_or(c.sets.start[e]);
-            v[x[k].index()] = amount;
+    solve_from(pb, true, run, &y, n_cols, start, |v| {
+        for (e, fl) in c.flows(start).iter().enumerate() {
+            for &(f, amount) in fl {
+                let k = (c.sets.start[e]..c.sets.start[e + 1])
+                    .find(|&k| c.sets.col[k] == f)
+                    .unwrap_or(c.sets.start[e]);
+                v[x[k].index()] = amount;
+            }
         }
-    }
-    let _ = model.try_set_solution(Some(&v), None, None, None);
-    finish(model, &y, true)
+    })
 }

@@ -4,6 +4,7 @@ use crate::capacitated::Capacitated;
 use crate::coverage::Cover;
 use crate::instance::Instance;
 use crate::median::Median;
+use crate::util::Kept;
 use crate::{Problem, SitingError};
 use std::time::{Duration, Instant};
 
@@ -109,8 +110,10 @@ trait Reduced {
     /// The objective constant the reduced models leave out (their MILP objective plus it is
     /// the objective).
     fn constant(&self) -> f64;
-    fn cand_map(&self) -> &[u32];
-    fn reduction(&self) -> Reduction;
+    /// Where the local candidates come from.
+    fn kept(&self) -> &Kept;
+    /// Elements and non-zeros of the reduced element × candidate matrix.
+    fn size(&self) -> (usize, usize);
 }
 
 impl Reduced for Cover {
@@ -139,18 +142,11 @@ impl Reduced for Cover {
     fn constant(&self) -> f64 {
         self.base
     }
-    fn cand_map(&self) -> &[u32] {
-        &self.cand_map
+    fn kept(&self) -> &Kept {
+        &self.kept
     }
-    fn reduction(&self) -> Reduction {
-        Reduction {
-            communities_kept: self.communities_kept,
-            elements: self.n_elements(),
-            candidates_kept: self.n_cands(),
-            candidates_dropped: self.candidates_dropped,
-            pairs: self.sets.nnz(),
-            ..Default::default()
-        }
+    fn size(&self) -> (usize, usize) {
+        (self.n_elements(), self.sets.nnz())
     }
 }
 
@@ -183,11 +179,11 @@ impl Reduced for SetCover {
     fn constant(&self) -> f64 {
         0.0
     }
-    fn cand_map(&self) -> &[u32] {
-        &self.0.cand_map
+    fn kept(&self) -> &Kept {
+        &self.0.kept
     }
-    fn reduction(&self) -> Reduction {
-        self.0.reduction()
+    fn size(&self) -> (usize, usize) {
+        self.0.size()
     }
 }
 
@@ -223,18 +219,11 @@ impl Reduced for Median {
     fn constant(&self) -> f64 {
         self.constant
     }
-    fn cand_map(&self) -> &[u32] {
-        &self.cand_map
+    fn kept(&self) -> &Kept {
+        &self.kept
     }
-    fn reduction(&self) -> Reduction {
-        Reduction {
-            communities_kept: self.communities_kept,
-            elements: self.n_elements(),
-            candidates_kept: self.n_cands(),
-            candidates_dropped: self.candidates_dropped,
-            pairs: self.pairs.nnz(),
-            ..Default::default()
-        }
+    fn size(&self) -> (usize, usize) {
+        (self.n_elements(), self.pairs.nnz())
     }
 }
 
@@ -264,18 +253,11 @@ impl Reduced for Capacitated {
     fn constant(&self) -> f64 {
         0.0
     }
-    fn cand_map(&self) -> &[u32] {
-        &self.cand_map
+    fn kept(&self) -> &Kept {
+        &self.kept
     }
-    fn reduction(&self) -> Reduction {
-        Reduction {
-            communities_kept: self.communities_kept,
-            elements: self.n_elements(),
-            candidates_kept: self.n_cands(),
-            candidates_dropped: self.candidates_dropped,
-            pairs: self.sets.nnz(),
-            ..Default::default()
-        }
+    fn size(&self) -> (usize, usize) {
+        (self.n_elements(), self.sets.nnz())
     }
 }
 
@@ -353,6 +335,11 @@ fn better(a: f64, b: f64, maximise: bool) -> bool {
     }
 }
 
+/// Whether bound `new` is tighter than `old` (lower for maximisation).
+fn tightens(new: f64, old: f64, maximise: bool) -> bool {
+    better(new, old, !maximise)
+}
+
 #[cfg(feature = "milp")]
 fn tighter(new: f64, old: f64, maximise: bool) -> f64 {
     if maximise {
@@ -373,7 +360,16 @@ fn run<R: Reduced>(
     t0: Instant,
     uncoverable: f64,
 ) -> Result<Solution, SitingError> {
-    let mut red = r.reduction();
+    let kept = r.kept();
+    let (elements, pairs) = r.size();
+    let mut red = Reduction {
+        communities_kept: kept.communities,
+        elements,
+        candidates_kept: kept.cand_map.len(),
+        candidates_dropped: kept.candidates_dropped,
+        pairs,
+        ..Default::default()
+    };
     red.reduce_s = t0.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut chosen = r.heuristic(p);
@@ -399,7 +395,7 @@ fn run<R: Reduced>(
             };
             if let Some(b) = r.lp_bound(p, run) {
                 let b = round_bound(b, maximise, integral);
-                if (maximise && b < bound) || (!maximise && b > bound) {
+                if tightens(b, bound, maximise) {
                     bound = b;
                     bound_by = "lp-lagrangian";
                 }
@@ -407,7 +403,7 @@ fn run<R: Reduced>(
         }
         if !closed(obj, bound, maximise, integral) && bound_by == "trivial" {
             let b = round_bound(r.sub_bound(p, obj), maximise, integral);
-            if (maximise && b < bound) || (!maximise && b > bound) {
+            if tightens(b, bound, maximise) {
                 bound = b;
                 bound_by = "subgradient-lagrangian";
             }
@@ -478,8 +474,7 @@ fn run<R: Reduced>(
     } else {
         (bound - obj).abs() / obj.abs().max(1e-12)
     };
-    let map = r.cand_map();
-    let mut chosen: Vec<usize> = chosen.iter().map(|&j| map[j] as usize).collect();
+    let mut chosen: Vec<usize> = chosen.iter().map(|&j| kept.cand_map[j] as usize).collect();
     chosen.sort_unstable();
     Ok(Solution {
         problem: *problem,

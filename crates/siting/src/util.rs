@@ -1,7 +1,10 @@
 //! Small shared pieces: a compressed sparse row list, its transpose, sums of the largest
-//! values, and an ordered float for priority queues.
+//! values, an ordered float for priority queues, dense renumbering, and the search steps the
+//! problems share (lazy greedy, best-improvement swaps, subgradient step sizes).
 
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 /// Rows of `(column, value)` stored contiguously (compressed sparse rows).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,6 +43,12 @@ impl<T: Copy> Csr<T> {
         &self.col[self.start[i]..self.start[i + 1]]
     }
 
+    /// Row `i` as `(column, value)` pairs.
+    pub fn pairs(&self, i: usize) -> impl Iterator<Item = (u32, T)> + '_ {
+        let (c, v) = self.row(i);
+        c.iter().copied().zip(v.iter().copied())
+    }
+
     pub fn nnz(&self) -> usize {
         self.col.len()
     }
@@ -73,6 +82,54 @@ impl<T: Copy> Csr<T> {
             val,
         }
     }
+
+    /// The transpose whose values are positions: row `c` lists `(old row, k)` for every `k`
+    /// with `col[k] == c`, in increasing order.
+    pub fn positions_by_col(&self, n_cols: usize) -> Csr<u32> {
+        Csr {
+            start: self.start.clone(),
+            col: self.col.clone(),
+            val: (0..self.nnz() as u32).collect(),
+        }
+        .transpose(n_cols)
+    }
+}
+
+impl Csr<()> {
+    /// The rows' columns without values.
+    pub fn pattern(rows: &[Vec<u32>]) -> Csr<()> {
+        Csr::from_rows(
+            &rows
+                .iter()
+                .map(|r| r.iter().map(|&c| (c, ())).collect())
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// Where a reduced instance's local candidates come from, and what the reduction kept.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Kept {
+    /// Local candidate → original candidate.
+    pub cand_map: Vec<u32>,
+    /// Communities kept (before aggregation).
+    pub communities: usize,
+    /// Candidates dropped as dominated or reaching nobody.
+    pub candidates_dropped: usize,
+}
+
+/// Dense renumbering of the indices `j` with `keep[j]`: the new index of each old one
+/// (`u32::MAX` when dropped) and the old index of each new one.
+pub(crate) fn compact(keep: &[bool]) -> (Vec<u32>, Vec<u32>) {
+    let mut renum = vec![u32::MAX; keep.len()];
+    let mut old = Vec::new();
+    for (j, &k) in keep.iter().enumerate() {
+        if k {
+            renum[j] = old.len() as u32;
+            old.push(j as u32);
+        }
+    }
+    (renum, old)
 }
 
 /// The sum of the `p` largest of `values` (all of them when there are fewer), ignoring
@@ -110,6 +167,139 @@ impl Ord for Key {
     }
 }
 
+/// Lazy greedy over sites whose gains only shrink as sites open: pops the best estimate
+/// from `heap`, recomputes it with `gain` and opens the site with `take` when it still leads
+/// (an estimate that fell goes back with its fresh value, unless it is 0). Stops after `limit`
+/// sites or when nothing gains; returns the sites opened, in order.
+pub(crate) fn lazy_greedy<S>(
+    st: &mut S,
+    mut heap: BinaryHeap<Key>,
+    limit: usize,
+    gain: impl Fn(&S, usize) -> f64,
+    mut take: impl FnMut(&mut S, usize),
+) -> Vec<usize> {
+    let mut taken = Vec::new();
+    while taken.len() < limit {
+        let Some(Key(g, j)) = heap.pop() else { break };
+        let fresh = gain(st, j as usize);
+        if fresh < g {
+            if fresh > 0.0 {
+                heap.push(Key(fresh, j));
+            }
+            continue;
+        }
+        if fresh <= 0.0 {
+            break;
+        }
+        take(st, j as usize);
+        taken.push(j as usize);
+    }
+    taken
+}
+
+/// One pass of best-improvement swap search (one open site out, one closed site in) over
+/// maximisation gains. `loss[j]` is what closing open site `j` loses; `gain(k, extra)` is
+/// what opening closed site `k` gains and adds to `extra[j]` what the swap saves of `loss[j]`
+/// when `j` is the one closed. Returns `(out, in)` of the best swap improving by more than
+/// `eps` (ties: the lower site out, the lower site in).
+pub(crate) fn best_swap(
+    open: &[bool],
+    loss: &[f64],
+    eps: f64,
+    mut gain: impl FnMut(usize, &mut FxHashMap<u32, f64>) -> f64,
+) -> Option<(usize, usize)> {
+    let n = open.len();
+    let mut min_loss = (f64::INFINITY, usize::MAX);
+    for j in 0..n {
+        if open[j] && loss[j] < min_loss.0 {
+            min_loss = (loss[j], j);
+        }
+    }
+    let mut extra: FxHashMap<u32, f64> = FxHashMap::default();
+    let mut best = (eps, usize::MAX, usize::MAX);
+    for k in 0..n {
+        if open[k] {
+            continue;
+        }
+        extra.clear();
+        let gain = gain(k, &mut extra);
+        let mut cand = (gain - min_loss.0, min_loss.1);
+        for (&j, &x) in &extra {
+            let v = gain + x - loss[j as usize];
+            if v > cand.0 || (v == cand.0 && (j as usize) < cand.1) {
+                cand = (v, j as usize);
+            }
+        }
+        if cand.0 > best.0 {
+            best = (cand.0, cand.1, k);
+        }
+    }
+    (best.1 != usize::MAX).then_some((best.1, best.2))
+}
+
+/// The bookkeeping of a subgradient run: the best bound so far and the step factor, halved
+/// after 10 iterations without improvement.
+pub(crate) struct Steps {
+    /// The best bound so far.
+    pub best: f64,
+    /// The step factor.
+    pub factor: f64,
+    stall: u32,
+    /// Whether the bound is from above (lower is better) or from below.
+    upper: bool,
+}
+
+impl Steps {
+    /// A run bounding from above (`upper`) or below, starting at `best` with `factor`.
+    pub fn new(upper: bool, best: f64, factor: f64) -> Steps {
+        Steps {
+            best,
+            factor,
+            stall: 0,
+            upper,
+        }
+    }
+
+    /// Takes in the bound `b` of the current multipliers.
+    pub fn record(&mut self, b: f64) {
+        let improves = if self.upper {
+            b < self.best - 1e-12
+        } else {
+            b > self.best + 1e-12
+        };
+        if improves {
+            self.best = b;
+            self.stall = 0;
+        } else {
+            self.stall += 1;
+            if self.stall >= 10 {
+                self.factor /= 2.0;
+                self.stall = 0;
+            }
+        }
+    }
+
+    /// Whether to stop: the best bound meets `incumbent`, or the steps have become too small.
+    pub fn done(&self, incumbent: f64) -> bool {
+        let met = if self.upper {
+            self.best - incumbent <= 1e-9 * self.best.abs().max(1.0)
+        } else {
+            incumbent - self.best <= 1e-9 * incumbent.abs().max(1.0)
+        };
+        met || self.factor < 1e-6
+    }
+
+    /// The step length at bound `b` for a subgradient of squared norm `norm` (Polyak's rule).
+    pub fn length(&self, b: f64, incumbent: f64, norm: f64) -> f64 {
+        let gap = if self.upper {
+            b - incumbent
+        } else {
+            incumbent - b
+        };
+        self.factor * gap.max(1e-9) / norm
+    }
+}
+
 /// Whether sorted list `a` is a subset of sorted list `b`.
 pub(crate) fn is_subset(a: &[u32], b: &[u32]) -> bool {
     if a.len() > b.len() {
@@ -138,6 +328,13 @@ mod tests {
         let t = m.transpose(3);
         assert_eq!(t.row(0), (&[2u32][..], &[3.0][..]));
         assert_eq!(t.row(2), (&[0u32, 2][..], &[2.0, 4.0][..]));
+        let pos = m.positions_by_col(3);
+        assert_eq!(pos.row(2), (&[0u32, 2][..], &[1u32, 3][..]));
+        assert_eq!(pos.row(1), (&[0u32][..], &[0u32][..]));
+        assert_eq!(
+            compact(&[true, false, true]),
+            (vec![0, u32::MAX, 1], vec![0, 2])
+        );
         let (s, idx) = top_p(&[1.0, 5.0, -1.0, 5.0, 2.0], 3, true);
         assert_eq!(s, 12.0);
         let mut idx = idx;

@@ -1,11 +1,11 @@
 // Opens the assessment report (index.html) in headless Chromium and checks that it renders:
 // the map (one circle per community of communities.geojson) and the charts are drawn, clicking a
-// community fills the detail box, nothing is fetched from the network, no console error. Keeps a
+// community fills the detail box, recommended sites (when given) are on the map and in their table, nothing is fetched from the network, no console error. Keeps a
 // full-page screenshot.
 //
 // usage: node check.mjs REPORT_DIR SCREENSHOT.png
 import { chromium } from "playwright-core";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const [dir, shot] = process.argv.slice(2);
@@ -16,6 +16,12 @@ if (!dir || !shot) {
 const html = resolve(dir, "index.html");
 const geo = JSON.parse(readFileSync(resolve(dir, "communities.geojson"), "utf8"));
 const expectedCommunities = geo.features.length;
+// With candidate sites, one diamond on the map per candidate recommended (from summary.json).
+let expectedSites = null;
+if (existsSync(resolve(dir, "recommended_sites.csv"))) {
+  const summary = JSON.parse(readFileSync(resolve(dir, "summary.json"), "utf8"));
+  expectedSites = new Set(summary.recommendations.flatMap((r) => r.sites)).size;
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -58,6 +64,8 @@ try {
     bars: document.querySelectorAll("svg.chart rect.bar").length,
     targets: document.querySelectorAll("svg.chart line.target").length,
     top10: document.querySelectorAll("#top10 tr").length - 1,
+    sites: document.querySelectorAll("#map-svg g.site").length,
+    siteRows: document.querySelectorAll("#recommended tr").length - 1,
     mapWidth: document.getElementById("map-svg")?.getBoundingClientRect().width ?? 0,
     title: document.title,
   }));
@@ -67,6 +75,10 @@ try {
   check("one circle per community", n.circles === expectedCommunities, `${n.circles} of ${expectedCommunities}`);
   check("indicator charts drawn", n.bars > 10 && n.targets > 10, `${n.bars} bars, ${n.targets} target lines`);
   check("top ten table", n.top10 >= 1 && n.top10 <= 10, `${n.top10} rows`);
+  if (expectedSites !== null) {
+    check("one diamond per recommended candidate", n.sites === expectedSites, `${n.sites} of ${expectedSites}`);
+    check("recommended sites table", n.siteRows >= 1, `${n.siteRows} requirements`);
+  }
   // The last circle drawn is on top (circles are drawn largest first).
   await page.locator("#map-svg circle.community").last().dispatchEvent("click");
   const detail = await page.textContent("#detail");

@@ -94,8 +94,10 @@ pub enum Walker {
 /// Where the road network comes from.
 #[derive(Args, Debug, Clone)]
 pub struct NetworkArgs {
+    // One of --osm or --nodes/--edges is needed: checked in `source`, not by clap, so that
+    // `site --costs DIR` can share these arguments.
     /// OpenStreetMap file (.osm.pbf or .osm XML).
-    #[arg(long, value_name = "FILE", required_unless_present = "nodes", conflicts_with_all = ["nodes", "edges"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "edges"])]
     pub osm: Option<PathBuf>,
     /// Node table `id,lon,lat`.
     #[arg(long, value_name = "FILE", requires = "edges")]
@@ -161,6 +163,17 @@ pub struct PlaceArgs {
 }
 
 impl PlaceArgs {
+    /// The checks clap cannot make.
+    pub fn check(&self) -> Result<()> {
+        if !(self.snap_limit.is_finite() && self.snap_limit >= 0.0) {
+            bail!(
+                "--snap-limit must be a non-negative number of metres, got {}",
+                self.snap_limit
+            );
+        }
+        Ok(())
+    }
+
     pub fn snap_mode(&self) -> SnapMode {
         match self.snap {
             SnapArg::Edge => SnapMode::Edge,
@@ -352,36 +365,10 @@ pub enum SiteMethod {
 
 #[derive(Args, Debug)]
 pub struct SiteArgs {
-    /// OpenStreetMap file (.osm.pbf or .osm XML).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["nodes", "edges", "costs"])]
-    pub osm: Option<PathBuf>,
-    /// Node table `id,lon,lat`.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "edges",
-        conflicts_with = "costs"
-    )]
-    pub nodes: Option<PathBuf>,
-    /// Edge table `from,to,length_m` (undirected).
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "nodes",
-        conflicts_with = "costs"
-    )]
-    pub edges: Option<PathBuf>,
-    /// Who walks: `walk`, or `wheelchair` (OSM only).
-    #[arg(long, value_enum, default_value = "walk")]
-    pub profile: ProfileArg,
-    /// Keep every connected component (default: only the largest).
-    #[arg(long)]
-    pub keep_all_components: bool,
-    /// Neither read nor write the network cache next to the input.
-    #[arg(long)]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     /// Read the instance from a directory written by --export-costs instead of a network.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["communities", "facilities", "candidates"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["osm", "nodes", "edges", "communities", "facilities", "candidates"])]
     pub costs: Option<PathBuf>,
     /// Communities `id,name,lon,lat,population[,households,elderly,children_0_3,division_code]`.
     #[arg(long, value_name = "FILE", required_unless_present = "costs")]
@@ -390,7 +377,7 @@ pub struct SiteArgs {
     /// empty file means none. Without it, facilities come from the OSM file's tags.
     #[arg(long, value_name = "FILE")]
     pub facilities: Option<PathBuf>,
-    /// Candidate sites `id,lon,lat[,capacity,cost]`.
+    /// Candidate sites `id,lon,lat[,name,capacity,cost]`.
     #[arg(long, value_name = "FILE", required_unless_present = "costs")]
     pub candidates: Option<PathBuf>,
     /// The facility category to site (a key of `livingcircle categories`).
@@ -429,18 +416,4 @@ pub struct SiteArgs {
     /// Also write the cost data (demand.csv, candidates.csv, existing.csv, costs.csv) here.
     #[arg(long, value_name = "DIR")]
     pub export_costs: Option<PathBuf>,
-}
-
-impl SiteArgs {
-    /// The network arguments, as `access` takes them.
-    pub fn network(&self) -> NetworkArgs {
-        NetworkArgs {
-            osm: self.osm.clone(),
-            nodes: self.nodes.clone(),
-            edges: self.edges.clone(),
-            profile: self.profile,
-            keep_all_components: self.keep_all_components,
-            no_cache: self.no_cache,
-        }
-    }
 }

@@ -6,6 +6,7 @@ mod cmd;
 mod network_input;
 mod points;
 mod progress;
+mod recommend;
 mod siting_io;
 
 use clap::Parser;

@@ -1,7 +1,8 @@
 //! Placing communities and facilities on the network, with the points too far from it reported.
 
-use lc_model::LonLat;
+use lc_model::{Facility, LonLat};
 use lc_network::{Anchor, Snapper};
+use lc_osm::OsmFacility;
 
 /// The result of placing a list of points.
 pub struct Placed {
@@ -11,6 +12,17 @@ pub struct Placed {
     pub too_far: Vec<usize>,
     /// Median snap distance of the placed points, metres.
     pub median_snap_m: f64,
+}
+
+/// Place items (communities, facilities, candidates) by their position.
+pub fn place_items<T>(
+    snapper: &Snapper<'_>,
+    items: &[T],
+    pos: impl Fn(&T) -> LonLat,
+    limit_m: f64,
+) -> Placed {
+    let points: Vec<LonLat> = items.iter().map(pos).collect();
+    place(snapper, &points, limit_m)
 }
 
 pub fn place(snapper: &Snapper<'_>, points: &[LonLat], limit_m: f64) -> Placed {
@@ -48,4 +60,31 @@ pub fn some_ids<'a>(idx: &[usize], id: impl Fn(usize) -> &'a str, n: usize) -> S
     }
     s.dedup();
     s.join(", ")
+}
+
+/// Facilities found in an OSM file's tags, as facility records (OSM carries no capacity or area).
+pub fn from_osm(found: &[OsmFacility]) -> Vec<Facility> {
+    found
+        .iter()
+        .map(|f| Facility {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            category: f.category,
+            pos: f.pos,
+            capacity: None,
+            floor_area_m2: None,
+            provider_code: None,
+        })
+        .collect()
+}
+
+/// Each facility's rank in id order: the tie-break between facilities at equal distance.
+pub fn id_ranks(facilities: &[Facility]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..facilities.len()).collect();
+    order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
+    let mut rank = vec![0u32; facilities.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    rank
 }

@@ -15,6 +15,8 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq)]
 pub struct CandidateRow {
     pub id: String,
+    /// From the optional `name` column ("" when absent).
+    pub name: String,
     pub pos: LonLat,
     pub capacity: Option<f64>,
     pub cost: Option<f64>,
@@ -135,6 +137,7 @@ impl Table {
 pub fn read_candidates(path: &Path, crs: lc_crs::Crs) -> Result<Vec<CandidateRow>> {
     let t = Table::read(path)?;
     let (ci, clon, clat) = (t.need("id")?, t.need("lon")?, t.need("lat")?);
+    let cname = t.columns.get("name").copied();
     let ccap = t.columns.get("capacity").copied();
     let ccost = t.columns.get("cost").copied();
     let mut seen = HashMap::new();
@@ -148,6 +151,7 @@ pub fn read_candidates(path: &Path, crs: lc_crs::Crs) -> Result<Vec<CandidateRow
         let cost = t.optional(line, "cost", t.cell(rec, ccost))?;
         out.push(CandidateRow {
             id,
+            name: t.cell(rec, cname).trim().to_string(),
             pos: lc_crs::to_wgs84(crs, LonLat::new(lon, lat)),
             capacity,
             cost,

@@ -125,16 +125,12 @@ fn xlsx_matches_indicators_csv(dir: &Path) -> usize {
     let csv = read_csv(&dir.join("indicators.csv"));
     let mut wb: Xlsx<_> = open_workbook(dir.join("summary.xlsx")).unwrap();
     let names = wb.sheet_names().to_vec();
-    assert_eq!(
-        names,
-        vec![
-            "summary",
-            "indicators",
-            "shortcomings",
-            "communities",
-            "definitions"
-        ]
-    );
+    let mut expected = vec!["summary", "indicators", "shortcomings", "communities"];
+    if dir.join("recommended_sites.csv").exists() {
+        expected.push("recommended_sites");
+    }
+    expected.push("definitions");
+    assert_eq!(names, expected);
     let range = wb.worksheet_range("indicators").unwrap();
     let sheet: Vec<&[Data]> = range.rows().collect();
     assert_eq!(sheet.len(), csv.len(), "same number of rows");
@@ -324,10 +320,18 @@ fn demo_produces_the_report() {
         "unavailable.csv",
         "summary.xlsx",
         "communities.geojson",
+        "recommended_sites.csv",
     ] {
         assert!(a.join(f).exists(), "{f}");
     }
     assert!(xlsx_matches_indicators_csv(&a) > 100);
+    // The shipped candidate sites give recommendations, each with a proven bound.
+    let rec = read_csv(&a.join("recommended_sites.csv"));
+    assert!(rec.len() > 5, "{rec:?}");
+    let gap = col(&rec[0], "gap");
+    assert!(rec[1..]
+        .iter()
+        .all(|r| r[gap].parse::<f64>().unwrap() <= 0.01));
     let ind = read_csv(&a.join("indicators.csv"));
     let h = &ind[0];
     // The street's name comes from the shipped division list.
@@ -387,4 +391,188 @@ fn names_from_the_national_division_list() {
         .lines()
         .any(|l| l.starts_with("620102001002,"));
     assert_eq!(unknown.is_empty(), g2_known, "{unknown:?}");
+}
+
+/// `assess --candidates`: recommended sites for the required item communities lack, worked out by
+/// hand. On the straight street (node i at i × 10 m), one requirement: a kindergarten within
+/// 300 m. Communities A (node 0, 1,000 people), B (node 50, 3,000), C (node 100, 2,000) have
+/// none; D (node 160, 500) has one at node 170 (100 m). Candidates: S1 at node 25 reaches A and B
+/// (250 m each: 4,000 people), S2 at node 75 reaches B and C (5,000), S3 at node 110 reaches C
+/// (2,000), S4 at node 165 reaches only D (already covered: adds nothing), S5 is 2 km off the
+/// network (not placed). With one site, S2 is the only best (5,000 of the 6,000 short); with two,
+/// every short community can be reached (S1 with S2 or S3).
+#[test]
+fn candidates_give_recommended_sites_for_the_items_found_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut nodes = String::from("id,lon,lat\n");
+    let mut edges = String::from("from,to,length_m\n");
+    for i in 0..=200 {
+        nodes.push_str(&format!("{i},{},36.06\n", lon(i)));
+        if i > 0 {
+            edges.push_str(&format!("{},{i},10\n", i - 1));
+        }
+    }
+    write(d, "nodes.csv", &nodes);
+    write(d, "edges.csv", &edges);
+    let pops = [
+        ("A", 0, 1000),
+        ("B", 50, 3000),
+        ("C", 100, 2000),
+        ("D", 160, 500),
+    ];
+    let mut comm = String::from("id,name,lon,lat,population\n");
+    for (id, node, pop) in pops {
+        comm.push_str(&format!("{id},社区{id},{},36.06,{pop}\n", lon(node)));
+    }
+    write(d, "communities.csv", &comm);
+    write(
+        d,
+        "facilities.csv",
+        &format!(
+            "id,name,category,lon,lat\nK,幼儿园,kindergarten,{},36.06\n",
+            lon(170)
+        ),
+    );
+    write(
+        d,
+        "candidates.csv",
+        &format!(
+            "id,name,lon,lat\nS1,一号地块,{},36.06\nS2,二号地块,{},36.06\nS3,三号地块,{},36.06\nS4,四号地块,{},36.06\nS5,远处地块,{},36.08\n",
+            lon(25),
+            lon(75),
+            lon(110),
+            lon(165),
+            lon(100)
+        ),
+    );
+    write(
+        d,
+        "standard.toml",
+        "[standard]\nid = \"LOCAL\"\nname_zh = \"本地标准\"\nname_en = \"Local\"\nsource = \"test\"\n\n[[requirement]]\nid = \"kg\"\ncategories = [\"kindergarten\"]\ndistance_m = 300\nname_zh = \"幼儿园\"\nname_en = \"Kindergarten\"\nstatus = \"V\"\nsource = \"test\"\n",
+    );
+    write(
+        d,
+        "targets.toml",
+        "[plan]\nid = \"L\"\nname_zh = \"本地\"\nname_en = \"Local\"\njurisdiction = \"62\"\nyear = 2025\ndocument = \"x\"\n",
+    );
+    let run_with = |sites: &str, out: &str| {
+        let o = run(&[
+            "assess",
+            "--nodes",
+            s(&d.join("nodes.csv")),
+            "--edges",
+            s(&d.join("edges.csv")),
+            "--communities",
+            s(&d.join("communities.csv")),
+            "--facilities",
+            s(&d.join("facilities.csv")),
+            "--standard",
+            s(&d.join("standard.toml")),
+            "--targets",
+            s(&d.join("targets.toml")),
+            "--candidates",
+            s(&d.join("candidates.csv")),
+            "--recommend-sites",
+            sites,
+            "--out",
+            s(&d.join(out)),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        d.join(out)
+    };
+
+    // One site: S2, the only best.
+    let out = run_with("1", "one");
+    let rows = read_csv(&out.join("recommended_sites.csv"));
+    let h = &rows[0];
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let r = &rows[1];
+    assert_eq!(r[col(h, "requirement_id")], "kg");
+    assert_eq!(r[col(h, "category")], "kindergarten");
+    assert_eq!(r[col(h, "radius_m")], "300");
+    assert_eq!(r[col(h, "candidate_id")], "S2");
+    assert_eq!(r[col(h, "candidate_name")], "二号地块");
+    assert_eq!(r[col(h, "newly_covered_population")], "5000");
+    assert_eq!(r[col(h, "communities_newly_covered")], "2");
+    assert_eq!(r[col(h, "short_population_before")], "6000");
+    assert_eq!(r[col(h, "short_population_after")], "1000");
+    assert_eq!(r[col(h, "covered_population_before")], "500");
+    assert_eq!(r[col(h, "covered_population_after")], "5500");
+    assert_eq!(r[col(h, "gap")].parse::<f64>().unwrap(), 0.0);
+    // The shortfall the siting starts from is the assessment's own.
+    let short = read_csv(&out.join("shortcomings.csv"));
+    let sh = &short[0];
+    let short_pop: f64 = short[1..]
+        .iter()
+        .map(|r| r[col(sh, "population_affected")].parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(short_pop, 6000.0);
+    // In the workbook and the report.
+    {
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut wb: Xlsx<_> = open_workbook(out.join("summary.xlsx")).unwrap();
+        let sheet = wb.worksheet_range("recommended_sites").unwrap();
+        let cells: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+        assert_eq!(cells.len(), 2);
+        assert_eq!(cells[1][col(h, "candidate_id")], Data::String("S2".into()));
+        assert_eq!(
+            cells[1][col(h, "newly_covered_population")],
+            Data::Float(5000.0)
+        );
+    }
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("id=\"recommended\""));
+    assert_eq!(html.matches("class=\"site\"").count(), 1);
+    assert!(html.contains("S2 二号地块"));
+
+    // Two sites: every short community reached; S1 is one of them, S4 (adds nothing) never.
+    let out = run_with("2", "two");
+    let rows = read_csv(&out.join("recommended_sites.csv"));
+    let h = &rows[0];
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let chosen: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r[col(h, "candidate_id")].as_str())
+        .collect();
+    assert!(chosen.contains(&"S1"), "{chosen:?}");
+    assert!(
+        !chosen.contains(&"S4") && !chosen.contains(&"S5"),
+        "{chosen:?}"
+    );
+    assert_eq!(rows[1][col(h, "short_population_after")], "0");
+    let newly: f64 = rows[1..]
+        .iter()
+        .map(|r| {
+            r[col(h, "newly_covered_population")]
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(newly, 6000.0);
+
+    // A bad candidates file: file, line and field named; nothing written.
+    write(d, "bad.csv", "id,lon,lat\nS1,103.8,36.06\nS2,east,36.06\n");
+    let o = run(&[
+        "assess",
+        "--nodes",
+        s(&d.join("nodes.csv")),
+        "--edges",
+        s(&d.join("edges.csv")),
+        "--communities",
+        s(&d.join("communities.csv")),
+        "--facilities",
+        s(&d.join("facilities.csv")),
+        "--candidates",
+        s(&d.join("bad.csv")),
+        "--out",
+        s(&d.join("bad-out")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.csv") && err.contains("line 3") && err.contains("lon"),
+        "{err}"
+    );
+    assert!(!d.join("bad-out").exists());
 }

@@ -377,6 +377,28 @@ fn gcj02_input_is_converted_before_snapping() {
 fn missing_network_arguments_are_explained() {
     let o = run(&["access", "--communities", "c.csv", "--out", "a.csv"]);
     assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--osm FILE or as --nodes FILE --edges FILE"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(&[
+        "site",
+        "--category",
+        "nursery",
+        "--communities",
+        "c.csv",
+        "--candidates",
+        "k.csv",
+        "--p",
+        "1",
+        "--out",
+        "s",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--osm FILE or as --nodes FILE --edges FILE")
+    );
     let o = run(&[
         "access",
         "--nodes",
@@ -627,4 +649,16 @@ fn capacity_ratio_is_two_step_floating_catchment() {
          c2,nursery,450,children_0_3,100,2,30,131.2500\n\
          c3,nursery,450,population (fallback),500,1,20,31.2500\n"
     );
+}
+
+#[test]
+fn generate_refuses_a_city_too_small_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("city");
+    let o = run(&["generate", "--nodes", "10", "--out", s(&out)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nodes must be at least"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.join("nodes.csv").exists());
 }

@@ -234,3 +234,14 @@ pub fn unavailable_csv(r: &Report) -> String {
     }
     s
 }
+
+/// `recommended_sites.csv`: one row per proposed site (header only when there are none).
+pub fn recommended_csv(r: &Report) -> String {
+    let mut out = String::new();
+    row(&mut out, &crate::RECOMMENDED_COLUMNS);
+    for cells in crate::recommended_rows(r) {
+        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+        row(&mut out, &refs);
+    }
+    out
+}

@@ -1,7 +1,7 @@
 //! `index.html`: the self-contained report. Styles, script and drawings (inline SVG) are all in
 //! the one file, so it opens offline from disk; nothing is fetched.
 
-use crate::{fmt_num, Report};
+use crate::{fmt_num, Recommendation, Report};
 use lc_assess::Scope;
 use lc_standards::{Obligation, RegionLevel};
 use std::fmt::Write as _;
@@ -106,6 +106,7 @@ pub fn html_report(r: &Report) -> String {
     map(&mut h, r);
     indicators(&mut h, r);
     requirements(&mut h, r);
+    recommended(&mut h, r);
     top_ten(&mut h, r);
     regions(&mut h, r);
     unavailable(&mut h, r);
@@ -322,6 +323,47 @@ fn map(h: &mut String, r: &Report) {
             fmt_num(c.population)
         );
     }
+    // Recommended sites: one diamond per candidate, labelled with the rows of the "recommended
+    // sites" table it is proposed for (a candidate may serve several requirements).
+    let mut site_rows: Vec<(&crate::RecommendedSite, Vec<usize>)> = Vec::new();
+    for (n, rec) in r.recommendations.iter().enumerate() {
+        for s in &rec.sites {
+            match site_rows.iter_mut().find(|(x, _)| x.id == s.id) {
+                Some((_, rows)) => rows.push(n),
+                None => site_rows.push((s, vec![n])),
+            }
+        }
+    }
+    for (s, rows) in &site_rows {
+        let (x, y) = (px(s.pos.lon), py(s.pos.lat));
+        let numbers: Vec<String> = rows.iter().map(|n| (n + 1).to_string()).collect();
+        let what: Vec<String> = rows
+            .iter()
+            .map(|&n| {
+                let rec = &r.recommendations[n];
+                format!(
+                    "{}. {} {}",
+                    n + 1,
+                    rec.category.info().zh,
+                    rec.category.key()
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<g class=\"site\"><path d=\"M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z\" fill=\"#1f5fbf\" stroke=\"#fff\" stroke-width=\"1.5\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#1f3f7f\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{} · {}</text><title>建议选址 recommended site {}: {}</title></g>",
+            y - 8.0,
+            x + 8.0,
+            y + 8.0,
+            x - 8.0,
+            x + 11.0,
+            y + 4.0,
+            esc(&s.id),
+            numbers.join(" "),
+            esc(&Recommendation::site_label(s)),
+            esc(&what.join("; "))
+        );
+    }
     let _ = write!(
         h,
         "</svg><div class=\"legend\">达标比例 share of required items met:"
@@ -338,6 +380,12 @@ fn map(h: &mut String, r: &Report) {
             "<span style=\"background:{}\"></span>{}",
             colour(s),
             label
+        );
+    }
+    if !r.recommendations.is_empty() {
+        let _ = write!(
+            h,
+            "<span style=\"background:#1f5fbf;transform:rotate(45deg)\"></span>建议选址 recommended site (numbers = rows of the table below)"
         );
     }
     let _ = writeln!(
@@ -523,6 +571,70 @@ fn requirements(h: &mut String, r: &Report) {
         );
     }
     let _ = writeln!(h, "</svg></section>");
+}
+
+fn recommended(h: &mut String, r: &Report) {
+    if r.recommendations.is_empty() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<section id=\"recommended\"><h2>建议选址 Recommended sites</h2><p class=\"note\">针对未达标的必备项目，从候选用地中选出能让最多居民进入要求步行距离的位置（最大覆盖模型，含最优性证明）。For the required items communities lack, the candidate sites that bring the most residents within the required walking distance (maximal coverage, with a proven bound on how far from the best). 蓝色菱形为地图上的位置 Blue diamonds on the map.</p><table><tr><th>#</th><th>要求 requirement</th><th>设施 facility</th><th>距离 distance</th><th>缺口人口 people short: before → after</th><th>建议选址 sites (+ people newly within reach)</th><th>结果质量 quality</th></tr>"
+    );
+    for (n, rec) in r.recommendations.iter().enumerate() {
+        let (zh, en) = rec.requirement_names(r);
+        let (st, _) = rec.requirement_ids(r);
+        let before = rec.short_before();
+        let after = rec.short_after();
+        let w_after = if before > 0.0 {
+            after / before * 120.0
+        } else {
+            0.0
+        };
+        let sites: Vec<String> = rec
+            .sites
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} (+{}, {} 社区 communities)",
+                    esc(&Recommendation::site_label(s)),
+                    grouped(s.newly_covered),
+                    s.communities.len()
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}<br><span class=\"note\">{} [{}]</span></td><td>{} {}</td><td class=\"num\">{} m</td><td><svg width=\"124\" height=\"22\" role=\"img\" aria-label=\"before after\"><rect x=\"0\" y=\"2\" width=\"120\" height=\"8\" fill=\"#d0473a\" fill-opacity=\"0.35\"/><rect x=\"0\" y=\"12\" width=\"{w_after:.1}\" height=\"8\" fill=\"#d0473a\"/></svg><br>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            n + 1,
+            esc(&zh),
+            esc(&en),
+            esc(&st),
+            rec.category.info().zh,
+            rec.category.key(),
+            fmt_num(rec.radius_m),
+            grouped(before),
+            grouped(after),
+            if sites.is_empty() {
+                "无可改善的候选 no candidate brings anyone within reach".to_string()
+            } else {
+                sites.join("<br>")
+            },
+            if rec.out_of_reach > 0.0 {
+                format!(
+                    "{}<br><span class=\"note\">{} 人无候选可及 people no candidate can reach</span>",
+                    rec.quality_text(),
+                    grouped(rec.out_of_reach)
+                )
+            } else {
+                rec.quality_text()
+            }
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</table><p class=\"note\">完整清单 Full list: recommended_sites.csv · summary.xlsx（recommended_sites 工作表 sheet）。一个候选用地可能被推荐给多类设施（综合服务设施）A candidate may be proposed for several facilities (a multi-service site).</p></section>"
+    );
 }
 
 fn top_ten(h: &mut String, r: &Report) {

@@ -1,6 +1,7 @@
 //! The assessment's outputs: `shortcomings.csv`, `indicators.csv`, `indicator_definitions.csv`,
 //! `unavailable.csv`,
-//! `communities.geojson`, `summary.xlsx` and a self-contained `index.html`.
+//! `communities.geojson`, `recommended_sites.csv` (when candidate sites were given),
+//! `summary.xlsx` and a self-contained `index.html`.
 //!
 //! Every writer renders to bytes; the caller writes them (atomically) where it wants. Column
 //! names are public interface (documented in `docs/standards.md`).
@@ -11,14 +12,16 @@
 mod csv_out;
 mod geojson;
 mod html;
+mod recommend;
 mod xlsx;
 
 pub use csv_out::{
-    definitions_csv, indicators_csv, shortcomings_csv, unavailable_csv, DEFINITION_COLUMNS,
-    INDICATOR_COLUMNS,
+    definitions_csv, indicators_csv, recommended_csv, shortcomings_csv, unavailable_csv,
+    DEFINITION_COLUMNS, INDICATOR_COLUMNS,
 };
 pub use geojson::communities_geojson;
 pub use html::html_report;
+pub use recommend::{recommended_rows, Recommendation, RecommendedSite, RECOMMENDED_COLUMNS};
 pub use xlsx::{summary_xlsx, XLSX_SHORTCOMING_ROWS};
 
 use lc_assess::{Assessment, CheckState, Divisions, IndicatorRow};
@@ -51,6 +54,8 @@ pub struct Report<'a> {
     pub streets: Vec<[LonLat; 2]>,
     /// Facts for the summary (label, value): inputs, counts, timings.
     pub facts: Vec<(String, String)>,
+    /// Recommended sites for the requirements found short (empty: no candidates given).
+    pub recommendations: Vec<Recommendation>,
 }
 
 impl Report<'_> {

@@ -1,8 +1,9 @@
-//! `summary.xlsx` for government users: sheets summary, indicators, shortcomings, communities.
+//! `summary.xlsx` for government users: sheets summary, indicators, shortcomings, communities,
+//! recommended_sites (when candidate sites were given) and definitions.
 
 use crate::{
-    categories_text, fmt_num, kind_key, required_text, Report, ReportError, DEFINITION_COLUMNS,
-    INDICATOR_COLUMNS,
+    categories_text, fmt_num, kind_key, recommended_rows, required_text, Report, ReportError,
+    DEFINITION_COLUMNS, INDICATOR_COLUMNS, RECOMMENDED_COLUMNS,
 };
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
@@ -239,6 +240,23 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         ws.write_number(row, 11, s.not_computable as f64)?;
         num_or_blank(ws, row, 12, s.share_met())?;
         ws.write_number(row, 13, s.score)?;
+    }
+    // Recommended sites (when candidate sites were given): the columns of recommended_sites.csv,
+    // numbers as numbers.
+    if !r.recommendations.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name("recommended_sites")?;
+        header(ws, &RECOMMENDED_COLUMNS, &bold)?;
+        for (k, cells) in recommended_rows(r).iter().enumerate() {
+            let row = k as u32 + 1;
+            for (c, v) in cells.iter().enumerate() {
+                let text_column = c <= 5 || c == 8 || c == 9;
+                match v.parse::<f64>() {
+                    Ok(x) if !text_column => ws.write_number(row, c as u16, x)?,
+                    _ => ws.write_string(row, c as u16, v)?,
+                };
+            }
+        }
     }
     // Definitions: one row per indicator, with the plan's sentence.
     let ws = wb.add_worksheet();

@@ -2,7 +2,7 @@
 
 use crate::args::AccessArgs;
 use crate::network_input::{self, Source};
-use crate::points::{place, some_ids};
+use crate::points::{self, place_items, some_ids};
 use crate::progress::{peak_rss_bytes, Progress};
 use anyhow::{bail, Context, Result};
 use lc_access::{compute_access, two_step_fca, AccessConfig, CommunityAccess, Targets};
@@ -32,12 +32,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
             a.catchment
         );
     }
-    if !(a.place.snap_limit.is_finite() && a.place.snap_limit >= 0.0) {
-        bail!(
-            "--snap-limit must be a non-negative number of metres, got {}",
-            a.place.snap_limit
-        );
-    }
+    a.place.check()?;
     let speed = a.speed.m_per_min()?;
     let circles: Vec<f64> = match (&a.circles, &a.circles_min) {
         (Some(m), _) => m.clone(),
@@ -72,19 +67,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     let graph = &loaded.graph;
     let facilities_from_osm = a.facilities.is_none();
     if facilities_from_osm {
-        facilities = loaded
-            .osm_facilities
-            .iter()
-            .map(|f| Facility {
-                id: f.id.clone(),
-                name: f.name.clone(),
-                category: f.category,
-                pos: f.pos,
-                capacity: None,
-                floor_area_m2: None,
-                provider_code: None,
-            })
-            .collect();
+        facilities = points::from_osm(&loaded.osm_facilities);
     }
 
     // Categories: the chosen ones, or those present, in vocabulary order.
@@ -118,10 +101,8 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     let t = Instant::now();
     let snapper = Snapper::new(graph, a.place.snap_mode());
     tracing::info!("spatial index built in {:.3} s", t.elapsed().as_secs_f64());
-    let comm_pts: Vec<_> = communities.iter().map(|c| c.pos).collect();
-    let fac_pts: Vec<_> = facilities.iter().map(|f| f.pos).collect();
-    let placed_c = place(&snapper, &comm_pts, a.place.snap_limit);
-    let placed_f = place(&snapper, &fac_pts, a.place.snap_limit);
+    let placed_c = place_items(&snapper, &communities, |c| c.pos, a.place.snap_limit);
+    let placed_f = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
     drop(snapper);
     timings.insert("snap", t.elapsed().as_secs_f64());
 
@@ -131,12 +112,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         .iter()
         .map(|f| dense[f.category.index()])
         .collect();
-    let mut order: Vec<usize> = (0..facilities.len()).collect();
-    order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
-    let mut tie = vec![0u32; facilities.len()];
-    for (r, &i) in order.iter().enumerate() {
-        tie[i] = r as u32;
-    }
+    let tie = points::id_ranks(&facilities);
     let targets = Targets::new(graph, &placed_f.anchors, &cats, &tie, selected.len());
     let capacity_cats: Vec<bool> = selected
         .iter()

@@ -3,8 +3,9 @@
 
 use crate::args::{NetworkArgs, PlaceArgs};
 use crate::network_input::{self, Source};
-use crate::points::{place, some_ids};
+use crate::points::{self, place_items, some_ids};
 use crate::progress::{peak_rss_bytes, Progress};
+use crate::recommend;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use lc_access::{compute_access, Targets};
@@ -15,7 +16,7 @@ use lc_standards::{Plan, Standard};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct AssessArgs {
@@ -47,6 +48,21 @@ pub struct AssessArgs {
     pub max_distance: f64,
     #[command(flatten)]
     pub place: PlaceArgs,
+    /// Candidate sites `id,lon,lat[,name,capacity,cost]`: the report then recommends where new
+    /// facilities would bring the most residents within the distance of each required item
+    /// they lack (maximal coverage, with a proven bound).
+    #[arg(long, value_name = "FILE")]
+    pub candidates: Option<PathBuf>,
+    /// New sites recommended per requirement (with --candidates).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub recommend_sites: usize,
+    /// Recommend sites for at most this many requirements, those with the most people short
+    /// first (with --candidates).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub recommend_max: usize,
+    /// Solver seconds per requirement (with --candidates).
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub recommend_time_limit: f64,
     /// Title of the report.
     #[arg(long)]
     pub title: Option<String>,
@@ -142,6 +158,18 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
             a.max_distance
         );
     }
+    a.place.check()?;
+    if a.candidates.is_some() {
+        if a.recommend_sites == 0 {
+            bail!("--recommend-sites must be at least 1");
+        }
+        if !(a.recommend_time_limit.is_finite() && a.recommend_time_limit > 0.0) {
+            bail!(
+                "--recommend-time-limit must be a positive number of seconds, got {}",
+                a.recommend_time_limit
+            );
+        }
+    }
     // Standards and targets first: a bad file fails before anything heavy.
     let (standards, plans) = load_specs(&a.standard, &a.targets)?;
     let source = a.network.source()?;
@@ -157,6 +185,10 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     for p in &a.facilities {
         facilities.extend(lc_tables::read_facilities(p, crs)?);
     }
+    let candidates = match &a.candidates {
+        Some(p) => crate::siting_io::read_candidates(p, crs)?,
+        None => Vec::new(),
+    };
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
     let codes: BTreeSet<String> = communities
@@ -173,23 +205,14 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     timings.insert("build_network", loaded.build_secs);
     let graph = &loaded.graph;
     if from_osm {
-        facilities.extend(loaded.osm_facilities.iter().map(|f| Facility {
-            id: f.id.clone(),
-            name: f.name.clone(),
-            category: f.category,
-            pos: f.pos,
-            capacity: None,
-            floor_area_m2: None,
-            provider_code: None,
-        }));
+        facilities.extend(points::from_osm(&loaded.osm_facilities));
     }
 
     let t = Instant::now();
     let snapper = Snapper::new(graph, a.place.snap_mode());
-    let comm_pts: Vec<_> = communities.iter().map(|c| c.pos).collect();
-    let fac_pts: Vec<_> = facilities.iter().map(|f| f.pos).collect();
-    let placed_c = place(&snapper, &comm_pts, a.place.snap_limit);
-    let placed_f = place(&snapper, &fac_pts, a.place.snap_limit);
+    let placed_c = place_items(&snapper, &communities, |c| c.pos, a.place.snap_limit);
+    let placed_f = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
+    let placed_k = place_items(&snapper, &candidates, |k| k.pos, a.place.snap_limit);
     drop(snapper);
     timings.insert("snap", t.elapsed().as_secs_f64());
 
@@ -200,12 +223,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         .iter()
         .map(|f| f.category.index() as u16)
         .collect();
-    let mut order: Vec<usize> = (0..facilities.len()).collect();
-    order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
-    let mut tie = vec![0u32; facilities.len()];
-    for (r, &i) in order.iter().enumerate() {
-        tie[i] = r as u32;
-    }
+    let tie = points::id_ranks(&facilities);
     let targets = Targets::new(graph, &placed_f.anchors, &cats, &tie, Category::count());
     let bar = progress.bar(communities.len() as u64, "可达性 Access");
     let results = compute_access(graph, &targets, &placed_c.anchors, &plan.config(), &|n| {
@@ -224,6 +242,35 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     };
     let assessment = lc_assess::assess(&standards, &plans, &plan, &input, &divisions);
     timings.insert("assess", t.elapsed().as_secs_f64());
+
+    // Recommended sites for the required items found short.
+    let (recommendations, recommend_notes) = if a.candidates.is_some() {
+        let t = Instant::now();
+        let spinner = progress.spinner("选址 Recommending sites".to_string());
+        let r = recommend::recommend(
+            &recommend::Inputs {
+                graph,
+                standards: &standards,
+                assessment: &assessment,
+                communities: &communities,
+                community_at: &placed_c.anchors,
+                facilities: &facilities,
+                facility_at: &placed_f.anchors,
+                candidates: &candidates,
+                candidate_at: &placed_k.anchors,
+            },
+            &recommend::Settings {
+                sites: a.recommend_sites,
+                max_requirements: a.recommend_max,
+                time_limit: Duration::from_secs_f64(a.recommend_time_limit),
+            },
+        )?;
+        spinner.finish_and_clear();
+        timings.insert("recommend", t.elapsed().as_secs_f64());
+        r
+    } else {
+        (Vec::new(), Vec::new())
+    };
 
     // Outputs.
     let t = Instant::now();
@@ -289,6 +336,21 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
                 .join(", "),
         ),
     ];
+    if let Some(p) = &a.candidates {
+        facts.push((
+            "候选用地 candidate sites".to_string(),
+            format!(
+                "{} ({} placed) from {}; {} per requirement",
+                candidates.len(),
+                candidates.len() - placed_k.too_far.len(),
+                p.display(),
+                a.recommend_sites
+            ),
+        ));
+        for n in &recommend_notes {
+            facts.push(("未选址 not sited".to_string(), n.clone()));
+        }
+    }
     if !assessment.unknown_codes.is_empty() {
         facts.push((
             "未知区划代码 unknown division codes".to_string(),
@@ -304,6 +366,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         divisions: &divisions,
         streets,
         facts,
+        recommendations,
     };
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
         let p = a.out.join(name);
@@ -359,6 +422,12 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     write("unavailable.csv", unav.0.as_bytes())?;
     write("indicator_definitions.csv", unav.1.as_bytes())?;
     write("communities.geojson", geo.as_bytes())?;
+    if a.candidates.is_some() {
+        write(
+            "recommended_sites.csv",
+            lc_report::recommended_csv(&report).as_bytes(),
+        )?;
+    }
     write("summary.xlsx", &xlsx?)?;
     let html = write("index.html", html.as_bytes())?;
     timings.insert("report", t.elapsed().as_secs_f64());
@@ -391,6 +460,17 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         "headline_indicators_computed": computed,
         "indicator_rows": assessment.indicators.len(),
         "unknown_division_codes": assessment.unknown_codes,
+        "recommendations": report.recommendations.iter().map(|r| json!({
+            "requirements": r.requirement_ids(&report).1,
+            "category": r.category.key(),
+            "radius_m": r.radius_m,
+            "sites": r.sites.iter().map(|s| &s.id).collect::<Vec<_>>(),
+            "short_population_before": r.short_before(),
+            "short_population_after": r.short_after(),
+            "bound_covered_population": r.bound,
+            "gap": r.gap,
+        })).collect::<Vec<_>>(),
+        "not_sited": recommend_notes,
         "timings": timings,
         "peak_rss_bytes": rss,
     });
@@ -431,6 +511,28 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         "  目标 2025 targets: {met} of {computed} computable headline indicators met ({} plans)",
         plans.len()
     );
+    for (n, r) in report.recommendations.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  选址 {}. {} {} ≤ {} m: {} → people short {} → {} ({})",
+            n + 1,
+            r.category.info().zh,
+            r.category.key(),
+            lc_report::fmt_num(r.radius_m),
+            if r.sites.is_empty() {
+                "no candidate helps".to_string()
+            } else {
+                r.sites
+                    .iter()
+                    .map(|x| x.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            lc_report::fmt_num(r.short_before()),
+            lc_report::fmt_num(r.short_after()),
+            r.quality_text()
+        );
+    }
     if !assessment.unknown_codes.is_empty() {
         let _ = writeln!(
             s,
@@ -447,8 +549,9 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     }
     let _ = writeln!(
         s,
-        "  输出 output {}: shortcomings.csv, indicators.csv, indicator_definitions.csv, unavailable.csv, communities.geojson, summary.xlsx, index.html, summary.json",
-        a.out.display()
+        "  输出 output {}: shortcomings.csv, indicators.csv, indicator_definitions.csv, unavailable.csv, communities.geojson, summary.xlsx, index.html, summary.json{}",
+        a.out.display(),
+        if a.candidates.is_some() { ", recommended_sites.csv" } else { "" }
     );
     if let Some(r) = rss {
         let _ = writeln!(s, "  内存 peak memory {:.0} MB", r as f64 / 1e6);

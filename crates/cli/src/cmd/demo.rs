@@ -12,6 +12,7 @@ use std::path::Path;
 const OSM: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/beijing-haidian-cau.osm.pbf");
 const COMMUNITIES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/communities.csv");
 const FACILITIES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/facilities.csv");
+const CANDIDATES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/candidates.csv");
 const DIVISIONS: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/divisions.csv");
 
 pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
@@ -23,7 +24,9 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
     let communities = input.join("communities.csv");
     let facilities = input.join("facilities.csv");
     let divisions = input.join("divisions.csv");
+    let candidates = input.join("candidates.csv");
     for (path, bytes) in [
+        (&candidates, CANDIDATES),
         (&osm, OSM),
         (&communities, COMMUNITIES),
         (&facilities, FACILITIES),
@@ -83,6 +86,8 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         "--with-osm-facilities",
         "--divisions",
         &s(&divisions),
+        "--candidates",
+        &s(&candidates),
         "--title",
         "北京市海淀区学院路街道（演示）Xueyuanlu street, Haidian, Beijing (demo)",
         "--out",
@@ -90,7 +95,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
     ];
     run_args(&assess, progress)?;
     eprintln!(
-        "\n结果 Results in {dir}:\n  access.csv           每个社区各类设施最近的 3 处 / 3 nearest facilities of each category per community\n  counts.csv           300/500/1000 m 生活圈内设施数量 / facilities within each circle\n  communities.geojson  社区点与最近距离 / communities with nearest distances (open in QGIS or geojson.io)\n  isochrones.geojson   5/10/15 分钟步行等时圈 / 5-, 10-, 15-minute walking areas\n  summary.json         运行摘要 / run summary\n  assessment/          对照标准与 2025 年目标的评估 / assessment against the standards and 2025 targets:\n    index.html         报告（离线可用）/ the report (works offline)\n    shortcomings.csv   每个社区的缺项 / every community's missing requirements\n    indicators.csv     各级地区的目标指标 / target indicators per region\n    summary.xlsx       Excel 汇总 / workbook for government users\n    communities.geojson 社区达标情况 / communities with their status",
+        "\n结果 Results in {dir}:\n  access.csv           每个社区各类设施最近的 3 处 / 3 nearest facilities of each category per community\n  counts.csv           300/500/1000 m 生活圈内设施数量 / facilities within each circle\n  communities.geojson  社区点与最近距离 / communities with nearest distances (open in QGIS or geojson.io)\n  isochrones.geojson   5/10/15 分钟步行等时圈 / 5-, 10-, 15-minute walking areas\n  summary.json         运行摘要 / run summary\n  assessment/          对照标准与 2025 年目标的评估 / assessment against the standards and 2025 targets:\n    index.html         报告（离线可用）/ the report (works offline)\n    shortcomings.csv   每个社区的缺项 / every community's missing requirements\n    indicators.csv     各级地区的目标指标 / target indicators per region\n    summary.xlsx       Excel 汇总 / workbook for government users\n    communities.geojson 社区达标情况 / communities with their status\n    recommended_sites.csv 候选用地中的建议选址 / where new facilities would close the most gaps",
         dir = out.display()
     );
     let html = std::fs::canonicalize(report_dir.join("index.html"))

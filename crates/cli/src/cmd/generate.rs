@@ -14,7 +14,7 @@ pub fn run(a: GenerateArgs, progress: Progress) -> Result<()> {
         communities: a.communities,
         ..Default::default()
     };
-    let city = lc_citygen::generate(&params);
+    let city = lc_citygen::try_generate(&params).context("cannot generate the city")?;
     spinner.set_message("writing CSV");
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
@@ -28,6 +28,7 @@ pub fn run(a: GenerateArgs, progress: Progress) -> Result<()> {
             .iter()
             .map(|c| crate::siting_io::CandidateRow {
                 id: c.id.clone(),
+                name: String::new(),
                 pos: c.pos,
                 capacity: c.capacity,
                 cost: c.cost,

@@ -50,6 +50,7 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
     if starts.is_empty() {
         bail!("no start points: give --communities FILE (optionally --ids) or --point LON,LAT");
     }
+    a.place.check()?;
     let source = a.network.source()?;
     let loaded = network_input::load(&source, &a.network.load_options(false), &progress)?;
     let graph = &loaded.graph;

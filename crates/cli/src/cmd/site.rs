@@ -3,7 +3,7 @@
 
 use crate::args::{SiteArgs, SiteMethod, SiteProblem, SiteWeight};
 use crate::network_input::{self, Source};
-use crate::points::{place, some_ids};
+use crate::points::{self, place_items, some_ids};
 use crate::progress::Progress;
 use crate::siting_io::{self, field, CandidateRow, CostData};
 use anyhow::{bail, Context, Result};
@@ -137,7 +137,7 @@ fn from_costs(dir: &Path) -> Result<Loaded> {
 }
 
 fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<Loaded> {
-    let net = a.network();
+    let net = &a.network;
     let source = net.source()?;
     let (Some(cpath), Some(kpath), Some(key)) = (&a.communities, &a.candidates, &a.category) else {
         bail!("--communities, --candidates and --category are required (or --costs DIR)");
@@ -146,12 +146,7 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     if a.facilities.is_none() && !matches!(source, Source::Osm(_)) {
         bail!("--facilities FILE is required with --nodes/--edges (an empty file means no existing facility)");
     }
-    if !(a.place.snap_limit.is_finite() && a.place.snap_limit >= 0.0) {
-        bail!(
-            "--snap-limit must be a non-negative number of metres, got {}",
-            a.place.snap_limit
-        );
-    }
+    a.place.check()?;
     let crs = a.place.crs();
     let communities = lc_tables::read_communities(cpath, crs)?;
     let candidates = siting_io::read_candidates(kpath, crs)?;
@@ -161,38 +156,14 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     };
     let loaded = network_input::load(&source, &net.load_options(a.facilities.is_none()), progress)?;
     if a.facilities.is_none() {
-        facilities = loaded
-            .osm_facilities
-            .iter()
-            .map(|f| Facility {
-                id: f.id.clone(),
-                name: f.name.clone(),
-                category: f.category,
-                pos: f.pos,
-                capacity: None,
-                floor_area_m2: None,
-                provider_code: None,
-            })
-            .collect();
+        facilities = points::from_osm(&loaded.osm_facilities);
     }
     facilities.retain(|f| f.category == category);
     let graph = &loaded.graph;
     let snapper = Snapper::new(graph, a.place.snap_mode());
-    let pc = place(
-        &snapper,
-        &communities.iter().map(|c| c.pos).collect::<Vec<_>>(),
-        a.place.snap_limit,
-    );
-    let pk = place(
-        &snapper,
-        &candidates.iter().map(|c| c.pos).collect::<Vec<_>>(),
-        a.place.snap_limit,
-    );
-    let pf = place(
-        &snapper,
-        &facilities.iter().map(|f| f.pos).collect::<Vec<_>>(),
-        a.place.snap_limit,
-    );
+    let pc = place_items(&snapper, &communities, |c| c.pos, a.place.snap_limit);
+    let pk = place_items(&snapper, &candidates, |c| c.pos, a.place.snap_limit);
+    let pf = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
     drop(snapper);
     let demand = match (a.weight, problem) {
         (SiteWeight::Population, _) => Demand::Population,
@@ -372,6 +343,7 @@ fn write_geojson(path: &Path, d: &CostData, ev: &Evaluation, problem: &Problem) 
                 "properties": {
                     "rank": rank + 1,
                     "id": c.id,
+                    "name": c.name,
                     "capacity": c.capacity,
                     "cost": c.cost,
                     "assigned": st.assigned,

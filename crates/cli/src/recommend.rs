@@ -1,0 +1,210 @@
+//! `assess --candidates`: for the required "within a distance" items that communities fall
+//! short of, the candidate sites that bring the most residents within that distance (maximal
+//! coverage in `lc-siting`, existing facilities counted as open). The glue between the
+//! assessment's shortcomings and the siting solver; the report renders the result.
+
+use anyhow::{Context, Result};
+use lc_assess::{Assessment, CheckState};
+use lc_model::{Category, Community, Facility};
+use lc_network::{Anchor, Graph};
+use lc_report::{Recommendation, RecommendedSite};
+use lc_siting::{
+    evaluate, instance_on_network, solve, Assigned, Method, NetworkInput, Options, Problem,
+    UNLIMITED,
+};
+use lc_standards::{Obligation, Rule, Standard};
+use std::time::Duration;
+
+use crate::siting_io::CandidateRow;
+
+/// What to site and how hard to try.
+pub struct Settings {
+    /// New sites per requirement.
+    pub sites: usize,
+    /// At most this many requirements (those with the most people short first).
+    pub max_requirements: usize,
+    /// Solver time per requirement.
+    pub time_limit: Duration,
+}
+
+/// The inputs, placed on the network.
+pub struct Inputs<'a> {
+    pub graph: &'a Graph,
+    pub standards: &'a [Standard],
+    pub assessment: &'a Assessment,
+    pub communities: &'a [Community],
+    pub community_at: &'a [Option<Anchor>],
+    pub facilities: &'a [Facility],
+    pub facility_at: &'a [Option<Anchor>],
+    pub candidates: &'a [CandidateRow],
+    pub candidate_at: &'a [Option<Anchor>],
+}
+
+/// One siting problem: requirements that ask for the same categories within the same distance.
+struct Group {
+    requirements: Vec<usize>,
+    categories: Vec<Category>,
+    radius_m: f64,
+    short_population: f64,
+}
+
+/// Which requirements can be sited, and which were left out and why.
+fn groups(inp: &Inputs) -> (Vec<Group>, Vec<String>) {
+    let a = inp.assessment;
+    let mut out: Vec<Group> = Vec::new();
+    let mut skipped = Vec::new();
+    for (ri, rr) in a.requirements.iter().enumerate() {
+        let req = &inp.standards[rr.standard].requirements[rr.requirement];
+        if req.obligation != Obligation::Required {
+            continue;
+        }
+        let short: f64 = (0..inp.communities.len())
+            .filter(|&c| a.check(c, ri).state == CheckState::Short)
+            .map(|c| inp.communities[c].population)
+            .sum();
+        if short <= 0.0 {
+            continue;
+        }
+        match &req.rule {
+            Rule::Within {
+                categories,
+                distance_m,
+                min_count: 1,
+            } => {
+                let mut cats = categories.clone();
+                let first = cats[0];
+                cats.sort();
+                match out
+                    .iter_mut()
+                    .find(|g| g.radius_m == *distance_m && sorted(&g.categories) == cats)
+                {
+                    Some(g) => {
+                        g.requirements.push(ri);
+                        g.short_population = g.short_population.max(short);
+                    }
+                    None => {
+                        let mut categories = categories.clone();
+                        categories.retain(|c| *c != first);
+                        categories.insert(0, first);
+                        out.push(Group {
+                            requirements: vec![ri],
+                            categories,
+                            radius_m: *distance_m,
+                            short_population: short,
+                        });
+                    }
+                }
+            }
+            Rule::Within { min_count, .. } => skipped.push(format!(
+                "{} {} (needs {min_count} facilities: site it with `livingcircle site`)",
+                inp.standards[rr.standard].id, req.id
+            )),
+            Rule::Ratio { .. } => skipped.push(format!(
+                "{} {} (a capacity or area ratio: use `livingcircle site --problem capacitated`)",
+                inp.standards[rr.standard].id, req.id
+            )),
+        }
+    }
+    out.sort_by(|x, y| {
+        y.short_population
+            .total_cmp(&x.short_population)
+            .then(x.requirements[0].cmp(&y.requirements[0]))
+    });
+    (out, skipped)
+}
+
+fn sorted(v: &[Category]) -> Vec<Category> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// The recommendations, most people short first, and notes on what was not sited.
+pub fn recommend(inp: &Inputs, set: &Settings) -> Result<(Vec<Recommendation>, Vec<String>)> {
+    let (mut groups, mut notes) = groups(inp);
+    if groups.len() > set.max_requirements {
+        notes.push(format!(
+            "{} more requirements with fewer people short were not sited (--recommend-max {})",
+            groups.len() - set.max_requirements,
+            set.max_requirements
+        ));
+        groups.truncate(set.max_requirements);
+    }
+    // Communities off the network weigh nothing: no site can reach them.
+    let weights: Vec<f64> = inp
+        .communities
+        .iter()
+        .zip(inp.community_at)
+        .map(|(c, at)| if at.is_some() { c.population } else { 0.0 })
+        .collect();
+    let population: f64 = weights.iter().sum();
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let open: Vec<usize> = (0..inp.facilities.len())
+            .filter(|&f| g.categories.contains(&inp.facilities[f].category))
+            .collect();
+        let existing: Vec<Option<Anchor>> = open.iter().map(|&f| inp.facility_at[f]).collect();
+        let problem = Problem::Mclp {
+            p: set.sites,
+            radius: g.radius_m,
+        };
+        let instance = instance_on_network(
+            NetworkInput {
+                graph: inp.graph,
+                communities: inp.community_at,
+                weights: weights.clone(),
+                candidates: inp.candidate_at,
+                candidate_capacity: vec![UNLIMITED; inp.candidates.len()],
+                existing: &existing,
+                existing_capacity: vec![UNLIMITED; existing.len()],
+                max_distance: problem.reach(),
+            },
+            &|_| {},
+        )
+        .with_context(|| format!("siting {}", g.categories[0].key()))?;
+        let opts = Options {
+            method: Method::Auto,
+            time_limit: set.time_limit,
+            rel_gap: 0.0,
+        };
+        let sol = solve(&instance, &problem, &opts)?;
+        let ev = evaluate(&instance, &problem, &sol.chosen)?;
+        let mut sites: Vec<RecommendedSite> = ev
+            .sites
+            .iter()
+            .map(|s| RecommendedSite {
+                id: inp.candidates[s.candidate].id.clone(),
+                name: inp.candidates[s.candidate].name.clone(),
+                pos: inp.candidates[s.candidate].pos,
+                newly_covered: s.newly_covered,
+                communities: ev
+                    .assignment
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| {
+                        x.to == Assigned::Site(s.candidate) && x.covered > x.covered_before
+                    })
+                    .map(|(c, _)| c)
+                    .collect(),
+            })
+            .collect();
+        sites.sort_by(|x, y| {
+            y.newly_covered
+                .total_cmp(&x.newly_covered)
+                .then(x.id.cmp(&y.id))
+        });
+        out.push(Recommendation {
+            requirements: g.requirements,
+            category: g.categories[0],
+            radius_m: g.radius_m,
+            population,
+            covered_before: ev.covered_before,
+            covered_after: ev.covered_after,
+            bound: sol.bound.max(ev.covered_after),
+            gap: sol.gap,
+            out_of_reach: sol.uncoverable,
+            sites,
+        });
+    }
+    Ok((out, notes))
+}

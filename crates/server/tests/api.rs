@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{assert_error, assert_invalid, strs, Auth, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -12,32 +12,23 @@ const Q: &str = "91310115591693856A";
 
 async fn demo_health_and_conventions(s: &TestServer) {
     let anon = Auth::Anonymous;
-    let (st, v) = s.call(&anon, "GET", "/api/health", None).await;
+    let (st, v) = s.get(&anon, "/api/health").await;
     assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("ok")));
-    let (st, v) = s.call(&anon, "GET", "/api/ready", None).await;
+    let (st, v) = s.get(&anon, "/api/ready").await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["ready"], json!(true));
 
     // The demo district is seeded into a fresh database.
-    let (st, v) = s
-        .call(&anon, "GET", "/api/communities?limit=100", None)
-        .await;
+    let (st, v) = s.get(&anon, "/api/communities?limit=100").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["total"], json!(9), "{v}");
-    let names: Vec<&str> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names = strs(&v["items"], "name");
     assert!(names.contains(&"富润家园（富润社区）"), "{names:?}");
     // Division prefix filter and pagination.
     let (_, v) = s
-        .call(
+        .get(
             &anon,
-            "GET",
             "/api/communities?division=110108010&limit=2&offset=1",
-            None,
         )
         .await;
     assert_eq!(v["total"], json!(5));
@@ -46,42 +37,23 @@ async fn demo_health_and_conventions(s: &TestServer) {
         (v["limit"].as_i64(), v["offset"].as_i64()),
         (Some(2), Some(1))
     );
-    let (st, v) = s
-        .call(&anon, "GET", "/api/communities?division=11a", None)
-        .await;
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("bad_request"))
-    );
+    let (st, v) = s.get(&anon, "/api/communities?division=11a").await;
+    assert_error(st, &v, StatusCode::BAD_REQUEST, "bad_request");
     assert!(v["message_zh"].as_str().unwrap().contains("区划"));
     // Division lookup by code (with parents) and by name.
-    let (_, v) = s
-        .call(&anon, "GET", "/api/divisions/110108010031", None)
-        .await;
+    let (_, v) = s.get(&anon, "/api/divisions/110108010031").await;
     assert_eq!(v["name"], json!("富润社区居委会"));
-    let chain: Vec<&str> = v["parents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let chain = strs(&v["parents"], "name");
     assert_eq!(chain, ["北京市", "市辖区", "海淀区", "学院路街道"]);
     let (_, v) = s
-        .call(
+        .get(
             &anon,
-            "GET",
             "/api/divisions?name=%E5%AD%A6%E9%99%A2%E8%B7%AF%E8%A1%97%E9%81%93",
-            None,
         )
         .await;
     assert_eq!(v["items"][0]["code"], json!("110108010"));
     let (_, v) = s
-        .call(
-            &anon,
-            "GET",
-            "/api/divisions?q=%E6%B8%85&parent_code=110108010",
-            None,
-        )
+        .get(&anon, "/api/divisions?q=%E6%B8%85&parent_code=110108010")
         .await;
     assert!(v["total"].as_i64().unwrap() >= 3, "{v}");
     // Errors: stable code, both languages; request ids on every response.
@@ -94,12 +66,12 @@ async fn demo_health_and_conventions(s: &TestServer) {
     let (_, _, h) = s.raw(&anon, "GET", "/api/health", None).await;
     assert_ne!(h.get("x-request-id"), headers.get("x-request-id"));
     // The OpenAPI document lists every endpoint with its roles.
-    let (_, doc) = s.call(&anon, "GET", "/api/openapi.json", None).await;
+    let (_, doc) = s.get(&anon, "/api/openapi.json").await;
     for e in lc_server::endpoints::ENDPOINTS {
         let op = &doc["paths"][e.path][e.method.to_ascii_lowercase()];
         assert!(op["x-roles"].is_array(), "{} {}", e.method, e.path);
     }
-    let (_, v) = s.call(&anon, "GET", "/api/categories", None).await;
+    let (_, v) = s.get(&anon, "/api/categories").await;
     assert_eq!(
         v["total"].as_u64().unwrap() as usize,
         lc_model::CATEGORIES.len()
@@ -111,18 +83,15 @@ async fn registry_round_trips(s: &TestServer) {
     let admin = s.admin().await;
     // Providers: real published codes are accepted, one changed character is refused.
     for code in ["91350100M000100Y43", P, Q, "91110108551385082Q"] {
-        let (st, v) = s
-            .call(&admin, "POST", "/api/providers", Some(json!({"uscc": code, "name": format!("机构 {code}"), "contact_name": "李四", "contact_phone": "13812345678", "division_code": "110108"})))
-            .await;
+        let (st, v) = s.post(&admin, "/api/providers", json!({"uscc": code, "name": format!("机构 {code}"), "contact_name": "李四", "contact_phone": "13812345678", "division_code": "110108"})).await;
         assert_eq!(st, StatusCode::CREATED, "{code}: {v}");
         assert_eq!(v["kind"], json!("enterprise"));
     }
     let (st, v) = s
-        .call(
+        .post(
             &admin,
-            "POST",
             "/api/providers",
-            Some(json!({"uscc": "91310110666007218T", "name": "x"})),
+            json!({"uscc": "91310110666007218T", "name": "x"}),
         )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
@@ -139,35 +108,22 @@ async fn registry_round_trips(s: &TestServer) {
         )
     );
     let (st, v) = s
-        .call(
+        .post(
             &admin,
-            "POST",
             "/api/providers",
-            Some(json!({"uscc": P, "name": "again"})),
+            json!({"uscc": P, "name": "again"}),
         )
         .await;
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("conflict"))
-    );
+    assert_error(st, &v, StatusCode::CONFLICT, "conflict");
     // Lists mask contacts; the detail shows them to staff and logs the read.
-    let (_, v) = s
-        .call(&Auth::Anonymous, "GET", "/api/providers?q=Y43", None)
-        .await;
+    let (_, v) = s.get(&Auth::Anonymous, "/api/providers?q=Y43").await;
     assert_eq!(v["items"][0]["contact_phone"], json!("138****5678"));
     assert_eq!(v["items"][0]["contact_name"], json!("李*"));
     let (_, v) = s
-        .call(
-            &Auth::Anonymous,
-            "GET",
-            &format!("/api/providers/{P}"),
-            None,
-        )
+        .get(&Auth::Anonymous, &format!("/api/providers/{P}"))
         .await;
     assert_eq!(v["contact_phone"], json!("138****5678"));
-    let (_, v) = s
-        .call(&admin, "GET", &format!("/api/providers/{P}"), None)
-        .await;
+    let (_, v) = s.get(&admin, &format!("/api/providers/{P}")).await;
     assert_eq!(v["contact_phone"], json!("13812345678"));
 
     // Facilities: create, read, update, list by division prefix and category.
@@ -177,9 +133,7 @@ async fn registry_round_trips(s: &TestServer) {
         "opening_hours": "07:30-18:00", "division_code": "110108010", "listing_number": "PH-110108-0001",
         "credit_commitment_date": "2024-03-01"
     });
-    let (st, v) = s
-        .call(&admin, "POST", "/api/facilities", Some(outlet.clone()))
-        .await;
+    let (st, v) = s.post(&admin, "/api/facilities", outlet.clone()).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     for (k, want) in outlet.as_object().unwrap() {
         let got = &v[k];
@@ -187,11 +141,10 @@ async fn registry_round_trips(s: &TestServer) {
         assert!(same, "{k}: {got} != {want}");
     }
     let (st, v) = s
-        .call(
+        .patch(
             &admin,
-            "PATCH",
             "/api/facilities/F-001",
-            Some(json!({"capacity": 80, "opening_hours": "07:00-19:00"})),
+            json!({"capacity": 80, "opening_hours": "07:00-19:00"}),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -200,86 +153,51 @@ async fn registry_round_trips(s: &TestServer) {
         (Some(80.0), Some("学院路普惠托育园"))
     );
     let (st, v) = s
-        .call(
-            &admin,
-            "PATCH",
-            "/api/facilities/F-001",
-            Some(json!({"id": "F-002"})),
-        )
+        .patch(&admin, "/api/facilities/F-001", json!({"id": "F-002"}))
         .await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("immutable"))
-    );
+    assert_invalid(st, &v, "immutable");
     let (st, v) = s
-        .call(
+        .patch(
             &admin,
-            "PATCH",
             "/api/facilities/F-001",
-            Some(json!({"opening_hours": "all day"})),
+            json!({"opening_hours": "all day"}),
         )
         .await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("invalid_opening_hours")
-        )
-    );
-    let (st, v) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-9", "category": "casino", "lon": 500, "lat": 40, "listing_number": "PH-110108-0001"}))).await;
+    assert_invalid(st, &v, "invalid_opening_hours");
+    let (st, v) = s.post(&admin, "/api/facilities", json!({"id": "F-9", "category": "casino", "lon": 500, "lat": 40, "listing_number": "PH-110108-0001"})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    let codes: Vec<&str> = v["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
+    let codes = strs(&v["errors"], "code");
     assert_eq!(
         codes,
         ["unknown_category", "out_of_range", "commitment_required"],
         "{v}"
     );
-    let (st, v) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-2", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "listing_number": "PH-110108-0001", "credit_commitment_date": "2024-01-01"}))).await;
+    let (st, v) = s.post(&admin, "/api/facilities", json!({"id": "F-2", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "listing_number": "PH-110108-0001", "credit_commitment_date": "2024-01-01"})).await;
     assert_eq!(
         (st, v["code"].as_str()),
         (StatusCode::CONFLICT, Some("conflict")),
         "listing numbers are unique"
     );
-    let (st, v) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-3", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "division_code": "110108099"}))).await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_reference"))
-    );
-    let (st, _) = s.call(&admin, "POST", "/api/facilities", Some(json!({"id": "F-4", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "division_code": "1101"}))).await;
+    let (st, v) = s.post(&admin, "/api/facilities", json!({"id": "F-3", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "division_code": "110108099"})).await;
+    assert_invalid(st, &v, "unknown_reference");
+    let (st, _) = s.post(&admin, "/api/facilities", json!({"id": "F-4", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "division_code": "1101"})).await;
     assert_eq!(st, StatusCode::CREATED);
     let (_, v) = s
-        .call(
+        .get(
             &Auth::Anonymous,
-            "GET",
             "/api/facilities?division=110108&category=nursery&listed=true",
-            None,
         )
         .await;
     assert_eq!(v["total"], json!(1));
     let (_, v) = s
-        .call(
-            &Auth::Anonymous,
-            "GET",
-            "/api/facilities?listed=false",
-            None,
-        )
+        .get(&Auth::Anonymous, "/api/facilities?listed=false")
         .await;
     assert_eq!(
         (v["total"].as_i64(), v["items"][0]["id"].as_str()),
         (Some(1), Some("F-4"))
     );
     let (_, v) = s
-        .call(
-            &Auth::Anonymous,
-            "GET",
-            "/api/facilities?division=110108",
-            None,
-        )
+        .get(&Auth::Anonymous, "/api/facilities?division=110108")
         .await;
     assert_eq!(v["total"], json!(1), "prefix 110108 does not match 1101");
 
@@ -287,46 +205,30 @@ async fn registry_round_trips(s: &TestServer) {
     let c = json!({"id": "C-NEW", "name": "新社区", "division_code": "110108010001", "lon": 116.34, "lat": 39.99,
         "population": 3000, "elderly": 500, "children_0_3": 80, "households": 1000,
         "boundary": {"type": "Polygon", "coordinates": [[[116.33, 39.98], [116.35, 39.98], [116.35, 40.0], [116.33, 39.98]]]}});
-    let (st, v) = s.call(&admin, "POST", "/api/communities", Some(c)).await;
+    let (st, v) = s.post(&admin, "/api/communities", c).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["boundary"]["type"], json!("Polygon"));
     let (st, v) = s
-        .call(
+        .patch(
             &admin,
-            "PATCH",
             "/api/communities/C-NEW",
-            Some(json!({"division_code": "110108010"})),
+            json!({"division_code": "110108010"}),
         )
         .await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("wrong_division_level")
-        )
-    );
+    assert_invalid(st, &v, "wrong_division_level");
     let (st, v) = s
-        .call(
-            &admin,
-            "PATCH",
-            "/api/communities/C-NEW",
-            Some(json!({"elderly": 3500})),
-        )
+        .patch(&admin, "/api/communities/C-NEW", json!({"elderly": 3500}))
         .await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("exceeds_population"))
-    );
-    let (st, _) = s.call(&admin, "GET", "/api/communities/NOPE", None).await;
+    assert_invalid(st, &v, "exceeds_population");
+    let (st, _) = s.get(&admin, "/api/communities/NOPE").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // Divisions: a new one needs its parent.
     let (st, v) = s
-        .call(
+        .post(
             &admin,
-            "POST",
             "/api/divisions",
-            Some(json!({"code": "110108010999", "name": "测试社区居委会"})),
+            json!({"code": "110108010999", "name": "测试社区居委会"}),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -335,20 +237,18 @@ async fn registry_round_trips(s: &TestServer) {
         (Some(5), Some("110108010"))
     );
     let (st, _) = s
-        .call(
+        .post(
             &admin,
-            "POST",
             "/api/divisions",
-            Some(json!({"code": "110108077001", "name": "孤儿"})),
+            json!({"code": "110108077001", "name": "孤儿"}),
         )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     let (st, v) = s
-        .call(
+        .patch(
             &admin,
-            "PATCH",
             "/api/divisions/110108010999",
-            Some(json!({"name": "改名社区居委会"})),
+            json!({"name": "改名社区居委会"}),
         )
         .await;
     assert_eq!(
@@ -379,23 +279,13 @@ async fn registry_round_trips(s: &TestServer) {
     let pid = v["id"].as_i64().unwrap();
     let mut dup = p.clone();
     dup["name"] = json!("王芳芳");
-    let (st, _) = s
-        .call(&admin, "POST", "/api/practitioners", Some(dup))
-        .await;
+    let (st, _) = s.post(&admin, "/api/practitioners", dup).await;
     assert_eq!(st, StatusCode::CONFLICT, "the same ID number twice");
     let mut bad = p.clone();
     bad["id_number"] = json!("11010519491231003X");
-    let (st, v) = s
-        .call(&admin, "POST", "/api/practitioners", Some(bad))
-        .await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("invalid_resident_id")
-        )
-    );
-    let (_, v) = s.call(&admin, "GET", "/api/practitioners", None).await;
+    let (st, v) = s.post(&admin, "/api/practitioners", bad).await;
+    assert_invalid(st, &v, "invalid_resident_id");
+    let (_, v) = s.get(&admin, "/api/practitioners").await;
     assert_eq!(
         (
             v["items"][0]["name"].as_str(),
@@ -403,16 +293,13 @@ async fn registry_round_trips(s: &TestServer) {
         ),
         (Some("王*"), Some("139****1111"))
     );
-    let (_, v) = s
-        .call(&admin, "GET", &format!("/api/practitioners/{pid}"), None)
-        .await;
+    let (_, v) = s.get(&admin, &format!("/api/practitioners/{pid}")).await;
     assert_eq!(v["name"], json!("王芳"));
     let (st, v) = s
-        .call(
+        .patch(
             &admin,
-            "PATCH",
             &format!("/api/practitioners/{pid}"),
-            Some(json!({"phone": "13900002222"})),
+            json!({"phone": "13900002222"}),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -422,11 +309,9 @@ async fn registry_round_trips(s: &TestServer) {
         "kept across updates"
     );
     let (_, log) = s
-        .call(
+        .get(
             &admin,
-            "GET",
             &format!("/api/access-log?entity=practitioner&entity_id={pid}"),
-            None,
         )
         .await;
     assert!(log["total"].as_i64().unwrap() >= 2, "{log}");
@@ -434,19 +319,9 @@ async fn registry_round_trips(s: &TestServer) {
 
     // Audit trail of the facility: create and update, with what changed.
     let (_, a) = s
-        .call(
-            &admin,
-            "GET",
-            "/api/audit?entity=facility&entity_id=F-001",
-            None,
-        )
+        .get(&admin, "/api/audit?entity=facility&entity_id=F-001")
         .await;
-    let actions: Vec<&str> = a["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["action"].as_str().unwrap())
-        .collect();
+    let actions = strs(&a["items"], "action");
     assert_eq!(actions, ["update", "create"]);
     assert_eq!(
         a["items"][0]["detail"]["capacity"]["to"].as_f64(),
@@ -455,11 +330,9 @@ async fn registry_round_trips(s: &TestServer) {
     assert_eq!(a["items"][0]["actor_role"], json!("admin"));
     // Personal fields appear in the audit trail by name only.
     let (_, a) = s
-        .call(
+        .get(
             &admin,
-            "GET",
             &format!("/api/audit?entity=practitioner&entity_id={pid}"),
-            None,
         )
         .await;
     assert_eq!(a["items"][0]["detail"]["phone"], json!("changed"));
@@ -472,73 +345,37 @@ const COMMUNITIES_CSV: &str =
 X1,甲社区,116.34,39.99,1000,400,200,30,110108010001\n\
 X2,\"乙社区, 北区\",116.35,39.995,2500.5,,,,\n";
 
+const CSV: Option<&str> = Some("text/csv");
+const XLSX: Option<&str> =
+    Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+
 async fn imports_and_exports(s: &TestServer) {
     let admin = s.admin().await;
+    let import = "/api/communities/import";
     // Bad rows are reported by line and field; nothing is written.
     let bad = "id,name,lon,lat,population\nB1,x,116.3,95,10\nB2,y,116.3,39.9,-5\n";
-    let (st, body, _) = s
-        .raw(
-            &admin,
-            "POST",
-            "/api/communities/import",
-            Some((bad.into(), "text/csv")),
-        )
-        .await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
+    let (st, v) = s.upload(&admin, import, bad, CSV).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["errors"][0]["field"], json!("line 2: lat"));
     assert_eq!(v["errors"][1]["field"], json!("line 3: population"));
     let bad = "id,name,lon,lat,population,elderly,division_code\nB1,x,116.3,39.9,10,20,\nB2,y,116.3,39.9,10,1,110108010777\n";
-    let (st, v) = {
-        let (st, b, _) = s
-            .raw(
-                &admin,
-                "POST",
-                "/api/communities/import",
-                Some((bad.into(), "text/csv")),
-            )
-            .await;
-        (st, serde_json::from_str::<Value>(&b).unwrap())
-    };
+    let (st, v) = s.upload(&admin, import, bad, CSV).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["errors"][0]["code"], json!("exceeds_population"), "{v}");
-    let (st, v) = {
-        let body = "id,name,lon,lat,population,division_code\nB2,y,116.3,39.9,10,110108010777\n";
-        let (st, b, _) = s
-            .raw(
-                &admin,
-                "POST",
-                "/api/communities/import",
-                Some((body.into(), "text/csv")),
-            )
-            .await;
-        (st, serde_json::from_str::<Value>(&b).unwrap())
-    };
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_reference"))
-    );
-    let (_, v) = s
-        .call(&Auth::Anonymous, "GET", "/api/communities", None)
-        .await;
+    let body = "id,name,lon,lat,population,division_code\nB2,y,116.3,39.9,10,110108010777\n";
+    let (st, v) = s.upload(&admin, import, body, CSV).await;
+    assert_invalid(st, &v, "unknown_reference");
+    let (_, v) = s.get(&Auth::Anonymous, "/api/communities").await;
     assert_eq!(v["total"], json!(9));
 
     // A good file; GCJ-02 input is converted to WGS-84 on import.
-    let (st, body, _) = s
-        .raw(
-            &admin,
-            "POST",
-            "/api/communities/import",
-            Some((COMMUNITIES_CSV.into(), "text/csv")),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
+    let (st, v) = s.upload(&admin, import, COMMUNITIES_CSV, CSV).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         (v["imported"].as_i64(), v["created"].as_i64()),
         (Some(2), Some(2))
     );
-    let (_, v) = s.call(&admin, "GET", "/api/communities/X2", None).await;
+    let (_, v) = s.get(&admin, "/api/communities/X2").await;
     assert_eq!(
         (
             v["name"].as_str(),
@@ -548,26 +385,19 @@ async fn imports_and_exports(s: &TestServer) {
         (Some("乙社区, 北区"), Some(2500.5), None)
     );
     let gcj = "id,name,lon,lat,population\nG1,g,116.3523,40.0046,100\n";
-    let (st, _, _) = s
-        .raw(
-            &admin,
-            "POST",
-            "/api/communities/import?crs=gcj02",
-            Some((gcj.into(), "text/csv")),
-        )
+    let (st, _) = s
+        .upload(&admin, "/api/communities/import?crs=gcj02", gcj, CSV)
         .await;
     assert_eq!(st, StatusCode::OK);
-    let (_, v) = s.call(&admin, "GET", "/api/communities/G1", None).await;
+    let (_, v) = s.get(&admin, "/api/communities/G1").await;
     let shift = (116.3523 - v["lon"].as_f64().unwrap()).abs()
         + (40.0046 - v["lat"].as_f64().unwrap()).abs();
     assert!(shift > 0.001 && shift < 0.02, "GCJ-02 converted: {v}");
 
     // Export in the engine's format and read it back with the engine's reader.
+    let export = "/api/communities/export.csv";
     let (st, bytes) = s
-        .bytes(
-            &Auth::Anonymous,
-            "/api/communities/export.csv?division=110108010001",
-        )
+        .bytes(&Auth::Anonymous, &format!("{export}?division=110108010001"))
         .await;
     assert_eq!(st, StatusCode::OK);
     let dir = tempfile::tempdir().unwrap();
@@ -579,9 +409,7 @@ async fn imports_and_exports(s: &TestServer) {
         (back[0].id.as_str(), back[0].population, back[0].elderly),
         ("X1", 1000.0, Some(200.0))
     );
-    let (_, all) = s
-        .bytes(&Auth::Anonymous, "/api/communities/export.csv")
-        .await;
+    let (_, all) = s.bytes(&Auth::Anonymous, export).await;
     std::fs::write(&path, &all).unwrap();
     assert_eq!(
         lc_tables::read_communities(&path, lc_tables::Crs::Wgs84)
@@ -590,57 +418,31 @@ async fn imports_and_exports(s: &TestServer) {
         12
     );
     // Re-importing the export changes nothing and creates nothing.
-    let (st, body, _) = s
-        .raw(
-            &admin,
-            "POST",
-            "/api/communities/import",
-            Some((String::from_utf8(all.clone()).unwrap(), "text/csv")),
-        )
-        .await;
+    let (st, v) = s.upload(&admin, import, all.clone(), CSV).await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["created"],
-        json!(0)
-    );
-    let (_, again) = s
-        .bytes(&Auth::Anonymous, "/api/communities/export.csv")
-        .await;
+    assert_eq!(v["created"], json!(0));
+    let (_, again) = s.bytes(&Auth::Anonymous, export).await;
     assert_eq!(again, all);
 
     // Facilities in the engine's format; platform fields survive a re-import.
-    s.call(
+    s.post(
         &admin,
-        "POST",
         "/api/providers",
-        Some(json!({"uscc": P, "name": "甲公司"})),
+        json!({"uscc": P, "name": "甲公司"}),
     )
     .await;
     let fac = format!("id,name,category,lon,lat,capacity,provider_code\nK1,幼儿园,kindergarten,116.34,39.99,180,{P}\nK2,药店,pharmacy,116.35,39.99,,\n");
-    let (st, body, _) = s
-        .raw(
-            &admin,
-            "POST",
-            "/api/facilities/import",
-            Some((fac.clone(), "text/csv")),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-    s.call(
+    let fimport = "/api/facilities/import";
+    let (st, v) = s.upload(&admin, fimport, fac.clone(), CSV).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    s.patch(
         &admin,
-        "PATCH",
         "/api/facilities/K1",
-        Some(json!({"opening_hours": "08:00-17:00"})),
+        json!({"opening_hours": "08:00-17:00"}),
     )
     .await;
-    s.raw(
-        &admin,
-        "POST",
-        "/api/facilities/import",
-        Some((fac, "text/csv")),
-    )
-    .await;
-    let (_, v) = s.call(&admin, "GET", "/api/facilities/K1", None).await;
+    s.upload(&admin, fimport, fac, CSV).await;
+    let (_, v) = s.get(&admin, "/api/facilities/K1").await;
     assert_eq!(v["opening_hours"], json!("08:00-17:00"));
     let (_, bytes) = s
         .bytes(&Auth::Anonymous, "/api/facilities/export.csv")
@@ -656,12 +458,7 @@ async fn imports_and_exports(s: &TestServer) {
     let bad =
         "id,name,category,lon,lat,provider_code\nK3,x,kindergarten,116.3,39.9,91310110666007218T\n";
     let (st, body, _) = s
-        .raw(
-            &admin,
-            "POST",
-            "/api/facilities/import",
-            Some((bad.into(), "text/csv")),
-        )
+        .raw(&admin, "POST", fimport, Some((bad.into(), "text/csv")))
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("invalid_uscc"), "{body}");
@@ -683,74 +480,25 @@ async fn imports_and_exports(s: &TestServer) {
     let (_, xlsx) = s
         .bytes(&Auth::Anonymous, "/api/communities/export.xlsx")
         .await;
-    let resp = s
-        .client
-        .post(format!("{}/api/communities/import", s.base))
-        .header(
-            "content-type",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        .header(
-            "cookie",
-            match &admin {
-                Auth::Session { cookie, .. } => format!("lc_session={cookie}"),
-                _ => unreachable!(),
-            },
-        )
-        .header(
-            "x-csrf-token",
-            match &admin {
-                Auth::Session { csrf, .. } => csrf.clone(),
-                _ => unreachable!(),
-            },
-        )
-        .body(xlsx)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let v: Value = resp.json().await.unwrap();
+    let (st, v) = s.upload(&admin, import, xlsx, XLSX).await;
+    assert_eq!(st, StatusCode::OK);
     assert_eq!(
         (v["imported"].as_i64(), v["created"].as_i64()),
         (Some(12), Some(0)),
         "{v}"
     );
-    let (_, after) = s
-        .bytes(&Auth::Anonymous, "/api/communities/export.csv")
-        .await;
+    let (_, after) = s.bytes(&Auth::Anonymous, export).await;
     assert_eq!(after, all, "an Excel round trip changes nothing");
-    // A workbook with a bad cell is refused by line, like a CSV file.
+    // A workbook with a bad cell is refused by line, like a CSV file (sent without a type).
     let bad = lc_server::bulk::xlsx(
         "communities",
         &["id", "name", "lon", "lat", "population"],
         &[json!({"id": "E1", "name": "e", "lon": 116.3, "lat": 95.0, "population": 1})],
     )
     .unwrap();
-    let resp = s
-        .client
-        .post(format!("{}/api/communities/import", s.base))
-        .header(
-            "cookie",
-            match &admin {
-                Auth::Session { cookie, .. } => format!("lc_session={cookie}"),
-                _ => unreachable!(),
-            },
-        )
-        .header(
-            "x-csrf-token",
-            match &admin {
-                Auth::Session { csrf, .. } => csrf.clone(),
-                _ => unreachable!(),
-            },
-        )
-        .body(bad)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let v: Value = resp.json().await.unwrap();
+    let (st, v) = s.upload(&admin, import, bad, None).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["errors"][0]["field"], json!("line 2: lat"), "{v}");
-
     // Assessment results: rows kept whole, readable per community.
     let shortcomings =
         "community_id,division_code,standard,requirement,required,found,population_affected\n\
@@ -759,15 +507,10 @@ async fn imports_and_exports(s: &TestServer) {
         X2,,MOFCOM,vegetable_market,500,720,2500.5\n";
     let indicators =
         "region_code,indicator,value,target,met,gap\n110108,nursery_per_1000,3.1,4.5,false,1.4\n";
-    let (st, v) = s.call(&admin, "POST", "/api/assessments", Some(json!({"label": "2026-Q4", "shortcomings_csv": shortcomings, "indicators_csv": indicators}))).await;
+    let (st, v) = s.post(&admin, "/api/assessments", json!({"label": "2026-Q4", "shortcomings_csv": shortcomings, "indicators_csv": indicators})).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let (_, v) = s
-        .call(
-            &Auth::Anonymous,
-            "GET",
-            "/api/communities/X1/assessment",
-            None,
-        )
+        .get(&Auth::Anonymous, "/api/communities/X1/assessment")
         .await;
     assert_eq!(v["run"]["label"], json!("2026-Q4"));
     assert_eq!(v["shortcomings"].as_array().unwrap().len(), 2);
@@ -775,16 +518,13 @@ async fn imports_and_exports(s: &TestServer) {
         v["shortcomings"][1]["requirement"],
         json!("elderly_day_care")
     );
-    let (_, v) = s
-        .call(&Auth::Anonymous, "GET", "/api/assessments/latest", None)
-        .await;
+    let (_, v) = s.get(&Auth::Anonymous, "/api/assessments/latest").await;
     assert_eq!(v["indicators"][0]["gap"], json!("1.4"));
     let (st, v) = s
-        .call(
+        .post(
             &admin,
-            "POST",
             "/api/assessments",
-            Some(json!({"shortcomings_csv": "community_id,requirement\nNOPE,nursery\n"})),
+            json!({"shortcomings_csv": "community_id,requirement\nNOPE,nursery\n"}),
         )
         .await;
     assert_eq!(
@@ -795,32 +535,22 @@ async fn imports_and_exports(s: &TestServer) {
         )
     );
     let (st, v) = s
-        .call(
+        .post(
             &admin,
-            "POST",
             "/api/assessments",
-            Some(json!({"shortcomings_csv": "who,requirement\nX1,nursery\n"})),
+            json!({"shortcomings_csv": "who,requirement\nX1,nursery\n"}),
         )
         .await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("missing_column"))
-    );
+    assert_invalid(st, &v, "missing_column");
     // The latest run wins.
-    s.call(
+    s.post(
         &admin,
-        "POST",
         "/api/assessments",
-        Some(json!({"label": "next", "shortcomings_csv": "community,requirement\nX2,park\n"})),
+        json!({"label": "next", "shortcomings_csv": "community,requirement\nX2,park\n"}),
     )
     .await;
     let (_, v) = s
-        .call(
-            &Auth::Anonymous,
-            "GET",
-            "/api/communities/X1/assessment",
-            None,
-        )
+        .get(&Auth::Anonymous, "/api/communities/X1/assessment")
         .await;
     assert_eq!(
         (
@@ -844,6 +574,12 @@ fn read_xlsx(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
     (names, rows)
+}
+
+/// A sign-in attempt.
+async fn try_login(s: &TestServer, username: &str, password: &str) -> (StatusCode, Value) {
+    let body = json!({"username": username, "password": password});
+    s.post(&Auth::Anonymous, "/api/auth/login", body).await
 }
 
 async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
@@ -870,67 +606,40 @@ async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
         csrf: "wrong".into(),
     };
     let (st, v) = s
-        .call(
-            &no_csrf,
-            "POST",
-            "/api/providers",
-            Some(json!({"uscc": P, "name": "x"})),
-        )
+        .post(&no_csrf, "/api/providers", json!({"uscc": P, "name": "x"}))
         .await;
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("csrf_failed"))
-    );
-    let (st, _) = s.call(&no_csrf, "GET", "/api/users", None).await;
+    assert_error(st, &v, StatusCode::FORBIDDEN, "csrf_failed");
+    let (st, _) = s.get(&no_csrf, "/api/users").await;
     assert_eq!(st, StatusCode::OK, "reads need no CSRF token");
     let (st, _) = s
-        .call(
-            &admin,
-            "POST",
-            "/api/providers",
-            Some(json!({"uscc": P, "name": "x"})),
-        )
+        .post(&admin, "/api/providers", json!({"uscc": P, "name": "x"}))
         .await;
     assert_eq!(st, StatusCode::CREATED);
 
     // Bearer tokens for integrations.
     let (st, v) = s
-        .call(
+        .post(
             &admin,
-            "POST",
             "/api/auth/tokens",
-            Some(json!({"name": "城市大脑", "expires_in_days": 30})),
+            json!({"name": "城市大脑", "expires_in_days": 30}),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED);
     let token = Auth::Bearer(v["token"].as_str().unwrap().to_string());
-    let (st, v) = s.call(&token, "GET", "/api/auth/me", None).await;
+    let (st, v) = s.get(&token, "/api/auth/me").await;
     assert_eq!(
         (st, v["username"].as_str()),
         (StatusCode::OK, Some("admin"))
     );
     assert!(v.get("password_hash").is_none());
     let (st, _) = s
-        .call(
-            &token,
-            "POST",
-            "/api/providers",
-            Some(json!({"uscc": Q, "name": "y"})),
-        )
+        .post(&token, "/api/providers", json!({"uscc": Q, "name": "y"}))
         .await;
     assert_eq!(st, StatusCode::CREATED, "bearer calls need no CSRF token");
     let (st, v) = s
-        .call(
-            &Auth::Bearer("lct_nope".into()),
-            "GET",
-            "/api/auth/me",
-            None,
-        )
+        .get(&Auth::Bearer("lct_nope".into()), "/api/auth/me")
         .await;
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
-    );
+    assert_error(st, &v, StatusCode::UNAUTHORIZED, "unauthenticated");
 
     // Argon2 hashes are stored, never the password.
     let (uid, worker) = s
@@ -955,59 +664,45 @@ async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
     // Changing one's own password needs the current one and ends the other sessions.
     let other = s.login("w1", "password-123456").await;
     let (st, v) = s
-        .call(
+        .post(
             &worker,
-            "POST",
             "/api/auth/password",
-            Some(json!({"current_password": "wrong-wrong", "new_password": "another-password-1"})),
+            json!({"current_password": "wrong-wrong", "new_password": "another-password-1"}),
         )
         .await;
-    assert_eq!(
-        (st, v["errors"][0]["code"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("invalid_credentials")
-        )
-    );
+    assert_invalid(st, &v, "invalid_credentials");
     let (st, _) = s
-        .call(&worker, "POST", "/api/auth/password", Some(json!({"current_password": "password-123456", "new_password": "another-password-1"})))
+        .post(
+            &worker,
+            "/api/auth/password",
+            json!({"current_password": "password-123456", "new_password": "another-password-1"}),
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
-    let (st, _) = s.call(&other, "GET", "/api/auth/me", None).await;
+    let (st, _) = s.get(&other, "/api/auth/me").await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "the other session ended");
-    let (st, _) = s.call(&worker, "GET", "/api/auth/me", None).await;
+    let (st, _) = s.get(&worker, "/api/auth/me").await;
     assert_eq!(st, StatusCode::OK, "the changing session stays");
     // Logout ends the session.
     let (st, _) = s.call(&worker, "POST", "/api/auth/logout", None).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, _) = s.call(&worker, "GET", "/api/auth/me", None).await;
+    let (st, _) = s.get(&worker, "/api/auth/me").await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     // A disabled account cannot sign in, and its sessions end.
     let w2 = s.login("w1", "another-password-1").await;
-    s.call(
+    s.patch(
         &admin,
-        "PATCH",
         &format!("/api/users/{uid}"),
-        Some(json!({"disabled": true})),
+        json!({"disabled": true}),
     )
     .await;
-    let (st, _) = s.call(&w2, "GET", "/api/auth/me", None).await;
+    let (st, _) = s.get(&w2, "/api/auth/me").await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 
     // Throttling: five failures lock the account name for a while, even for the right password.
     for _ in 0..5 {
-        let (st, v) = s
-            .call(
-                &anon,
-                "POST",
-                "/api/auth/login",
-                Some(json!({"username": "admin", "password": "guess-guess"})),
-            )
-            .await;
-        assert_eq!(
-            (st, v["code"].as_str()),
-            (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
-        );
+        let (st, v) = try_login(s, "admin", "guess-guess").await;
+        assert_error(st, &v, StatusCode::UNAUTHORIZED, "invalid_credentials");
     }
     let (st, body, headers) = s
         .raw(
@@ -1025,47 +720,22 @@ async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
     let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&wait));
     // Unknown users are throttled alike.
-    let (st, _) = s
-        .call(
-            &anon,
-            "POST",
-            "/api/auth/login",
-            Some(json!({"username": "nobody", "password": "x"})),
-        )
-        .await;
+    let (st, _) = try_login(s, "nobody", "x").await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     // Per client address: 30 failures in the window, whatever usernames they name, lock the
     // address (6 failures so far from this test's address).
-    s.call(
+    s.post(
         &token,
-        "POST",
         "/api/users",
-        Some(json!({"username": "late", "password": "password-123456", "role": "regulator"})),
+        json!({"username": "late", "password": "password-123456", "role": "regulator"}),
     )
     .await;
     for i in 0..24 {
-        let (st, _) = s
-            .call(
-                &anon,
-                "POST",
-                "/api/auth/login",
-                Some(json!({"username": format!("spray{i}"), "password": "123456"})),
-            )
-            .await;
+        let (st, _) = try_login(s, &format!("spray{i}"), "123456").await;
         assert_eq!(st, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let (st, v) = s
-        .call(
-            &anon,
-            "POST",
-            "/api/auth/login",
-            Some(json!({"username": "late", "password": "password-123456"})),
-        )
-        .await;
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
-    );
+    let (st, v) = try_login(s, "late", "password-123456").await;
+    assert_error(st, &v, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
 }
 both!(sessions_csrf_tokens_and_throttling);
 
@@ -1111,11 +781,8 @@ async fn concurrent_writes(s: &TestServer) {
     for i in 0..24 {
         let (client, base, admin) = (s.client.clone(), s.base.clone(), admin.clone());
         tasks.push(tokio::spawn(async move {
-            let Auth::Session { cookie, csrf } = admin else { unreachable!() };
-            let r = client
-                .post(format!("{base}/api/facilities"))
-                .header("cookie", format!("lc_session={cookie}"))
-                .header("x-csrf-token", csrf)
+            let r = admin
+                .apply(client.post(format!("{base}/api/facilities")))
                 .json(&json!({"id": format!("P{i}"), "name": "并发", "category": "convenience_store", "lon": 116.35, "lat": 40.0}))
                 .send()
                 .await
@@ -1131,21 +798,11 @@ async fn concurrent_writes(s: &TestServer) {
         assert_eq!((w, r), (StatusCode::CREATED, StatusCode::OK));
     }
     let (_, v) = s
-        .call(
-            &Auth::Anonymous,
-            "GET",
-            "/api/facilities?q=%E5%B9%B6%E5%8F%91",
-            None,
-        )
+        .get(&Auth::Anonymous, "/api/facilities?q=%E5%B9%B6%E5%8F%91")
         .await;
     assert_eq!(v["total"], json!(24));
     let (_, a) = s
-        .call(
-            &admin,
-            "GET",
-            "/api/audit?entity=facility&action=create",
-            None,
-        )
+        .get(&admin, "/api/audit?entity=facility&action=create")
         .await;
     assert_eq!(a["total"], json!(24));
 }

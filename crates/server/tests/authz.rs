@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Auth, TestServer};
+use common::{assert_error, Auth, TestServer};
 use lc_registry::{Access, Role};
 use lc_server::endpoints::ENDPOINTS;
 use reqwest::StatusCode;
@@ -28,29 +28,25 @@ async fn fixture(s: &TestServer) -> Fixture {
     let admin = s.admin().await;
     for (code, name) in [(P, "甲家政公司"), (Q, "乙养老公司")] {
         let (st, v) = s
-            .call(
+            .post(
                 &admin,
-                "POST",
                 "/api/providers",
-                Some(json!({"uscc": code, "name": name, "contact_phone": "13800001111"})),
+                json!({"uscc": code, "name": name, "contact_phone": "13800001111"}),
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
     for (id, owner) in [("F1", P), ("F2", Q)] {
-        let (st, v) = s
-            .call(&admin, "POST", "/api/facilities", Some(json!({"id": id, "name": id, "category": "housekeeping", "lon": 116.35, "lat": 40.0, "provider_code": owner})))
-            .await;
+        let (st, v) = s.post(&admin, "/api/facilities", json!({"id": id, "name": id, "category": "housekeeping", "lon": 116.35, "lat": 40.0, "provider_code": owner})).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
     let mut pids = Vec::new();
     for owner in [P, Q] {
         let (_, v) = s
-            .call(
+            .post(
                 &admin,
-                "POST",
                 "/api/practitioners",
-                Some(json!({"provider_code": owner, "name": "赵六", "kind": "housekeeper"})),
+                json!({"provider_code": owner, "name": "赵六", "kind": "housekeeper"}),
             )
             .await;
         pids.push(v["id"].as_i64().unwrap());
@@ -58,9 +54,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     let (ruid, resident) = s.user(&admin, "r1", "resident", json!({})).await;
     let mut rids = Vec::new();
     for (c, uid) in [(C1, Some(ruid)), (C2, None)] {
-        let (st, v) = s
-            .call(&admin, "POST", "/api/residents", Some(json!({"community_id": c, "name": "张三", "phone": "13700001234", "id_number": if uid.is_some() { "11010519491231002X" } else { "440524188001010014" }, "user_id": uid})))
-            .await;
+        let (st, v) = s.post(&admin, "/api/residents", json!({"community_id": c, "name": "张三", "phone": "13700001234", "id_number": if uid.is_some() { "11010519491231002X" } else { "440524188001010014" }, "user_id": uid})).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         rids.push(v["id"].as_i64().unwrap());
     }
@@ -181,33 +175,15 @@ async fn record_scopes(s: &TestServer) {
 
     // A provider edits only its own outlets and practitioners.
     let (st, _) = s
-        .call(
-            &staff,
-            "PATCH",
-            "/api/facilities/F1",
-            Some(json!({"capacity": 5})),
-        )
+        .patch(&staff, "/api/facilities/F1", json!({"capacity": 5}))
         .await;
     assert_eq!(st, StatusCode::OK);
     let (st, v) = s
-        .call(
-            &staff,
-            "PATCH",
-            "/api/facilities/F2",
-            Some(json!({"capacity": 5})),
-        )
+        .patch(&staff, "/api/facilities/F2", json!({"capacity": 5}))
         .await;
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("forbidden"))
-    );
+    assert_error(st, &v, StatusCode::FORBIDDEN, "forbidden");
     let (st, _) = s
-        .call(
-            &staff,
-            "PATCH",
-            "/api/facilities/F1",
-            Some(json!({"provider_code": Q})),
-        )
+        .patch(&staff, "/api/facilities/F1", json!({"provider_code": Q}))
         .await;
     assert_eq!(
         st,
@@ -215,11 +191,10 @@ async fn record_scopes(s: &TestServer) {
         "cannot hand an outlet to another provider"
     );
     let (st, v) = s
-        .call(
+        .post(
             &staff,
-            "POST",
             "/api/facilities",
-            Some(json!({"id": "F3", "category": "laundry", "lon": 116.3, "lat": 39.9})),
+            json!({"id": "F3", "category": "laundry", "lon": 116.3, "lat": 39.9}),
         )
         .await;
     assert_eq!(
@@ -227,50 +202,37 @@ async fn record_scopes(s: &TestServer) {
         (StatusCode::CREATED, Some(P)),
         "own provider by default"
     );
-    let (st, _) = s.call(&staff, "POST", "/api/facilities", Some(json!({"id": "F4", "category": "laundry", "lon": 116.3, "lat": 39.9, "provider_code": Q}))).await;
+    let (st, _) = s.post(&staff, "/api/facilities", json!({"id": "F4", "category": "laundry", "lon": 116.3, "lat": 39.9, "provider_code": Q})).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = s
-        .call(
-            &staff,
-            "PATCH",
-            &format!("/api/providers/{Q}"),
-            Some(json!({"name": "x"})),
-        )
+        .patch(&staff, &format!("/api/providers/{Q}"), json!({"name": "x"}))
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (_, v) = s.call(&staff, "GET", "/api/practitioners", None).await;
+    let (_, v) = s.get(&staff, "/api/practitioners").await;
     assert_eq!(v["total"], json!(1));
     assert_eq!(v["items"][0]["provider_code"], json!(P));
     let (_, v) = s
-        .call(
-            &staff,
-            "GET",
-            &format!("/api/practitioners?provider_code={Q}"),
-            None,
-        )
+        .get(&staff, &format!("/api/practitioners?provider_code={Q}"))
         .await;
     assert_eq!(v["total"], json!(0), "a filter cannot widen the scope");
     let (st, _) = s
-        .call(
+        .get(
             &staff,
-            "GET",
             &format!("/api/practitioners/{}", f.other_practitioner),
-            None,
         )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     // Contacts: in full for the provider's own staff and regulators, masked for other providers.
-    let (_, v) = s
-        .call(&staff, "GET", &format!("/api/providers/{P}"), None)
-        .await;
+    let (_, v) = s.get(&staff, &format!("/api/providers/{P}")).await;
     assert_eq!(v["contact_phone"], json!("13800001111"));
-    let (_, v) = s
-        .call(&staff, "GET", &format!("/api/providers/{Q}"), None)
-        .await;
+    let (_, v) = s.get(&staff, &format!("/api/providers/{Q}")).await;
     assert_eq!(v["contact_phone"], json!("138****1111"));
 
     // A community worker sees only their community's residents, masked in lists.
-    let (_, v) = s.call(&worker, "GET", "/api/residents", None).await;
+    let own_record = format!("/api/residents/{}", f.resident);
+    let other_record = format!("/api/residents/{}", f.other_resident);
+    let reads_log = format!("/api/access-log?entity=resident&entity_id={}", f.resident);
+    let (_, v) = s.get(&worker, "/api/residents").await;
     assert_eq!(v["total"], json!(1));
     assert_eq!(
         (
@@ -284,68 +246,39 @@ async fn record_scopes(s: &TestServer) {
         json!("1101**********002X")
     );
     let (_, v) = s
-        .call(
-            &worker,
-            "GET",
-            &format!("/api/residents?community_id={C2}"),
-            None,
-        )
+        .get(&worker, &format!("/api/residents?community_id={C2}"))
         .await;
     assert_eq!(v["total"], json!(0));
-    let (st, _) = s
-        .call(
-            &worker,
-            "GET",
-            &format!("/api/residents/{}", f.other_resident),
-            None,
-        )
-        .await;
+    let (st, _) = s.get(&worker, &other_record).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, v) = s
-        .call(
-            &worker,
-            "GET",
-            &format!("/api/residents/{}", f.resident),
-            None,
-        )
-        .await;
+    let (st, v) = s.get(&worker, &own_record).await;
     assert_eq!((st, v["name"].as_str()), (StatusCode::OK, Some("张三")));
     let (st, v) = s
-        .call(
-            &worker,
-            "POST",
-            "/api/residents",
-            Some(json!({"name": "李四"})),
-        )
+        .post(&worker, "/api/residents", json!({"name": "李四"}))
         .await;
     assert_eq!(
         (st, v["community_id"].as_str()),
         (StatusCode::CREATED, Some(C1))
     );
     let (st, _) = s
-        .call(
+        .post(
             &worker,
-            "POST",
             "/api/residents",
-            Some(json!({"name": "王五", "community_id": C2})),
+            json!({"name": "王五", "community_id": C2}),
         )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = s
-        .call(
+        .patch(
             &worker,
-            "PATCH",
             &format!("/api/communities/{C2}"),
-            Some(json!({"population": 1})),
+            json!({"population": 1}),
         )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (_, bytes) = {
-        let (st, body, _) = s
-            .raw(&worker, "GET", "/api/residents/export.csv", None)
-            .await;
-        (st, body)
-    };
+    let (_, bytes, _) = s
+        .raw(&worker, "GET", "/api/residents/export.csv", None)
+        .await;
     assert!(
         bytes.contains("张*") && !bytes.contains("张三") && !bytes.contains("13700001234"),
         "{bytes}"
@@ -353,68 +286,30 @@ async fn record_scopes(s: &TestServer) {
     assert_eq!(bytes.lines().count(), 3, "own community only: {bytes}");
     // Every staff read of personal data is in the access log.
     let admin = auth(Role::Admin);
-    let (_, log) = s
-        .call(
-            &admin,
-            "GET",
-            &format!("/api/access-log?entity=resident&entity_id={}", f.resident),
-            None,
-        )
-        .await;
+    let (_, log) = s.get(&admin, &reads_log).await;
     assert_eq!(log["items"][0]["role"], json!("community_worker"));
     assert_eq!(log["items"][0]["fields"], json!("name,phone"));
 
     // A resident sees and changes only their own record, and only its phone and address.
-    let (st, v) = s
-        .call(
-            &resident,
-            "GET",
-            &format!("/api/residents/{}", f.resident),
-            None,
-        )
-        .await;
+    let (st, v) = s.get(&resident, &own_record).await;
     assert_eq!(
         (st, v["phone"].as_str()),
         (StatusCode::OK, Some("13700001234"))
     );
-    let (st, _) = s
-        .call(
-            &resident,
-            "GET",
-            &format!("/api/residents/{}", f.other_resident),
-            None,
-        )
-        .await;
+    let (st, _) = s.get(&resident, &other_record).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, v) = s
-        .call(
-            &resident,
-            "PATCH",
-            &format!("/api/residents/{}", f.resident),
-            Some(json!({"phone": "13700009999"})),
-        )
+        .patch(&resident, &own_record, json!({"phone": "13700009999"}))
         .await;
     assert_eq!(
         (st, v["phone"].as_str()),
         (StatusCode::OK, Some("13700009999"))
     );
     let (st, _) = s
-        .call(
-            &resident,
-            "PATCH",
-            &format!("/api/residents/{}", f.resident),
-            Some(json!({"community_id": C2})),
-        )
+        .patch(&resident, &own_record, json!({"community_id": C2}))
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (_, log) = s
-        .call(
-            &admin,
-            "GET",
-            &format!("/api/access-log?entity=resident&entity_id={}", f.resident),
-            None,
-        )
-        .await;
+    let (_, log) = s.get(&admin, &reads_log).await;
     assert!(
         log["items"]
             .as_array()
@@ -425,15 +320,10 @@ async fn record_scopes(s: &TestServer) {
     );
 
     // Regulators keep the registry but do not see residents.
-    let (st, _) = s.call(&regulator, "GET", "/api/residents", None).await;
+    let (st, _) = s.get(&regulator, "/api/residents").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = s
-        .call(
-            &regulator,
-            "PATCH",
-            "/api/facilities/F2",
-            Some(json!({"capacity": 9})),
-        )
+        .patch(&regulator, "/api/facilities/F2", json!({"capacity": 9}))
         .await;
     assert_eq!(st, StatusCode::OK);
 }

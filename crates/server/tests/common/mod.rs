@@ -76,6 +76,45 @@ impl TestServer {
         &self.running.as_ref().unwrap().state
     }
 
+    /// A request to `path` as `who`.
+    pub fn request(&self, who: &Auth, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        who.apply(self.client.request(m, format!("{}{}", self.base, path)))
+    }
+
+    /// GET as `who`.
+    pub async fn get(&self, who: &Auth, path: &str) -> (StatusCode, Value) {
+        self.call(who, "GET", path, None).await
+    }
+
+    /// POST a JSON body as `who`.
+    pub async fn post(&self, who: &Auth, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(who, "POST", path, Some(body)).await
+    }
+
+    /// PATCH a JSON body as `who`.
+    pub async fn patch(&self, who: &Auth, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(who, "PATCH", path, Some(body)).await
+    }
+
+    /// POSTs a file (CSV text or a workbook) as `who`, with a content type or none; the
+    /// answer as JSON.
+    pub async fn upload(
+        &self,
+        who: &Auth,
+        path: &str,
+        file: impl Into<reqwest::Body>,
+        content_type: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut rb = self.request(who, "POST", path).body(file);
+        if let Some(ct) = content_type {
+            rb = rb.header("content-type", ct);
+        }
+        let resp = rb.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap())
+    }
+
     /// Sends a request with a JSON body (or none) as `who`.
     pub async fn call(
         &self,
@@ -104,17 +143,7 @@ impl TestServer {
         path: &str,
         body: Option<(String, &str)>,
     ) -> (StatusCode, String, reqwest::header::HeaderMap) {
-        let m = Method::from_bytes(method.as_bytes()).unwrap();
-        let mut rb = self.client.request(m, format!("{}{}", self.base, path));
-        match who {
-            Auth::Anonymous => {}
-            Auth::Bearer(t) => rb = rb.bearer_auth(t),
-            Auth::Session { cookie, csrf } => {
-                rb = rb
-                    .header("cookie", format!("lc_session={cookie}"))
-                    .header("x-csrf-token", csrf.as_str())
-            }
-        }
+        let mut rb = self.request(who, method, path);
         if let Some((b, ct)) = body {
             rb = rb.header("content-type", ct).body(b);
         }
@@ -131,11 +160,7 @@ impl TestServer {
 
     /// Bytes of a GET.
     pub async fn bytes(&self, who: &Auth, path: &str) -> (StatusCode, Vec<u8>) {
-        let mut rb = self.client.get(format!("{}{}", self.base, path));
-        if let Auth::Bearer(t) = who {
-            rb = rb.bearer_auth(t);
-        }
-        let resp = rb.send().await.unwrap();
+        let resp = self.request(who, "GET", path).send().await.unwrap();
         (resp.status(), resp.bytes().await.unwrap().to_vec())
     }
 
@@ -199,6 +224,46 @@ pub enum Auth {
     Anonymous,
     Bearer(String),
     Session { cookie: String, csrf: String },
+}
+
+impl Auth {
+    /// Adds the credentials to a request: the bearer token, or the session cookie with its
+    /// CSRF token.
+    pub fn apply(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Auth::Anonymous => rb,
+            Auth::Bearer(t) => rb.bearer_auth(t),
+            Auth::Session { cookie, csrf } => rb
+                .header("cookie", format!("lc_session={cookie}"))
+                .header("x-csrf-token", csrf.as_str()),
+        }
+    }
+}
+
+/// The `key` strings of the items of a JSON array.
+pub fn strs<'a>(items: &'a Value, key: &str) -> Vec<&'a str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[key].as_str().unwrap())
+        .collect()
+}
+
+/// Asserts a refusal: the status and the stable error code.
+#[track_caller]
+pub fn assert_error(st: StatusCode, v: &Value, status: StatusCode, code: &str) {
+    assert_eq!((st, v["code"].as_str()), (status, Some(code)), "{v}");
+}
+
+/// Asserts a validation failure (422) whose first field error has this code.
+#[track_caller]
+pub fn assert_invalid(st: StatusCode, v: &Value, code: &str) {
+    assert_eq!(
+        (st, v["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+        "{v}"
+    );
 }
 
 /// Runs a scenario on SQLite and on PostgreSQL (skipped with a notice without DATABASE_URL).

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use lc_store::schema::{COMMUNITIES, DIVISIONS, TABLES};
+use lc_store::schema::{Table, COMMUNITIES, DIVISIONS, TABLES};
 use lc_store::testdb::{drop_postgres, fresh_postgres, postgres_admin_url};
-use lc_store::{read_division_dir, Actor, Cond, ListQuery, Store, StoreError};
+use lc_store::{read_division_dir, Actor, Cond, ImportStats, ListQuery, Store, StoreError};
 use serde_json::{json, Map, Value};
 
 fn obj(v: Value) -> Map<String, Value> {
@@ -13,6 +13,19 @@ fn obj(v: Value) -> Map<String, Value> {
         Value::Object(m) => m,
         _ => panic!("not an object"),
     }
+}
+
+/// A stored row that must exist.
+async fn stored(store: &Store, t: &Table, key: &str) -> Map<String, Value> {
+    store.get(t, &json!(key)).await.unwrap().unwrap()
+}
+
+/// Imports a division list directory as the system.
+async fn import(store: &Store, dir: &tempfile::TempDir) -> ImportStats {
+    store
+        .import_division_dir(dir.path(), &Actor::default())
+        .await
+        .unwrap()
 }
 
 /// Runs a scenario on SQLite and on PostgreSQL.
@@ -59,11 +72,7 @@ async fn records_round_trip(store: Store) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let got = store
-        .get(&COMMUNITIES, &json!("c1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let got = stored(&store, &COMMUNITIES, "c1").await;
     for (k, v) in &row {
         assert_eq!(&got[k], v, "{k}");
     }
@@ -90,11 +99,7 @@ async fn records_round_trip(store: Store) {
         .await
         .unwrap());
     tx.commit().await.unwrap();
-    let got = store
-        .get(&COMMUNITIES, &json!("c1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let got = stored(&store, &COMMUNITIES, "c1").await;
     assert_eq!(got["population"], json!(6300.5));
     assert_eq!(got["households"], json!(2210.0));
 
@@ -152,22 +157,14 @@ async fn records_round_trip(store: Store) {
     );
 
     // Upsert keeps created_at and replaces the rest.
-    let before = store
-        .get(&COMMUNITIES, &json!("c2"))
-        .await
-        .unwrap()
-        .unwrap();
+    let before = stored(&store, &COMMUNITIES, "c2").await;
     let mut r = row.clone();
     r.insert("id".into(), json!("c2"));
     r.insert("name".into(), json!("学清苑二期"));
     let mut tx = store.begin().await.unwrap();
     tx.upsert(&COMMUNITIES, &r).await.unwrap();
     tx.commit().await.unwrap();
-    let after = store
-        .get(&COMMUNITIES, &json!("c2"))
-        .await
-        .unwrap()
-        .unwrap();
+    let after = stored(&store, &COMMUNITIES, "c2").await;
     assert_eq!(after["name"], json!("学清苑二期"));
     assert_eq!(after["created_at"], before["created_at"]);
 
@@ -208,18 +205,10 @@ async fn nulls_then_numbers(store: Store) {
             .unwrap();
         tx.commit().await.unwrap();
     }
-    let got = store
-        .get(&COMMUNITIES, &json!("n7"))
-        .await
-        .unwrap()
-        .unwrap();
+    let got = stored(&store, &COMMUNITIES, "n7").await;
     assert_eq!(got["households"], json!(7.5));
     assert_eq!(
-        store
-            .get(&COMMUNITIES, &json!("n8"))
-            .await
-            .unwrap()
-            .unwrap()["elderly"],
+        stored(&store, &COMMUNITIES, "n8").await["elderly"],
         Value::Null
     );
 }
@@ -259,10 +248,7 @@ fn beijing_slice() -> Option<tempfile::TempDir> {
 
 async fn real_division_slice(store: Store) {
     let Some(dir) = beijing_slice() else { return };
-    let stats = store
-        .import_division_dir(dir.path(), &Actor::default())
-        .await
-        .unwrap();
+    let stats = import(&store, &dir).await;
     assert_eq!(stats.per_level[0], 1);
     assert_eq!(
         stats.per_level[3],
@@ -274,11 +260,7 @@ async fn real_division_slice(store: Store) {
     );
     let total = store.count(&DIVISIONS, &[]).await.unwrap();
     assert_eq!(total as usize, stats.total());
-    let xueyuanlu = store
-        .get(&DIVISIONS, &json!("110108010"))
-        .await
-        .unwrap()
-        .unwrap();
+    let xueyuanlu = stored(&store, &DIVISIONS, "110108010").await;
     assert_eq!(xueyuanlu["name"], json!("学院路街道"));
     assert_eq!(xueyuanlu["parent_code"], json!("110108"));
     assert_eq!(xueyuanlu["level"], json!(4));
@@ -298,10 +280,7 @@ async fn real_division_slice(store: Store) {
         .unwrap();
     assert!(children >= 30, "{children}");
     // Importing again replaces, and is audited twice.
-    store
-        .import_division_dir(dir.path(), &Actor::default())
-        .await
-        .unwrap();
+    import(&store, &dir).await;
     assert_eq!(store.count(&DIVISIONS, &[]).await.unwrap(), total);
     let audits = store
         .count(
@@ -318,22 +297,11 @@ async fn real_division_slice(store: Store) {
         streets.replace("学院路街道", "学院路街道（更名）"),
     )
     .unwrap();
-    store
-        .import_division_dir(dir.path(), &Actor::default())
-        .await
-        .unwrap();
-    let renamed = store
-        .get(&DIVISIONS, &json!("110108010"))
-        .await
-        .unwrap()
-        .unwrap();
+    import(&store, &dir).await;
+    let renamed = stored(&store, &DIVISIONS, "110108010").await;
     assert_eq!(renamed["name"], json!("学院路街道（更名）"));
     assert!(renamed["updated_at"].as_i64() > xueyuanlu["updated_at"].as_i64());
-    let other = store
-        .get(&DIVISIONS, &json!("110108010031"))
-        .await
-        .unwrap()
-        .unwrap();
+    let other = stored(&store, &DIVISIONS, "110108010031").await;
     let before = by_name[0]["updated_at"].as_i64();
     assert_eq!(
         other["updated_at"].as_i64(),

@@ -482,8 +482,10 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let cid = |i: usize| communities[i].id.as_str();
     let mut s = String::new();
     use std::fmt::Write as _;
-    let _ = writeln!(s, "livingcircle assess — 完成 done in {total:.2} s (access {:.2} s, assessment {:.3} s, report {:.2} s)",
-        timings["access"], timings["assess"], timings["report"]);
+    let _ = writeln!(s, "livingcircle assess — 完成 done in {total:.2} s (access {:.2} s, assessment {:.3} s, {}report {:.2} s)",
+        timings["access"], timings["assess"],
+        timings.get("recommend").map(|t| format!("recommended sites {t:.2} s, ")).unwrap_or_default(),
+        timings["report"]);
     let _ = writeln!(
         s,
         "  社区 communities {} ({} placed{}), 设施 facilities {} ({} placed)",

@@ -135,6 +135,16 @@ impl Check {
     }
 }
 
+/// An 18-character national code as parsed: trimmed and upper-cased; its length in
+/// characters when that is not 18.
+pub(crate) fn code_18(s: &str) -> Result<String, usize> {
+    let up = s.trim().to_ascii_uppercase();
+    match up.chars().count() {
+        18 => Ok(up),
+        n => Err(n),
+    }
+}
+
 /// Parses `YYYY-MM-DD` into (year, month, day) if it is a real date in 1900..=2199.
 pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
     let b = s.as_bytes();

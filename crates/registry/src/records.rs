@@ -45,6 +45,24 @@ pub trait Record {
     fn validate(input: Value) -> Result<Validated, Vec<FieldError>>;
 }
 
+/// Declares what a client may send for a record: a struct of optional fields that refuses
+/// unknown ones, and `FIELDS`, the names of its fields in order (the record's
+/// [`Record::FIELDS`]), so the two cannot drift apart.
+macro_rules! input {
+    ($(#[$doc:meta])* struct $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $name {
+            $($field: $ty),*
+        }
+
+        impl $name {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
+}
+
 fn parse<T: for<'de> Deserialize<'de>>(input: Value) -> Result<T, Vec<FieldError>> {
     serde_json::from_value(input).map_err(|e| {
         vec![FieldError {
@@ -186,12 +204,13 @@ fn count(c: &mut Check, field: &str, v: Option<f64>, required: bool) -> Option<f
 
 // ---------------------------------------------------------------------------------------------
 
-/// An administrative division created or renamed by hand (the national list is imported in bulk).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DivisionInput {
-    code: Option<String>,
-    name: Option<String>,
+input! {
+    /// An administrative division created or renamed by hand (the national list is imported
+    /// in bulk).
+    struct DivisionInput {
+        code: Option<String>,
+        name: Option<String>,
+    }
 }
 
 /// 行政区划 Administrative division.
@@ -199,7 +218,7 @@ pub struct Division;
 
 impl Record for Division {
     const ENTITY: &'static str = "division";
-    const FIELDS: &'static [&'static str] = &["code", "name"];
+    const FIELDS: &'static [&'static str] = DivisionInput::FIELDS;
     const IMMUTABLE: &'static [&'static str] = &["code"];
     fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
         let i: DivisionInput = parse(input)?;
@@ -231,19 +250,19 @@ fn unreachable_code() -> DivisionCode {
 
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CommunityInput {
-    id: Option<String>,
-    name: Option<String>,
-    division_code: Option<String>,
-    lon: Option<f64>,
-    lat: Option<f64>,
-    population: Option<f64>,
-    households: Option<f64>,
-    elderly: Option<f64>,
-    children_0_3: Option<f64>,
-    boundary: Option<Value>,
+input! {
+    struct CommunityInput {
+        id: Option<String>,
+        name: Option<String>,
+        division_code: Option<String>,
+        lon: Option<f64>,
+        lat: Option<f64>,
+        population: Option<f64>,
+        households: Option<f64>,
+        elderly: Option<f64>,
+        children_0_3: Option<f64>,
+        boundary: Option<Value>,
+    }
 }
 
 /// 社区 Residential community (the engine's `communities.csv` row plus a boundary).
@@ -251,18 +270,7 @@ pub struct CommunityRecord;
 
 impl Record for CommunityRecord {
     const ENTITY: &'static str = "community";
-    const FIELDS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "division_code",
-        "lon",
-        "lat",
-        "population",
-        "households",
-        "elderly",
-        "children_0_3",
-        "boundary",
-    ];
+    const FIELDS: &'static [&'static str] = CommunityInput::FIELDS;
     const IMMUTABLE: &'static [&'static str] = &["id"];
     fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
         let i: CommunityInput = parse(input)?;
@@ -324,23 +332,23 @@ impl Record for CommunityRecord {
 
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FacilityInput {
-    id: Option<String>,
-    name: Option<String>,
-    category: Option<String>,
-    lon: Option<f64>,
-    lat: Option<f64>,
-    capacity: Option<f64>,
-    floor_area_m2: Option<f64>,
-    provider_code: Option<String>,
-    operator_name: Option<String>,
-    opening_hours: Option<String>,
-    address: Option<String>,
-    division_code: Option<String>,
-    listing_number: Option<String>,
-    credit_commitment_date: Option<String>,
+input! {
+    struct FacilityInput {
+        id: Option<String>,
+        name: Option<String>,
+        category: Option<String>,
+        lon: Option<f64>,
+        lat: Option<f64>,
+        capacity: Option<f64>,
+        floor_area_m2: Option<f64>,
+        provider_code: Option<String>,
+        operator_name: Option<String>,
+        opening_hours: Option<String>,
+        address: Option<String>,
+        division_code: Option<String>,
+        listing_number: Option<String>,
+        credit_commitment_date: Option<String>,
+    }
 }
 
 /// Checks opening hours: `24/7`, or comma-separated `HH:MM-HH:MM` ranges (a range may end
@@ -378,22 +386,7 @@ pub struct FacilityRecord;
 
 impl Record for FacilityRecord {
     const ENTITY: &'static str = "facility";
-    const FIELDS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "category",
-        "lon",
-        "lat",
-        "capacity",
-        "floor_area_m2",
-        "provider_code",
-        "operator_name",
-        "opening_hours",
-        "address",
-        "division_code",
-        "listing_number",
-        "credit_commitment_date",
-    ];
+    const FIELDS: &'static [&'static str] = FacilityInput::FIELDS;
     const IMMUTABLE: &'static [&'static str] = &["id"];
     fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
         let i: FacilityInput = parse(input)?;
@@ -475,15 +468,15 @@ impl Record for FacilityRecord {
 
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProviderInput {
-    uscc: Option<String>,
-    name: Option<String>,
-    address: Option<String>,
-    division_code: Option<String>,
-    contact_name: Option<String>,
-    contact_phone: Option<String>,
+input! {
+    struct ProviderInput {
+        uscc: Option<String>,
+        name: Option<String>,
+        address: Option<String>,
+        division_code: Option<String>,
+        contact_name: Option<String>,
+        contact_phone: Option<String>,
+    }
 }
 
 /// 服务机构 Service provider (enterprise or individual business), keyed by its USCC.
@@ -491,14 +484,7 @@ pub struct ProviderRecord;
 
 impl Record for ProviderRecord {
     const ENTITY: &'static str = "provider";
-    const FIELDS: &'static [&'static str] = &[
-        "uscc",
-        "name",
-        "address",
-        "division_code",
-        "contact_name",
-        "contact_phone",
-    ];
+    const FIELDS: &'static [&'static str] = ProviderInput::FIELDS;
     const IMMUTABLE: &'static [&'static str] = &["uscc"];
     fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
         let i: ProviderInput = parse(input)?;
@@ -542,15 +528,15 @@ struct CertificateInput {
     valid_until: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PractitionerInput {
-    provider_code: Option<String>,
-    name: Option<String>,
-    kind: Option<String>,
-    phone: Option<String>,
-    id_number: Option<String>,
-    certificates: Option<Vec<CertificateInput>>,
+input! {
+    struct PractitionerInput {
+        provider_code: Option<String>,
+        name: Option<String>,
+        kind: Option<String>,
+        phone: Option<String>,
+        id_number: Option<String>,
+        certificates: Option<Vec<CertificateInput>>,
+    }
 }
 
 /// 从业人员 Practitioner (caregiver, housekeeper, nursery staff) with certificates.
@@ -558,14 +544,7 @@ pub struct PractitionerRecord;
 
 impl Record for PractitionerRecord {
     const ENTITY: &'static str = "practitioner";
-    const FIELDS: &'static [&'static str] = &[
-        "provider_code",
-        "name",
-        "kind",
-        "phone",
-        "id_number",
-        "certificates",
-    ];
+    const FIELDS: &'static [&'static str] = PractitionerInput::FIELDS;
     const IMMUTABLE: &'static [&'static str] = &[];
     fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
         let i: PractitionerInput = parse(input)?;
@@ -626,15 +605,15 @@ impl Record for PractitionerRecord {
 
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResidentInput {
-    community_id: Option<String>,
-    name: Option<String>,
-    phone: Option<String>,
-    id_number: Option<String>,
-    address: Option<String>,
-    user_id: Option<i64>,
+input! {
+    struct ResidentInput {
+        community_id: Option<String>,
+        name: Option<String>,
+        phone: Option<String>,
+        id_number: Option<String>,
+        address: Option<String>,
+        user_id: Option<i64>,
+    }
 }
 
 /// 居民 Resident of a community (personal data: name, phone, ID number, address).
@@ -642,14 +621,7 @@ pub struct ResidentRecord;
 
 impl Record for ResidentRecord {
     const ENTITY: &'static str = "resident";
-    const FIELDS: &'static [&'static str] = &[
-        "community_id",
-        "name",
-        "phone",
-        "id_number",
-        "address",
-        "user_id",
-    ];
+    const FIELDS: &'static [&'static str] = ResidentInput::FIELDS;
     const IMMUTABLE: &'static [&'static str] = &[];
     fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
         let i: ResidentInput = parse(input)?;

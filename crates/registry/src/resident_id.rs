@@ -71,11 +71,7 @@ impl ResidentId {
     /// date and check character verified. The area code is not checked against today's list
     /// (codes are retired, and the standard's own example 440524 is no longer listed).
     pub fn parse(s: &str) -> Result<ResidentId, ResidentIdError> {
-        let up = s.trim().to_ascii_uppercase();
-        let n = up.chars().count();
-        if n != 18 {
-            return Err(ResidentIdError::Length(n));
-        }
+        let up = crate::check::code_18(s).map_err(ResidentIdError::Length)?;
         let b = up.as_bytes();
         if b.len() != 18 {
             return Err(ResidentIdError::Character(1));

@@ -67,11 +67,7 @@ impl Uscc {
     /// Parses a code: surrounding whitespace is trimmed, lower-case letters are accepted and
     /// upper-cased; length, alphabet and check character are verified.
     pub fn parse(s: &str) -> Result<Uscc, UsccError> {
-        let up = s.trim().to_ascii_uppercase();
-        let n = up.chars().count();
-        if n != 18 {
-            return Err(UsccError::Length(n));
-        }
+        let up = crate::check::code_18(s).map_err(UsccError::Length)?;
         for (i, c) in up.chars().enumerate() {
             if !c.is_ascii() || value_of(c as u8).is_none() {
                 return Err(UsccError::Character {

@@ -343,6 +343,9 @@ pub enum SiteProblem {
     Pmedian,
     /// Capacitated coverage: p sites, most demand that gets a place within the radius.
     Capacitated,
+    /// Budgeted coverage: sites whose costs add up to at most --budget, most demand newly
+    /// within the radius.
+    Budget,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -389,6 +392,10 @@ pub struct SiteArgs {
     /// Number of new sites (mclp, pmedian, capacitated).
     #[arg(long)]
     pub p: Option<usize>,
+    /// The most the chosen sites may cost together (--problem budget), in the units of the
+    /// candidates' `cost` column.
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
+    pub budget: Option<f64>,
     /// Coverage radius in metres of walking (covered: distance ≤ radius).
     #[arg(long, default_value_t = 1000.0, value_name = "M")]
     pub radius: f64,

@@ -135,11 +135,28 @@ impl Table {
 
 /// Reads `candidates.csv`: `id,lon,lat` and optional `capacity,cost` (coordinates in `crs`).
 pub fn read_candidates(path: &Path, crs: lc_crs::Crs) -> Result<Vec<CandidateRow>> {
+    read_candidates_for(path, crs, false)
+}
+
+/// [`read_candidates`]; with `need_cost` (a budget), a candidate without a cost is an error
+/// naming its line.
+pub fn read_candidates_for(
+    path: &Path,
+    crs: lc_crs::Crs,
+    need_cost: bool,
+) -> Result<Vec<CandidateRow>> {
     let t = Table::read(path)?;
     let (ci, clon, clat) = (t.need("id")?, t.need("lon")?, t.need("lat")?);
     let cname = t.columns.get("name").copied();
     let ccap = t.columns.get("capacity").copied();
-    let ccost = t.columns.get("cost").copied();
+    let ccost = if need_cost {
+        Some(
+            t.need("cost")
+                .map_err(|e| anyhow!("{e}; --problem budget needs every candidate's cost"))?,
+        )
+    } else {
+        t.columns.get("cost").copied()
+    };
     let mut seen = HashMap::new();
     let mut out = Vec::with_capacity(t.rows.len());
     for (line, rec) in &t.rows {
@@ -149,6 +166,15 @@ pub fn read_candidates(path: &Path, crs: lc_crs::Crs) -> Result<Vec<CandidateRow
         let lat = t.number(line, "lat", t.cell(rec, Some(clat)), -90.0, 90.0)?;
         let capacity = t.optional(line, "capacity", t.cell(rec, ccap))?;
         let cost = t.optional(line, "cost", t.cell(rec, ccost))?;
+        if need_cost && cost.is_none() {
+            return Err(t.fail(
+                line,
+                "cost",
+                format!(
+                    "candidate '{id}' has no cost (--problem budget needs every candidate's cost)"
+                ),
+            ));
+        }
         out.push(CandidateRow {
             id,
             name: t.cell(rec, cname).trim().to_string(),
@@ -249,8 +275,8 @@ pub fn write_costs(dir: &Path, d: &CostData) -> Result<()> {
         .with_context(|| format!("cannot write {}", dir.join("costs.csv").display()))
 }
 
-/// Reads what [`write_costs`] wrote.
-pub fn read_costs(dir: &Path) -> Result<CostData> {
+/// Reads what [`write_costs`] wrote; `need_cost`: as in [`read_candidates_for`].
+pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
     let t = Table::read(&dir.join("demand.csv"))?;
     let (ci, cw) = (t.need("community_id")?, t.need("weight")?);
     let mut seen = HashMap::new();
@@ -260,7 +286,8 @@ pub fn read_costs(dir: &Path) -> Result<CostData> {
         community_ids.push(t.id(*line, t.cell(rec, Some(ci)), &mut seen)?);
         weights.push(t.number(*line, "weight", t.cell(rec, Some(cw)), 0.0, f64::MAX)?);
     }
-    let candidates = read_candidates(&dir.join("candidates.csv"), lc_crs::Crs::Wgs84)?;
+    let candidates =
+        read_candidates_for(&dir.join("candidates.csv"), lc_crs::Crs::Wgs84, need_cost)?;
     let t = Table::read(&dir.join("existing.csv"))?;
     let (fi, fc) = (t.need("facility_id")?, t.need("capacity")?);
     let mut seen = HashMap::new();

@@ -6,7 +6,8 @@
 //! - communities with the same set of candidates within the radius become one element whose
 //!   weight is their total;
 //! - a candidate whose elements are a subset of another's (equal sets: the higher index) is
-//!   dropped: swapping it for the other never loses coverage;
+//!   dropped: swapping it for the other never loses coverage (with costs, only when the other
+//!   costs no more; candidates over the budget are dropped first);
 //! - for set cover only, an element whose candidates include another element's is dropped
 //!   (covering the smaller set covers it).
 //!
@@ -58,8 +59,15 @@ fn aggregate(rows: Vec<(Vec<u32>, f64)>) -> (Vec<f64>, Vec<Vec<u32>>) {
 
 /// Indices of the rows that are dominated: row `a` is dropped when another row `b` has
 /// `set(a) ⊆ set(b)` (`keep_superset = true`, candidate dominance) or `set(b) ⊆ set(a)`
-/// (`keep_superset = false`, set-cover row dominance); of two equal rows the later goes.
-fn dominated(rows: &[Vec<u32>], n_cols: usize, keep_superset: bool) -> Vec<bool> {
+/// (`keep_superset = false`, set-cover row dominance); of two equal rows the later goes. With
+/// `cost` (candidate dominance), `b` must also cost no more than `a`, and of two equal rows
+/// the dearer goes.
+fn dominated(
+    rows: &[Vec<u32>],
+    n_cols: usize,
+    keep_superset: bool,
+    cost: Option<&[f64]>,
+) -> Vec<bool> {
     let by_col = Csr::pattern(rows).transpose(n_cols);
     let mut gone = vec![false; rows.len()];
     for a in 0..rows.len() {
@@ -80,8 +88,12 @@ fn dominated(rows: &[Vec<u32>], n_cols: usize, keep_superset: bool) -> Vec<bool>
             }
             let rb = &rows[b];
             let hit = if keep_superset {
-                // a ⊆ b: drop a (if equal, drop the later one).
-                (ra.len() < rb.len() || (ra.len() == rb.len() && b < a)) && is_subset(ra, rb)
+                // a ⊆ b: drop a (if equal, drop the dearer, then the later one).
+                let (ca, cb) = cost.map_or((0.0, 0.0), |c| (c[a], c[b]));
+                let first = cb < ca || (cb == ca && b < a);
+                cb <= ca
+                    && (ra.len() < rb.len() || (ra.len() == rb.len() && first))
+                    && is_subset(ra, rb)
             } else {
                 // b ⊆ a: drop a.
                 (rb.len() < ra.len() || (ra.len() == rb.len() && b < a)) && is_subset(rb, ra)
@@ -99,6 +111,30 @@ impl Cover {
     /// Reduces an instance for coverage within `radius` metres (inclusive). `set_cover` adds
     /// set-cover row dominance and keeps communities of zero weight.
     pub fn build(inst: &Instance, radius: f64, set_cover: bool) -> Cover {
+        Cover::reduce(inst, radius, set_cover, None)
+    }
+
+    /// Reduces an instance for coverage within a budget: candidates costing more than
+    /// `budget` are left out, and a candidate is dominated only by one that costs no more.
+    /// Returns the reduced instance and the cost of each local candidate.
+    pub fn build_budgeted(
+        inst: &Instance,
+        radius: f64,
+        cost: &[f64],
+        budget: f64,
+    ) -> (Cover, Vec<f64>) {
+        let c = Cover::reduce(inst, radius, false, Some((cost, budget)));
+        let local = c.kept.cand_map.iter().map(|&j| cost[j as usize]).collect();
+        (c, local)
+    }
+
+    fn reduce(
+        inst: &Instance,
+        radius: f64,
+        set_cover: bool,
+        budget: Option<(&[f64], f64)>,
+    ) -> Cover {
+        let affordable = |j: u32| budget.is_none_or(|(c, b)| c[j as usize] <= b);
         let mut base = 0.0;
         let mut uncoverable = 0.0;
         let mut rows: Vec<(Vec<u32>, f64)> = Vec::new();
@@ -113,7 +149,7 @@ impl Cover {
             }
             let set: Vec<u32> = inst
                 .candidates_of(i)
-                .filter(|&(_, d)| d <= radius)
+                .filter(|&(j, d)| d <= radius && affordable(j))
                 .map(|(j, _)| j)
                 .collect();
             if set.is_empty() {
@@ -133,7 +169,9 @@ impl Cover {
                 let t = Csr::pattern(&sets).transpose(n_c);
                 (0..n_c).map(|j| t.cols_of(j).to_vec()).collect()
             };
-            let gone = dominated(&by_cand, sets.len(), true);
+            let local_cost: Option<Vec<f64>> =
+                budget.map(|(c, _)| cand_map.iter().map(|&j| c[j as usize]).collect());
+            let gone = dominated(&by_cand, sets.len(), true, local_cost.as_deref());
             let keep: Vec<bool> = gone.iter().map(|&g| !g).collect();
             let (renum, old) = compact(&keep);
             let cands_changed = old.len() != n_c;
@@ -146,7 +184,7 @@ impl Cover {
             }
             let mut rows_changed = false;
             let pairs: Vec<(Vec<u32>, f64)> = if set_cover {
-                let gone_rows = dominated(&sets, cand_map.len(), false);
+                let gone_rows = dominated(&sets, cand_map.len(), false, None);
                 rows_changed = gone_rows.iter().any(|&g| g);
                 sets.into_iter()
                     .zip(w)
@@ -217,33 +255,42 @@ impl Cover {
 
     /// Best-improvement swaps (one chosen site out, one other in) until none improves.
     fn swap_search(&self, st: &mut CoverState) {
-        let n = self.n_cands();
-        let total: f64 = self.w.iter().sum();
-        let eps = 1e-9 * total.max(1.0);
         for _pass in 0..10_000 {
-            // Loss of removing each chosen site: the weight only it covers.
-            let mut loss = vec![0.0; n];
-            for (e, &c) in st.count.iter().enumerate() {
-                if c == 1 {
-                    loss[st.xor[e] as usize] += self.w[e];
-                }
-            }
-            let swap = best_swap(&st.open, &loss, eps, |k, extra| {
-                let mut gain = 0.0;
-                for &e in self.by_cand.cols_of(k) {
-                    let e = e as usize;
-                    match st.count[e] {
-                        0 => gain += self.w[e],
-                        1 => *extra.entry(st.xor[e]).or_insert(0.0) += self.w[e],
-                        _ => {}
-                    }
-                }
-                gain
-            });
-            let Some((out, inn)) = swap else { return };
+            let Some((out, inn)) = self.best_swap(st, |_, _| true) else {
+                return;
+            };
             st.remove(self, out);
             st.add(self, inn);
         }
+    }
+
+    /// The best swap (one open site out, one other in) that `fits` and gains coverage.
+    pub fn best_swap(
+        &self,
+        st: &CoverState,
+        fits: impl Fn(usize, usize) -> bool,
+    ) -> Option<(usize, usize)> {
+        let total: f64 = self.w.iter().sum();
+        let eps = 1e-9 * total.max(1.0);
+        // Loss of removing each chosen site: the weight only it covers.
+        let mut loss = vec![0.0; self.n_cands()];
+        for (e, &c) in st.count.iter().enumerate() {
+            if c == 1 {
+                loss[st.xor[e] as usize] += self.w[e];
+            }
+        }
+        best_swap(&st.open, &loss, eps, fits, |k, extra| {
+            let mut gain = 0.0;
+            for &e in self.by_cand.cols_of(k) {
+                let e = e as usize;
+                match st.count[e] {
+                    0 => gain += self.w[e],
+                    1 => *extra.entry(st.xor[e]).or_insert(0.0) += self.w[e],
+                    _ => {}
+                }
+            }
+            gain
+        })
     }
 
     /// `U_j = Σ_{e∋j} u_e` for every local candidate.
@@ -253,9 +300,10 @@ impl Cover {
             .collect()
     }
 
-    /// Maximal coverage bound `Σ (w − u) + top-p U` (elements only, without `base`); `u` is
-    /// clamped into `[0, w]` so any input gives a valid bound.
-    pub fn mclp_bound(&self, u: &[f64], p: usize) -> f64 {
+    /// The Lagrangian bound `Σ (w − u) + best(U)` (elements only, without `base`), where
+    /// `best(U)` is the most `Σ U_j y_j` the site constraint allows (or more), and the `y_j`
+    /// reaching it; `u` is clamped into `[0, w]` so any input gives a valid bound.
+    pub fn lagrangian(&self, u: &[f64], best: &impl Fn(&[f64]) -> Sites) -> Sites {
         let u: Vec<f64> = u
             .iter()
             .zip(&self.w)
@@ -265,23 +313,38 @@ impl Cover {
         for (e, &w) in self.w.iter().enumerate() {
             sum += w - u[e];
         }
-        sum + top_p(&self.cand_sums(&u), p, true).0
+        let (v, y) = best(&self.cand_sums(&u));
+        (sum + v, y)
+    }
+
+    /// Maximal coverage bound `Σ (w − u) + top-p U` (elements only, without `base`).
+    pub fn mclp_bound(&self, u: &[f64], p: usize) -> f64 {
+        self.lagrangian(u, &|s: &[f64]| top_sites(s, p)).0
     }
 
     /// Subgradient optimisation of the maximal coverage bound; returns the best bound found.
     pub fn mclp_subgradient(&self, p: usize, incumbent: f64, iters: usize) -> f64 {
+        self.subgradient(incumbent, iters, &|s: &[f64]| top_sites(s, p))
+    }
+
+    /// Subgradient optimisation of [`Cover::lagrangian`] with `best`; returns the best bound.
+    pub fn subgradient(
+        &self,
+        incumbent: f64,
+        iters: usize,
+        best: &impl Fn(&[f64]) -> Sites,
+    ) -> f64 {
         let m = self.n_elements();
         let mut u: Vec<f64> = self.w.clone();
-        let mut steps = Steps::new(true, self.mclp_bound(&u, p), 2.0);
+        let mut steps = Steps::new(true, self.lagrangian(&u, best).0, 2.0);
         for _ in 0..iters {
-            let (_, top) = top_p(&self.cand_sums(&u), p, true);
+            let (b, top) = self.lagrangian(&u, best);
             let mut cnt = vec![0.0f64; m];
-            for &j in &top {
+            for &(j, y) in &top {
                 for &e in self.by_cand.cols_of(j) {
-                    cnt[e as usize] += 1.0;
+                    cnt[e as usize] += y;
                 }
             }
-            let b = self.mclp_bound(&u, p);
             steps.record(b);
             // dB/du_e = cnt_e − 1, scaled by the weight so heavy elements move in proportion.
             let norm: f64 = (0..m).map(|e| ((cnt[e] - 1.0) * self.w[e]).powi(2)).sum();
@@ -354,16 +417,25 @@ impl Cover {
     }
 }
 
+/// The value of a relaxed site constraint's best choice, and the sites with their fractions.
+pub(crate) type Sites = (f64, Vec<(usize, f64)>);
+
+/// The `p` sites of largest positive value, whole.
+fn top_sites(values: &[f64], p: usize) -> Sites {
+    let (v, idx) = top_p(values, p, true);
+    (v, idx.into_iter().map(|j| (j, 1.0)).collect())
+}
+
 /// Open sites, how many cover each element, and the XOR of the sites covering it (the only
 /// one when the count is 1).
-struct CoverState {
-    open: Vec<bool>,
-    count: Vec<u32>,
-    xor: Vec<u32>,
+pub(crate) struct CoverState {
+    pub open: Vec<bool>,
+    pub count: Vec<u32>,
+    pub xor: Vec<u32>,
 }
 
 impl CoverState {
-    fn new(c: &Cover) -> CoverState {
+    pub fn new(c: &Cover) -> CoverState {
         CoverState {
             open: vec![false; c.n_cands()],
             count: vec![0; c.n_elements()],
@@ -385,7 +457,8 @@ impl CoverState {
         )
     }
 
-    fn gain(&self, c: &Cover, j: usize) -> f64 {
+    /// The weight opening `j` would newly cover.
+    pub fn gain(&self, c: &Cover, j: usize) -> f64 {
         c.by_cand
             .cols_of(j)
             .iter()
@@ -394,7 +467,7 @@ impl CoverState {
             .sum()
     }
 
-    fn add(&mut self, c: &Cover, j: usize) {
+    pub fn add(&mut self, c: &Cover, j: usize) {
         self.open[j] = true;
         for &e in c.by_cand.cols_of(j) {
             self.count[e as usize] += 1;
@@ -402,7 +475,7 @@ impl CoverState {
         }
     }
 
-    fn remove(&mut self, c: &Cover, j: usize) {
+    pub fn remove(&mut self, c: &Cover, j: usize) {
         self.open[j] = false;
         for &e in c.by_cand.cols_of(j) {
             self.count[e as usize] -= 1;
@@ -410,7 +483,7 @@ impl CoverState {
         }
     }
 
-    fn chosen_list(&self) -> Vec<usize> {
+    pub fn chosen_list(&self) -> Vec<usize> {
         (0..self.open.len()).filter(|&j| self.open[j]).collect()
     }
 }

@@ -22,6 +22,20 @@ pub enum SitingError {
         /// The value.
         value: f64,
     },
+    /// A candidate's cost is negative, infinite or not a number.
+    #[error("candidate {candidate}: cost {value} is not a finite number ≥ 0")]
+    BadCost {
+        /// Candidate index.
+        candidate: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A budget problem needs every candidate's cost, and this one has none.
+    #[error("candidate {candidate} has no cost (a budget problem needs every candidate's cost)")]
+    MissingCost {
+        /// Candidate index.
+        candidate: usize,
+    },
     /// A distance pair is out of range or not a finite distance.
     #[error("community {community}, {what} {index}: {why}")]
     BadPair {

@@ -1,6 +1,7 @@
 //! Scoring a set of sites on the full instance: the objective, coverage before and after, the
 //! assignment of every community and what each chosen site brings.
 
+use crate::budget::budget_limit;
 use crate::capacitated::Capacitated;
 use crate::instance::Instance;
 use crate::{Problem, SitingError};
@@ -85,7 +86,8 @@ fn site_stats(chosen: &[usize]) -> Vec<SiteStats> {
         .collect()
 }
 
-/// Scores `chosen` (candidate indices) for `problem` on the whole instance.
+/// Scores `chosen` (candidate indices) for `problem` on the whole instance. For budgeted
+/// coverage every chosen site needs a cost and together they must be within the budget.
 pub fn evaluate(
     inst: &Instance,
     problem: &Problem,
@@ -101,6 +103,19 @@ pub fn evaluate(
             )));
         }
         slot[j] = s;
+    }
+    if let Problem::BudgetCoverage { budget, .. } = *problem {
+        let mut total = 0.0;
+        for &j in chosen {
+            total += inst
+                .cost(j)
+                .ok_or(SitingError::MissingCost { candidate: j })?;
+        }
+        if total > budget_limit(budget) {
+            return Err(SitingError::BadParameter(format!(
+                "the chosen sites cost {total}, more than the budget {budget}"
+            )));
+        }
     }
     if let Problem::Capacitated { radius, .. } = *problem {
         return Ok(evaluate_capacitated(inst, radius, chosen, &slot));
@@ -154,7 +169,7 @@ pub fn evaluate(
         });
     }
     let objective = match problem {
-        Problem::Mclp { .. } => after,
+        Problem::Mclp { .. } | Problem::BudgetCoverage { .. } => after,
         Problem::Lscp { .. } => chosen.len() as f64,
         Problem::PMedian { .. } => cost,
         Problem::Capacitated { .. } => unreachable!("handled above"),

@@ -27,6 +27,8 @@ pub struct Instance {
     ex: Csr<f64>,
     ex_capacity: Vec<f64>,
     nearest_existing: Vec<f64>,
+    /// Cost per candidate (`None`: not known).
+    cost: Vec<Option<f64>>,
 }
 
 /// The inputs of [`Instance::new`].
@@ -44,6 +46,9 @@ pub struct InstanceData {
     pub existing_capacity: Vec<f64>,
     /// Per community: `(existing facility, metres)` for every existing facility it reaches.
     pub existing_pairs: Vec<Vec<(u32, f64)>>,
+    /// Cost per candidate site (`None` when not known; finite, ≥ 0), or empty when no cost is
+    /// known. Only [`crate::Problem::BudgetCoverage`] needs costs.
+    pub candidate_cost: Vec<Option<f64>>,
 }
 
 fn check_capacity(what: &'static str, v: &[f64]) -> Result<(), SitingError> {
@@ -54,6 +59,20 @@ fn check_capacity(what: &'static str, v: &[f64]) -> Result<(), SitingError> {
                 index: i,
                 value: c,
             });
+        }
+    }
+    Ok(())
+}
+
+fn check_costs(costs: &[Option<f64>]) -> Result<(), SitingError> {
+    for (j, c) in costs.iter().enumerate() {
+        if let Some(c) = *c {
+            if !(c.is_finite() && c >= 0.0) {
+                return Err(SitingError::BadCost {
+                    candidate: j,
+                    value: c,
+                });
+            }
         }
     }
     Ok(())
@@ -130,6 +149,18 @@ impl Instance {
         check_capacity("existing facility", &data.existing_capacity)?;
         let n_candidates = data.candidate_capacity.len();
         let n_existing = data.existing_capacity.len();
+        if !data.candidate_cost.is_empty() && data.candidate_cost.len() != n_candidates {
+            return Err(SitingError::Shape(format!(
+                "{n_candidates} candidate capacities but {} costs",
+                data.candidate_cost.len()
+            )));
+        }
+        check_costs(&data.candidate_cost)?;
+        let cost = if data.candidate_cost.is_empty() {
+            vec![None; n_candidates]
+        } else {
+            data.candidate_cost
+        };
         let cand = csr("candidate", data.candidate_pairs, n_candidates)?;
         let ex = csr("existing facility", data.existing_pairs, n_existing)?;
         let nearest_existing = (0..n)
@@ -144,7 +175,23 @@ impl Instance {
             ex,
             ex_capacity: data.existing_capacity,
             nearest_existing,
+            cost,
         })
+    }
+
+    /// The same instance with these candidate costs (one per candidate, `None` when not known):
+    /// for instances built by [`crate::instance_on_network`].
+    pub fn with_candidate_costs(mut self, cost: Vec<Option<f64>>) -> Result<Instance, SitingError> {
+        if cost.len() != self.n_candidates {
+            return Err(SitingError::Shape(format!(
+                "{} candidates but {} costs",
+                self.n_candidates,
+                cost.len()
+            )));
+        }
+        check_costs(&cost)?;
+        self.cost = cost;
+        Ok(self)
     }
 
     /// Number of communities.
@@ -197,6 +244,20 @@ impl Instance {
         self.capacity[j]
     }
 
+    /// Cost of candidate `j` (`None` when not known).
+    pub fn cost(&self, j: usize) -> Option<f64> {
+        self.cost[j]
+    }
+
+    /// Every candidate's cost, or the error naming the first candidate without one.
+    pub(crate) fn costs(&self) -> Result<Vec<f64>, SitingError> {
+        self.cost
+            .iter()
+            .enumerate()
+            .map(|(j, c)| c.ok_or(SitingError::MissingCost { candidate: j }))
+            .collect()
+    }
+
     /// Capacity of existing facility `k`.
     pub fn existing_capacity(&self, k: usize) -> f64 {
         self.ex_capacity[k]
@@ -226,6 +287,7 @@ mod tests {
             candidate_pairs: vec![vec![(1, 5.0), (0, 3.0), (1, 4.0)], vec![]],
             existing_capacity: vec![],
             existing_pairs: vec![vec![], vec![]],
+            candidate_cost: vec![],
         };
         let inst = Instance::new(ok.clone()).unwrap();
         assert_eq!(
@@ -249,11 +311,30 @@ mod tests {
         let mut bad = ok.clone();
         bad.candidate_pairs[0].push((7, 1.0));
         assert!(Instance::new(bad).is_err());
-        let mut bad = ok;
+        let mut bad = ok.clone();
         bad.candidate_capacity[0] = -1.0;
         assert!(matches!(
             Instance::new(bad),
             Err(SitingError::BadCapacity { index: 0, .. })
         ));
+        let mut bad = ok.clone();
+        bad.candidate_cost = vec![Some(1.0)];
+        assert!(matches!(Instance::new(bad), Err(SitingError::Shape(_))));
+        let mut bad = ok.clone();
+        bad.candidate_cost = vec![Some(1.0), Some(f64::NAN)];
+        assert!(matches!(
+            Instance::new(bad),
+            Err(SitingError::BadCost { candidate: 1, .. })
+        ));
+        assert_eq!(inst.cost(1), None);
+        assert_eq!(inst.costs(), Err(SitingError::MissingCost { candidate: 0 }));
+        let inst = inst
+            .with_candidate_costs(vec![Some(2.0), Some(0.0)])
+            .unwrap();
+        assert_eq!(inst.costs(), Ok(vec![2.0, 0.0]));
+        assert!(Instance::new(ok)
+            .unwrap()
+            .with_candidate_costs(vec![Some(-1.0), None])
+            .is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! Facility siting: where new facilities close the most gaps, with a proven bound on how far
 //! the answer can be from the best.
 //!
-//! Four problems on an [`Instance`] (communities with demand, candidate sites, existing
+//! Five problems on an [`Instance`] (communities with demand, candidate sites, existing
 //! facilities that are already open, sparse walking distances; a pair not listed is
 //! unreachable):
 //!
@@ -12,7 +12,9 @@
 //! - [`Problem::PMedian`]: p sites minimising the demand-weighted distance to the nearest open
 //!   facility (a community reaching nothing counts at a penalty distance);
 //! - [`Problem::Capacitated`]: p sites maximising the demand that gets a place, every facility
-//!   serving at most its capacity and only within the radius.
+//!   serving at most its capacity and only within the radius;
+//! - [`Problem::BudgetCoverage`], budgeted maximal coverage: sites whose costs add up to at
+//!   most a budget, maximising the demand within the radius (existing facilities included).
 //!
 //! [`solve`] reduces the instance (exactly: see the modules), runs a fast heuristic (lazy
 //! greedy and swap local search), computes a Lagrangian bound from LP duals (HiGHS) or
@@ -31,6 +33,7 @@
 // Index loops over parallel arrays are the clearest form of these algorithms.
 #![allow(clippy::needless_range_loop)]
 
+mod budget;
 mod capacitated;
 mod coverage;
 mod error;
@@ -83,26 +86,43 @@ pub enum Problem {
         /// Service radius in metres (inclusive).
         radius: f64,
     },
+    /// Budgeted maximal coverage: sites whose costs ([`Instance::cost`], needed for every
+    /// candidate) add up to at most `budget`, coverage within `radius` metres.
+    BudgetCoverage {
+        /// The most the chosen sites may cost together (finite, ≥ 0).
+        budget: f64,
+        /// Coverage radius in metres (inclusive).
+        radius: f64,
+    },
 }
 
 impl Problem {
-    /// The short name used in outputs: `mclp`, `lscp`, `pmedian`, `capacitated`.
+    /// The short name used in outputs: `mclp`, `lscp`, `pmedian`, `capacitated`, `budget`.
     pub fn name(&self) -> &'static str {
         match self {
             Problem::Mclp { .. } => "mclp",
             Problem::Lscp { .. } => "lscp",
             Problem::PMedian { .. } => "pmedian",
             Problem::Capacitated { .. } => "capacitated",
+            Problem::BudgetCoverage { .. } => "budget",
         }
     }
 
-    /// The number of sites asked for (`None` for set cover).
+    /// The number of sites asked for (`None` for set cover and budgeted coverage).
     pub fn p(&self) -> Option<usize> {
         match *self {
             Problem::Mclp { p, .. }
             | Problem::PMedian { p, .. }
             | Problem::Capacitated { p, .. } => Some(p),
-            Problem::Lscp { .. } => None,
+            Problem::Lscp { .. } | Problem::BudgetCoverage { .. } => None,
+        }
+    }
+
+    /// The budget (`None` unless budgeted coverage).
+    pub fn budget(&self) -> Option<f64> {
+        match *self {
+            Problem::BudgetCoverage { budget, .. } => Some(budget),
+            _ => None,
         }
     }
 
@@ -112,13 +132,17 @@ impl Problem {
             Problem::Mclp { radius, .. }
             | Problem::Lscp { radius }
             | Problem::PMedian { radius, .. }
-            | Problem::Capacitated { radius, .. } => radius,
+            | Problem::Capacitated { radius, .. }
+            | Problem::BudgetCoverage { radius, .. } => radius,
         }
     }
 
     /// Whether the objective is maximised (coverage) or minimised (sites, distance).
     pub fn maximise(&self) -> bool {
-        matches!(self, Problem::Mclp { .. } | Problem::Capacitated { .. })
+        matches!(
+            self,
+            Problem::Mclp { .. } | Problem::Capacitated { .. } | Problem::BudgetCoverage { .. }
+        )
     }
 
     /// The farthest distance the problem looks at: pairs beyond it can be left out.
@@ -137,6 +161,13 @@ impl Problem {
             return Err(SitingError::BadParameter(format!(
                 "the radius must be a finite number of metres ≥ 0, got {r}"
             )));
+        }
+        if let Problem::BudgetCoverage { budget, .. } = *self {
+            if !(budget.is_finite() && budget >= 0.0) {
+                return Err(SitingError::BadParameter(format!(
+                    "the budget must be a finite number ≥ 0, got {budget}"
+                )));
+            }
         }
         if let Problem::PMedian { penalty, .. } = *self {
             if !(penalty.is_finite() && penalty > 0.0) {

@@ -173,21 +173,27 @@ impl Median {
                     loss[st.c1[e] as usize] += self.w[e] * (st.d2[e] - st.d1[e]);
                 }
             }
-            let swap = best_swap(&st.open, &loss, eps, |k, extra| {
-                let mut gain = 0.0;
-                let (es, ds) = self.by_cand.row(k);
-                for (&e, &d) in es.iter().zip(ds) {
-                    let e = e as usize;
-                    if d < st.d1[e] {
-                        gain += self.w[e] * (st.d1[e] - d);
+            let swap = best_swap(
+                &st.open,
+                &loss,
+                eps,
+                |_, _| true,
+                |k, extra| {
+                    let mut gain = 0.0;
+                    let (es, ds) = self.by_cand.row(k);
+                    for (&e, &d) in es.iter().zip(ds) {
+                        let e = e as usize;
+                        if d < st.d1[e] {
+                            gain += self.w[e] * (st.d1[e] - d);
+                        }
+                        if st.c1[e] != NONE && d < st.d2[e] {
+                            *extra.entry(st.c1[e]).or_insert(0.0) +=
+                                self.w[e] * (st.d2[e] - d.max(st.d1[e]));
+                        }
                     }
-                    if st.c1[e] != NONE && d < st.d2[e] {
-                        *extra.entry(st.c1[e]).or_insert(0.0) +=
-                            self.w[e] * (st.d2[e] - d.max(st.d1[e]));
-                    }
-                }
-                gain
-            });
+                    gain
+                },
+            );
             let Some((out, inn)) = swap else { return };
             st.open[out] = false;
             st.open[inn] = true;

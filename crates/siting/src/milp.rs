@@ -133,6 +133,28 @@ fn at_most(pb: &mut RowProblem, y: &[Col], p: usize) {
     pb.add_row(..=p as f64, y.iter().map(|&v| (v, 1.0)).collect::<Vec<_>>());
 }
 
+/// What limits the sites of a coverage model.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Limit<'a> {
+    /// At most this many sites.
+    Sites(usize),
+    /// Total cost (per local candidate) at most `budget`.
+    Budget { cost: &'a [f64], budget: f64 },
+}
+
+impl Limit<'_> {
+    /// Adds the row `Σ y_j ≤ p` or `Σ c_j y_j ≤ B`.
+    fn add(self, pb: &mut RowProblem, y: &[Col]) {
+        match self {
+            Limit::Sites(p) => at_most(pb, y, p),
+            Limit::Budget { cost, budget } => {
+                let row: Vec<(Col, f64)> = y.iter().zip(cost).map(|(&v, &c)| (v, c)).collect();
+                pb.add_row(..=budget, row);
+            }
+        }
+    }
+}
+
 /// The absolute values of the first `rows` row duals of an LP (see [`lp_duals`]).
 fn abs_duals(pb: RowProblem, sense: Sense, run: Run, rows: usize) -> Option<Vec<f64>> {
     let d = lp_duals(prepare(pb, sense, run, false), rows)?;
@@ -165,9 +187,9 @@ fn solve_from(
     finish(model, y, maximise)
 }
 
-// ---- maximal coverage ----
+// ---- maximal coverage (p sites or a budget) ----
 
-fn mclp_model(c: &Cover, p: usize, mip: bool) -> (RowProblem, Vec<Col>, Vec<Col>) {
+fn mclp_model(c: &Cover, limit: Limit, mip: bool) -> (RowProblem, Vec<Col>, Vec<Col>) {
     let mut pb = RowProblem::default();
     let y = site_columns(&mut pb, c.n_cands(), 0.0, mip);
     let z: Vec<Col> = c.w.iter().map(|&w| pb.add_column(w, 0..=1)).collect();
@@ -176,17 +198,17 @@ fn mclp_model(c: &Cover, p: usize, mip: bool) -> (RowProblem, Vec<Col>, Vec<Col>
         row.extend(c.sets.cols_of(e).iter().map(|&j| (y[j as usize], -1.0)));
         pb.add_row(..=0.0, row);
     }
-    at_most(&mut pb, &y, p);
+    limit.add(&mut pb, &y);
     (pb, y, z)
 }
 
-pub(crate) fn mclp_lp(c: &Cover, p: usize, run: Run) -> Option<Vec<f64>> {
-    let (pb, _, _) = mclp_model(c, p, false);
+pub(crate) fn mclp_lp(c: &Cover, limit: Limit, run: Run) -> Option<Vec<f64>> {
+    let (pb, _, _) = mclp_model(c, limit, false);
     abs_duals(pb, Sense::Maximise, run, c.n_elements())
 }
 
-pub(crate) fn mclp_milp(c: &Cover, p: usize, start: &[usize], run: Run) -> MilpOut {
-    let (pb, y, z) = mclp_model(c, p, true);
+pub(crate) fn mclp_milp(c: &Cover, limit: Limit, start: &[usize], run: Run) -> MilpOut {
+    let (pb, y, z) = mclp_model(c, limit, true);
     let n_cols = y.len() + z.len();
     solve_from(pb, true, run, &y, n_cols, start, |x| {
         for &j in start {

@@ -86,5 +86,6 @@ pub fn instance_on_network(
         candidate_pairs,
         existing_capacity: input.existing_capacity,
         existing_pairs,
+        candidate_cost: Vec::new(),
     })
 }

@@ -1,5 +1,6 @@
 //! The solver: reduce, heuristic, bound, and (when the gap is open) the exact MILP.
 
+use crate::budget::Budgeted;
 use crate::capacitated::Capacitated;
 use crate::coverage::Cover;
 use crate::instance::Instance;
@@ -114,6 +115,10 @@ trait Reduced {
     fn kept(&self) -> &Kept;
     /// Elements and non-zeros of the reduced element × candidate matrix.
     fn size(&self) -> (usize, usize);
+    /// Whether a set of local candidates satisfies the problem's side constraint (a budget).
+    fn feasible(&self, _chosen: &[usize]) -> bool {
+        true
+    }
 }
 
 impl Reduced for Cover {
@@ -128,7 +133,7 @@ impl Reduced for Cover {
     }
     #[cfg(feature = "milp")]
     fn lp_bound(&self, p: usize, run: crate::milp::Run) -> Option<f64> {
-        let u = crate::milp::mclp_lp(self, p, run)?;
+        let u = crate::milp::mclp_lp(self, crate::milp::Limit::Sites(p), run)?;
         Some(self.base + self.mclp_bound(&u, p))
     }
     fn sub_bound(&self, p: usize, incumbent: f64) -> f64 {
@@ -136,7 +141,7 @@ impl Reduced for Cover {
     }
     #[cfg(feature = "milp")]
     fn milp(&self, p: usize, start: &[usize], run: crate::milp::Run) -> crate::milp::MilpOut {
-        crate::milp::mclp_milp(self, p, start, run)
+        crate::milp::mclp_milp(self, crate::milp::Limit::Sites(p), start, run)
     }
     #[cfg(feature = "milp")]
     fn constant(&self) -> f64 {
@@ -147,6 +152,56 @@ impl Reduced for Cover {
     }
     fn size(&self) -> (usize, usize) {
         (self.n_elements(), self.sets.nnz())
+    }
+}
+
+impl Reduced for Budgeted {
+    fn heuristic(&self, _p: usize) -> Vec<usize> {
+        Budgeted::heuristic(self)
+    }
+    fn value(&self, chosen: &[usize]) -> f64 {
+        self.cover.base + self.cover.covered(chosen)
+    }
+    fn trivial_bound(&self, _p: usize) -> f64 {
+        // All the coverable demand, or every site's weight in the knapsack (u = w).
+        let all: f64 = self.cover.w.iter().sum();
+        self.cover.base + all.min(self.bound(&self.cover.w))
+    }
+    #[cfg(feature = "milp")]
+    fn lp_bound(&self, _p: usize, run: crate::milp::Run) -> Option<f64> {
+        let u = crate::milp::mclp_lp(&self.cover, self.limit(), run)?;
+        Some(self.cover.base + self.bound(&u))
+    }
+    fn sub_bound(&self, _p: usize, incumbent: f64) -> f64 {
+        self.cover.base + self.subgradient(incumbent - self.cover.base, 300)
+    }
+    #[cfg(feature = "milp")]
+    fn milp(&self, _p: usize, start: &[usize], run: crate::milp::Run) -> crate::milp::MilpOut {
+        crate::milp::mclp_milp(&self.cover, self.limit(), start, run)
+    }
+    #[cfg(feature = "milp")]
+    fn constant(&self) -> f64 {
+        self.cover.base
+    }
+    fn kept(&self) -> &Kept {
+        &self.cover.kept
+    }
+    fn size(&self) -> (usize, usize) {
+        self.cover.size()
+    }
+    fn feasible(&self, chosen: &[usize]) -> bool {
+        Budgeted::feasible(self, chosen)
+    }
+}
+
+#[cfg(feature = "milp")]
+impl Budgeted {
+    /// The knapsack row of the models.
+    fn limit(&self) -> crate::milp::Limit<'_> {
+        crate::milp::Limit::Budget {
+            cost: &self.cost,
+            budget: self.limit,
+        }
     }
 }
 
@@ -296,6 +351,13 @@ pub fn solve(inst: &Instance, problem: &Problem, opts: &Options) -> Result<Solut
             let m = Median::build(inst, penalty);
             run(&m, p, false, false, problem, opts, t0, 0.0)
         }
+        Problem::BudgetCoverage { budget, radius } => {
+            let cost = inst.costs()?;
+            let b = Budgeted::build(inst, radius, &cost, budget);
+            let unc = b.cover.uncoverable;
+            let integral = inst.integral_weights();
+            run(&b, usize::MAX, true, integral, problem, opts, t0, unc)
+        }
         Problem::Capacitated { p, radius } => {
             let c = Capacitated::build(inst, radius);
             let integral = inst.integral_weights()
@@ -427,7 +489,7 @@ fn run<R: Reduced>(
             };
             let out = r.milp(p, &chosen, run);
             red.milp_status = Some(out.status.clone());
-            if out.has_solution {
+            if out.has_solution && r.feasible(&out.chosen) {
                 let v = r.value(&out.chosen);
                 if better(v, obj, maximise) {
                     obj = v;
@@ -454,7 +516,7 @@ fn run<R: Reduced>(
     let _ = deadline;
 
     // Drop sites that add nothing (latest first); set cover answers are already minimal.
-    if problem.p().is_some() {
+    if !matches!(problem, Problem::Lscp { .. }) {
         let mut i = chosen.len();
         while i > 0 {
             i -= 1;

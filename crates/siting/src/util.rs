@@ -200,21 +200,21 @@ pub(crate) fn lazy_greedy<S>(
 /// One pass of best-improvement swap search (one open site out, one closed site in) over
 /// maximisation gains. `loss[j]` is what closing open site `j` loses; `gain(k, extra)` is
 /// what opening closed site `k` gains and adds to `extra[j]` what the swap saves of `loss[j]`
-/// when `j` is the one closed. Returns `(out, in)` of the best swap improving by more than
+/// when `j` is the one closed; `fits(j, k)` says whether closing `j` and opening `k` is
+/// allowed (a budget). Returns `(out, in)` of the best allowed swap improving by more than
 /// `eps` (ties: the lower site out, the lower site in).
 pub(crate) fn best_swap(
     open: &[bool],
     loss: &[f64],
     eps: f64,
+    fits: impl Fn(usize, usize) -> bool,
     mut gain: impl FnMut(usize, &mut FxHashMap<u32, f64>) -> f64,
 ) -> Option<(usize, usize)> {
     let n = open.len();
-    let mut min_loss = (f64::INFINITY, usize::MAX);
-    for j in 0..n {
-        if open[j] && loss[j] < min_loss.0 {
-            min_loss = (loss[j], j);
-        }
-    }
+    // Open sites by loss (then index): the first that fits is the one to close when the swap
+    // saves nothing of it. Without a constraint that is the first.
+    let mut by_loss: Vec<usize> = (0..n).filter(|&j| open[j]).collect();
+    by_loss.sort_by(|&a, &b| loss[a].total_cmp(&loss[b]).then(a.cmp(&b)));
     let mut extra: FxHashMap<u32, f64> = FxHashMap::default();
     let mut best = (eps, usize::MAX, usize::MAX);
     for k in 0..n {
@@ -223,8 +223,14 @@ pub(crate) fn best_swap(
         }
         extra.clear();
         let gain = gain(k, &mut extra);
-        let mut cand = (gain - min_loss.0, min_loss.1);
+        let mut cand = match by_loss.iter().find(|&&j| fits(j, k)) {
+            Some(&j) => (gain - loss[j], j),
+            None => (f64::NEG_INFINITY, usize::MAX),
+        };
         for (&j, &x) in &extra {
+            if !fits(j as usize, k) {
+                continue;
+            }
             let v = gain + x - loss[j as usize];
             if v > cand.0 || (v == cand.0 && (j as usize) < cand.1) {
                 cand = (v, j as usize);
@@ -235,6 +241,45 @@ pub(crate) fn best_swap(
         }
     }
     (best.1 != usize::MAX).then_some((best.1, best.2))
+}
+
+/// The fractional knapsack: the most value of items (`value[j]`, `cost[j] ≥ 0`) within
+/// `capacity`, items divisible; an upper bound on the 0-1 knapsack. Items of no value are
+/// left out, free ones taken whole. Returns the value and the items taken with their
+/// fractions.
+pub(crate) fn fractional_knapsack(
+    value: &[f64],
+    cost: &[f64],
+    capacity: f64,
+) -> (f64, Vec<(usize, f64)>) {
+    let ratio = |j: usize| {
+        if cost[j] > 0.0 {
+            value[j] / cost[j]
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut items: Vec<usize> = (0..value.len()).filter(|&j| value[j] > 0.0).collect();
+    // Best value per cost first (free items first of all), ties to the lower index.
+    items.sort_by(|&a, &b| ratio(b).total_cmp(&ratio(a)).then(a.cmp(&b)));
+    let mut left = capacity.max(0.0);
+    let mut total = 0.0;
+    let mut taken = Vec::new();
+    for j in items {
+        if cost[j] <= left {
+            left -= cost[j];
+            total += value[j];
+            taken.push((j, 1.0));
+        } else {
+            let f = left / cost[j];
+            if f > 0.0 {
+                total += value[j] * f;
+                taken.push((j, f));
+            }
+            break;
+        }
+    }
+    (total, taken)
 }
 
 /// The bookkeeping of a subgradient run: the best bound so far and the step factor, halved
@@ -343,5 +388,35 @@ mod tests {
         assert_eq!(top_p(&[-1.0, -2.0], 5, true).0, 0.0);
         assert!(is_subset(&[1, 3], &[0, 1, 2, 3]));
         assert!(!is_subset(&[1, 4], &[0, 1, 2, 3]));
+    }
+
+    #[test]
+    fn fractional_knapsack_takes_the_best_ratios_then_a_fraction() {
+        // Ratios: 2 (item 0), 3 (item 1), free (item 2), nothing (item 3), 1 (item 4).
+        let value = [4.0, 3.0, 5.0, 0.0, 10.0];
+        let cost = [2.0, 1.0, 0.0, 1.0, 10.0];
+        let (v, taken) = fractional_knapsack(&value, &cost, 5.0);
+        assert_eq!(taken, vec![(2, 1.0), (1, 1.0), (0, 1.0), (4, 0.2)]);
+        assert!((v - 14.0).abs() < 1e-12);
+        assert_eq!(
+            fractional_knapsack(&value, &cost, 0.0),
+            (5.0, vec![(2, 1.0)])
+        );
+    }
+
+    #[test]
+    fn best_swap_respects_what_fits() {
+        // Sites 0 and 1 open (losses 5 and 1); site 2 gains 4, site 3 gains 3.
+        let open = [true, true, false, false];
+        let loss = [5.0, 1.0, 0.0, 0.0];
+        let gain = |k: usize, _: &mut FxHashMap<u32, f64>| [0.0, 0.0, 4.0, 3.0][k];
+        assert_eq!(
+            best_swap(&open, &loss, 0.0, |_, _| true, gain),
+            Some((1, 2))
+        );
+        // Only closing site 0 makes room for site 2: not worth it; site 3 fits for site 1.
+        let fits = |j: usize, k: usize| k == 3 || j == 0;
+        assert_eq!(best_swap(&open, &loss, 0.0, fits, gain), Some((1, 3)));
+        assert_eq!(best_swap(&open, &loss, 0.0, |_, _| false, gain), None);
     }
 }

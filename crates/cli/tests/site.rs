@@ -1,16 +1,19 @@
 //! End-to-end tests of `livingcircle site` on a hand-made street: outputs, existing
 //! facilities, unreachable communities, the cost export round trip and located input errors.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_livingcircle"))
-}
+use common::{assert_ok, json, read, refused, s, write, Args};
+use std::path::Path;
+use std::process::Output;
+use tempfile::TempDir;
 
 /// A straight street of 11 nodes 100 m apart (node k at 0.0009·k degrees of longitude at the
-/// equator ≈ 100.2 m), communities at nodes 0, 5 and 10, one community far off the network.
-fn street(dir: &Path) {
+/// equator ≈ 100.2 m), communities at nodes 0, 5 and 10, one community far off the network;
+/// in a fresh directory.
+fn street() -> TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
     let mut nodes = String::from("id,lon,lat\n");
     let mut edges = String::from("from,to,length_m\n");
     for k in 0..11 {
@@ -19,80 +22,62 @@ fn street(dir: &Path) {
             edges += &format!("{},{k},100\n", k - 1);
         }
     }
-    std::fs::write(dir.join("nodes.csv"), nodes).unwrap();
-    std::fs::write(dir.join("edges.csv"), edges).unwrap();
-    std::fs::write(
-        dir.join("communities.csv"),
+    write(dir, "nodes.csv", &nodes);
+    write(dir, "edges.csv", &edges);
+    write(
+        dir,
+        "communities.csv",
         "id,name,lon,lat,population,children_0_3\n\
          A,a,0,0,1000,30\n\
          B,b,0.0045,0,2000,40\n\
          C,c,0.009,0,500,10\n\
          Far,f,1.0,1.0,9999,99\n",
-    )
-    .unwrap();
+    );
     // Candidates at nodes 1, 5 and 9.
-    std::fs::write(
-        dir.join("candidates.csv"),
+    write(
+        dir,
+        "candidates.csv",
         "id,lon,lat,capacity,cost\nK1,0.0009,0,20,100\nK5,0.0045,0,50,\nK9,0.0081,0,,80\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("facilities.csv"),
+    );
+    write(
+        dir,
+        "facilities.csv",
         "id,name,category,lon,lat,capacity\nE0,e,nursery,0,0,10\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("none.csv"), "id,name,category,lon,lat\n").unwrap();
+    );
+    write(dir, "none.csv", "id,name,category,lon,lat\n");
+    t
 }
 
-fn site(dir: &Path, extra: &[&str]) -> std::process::Output {
-    let d = |f: &str| dir.join(f).display().to_string();
-    let mut c = bin();
-    c.args([
-        "site",
-        "-q",
-        "--nodes",
-        &d("nodes.csv"),
-        "--edges",
-        &d("edges.csv"),
-        "--communities",
-        &d("communities.csv"),
-        "--candidates",
-        &d("candidates.csv"),
-        "--category",
-        "nursery",
-        "--snap",
-        "node",
-    ]);
-    c.args(extra);
-    c.output().unwrap()
+/// `site` for nurseries on the street in `dir`, the existing facilities read from `facilities`
+/// (a file in `dir`), written to `out`, with the `extra` arguments.
+fn site(dir: &Path, facilities: &str, out: &Path, extra: &[&str]) -> Output {
+    Args::new(["site", "-q"])
+        .network(dir)
+        .opt("--communities", dir.join("communities.csv"))
+        .opt("--candidates", dir.join("candidates.csv"))
+        .opt("--category", "nursery")
+        .opt("--snap", "node")
+        .opt("--facilities", dir.join(facilities))
+        .opt("--out", out)
+        .args(extra)
+        .run()
 }
 
 fn summary(out: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+    json(out.join("summary.json"))
 }
 
 #[test]
 fn mclp_with_an_existing_facility_and_an_unreachable_community() {
-    let t = tempfile::tempdir().unwrap();
-    street(t.path());
+    let t = street();
     let out = t.path().join("out");
-    let fac = t.path().join("facilities.csv").display().to_string();
     let o = site(
         t.path(),
-        &[
-            "--facilities",
-            &fac,
-            "--problem",
-            "mclp",
-            "--p",
-            "1",
-            "--radius",
-            "200",
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        "facilities.csv",
+        &out,
+        &["--problem", "mclp", "--p", "1", "--radius", "200"],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ok(&o);
     let s = summary(&out);
     // E0 covers A (1000); one site: K5 brings B (2000), more than K9 (C, 500).
     assert_eq!(s["problem"], "mclp");
@@ -102,48 +87,43 @@ fn mclp_with_an_existing_facility_and_an_unreachable_community() {
     assert_eq!(s["covered_population_after"], 3000.0);
     assert_eq!(s["bound"], 3000.0);
     assert_eq!(s["gap"], 0.0);
-    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    let sites = read(out.join("sites.csv"));
     assert!(sites.starts_with("rank,candidate_id,"));
     assert!(sites.contains("\n1,K5,"), "{sites}");
-    let asg = std::fs::read_to_string(out.join("assignment.csv")).unwrap();
+    let asg = read(out.join("assignment.csv"));
     assert!(
         asg.contains("\nA,1000,existing,E0,0.000,1000,1000\n"),
         "{asg}"
     );
     assert!(asg.contains("\nB,2000,site,K5,0.000,2000,0\n"), "{asg}");
     assert!(asg.contains("\nFar,9999,none,,,0,0\n"), "{asg}");
-    let gj: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("sites.geojson")).unwrap()).unwrap();
+    let gj = json(out.join("sites.geojson"));
     assert_eq!(gj["features"].as_array().unwrap().len(), 1);
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = common::stderr(&o);
     assert!(stderr.contains("proven optimal"), "{stderr}");
 }
 
 #[test]
 fn every_problem_runs_and_costs_round_trip() {
-    let t = tempfile::tempdir().unwrap();
-    street(t.path());
-    let none = t.path().join("none.csv").display().to_string();
+    let t = street();
     let costs = t.path().join("costs");
     // Set cover at 400 m with no existing facility: K1 or K5 covers A and B? A–K5 is 500 m, so
     // two sites are needed (e.g. K1 for A, K5 or K9 ...): the exact answer is 2.
     let out = t.path().join("lscp");
     let o = site(
         t.path(),
+        "none.csv",
+        &out,
         &[
-            "--facilities",
-            &none,
             "--problem",
             "lscp",
             "--radius",
             "400",
-            "--out",
-            out.to_str().unwrap(),
             "--export-costs",
-            costs.to_str().unwrap(),
+            s(&costs),
         ],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ok(&o);
     assert_eq!(summary(&out)["objective"], 2.0);
     // Capacitated, children 0-3 (A 30, B 40, C 10): K5 (50 slots) reaches all three within
     // 500 m and serves 50; K9 (no capacity given: unlimited) reaches B and C, 50 too. Both open:
@@ -152,96 +132,43 @@ fn every_problem_runs_and_costs_round_trip() {
         let out = t.path().join(format!("cap{p}"));
         let o = site(
             t.path(),
-            &[
-                "--facilities",
-                &none,
-                "--problem",
-                "capacitated",
-                "--p",
-                p,
-                "--radius",
-                "500",
-                "--out",
-                out.to_str().unwrap(),
-            ],
+            "none.csv",
+            &out,
+            &["--problem", "capacitated", "--p", p, "--radius", "500"],
         );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_ok(&o);
         let s = summary(&out);
         assert_eq!(s["objective"], want, "{s}");
         assert!(s["weight"].as_str().unwrap().starts_with("children_0_3"));
     }
     // p-median from the network and from the exported costs agree.
     let a = t.path().join("pm-net");
-    let o = site(
-        t.path(),
-        &[
-            "--facilities",
-            &none,
-            "--problem",
-            "pmedian",
-            "--p",
-            "1",
-            "--max-distance",
-            "400",
-            "--out",
-            a.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success());
+    let pmedian = ["--problem", "pmedian", "--p", "1", "--max-distance", "400"];
+    assert_ok(&site(t.path(), "none.csv", &a, &pmedian));
     let b = t.path().join("pm-costs");
-    let o = bin()
-        .args([
-            "site",
-            "-q",
-            "--costs",
-            costs.to_str().unwrap(),
-            "--problem",
-            "pmedian",
-            "--p",
-            "1",
-            "--max-distance",
-            "400",
-            "--out",
-            b.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Args::new(["site", "-q"])
+        .opt("--costs", &costs)
+        .args(&pmedian)
+        .opt("--out", &b)
+        .run();
+    assert_ok(&o);
     assert_eq!(summary(&a)["objective"], summary(&b)["objective"]);
     assert_eq!(summary(&a)["chosen"], serde_json::json!(["K5"]));
 }
 
 #[test]
 fn bad_candidates_file_names_file_line_and_field() {
-    let t = tempfile::tempdir().unwrap();
-    street(t.path());
-    std::fs::write(
-        t.path().join("candidates.csv"),
-        "id,lon,lat,capacity\nK1,0.0009,0,20\nK2,0.001,95,\n",
-    )
-    .unwrap();
-    let none = t.path().join("none.csv").display().to_string();
-    let out = t.path().join("out");
-    let o = site(
+    let t = street();
+    write(
         t.path(),
-        &[
-            "--facilities",
-            &none,
-            "--p",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        "candidates.csv",
+        "id,lon,lat,capacity\nK1,0.0009,0,20\nK2,0.001,95,\n",
     );
-    assert_eq!(o.status.code(), Some(2));
-    let e = String::from_utf8_lossy(&o.stderr);
+    let out = t.path().join("out");
+    let e = refused(&site(t.path(), "none.csv", &out, &["--p", "1"]));
     assert!(e.contains("candidates.csv line 3, field 'lat'"), "{e}");
     assert!(!out.join("summary.json").exists());
     // --p is required for mclp.
-    let o = site(
-        t.path(),
-        &["--facilities", &none, "--out", out.to_str().unwrap()],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--p"));
+    let e = refused(&site(t.path(), "none.csv", &out, &[]));
+    assert!(e.contains("--p"));
 }

@@ -396,7 +396,8 @@ fn write_summary(
         .chosen
         .iter()
         .filter_map(|&j| d.candidates[j].cost)
-        .sum();
+        .sum::<f64>()
+        + 0.0; // an empty sum is -0
     let all_costed = sol.chosen.iter().all(|&j| d.candidates[j].cost.is_some());
     let r = &sol.reduction;
     let summary = json!({
@@ -517,7 +518,8 @@ fn printed(
             .chosen
             .iter()
             .filter_map(|&j| l.data.candidates[j].cost)
-            .sum();
+            .sum::<f64>()
+            + 0.0; // an empty sum is -0
         let share = if budget > 0.0 {
             format!(" ({:.1}%)", 100.0 * spent / budget)
         } else {

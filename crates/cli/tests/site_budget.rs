@@ -1,0 +1,337 @@
+//! End-to-end tests of `livingcircle site --problem budget` on a hand-worked street: the
+//! answer and its cost, existing facilities counted as open, a budget below every cost, the
+//! cost export round trip, and the errors (missing --budget, negative budget, a candidate
+//! without a cost named by file and line).
+//!
+//! Self-contained on purpose (no shared test helpers).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_livingcircle"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn summary(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+/// A straight street of 11 nodes 100 m apart (node k at 0.0009·k degrees of longitude at the
+/// equator), communities A (1000 people) at node 0, B (2000) at node 5, C (500) at node 10.
+/// Candidates, radius 200 m:
+///
+/// | site | node | covers | cost |
+/// |------|------|--------|------|
+/// | K1   | 1    | A      | 100  |
+/// | K4   | 4    | B      | 250  |
+/// | K5   | 5    | B      | 300  |
+/// | K9   | 9    | C      | 80   |
+///
+/// Without existing facilities and a budget of 400: K1 + K4 (350) cover 3000; K5 covers the
+/// same as K4 for more; K1 + K4 + K9 (430) is over. With the existing nursery E0 at node 0
+/// (covering A): K4 + K9 (330) bring B and C, 3500 in all.
+fn street(dir: &Path) {
+    let mut nodes = String::from("id,lon,lat\n");
+    let mut edges = String::from("from,to,length_m\n");
+    for k in 0..11 {
+        nodes += &format!("{k},{},0\n", 0.0009 * k as f64);
+        if k > 0 {
+            edges += &format!("{},{k},100\n", k - 1);
+        }
+    }
+    write(dir, "nodes.csv", &nodes);
+    write(dir, "edges.csv", &edges);
+    write(
+        dir,
+        "communities.csv",
+        "id,name,lon,lat,population\nA,a,0,0,1000\nB,b,0.0045,0,2000\nC,c,0.009,0,500\n",
+    );
+    write(
+        dir,
+        "candidates.csv",
+        "id,lon,lat,capacity,cost\n\
+         K1,0.0009,0,,100\n\
+         K4,0.0036,0,,250\n\
+         K5,0.0045,0,,300\n\
+         K9,0.0081,0,,80\n",
+    );
+    write(
+        dir,
+        "existing.csv",
+        "id,name,category,lon,lat,capacity\nE0,e,nursery,0,0,10\n",
+    );
+    write(dir, "none.csv", "id,name,category,lon,lat\n");
+}
+
+/// `site --problem budget` on the street in `dir` with `facilities` and `candidates` (files
+/// in `dir`), written to `out`, plus `extra`.
+fn site(dir: &Path, facilities: &str, candidates: &str, out: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("--quiet")
+        .arg("site")
+        .arg("--nodes")
+        .arg(dir.join("nodes.csv"))
+        .arg("--edges")
+        .arg(dir.join("edges.csv"))
+        .arg("--communities")
+        .arg(dir.join("communities.csv"))
+        .arg("--candidates")
+        .arg(dir.join(candidates))
+        .arg("--facilities")
+        .arg(dir.join(facilities))
+        .args(["--category", "nursery", "--snap", "node", "--radius", "200"])
+        .args(["--problem", "budget"])
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", stderr(o));
+}
+
+/// The run was refused (exit status 2); returns stderr.
+fn refused(o: &Output) -> String {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    e
+}
+
+#[test]
+fn budget_picks_the_best_affordable_sites() {
+    let t = tempfile::tempdir().unwrap();
+    street(t.path());
+    let out = t.path().join("out");
+    let o = site(
+        t.path(),
+        "none.csv",
+        "candidates.csv",
+        &out,
+        &["--budget", "400"],
+    );
+    ok(&o);
+    let s = summary(&out);
+    assert_eq!(s["problem"], "budget");
+    assert_eq!(s["budget"], 400.0);
+    assert_eq!(s["chosen"], serde_json::json!(["K1", "K4"]));
+    assert_eq!(s["total_cost"], 350.0);
+    assert_eq!(s["objective"], 3000.0);
+    assert_eq!(s["bound"], 3000.0);
+    assert_eq!(s["optimal"], true);
+    assert_eq!(s["p"], serde_json::Value::Null);
+    assert_eq!(s["covered_population_before"], 0.0);
+    assert_eq!(s["covered_population_after"], 3000.0);
+    // sites.csv: most newly covered first, with the costs.
+    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    let rows: Vec<&str> = sites.lines().collect();
+    assert_eq!(
+        rows[0],
+        "rank,candidate_id,lon,lat,capacity,cost,assigned,newly_covered,unique_covered"
+    );
+    assert!(
+        rows[1].starts_with("1,K4,") && rows[1].contains(",250,"),
+        "{sites}"
+    );
+    assert!(
+        rows[2].starts_with("2,K1,") && rows[2].contains(",100,"),
+        "{sites}"
+    );
+    assert_eq!(rows.len(), 3);
+    // The printed summary says how much of the budget is used.
+    let e = stderr(&o);
+    assert!(e.contains("budgeted coverage"), "{e}");
+    assert!(e.contains("used 已用 350 of 400 (87.5%)"), "{e}");
+    assert!(e.contains("proven optimal"), "{e}");
+
+    // A larger budget takes all three that bring someone (K5 adds nothing to K4).
+    let o = site(
+        t.path(),
+        "none.csv",
+        "candidates.csv",
+        &out,
+        &["--budget", "1000"],
+    );
+    ok(&o);
+    let s = summary(&out);
+    assert_eq!(s["chosen"], serde_json::json!(["K1", "K4", "K9"]));
+    assert_eq!(
+        (s["objective"].as_f64(), s["total_cost"].as_f64()),
+        (Some(3500.0), Some(430.0))
+    );
+}
+
+#[test]
+fn existing_facilities_count_as_open_and_a_small_budget_buys_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    street(t.path());
+    let out = t.path().join("out");
+    ok(&site(
+        t.path(),
+        "existing.csv",
+        "candidates.csv",
+        &out,
+        &["--budget", "400"],
+    ));
+    let s = summary(&out);
+    // E0 covers A: the budget goes to B and C.
+    assert_eq!(s["chosen"], serde_json::json!(["K4", "K9"]));
+    assert_eq!(s["total_cost"], 330.0);
+    assert_eq!(s["covered_population_before"], 1000.0);
+    assert_eq!(s["objective"], 3500.0);
+    assert_eq!(s["newly_covered_population"], 2500.0);
+    assert_eq!(s["optimal"], true);
+
+    // Below every cost: nothing chosen, proven.
+    let o = site(
+        t.path(),
+        "existing.csv",
+        "candidates.csv",
+        &out,
+        &["--budget", "50"],
+    );
+    ok(&o);
+    let s = summary(&out);
+    assert_eq!(s["chosen"], serde_json::json!([]));
+    assert_eq!(s["total_cost"], 0.0);
+    assert_eq!(
+        (s["objective"].as_f64(), s["bound"].as_f64()),
+        (Some(1000.0), Some(1000.0))
+    );
+    assert_eq!(s["optimal"], true);
+    assert!(
+        stderr(&o).contains("used 已用 0 of 50 (0.0%)"),
+        "{}",
+        stderr(&o)
+    );
+    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    assert_eq!(sites.lines().count(), 1);
+}
+
+#[test]
+fn the_exported_costs_give_the_same_answer() {
+    let t = tempfile::tempdir().unwrap();
+    street(t.path());
+    let out = t.path().join("out");
+    let costs = t.path().join("costs");
+    ok(&site(
+        t.path(),
+        "existing.csv",
+        "candidates.csv",
+        &out,
+        &["--budget", "400", "--export-costs", costs.to_str().unwrap()],
+    ));
+    let out2 = t.path().join("out2");
+    let o = bin()
+        .arg("--quiet")
+        .arg("site")
+        .arg("--costs")
+        .arg(&costs)
+        .args(["--problem", "budget", "--budget", "400", "--radius", "200"])
+        .arg("--out")
+        .arg(&out2)
+        .output()
+        .unwrap();
+    ok(&o);
+    let (a, b) = (summary(&out), summary(&out2));
+    for key in ["chosen", "objective", "total_cost", "budget"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+}
+
+#[test]
+fn budget_errors_are_clear() {
+    let t = tempfile::tempdir().unwrap();
+    street(t.path());
+    let out = t.path().join("out");
+    // No --budget.
+    let e = refused(&site(t.path(), "none.csv", "candidates.csv", &out, &[]));
+    assert!(e.contains("--budget") && e.contains("required"), "{e}");
+    // A negative budget.
+    let e = refused(&site(
+        t.path(),
+        "none.csv",
+        "candidates.csv",
+        &out,
+        &["--budget", "-5"],
+    ));
+    assert!(e.contains("--budget must be a number ≥ 0, got -5"), "{e}");
+    // --budget with another problem.
+    let o = bin()
+        .args([
+            "--quiet",
+            "site",
+            "--costs",
+            "nowhere",
+            "--problem",
+            "mclp",
+            "--p",
+            "1",
+        ])
+        .args(["--budget", "5", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(refused(&o).contains("--budget applies to --problem budget only"));
+    // A candidate without a cost: file, line and id.
+    write(
+        t.path(),
+        "nocost.csv",
+        "id,lon,lat,cost\nK1,0.0009,0,100\nK4,0.0036,0,\n",
+    );
+    let e = refused(&site(
+        t.path(),
+        "none.csv",
+        "nocost.csv",
+        &out,
+        &["--budget", "400"],
+    ));
+    assert!(
+        e.contains("nocost.csv line 3, field 'cost'") && e.contains("'K4' has no cost"),
+        "{e}"
+    );
+    // No cost column at all.
+    write(t.path(), "nocolumn.csv", "id,lon,lat\nK1,0.0009,0\n");
+    let e = refused(&site(
+        t.path(),
+        "none.csv",
+        "nocolumn.csv",
+        &out,
+        &["--budget", "400"],
+    ));
+    assert!(
+        e.contains("nocolumn.csv") && e.contains("missing required column 'cost'"),
+        "{e}"
+    );
+    // The same file is fine for other problems.
+    let o = bin()
+        .arg("--quiet")
+        .arg("site")
+        .arg("--nodes")
+        .arg(t.path().join("nodes.csv"))
+        .arg("--edges")
+        .arg(t.path().join("edges.csv"))
+        .arg("--communities")
+        .arg(t.path().join("communities.csv"))
+        .arg("--candidates")
+        .arg(t.path().join("nocost.csv"))
+        .arg("--facilities")
+        .arg(t.path().join("none.csv"))
+        .args(["--category", "nursery", "--snap", "node", "--radius", "200"])
+        .args(["--problem", "mclp", "--p", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    ok(&o);
+}

@@ -318,6 +318,7 @@ impl Cover {
     }
 
     /// Maximal coverage bound `Σ (w − u) + top-p U` (elements only, without `base`).
+    #[cfg(feature = "milp")]
     pub fn mclp_bound(&self, u: &[f64], p: usize) -> f64 {
         self.lagrangian(u, &|s: &[f64]| top_sites(s, p)).0
     }

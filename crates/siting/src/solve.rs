@@ -435,6 +435,10 @@ fn run<R: Reduced>(
     red.reduce_s = t0.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut chosen = r.heuristic(p);
+    debug_assert!(
+        r.feasible(&chosen),
+        "the heuristic broke the side constraint"
+    );
     #[cfg_attr(not(feature = "milp"), allow(unused_mut))]
     let mut obj = r.value(&chosen);
     #[cfg_attr(not(feature = "milp"), allow(unused_mut))]

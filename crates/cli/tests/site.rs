@@ -3,27 +3,17 @@
 
 mod common;
 
-use common::{assert_ok, json, read, refused, s, write, Args};
+use common::{assert_ok, json, read, refused, s, street_network, summary, write, Args};
 use std::path::Path;
 use std::process::Output;
 use tempfile::TempDir;
 
-/// A straight street of 11 nodes 100 m apart (node k at 0.0009·k degrees of longitude at the
-/// equator ≈ 100.2 m), communities at nodes 0, 5 and 10, one community far off the network;
-/// in a fresh directory.
+/// The street of `street_network` with communities at nodes 0, 5 and 10 and one far off the
+/// network, in a fresh directory.
 fn street() -> TempDir {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
-    let mut nodes = String::from("id,lon,lat\n");
-    let mut edges = String::from("from,to,length_m\n");
-    for k in 0..11 {
-        nodes += &format!("{k},{},0\n", 0.0009 * k as f64);
-        if k > 0 {
-            edges += &format!("{},{k},100\n", k - 1);
-        }
-    }
-    write(dir, "nodes.csv", &nodes);
-    write(dir, "edges.csv", &edges);
+    street_network(dir);
     write(
         dir,
         "communities.csv",
@@ -61,10 +51,6 @@ fn site(dir: &Path, facilities: &str, out: &Path, extra: &[&str]) -> Output {
         .opt("--out", out)
         .args(extra)
         .run()
-}
-
-fn summary(out: &Path) -> serde_json::Value {
-    json(out.join("summary.json"))
 }
 
 #[test]

@@ -2,33 +2,17 @@
 //! answer and its cost, existing facilities counted as open, a budget below every cost, the
 //! cost export round trip, and the errors (missing --budget, negative budget, a candidate
 //! without a cost named by file and line).
-//!
-//! Self-contained on purpose (no shared test helpers).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_livingcircle"))
-}
+use common::{
+    assert_mentions, assert_ok, read, refused, s, stderr, street_network, summary, write, Args,
+};
+use std::path::Path;
+use std::process::Output;
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn summary(out: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
-}
-
-/// A straight street of 11 nodes 100 m apart (node k at 0.0009·k degrees of longitude at the
-/// equator), communities A (1000 people) at node 0, B (2000) at node 5, C (500) at node 10.
-/// Candidates, radius 200 m:
+/// The street of `street_network` with communities A (1000 people) at node 0, B (2000) at
+/// node 5, C (500) at node 10. Candidates, radius 200 m:
 ///
 /// | site | node | covers | cost |
 /// |------|------|--------|------|
@@ -41,16 +25,7 @@ fn summary(out: &Path) -> serde_json::Value {
 /// same as K4 for more; K1 + K4 + K9 (430) is over. With the existing nursery E0 at node 0
 /// (covering A): K4 + K9 (330) bring B and C, 3500 in all.
 fn street(dir: &Path) {
-    let mut nodes = String::from("id,lon,lat\n");
-    let mut edges = String::from("from,to,length_m\n");
-    for k in 0..11 {
-        nodes += &format!("{k},{},0\n", 0.0009 * k as f64);
-        if k > 0 {
-            edges += &format!("{},{k},100\n", k - 1);
-        }
-    }
-    write(dir, "nodes.csv", &nodes);
-    write(dir, "edges.csv", &edges);
+    street_network(dir);
     write(
         dir,
         "communities.csv",
@@ -73,40 +48,25 @@ fn street(dir: &Path) {
     write(dir, "none.csv", "id,name,category,lon,lat\n");
 }
 
+/// `site` for nurseries (radius 200 m, snapped to nodes) on the street in `dir` with
+/// `facilities` and `candidates` (files in `dir`), written to `out`.
+fn site_on(dir: &Path, facilities: &str, candidates: &str, out: &Path) -> Args {
+    Args::quiet("site")
+        .network(dir)
+        .opt("--communities", dir.join("communities.csv"))
+        .opt("--candidates", dir.join(candidates))
+        .opt("--facilities", dir.join(facilities))
+        .args(&["--category", "nursery", "--snap", "node", "--radius", "200"])
+        .opt("--out", out)
+}
+
 /// `site --problem budget` on the street in `dir` with `facilities` and `candidates` (files
 /// in `dir`), written to `out`, plus `extra`.
 fn site(dir: &Path, facilities: &str, candidates: &str, out: &Path, extra: &[&str]) -> Output {
-    bin()
-        .arg("--quiet")
-        .arg("site")
-        .arg("--nodes")
-        .arg(dir.join("nodes.csv"))
-        .arg("--edges")
-        .arg(dir.join("edges.csv"))
-        .arg("--communities")
-        .arg(dir.join("communities.csv"))
-        .arg("--candidates")
-        .arg(dir.join(candidates))
-        .arg("--facilities")
-        .arg(dir.join(facilities))
-        .args(["--category", "nursery", "--snap", "node", "--radius", "200"])
-        .args(["--problem", "budget"])
-        .arg("--out")
-        .arg(out)
+    site_on(dir, facilities, candidates, out)
+        .args(&["--problem", "budget"])
         .args(extra)
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) {
-    assert!(o.status.success(), "{}", stderr(o));
-}
-
-/// The run was refused (exit status 2); returns stderr.
-fn refused(o: &Output) -> String {
-    let e = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
-    e
+        .run()
 }
 
 #[test]
@@ -121,7 +81,7 @@ fn budget_picks_the_best_affordable_sites() {
         &out,
         &["--budget", "400"],
     );
-    ok(&o);
+    assert_ok(&o);
     let s = summary(&out);
     assert_eq!(s["problem"], "budget");
     assert_eq!(s["budget"], 400.0);
@@ -134,7 +94,7 @@ fn budget_picks_the_best_affordable_sites() {
     assert_eq!(s["covered_population_before"], 0.0);
     assert_eq!(s["covered_population_after"], 3000.0);
     // sites.csv: most newly covered first, with the costs.
-    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    let sites = read(out.join("sites.csv"));
     let rows: Vec<&str> = sites.lines().collect();
     assert_eq!(
         rows[0],
@@ -163,7 +123,7 @@ fn budget_picks_the_best_affordable_sites() {
         &out,
         &["--budget", "1000"],
     );
-    ok(&o);
+    assert_ok(&o);
     let s = summary(&out);
     assert_eq!(s["chosen"], serde_json::json!(["K1", "K4", "K9"]));
     assert_eq!(
@@ -177,7 +137,7 @@ fn existing_facilities_count_as_open_and_a_small_budget_buys_nothing() {
     let t = tempfile::tempdir().unwrap();
     street(t.path());
     let out = t.path().join("out");
-    ok(&site(
+    assert_ok(&site(
         t.path(),
         "existing.csv",
         "candidates.csv",
@@ -201,7 +161,7 @@ fn existing_facilities_count_as_open_and_a_small_budget_buys_nothing() {
         &out,
         &["--budget", "50"],
     );
-    ok(&o);
+    assert_ok(&o);
     let s = summary(&out);
     assert_eq!(s["chosen"], serde_json::json!([]));
     assert_eq!(s["total_cost"], 0.0);
@@ -215,7 +175,7 @@ fn existing_facilities_count_as_open_and_a_small_budget_buys_nothing() {
         "{}",
         stderr(&o)
     );
-    let sites = std::fs::read_to_string(out.join("sites.csv")).unwrap();
+    let sites = read(out.join("sites.csv"));
     assert_eq!(sites.lines().count(), 1);
 }
 
@@ -225,25 +185,20 @@ fn the_exported_costs_give_the_same_answer() {
     street(t.path());
     let out = t.path().join("out");
     let costs = t.path().join("costs");
-    ok(&site(
+    assert_ok(&site(
         t.path(),
         "existing.csv",
         "candidates.csv",
         &out,
-        &["--budget", "400", "--export-costs", costs.to_str().unwrap()],
+        &["--budget", "400", "--export-costs", s(&costs)],
     ));
     let out2 = t.path().join("out2");
-    let o = bin()
-        .arg("--quiet")
-        .arg("site")
-        .arg("--costs")
-        .arg(&costs)
-        .args(["--problem", "budget", "--budget", "400", "--radius", "200"])
-        .arg("--out")
-        .arg(&out2)
-        .output()
-        .unwrap();
-    ok(&o);
+    let o = Args::quiet("site")
+        .opt("--costs", &costs)
+        .args(&["--problem", "budget", "--budget", "400", "--radius", "200"])
+        .opt("--out", &out2)
+        .run();
+    assert_ok(&o);
     let (a, b) = (summary(&out), summary(&out2));
     for key in ["chosen", "objective", "total_cost", "budget"] {
         assert_eq!(a[key], b[key], "{key}");
@@ -257,7 +212,7 @@ fn budget_errors_are_clear() {
     let out = t.path().join("out");
     // No --budget.
     let e = refused(&site(t.path(), "none.csv", "candidates.csv", &out, &[]));
-    assert!(e.contains("--budget") && e.contains("required"), "{e}");
+    assert_mentions(&e, &["--budget", "required"]);
     // A negative budget.
     let e = refused(&site(
         t.path(),
@@ -268,70 +223,40 @@ fn budget_errors_are_clear() {
     ));
     assert!(e.contains("--budget must be a number ≥ 0, got -5"), "{e}");
     // --budget with another problem.
-    let o = bin()
-        .args([
-            "--quiet",
-            "site",
-            "--costs",
-            "nowhere",
-            "--problem",
-            "mclp",
-            "--p",
-            "1",
-        ])
-        .args(["--budget", "5", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = Args::quiet("site")
+        .opt("--costs", "nowhere")
+        .args(&["--problem", "mclp", "--p", "1", "--budget", "5"])
+        .opt("--out", &out)
+        .run();
     assert!(refused(&o).contains("--budget applies to --problem budget only"));
-    // A candidate without a cost: file, line and id.
-    write(
-        t.path(),
-        "nocost.csv",
-        "id,lon,lat,cost\nK1,0.0009,0,100\nK4,0.0036,0,\n",
-    );
-    let e = refused(&site(
-        t.path(),
-        "none.csv",
-        "nocost.csv",
-        &out,
-        &["--budget", "400"],
-    ));
-    assert!(
-        e.contains("nocost.csv line 3, field 'cost'") && e.contains("'K4' has no cost"),
-        "{e}"
-    );
-    // No cost column at all.
-    write(t.path(), "nocolumn.csv", "id,lon,lat\nK1,0.0009,0\n");
-    let e = refused(&site(
-        t.path(),
-        "none.csv",
-        "nocolumn.csv",
-        &out,
-        &["--budget", "400"],
-    ));
-    assert!(
-        e.contains("nocolumn.csv") && e.contains("missing required column 'cost'"),
-        "{e}"
-    );
-    // The same file is fine for other problems.
-    let o = bin()
-        .arg("--quiet")
-        .arg("site")
-        .arg("--nodes")
-        .arg(t.path().join("nodes.csv"))
-        .arg("--edges")
-        .arg(t.path().join("edges.csv"))
-        .arg("--communities")
-        .arg(t.path().join("communities.csv"))
-        .arg("--candidates")
-        .arg(t.path().join("nocost.csv"))
-        .arg("--facilities")
-        .arg(t.path().join("none.csv"))
-        .args(["--category", "nursery", "--snap", "node", "--radius", "200"])
-        .args(["--problem", "mclp", "--p", "1", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    ok(&o);
+    // A candidate without a cost (file, line and id), and no cost column at all.
+    let nocost = "id,lon,lat,cost\nK1,0.0009,0,100\nK4,0.0036,0,\n";
+    let nocolumn = "id,lon,lat\nK1,0.0009,0\n";
+    for (file, text, parts) in [
+        (
+            "nocost.csv",
+            nocost,
+            ["nocost.csv line 3, field 'cost'", "'K4' has no cost"],
+        ),
+        (
+            "nocolumn.csv",
+            nocolumn,
+            ["nocolumn.csv", "missing required column 'cost'"],
+        ),
+    ] {
+        write(t.path(), file, text);
+        let e = refused(&site(
+            t.path(),
+            "none.csv",
+            file,
+            &out,
+            &["--budget", "400"],
+        ));
+        assert_mentions(&e, &parts);
+    }
+    // The file with a missing cost is fine for other problems.
+    let o = site_on(t.path(), "none.csv", "nocost.csv", &out)
+        .args(&["--problem", "mclp", "--p", "1"])
+        .run();
+    assert_ok(&o);
 }

@@ -2,108 +2,43 @@
 //! of candidates written independently here, and hand-worked cases: the greedy's trap, free
 //! sites, a budget below every cost, unreachable pairs, cost-aware dominance, errors.
 
+mod common;
+
+use common::{assert_evaluates, assert_exact, assert_heuristic, opts, subsets, Gen, Plain};
 use lc_siting::{
-    evaluate, solve, Instance, InstanceData, Method, Options, Problem, SitingError, UNLIMITED,
+    evaluate, solve, Instance, InstanceData, Method, Options, Problem, SitingError, Solution,
+    UNLIMITED,
 };
-use std::time::Duration;
 
-/// A tiny deterministic generator (xorshift), so the instances are the same everywhere.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Plain data for the brute force: `d[i][j]` and `e[i][k]` (None = unreachable), costs.
-struct Plain {
-    w: Vec<f64>,
-    d: Vec<Vec<Option<f64>>>,
-    e: Vec<Vec<Option<f64>>>,
-    cost: Vec<f64>,
-}
-
-fn pairs(m: &[Vec<Option<f64>>]) -> Vec<Vec<(u32, f64)>> {
-    m.iter()
-        .map(|row| {
-            row.iter()
-                .enumerate()
-                .filter_map(|(j, d)| d.map(|d| (j as u32, d)))
-                .collect()
+/// Random instance data with costs 0 to 9 (a tenth free, some with fractions), drawn after
+/// the weights and distances; capacities unlimited.
+fn random(g: &mut Gen, n: usize, m: usize, k: usize) -> Plain {
+    let mut pl = Plain::random(g, n, m, k);
+    pl.cost = (0..m)
+        .map(|_| match g.below(10) {
+            0 => 0.0,
+            1 => 2.5,
+            _ => g.below(10) as f64,
         })
-        .collect()
+        .collect();
+    pl
 }
 
 impl Plain {
-    fn instance(&self) -> Instance {
-        Instance::new(InstanceData {
-            weight: self.w.clone(),
-            candidate_capacity: vec![UNLIMITED; self.cost.len()],
-            candidate_pairs: pairs(&self.d),
-            existing_capacity: vec![UNLIMITED; self.e.first().map_or(0, |r| r.len())],
-            existing_pairs: pairs(&self.e),
-            candidate_cost: self.cost.iter().map(|&c| Some(c)).collect(),
-        })
-        .unwrap()
-    }
-
-    fn random(g: &mut Gen, n: usize, m: usize, k: usize) -> Plain {
-        // Distances on a coarse grid of 50 m, so ties are frequent; a quarter unreachable.
-        let dist = |g: &mut Gen| -> Option<f64> {
-            if g.below(4) == 0 {
-                None
-            } else {
-                Some(50.0 * g.below(30) as f64)
-            }
-        };
-        let w = (0..n).map(|_| (1 + g.below(9)) as f64 * 100.0).collect();
-        let d = (0..n).map(|_| (0..m).map(|_| dist(g)).collect()).collect();
-        let e = (0..n).map(|_| (0..k).map(|_| dist(g)).collect()).collect();
-        // Costs 0 to 9 (a tenth free), some with fractions.
-        let cost = (0..m)
-            .map(|_| match g.below(10) {
-                0 => 0.0,
-                1 => 2.5,
-                _ => g.below(10) as f64,
-            })
-            .collect();
-        Plain { w, d, e, cost }
-    }
-
-    fn coverage(&self, s: &[usize], r: f64) -> f64 {
-        (0..self.w.len())
-            .filter(|&i| {
-                self.e[i].iter().flatten().any(|&d| d <= r)
-                    || s.iter().any(|&j| self.d[i][j].is_some_and(|d| d <= r))
-            })
-            .map(|i| self.w[i])
-            .sum()
-    }
-
     /// The best coverage over every subset within the budget.
     fn best(&self, budget: f64, r: f64) -> f64 {
         let m = self.cost.len();
-        (0u32..(1 << m))
-            .map(|b| (0..m).filter(|&j| b & (1 << j) != 0).collect::<Vec<_>>())
+        subsets(m, m)
+            .into_iter()
             .filter(|s| s.iter().map(|&j| self.cost[j]).sum::<f64>() <= budget)
             .map(|s| self.coverage(&s, r))
             .fold(0.0, f64::max)
     }
 }
 
-fn opts(method: Method) -> Options {
-    Options {
-        method,
-        time_limit: Duration::from_secs(20),
-        rel_gap: 0.0,
-    }
+/// `solve` for budgeted coverage within `budget` and `radius`.
+fn solve_budget(inst: &Instance, budget: f64, radius: f64, options: &Options) -> Solution {
+    solve(inst, &Problem::BudgetCoverage { budget, radius }, options).unwrap()
 }
 
 fn cost_of(inst: &Instance, chosen: &[usize]) -> f64 {
@@ -114,46 +49,17 @@ fn cost_of(inst: &Instance, chosen: &[usize]) -> f64 {
 /// beats it and its bound is valid; `evaluate` agrees.
 fn check(inst: &Instance, budget: f64, radius: f64, best: f64, what: &str) {
     let problem = Problem::BudgetCoverage { budget, radius };
-    let s = solve(inst, &problem, &opts(Method::Auto)).unwrap();
-    assert!(
-        (s.objective - best).abs() < 1e-6,
-        "{what}: objective {} but the optimum is {best} ({s:?})",
-        s.objective
-    );
-    assert!(s.optimal, "{what}: not proven optimal: {s:?}");
-    assert!((s.bound - best).abs() < 1e-6, "{what}: bound {}", s.bound);
-    assert!(
-        cost_of(inst, &s.chosen) <= budget + 1e-9,
-        "{what}: over budget"
-    );
-    let ev = evaluate(inst, &problem, &s.chosen).unwrap();
-    assert!(
-        (ev.objective - s.objective).abs() < 1e-6,
-        "{what}: evaluate"
-    );
+    let (s, ev) = assert_exact(inst, &problem, best, 1e-6, what);
     // Every chosen site brings something of its own.
     assert!(ev.sites.iter().all(|x| x.unique > 0.0), "{what}: idle site");
-
-    let h = solve(inst, &problem, &opts(Method::Heuristic)).unwrap();
-    assert!(
-        h.objective <= best + 1e-6,
-        "{what}: heuristic beats optimum"
-    );
-    assert!(
-        h.bound >= best - 1e-6,
-        "{what}: invalid bound {} < {best}",
-        h.bound
-    );
-    assert!(h.gap >= 0.0);
-    assert!(
-        cost_of(inst, &h.chosen) <= budget + 1e-9,
-        "{what}: heuristic over budget"
-    );
-    let ev = evaluate(inst, &problem, &h.chosen).unwrap();
-    assert!(
-        (ev.objective - h.objective).abs() < 1e-6,
-        "{what}: evaluate (heuristic)"
-    );
+    let h = assert_heuristic(inst, &problem, best, true, what);
+    assert_evaluates(inst, &problem, &h, &format!("{what} (heuristic)"));
+    for (x, who) in [(&s, "exact"), (&h, "heuristic")] {
+        assert!(
+            cost_of(inst, &x.chosen) <= budget + 1e-9,
+            "{what}: {who} over budget"
+        );
+    }
 }
 
 #[test]
@@ -163,7 +69,7 @@ fn budget_coverage_matches_exhaustive_search() {
     let mut cases = 0;
     for round in 0..30 {
         let (n, m, k) = (6 + round % 7, 5 + round % 4, round % 3);
-        let pl = Plain::random(&mut g, n, m, k);
+        let pl = random(&mut g, n, m, k);
         let inst = pl.instance();
         for budget in [0.0, 4.0, 7.5, 12.0, 100.0] {
             for r in [300.0, 600.0, 900.0] {
@@ -175,12 +81,7 @@ fn budget_coverage_matches_exhaustive_search() {
                     best,
                     &format!("round {round} budget {budget} r {r}"),
                 );
-                let h = solve(
-                    &inst,
-                    &Problem::BudgetCoverage { budget, radius: r },
-                    &opts(Method::Heuristic),
-                )
-                .unwrap();
+                let h = solve_budget(&inst, budget, r, &opts(Method::Heuristic));
                 cases += 1;
                 if (h.objective - best).abs() < 1e-6 {
                     heuristic_optimal += 1;
@@ -281,30 +182,14 @@ fn free_sites_are_taken_and_idle_ones_are_not() {
     // not; site 2 costs 3 and covers community 1. Budget 0: only free sites.
     let inst = sets(&[7.0, 9.0], &[(&[0], 0.0), (&[0], 0.0), (&[1], 3.0)]);
     for method in [Method::Heuristic, Method::Auto] {
-        let s = solve(
-            &inst,
-            &Problem::BudgetCoverage {
-                budget: 0.0,
-                radius: 100.0,
-            },
-            &opts(method),
-        )
-        .unwrap();
+        let s = solve_budget(&inst, 0.0, 100.0, &opts(method));
         assert_eq!(
             (s.chosen.clone(), s.objective),
             (vec![0], 7.0),
             "{method:?}"
         );
         assert!(s.optimal);
-        let s = solve(
-            &inst,
-            &Problem::BudgetCoverage {
-                budget: 3.0,
-                radius: 100.0,
-            },
-            &opts(method),
-        )
-        .unwrap();
+        let s = solve_budget(&inst, 3.0, 100.0, &opts(method));
         assert_eq!((s.chosen, s.objective), (vec![0, 2], 16.0), "{method:?}");
         assert!(s.optimal);
     }
@@ -333,27 +218,11 @@ fn a_budget_below_every_cost_chooses_nothing() {
 fn a_cheaper_site_covering_less_is_not_dominated_away() {
     // Site 0 covers {0, 1} for 10; site 1 covers {0} for 1. Budget 5: only site 1.
     let inst = sets(&[4.0, 3.0], &[(&[0, 1], 10.0), (&[0], 1.0)]);
-    let s = solve(
-        &inst,
-        &Problem::BudgetCoverage {
-            budget: 5.0,
-            radius: 100.0,
-        },
-        &Options::default(),
-    )
-    .unwrap();
+    let s = solve_budget(&inst, 5.0, 100.0, &Options::default());
     assert_eq!((s.chosen, s.objective), (vec![1], 4.0));
     // Equal sets: the cheaper one is kept.
     let inst = sets(&[4.0], &[(&[0], 3.0), (&[0], 2.0)]);
-    let s = solve(
-        &inst,
-        &Problem::BudgetCoverage {
-            budget: 2.0,
-            radius: 100.0,
-        },
-        &Options::default(),
-    )
-    .unwrap();
+    let s = solve_budget(&inst, 2.0, 100.0, &Options::default());
     assert_eq!((s.chosen, s.objective), (vec![1], 4.0));
 }
 

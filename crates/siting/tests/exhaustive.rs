@@ -1,100 +1,29 @@
 //! Siting on small instances against exhaustive search written independently here, and
 //! hand-worked cases: ties, unreachable pairs, existing facilities, capacities.
 
-use lc_siting::{
-    evaluate, solve, Assigned, Instance, InstanceData, Method, Options, Problem, UNLIMITED,
-};
-use std::time::Duration;
+mod common;
 
-/// A tiny deterministic generator (xorshift), so the instances are the same everywhere.
-struct Gen(u64);
+use common::{assert_exact, assert_heuristic, subsets, Gen, Plain};
+use lc_siting::{evaluate, solve, Assigned, Instance, InstanceData, Options, Problem, UNLIMITED};
 
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Plain data kept beside the instance for the brute force: `d[i][j]` (None = unreachable).
-struct Plain {
-    w: Vec<f64>,
-    d: Vec<Vec<Option<f64>>>,
-    e: Vec<Vec<Option<f64>>>,
-    cap: Vec<f64>,
-    ecap: Vec<f64>,
+/// Random instance data with capacities, drawn after the weights and distances: a quarter
+/// of the candidates unlimited, the rest 100 to 1200; existing facilities 100 to 600.
+fn random(g: &mut Gen, n: usize, m: usize, k: usize) -> Plain {
+    let mut pl = Plain::random(g, n, m, k);
+    pl.cap = (0..m)
+        .map(|_| {
+            if g.below(4) == 0 {
+                UNLIMITED
+            } else {
+                (1 + g.below(12)) as f64 * 100.0
+            }
+        })
+        .collect();
+    pl.ecap = (0..k).map(|_| (1 + g.below(6)) as f64 * 100.0).collect();
+    pl
 }
 
 impl Plain {
-    fn instance(&self) -> Instance {
-        let pairs = |m: &Vec<Vec<Option<f64>>>| -> Vec<Vec<(u32, f64)>> {
-            m.iter()
-                .map(|row| {
-                    row.iter()
-                        .enumerate()
-                        .filter_map(|(j, d)| d.map(|d| (j as u32, d)))
-                        .collect()
-                })
-                .collect()
-        };
-        Instance::new(InstanceData {
-            weight: self.w.clone(),
-            candidate_capacity: self.cap.clone(),
-            candidate_pairs: pairs(&self.d),
-            existing_capacity: self.ecap.clone(),
-            existing_pairs: pairs(&self.e),
-            candidate_cost: Vec::new(),
-        })
-        .unwrap()
-    }
-
-    fn random(g: &mut Gen, n: usize, m: usize, k: usize) -> Plain {
-        // Distances on a coarse grid of 50 m, so ties are frequent.
-        let dist = |g: &mut Gen| -> Option<f64> {
-            if g.below(4) == 0 {
-                None
-            } else {
-                Some(50.0 * g.below(30) as f64)
-            }
-        };
-        let w = (0..n).map(|_| (1 + g.below(9)) as f64 * 100.0).collect();
-        let d = (0..n).map(|_| (0..m).map(|_| dist(g)).collect()).collect();
-        let e = (0..n).map(|_| (0..k).map(|_| dist(g)).collect()).collect();
-        let cap = (0..m)
-            .map(|_| {
-                if g.below(4) == 0 {
-                    UNLIMITED
-                } else {
-                    (1 + g.below(12)) as f64 * 100.0
-                }
-            })
-            .collect();
-        let ecap = (0..k).map(|_| (1 + g.below(6)) as f64 * 100.0).collect();
-        Plain { w, d, e, cap, ecap }
-    }
-
-    fn nearest_existing(&self, i: usize) -> f64 {
-        self.e[i]
-            .iter()
-            .flatten()
-            .fold(f64::INFINITY, |a, &b| a.min(b))
-    }
-
-    fn coverage(&self, s: &[usize], r: f64) -> f64 {
-        (0..self.w.len())
-            .filter(|&i| {
-                self.nearest_existing(i) <= r
-                    || s.iter().any(|&j| self.d[i][j].is_some_and(|d| d <= r))
-            })
-            .map(|i| self.w[i])
-            .sum()
-    }
-
     fn median(&self, s: &[usize], penalty: f64) -> f64 {
         (0..self.w.len())
             .map(|i| {
@@ -167,74 +96,11 @@ impl Plain {
     }
 }
 
-/// Every subset of `0..m` with at most `p` elements.
-fn subsets(m: usize, p: usize) -> Vec<Vec<usize>> {
-    (0u32..(1 << m))
-        .filter(|b| b.count_ones() as usize <= p)
-        .map(|b| (0..m).filter(|&j| b & (1 << j) != 0).collect())
-        .collect()
-}
-
-fn opts(method: Method) -> Options {
-    Options {
-        method,
-        time_limit: Duration::from_secs(20),
-        rel_gap: 0.0,
-    }
-}
-
+/// The exact method proves the optimum `best` (its bound equal to it up to a relative 1e-6)
+/// and the heuristic does not beat it.
 fn check_against(inst: &Instance, problem: Problem, best: f64, maximise: bool, what: &str) {
-    // Exact: the optimum, proven.
-    let s = solve(inst, &problem, &opts(Method::Auto)).unwrap();
-    if std::env::var("SITING_TRACE").is_ok() {
-        eprintln!(
-            "TRACE {what}: found_by {} bound_by {}",
-            s.found_by, s.bound_by
-        );
-    }
-    assert!(
-        (s.objective - best).abs() < 1e-6,
-        "{what}: objective {} but the optimum is {best} ({s:?})",
-        s.objective
-    );
-    assert!(s.optimal, "{what}: not proven optimal: {s:?}");
-    assert!(
-        (s.bound - best).abs() < 1e-6 * best.abs().max(1.0),
-        "{what}: bound {} vs {best}",
-        s.bound
-    );
-    let ev = evaluate(inst, &problem, &s.chosen).unwrap();
-    assert!(
-        (ev.objective - s.objective).abs() < 1e-6,
-        "{what}: evaluate disagrees"
-    );
-    if let Some(p) = problem.p() {
-        assert!(s.chosen.len() <= p);
-    }
-    // Heuristic: never better than the optimum, and its bound is valid.
-    let h = solve(inst, &problem, &opts(Method::Heuristic)).unwrap();
-    if maximise {
-        assert!(
-            h.objective <= best + 1e-6,
-            "{what}: heuristic beats optimum"
-        );
-        assert!(
-            h.bound >= best - 1e-6,
-            "{what}: invalid bound {} < {best}",
-            h.bound
-        );
-    } else {
-        assert!(
-            h.objective >= best - 1e-6,
-            "{what}: heuristic beats optimum"
-        );
-        assert!(
-            h.bound <= best + 1e-6,
-            "{what}: invalid bound {} > {best}",
-            h.bound
-        );
-    }
-    assert!(h.gap >= 0.0);
+    assert_exact(inst, &problem, best, 1e-6 * best.abs().max(1.0), what);
+    assert_heuristic(inst, &problem, best, maximise, what);
 }
 
 #[test]
@@ -242,7 +108,7 @@ fn mclp_matches_exhaustive_search() {
     let mut g = Gen(0x9E37_79B9_7F4A_7C15);
     for round in 0..25 {
         let (n, m, k) = (6 + round % 7, 5 + round % 4, round % 3);
-        let pl = Plain::random(&mut g, n, m, k);
+        let pl = random(&mut g, n, m, k);
         let inst = pl.instance();
         for p in 1..=3 {
             for r in [300.0, 600.0, 900.0] {
@@ -267,7 +133,7 @@ fn lscp_matches_exhaustive_search() {
     let mut g = Gen(0xDEAD_BEEF_1234_5678);
     for round in 0..25 {
         let (n, m, k) = (6 + round % 7, 5 + round % 4, round % 3);
-        let pl = Plain::random(&mut g, n, m, k);
+        let pl = random(&mut g, n, m, k);
         let inst = pl.instance();
         for r in [300.0, 700.0] {
             // Coverable: already covered, or some candidate within r.
@@ -302,7 +168,7 @@ fn pmedian_matches_exhaustive_search() {
     let mut g = Gen(0x0123_4567_89AB_CDEF);
     for round in 0..25 {
         let (n, m, k) = (6 + round % 7, 5 + round % 4, round % 3);
-        let pl = Plain::random(&mut g, n, m, k);
+        let pl = random(&mut g, n, m, k);
         let inst = pl.instance();
         for p in 1..=3 {
             let penalty = 2_000.0;
@@ -330,7 +196,7 @@ fn capacitated_matches_exhaustive_search() {
     let mut g = Gen(0x5555_AAAA_1234_4321);
     for round in 0..20 {
         let (n, m, k) = (6 + round % 6, 5 + round % 3, round % 3);
-        let pl = Plain::random(&mut g, n, m, k);
+        let pl = random(&mut g, n, m, k);
         let inst = pl.instance();
         for p in 1..=3 {
             let r = 800.0;

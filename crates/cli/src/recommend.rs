@@ -121,6 +121,17 @@ fn sorted(v: &[Category]) -> Vec<Category> {
 
 /// The recommendations, most people short first, and notes on what was not sited.
 pub fn recommend(inp: &Inputs, set: &Settings) -> Result<(Vec<Recommendation>, Vec<String>)> {
+    if inp.candidate_at.iter().all(Option::is_none) {
+        let why = if inp.candidates.is_empty() {
+            "the candidates file lists no site".to_string()
+        } else {
+            format!(
+                "none of the {} candidate sites is on the network (all farther than the snap limit)",
+                inp.candidates.len()
+            )
+        };
+        return Ok((Vec::new(), vec![format!("no site recommended: {why}")]));
+    }
     let (mut groups, mut notes) = groups(inp);
     if groups.len() > set.max_requirements {
         notes.push(format!(

@@ -11,8 +11,8 @@
 mod common;
 
 use common::{
-    assert_mentions, assert_ok, col, division_list, json, read, read_csv, refused, run, s, write,
-    Args,
+    assert_mentions, assert_ok, col, division_list, json, read, read_csv, refused, run, s, stderr,
+    write, Args,
 };
 use std::path::Path;
 
@@ -459,4 +459,32 @@ fn candidates_give_recommended_sites_for_the_items_found_short() {
     let err = refused(&o);
     assert_mentions(&err, &["bad.csv", "line 3", "lon"]);
     assert!(!d.join("bad-out").exists());
+
+    // Candidates that cannot help: an empty list, or sites all off the network. The assessment
+    // still runs; the summary says why nothing is recommended and the CSV has its header only.
+    write(d, "empty.csv", "id,lon,lat\n");
+    write(
+        d,
+        "offshore.csv",
+        "id,lon,lat\nX1,104.5,36.06\nX2,104.6,36.06\n",
+    );
+    for (file, why) in [
+        ("empty.csv", "the candidates file lists no site"),
+        (
+            "offshore.csv",
+            "none of the 2 candidate sites is on the network",
+        ),
+    ] {
+        let out = d.join(format!("out-{file}"));
+        let o = Args::quiet("assess")
+            .tables(d)
+            .opt("--candidates", d.join(file))
+            .opt("--out", &out)
+            .run();
+        assert_ok(&o);
+        assert_mentions(&stderr(&o), &[why]);
+        let rows = read_csv(&out.join("recommended_sites.csv"));
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][col(&rows[0], "candidate_id")], "candidate_id");
+    }
 }

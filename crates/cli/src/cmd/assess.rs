@@ -513,6 +513,9 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         "  目标 2025 targets: {met} of {computed} computable headline indicators met ({} plans)",
         plans.len()
     );
+    for n in &recommend_notes {
+        let _ = writeln!(s, "  选址 {n}");
+    }
     for (n, r) in report.recommendations.iter().enumerate() {
         let _ = writeln!(
             s,

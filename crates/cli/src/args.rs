@@ -51,9 +51,9 @@ pub enum Command {
     /// The national division list: `divisions import DIR`.
     /// 全国统计用区划代码
     Divisions(crate::cmd::serve::DivisionsArgs),
-    /// Choose sites for new facilities (coverage, set cover, p-median, capacitated), with a
-    /// proven bound on how far the answer is from the best.
-    /// 设施选址：最大覆盖、集合覆盖、p-中位、容量约束覆盖（含最优性界）
+    /// Choose sites for new facilities (coverage, set cover, p-median, capacitated, budget), with
+    /// a proven bound on how far the answer is from the best.
+    /// 设施选址：最大覆盖、集合覆盖、p-中位、容量约束覆盖、预算约束覆盖（含最优性界）
     Site(SiteArgs),
 }
 

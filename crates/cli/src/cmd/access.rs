@@ -208,6 +208,13 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
                     String::new()
                 }
             );
+            if r.isolated_nodes > 0 || r.self_loops > 0 {
+                let _ = writeln!(
+                    s,
+                    "                 left out: {} nodes without any edge, {} edges from a node to itself",
+                    r.isolated_nodes, r.self_loops
+                );
+            }
         }
         None => {
             let _ = writeln!(
@@ -288,6 +295,8 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
                 "components": loaded.report.as_ref().map(|r| r.components),
                 "dropped_nodes": loaded.report.as_ref().map(|r| r.dropped_nodes),
                 "dropped_edges": loaded.report.as_ref().map(|r| r.dropped_edges),
+                "isolated_nodes": loaded.report.as_ref().map(|r| r.isolated_nodes),
+                "self_loops": loaded.report.as_ref().map(|r| r.self_loops),
             },
             "communities": {
                 "read": communities.len(),

@@ -225,6 +225,9 @@ pub struct AccessArgs {
     /// Without it, facilities are taken from the OSM file's tags (see docs/osm.md).
     #[arg(long, value_name = "FILE")]
     pub facilities: Option<PathBuf>,
+    /// Also take facilities from the OSM file's tags when --facilities is given (both count).
+    #[arg(long, requires = "facilities", requires = "osm")]
+    pub with_osm_facilities: bool,
     /// Only these categories (comma-separated keys; default: every category present).
     #[arg(long, value_delimiter = ',', value_name = "KEYS")]
     pub categories: Option<Vec<String>>,

@@ -256,6 +256,17 @@ fn demo_produces_the_report() {
         assert!(a.join(f).exists(), "{f}");
     }
     assert!(xlsx_matches_indicators_csv(&a) > 100);
+    // The demo's access step counts the illustrative facilities (nurseries: XYL-F…) as well as
+    // those from the OSM tags (ids n…/w…).
+    let acc = read_csv(&dir.path().join("access.csv"));
+    let fid = col(&acc[0], "facility_id");
+    let cat = col(&acc[0], "category");
+    assert!(acc[1..]
+        .iter()
+        .any(|r| r[cat] == "nursery" && r[fid].starts_with("XYL-F")));
+    assert!(acc[1..]
+        .iter()
+        .any(|r| r[fid].starts_with('n') || r[fid].starts_with('w')));
     // The shipped candidate sites give recommendations, each with a proven bound.
     let rec = read_csv(&a.join("recommended_sites.csv"));
     assert!(rec.len() > 5, "{rec:?}");

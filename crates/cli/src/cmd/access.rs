@@ -59,15 +59,16 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
 
     let loaded = network_input::load(
         &source,
-        &a.network.load_options(a.facilities.is_none()),
+        &a.network
+            .load_options(a.facilities.is_none() || a.with_osm_facilities),
         &progress,
     )?;
     timings.insert("read_network", loaded.read_secs);
     timings.insert("build_network", loaded.build_secs);
     let graph = &loaded.graph;
-    let facilities_from_osm = a.facilities.is_none();
+    let facilities_from_osm = a.facilities.is_none() || a.with_osm_facilities;
     if facilities_from_osm {
-        facilities = points::from_osm(&loaded.osm_facilities);
+        facilities.extend(points::from_osm(&loaded.osm_facilities));
     }
 
     // Categories: the chosen ones, or those present, in vocabulary order.
@@ -245,10 +246,10 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         "  设施 facilities {} in {} categories{}, {} placed, {} too far{}",
         facilities.len(),
         selected.len(),
-        if facilities_from_osm {
-            " (from OSM tags)"
-        } else {
-            ""
+        match (facilities_from_osm, a.facilities.is_some()) {
+            (true, false) => " (from OSM tags)",
+            (true, true) => " (the file's and OSM tags')",
+            _ => "",
         },
         facilities.len() - placed_f.too_far.len(),
         placed_f.too_far.len(),

@@ -49,7 +49,10 @@ fn check_password(c: &mut Check, field: &str, password: &str) {
     }
 }
 
-fn throttled(wait: u64) -> AppError {
+/// The refusal of a throttled login whose oldest counted failure was at `oldest`: retry when
+/// it leaves the window (at least a second from `now`).
+fn throttled(oldest: i64, now: i64) -> AppError {
+    let wait = ((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64;
     let mut e = AppError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "too_many_attempts",
@@ -77,20 +80,16 @@ pub async fn login(
     let now = now_ms();
     let since = now - THROTTLE_WINDOW_MS;
     let ip = peer.ip();
-    let ip_wait = {
+    let ip_oldest = {
         let mut map = st.ip_failures.lock().map_err(AppError::internal)?;
-        let recent = map.entry(ip).or_default();
-        recent.retain(|t| *t > since);
-        (recent.len() >= IP_THROTTLE_FAILURES).then(|| {
-            recent
-                .iter()
-                .min()
-                .map(|o| o + THROTTLE_WINDOW_MS - now)
-                .unwrap_or(0)
+        map.get_mut(&ip).and_then(|recent| {
+            recent.retain(|t| *t > since);
+            let oldest = recent.iter().min().copied();
+            oldest.filter(|_| recent.len() >= IP_THROTTLE_FAILURES)
         })
     };
-    if let Some(ms) = ip_wait {
-        return Err(throttled(((ms / 1000).max(1)) as u64));
+    if let Some(oldest) = ip_oldest {
+        return Err(throttled(oldest, now));
     }
     let recent = st
         .store
@@ -111,8 +110,7 @@ pub async fn login(
             .filter_map(|r| r["at"].as_i64())
             .min()
             .unwrap_or(now);
-        let wait = ((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64;
-        return Err(throttled(wait));
+        return Err(throttled(oldest, now));
     }
     let row = st
         .store
@@ -153,6 +151,12 @@ pub async fn login(
     st.store
         .delete_where(&SESSIONS, &[Cond::Lt("expires_at", json!(now))])
         .await?;
+    if let Ok(mut map) = st.ip_failures.lock() {
+        map.retain(|_, recent| {
+            recent.retain(|t| *t > since);
+            !recent.is_empty()
+        });
+    }
     let token = random_hex(32);
     let csrf = random_hex(16);
     let mut s = Map::new();
@@ -227,7 +231,11 @@ pub async fn change_password(
     let p: NewPassword = json_body(&body)?;
     let u = c.user()?;
     let row = account(&st, &json!(u.id)).await?;
-    let hash = row["password_hash"].as_str().unwrap_or("").to_string();
+    let hash = row
+        .get("password_hash")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if !verify_password(p.current_password, hash).await {
         return Err(AppError::field(
             "current_password",
@@ -249,19 +257,9 @@ pub async fn change_password(
     // Every other session of the account ends; the one making the change stays.
     let mut conds = vec![Cond::Eq("user_id", json!(u.id))];
     if let Some(h) = &c.session_hash {
-        conds.push(Cond::Lt("token_hash", json!(h)));
+        conds.push(Cond::Ne("token_hash", json!(h)));
     }
     tx.delete_where(&SESSIONS, &conds).await?;
-    if let Some(h) = &c.session_hash {
-        tx.delete_where(
-            &SESSIONS,
-            &[
-                Cond::Eq("user_id", json!(u.id)),
-                Cond::Gt("token_hash", json!(h)),
-            ],
-        )
-        .await?;
-    }
     tx.audit(
         &c.actor(),
         "update",

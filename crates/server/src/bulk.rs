@@ -58,7 +58,7 @@ fn xlsx_to_csv(body: &Bytes) -> ApiResult<Vec<u8>> {
         )
     };
     let mut wb: calamine::Xlsx<_> =
-        calamine::Xlsx::new(std::io::Cursor::new(body.to_vec())).map_err(|e| bad(e.to_string()))?;
+        calamine::Xlsx::new(std::io::Cursor::new(body.clone())).map_err(|e| bad(e.to_string()))?;
     let Some(first) = wb.sheet_names().first().cloned() else {
         return Err(bad("no worksheet".into()));
     };

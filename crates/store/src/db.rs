@@ -77,6 +77,8 @@ pub enum Cond {
     Gt(&'static str, Value),
     /// `col < value`.
     Lt(&'static str, Value),
+    /// `col <> value`.
+    Ne(&'static str, Value),
     /// `col IS NULL`.
     IsNull(&'static str),
 }
@@ -252,11 +254,12 @@ fn where_clause(
     let ty = |c: &str| t.col(c).map(|c| c.ty).unwrap_or(ColType::Text);
     for cond in conds {
         match cond {
-            Cond::Eq(c, v) | Cond::Gt(c, v) | Cond::Lt(c, v) => {
+            Cond::Eq(c, v) | Cond::Gt(c, v) | Cond::Lt(c, v) | Cond::Ne(c, v) => {
                 let op = match cond {
                     Cond::Eq(..) => "=",
                     Cond::Gt(..) => ">",
-                    _ => "<",
+                    Cond::Lt(..) => "<",
+                    _ => "<>",
                 };
                 parts.push(format!("{c} {op} ${n}"));
                 args.push((ty(c), v.clone(), *c));

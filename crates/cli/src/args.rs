@@ -91,6 +91,29 @@ pub enum Walker {
     Elderly,
 }
 
+/// `value` of `flag` if it is a finite number > 0, else an error naming the flag and the unit
+/// ("metres", "seconds"...).
+pub fn positive(flag: &str, value: f64, unit: &str) -> Result<f64> {
+    if !(value.is_finite() && value > 0.0) {
+        bail!("{flag} must be a positive number of {unit}, got {value}");
+    }
+    Ok(value)
+}
+
+/// `value` of `flag` if it is a finite number ≥ 0, else an error naming the flag (and the unit,
+/// when there is one).
+pub fn non_negative(flag: &str, value: f64, unit: &str) -> Result<f64> {
+    if !(value.is_finite() && value >= 0.0) {
+        let of = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" of {unit}")
+        };
+        bail!("{flag} must be a number{of} ≥ 0, got {value}");
+    }
+    Ok(value)
+}
+
 /// Where the road network comes from.
 #[derive(Args, Debug, Clone)]
 pub struct NetworkArgs {
@@ -165,13 +188,7 @@ pub struct PlaceArgs {
 impl PlaceArgs {
     /// The checks clap cannot make.
     pub fn check(&self) -> Result<()> {
-        if !(self.snap_limit.is_finite() && self.snap_limit >= 0.0) {
-            bail!(
-                "--snap-limit must be a non-negative number of metres, got {}",
-                self.snap_limit
-            );
-        }
-        Ok(())
+        non_negative("--snap-limit", self.snap_limit, "metres").map(drop)
     }
 
     pub fn snap_mode(&self) -> SnapMode {
@@ -207,10 +224,7 @@ impl SpeedArgs {
             Walker::Normal => lc_access::speed::WALK_M_PER_MIN,
             Walker::Elderly => lc_access::speed::ELDERLY_M_PER_MIN,
         });
-        if !(v.is_finite() && v > 0.0) {
-            bail!("--speed must be a positive number of metres per minute, got {v}");
-        }
-        Ok(v)
+        positive("--speed", v, "metres per minute")
     }
 }
 

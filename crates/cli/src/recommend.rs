@@ -4,7 +4,7 @@
 //! assessment's shortcomings and the siting solver; the report renders the result.
 
 use anyhow::{Context, Result};
-use lc_assess::{Assessment, CheckState};
+use lc_assess::Assessment;
 use lc_model::{Category, Community, Facility};
 use lc_network::{Anchor, Graph};
 use lc_report::{Recommendation, RecommendedSite};
@@ -43,7 +43,10 @@ pub struct Inputs<'a> {
 /// One siting problem: requirements that ask for the same categories within the same distance.
 struct Group {
     requirements: Vec<usize>,
+    /// The requirement's categories as written (the first is the one sited).
     categories: Vec<Category>,
+    /// The same, sorted: what two requirements must share to be one problem.
+    key: Vec<Category>,
     radius_m: f64,
     short_population: f64,
 }
@@ -51,18 +54,16 @@ struct Group {
 /// Which requirements can be sited, and which were left out and why.
 fn groups(inp: &Inputs) -> (Vec<Group>, Vec<String>) {
     let a = inp.assessment;
+    // People short of each requirement, from the assessment's own list of shortcomings.
+    let mut short = vec![0.0; a.requirements.len()];
+    for sc in &a.shortcomings {
+        short[sc.requirement] += inp.communities[sc.community].population;
+    }
     let mut out: Vec<Group> = Vec::new();
     let mut skipped = Vec::new();
     for (ri, rr) in a.requirements.iter().enumerate() {
         let req = &inp.standards[rr.standard].requirements[rr.requirement];
-        if req.obligation != Obligation::Required {
-            continue;
-        }
-        let short: f64 = (0..inp.communities.len())
-            .filter(|&c| a.check(c, ri).state == CheckState::Short)
-            .map(|c| inp.communities[c].population)
-            .sum();
-        if short <= 0.0 {
+        if req.obligation != Obligation::Required || short[ri] <= 0.0 {
             continue;
         }
         match &req.rule {
@@ -71,28 +72,23 @@ fn groups(inp: &Inputs) -> (Vec<Group>, Vec<String>) {
                 distance_m,
                 min_count: 1,
             } => {
-                let mut cats = categories.clone();
-                let first = cats[0];
-                cats.sort();
+                let mut key = categories.clone();
+                key.sort();
                 match out
                     .iter_mut()
-                    .find(|g| g.radius_m == *distance_m && sorted(&g.categories) == cats)
+                    .find(|g| g.radius_m == *distance_m && g.key == key)
                 {
                     Some(g) => {
                         g.requirements.push(ri);
-                        g.short_population = g.short_population.max(short);
+                        g.short_population = g.short_population.max(short[ri]);
                     }
-                    None => {
-                        let mut categories = categories.clone();
-                        categories.retain(|c| *c != first);
-                        categories.insert(0, first);
-                        out.push(Group {
-                            requirements: vec![ri],
-                            categories,
-                            radius_m: *distance_m,
-                            short_population: short,
-                        });
-                    }
+                    None => out.push(Group {
+                        requirements: vec![ri],
+                        categories: categories.clone(),
+                        key,
+                        radius_m: *distance_m,
+                        short_population: short[ri],
+                    }),
                 }
             }
             Rule::Within { min_count, .. } => skipped.push(format!(
@@ -111,12 +107,6 @@ fn groups(inp: &Inputs) -> (Vec<Group>, Vec<String>) {
             .then(x.requirements[0].cmp(&y.requirements[0]))
     });
     (out, skipped)
-}
-
-fn sorted(v: &[Category]) -> Vec<Category> {
-    let mut v = v.to_vec();
-    v.sort();
-    v
 }
 
 /// The recommendations, most people short first, and notes on what was not sited.

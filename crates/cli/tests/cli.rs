@@ -432,3 +432,83 @@ fn generate_refuses_a_city_too_small_without_panicking() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.join("nodes.csv").exists());
 }
+
+/// Numbers out of range are refused before any file is read (the files named do not exist),
+/// naming the flag and the unit.
+#[test]
+fn out_of_range_numbers_name_the_flag() {
+    let net = ["--nodes", "no-n.csv", "--edges", "no-e.csv"];
+    let pts = ["--communities", "no-c.csv", "--facilities", "no-f.csv"];
+    let out = ["--out", "never-written"];
+    let cases: [(Vec<&str>, &str); 6] = [
+        (
+            vec!["access", "--max-distance", "0"],
+            "--max-distance must be a positive number of metres, got 0",
+        ),
+        (
+            vec!["access", "--snap-limit=-1"],
+            "--snap-limit must be a number of metres ≥ 0, got -1",
+        ),
+        (
+            vec!["access", "--speed", "NaN"],
+            "--speed must be a positive number of metres per minute, got NaN",
+        ),
+        (
+            vec![
+                "assess",
+                "--candidates",
+                "no-k.csv",
+                "--recommend-time-limit",
+                "0",
+            ],
+            "--recommend-time-limit must be a positive number of seconds, got 0",
+        ),
+        (
+            vec![
+                "site",
+                "--category",
+                "nursery",
+                "--candidates",
+                "no-k.csv",
+                "--p",
+                "1",
+                "--time-limit=-2",
+            ],
+            "--time-limit must be a positive number of seconds, got -2",
+        ),
+        (
+            vec![
+                "site",
+                "--category",
+                "nursery",
+                "--candidates",
+                "no-k.csv",
+                "--radius=-5",
+            ],
+            "--radius must be a number of metres ≥ 0, got -5",
+        ),
+    ];
+    for (mut args, message) in cases {
+        args.extend(net.iter().chain(&pts).chain(&out));
+        let err = refused(&run(&args));
+        assert_mentions(&err, &[message]);
+    }
+    let err = refused(&run(&[
+        "isochrone",
+        "--point",
+        "116.3,39.9",
+        "--buffer",
+        "0",
+        "--nodes",
+        "no-n.csv",
+        "--edges",
+        "no-e.csv",
+        "--out",
+        "never-written",
+    ]));
+    assert_mentions(
+        &err,
+        &["--buffer must be a positive number of metres, got 0"],
+    );
+    assert!(!Path::new("never-written").exists());
+}

@@ -21,7 +21,10 @@ pub use csv_out::{
 };
 pub use geojson::communities_geojson;
 pub use html::html_report;
-pub use recommend::{recommended_rows, Recommendation, RecommendedSite, RECOMMENDED_COLUMNS};
+pub use recommend::{
+    recommended_rows, Recommendation, RecommendedSite, RECOMMENDED_COLUMNS,
+    RECOMMENDED_TEXT_COLUMNS,
+};
 pub use xlsx::{summary_xlsx, XLSX_SHORTCOMING_ROWS};
 
 use lc_assess::{Assessment, CheckState, Divisions, IndicatorRow};

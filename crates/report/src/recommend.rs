@@ -4,6 +4,7 @@
 
 use crate::{fmt_num, Report};
 use lc_model::{Category, LonLat};
+use lc_standards::{Requirement, Standard};
 
 /// The new sites proposed for one requirement, or for several that ask for the same thing (the
 /// same categories within the same distance).
@@ -76,34 +77,33 @@ impl Recommendation {
         }
     }
 
-    /// Standard ids and requirement ids joined, for tables.
-    pub fn requirement_ids(&self, r: &Report) -> (String, String) {
-        let mut st = Vec::new();
-        let mut req = Vec::new();
+    /// One text per requirement answered (`f`), repeated texts once, in order.
+    fn distinct(&self, r: &Report, f: impl Fn(&Standard, &Requirement) -> String) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         for &i in &self.requirements {
             let (s, q) = r.requirement(i);
-            if !st.contains(&s.id) {
-                st.push(s.id.clone());
+            let t = f(s, q);
+            if !out.contains(&t) {
+                out.push(t);
             }
-            req.push(q.id.clone());
         }
-        (st.join("; "), req.join("; "))
+        out
+    }
+
+    /// Standard ids and requirement ids joined, for tables.
+    pub fn requirement_ids(&self, r: &Report) -> (String, String) {
+        (
+            self.distinct(r, |s, _| s.id.clone()).join("; "),
+            self.distinct(r, |_, q| q.id.clone()).join("; "),
+        )
     }
 
     /// Requirement names, Chinese and English, joined.
     pub fn requirement_names(&self, r: &Report) -> (String, String) {
-        let mut zh = Vec::new();
-        let mut en = Vec::new();
-        for &i in &self.requirements {
-            let (_, q) = r.requirement(i);
-            if !zh.contains(&q.name_zh) {
-                zh.push(q.name_zh.clone());
-            }
-            if !en.contains(&q.name_en) {
-                en.push(q.name_en.clone());
-            }
-        }
-        (zh.join("；"), en.join("; "))
+        (
+            self.distinct(r, |_, q| q.name_zh.clone()).join("；"),
+            self.distinct(r, |_, q| q.name_en.clone()).join("; "),
+        )
     }
 }
 
@@ -129,6 +129,19 @@ pub const RECOMMENDED_COLUMNS: [&str; 20] = [
     "covered_population_after",
     "bound_covered_population",
     "gap",
+];
+
+/// The columns of [`RECOMMENDED_COLUMNS`] that hold text even when it looks like a number (ids,
+/// names): the workbook writes the others as numbers.
+pub const RECOMMENDED_TEXT_COLUMNS: [&str; 8] = [
+    "standard",
+    "requirement_id",
+    "requirement_zh",
+    "requirement_en",
+    "category",
+    "category_zh",
+    "candidate_id",
+    "candidate_name",
 ];
 
 /// The rows of `recommended_sites.csv`, one per proposed site, as text cells (numbers

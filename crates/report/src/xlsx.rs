@@ -3,7 +3,7 @@
 
 use crate::{
     categories_text, fmt_num, kind_key, recommended_rows, required_text, Report, ReportError,
-    DEFINITION_COLUMNS, INDICATOR_COLUMNS, RECOMMENDED_COLUMNS,
+    DEFINITION_COLUMNS, INDICATOR_COLUMNS, RECOMMENDED_COLUMNS, RECOMMENDED_TEXT_COLUMNS,
 };
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
@@ -250,9 +250,10 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         for (k, cells) in recommended_rows(r).iter().enumerate() {
             let row = k as u32 + 1;
             for (c, v) in cells.iter().enumerate() {
-                let text_column = c <= 5 || c == 8 || c == 9;
                 match v.parse::<f64>() {
-                    Ok(x) if !text_column => ws.write_number(row, c as u16, x)?,
+                    Ok(x) if !RECOMMENDED_TEXT_COLUMNS.contains(&RECOMMENDED_COLUMNS[c]) => {
+                        ws.write_number(row, c as u16, x)?
+                    }
                     _ => ws.write_string(row, c as u16, v)?,
                 };
             }

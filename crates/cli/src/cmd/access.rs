@@ -1,6 +1,6 @@
 //! `livingcircle access`: nearest facilities, circle counts and capacity ratios for every community.
 
-use crate::args::AccessArgs;
+use crate::args::{positive, AccessArgs};
 use crate::network_input::{self, Source};
 use crate::points::{self, place_items, some_ids};
 use crate::progress::{peak_rss_bytes, Progress};
@@ -20,18 +20,8 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     if a.k == 0 {
         bail!("--k must be at least 1");
     }
-    if !(a.max_distance.is_finite() && a.max_distance > 0.0) {
-        bail!(
-            "--max-distance must be a positive number of metres, got {}",
-            a.max_distance
-        );
-    }
-    if !(a.catchment.is_finite() && a.catchment > 0.0) {
-        bail!(
-            "--catchment must be a positive number of metres, got {}",
-            a.catchment
-        );
-    }
+    positive("--max-distance", a.max_distance, "metres")?;
+    positive("--catchment", a.catchment, "metres")?;
     a.place.check()?;
     let speed = a.speed.m_per_min()?;
     let circles: Vec<f64> = match (&a.circles, &a.circles_min) {

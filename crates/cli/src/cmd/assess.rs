@@ -1,7 +1,7 @@
 //! `livingcircle assess`: every community against the standards, every region against the 2025
 //! targets; writes shortcomings, indicators, a map layer, an Excel workbook and an HTML report.
 
-use crate::args::{NetworkArgs, PlaceArgs};
+use crate::args::{positive, NetworkArgs, PlaceArgs};
 use crate::network_input::{self, Source};
 use crate::points::{self, place_items, some_ids};
 use crate::progress::{peak_rss_bytes, Progress};
@@ -152,23 +152,13 @@ fn load_divisions(path: &Path, codes: &BTreeSet<String>) -> Result<Divisions> {
 pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let t_start = Instant::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
-    if !(a.max_distance.is_finite() && a.max_distance > 0.0) {
-        bail!(
-            "--max-distance must be a positive number of metres, got {}",
-            a.max_distance
-        );
-    }
+    positive("--max-distance", a.max_distance, "metres")?;
     a.place.check()?;
     if a.candidates.is_some() {
         if a.recommend_sites == 0 {
             bail!("--recommend-sites must be at least 1");
         }
-        if !(a.recommend_time_limit.is_finite() && a.recommend_time_limit > 0.0) {
-            bail!(
-                "--recommend-time-limit must be a positive number of seconds, got {}",
-                a.recommend_time_limit
-            );
-        }
+        positive("--recommend-time-limit", a.recommend_time_limit, "seconds")?;
     }
     // Standards and targets first: a bad file fails before anything heavy.
     let (standards, plans) = load_specs(&a.standard, &a.targets)?;

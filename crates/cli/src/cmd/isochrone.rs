@@ -1,6 +1,6 @@
 //! `livingcircle isochrone`: areas reachable on foot within 5/10/15 minutes, as GeoJSON.
 
-use crate::args::IsochroneArgs;
+use crate::args::{positive, IsochroneArgs};
 use crate::network_input;
 use crate::points::place;
 use crate::progress::Progress;
@@ -19,12 +19,7 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
     if let Some(bad) = a.minutes.iter().find(|m| !(m.is_finite() && **m > 0.0)) {
         bail!("--minutes must be positive, got {bad}");
     }
-    if !(a.buffer.is_finite() && a.buffer > 0.0) {
-        bail!(
-            "--buffer must be a positive number of metres, got {}",
-            a.buffer
-        );
-    }
+    positive("--buffer", a.buffer, "metres")?;
     // Start points: (id, name, position).
     let mut starts: Vec<(String, String, LonLat)> = Vec::new();
     if let Some(path) = &a.communities {

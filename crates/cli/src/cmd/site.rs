@@ -1,7 +1,7 @@
 //! `livingcircle site`: where new facilities of a category close the most gaps, with a proven
 //! bound on how far the answer is from the best (optimisation in `lc-siting`).
 
-use crate::args::{SiteArgs, SiteMethod, SiteProblem, SiteWeight};
+use crate::args::{non_negative, positive, SiteArgs, SiteMethod, SiteProblem, SiteWeight};
 use crate::network_input::{self, Source};
 use crate::points::{self, place_items, some_ids};
 use crate::progress::Progress;
@@ -32,15 +32,8 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     let t_start = Instant::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
     let problem = problem_of(&a)?;
-    if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
-        bail!(
-            "--time-limit must be a positive number of seconds, got {}",
-            a.time_limit
-        );
-    }
-    if !(a.gap.is_finite() && a.gap >= 0.0) {
-        bail!("--gap must be a number ≥ 0, got {}", a.gap);
-    }
+    positive("--time-limit", a.time_limit, "seconds")?;
+    non_negative("--gap", a.gap, "")?;
     let t = Instant::now();
     let loaded = match &a.costs {
         Some(dir) => from_costs(dir, &problem)?,
@@ -77,15 +70,8 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
 }
 
 fn problem_of(a: &SiteArgs) -> Result<Problem> {
-    if !(a.radius.is_finite() && a.radius >= 0.0) {
-        bail!("--radius must be a number of metres ≥ 0, got {}", a.radius);
-    }
-    if !(a.max_distance.is_finite() && a.max_distance > 0.0) {
-        bail!(
-            "--max-distance must be a positive number of metres, got {}",
-            a.max_distance
-        );
-    }
+    non_negative("--radius", a.radius, "metres")?;
+    positive("--max-distance", a.max_distance, "metres")?;
     if a.budget.is_some() && a.problem != SiteProblem::Budget {
         bail!("--budget applies to --problem budget only");
     }
@@ -118,11 +104,8 @@ fn problem_of(a: &SiteArgs) -> Result<Problem> {
                 "--budget AMOUNT (the most the chosen sites may cost together, in the units of \
                  the candidates' cost column) is required for --problem budget",
             )?;
-            if !(budget.is_finite() && budget >= 0.0) {
-                bail!("--budget must be a number ≥ 0, got {budget}");
-            }
             Problem::BudgetCoverage {
-                budget,
+                budget: non_negative("--budget", budget, "")?,
                 radius: a.radius,
             }
         }

@@ -53,6 +53,10 @@ impl Budgeted {
     pub fn build(inst: &Instance, radius: f64, cost: &[f64], budget: f64) -> Budgeted {
         let limit = budget_limit(budget);
         let (cover, cost) = Cover::build_budgeted(inst, radius, cost, limit);
+        debug_assert!(
+            cost.iter().all(|&c| c <= limit),
+            "an unaffordable site kept"
+        );
         Budgeted { cover, cost, limit }
     }
 
@@ -75,7 +79,8 @@ impl Budgeted {
         // The best single affordable site (ties: the lower index), then the same greedy.
         let mut single = CoverState::new(c);
         let mut best: Option<(f64, usize)> = None;
-        for j in (0..c.n_cands()).filter(|&j| self.cost[j] <= self.limit) {
+        // Every local candidate is affordable: the reduction left out the others.
+        for j in 0..c.n_cands() {
             let g = single.gain(c, j);
             if best.is_none_or(|(bg, _)| g > bg) {
                 best = Some((g, j));
@@ -133,12 +138,7 @@ impl Budgeted {
     fn prune(&self, st: &mut CoverState) {
         let c = &self.cover;
         for j in (0..c.n_cands()).rev() {
-            if st.open[j]
-                && c.by_cand
-                    .cols_of(j)
-                    .iter()
-                    .all(|&e| st.count[e as usize] >= 2)
-            {
+            if st.open[j] && st.redundant(c, j) {
                 st.remove(c, j);
             }
         }

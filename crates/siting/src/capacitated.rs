@@ -23,7 +23,8 @@ pub(crate) struct Capacitated {
     pub w: Vec<f64>,
     /// Element → facilities: existing `0..n_existing`, then local candidates.
     pub sets: Csr<()>,
-    pub by_fac: Csr<()>,
+    /// Facility → elements, with the position in `sets` of each arc (element, facility).
+    pub by_fac: Csr<u32>,
     /// Capacity per facility (existing, then local candidates); may be infinite.
     pub cap: Vec<f64>,
     pub n_existing: usize,
@@ -91,7 +92,7 @@ impl Capacitated {
             }
         }
         let sets = Csr::pattern(&rows);
-        let by_fac = sets.transpose(ne + cand_map.len());
+        let by_fac = sets.positions_by_col(ne + cand_map.len());
         let mut cap: Vec<f64> = (0..ne).map(|k| inst.existing_capacity(k)).collect();
         cap.extend(cand_map.iter().map(|&j| inst.capacity(j as usize)));
         Capacitated {
@@ -351,14 +352,12 @@ impl Flow {
         let nf = c.cap.len();
         let first = c.sets.start.clone();
         let head = c.sets.col.clone();
-        let into = c.sets.positions_by_col(nf);
-        let (fac_first, fac_arcs) = (into.start, into.val);
         Flow {
             x: vec![0.0; head.len()],
             first,
             head,
-            fac_first,
-            fac_arcs,
+            fac_first: c.by_fac.start.clone(),
+            fac_arcs: c.by_fac.val.clone(),
             supply: c.w.clone(),
             room: vec![0.0; nf],
             cap: c.cap.clone(),

@@ -369,12 +369,7 @@ impl Cover {
         let mut st = CoverState::new(&unit);
         let order = st.greedy(&unit, usize::MAX);
         for &j in order.iter().rev() {
-            if self
-                .by_cand
-                .cols_of(j)
-                .iter()
-                .all(|&e| st.count[e as usize] >= 2)
-            {
+            if st.redundant(&unit, j) {
                 st.remove(&unit, j);
             }
         }
@@ -456,6 +451,14 @@ impl CoverState {
             |st, j| st.gain(c, j),
             |st, j| st.add(c, j),
         )
+    }
+
+    /// Whether every element open site `j` covers is also covered by another open site.
+    pub fn redundant(&self, c: &Cover, j: usize) -> bool {
+        c.by_cand
+            .cols_of(j)
+            .iter()
+            .all(|&e| self.count[e as usize] >= 2)
     }
 
     /// The weight opening `j` would newly cover.

@@ -332,9 +332,8 @@ fn cap_model(c: &Capacitated, p: usize, mip: bool) -> (RowProblem, Vec<Col>, Vec
         pb.add_row(..=c.w[e], row);
     }
     // Arcs into each facility, with their elements.
-    let into = c.sets.positions_by_col(c.cap.len());
     for f in 0..c.cap.len() {
-        let (es, arcs) = into.row(f);
+        let (es, arcs) = c.by_fac.row(f);
         let reach: f64 = es.iter().map(|&e| c.w[e as usize]).sum::<f64>();
         let cap = c.cap[f].min(reach);
         let mut row: Vec<(Col, f64)> = arcs.iter().map(|&k| (x[k as usize], 1.0)).collect();

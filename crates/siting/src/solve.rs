@@ -160,7 +160,7 @@ impl Reduced for Budgeted {
         Budgeted::heuristic(self)
     }
     fn value(&self, chosen: &[usize]) -> f64 {
-        self.cover.base + self.cover.covered(chosen)
+        self.cover.value(chosen)
     }
     fn trivial_bound(&self, _p: usize) -> f64 {
         // All the coverable demand, or every site's weight in the knapsack (u = w).
@@ -181,7 +181,7 @@ impl Reduced for Budgeted {
     }
     #[cfg(feature = "milp")]
     fn constant(&self) -> f64 {
-        self.cover.base
+        self.cover.constant()
     }
     fn kept(&self) -> &Kept {
         &self.cover.kept

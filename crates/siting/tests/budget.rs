@@ -46,8 +46,8 @@ fn cost_of(inst: &Instance, chosen: &[usize]) -> f64 {
 }
 
 /// The exact method finds and proves `best`; the heuristic stays within the budget, never
-/// beats it and its bound is valid; `evaluate` agrees.
-fn check(inst: &Instance, budget: f64, radius: f64, best: f64, what: &str) {
+/// beats it and its bound is valid; `evaluate` agrees. Returns the heuristic's solution.
+fn check(inst: &Instance, budget: f64, radius: f64, best: f64, what: &str) -> Solution {
     let problem = Problem::BudgetCoverage { budget, radius };
     let (s, ev) = assert_exact(inst, &problem, best, 1e-6, what);
     // Every chosen site brings something of its own.
@@ -60,6 +60,7 @@ fn check(inst: &Instance, budget: f64, radius: f64, best: f64, what: &str) {
             "{what}: {who} over budget"
         );
     }
+    h
 }
 
 #[test]
@@ -74,14 +75,13 @@ fn budget_coverage_matches_exhaustive_search() {
         for budget in [0.0, 4.0, 7.5, 12.0, 100.0] {
             for r in [300.0, 600.0, 900.0] {
                 let best = pl.best(budget, r);
-                check(
+                let h = check(
                     &inst,
                     budget,
                     r,
                     best,
                     &format!("round {round} budget {budget} r {r}"),
                 );
-                let h = solve_budget(&inst, budget, r, &opts(Method::Heuristic));
                 cases += 1;
                 if (h.objective - best).abs() < 1e-6 {
                     heuristic_optimal += 1;

@@ -7,7 +7,7 @@
 //! ways round, or the direct distance along the edge when community and facility share it.
 
 use crate::search::Search;
-use lc_network::{Anchor, Graph, NO_EDGE};
+use lc_network::{within, Anchor, Graph, NO_EDGE};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -110,7 +110,8 @@ pub struct AccessConfig {
 }
 
 impl AccessConfig {
-    /// The search radius that serves every output.
+    /// The search radius that serves every output (with the 1 mm tolerance of
+    /// [`lc_network::within`], so that a facility at exactly the largest radius is found).
     pub fn radius(&self) -> f64 {
         let mut r = self.max_distance;
         for &c in &self.circles {
@@ -119,7 +120,7 @@ impl AccessConfig {
         if let Some(c) = self.catchment {
             r = r.max(c);
         }
-        r
+        r + lc_network::DISTANCE_TOLERANCE_M
     }
 }
 
@@ -274,7 +275,7 @@ fn one_source(
             current = c;
             rank = 0;
         }
-        if d <= cfg.max_distance && (rank as usize) < cfg.k {
+        if within(d, cfg.max_distance) && (rank as usize) < cfg.k {
             rank += 1;
             out.nearest.push(Found {
                 category: c,
@@ -284,12 +285,12 @@ fn one_source(
             });
         }
         for (i, &r) in cfg.circles.iter().enumerate() {
-            if d <= r {
+            if within(d, r) {
                 out.counts[c as usize * nc + i] += 1;
             }
         }
         if let Some(catch) = cfg.catchment {
-            if d <= catch
+            if within(d, catch)
                 && cfg
                     .pair_categories
                     .get(c as usize)

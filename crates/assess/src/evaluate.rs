@@ -4,7 +4,7 @@
 use crate::setup::AccessPlan;
 use crate::Input;
 use lc_model::{Category, Community, Facility};
-use lc_standards::{Denominator, Measure, Obligation, Rule, Standard};
+use lc_standards::{Comparison, Denominator, Measure, Obligation, Rule, Standard};
 use rayon::prelude::*;
 
 /// A requirement, as a position in the standards list.
@@ -117,7 +117,7 @@ pub fn allocate(
             let mut unknown = 0;
             for &(f, d) in &a.pairs {
                 let fac = &input.facilities[f as usize];
-                if d <= catchment_m && wanted[fac.category.index()] {
+                if lc_network::within(d, catchment_m) && wanted[fac.category.index()] {
                     if cap[f as usize].is_nan() {
                         unknown += 1;
                     } else {
@@ -290,8 +290,8 @@ pub(crate) fn check_all(
                         Some(_) if a.unknown[i] > 0 => (CheckState::NotComputable, None),
                         Some(w) => {
                             let v = a.share[i] / w * per;
-                            // Compare at a resolution of 1e-9 so that 30.000000000001 is 30.
-                            let ok = v + 1e-9 >= *min;
+                            // The one comparison rule of standards and targets alike.
+                            let ok = Comparison::AtLeast.met(v, *min);
                             (
                                 if ok {
                                     CheckState::Met
@@ -371,14 +371,13 @@ pub(crate) fn statuses(
                         s.required += 1;
                         match st {
                             CheckState::Met => s.met += 1,
-                            CheckState::Short => s.short_required += 1,
-                            CheckState::NotComputable | CheckState::NotPlaced => {
-                                s.not_computable += 1
-                            }
+                            // Off the network: nothing is within reach, so it is short.
+                            CheckState::Short | CheckState::NotPlaced => s.short_required += 1,
+                            CheckState::NotComputable => s.not_computable += 1,
                         }
                     }
                     Obligation::Recommended => {
-                        if st == CheckState::Short {
+                        if matches!(st, CheckState::Short | CheckState::NotPlaced) {
                             s.short_recommended += 1;
                         }
                     }

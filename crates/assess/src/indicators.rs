@@ -1,11 +1,29 @@
 //! The plans' indicators, computed for every region at every level they are reported at.
+//!
+//! Two kinds of figure, named for what they count (issue 22):
+//! - **access-side** ([`Basis::Access`]): who can walk to a facility — coverage of communities,
+//!   a standard met; these follow the network;
+//! - **supply-side** ([`Basis::Supply`]): what stands in the region — beds, places and areas of
+//!   the facilities located in it (their division code, else the region of the nearest
+//!   community), "the region has one". Ratios, totals and region coverage are supply-side and
+//!   carry the access-side figure beside them in [`IndicatorRow::walking_value`] (capacity shared
+//!   among the communities within the catchment, 2SFCA; a sub-region with a community within
+//!   the walking distance).
+//!
+//! Communities not on the network stay in every denominator: they reach nothing, so they count
+//! as not covered, and the note says how many were counted so.
 
-use crate::evaluate::{count_within, weight_of, Allocations, Check, CheckState, ReqRef};
+use crate::evaluate::{
+    count_within, measure_of, weight_of, Allocations, Check, CheckState, ReqRef,
+};
 use crate::regions::{region_at, Divisions};
 use crate::setup::AccessPlan;
 use crate::Input;
-use lc_standards::{Denominator, IndicatorKind, Obligation, Plan, RegionLevel, Standard};
-use std::collections::BTreeMap;
+use lc_model::Category;
+use lc_standards::{
+    Denominator, Indicator, IndicatorKind, Measure, Obligation, Plan, RegionLevel, Standard,
+};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a plan is applied to the communities in its jurisdiction, or, none being there, to
 /// all of them as a yardstick.
@@ -27,6 +45,33 @@ impl Scope {
     }
 }
 
+/// What an indicator's value counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// Who can walk to a facility (the network decides).
+    Access,
+    /// What stands in the region (where the facility is decides).
+    Supply,
+}
+
+impl Basis {
+    /// `access` or `supply`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Basis::Access => "access",
+            Basis::Supply => "supply",
+        }
+    }
+
+    /// What it counts, in Chinese and English, for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Basis::Access => "步行可达 who can walk to one",
+            Basis::Supply => "位于本区域 what stands in the region",
+        }
+    }
+}
+
 /// One indicator in one region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndicatorRow {
@@ -42,22 +87,96 @@ pub struct IndicatorRow {
     pub region_name: Option<String>,
     /// Own jurisdiction or reference.
     pub scope: Scope,
-    /// Communities in the region (within the plan's scope).
+    /// Communities in the region within the target's scope (urban, rural or all).
     pub communities: usize,
     /// Their population.
     pub population: f64,
-    /// Numerator (covered communities, allocated capacity...).
+    /// Of these, communities not on the network (counted as reaching nothing).
+    pub off_network: usize,
+    /// What `value` counts.
+    pub basis: Basis,
+    /// Numerator (covered communities, capacity standing in the region...).
     pub numerator: f64,
-    /// Denominator (eligible communities, population...); 0 for totals.
+    /// Denominator (communities in scope, population...); 0 for totals.
     pub denominator: f64,
     /// The value in the indicator's unit, or `None` when not computable.
     pub value: Option<f64>,
+    /// For supply-side indicators: the same figure by walking access (capacity shared among the
+    /// communities within the catchment; sub-regions with a community within the distance).
+    pub walking_value: Option<f64>,
     /// Whether the target is met.
     pub met: Option<bool>,
     /// Distance to the target (positive when short, 0 when met).
     pub gap: Option<f64>,
-    /// What was left out or why it is not computable.
+    /// What was counted how, what was left out, or why it is not computable.
     pub note: String,
+}
+
+/// Where each facility stands: its own division code when it has a valid one, else the code
+/// of the nearest community (straight line) that has one — livingcircle holds no boundaries,
+/// so the communities' positions stand for their regions.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FacilityRegions {
+    /// Per facility: its region code, if any.
+    pub codes: Vec<Option<String>>,
+    /// Per facility: whether the code was taken from the nearest community.
+    pub by_nearest: Vec<bool>,
+}
+
+impl FacilityRegions {
+    pub(crate) fn locate(input: &Input) -> FacilityRegions {
+        use rstar::primitives::GeomWithData;
+        let coded: Vec<(usize, &str)> = input
+            .communities
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let code = c.division_code.as_deref()?.trim();
+                crate::regions::valid_code(code).then_some((i, code))
+            })
+            .collect();
+        // An equirectangular projection around the communities' mean latitude: enough to tell
+        // the nearest community within a city.
+        let lat0 = if coded.is_empty() {
+            0.0
+        } else {
+            coded
+                .iter()
+                .map(|&(i, _)| input.communities[i].pos.lat)
+                .sum::<f64>()
+                / coded.len() as f64
+        };
+        let k = lat0.to_radians().cos();
+        let proj = |p: lc_model::LonLat| [p.lon * k, p.lat];
+        let tree = rstar::RTree::bulk_load(
+            coded
+                .iter()
+                .map(|&(i, code)| GeomWithData::new(proj(input.communities[i].pos), code))
+                .collect(),
+        );
+        let mut out = FacilityRegions::default();
+        for f in input.facilities {
+            let own = f
+                .division_code
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| crate::regions::valid_code(c));
+            match own {
+                Some(c) => {
+                    out.codes.push(Some(c.to_string()));
+                    out.by_nearest.push(false);
+                }
+                None => {
+                    let near = tree
+                        .nearest_neighbor(&proj(f.pos))
+                        .map(|e| e.data.to_string());
+                    out.by_nearest.push(near.is_some());
+                    out.codes.push(near);
+                }
+            }
+        }
+        out
+    }
 }
 
 struct Ctx<'a> {
@@ -66,8 +185,21 @@ struct Ctx<'a> {
     input: &'a Input<'a>,
     reqs: &'a [ReqRef],
     checks: &'a [Check],
+    codes: &'a [Option<&'a str>],
+    fac: &'a FacilityRegions,
 }
 
+/// The facilities of a plan (by where they stand) and the communities of an indicator's scope
+/// in one region.
+struct Region<'a> {
+    level: RegionLevel,
+    /// Communities of the region within the indicator's scope.
+    group: &'a [usize],
+    /// Facilities standing in the region (within the plan's jurisdiction).
+    facilities: Vec<usize>,
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn compute(
     standards: &[Standard],
     plans: &[Plan],
@@ -78,77 +210,106 @@ pub(crate) fn compute(
     alloc: &mut Allocations,
     divisions: &Divisions,
 ) -> Vec<IndicatorRow> {
+    let codes: Vec<Option<&str>> = input
+        .communities
+        .iter()
+        .map(|c| c.division_code.as_deref().map(str::trim))
+        .collect();
+    let fac = FacilityRegions::locate(input);
     let cx = Ctx {
         standards,
         plan,
         input,
         reqs,
         checks,
+        codes: &codes,
+        fac: &fac,
     };
     let mut rows = Vec::new();
-    let codes: Vec<Option<&str>> = input
-        .communities
-        .iter()
-        .map(|c| c.division_code.as_deref().map(str::trim))
-        .collect();
     for (pi, p) in plans.iter().enumerate() {
+        let in_jurisdiction = |c: Option<&str>| {
+            p.jurisdiction.is_empty()
+                || c.is_some_and(|c| {
+                    crate::regions::valid_code(c) && c.starts_with(&p.jurisdiction)
+                })
+        };
         let inside: Vec<usize> = (0..codes.len())
-            .filter(|&i| {
-                p.jurisdiction.is_empty()
-                    || codes[i].is_some_and(|c| {
-                        crate::regions::valid_code(c) && c.starts_with(&p.jurisdiction)
-                    })
-            })
+            .filter(|&i| in_jurisdiction(codes[i]))
             .collect();
         let (scope, members) = if inside.is_empty() {
             (Scope::Reference, (0..codes.len()).collect::<Vec<_>>())
         } else {
             (Scope::Own, inside)
         };
-        // The regions of each level, once per plan.
-        let by_level: Vec<(RegionLevel, BTreeMap<&str, Vec<usize>>)> = RegionLevel::ALL
-            .iter()
-            .map(|&level| {
-                let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-                for &i in &members {
-                    if let Some(r) = region_at(codes[i], level) {
-                        groups.entry(r).or_default().push(i);
-                    }
-                }
-                (level, groups)
-            })
+        // Facilities of the plan: those standing in its jurisdiction (all, for a reference).
+        let plan_facilities: Vec<usize> = (0..input.facilities.len())
+            .filter(|&f| scope == Scope::Reference || in_jurisdiction(fac.codes[f].as_deref()))
             .collect();
         for (ii, ind) in p.indicators.iter().enumerate() {
+            let filter = ind.scope.communities;
+            let scoped: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| filter.admits(codes[i]))
+                .collect();
+            let scoped_facilities: Vec<usize> = plan_facilities
+                .iter()
+                .copied()
+                .filter(|&f| {
+                    filter == lc_standards::CommunityFilter::All
+                        || filter.admits(fac.codes[f].as_deref())
+                })
+                .collect();
             for &level in &ind.levels {
-                let groups = &by_level
-                    .iter()
-                    .find(|(l, _)| *l == level)
-                    .expect("every level is grouped")
-                    .1;
-                for (&region, group) in groups {
-                    let (numerator, denominator, value, note) =
-                        evaluate(&cx, &ind.kind, group, &codes, alloc);
-                    let met = value.map(|v| ind.comparison.met(v, ind.threshold));
-                    let gap = value.map(|v| ind.comparison.gap(v, ind.threshold));
+                // The regions of the level: those with communities in scope.
+                let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+                if level == RegionLevel::All {
+                    groups.insert("", scoped.clone());
+                } else {
+                    for &i in &scoped {
+                        if let Some(r) = region_at(codes[i], level) {
+                            groups.entry(r).or_default().push(i);
+                        }
+                    }
+                }
+                for (&code, group) in &groups {
+                    let region = Region {
+                        level,
+                        group,
+                        facilities: scoped_facilities
+                            .iter()
+                            .copied()
+                            .filter(|&f| {
+                                level == RegionLevel::All
+                                    || region_at(fac.codes[f].as_deref(), level) == Some(code)
+                            })
+                            .collect(),
+                    };
+                    let e = evaluate(&cx, ind, &region, alloc);
+                    let met = e.value.map(|v| ind.comparison.met(v, ind.threshold));
+                    let gap = e.value.map(|v| ind.comparison.gap(v, ind.threshold));
                     rows.push(IndicatorRow {
                         plan: pi,
                         indicator: ii,
                         level,
-                        region: region.to_string(),
-                        region_name: if region.is_empty() {
+                        region: code.to_string(),
+                        region_name: if code.is_empty() {
                             None
                         } else {
-                            divisions.full_name(region)
+                            divisions.full_name(code)
                         },
                         scope,
                         communities: group.len(),
                         population: group.iter().map(|&i| input.communities[i].population).sum(),
-                        numerator,
-                        denominator,
-                        value,
+                        off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
+                        basis: e.basis,
+                        numerator: e.num,
+                        denominator: e.den,
+                        value: e.value,
+                        walking_value: e.walking,
                         met,
                         gap,
-                        note,
+                        note: e.notes.join("; "),
                     });
                 }
             }
@@ -158,51 +319,101 @@ pub(crate) fn compute(
 }
 
 fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+    if n == 1 {
+        format!("{n} {what}")
+    } else if let Some(stem) = what.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
-fn evaluate(
-    cx: &Ctx,
-    kind: &IndicatorKind,
-    group: &[usize],
-    codes: &[Option<&str>],
-    alloc: &mut Allocations,
-) -> (f64, f64, Option<f64>, String) {
-    let input = cx.input;
-    let unplaced = group.iter().filter(|&&i| !input.placed[i]).count();
-    let mut notes = Vec::new();
-    if unplaced > 0 {
-        notes.push(format!(
-            "{} not on the network left out",
-            plural(unplaced, "community")
-        ));
+struct Eval {
+    basis: Basis,
+    num: f64,
+    den: f64,
+    value: Option<f64>,
+    walking: Option<f64>,
+    notes: Vec<String>,
+}
+
+fn pct(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den * 100.0)
+}
+
+fn wanted(categories: &[Category]) -> impl Fn(Category) -> bool + '_ {
+    move |c| categories.contains(&c)
+}
+
+/// Σ measure of the region's facilities of the categories, and how many have it unknown.
+fn supply(cx: &Ctx, r: &Region, categories: &[Category], measure: Measure) -> (f64, usize, usize) {
+    let is = wanted(categories);
+    let (mut sum, mut known, mut unknown) = (0.0, 0, 0);
+    for &f in &r.facilities {
+        let fac = &cx.input.facilities[f];
+        if !is(fac.category) {
+            continue;
+        }
+        match measure_of(fac, measure) {
+            Some(m) if m.is_finite() => {
+                sum += m;
+                known += 1;
+            }
+            _ => unknown += 1,
+        }
     }
-    let pct = |num: f64, den: f64| (den > 0.0).then(|| num / den * 100.0);
-    let (num, den, value) = match kind {
-        IndicatorKind::Coverage { communities, needs } => {
+    (sum, known, unknown)
+}
+
+/// How many of the region's facilities of the categories were placed by their nearest
+/// community (no division code of their own).
+fn placed_by_nearest(cx: &Ctx, r: &Region, categories: &[Category]) -> usize {
+    let is = wanted(categories);
+    r.facilities
+        .iter()
+        .filter(|&&f| is(cx.input.facilities[f].category) && cx.fac.by_nearest[f])
+        .count()
+}
+
+fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> Eval {
+    let input = cx.input;
+    let group = r.group;
+    let off = group.iter().filter(|&&i| !input.placed[i]).count();
+    let mut notes = Vec::new();
+    let scope_word = ind.scope.communities.key();
+    match &ind.kind {
+        IndicatorKind::Coverage { needs } => {
             let mut num = 0.0;
-            let mut den = 0.0;
             for &i in group {
-                if !input.placed[i] || !communities.admits(codes[i]) {
-                    continue;
-                }
-                den += 1.0;
-                if needs
-                    .iter()
-                    .all(|n| count_within(input, cx.plan, i, &n.categories, n.distance_m) >= 1)
+                if input.placed[i]
+                    && needs
+                        .iter()
+                        .all(|n| count_within(input, cx.plan, i, &n.categories, n.distance_m) >= 1)
                 {
                     num += 1.0;
                 }
             }
-            if den == 0.0 {
-                notes.push(format!("no {} community", communities.key()));
+            let den = group.len() as f64;
+            if off > 0 {
+                notes.push(format!(
+                    "{} not on the network counted as not covered (they reach nothing on foot)",
+                    plural(off, "community")
+                ));
             }
-            (num, den, pct(num, den))
+            if den == 0.0 {
+                notes.push(format!("no {scope_word} community"));
+            }
+            Eval {
+                basis: Basis::Access,
+                num,
+                den,
+                value: pct(num, den),
+                walking: None,
+                notes,
+            }
         }
         IndicatorKind::StandardCoverage {
-            communities,
-            standard,
-            levels,
+            standard, levels, ..
         } => {
             let relevant: Vec<usize> = cx
                 .reqs
@@ -210,18 +421,20 @@ fn evaluate(
                 .enumerate()
                 .filter(|(_, rr)| {
                     let s = &cx.standards[rr.standard];
-                    let r = &s.requirements[rr.requirement];
+                    let q = &s.requirements[rr.requirement];
                     &s.id == standard
-                        && r.obligation == Obligation::Required
+                        && q.obligation == Obligation::Required
                         && (levels.is_empty()
-                            || r.level.as_ref().is_some_and(|l| levels.contains(l)))
+                            || q.level.as_ref().is_some_and(|l| levels.contains(l)))
                 })
                 .map(|(ri, _)| ri)
                 .collect();
             let nr = cx.reqs.len();
             let (mut num, mut den, mut unknown) = (0.0, 0.0, 0);
             for &i in group {
-                if !input.placed[i] || !communities.admits(codes[i]) {
+                if !input.placed[i] {
+                    // Off the network: it reaches nothing, so it meets no standard.
+                    den += 1.0;
                     continue;
                 }
                 let states: Vec<CheckState> = relevant
@@ -237,13 +450,29 @@ fn evaluate(
                     num += 1.0;
                 }
             }
+            if off > 0 {
+                notes.push(format!(
+                    "{} not on the network counted as not meeting the standard",
+                    plural(off, "community")
+                ));
+            }
             if unknown > 0 {
                 notes.push(format!(
                     "{} not computable left out",
                     plural(unknown, "community")
                 ));
             }
-            (num, den, pct(num, den))
+            if den == 0.0 {
+                notes.push(format!("no {scope_word} community"));
+            }
+            Eval {
+                basis: Basis::Access,
+                num,
+                den,
+                value: pct(num, den),
+                walking: None,
+                notes,
+            }
         }
         IndicatorKind::Ratio {
             categories,
@@ -252,36 +481,53 @@ fn evaluate(
             per,
             catchment_m,
         } => {
+            let (num, known, unknown) = supply(cx, r, categories, *measure);
             let a = alloc.get(input, categories, *measure, *denominator, *catchment_m);
-            let (mut num, mut den, mut unknown, mut missing) = (0.0, 0.0, 0u32, 0);
+            let (mut shared, mut den, mut missing, mut off_with) = (0.0, 0.0, 0, 0);
             for &i in group {
                 match weight_of(&input.communities[i], *denominator) {
                     Some(w) => {
-                        num += a.share[i];
+                        shared += a.share[i];
                         den += w;
-                        unknown += a.unknown[i];
+                        if !input.placed[i] {
+                            off_with += 1;
+                        }
                     }
                     None => missing += 1,
                 }
             }
             if missing > 0 {
                 notes.push(format!(
-                    "{} without {} left out",
+                    "{} without {} left out of the denominator",
                     plural(missing, "community"),
                     denominator.key()
                 ));
             }
+            if off_with > 0 {
+                notes.push(format!(
+                    "{} not on the network kept in the denominator (by walking they reach no {})",
+                    plural(off_with, "community"),
+                    measure.key()
+                ));
+            }
             if unknown > 0 {
                 notes.push(format!(
-                    "facilities without {} within the catchment of {} left out",
-                    measure.key(),
-                    plural(unknown as usize, "community")
+                    "{} without {} in the region left out",
+                    plural(unknown, "facility"),
+                    measure.key()
+                ));
+            }
+            let nearest = placed_by_nearest(cx, r, categories);
+            if nearest > 0 && r.level != RegionLevel::All {
+                notes.push(format!(
+                    "{} without a division code placed by the nearest community",
+                    plural(nearest, "facility")
                 ));
             }
             let value = if den == 0.0 {
                 notes.push(format!("not computable: no {}", denominator.key()));
                 None
-            } else if num == 0.0 && unknown > 0 {
+            } else if known == 0 && unknown > 0 {
                 notes.push(format!(
                     "not computable: no facility with a known {}",
                     measure.key()
@@ -290,13 +536,22 @@ fn evaluate(
             } else {
                 Some(num / den * per)
             };
-            (num, den, value)
+            let walking = (den > 0.0 && value.is_some()).then(|| shared / den * per);
+            Eval {
+                basis: Basis::Supply,
+                num,
+                den,
+                value,
+                walking,
+                notes,
+            }
         }
         IndicatorKind::Total {
             categories,
             measure,
             catchment_m,
         } => {
+            let (num, known, unknown) = supply(cx, r, categories, *measure);
             let a = alloc.get(
                 input,
                 categories,
@@ -304,9 +559,30 @@ fn evaluate(
                 Denominator::Population,
                 *catchment_m,
             );
-            let num: f64 = group.iter().map(|&i| a.share[i]).sum();
-            let unknown: u32 = group.iter().map(|&i| a.unknown[i]).sum();
-            let value = if num == 0.0 && unknown > 0 {
+            let shared: f64 = group.iter().map(|&i| a.share[i]).sum();
+            if unknown > 0 {
+                notes.push(format!(
+                    "{} without {} in the region left out",
+                    plural(unknown, "facility"),
+                    measure.key()
+                ));
+            }
+            let nearest = placed_by_nearest(cx, r, categories);
+            if nearest > 0 && r.level != RegionLevel::All {
+                notes.push(format!(
+                    "{} without a division code placed by the nearest community",
+                    plural(nearest, "facility")
+                ));
+            }
+            if r.level == RegionLevel::All && a.unattributed_facilities > 0 {
+                notes.push(format!(
+                    "{} ({} {}) counted although no community reaches them on foot",
+                    plural(a.unattributed_facilities, "facility"),
+                    crate::fmt_amount(a.unattributed_measure),
+                    measure.key()
+                ));
+            }
+            let value = if known == 0 && unknown > 0 {
                 notes.push(format!(
                     "not computable: no facility with a known {}",
                     measure.key()
@@ -315,7 +591,14 @@ fn evaluate(
             } else {
                 Some(num)
             };
-            (num, 0.0, value)
+            Eval {
+                basis: Basis::Supply,
+                num,
+                den: 0.0,
+                value,
+                walking: value.map(|_| shared),
+                notes,
+            }
         }
         IndicatorKind::RegionCoverage {
             of,
@@ -323,19 +606,36 @@ fn evaluate(
             distance_m,
             min_population,
         } => {
-            // Sub-region → (population, covered).
-            let mut subs: BTreeMap<&str, (f64, bool)> = BTreeMap::new();
+            let units = ind.scope.units;
+            // Sub-region → (population, has one standing in it, a community walks to one).
+            let mut subs: BTreeMap<&str, (f64, bool, bool)> = BTreeMap::new();
             let mut no_code = 0;
+            let mut other_units = BTreeSet::new();
             for &i in group {
-                let Some(sub) = region_at(codes[i], *of) else {
+                let Some(sub) = region_at(cx.codes[i], *of) else {
                     no_code += 1;
                     continue;
                 };
-                let e = subs.entry(sub).or_insert((0.0, false));
+                if !units.admits(sub) {
+                    other_units.insert(sub);
+                    continue;
+                }
+                let e = subs.entry(sub).or_insert((0.0, false, false));
                 e.0 += input.communities[i].population;
                 if input.placed[i] && count_within(input, cx.plan, i, categories, *distance_m) >= 1
                 {
-                    e.1 = true;
+                    e.2 = true;
+                }
+            }
+            let is = wanted(categories);
+            for &f in &r.facilities {
+                if !is(input.facilities[f].category) {
+                    continue;
+                }
+                if let Some(sub) = region_at(cx.fac.codes[f].as_deref(), *of) {
+                    if let Some(e) = subs.get_mut(sub) {
+                        e.1 = true;
+                    }
                 }
             }
             if no_code > 0 {
@@ -345,12 +645,27 @@ fn evaluate(
                     of.key()
                 ));
             }
-            let eligible: Vec<bool> = subs
+            if !other_units.is_empty() {
+                notes.push(format!(
+                    "{} not counted (the target counts {} only)",
+                    plural(other_units.len(), of.key()),
+                    units.key()
+                ));
+            }
+            let nearest = placed_by_nearest(cx, r, categories);
+            if nearest > 0 {
+                notes.push(format!(
+                    "{} without a division code placed by the nearest community",
+                    plural(nearest, "facility")
+                ));
+            }
+            let eligible: Vec<(bool, bool)> = subs
                 .values()
-                .filter(|(pop, _)| min_population.is_none_or(|m| *pop >= m))
-                .map(|(_, c)| *c)
+                .filter(|(pop, _, _)| min_population.is_none_or(|m| *pop >= m))
+                .map(|&(_, has, walk)| (has, walk))
                 .collect();
-            let num = eligible.iter().filter(|c| **c).count() as f64;
+            let num = eligible.iter().filter(|c| c.0).count() as f64;
+            let walk = eligible.iter().filter(|c| c.1).count() as f64;
             let den = eligible.len() as f64;
             if den == 0.0 {
                 notes.push(match min_population {
@@ -358,8 +673,14 @@ fn evaluate(
                     None => format!("no {}", of.key()),
                 });
             }
-            (num, den, pct(num, den))
+            Eval {
+                basis: Basis::Supply,
+                num,
+                den,
+                value: pct(num, den),
+                walking: pct(walk, den),
+                notes,
+            }
         }
-    };
-    (num, den, value, notes.join("; "))
+    }
 }

@@ -23,7 +23,7 @@ pub mod regions;
 mod setup;
 
 pub use evaluate::{allocate, Allocation, Check, CheckState, CommunityStatus, ReqRef};
-pub use indicators::{IndicatorRow, Scope};
+pub use indicators::{Basis, IndicatorRow, Scope};
 pub use regions::{region_at, valid_code, DivisionError, Divisions};
 pub use setup::AccessPlan;
 
@@ -112,7 +112,12 @@ pub fn assess(
     let mut shortcomings = Vec::new();
     for &c in &ranking {
         for r in 0..nr {
-            if checks[c * nr + r].state == CheckState::Short {
+            // A community off the network reaches nothing: every requirement is missing, and
+            // it is listed so (its checks say NotPlaced), never dropped.
+            if matches!(
+                checks[c * nr + r].state,
+                CheckState::Short | CheckState::NotPlaced
+            ) {
                 shortcomings.push(Shortcoming {
                     community: c,
                     requirement: r,
@@ -147,6 +152,15 @@ pub fn assess(
         shortcomings,
         indicators,
         unknown_codes,
+    }
+}
+
+/// A measure for a note: whole numbers without decimals, others to two places.
+pub(crate) fn fmt_amount(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
     }
 }
 

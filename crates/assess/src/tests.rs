@@ -40,6 +40,14 @@ fn line_graph() -> Graph {
 struct World {
     comms: Vec<(Community, f64)>,
     facs: Vec<(Facility, f64)>,
+    /// Ids of communities that are not on the network (too far from any way).
+    off: Vec<String>,
+}
+
+/// The position of the node `at` metres along the street (10 m ≈ 0.0000898° at the equator),
+/// so that straight-line nearness follows the street.
+fn pos_at(at: f64) -> LonLat {
+    LonLat::new(at / STEP * 0.0000898, 0.0)
 }
 
 impl World {
@@ -48,7 +56,7 @@ impl World {
             Community {
                 id: id.into(),
                 name: format!("社区 {id}"),
-                pos: LonLat::new(0.0, 0.0),
+                pos: pos_at(at),
                 population: pop,
                 households: hh,
                 elderly: Some(pop * 0.2),
@@ -67,13 +75,28 @@ impl World {
                 id: format!("F{n:03}"),
                 name: cat.into(),
                 category: Category::from_key(cat).unwrap(),
-                pos: LonLat::new(0.0, 0.0),
+                pos: pos_at(at),
                 capacity,
                 floor_area_m2: area,
                 provider_code: None,
+                division_code: None,
             },
             at,
         ));
+        self
+    }
+
+    /// The last facility added stands in the region `code` (its division code).
+    fn in_region(&mut self, code: &str) -> &mut Self {
+        if let Some(f) = self.facs.last_mut() {
+            f.0.division_code = Some(code.to_string());
+        }
+        self
+    }
+
+    /// The community `id` cannot be placed on the network.
+    fn off_network(&mut self, id: &str) -> &mut Self {
+        self.off.push(id.to_string());
         self
     }
 
@@ -86,7 +109,17 @@ impl World {
         };
         let communities: Vec<Community> = self.comms.iter().map(|c| c.0.clone()).collect();
         let facilities: Vec<Facility> = self.facs.iter().map(|f| f.0.clone()).collect();
-        let src: Vec<Option<Anchor>> = self.comms.iter().map(|c| node(c.1)).collect();
+        let placed: Vec<bool> = self
+            .comms
+            .iter()
+            .map(|c| !self.off.contains(&c.0.id))
+            .collect();
+        let src: Vec<Option<Anchor>> = self
+            .comms
+            .iter()
+            .zip(&placed)
+            .map(|(c, &on)| if on { node(c.1) } else { None })
+            .collect();
         let fa: Vec<Option<Anchor>> = self.facs.iter().map(|f| node(f.1)).collect();
         let cats: Vec<u16> = facilities
             .iter()
@@ -102,7 +135,6 @@ impl World {
         let targets = Targets::new(&g, &fa, &cats, &tie, Category::count());
         let ap = AccessPlan::new(standards, plans, 1500.0);
         let access = compute_access(&g, &targets, &src, &ap.config(), &|_| {});
-        let placed = vec![true; communities.len()];
         let input = Input {
             communities: &communities,
             facilities: &facilities,
@@ -527,16 +559,18 @@ fn unknown_area_is_not_computable() {
     assert!(r.note.contains("not computable"), "{}", r.note);
 }
 
-/// GS09 (≥ 50 % of streets) and HE08 (≥ 60 %, reference): four Gansu streets; a care home lies
-/// 1000 m from a community of street 1 and 900 m from one of street 3, 1010 m from street 4's:
-/// 2 of 4 streets, 50 %.
-/// HE07 (every county, 100 %) and SX01 (the same, 100 %): two counties, one with a care home:
-/// 50 %, both fail.
+/// GS09 (≥ 50 % of streets; 「乡镇(街道)具备综合功能的养老服务机构覆盖率达到50%」) and HE08 (≥ 60 %,
+/// reference): "the street has one" is where the care home stands (issue 22 item 4), not who
+/// walks to it. Four Gansu streets of one community each; care homes stand in street 1 (its own
+/// code), street 3 (no code: the nearest community, S3 at 10 km, places it) and street 4 (16010,
+/// no code, nearest S4 at 15 km): 3 of 4 streets have one, 75 %, met. By walking, S1 reaches its
+/// home at 1000 m, S3 at 900 m, S4 not (1010 m > 1000 m): 2 of 4, 50 %.
 #[test]
-fn streets_and_counties_with_elderly_care() {
+fn streets_with_elderly_care_count_where_the_home_stands() {
     let mut w = World::default();
     w.comm("S1", "620102001001", 0.0, 1000.0, None)
         .fac("elderly_care", 1000.0, Some(40.0), None)
+        .in_region("620102001001")
         .comm("S2", "620102002001", 5000.0, 1000.0, None)
         .comm("S3", "620103003001", 10000.0, 1000.0, None)
         .fac("elderly_care", 10900.0, Some(40.0), None)
@@ -544,18 +578,58 @@ fn streets_and_counties_with_elderly_care() {
         .fac("elderly_care", 16010.0, Some(40.0), None);
     let (a, _, p) = w.run();
     let g = all(&a, &p, "GS09");
-    close(g.value, 50.0);
-    assert_eq!((g.numerator, g.denominator, g.met), (2.0, 4.0, Some(true)));
-    assert_eq!(all(&a, &p, "HE08").met, Some(false));
-    // Counties 620102 (S1 covered), 620103 (S3 covered), 620104 (none): 2 of 3 for the
-    // Gansu-wide HE07/SX01 reference rows.
-    close(all(&a, &p, "HE07").value, 200.0 / 3.0);
-    assert_eq!(all(&a, &p, "SX01").met, Some(false));
+    close(g.value, 75.0);
+    assert_eq!((g.numerator, g.denominator, g.met), (3.0, 4.0, Some(true)));
+    assert_eq!(g.basis, Basis::Supply);
+    close(g.walking_value, 50.0);
+    assert!(
+        g.note
+            .contains("2 facilities without a division code placed by the nearest community"),
+        "{}",
+        g.note
+    );
+    // HE08 (≥ 60 %, a reference for Gansu) is met at 75 % too.
+    assert_eq!(all(&a, &p, "HE08").met, Some(true));
     // At district level: street coverage inside district 620102 is 1 of 2.
     close(
         row(&a, &p, "GS09", RegionLevel::District, "620102").value,
         50.0,
     );
+}
+
+/// HE07 (「每县至少建成1所…（敬老院）」) and SX01 (「实现每个县有一所综合性养老机构」): the sentences say
+/// 每县 / 每个县 in paragraphs on rural elderly care, so counties count and city districts (市辖区,
+/// code digits 5–6 01–20) do not (issue 22 item 3). Gansu: county 620121 has a care home, county
+/// 620122 has none, city district 620102 has none: 1 of 2 counties, 50 %, fails; counting the
+/// district too would give 1 of 3. Then a home in 620122 makes every county covered: 100 %, met,
+/// although the city district still has none.
+#[test]
+fn every_county_counts_counties_not_city_districts() {
+    let mut w = World::default();
+    w.comm("C1", "620121001201", 0.0, 1000.0, None)
+        .fac("elderly_care", 500.0, Some(40.0), None)
+        .in_region("620121001201")
+        .comm("C2", "620122001201", 5000.0, 1000.0, None)
+        .comm("D1", "620102001001", 10000.0, 1000.0, None);
+    let (a, _, p) = w.run();
+    for id in ["HE07", "SX01"] {
+        let r = all(&a, &p, id);
+        assert_eq!((r.numerator, r.denominator), (1.0, 2.0), "{id}");
+        assert_eq!(r.met, Some(false), "{id}");
+        assert!(
+            r.note.contains("1 district not counted"),
+            "{id}: {}",
+            r.note
+        );
+    }
+    w.fac("elderly_care", 5200.0, Some(30.0), None)
+        .in_region("620122001201");
+    let (a, _, p) = w.run();
+    for id in ["HE07", "SX01"] {
+        let r = all(&a, &p, id);
+        close(r.value, 100.0);
+        assert_eq!(r.met, Some(true), "{id}");
+    }
 }
 
 /// HL07: streets of ≥ 30,000 people need a community health centre within 1000 m of one of
@@ -643,8 +717,10 @@ fn roll_up_levels_and_unknown_codes() {
         .comm("X", "", 5000.0, 1000.0, None)
         .comm("Y", "62abc", 10000.0, 1000.0, None);
     let (a, _, p) = w.run();
-    // CN01 is national: all three communities in the whole area, one in each region below.
-    assert_eq!(all(&a, &p, "CN01").communities, 3);
+    // CN01 is national and counts urban communities (its sentence is about big cities): of the
+    // three communities only G1 has an urban committee code (001–199); X and Y have no valid
+    // code, so nothing says they are urban. G1 counts in the whole area and in each region below.
+    assert_eq!(all(&a, &p, "CN01").communities, 1);
     for (level, code) in [
         (RegionLevel::Province, "62"),
         (RegionLevel::City, "6201"),
@@ -710,6 +786,249 @@ fn input_order_does_not_matter() {
         a.ranking.iter().map(|&i| comms[i].0.id.clone()).collect()
     };
     assert_eq!(ids(&a, &w.comms), ids(&b, &rev.comms));
+}
+
+// ----------------------------------------------------------------------------------------------
+// Fidelity (issues 17 and 22): each case fails on the code before its fix.
+
+/// Communities off the network stay in the denominator (issue 22 item 1; DOMAIN.md §1: a
+/// community that cannot reach a facility is not covered). GS03 「社区托育服务机构覆盖率达到50%以上」:
+/// G1 has a nursery at 100 m; G2 and G3 could not be placed on the network. 1 of 3 is 33.3 %,
+/// short of 50 % (skipping them gave 1 of 1, 100 %). Both are listed as lacking every
+/// requirement, and count among the people short.
+#[test]
+fn communities_off_the_network_count_as_not_covered() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 1000.0, None)
+        .fac("nursery", 100.0, Some(10.0), None)
+        .comm("G2", "620102001002", 5000.0, 2000.0, None)
+        .comm("G3", "620102001003", 9000.0, 3000.0, None)
+        .off_network("G2")
+        .off_network("G3");
+    let (a, s, p) = w.run();
+    let r = all(&a, &p, "GS03");
+    close(r.value, 100.0 / 3.0);
+    assert_eq!((r.numerator, r.denominator, r.met), (1.0, 3.0, Some(false)));
+    assert_eq!(r.off_network, 2);
+    assert!(
+        r.note
+            .contains("2 communities not on the network counted as not covered"),
+        "{}",
+        r.note
+    );
+    // GS04 (slots per 1000 people): the 10 slots stand in the region of 6,000 people: 1.67,
+    // and the off-network communities' people stay in the denominator.
+    close(all(&a, &p, "GS04").value, 10.0 / 6000.0 * 1000.0);
+    assert!(all(&a, &p, "GS04")
+        .note
+        .contains("2 communities not on the network kept in the denominator"));
+    // Shortcomings: the off-network communities are listed with every required requirement,
+    // and rank first (most people × requirements short).
+    let kg = req_index(&a, &s, "GB50180-2018", "5min.kindergarten");
+    for c in [1usize, 2] {
+        assert!(a
+            .shortcomings
+            .iter()
+            .any(|x| x.community == c && x.requirement == kg));
+        assert_eq!(a.check(c, kg).state, CheckState::NotPlaced);
+        assert!(a.status[c].short_required >= a.status[0].short_required);
+        assert_eq!(a.status[c].met, 0);
+    }
+    assert_eq!(
+        a.ranking[0], 2,
+        "G3 (3,000 people, everything short) ranks first"
+    );
+}
+
+/// A street whose edges are 0.1 m, 256.1 m and 43.8 m long: a kindergarten at its end is 300 m
+/// away, but the summed lengths are 300.00000000000006 m. GB 50180's 「幼儿园…服务半径不宜大于300m」
+/// is met (issue 22 item 2: one tolerance, 1 mm, in access, counts, coverage and siting).
+#[test]
+fn a_path_whose_float_sum_overshoots_is_within_the_circle() {
+    let lengths = [0.1, 256.1, 43.8];
+    let sum = lengths.iter().fold(0.0, |acc, x| acc + x);
+    assert!(
+        sum > 300.0,
+        "the sum must overshoot for the test to mean anything"
+    );
+    let raw = RawNetwork {
+        node_ids: (0..4).collect(),
+        coords: (0..4).map(|i| LonLat::new(i as f64 * 0.001, 0.0)).collect(),
+        edges: (0..3)
+            .map(|i| RawEdge {
+                from: i as u32,
+                to: i as u32 + 1,
+                length_m: lengths[i],
+            })
+            .collect(),
+    };
+    let g = Graph::build(
+        &raw,
+        BuildOptions {
+            keep_largest_component: true,
+        },
+    )
+    .unwrap()
+    .0;
+    let at = |id: i64| {
+        let idx = g.node_ids().iter().position(|&x| x == id).unwrap() as u32;
+        Some(Anchor::at_node(&g, idx, 0.0))
+    };
+    let communities = vec![Community {
+        id: "C".into(),
+        name: "社区".into(),
+        pos: LonLat::new(0.0, 0.0),
+        population: 1000.0,
+        households: None,
+        elderly: None,
+        children_0_3: None,
+        division_code: Some("620102001001".into()),
+    }];
+    let facilities = vec![Facility {
+        id: "K".into(),
+        name: "幼儿园".into(),
+        category: Category::from_key("kindergarten").unwrap(),
+        pos: LonLat::new(0.003, 0.0),
+        capacity: None,
+        floor_area_m2: None,
+        provider_code: None,
+        division_code: None,
+    }];
+    let cats = [facilities[0].category.index() as u16];
+    let targets = Targets::new(&g, &[at(3)], &cats, &[0], Category::count());
+    let (s, p) = (shipped_standards().unwrap(), shipped_plans().unwrap());
+    let ap = AccessPlan::new(&s, &p, 1500.0);
+    let access = compute_access(&g, &targets, &[at(0)], &ap.config(), &|_| {});
+    let input = Input {
+        communities: &communities,
+        facilities: &facilities,
+        placed: &[true],
+        access: &access,
+    };
+    let a = assess(&s, &p, &ap, &input, &Divisions::new());
+    let kg = req_index(&a, &s, "GB50180-2018", "5min.kindergarten");
+    assert_eq!(a.check(0, kg).state, CheckState::Met);
+    assert_eq!(a.check(0, kg).count, 1);
+}
+
+/// GS23 「推动发展基础较好的城市加快发展老年助餐、居家照护服务,力争"十四五"时期逐步覆盖80%以上社区」 is a
+/// sentence about cities: urban committees (居委会) count, villages do not (issue 22 item 3).
+/// Four urban Gansu communities with a canteen and a day-care centre within 300 m, and one
+/// village committee (code 2xx) with neither: urban coverage 4 of 4, 100 %; counting the village
+/// would give 4 of 5, 80 %.
+#[test]
+fn meal_and_home_care_counts_urban_communities() {
+    let mut w = World::default();
+    for k in 0..4 {
+        let at = k as f64 * 5000.0;
+        w.comm(
+            &format!("U{k}"),
+            &format!("62010200101{k}"),
+            at,
+            1000.0,
+            None,
+        )
+        .fac("community_canteen", at + 100.0, None, None)
+        .fac("elderly_day_care", at + 200.0, None, None);
+    }
+    w.comm("V", "620102001201", 20000.0, 1000.0, None);
+    let (a, _, p) = w.run();
+    let r = all(&a, &p, "GS23");
+    assert_eq!((r.numerator, r.denominator), (4.0, 4.0));
+    assert_eq!(r.communities, 4);
+    close(r.value, 100.0);
+    assert_eq!(
+        p.iter()
+            .flat_map(|p| &p.indicators)
+            .find(|i| i.id == "GS23")
+            .unwrap()
+            .scope
+            .communities,
+        lc_standards::CommunityFilter::Urban
+    );
+}
+
+/// A facility belongs to the region it stands in (issue 22 item 4). A 40-slot nursery stands in
+/// street 620102001 (its division code) but at the edge, 100 m from street 620102002's
+/// community and 4,900 m from its own street's. GS04 「每千人口拥有3岁以下婴幼儿托位数达到4.5个」:
+/// street 001 (5,000 people) has 40 slots standing in it: 8.0 per 1000, met; street 002
+/// (5,000 people) has none standing in it: 0, short. By walking it is the other way round
+/// (8.0 for street 002's residents, 0 for street 001's), shown as the walking figure. The
+/// district counts the slots once: 40 / 10,000 × 1000 = 4.0.
+#[test]
+fn supply_follows_where_the_facility_stands() {
+    let mut w = World::default();
+    w.comm("A", "620102001001", 0.0, 5000.0, None)
+        .comm("B", "620102002001", 5000.0, 5000.0, None)
+        .fac("nursery", 4900.0, Some(40.0), None)
+        .in_region("620102001");
+    let (a, _, p) = w.run();
+    let s1 = row(&a, &p, "GS04", RegionLevel::Street, "620102001");
+    close(s1.value, 8.0);
+    assert_eq!((s1.basis, s1.met), (Basis::Supply, Some(true)));
+    close(s1.walking_value, 0.0);
+    let s2 = row(&a, &p, "GS04", RegionLevel::Street, "620102002");
+    close(s2.value, 0.0);
+    assert_eq!(s2.met, Some(false));
+    close(s2.walking_value, 8.0);
+    close(
+        row(&a, &p, "GS04", RegionLevel::District, "620102").value,
+        4.0,
+    );
+}
+
+/// Totals count every facility in the region (issue 17 item 3): HL01's beds include a care home
+/// that no community reaches on foot (5 km from the only community), and the note says so.
+#[test]
+fn totals_count_facilities_no_community_reaches() {
+    let mut w = World::default();
+    w.comm("H1", "230102001001", 0.0, 10000.0, None)
+        .fac("elderly_care", 100.0, Some(200_000.0), None)
+        .fac("elderly_care", 5000.0, Some(50_000.0), None)
+        .in_region("230102001");
+    let (a, _, p) = w.run();
+    let r = all(&a, &p, "HL01");
+    close(r.value, 250_000.0);
+    assert_eq!(r.met, Some(true));
+    close(r.walking_value, 200_000.0);
+    assert!(
+        r.note
+            .contains("1 facility (50000 capacity) counted although no community reaches them"),
+        "{}",
+        r.note
+    );
+}
+
+/// One comparison rule (issue 22 item 5; issue 17 item 3: a value exactly at its target is met).
+/// GS15 「每百户居民拥有社区综合服务设施面积达到30平方米」: three stations of 0.2, 256.4 and 43.4 m² in a
+/// street of 1000 households: 300 m², exactly 30 per 100 households, but the floating-point sum
+/// is 299.99999999999994 and the value 29.999999999999993. It is met, gap 0.
+#[test]
+fn a_value_exactly_at_its_target_is_met() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 3000.0, Some(1000.0));
+    for (k, area) in [0.2, 256.4, 43.4].into_iter().enumerate() {
+        w.fac(
+            "community_service_station",
+            50.0 + k as f64 * 10.0,
+            None,
+            Some(area),
+        )
+        .in_region("620102001001");
+    }
+    let (a, _, p) = w.run();
+    let r = row(&a, &p, "GS15", RegionLevel::Street, "620102001");
+    let v = r.value.expect("a value");
+    assert!(
+        v < 30.0,
+        "the sum must fall short in floating point for the test to mean anything"
+    );
+    assert_eq!(r.met, Some(true));
+    assert_eq!(r.gap, Some(0.0));
+    // The same rule for a standard's ratio: the complete-community standard's ≥ 30 m² per 100
+    // households is met by the same stations within 300 m.
+    assert!(lc_standards::Comparison::AtLeast.met(v, 30.0));
+    assert!(!lc_standards::Comparison::MoreThan.met(30.0 + 1e-12, 30.0));
 }
 
 /// The bar: every shipped indicator has a hand-worked case above (its id appears in an

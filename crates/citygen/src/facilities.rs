@@ -292,6 +292,7 @@ pub(crate) fn facilities(ctx: &Ctx, placed: &Placed) -> Vec<Facility> {
                 capacity,
                 floor_area_m2: None,
                 provider_code: None,
+                division_code: None,
             });
         }
     }

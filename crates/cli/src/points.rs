@@ -74,6 +74,7 @@ pub fn from_osm(found: &[OsmFacility]) -> Vec<Facility> {
             capacity: None,
             floor_area_m2: None,
             provider_code: None,
+            division_code: None,
         })
         .collect()
 }

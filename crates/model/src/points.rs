@@ -83,6 +83,11 @@ pub struct Facility {
     pub floor_area_m2: Option<f64>,
     /// Unified social credit code of the operator, if known.
     pub provider_code: Option<String>,
+    /// Division code of the region the facility stands in (12-digit committee code, or a
+    /// shorter prefix), if known. Supply-side figures (beds, places and areas in a region, "the
+    /// region has one") follow it; without it, the assessment places the facility by its point.
+    #[serde(default)]
+    pub division_code: Option<String>,
 }
 
 mod category_key {

@@ -15,3 +15,36 @@ mod snap;
 
 pub use graph::{BuildOptions, BuildReport, Edge, Graph, NetworkError, RawEdge, RawNetwork};
 pub use snap::{Anchor, SnapMode, Snapper, NO_EDGE};
+
+/// The resolution at which walking distances are compared: 1 mm. Edge lengths summed along a
+/// path carry floating-point noise (three 100 m edges can sum to 300.00000000000006 m), so
+/// "within r" means `d ≤ r + 1 mm` everywhere in the engine — access, circle counts, coverage,
+/// the assessment and siting alike — through [`within`].
+pub const DISTANCE_TOLERANCE_M: f64 = 1e-3;
+
+/// Whether a walking distance `d` lies within the radius `r` (inclusive, at the resolution of
+/// [`DISTANCE_TOLERANCE_M`]).
+#[inline]
+pub fn within(d: f64, r: f64) -> bool {
+    d <= r + DISTANCE_TOLERANCE_M
+}
+
+#[cfg(test)]
+mod tolerance_tests {
+    use super::*;
+
+    #[test]
+    fn a_float_sum_that_overshoots_is_still_within() {
+        // Edges of 0.1, 256.1 and 43.8 m add up to 300.00000000000006 m along the path.
+        let d: f64 = [0.1, 256.1, 43.8].iter().sum();
+        assert!(
+            d != 300.0,
+            "the sum must overshoot for the test to mean anything: {d}"
+        );
+        assert!(within(d, 300.0));
+        assert!(within(300.0, 300.0));
+        assert!(!within(300.002, 300.0));
+        assert!(!within(f64::INFINITY, 300.0));
+        assert!(!within(f64::NAN, 300.0));
+    }
+}

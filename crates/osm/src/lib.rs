@@ -92,6 +92,7 @@ impl OsmFacility {
             capacity: None,
             floor_area_m2: None,
             provider_code: None,
+            division_code: None,
         }
     }
 }

@@ -319,6 +319,7 @@ pub fn to_facility(r: &Map<String, Value>) -> Option<Facility> {
         capacity: f64_of(r, "capacity"),
         floor_area_m2: f64_of(r, "floor_area_m2"),
         provider_code: s_of(r, "provider_code"),
+        division_code: s_of(r, "division_code"),
     })
 }
 

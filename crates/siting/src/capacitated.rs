@@ -15,6 +15,7 @@
 
 use crate::instance::Instance;
 use crate::util::{compact, lazy_greedy, top_p, Csr, Kept, Key, Steps};
+use lc_network::within;
 use rustc_hash::FxHashMap;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -50,12 +51,12 @@ impl Capacitated {
             }
             let mut set: Vec<u32> = inst
                 .existing_of(i)
-                .filter(|&(_, d)| d <= radius)
+                .filter(|&(_, d)| within(d, radius))
                 .map(|(k, _)| k)
                 .collect();
             set.extend(
                 inst.candidates_of(i)
-                    .filter(|&(_, d)| d <= radius)
+                    .filter(|&(_, d)| within(d, radius))
                     .map(|(j, _)| ne as u32 + j),
             );
             if set.is_empty() {

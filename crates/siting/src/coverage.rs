@@ -19,6 +19,7 @@
 
 use crate::instance::Instance;
 use crate::util::{best_swap, compact, is_subset, lazy_greedy, top_p, Csr, Kept, Key, Steps};
+use lc_network::within;
 use rustc_hash::FxHashMap;
 use std::collections::BinaryHeap;
 
@@ -143,13 +144,13 @@ impl Cover {
             if w == 0.0 && !set_cover {
                 continue;
             }
-            if inst.nearest_existing(i) <= radius {
+            if within(inst.nearest_existing(i), radius) {
                 base += w;
                 continue;
             }
             let set: Vec<u32> = inst
                 .candidates_of(i)
-                .filter(|&(j, d)| d <= radius && affordable(j))
+                .filter(|&(j, d)| within(d, radius) && affordable(j))
                 .map(|(j, _)| j)
                 .collect();
             if set.is_empty() {

@@ -5,6 +5,7 @@ use crate::budget::budget_limit;
 use crate::capacitated::Capacitated;
 use crate::instance::Instance;
 use crate::{Problem, SitingError};
+use lc_network::within;
 
 /// Where a community goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,8 +137,8 @@ pub fn evaluate(
             (Some((k, de)), None) => (Assigned::Existing(k as usize), Some(de)),
             (None, None) => (Assigned::None, None),
         };
-        let was = ex.is_some_and(|(_, de)| de <= r);
-        let now = d.is_some_and(|d| d <= r);
+        let was = ex.is_some_and(|(_, de)| within(de, r));
+        let now = d.is_some_and(|d| within(d, r));
         let cb = if was { w } else { 0.0 };
         let ca = if now { w } else { 0.0 };
         before += cb;
@@ -147,11 +148,11 @@ pub fn evaluate(
         }
         if !was {
             if let Some((j, ds)) = site {
-                if ds <= r {
+                if within(ds, r) {
                     sites[slot[j as usize]].newly_covered += w;
                     let mut within = inst
                         .candidates_of(i)
-                        .filter(|&(c, dc)| slot[c as usize] != usize::MAX && dc <= r);
+                        .filter(|&(c, dc)| slot[c as usize] != usize::MAX && within(dc, r));
                     if let (Some(_), None) = (within.next(), within.next()) {
                         sites[slot[j as usize]].unique += w;
                     }

@@ -203,6 +203,11 @@ pub struct Standard {
     pub requirements: Vec<Requirement>,
 }
 
+/// The resolution at which an indicator or requirement value is compared with its threshold:
+/// 1e-9 of the threshold (of 1 for thresholds below 1). Floating-point sums of shared
+/// capacities land a few ulps off the exact value; no target is stated to nine digits.
+pub const VALUE_TOLERANCE: f64 = 1e-9;
+
 /// How a value is compared with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Comparison {
@@ -227,13 +232,18 @@ impl Comparison {
         }
     }
 
-    /// Whether `value` meets `threshold`.
+    /// Whether `value` meets `threshold`: the one rule behind every "met" of the standards'
+    /// ratios and the plans' targets. Values are compared at a resolution of
+    /// [`VALUE_TOLERANCE`] relative to the threshold (absolute below 1), so that a capacity
+    /// shared among communities that sums to 4.499999999999999 per 1000 meets 4.5, and a value
+    /// must exceed a "more than" threshold by more than that resolution. NaN never meets.
     pub fn met(self, value: f64, threshold: f64) -> bool {
+        let tol = VALUE_TOLERANCE * threshold.abs().max(1.0);
         match self {
-            Comparison::AtLeast => value >= threshold,
-            Comparison::MoreThan => value > threshold,
-            Comparison::AtMost => value <= threshold,
-            Comparison::LessThan => value < threshold,
+            Comparison::AtLeast => value >= threshold - tol,
+            Comparison::MoreThan => value > threshold + tol,
+            Comparison::AtMost => value <= threshold + tol,
+            Comparison::LessThan => value < threshold - tol,
         }
     }
 
@@ -344,6 +354,15 @@ impl CommunityFilter {
         }
     }
 
+    /// Chinese name, for the report.
+    pub fn zh(self) -> &'static str {
+        match self {
+            CommunityFilter::All => "全部社区",
+            CommunityFilter::Urban => "城市社区（居委会）",
+            CommunityFilter::Rural => "农村社区（村委会）",
+        }
+    }
+
     /// Whether a community with this division code is counted.
     pub fn admits(self, code: Option<&str>) -> bool {
         match self {
@@ -363,6 +382,103 @@ impl CommunityFilter {
     }
 }
 
+/// Which sub-regions a `region_coverage` target counts, by the division code (GB/T 2260 and the
+/// NBS statistical division code): for districts and counties the code's digits 5–6 (01–20
+/// 市辖区 city districts, 21–80 县 counties, 旗 banners and autonomous counties, 81–99 县级市
+/// county-level cities); for streets and townships its digits 7–9 (001–099 街道 streets,
+/// 100–199 镇 towns, 200–399 乡 townships).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnitFilter {
+    /// Every sub-region of the level.
+    All,
+    /// 街道 only (digits 7–9 001–099): "urban streets" exclude towns and townships.
+    Streets,
+    /// 镇 and 乡 only (digits 7–9 100–399).
+    Towns,
+    /// County-level units that are not city districts (digits 5–6 21–99: 县, 旗, 自治县, 县级市).
+    Counties,
+    /// 市辖区 city districts only (digits 5–6 01–20).
+    Districts,
+}
+
+impl UnitFilter {
+    /// Every filter, for messages.
+    pub const ALL: [UnitFilter; 5] = [
+        UnitFilter::All,
+        UnitFilter::Streets,
+        UnitFilter::Towns,
+        UnitFilter::Counties,
+        UnitFilter::Districts,
+    ];
+
+    /// The key used in files.
+    pub fn key(self) -> &'static str {
+        match self {
+            UnitFilter::All => "all",
+            UnitFilter::Streets => "streets",
+            UnitFilter::Towns => "towns",
+            UnitFilter::Counties => "counties",
+            UnitFilter::Districts => "districts",
+        }
+    }
+
+    /// Chinese name, for the report.
+    pub fn zh(self) -> &'static str {
+        match self {
+            UnitFilter::All => "全部",
+            UnitFilter::Streets => "街道",
+            UnitFilter::Towns => "乡镇",
+            UnitFilter::Counties => "县（不含市辖区）",
+            UnitFilter::Districts => "市辖区",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<UnitFilter> {
+        UnitFilter::ALL.into_iter().find(|u| u.key() == s)
+    }
+
+    /// The sub-region level the filter speaks of (`None` for [`UnitFilter::All`]).
+    pub fn level(self) -> Option<RegionLevel> {
+        match self {
+            UnitFilter::All => None,
+            UnitFilter::Streets | UnitFilter::Towns => Some(RegionLevel::Street),
+            UnitFilter::Counties | UnitFilter::Districts => Some(RegionLevel::District),
+        }
+    }
+
+    /// Whether the sub-region with this code (at least as long as the filter's level) counts.
+    pub fn admits(self, code: &str) -> bool {
+        let digits = |a: usize, b: usize| -> Option<u32> {
+            let part = code.get(a..b)?;
+            if part.bytes().all(|c| c.is_ascii_digit()) {
+                part.parse().ok()
+            } else {
+                None
+            }
+        };
+        match self {
+            UnitFilter::All => true,
+            UnitFilter::Streets => digits(6, 9).is_some_and(|v| (1..=99).contains(&v)),
+            UnitFilter::Towns => digits(6, 9).is_some_and(|v| (100..=399).contains(&v)),
+            UnitFilter::Counties => digits(4, 6).is_some_and(|v| (21..=99).contains(&v)),
+            UnitFilter::Districts => digits(4, 6).is_some_and(|v| (1..=20).contains(&v)),
+        }
+    }
+}
+
+/// What a target counts, read from its sentence and written next to its quote: which
+/// communities (urban 居委会, rural 村委会 or all), for `region_coverage` which sub-regions, and
+/// why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetScope {
+    /// Which communities count (for every kind of indicator).
+    pub communities: CommunityFilter,
+    /// Which sub-regions count (`region_coverage` only; [`UnitFilter::All`] otherwise).
+    pub units: UnitFilter,
+    /// Why: the words of the sentence that decide it, or the choice made where it is open.
+    pub note: String,
+}
+
 /// One facility need of a coverage indicator: any of `categories` within `distance_m`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Need {
@@ -375,18 +491,14 @@ pub struct Need {
 /// How an indicator is computed for a region.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndicatorKind {
-    /// Percentage of the region's (filtered) communities that meet every need.
+    /// Percentage of the region's communities (within the target's scope) that meet every need.
     Coverage {
-        /// Which communities count.
-        communities: CommunityFilter,
         /// All of these must be met.
         needs: Vec<Need>,
     },
     /// Percentage of the region's (filtered) communities that meet every required requirement
     /// of a standard (optionally only the requirements of some levels).
     StandardCoverage {
-        /// Which communities count.
-        communities: CommunityFilter,
         /// The standard's id.
         standard: String,
         /// Only requirements of these levels (empty: all).
@@ -453,6 +565,8 @@ pub struct Indicator {
     pub status: Status,
     /// Region levels it is reported at.
     pub levels: Vec<RegionLevel>,
+    /// What the target counts, read from its sentence.
+    pub scope: TargetScope,
     /// How it is computed.
     pub kind: IndicatorKind,
     /// Line in the file.

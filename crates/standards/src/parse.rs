@@ -565,6 +565,8 @@ struct RawIndicator {
     status: Spanned<String>,
     levels: Option<Spanned<Vec<Spanned<String>>>>,
     communities: Option<Spanned<String>>,
+    units: Option<Spanned<String>>,
+    scope_note: Option<Spanned<String>>,
     needs: Option<Spanned<Vec<Spanned<RawNeed>>>>,
     standard: Option<Spanned<String>>,
     standard_levels: Option<Spanned<Vec<Spanned<String>>>>,
@@ -678,14 +680,14 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             categories(ctx, c, "indicator.categories")
         };
         let allowed: &[&str] = match kind_s {
-            "coverage" => &["communities", "needs"],
-            "standard_coverage" => &["communities", "standard", "standard_levels"],
+            "coverage" => &["needs"],
+            "standard_coverage" => &["standard", "standard_levels"],
             "ratio" => &["categories", "measure", "denominator", "per", "catchment_m"],
             "total" => &["categories", "measure", "catchment_m"],
-            "region_coverage" => &["of", "categories", "distance_m", "min_population"],
+            "region_coverage" => &["of", "units", "categories", "distance_m", "min_population"],
             // An unknown kind is reported by the match below, not as a misplaced key.
             _ => &[
-                "communities",
+                "units",
                 "needs",
                 "standard",
                 "standard_levels",
@@ -702,7 +704,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
         only_keys_of_kind(
             &ctx,
             &[
-                ("communities", sp(&r.communities)),
+                ("units", sp(&r.units)),
                 ("needs", sp(&r.needs)),
                 ("standard", sp(&r.standard)),
                 ("standard_levels", sp(&r.standard_levels)),
@@ -738,14 +740,12 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                     });
                 }
                 IndicatorKind::Coverage {
-                    communities: community_filter(&ctx, &r.communities, "indicator.communities")?,
                     needs,
                 }
             }
             "standard_coverage" => {
                 let s = required(&ctx, &r.standard, &at, "indicator.standard", kind_s)?;
                 IndicatorKind::StandardCoverage {
-                    communities: community_filter(&ctx, &r.communities, "indicator.communities")?,
                     standard: text_field(&ctx, s, "indicator.standard")?,
                     levels: r
                         .standard_levels
@@ -824,6 +824,69 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                 ))
             }
         };
+        // The scope is stated for every target, next to its quote (issue 22): which communities,
+        // for region coverage which sub-regions, and why.
+        let scope_missing = |key: &str, what: &str| {
+            ctx.err(
+                at.clone(),
+                key,
+                format!("is required: every target states {what}, read from its sentence"),
+            )
+        };
+        let communities = match &r.communities {
+            Some(_) => community_filter(&ctx, &r.communities, "indicator.communities")?,
+            None => {
+                return Err(scope_missing(
+                    "indicator.communities",
+                    "which communities it counts (all, urban or rural)",
+                ))
+            }
+        };
+        let units = match (&kind, &r.units) {
+            (IndicatorKind::RegionCoverage { of, .. }, Some(u)) => {
+                let unit = UnitFilter::parse(u.get_ref().trim()).ok_or_else(|| {
+                    ctx.err(
+                        span_of(u),
+                        "indicator.units",
+                        format!(
+                            "'{}' is not a unit filter; use all, streets, towns, counties or districts",
+                            u.get_ref()
+                        ),
+                    )
+                })?;
+                if let Some(l) = unit.level().filter(|l| l != of) {
+                    return Err(ctx.err(
+                        span_of(u),
+                        "indicator.units",
+                        format!(
+                            "'{}' speaks of {} units, but the target counts '{}' sub-regions",
+                            unit.key(),
+                            l.key(),
+                            of.key()
+                        ),
+                    ));
+                }
+                unit
+            }
+            (IndicatorKind::RegionCoverage { .. }, None) => {
+                return Err(scope_missing(
+                    "indicator.units",
+                    "which sub-regions it counts (all, streets, towns, counties or districts)",
+                ))
+            }
+            _ => UnitFilter::All,
+        };
+        let Some(note) = &r.scope_note else {
+            return Err(scope_missing(
+                "indicator.scope_note",
+                "why its scope is what it is",
+            ));
+        };
+        let scope = TargetScope {
+            communities,
+            units,
+            note: text_field(&ctx, note, "indicator.scope_note")?,
+        };
         indicators.push(Indicator {
             id,
             name_zh: text_field(&ctx, &r.name_zh, "indicator.name_zh")?,
@@ -835,6 +898,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             definition: text_field(&ctx, &r.definition, "indicator.definition")?,
             status: status(&ctx, &r.status, "indicator.status")?,
             levels,
+            scope,
             kind,
             line: ctx.line(&r.id.span()),
         });

@@ -284,6 +284,8 @@ threshold = 4.5
 quote = "q"
 definition = "d"
 status = "S"
+communities = "all"
+scope_note = "per 1000 of the whole population"
 categories = ["nursery"]
 measure = "capacity"
 denominator = "population"
@@ -319,7 +321,82 @@ fn plan_errors_are_located() {
         ),
     )
     .unwrap_err();
-    assert_eq!((e.line, e.key.as_deref()), (26, Some("indicator.levels")));
+    assert_eq!((e.line, e.key.as_deref()), (28, Some("indicator.levels")));
+}
+
+/// Every target states its scope next to its quote (issue 22 item 3): which communities, for
+/// region coverage which sub-regions, and why; a missing or misplaced scope is refused with the
+/// indicator's line and the key.
+#[test]
+fn every_target_states_its_scope() {
+    let p = parse_plan("t.toml", PLAN).unwrap();
+    assert_eq!(p.indicators[0].scope.communities, CommunityFilter::All);
+    assert_eq!(p.indicators[0].scope.units, UnitFilter::All);
+    for (cut, key) in [
+        ("communities = \"all\"\n", "indicator.communities"),
+        (
+            "scope_note = \"per 1000 of the whole population\"\n",
+            "indicator.scope_note",
+        ),
+    ] {
+        let e = parse_plan("t.toml", &PLAN.replace(cut, "")).unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (10, Some(key)), "{e}");
+        assert!(e.message.contains("is required"), "{e}");
+    }
+    let e = parse_plan(
+        "t.toml",
+        &PLAN.replace(
+            "communities = \"all\"",
+            "communities = \"urban\"\nunits = \"counties\"",
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("indicator.units"), "{e}");
+    assert!(e.message.contains("does not apply to kind 'ratio'"), "{e}");
+    let region = |units: &str| {
+        PLAN.replace("kind = \"ratio\"", "kind = \"region_coverage\"")
+            .replace(
+                "categories = [\"nursery\"]\nmeasure = \"capacity\"\ndenominator = \"population\"\nper = 1000\ncatchment_m = 1000\n",
+                &format!("of = \"district\"\nlevels = [\"all\"]\n{units}categories = [\"elderly_care\"]\ndistance_m = 1000\n"),
+            )
+    };
+    let p = parse_plan("t.toml", &region("units = \"counties\"\n")).unwrap();
+    assert_eq!(p.indicators[0].scope.units, UnitFilter::Counties);
+    let e = parse_plan("t.toml", &region("")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("indicator.units"), "{e}");
+    let e = parse_plan("t.toml", &region("units = \"streets\"\n")).unwrap_err();
+    assert!(e.message.contains("speaks of street units"), "{e}");
+    let e = parse_plan("t.toml", &region("units = \"wards\"\n")).unwrap_err();
+    assert!(e.message.contains("not a unit filter"), "{e}");
+    // Every shipped target states its scope, with a reason.
+    for plan in shipped_plans().unwrap() {
+        for ind in &plan.indicators {
+            assert!(
+                ind.scope.note.chars().count() > 20,
+                "{}: {}",
+                ind.id,
+                ind.scope.note
+            );
+        }
+    }
+}
+
+/// Sub-regions by their code: digits 5–6 for districts (01–20 市辖区, 21–80 县, 81–99 县级市),
+/// digits 7–9 for streets (001–099 街道, 100–199 镇, 200–399 乡).
+#[test]
+fn unit_filters_read_the_code() {
+    assert!(UnitFilter::Counties.admits("620121"));
+    assert!(UnitFilter::Counties.admits("620181"));
+    assert!(!UnitFilter::Counties.admits("620102"));
+    assert!(UnitFilter::Districts.admits("620102"));
+    assert!(!UnitFilter::Districts.admits("620121"));
+    assert!(UnitFilter::Streets.admits("620102001"));
+    assert!(!UnitFilter::Streets.admits("620102101"));
+    assert!(UnitFilter::Towns.admits("620102101"));
+    assert!(UnitFilter::Towns.admits("620102201"));
+    assert!(!UnitFilter::Towns.admits("620102001"));
+    assert!(!UnitFilter::Streets.admits("62"));
+    assert!(UnitFilter::All.admits("62"));
 }
 
 #[test]
@@ -338,6 +415,15 @@ fn check_plan_names_a_missing_standard() {
 
 #[test]
 fn comparison_gap_and_filters() {
+    // One rule with a documented tolerance (issue 22 item 5): a capacity shared among
+    // communities that sums to 4.499999999999999 per 1000 is at the target 4.5.
+    assert!(Comparison::AtLeast.met(4.499999999999999, 4.5));
+    assert_eq!(Comparison::AtLeast.gap(4.499999999999999, 4.5), 0.0);
+    assert!(!Comparison::AtLeast.met(4.4999, 4.5));
+    assert!(!Comparison::MoreThan.met(80.00000000000001, 80.0));
+    assert!(Comparison::AtMost.met(10.000000000000002, 10.0));
+    assert!(!Comparison::LessThan.met(9.999999999999998, 10.0));
+    assert!(!Comparison::AtLeast.met(f64::NAN, 1.0));
     assert!(!Comparison::AtLeast.met(4.0, 4.5));
     assert!((Comparison::AtLeast.gap(4.0, 4.5) - 0.5).abs() < 1e-12);
     assert!(Comparison::AtLeast.met(4.5, 4.5));

@@ -5,7 +5,7 @@
 //! | `nodes.csv` | `id,lon,lat` |
 //! | `edges.csv` | `from,to,length_m` |
 //! | `communities.csv` | `id,name,lon,lat,population` + `households,elderly,children_0_3,division_code` |
-//! | `facilities.csv` | `id,name,category,lon,lat` + `capacity,floor_area_m2,provider_code` |
+//! | `facilities.csv` | `id,name,category,lon,lat` + `capacity,floor_area_m2,provider_code,division_code` |
 //!
 //! The column names are public interface. Readers match columns by header name (ASCII case
 //! ignored) in any order and ignore extra columns. Files are UTF-8 (a byte order mark, as

@@ -6,7 +6,7 @@
 //! * `communities.csv`: required `id,name,lon,lat,population`; optional
 //!   `households,elderly,children_0_3,division_code`.
 //! * `facilities.csv`: required `id,name,category,lon,lat`; optional
-//!   `capacity,floor_area_m2,provider_code`.
+//!   `capacity,floor_area_m2,provider_code,division_code`.
 //!
 //! Cells are trimmed. `id` must be non-empty and unique in the file; `name` may be empty
 //! (many POIs have none). An empty optional cell is `None`. Counts, capacities and areas
@@ -42,7 +42,7 @@ pub const COMMUNITY_COLUMNS: [(&str, bool); 9] = [
 ];
 
 /// Columns of `facilities.csv`, `true` for required.
-pub const FACILITY_COLUMNS: [(&str, bool); 8] = [
+pub const FACILITY_COLUMNS: [(&str, bool); 9] = [
     ("id", true),
     ("name", true),
     ("category", true),
@@ -51,6 +51,7 @@ pub const FACILITY_COLUMNS: [(&str, bool); 8] = [
     ("capacity", false),
     ("floor_area_m2", false),
     ("provider_code", false),
+    ("division_code", false),
 ];
 
 /// One row being read: field accessors that record what is wrong with file, line and field.
@@ -250,6 +251,7 @@ pub fn read_facilities(path: &Path, crs: Crs) -> Result<Vec<Facility>, TableErro
         let capacity = r.number(c[5], "capacity", false, true);
         let floor_area_m2 = r.number(c[6], "floor_area_m2", false, true);
         let provider_code = r.opt_text(c[7], "provider_code");
+        let division_code = r.opt_text(c[8], "division_code");
         Some(Facility {
             id: id?,
             name: name?.to_string(),
@@ -258,6 +260,7 @@ pub fn read_facilities(path: &Path, crs: Crs) -> Result<Vec<Facility>, TableErro
             capacity,
             floor_area_m2,
             provider_code,
+            division_code,
         })
     })
 }
@@ -311,6 +314,7 @@ pub fn write_facilities_to(w: &mut dyn Write, facilities: &[Facility]) -> io::Re
         facilities.iter().any(|f| f.capacity.is_some()),
         facilities.iter().any(|f| f.floor_area_m2.is_some()),
         facilities.iter().any(|f| f.provider_code.is_some()),
+        facilities.iter().any(|f| f.division_code.is_some()),
     ];
     let mut cw = csv::Writer::from_writer(w);
     let header: Vec<&str> = FACILITY_COLUMNS
@@ -332,6 +336,7 @@ pub fn write_facilities_to(w: &mut dyn Write, facilities: &[Facility]) -> io::Re
             cell(f.capacity),
             cell(f.floor_area_m2),
             f.provider_code.clone().unwrap_or_default(),
+            f.division_code.clone().unwrap_or_default(),
         ];
         rec.extend(opt.into_iter().zip(has).filter(|x| x.1).map(|x| x.0));
         cw.write_record(&rec)?;

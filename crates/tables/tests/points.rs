@@ -438,6 +438,7 @@ fn facilities_round_trip_exactly() {
             capacity: (k % 2 == 0).then_some(k as f64 * 10.5),
             floor_area_m2: None,
             provider_code: (k % 3 == 0).then(|| format!("code{k}")),
+            division_code: None,
         })
         .collect();
     write_facilities(&p, &fs_).unwrap();

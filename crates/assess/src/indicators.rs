@@ -209,13 +209,13 @@ pub(crate) fn compute(
     checks: &[Check],
     alloc: &mut Allocations,
     divisions: &Divisions,
+    fac: &FacilityRegions,
 ) -> Vec<IndicatorRow> {
     let codes: Vec<Option<&str>> = input
         .communities
         .iter()
         .map(|c| c.division_code.as_deref().map(str::trim))
         .collect();
-    let fac = FacilityRegions::locate(input);
     let cx = Ctx {
         standards,
         plan,
@@ -223,7 +223,7 @@ pub(crate) fn compute(
         reqs,
         checks,
         codes: &codes,
-        fac: &fac,
+        fac,
     };
     let mut rows = Vec::new();
     for (pi, p) in plans.iter().enumerate() {

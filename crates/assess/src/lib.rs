@@ -73,6 +73,11 @@ pub struct Assessment {
     /// Division codes of communities that are not valid codes or not in the division list
     /// (checked only when the list is not empty).
     pub unknown_codes: Vec<String>,
+    /// Per facility: the region it stands in (its own division code, else the nearest coded
+    /// community's), if any.
+    pub facility_regions: Vec<Option<String>>,
+    /// Per facility: whether its region was taken from the nearest community.
+    pub facility_region_by_nearest: Vec<bool>,
 }
 
 impl Assessment {
@@ -125,6 +130,7 @@ pub fn assess(
             }
         }
     }
+    let located = indicators::FacilityRegions::locate(input);
     let indicators = indicators::compute(
         standards,
         plans,
@@ -134,6 +140,7 @@ pub fn assess(
         &checks,
         &mut alloc,
         divisions,
+        &located,
     );
     let mut unknown_codes: Vec<String> = input
         .communities
@@ -152,6 +159,8 @@ pub fn assess(
         shortcomings,
         indicators,
         unknown_codes,
+        facility_regions: located.codes,
+        facility_region_by_nearest: located.by_nearest,
     }
 }
 

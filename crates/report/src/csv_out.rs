@@ -132,6 +132,11 @@ pub const INDICATOR_COLUMNS: &[&str] = &[
     "denominator",
     "status",
     "note",
+    "basis",
+    "walking_value",
+    "communities_scope",
+    "units_scope",
+    "off_network",
 ];
 
 /// `indicators.csv`: one row per indicator, level and region.
@@ -168,6 +173,11 @@ pub fn indicators_csv(r: &Report) -> String {
                 &fmt_num(row_.denominator),
                 ind.status.label(),
                 &row_.note,
+                row_.basis.key(),
+                &opt(row_.walking_value),
+                ind.scope.communities.key(),
+                ind.scope.units.key(),
+                &row_.off_network.to_string(),
             ],
         );
     }
@@ -188,6 +198,9 @@ pub const DEFINITION_COLUMNS: &[&str] = &[
     "definition",
     "source_quote",
     "document",
+    "communities_scope",
+    "units_scope",
+    "scope_note",
 ];
 
 /// `indicator_definitions.csv`: one row per indicator, with the definition used and the plan's
@@ -212,9 +225,57 @@ pub fn definitions_csv(r: &Report) -> String {
                     &ind.definition,
                     &ind.quote,
                     &p.document,
+                    ind.scope.communities.key(),
+                    ind.scope.units.key(),
+                    &ind.scope.note,
                 ],
             );
         }
+    }
+    s
+}
+
+/// Floor area at or under which a community service facility qualifies for the simplified fire
+/// acceptance filing: 「对建筑面积300平方米以下或总投资30万元以下的社区服务设施…优化办理消防验收备案手续」
+/// (000 art. 25; 001, 002, 004). 以下 includes the number itself.
+pub const SIMPLIFIED_FIRE_FILING_M2: f64 = 300.0;
+
+/// `facilities.csv` of the assessment: every facility counted, the region it stands in and how
+/// that was known, and whether its floor area qualifies it for the simplified fire filing
+/// (`yes`, `no` — by area; the investment criterion needs data livingcircle does not hold — or
+/// empty when the area is unknown).
+pub fn facilities_csv(r: &Report) -> String {
+    let a = r.assessment;
+    let mut s = String::from("facility_id,name,category,category_zh,lon,lat,capacity,floor_area_m2,region_code,region_name,region_from,simplified_fire_filing\n");
+    for (i, f) in r.facilities.iter().enumerate() {
+        let region = a.facility_regions.get(i).cloned().flatten();
+        let from = match (&region, a.facility_region_by_nearest.get(i)) {
+            (None, _) => "",
+            (Some(_), Some(true)) => "nearest_community",
+            (Some(_), _) => "division_code",
+        };
+        let fire = match f.floor_area_m2 {
+            Some(m2) if m2 <= SIMPLIFIED_FIRE_FILING_M2 => "yes",
+            Some(_) => "no",
+            None => "",
+        };
+        row(
+            &mut s,
+            &[
+                &f.id,
+                &f.name,
+                f.category.key(),
+                f.category.info().zh,
+                &f.pos.lon.to_string(),
+                &f.pos.lat.to_string(),
+                &opt(f.capacity),
+                &opt(f.floor_area_m2),
+                region.as_deref().unwrap_or(""),
+                &r.division_name(region.as_deref()),
+                from,
+                fire,
+            ],
+        );
     }
     s
 }

@@ -105,6 +105,7 @@ pub fn html_report(r: &Report) -> String {
     summary(&mut h, r);
     map(&mut h, r);
     indicators(&mut h, r);
+    scopes(&mut h, r);
     requirements(&mut h, r);
     recommended(&mut h, r);
     top_ten(&mut h, r);
@@ -481,6 +482,46 @@ fn indicators(h: &mut String, r: &Report) {
     let _ = writeln!(h, "</section>");
 }
 
+/// What each target's figure counts (issue 22): which communities and sub-regions, whether it is
+/// what stands in the region or who can walk to it, how many communities off the network were
+/// counted as reaching nothing, and why the scope is what it is.
+fn scopes(h: &mut String, r: &Report) {
+    let _ = write!(
+        h,
+        "<section id=\"scopes\"><h2>指标口径 What each figure counts</h2><p class=\"note\">范围取自目标原文；“位于本区域”按设施所在地区统计（设施的区划代码，无代码时取最近社区的区划），“步行可达”按路网统计。不在路网上的社区留在分母中，计为未覆盖。The scope is read from each target's sentence. Supply-side figures count what stands in the region (the facility's division code, else the nearest community's); access-side figures count who can walk to one. Communities off the network stay in the denominator, counted as not covered.</p><table><tr><th>指标 indicator</th><th>社区范围 communities</th><th>统计单元 units</th><th>依据 basis</th><th>步行可达值 walking figure</th><th>不在路网 off network</th><th>理由 why</th></tr>"
+    );
+    for ir in r.headline() {
+        let p = &r.plans[ir.plan];
+        let ind = &p.indicators[ir.indicator];
+        let units = match &ind.kind {
+            lc_standards::IndicatorKind::RegionCoverage { of, .. } => {
+                format!("{} {} · {}", of.zh(), of.key(), ind.scope.units.zh())
+            }
+            _ => "—".into(),
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{} {}</td><td>{} {}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"note\">{}</td></tr>",
+            esc(&ind.id),
+            esc(&ind.name_zh),
+            ind.scope.communities.zh(),
+            ind.scope.communities.key(),
+            esc(&units),
+            ir.basis.label(),
+            ir.walking_value
+                .map(|v| fmt_num((v * 100.0).round() / 100.0))
+                .unwrap_or_else(|| "—".into()),
+            if ir.off_network > 0 {
+                format!("{} 计为未覆盖 counted as not covered", ir.off_network)
+            } else {
+                "0".into()
+            },
+            esc(&ind.scope.note)
+        );
+    }
+    let _ = writeln!(h, "</table></section>");
+}
+
 fn requirements(h: &mut String, r: &Report) {
     let a = r.assessment;
     let nr = a.requirements.len();
@@ -690,7 +731,7 @@ fn regions(h: &mut String, r: &Report) {
     let Some(level) = level else { return };
     let _ = write!(
         h,
-        "<section id=\"regions\"><h2>分地区指标 Indicators by {} ({})</h2><table><tr><th>指标 indicator</th><th>地区 region</th><th>社区 communities</th><th>数值 value</th><th>目标 target</th><th>达标 met</th><th>说明 note</th></tr>",
+        "<section id=\"regions\"><h2>分地区指标 Indicators by {} ({})</h2><table><tr><th>指标 indicator</th><th>地区 region</th><th>社区 communities</th><th>不在路网 off network</th><th>数值 value</th><th>步行可达值 walking</th><th>目标 target</th><th>达标 met</th><th>说明 note</th></tr>",
         level.key(),
         level.zh()
     );
@@ -704,15 +745,19 @@ fn regions(h: &mut String, r: &Report) {
         };
         let _ = write!(
             h,
-            "<tr><td>{} {}</td><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} {} {}</td><td class=\"{cls}\">{txt}</td><td class=\"note\">{}</td></tr>",
+            "<tr><td>{} {}</td><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} {} {}</td><td class=\"{cls}\">{txt}</td><td class=\"note\">{}</td></tr>",
             esc(&ind.id),
             esc(&ind.name_zh),
             esc(&ir.region),
             esc(ir.region_name.as_deref().unwrap_or("")),
             ir.communities,
+            ir.off_network,
             ir.value
                 .map(|v| fmt_num((v * 100.0).round() / 100.0))
                 .unwrap_or_else(|| "n/a".into()),
+            ir.walking_value
+                .map(|v| fmt_num((v * 100.0).round() / 100.0))
+                .unwrap_or_else(|| "—".into()),
             ind.comparison.symbol(),
             fmt_num(ind.threshold),
             esc(&ind.unit),
@@ -747,7 +792,7 @@ fn unavailable(h: &mut String, r: &Report) {
 fn notes(h: &mut String, r: &Report) {
     let _ = write!(
         h,
-        "<section id=\"notes\"><h2>口径与来源 Definitions and sources</h2><ul class=\"note\"><li>“范围内” within = 步行网络距离 ≤ 要求距离 walking network distance ≤ the required distance.</li><li>比例指标：每处设施的容量或面积按人口（或户数）分摊给其服务范围内的社区（两步移动搜索法 2SFCA）。Ratios share each facility's capacity or area among the communities within its catchment in proportion to their population or households.</li><li>状态 status: V 已核实 verified · S 政策原文 seed quote · P 部分核实 partly verified · U 未核实 unverified (GB 50180-2018 表5.0.2 items are U).</li><li>城乡 urban/rural: 居委会 001–199 / 村委会 200–399 (heuristic).</li></ul><h3>标准 Standards</h3><ul class=\"note\">"
+        "<section id=\"notes\"><h2>口径与来源 Definitions and sources</h2><ul class=\"note\"><li>“范围内” within = 步行网络距离 ≤ 要求距离 walking network distance ≤ the required distance.</li><li>标准中的比例要求（社区层面）：每处设施的容量或面积按人口（或户数）分摊给其服务范围内的社区（两步移动搜索法 2SFCA）。A standard's ratio requirement (per community) shares each facility's capacity or area among the communities within its catchment in proportion to their population or households.</li><li>目标中的比例、总量和“每个地区有一处”按设施所在地区统计；步行可达值（2SFCA 分摊、步行距离内有一处）另列。Targets' ratios, totals and \"every region has one\" count the facilities standing in the region; the walking figure (2SFCA shares; one within walking distance) is shown beside them.</li><li>达标比较精度 comparison resolution: 目标值的 1e-9（1 mm for distances）。</li><li>状态 status: V 已核实 verified · S 政策原文 seed quote · P 部分核实 partly verified · U 未核实 unverified (GB 50180-2018 表5.0.2 items are U).</li><li>城乡 urban/rural: 居委会 001–199 / 村委会 200–399 (heuristic).</li></ul><h3>标准 Standards</h3><ul class=\"note\">"
     );
     for s in r.standards {
         let _ = write!(

@@ -16,8 +16,8 @@ mod recommend;
 mod xlsx;
 
 pub use csv_out::{
-    definitions_csv, indicators_csv, recommended_csv, shortcomings_csv, unavailable_csv,
-    DEFINITION_COLUMNS, INDICATOR_COLUMNS,
+    definitions_csv, facilities_csv, indicators_csv, recommended_csv, shortcomings_csv,
+    unavailable_csv, DEFINITION_COLUMNS, INDICATOR_COLUMNS,
 };
 pub use geojson::communities_geojson;
 pub use html::html_report;
@@ -45,6 +45,8 @@ pub struct Report<'a> {
     pub title: String,
     /// The communities assessed.
     pub communities: &'a [Community],
+    /// The facilities counted (indices as in the assessment).
+    pub facilities: &'a [lc_model::Facility],
     /// The standards.
     pub standards: &'a [Standard],
     /// The plans.

@@ -135,9 +135,19 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         ws.write_number(row, 17, ir.denominator)?;
         ws.write_string(row, 18, ind.status.label())?;
         ws.write_string(row, 19, &ir.note)?;
+        ws.write_string(row, 20, ir.basis.key())?;
+        num_or_blank(ws, row, 21, ir.walking_value)?;
+        ws.write_string(row, 22, ind.scope.communities.key())?;
+        ws.write_string(row, 23, ind.scope.units.key())?;
+        ws.write_number(row, 24, ir.off_network as f64)?;
     }
     if !a.indicators.is_empty() {
-        ws.autofilter(0, 0, a.indicators.len() as u32, 19)?;
+        ws.autofilter(
+            0,
+            0,
+            a.indicators.len() as u32,
+            INDICATOR_COLUMNS.len() as u16 - 1,
+        )?;
     }
 
     // Shortcomings, in rank order.

@@ -162,17 +162,17 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     let total = t_start.elapsed().as_secs_f64();
     timings.insert("total", total);
 
-    // Summary.
+    // Summary. A community off the network reaches nothing: it counts among those with nothing
+    // within reach, never silently dropped.
     let nothing: Vec<usize> = results
         .iter()
         .enumerate()
-        .filter(|(i, r)| placed_c.anchors[*i].is_some() && r.nearest.is_empty())
+        .filter(|(_, r)| r.nearest.is_empty())
         .map(|(i, _)| i)
         .collect();
     let missing_some: usize = results
         .iter()
-        .enumerate()
-        .filter(|(i, r)| placed_c.anchors[*i].is_some() && distinct_categories(r) < selected.len())
+        .filter(|r| distinct_categories(r) < selected.len())
         .count();
     let rss = peak_rss_bytes();
     let cid = |i: usize| communities[i].id.as_str();
@@ -251,9 +251,14 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     );
     let _ = writeln!(
         s,
-        "  可达 reach      {} communities with nothing within {} m{}; {} lack at least one category",
+        "  可达 reach      {} communities with nothing within {} m{}{}; {} lack at least one category",
         nothing.len(),
         a.max_distance,
+        if placed_c.too_far.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} of them not on the network 不在路网上)", placed_c.too_far.len())
+        },
         if nothing.is_empty() { String::new() } else { format!(": {}", some_ids(&nothing, cid, 5)) },
         missing_some
     );

@@ -205,6 +205,20 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let placed_k = place_items(&snapper, &candidates, |k| k.pos, a.place.snap_limit);
     drop(snapper);
     timings.insert("snap", t.elapsed().as_secs_f64());
+    if communities.is_empty() {
+        bail!(
+            "{}: 没有社区 no communities (the file has a header and no rows): nothing to assess",
+            a.communities.display()
+        );
+    }
+    if placed_c.too_far.len() == communities.len() {
+        bail!(
+            "{}: 没有一个社区能放到路网上 none of the {} communities could be placed on the network (all farther than {} m from a walkable way; check the coordinates' order (lon,lat) and --crs): nothing to assess",
+            a.communities.display(),
+            communities.len(),
+            a.place.snap_limit
+        );
+    }
 
     // One access computation serving every requirement and indicator.
     let t = Instant::now();
@@ -350,6 +364,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let report = lc_report::Report {
         title: title.clone(),
         communities: &communities,
+        facilities: &facilities,
         standards: &standards,
         plans: &plans,
         assessment: &assessment,
@@ -411,6 +426,10 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     write("indicators.csv", ind.as_bytes())?;
     write("unavailable.csv", unav.0.as_bytes())?;
     write("indicator_definitions.csv", unav.1.as_bytes())?;
+    write(
+        "facilities.csv",
+        lc_report::facilities_csv(&report).as_bytes(),
+    )?;
     write("communities.geojson", geo.as_bytes())?;
     if a.candidates.is_some() {
         write(
@@ -484,7 +503,11 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         if placed_c.too_far.is_empty() {
             String::new()
         } else {
-            format!("; too far: {}", some_ids(&placed_c.too_far, cid, 5))
+            format!(
+                "; {} not on the network 不在路网上, counted as lacking every requirement: {}",
+                placed_c.too_far.len(),
+                some_ids(&placed_c.too_far, cid, 5)
+            )
         },
         facilities.len(),
         facilities.len() - placed_f.too_far.len()

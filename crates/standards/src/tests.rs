@@ -548,6 +548,33 @@ fn dropping_any_listed_sentence_is_caught() {
     }
 }
 
+/// 以上 / 不低于 / 达到 / 不少于 mean ≥ (DOMAIN.md §5): every indicator compares with ≥ unless its
+/// sentence says 大于 / 超过 ("exceeds"). The English translations (000, 003) write "more than"
+/// for 以上, so such an indicator says in its definition how it reads the sentence.
+#[test]
+fn comparisons_follow_the_sentence() {
+    for p in shipped_plans().unwrap() {
+        for i in &p.indicators {
+            let strict = ["大于", "大於", "超过", "超過", "exceeds"]
+                .iter()
+                .any(|w| i.quote.contains(w));
+            let want = if strict {
+                Comparison::MoreThan
+            } else {
+                Comparison::AtLeast
+            };
+            assert_eq!(i.comparison, want, "{}: {}", i.id, i.quote);
+            if i.quote.contains("more than") {
+                assert!(
+                    i.definition.contains("以上"),
+                    "{}: \"more than\" translates 以上: say so in the definition",
+                    i.id
+                );
+            }
+        }
+    }
+}
+
 const GOOD: &str = r#"
 [standard]
 id = "LOCAL"

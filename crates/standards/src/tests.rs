@@ -575,6 +575,109 @@ fn comparisons_follow_the_sentence() {
     }
 }
 
+/// The scope of every indicator as read from its sentence (issue 22 item 3), with the words of
+/// the seed that decide it: (id, communities, units, evidence). The evidence must stand on a
+/// seed line the indicator's rows in seed-targets.csv name; with no evidence, the scope is "all"
+/// because the sentences name no urban or rural qualifier, and the test checks they name none.
+const SCOPES: &[(&str, &str, &str, &str)] = &[
+    // 000: "Promote big cities to speed up … meal-assisting and home care …": about cities.
+    ("CN01", "urban", "all", "big cities"),
+    ("GS03", "all", "all", ""),
+    ("GS04", "all", "all", ""),
+    ("GS08", "all", "all", ""),
+    // 鄉鎮(街道): townships, towns and streets alike.
+    ("GS09", "all", "all", "鄉(xiāng)鎮(zhèn)(街道)"),
+    ("GS12", "rural", "all", "農(nóng)村和城市"),
+    ("GS13", "urban", "all", "農(nóng)村和城市"),
+    ("GS15", "all", "all", ""),
+    ("GS18", "all", "all", ""),
+    ("GS19", "all", "all", ""),
+    // The paragraph builds 城鄉社區 networks; the sentence itself names no qualifier.
+    ("GS22", "all", "all", ""),
+    ("GS23", "urban", "all", "基礎(chǔ)較好的城市"),
+    ("HE06", "all", "all", ""),
+    // 每县 for 敬老院 (rural care homes): counties, not city districts.
+    ("HE07", "all", "counties", "每县"),
+    ("HE08", "all", "all", "乡镇（街道）"),
+    // The same sentence gives villages their own target (HE10): 社区 here are urban.
+    ("HE09", "urban", "all", "农村互助性养老覆盖70%以上的行政村"),
+    ("HE10", "rural", "all", "行政村"),
+    ("HE11", "urban", "all", "城市老年助餐"),
+    ("HE14", "all", "all", ""),
+    ("HL01", "all", "all", ""),
+    // The circles are built in "Harbin City and other prefecture -level cities".
+    ("HL02", "urban", "all", "prefecture -level cities"),
+    ("HL03", "urban", "all", "urban home community"),
+    ("HL04", "rural", "all", "rural pension service facilities"),
+    ("HL05", "all", "all", ""),
+    ("HL07", "all", "streets", "The urban streets"),
+    // 每个县 in the sentence on rural elderly care (加强农村养老机构建设).
+    ("SX01", "all", "counties", "加强农村养老机构建设,实现每个县"),
+];
+
+#[test]
+fn scopes_follow_the_sentence() {
+    let seeds = seed_texts();
+    let rows = seed_rows();
+    let qualifiers = [
+        "城市",
+        "农村",
+        "農(nóng)村",
+        "行政村",
+        "urban",
+        "rural",
+        "city",
+        "cities",
+    ];
+    let plans = shipped_plans().unwrap();
+    let mut seen = 0;
+    for p in &plans {
+        for ind in &p.indicators {
+            let &(_, communities, units, evidence) = SCOPES
+                .iter()
+                .find(|s| s.0 == ind.id)
+                .unwrap_or_else(|| panic!("{}: no scope decision in SCOPES", ind.id));
+            seen += 1;
+            assert_eq!(
+                (ind.scope.communities.key(), ind.scope.units.key()),
+                (communities, units),
+                "{}: scope",
+                ind.id
+            );
+            let its: Vec<&SeedRow> = rows.iter().filter(|r| r.ids.contains(&ind.id)).collect();
+            if evidence.is_empty() {
+                assert_eq!(
+                    communities, "all",
+                    "{}: a narrower scope needs its words",
+                    ind.id
+                );
+                for r in &its {
+                    for q in qualifiers {
+                        assert!(
+                            !r.sentence.contains(q),
+                            "{}: its sentence says {q:?}: {}",
+                            ind.id,
+                            r.sentence
+                        );
+                    }
+                }
+            } else {
+                assert!(
+                    its.iter()
+                        .any(|r| seeds[&r.seed][r.line - 1].contains(evidence)),
+                    "{}: {evidence:?} is on none of its lines",
+                    ind.id
+                );
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        SCOPES.len(),
+        "SCOPES names an id that is no indicator"
+    );
+}
+
 const GOOD: &str = r#"
 [standard]
 id = "LOCAL"

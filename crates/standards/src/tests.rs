@@ -134,10 +134,13 @@ fn every_listed_target_is_encoded() {
     }
 }
 
+/// The seed documents: `../shared/seeds` beside the workspace (CI has it).
+const SEEDS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/seeds");
+
 /// The quotes are verbatim: each is found in its seed document (../shared/seeds, which CI has).
 #[test]
 fn quotes_are_verbatim_in_the_seeds() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/seeds");
+    let dir = SEEDS_DIR;
     let plans = shipped_plans().unwrap();
     let mut checked = 0;
     for p in &plans {
@@ -155,6 +158,524 @@ fn quotes_are_verbatim_in_the_seeds() {
         }
     }
     assert!(checked >= 50, "{checked}");
+}
+
+/// `targets/seed-targets.csv`: every sentence of the seeds that sets a quantitative target, with
+/// the ids of the shipped `[[indicator]]` / `[[unavailable]]` entries that encode it, and the
+/// sentences with a number that are not targets (ids empty, the reason in `note`).
+const SEED_TARGETS: &str = include_str!("../../../targets/seed-targets.csv");
+
+/// One row of `targets/seed-targets.csv`.
+#[derive(Debug, Clone)]
+struct SeedRow {
+    seed: String,
+    line: usize,
+    sentence: String,
+    ids: Vec<String>,
+    note: String,
+}
+
+fn seed_rows() -> Vec<SeedRow> {
+    let mut r = csv::Reader::from_reader(SEED_TARGETS.as_bytes());
+    assert_eq!(
+        r.headers().unwrap(),
+        vec!["seed", "line", "sentence", "ids", "note"],
+        "seed-targets.csv columns"
+    );
+    r.records()
+        .enumerate()
+        .map(|(k, rec)| {
+            let rec = rec.unwrap_or_else(|e| panic!("seed-targets.csv row {}: {e}", k + 2));
+            SeedRow {
+                seed: rec[0].to_string(),
+                line: rec[1]
+                    .parse()
+                    .unwrap_or_else(|e| panic!("seed-targets.csv row {}: line: {e}", k + 2)),
+                sentence: rec[2].to_string(),
+                ids: rec[3]
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
+                note: rec[4].trim().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Every seed document (`*.txt` in the seeds directory), by file name, as its lines.
+fn seed_texts() -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(SEEDS_DIR)
+        .unwrap_or_else(|e| panic!("seeds directory {SEEDS_DIR} must be readable: {e}"))
+    {
+        let path = e.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("txt") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        out.insert(name, text.split('\n').map(String::from).collect());
+    }
+    out
+}
+
+/// Numerals and counters of Chinese counts written in characters (一所, 三个, 十五分钟).
+const ZH_NUMERALS: &str = "一二两兩三四五六七八九十";
+const ZH_COUNTERS: &str = "个個所家项項名张張座处處";
+
+/// Phrases that set a target without an Arabic number, in simplified and traditional characters
+/// and in the English translations.
+const TARGET_PHRASES: &[&str] = &[
+    "全覆盖",
+    "全覆蓋",
+    "倍增",
+    "每县",
+    "每縣",
+    "每个县",
+    "每個縣",
+    "每千",
+    "每百",
+    "每万",
+    "每萬",
+    "“一市",
+    "“一县",
+    "“一縣",
+    "“一乡",
+    "“一鄉",
+    "“一镇",
+    "“一鎮",
+];
+const TARGET_PHRASES_EN: &[&str] = &[
+    "full coverage",
+    "fully covered",
+    "each city",
+    "each county",
+    "each community",
+    "each street",
+    "every city",
+    "every county",
+    "every community",
+    "every street",
+];
+const NUMBER_WORDS_EN: &[&str] = &[
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+];
+
+/// The byte offsets in `line` where something target-like starts: every run of digits (ASCII or
+/// full-width; "4.5" and "2,000" give two runs each), except the list number that opens a line
+/// ("1." or "(1)"); every phrase above; a count in Chinese numerals (一所, 三个, 十五分钟); an
+/// English number word followed by a word ("two local standards"). Deliberately broad: a date or
+/// a document number matches too, and must be listed with a note saying it is not a target.
+fn target_like(line: &str) -> Vec<usize> {
+    let is_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    // The list number opening the line.
+    let mut skip = 0;
+    let mut k = 0;
+    while k < chars.len() && chars[k].1.is_whitespace() {
+        k += 1;
+    }
+    let open_paren = k < chars.len() && chars[k].1 == '(';
+    let d0 = k + usize::from(open_paren);
+    let mut d = d0;
+    while d < chars.len() && chars[d].1.is_ascii_digit() {
+        d += 1;
+    }
+    let close = if open_paren { ')' } else { '.' };
+    if d > d0 && d < chars.len() && chars[d].1 == close {
+        skip = chars[d].0 + 1;
+    }
+    let mut out = Vec::new();
+    for (k, &(at, c)) in chars.iter().enumerate() {
+        let prev = (k > 0).then(|| chars[k - 1].1);
+        if at < skip {
+            continue;
+        }
+        if is_digit(c) && !prev.is_some_and(is_digit) {
+            out.push(at);
+        }
+        if ZH_NUMERALS.contains(c) && !prev.is_some_and(|p| ZH_NUMERALS.contains(p)) {
+            let mut e = k;
+            while e < chars.len() && ZH_NUMERALS.contains(chars[e].1) {
+                e += 1;
+            }
+            let rest = chars.get(e..).unwrap_or_default();
+            let counter = rest.first().is_some_and(|&(_, n)| ZH_COUNTERS.contains(n));
+            let minutes = rest.len() >= 2 && rest[0].1 == '分' && "钟鐘".contains(rest[1].1);
+            if counter || minutes {
+                out.push(at);
+            }
+        }
+    }
+    for p in TARGET_PHRASES {
+        out.extend(line.match_indices(p).map(|(at, _)| at));
+    }
+    // English: whole words, case-insensitive (an ASCII lowercase copy keeps the byte offsets).
+    let lower = line.to_ascii_lowercase();
+    let starts_word = |at: usize| {
+        !lower[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric())
+    };
+    for p in TARGET_PHRASES_EN {
+        out.extend(
+            lower
+                .match_indices(p)
+                .map(|(at, _)| at)
+                .filter(|&at| starts_word(at)),
+        );
+    }
+    for w in NUMBER_WORDS_EN {
+        for (at, _) in lower.match_indices(w) {
+            let after = &lower[at + w.len()..];
+            let next = after.trim_start();
+            if starts_word(at)
+                && next.len() < after.len()
+                && next.starts_with(|c: char| c.is_ascii_alphabetic())
+            {
+                out.push(at);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The target-like places of the seeds that no row's sentence covers, as messages.
+fn unlisted(
+    seeds: &std::collections::BTreeMap<String, Vec<String>>,
+    rows: &[SeedRow],
+) -> Vec<String> {
+    let mut spans: std::collections::HashMap<(&str, usize), Vec<(usize, usize)>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        if let Some(line) = seeds
+            .get(&r.seed)
+            .and_then(|l| l.get(r.line.wrapping_sub(1)))
+        {
+            if r.sentence.is_empty() {
+                continue;
+            }
+            let s = spans.entry((r.seed.as_str(), r.line)).or_default();
+            s.extend(
+                line.match_indices(r.sentence.as_str())
+                    .map(|(at, m)| (at, at + m.len())),
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for (seed, lines) in seeds {
+        for (n, line) in lines.iter().enumerate() {
+            let covered = spans.get(&(seed.as_str(), n + 1));
+            for at in target_like(line) {
+                if !covered.is_some_and(|s| s.iter().any(|&(a, b)| a <= at && at < b)) {
+                    let mut from = at.saturating_sub(30);
+                    while !line.is_char_boundary(from) {
+                        from -= 1;
+                    }
+                    let mut to = (at + 30).min(line.len());
+                    while !line.is_char_boundary(to) {
+                        to += 1;
+                    }
+                    out.push(format!("{seed}:{}: …{}…", n + 1, &line[from..to]));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_target_scan_finds_numbers_phrases_and_counts() {
+    // The list number is skipped, the year and the share are found.
+    let l = "1.到2025年,覆蓋率達到50%以上";
+    let found: Vec<&str> = target_like(l).iter().map(|&at| &l[at..]).collect();
+    assert_eq!(found, vec!["2025年,覆蓋率達到50%以上", "50%以上"]);
+    assert_eq!(target_like("(3) Vigorously develop"), Vec::<usize>::new());
+    assert_eq!(target_like("　　10.开展培训"), Vec::<usize>::new());
+    // Counts in Chinese numerals and phrases without a number.
+    let l = "实现每个县有一所综合性养老机构";
+    assert_eq!(
+        target_like(l),
+        vec![l.find("每个县").unwrap(), l.find("一所").unwrap()]
+    );
+    assert_eq!(target_like("构建主城区“十五分钟”便民生活圈").len(), 1);
+    assert_eq!(target_like("實現(xiàn)…服務(wù)全覆蓋").len(), 1);
+    assert_eq!(target_like("劳务品牌“一县一品牌”工程").len(), 1);
+    assert!(target_like("打造一批示范项目").is_empty());
+    // English: digits, number words before a word, phrases; not "three-level" or "(four)".
+    assert_eq!(target_like("and revise two local standards").len(), 1);
+    assert!(target_like("(four) the three-level e-commerce").is_empty());
+    assert_eq!(target_like("By 2025, each city (local) will").len(), 2);
+    assert!(target_like("reach city").is_empty());
+}
+
+/// (a) Every row of seed-targets.csv is on its line of its seed, and names shipped targets of the
+/// plan whose document that seed is; a row without ids says why it is not a target; each id's
+/// quote stands on a line that one of its rows names.
+#[test]
+fn seed_target_rows_are_on_their_lines_and_name_shipped_targets() {
+    let seeds = seed_texts();
+    let plans = shipped_plans().unwrap();
+    let mut doc_of = std::collections::HashMap::new();
+    for p in &plans {
+        for (id, q) in p
+            .indicators
+            .iter()
+            .map(|i| (&i.id, &i.quote))
+            .chain(p.unavailable.iter().map(|u| (&u.id, &u.quote)))
+        {
+            assert!(
+                doc_of
+                    .insert(id.as_str(), (p.document.as_str(), q.as_str()))
+                    .is_none(),
+                "{id} is used twice in the shipped plans"
+            );
+        }
+    }
+    let rows = seed_rows();
+    assert!(rows.len() >= 100, "{}", rows.len());
+    for (k, r) in rows.iter().enumerate() {
+        let at = format!("seed-targets.csv row {} ({}:{})", k + 2, r.seed, r.line);
+        let lines = seeds
+            .get(&r.seed)
+            .unwrap_or_else(|| panic!("{at}: no seed {} in {SEEDS_DIR}", r.seed));
+        let line = lines
+            .get(r.line.wrapping_sub(1))
+            .unwrap_or_else(|| panic!("{at}: the seed has {} lines", lines.len()));
+        assert!(!r.sentence.trim().is_empty(), "{at}: empty sentence");
+        assert!(
+            line.contains(&r.sentence),
+            "{at}: sentence not on that line: {}",
+            r.sentence
+        );
+        assert!(
+            !r.ids.is_empty() || !r.note.is_empty(),
+            "{at}: a row without ids needs a note saying why it is not a target"
+        );
+        for id in &r.ids {
+            let (doc, _) = doc_of
+                .get(id.as_str())
+                .unwrap_or_else(|| panic!("{at}: {id} is no indicator or unavailable target"));
+            assert_eq!(*doc, r.seed, "{at}: {id} belongs to the plan of {doc}");
+        }
+    }
+    // Each id's quote stands on a line one of its rows names (an id without rows is (b)'s).
+    for (id, (doc, quote)) in &doc_of {
+        let mut its_lines = rows
+            .iter()
+            .filter(|r| r.ids.iter().any(|i| i == id))
+            .peekable();
+        if its_lines.peek().is_some() {
+            assert!(
+                its_lines.any(|r| seeds[*doc][r.line - 1].contains(quote)),
+                "{id}: its quote is on none of the lines its rows name"
+            );
+        }
+    }
+}
+
+/// (b) Every indicator and unavailable target of the shipped plans has a sentence in the list.
+#[test]
+fn every_shipped_target_has_a_seed_sentence() {
+    let rows = seed_rows();
+    let mut missing = Vec::new();
+    for p in shipped_plans().unwrap() {
+        for id in p
+            .indicators
+            .iter()
+            .map(|i| &i.id)
+            .chain(p.unavailable.iter().map(|u| &u.id))
+        {
+            if !rows.iter().any(|r| r.ids.contains(id)) {
+                missing.push(id.clone());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in seed-targets.csv: {missing:?}");
+}
+
+/// (c) Completeness against the seed text itself: every target-like place of every seed (a
+/// number, 全覆盖/倍增/每县/每千…, a count in Chinese numerals, "two local standards", "full
+/// coverage", "each city") lies inside a listed sentence — a target with its ids, or a number
+/// with the reason it is not a target.
+#[test]
+fn every_target_like_place_in_the_seeds_is_listed() {
+    let seeds = seed_texts();
+    let plans = shipped_plans().unwrap();
+    for p in &plans {
+        assert!(
+            seeds.contains_key(&p.document),
+            "{} not among the seeds",
+            p.document
+        );
+    }
+    assert_eq!(
+        seeds.len(),
+        plans.len(),
+        "one seed per plan: {:?}",
+        seeds.keys()
+    );
+    let missing = unlisted(&seeds, &seed_rows());
+    assert!(
+        missing.is_empty(),
+        "{} target-like places of the seeds are not in targets/seed-targets.csv:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
+
+/// The scan of (c) needs every row: dropping any one sentence from the list makes (c) fail.
+#[test]
+fn dropping_any_listed_sentence_is_caught() {
+    let seeds = seed_texts();
+    let rows = seed_rows();
+    for k in 0..rows.len() {
+        let mut fewer = rows.clone();
+        let gone = fewer.remove(k);
+        assert!(
+            !unlisted(&seeds, &fewer).is_empty(),
+            "row {} ({}:{} {:?}) could be dropped unnoticed",
+            k + 2,
+            gone.seed,
+            gone.line,
+            gone.sentence
+        );
+    }
+}
+
+/// 以上 / 不低于 / 达到 / 不少于 mean ≥ (DOMAIN.md §5): every indicator compares with ≥ unless its
+/// sentence says 大于 / 超过 ("exceeds"). The English translations (000, 003) write "more than"
+/// for 以上, so such an indicator says in its definition how it reads the sentence.
+#[test]
+fn comparisons_follow_the_sentence() {
+    for p in shipped_plans().unwrap() {
+        for i in &p.indicators {
+            let strict = ["大于", "大於", "超过", "超過", "exceeds"]
+                .iter()
+                .any(|w| i.quote.contains(w));
+            let want = if strict {
+                Comparison::MoreThan
+            } else {
+                Comparison::AtLeast
+            };
+            assert_eq!(i.comparison, want, "{}: {}", i.id, i.quote);
+            if i.quote.contains("more than") {
+                assert!(
+                    i.definition.contains("以上"),
+                    "{}: \"more than\" translates 以上: say so in the definition",
+                    i.id
+                );
+            }
+        }
+    }
+}
+
+/// The scope of every indicator as read from its sentence (issue 22 item 3), with the words of
+/// the seed that decide it: (id, communities, units, evidence). The evidence must stand on a
+/// seed line the indicator's rows in seed-targets.csv name; with no evidence, the scope is "all"
+/// because the sentences name no urban or rural qualifier, and the test checks they name none.
+const SCOPES: &[(&str, &str, &str, &str)] = &[
+    // 000: "Promote big cities to speed up … meal-assisting and home care …": about cities.
+    ("CN01", "urban", "all", "big cities"),
+    ("GS03", "all", "all", ""),
+    ("GS04", "all", "all", ""),
+    ("GS08", "all", "all", ""),
+    // 鄉鎮(街道): townships, towns and streets alike.
+    ("GS09", "all", "all", "鄉(xiāng)鎮(zhèn)(街道)"),
+    ("GS12", "rural", "all", "農(nóng)村和城市"),
+    ("GS13", "urban", "all", "農(nóng)村和城市"),
+    ("GS15", "all", "all", ""),
+    ("GS18", "all", "all", ""),
+    ("GS19", "all", "all", ""),
+    // The paragraph builds 城鄉社區 networks; the sentence itself names no qualifier.
+    ("GS22", "all", "all", ""),
+    ("GS23", "urban", "all", "基礎(chǔ)較好的城市"),
+    ("HE06", "all", "all", ""),
+    // 每县 for 敬老院 (rural care homes): counties, not city districts.
+    ("HE07", "all", "counties", "每县"),
+    ("HE08", "all", "all", "乡镇（街道）"),
+    // The same sentence gives villages their own target (HE10): 社区 here are urban.
+    ("HE09", "urban", "all", "农村互助性养老覆盖70%以上的行政村"),
+    ("HE10", "rural", "all", "行政村"),
+    ("HE11", "urban", "all", "城市老年助餐"),
+    ("HE14", "all", "all", ""),
+    ("HL01", "all", "all", ""),
+    // The circles are built in "Harbin City and other prefecture -level cities".
+    ("HL02", "urban", "all", "prefecture -level cities"),
+    ("HL03", "urban", "all", "urban home community"),
+    ("HL04", "rural", "all", "rural pension service facilities"),
+    ("HL05", "all", "all", ""),
+    ("HL07", "all", "streets", "The urban streets"),
+    // 每个县 in the sentence on rural elderly care (加强农村养老机构建设).
+    ("SX01", "all", "counties", "加强农村养老机构建设,实现每个县"),
+];
+
+#[test]
+fn scopes_follow_the_sentence() {
+    let seeds = seed_texts();
+    let rows = seed_rows();
+    let qualifiers = [
+        "城市",
+        "农村",
+        "農(nóng)村",
+        "行政村",
+        "urban",
+        "rural",
+        "city",
+        "cities",
+    ];
+    let plans = shipped_plans().unwrap();
+    let mut seen = 0;
+    for p in &plans {
+        for ind in &p.indicators {
+            let &(_, communities, units, evidence) = SCOPES
+                .iter()
+                .find(|s| s.0 == ind.id)
+                .unwrap_or_else(|| panic!("{}: no scope decision in SCOPES", ind.id));
+            seen += 1;
+            assert_eq!(
+                (ind.scope.communities.key(), ind.scope.units.key()),
+                (communities, units),
+                "{}: scope",
+                ind.id
+            );
+            let its: Vec<&SeedRow> = rows.iter().filter(|r| r.ids.contains(&ind.id)).collect();
+            if evidence.is_empty() {
+                assert_eq!(
+                    communities, "all",
+                    "{}: a narrower scope needs its words",
+                    ind.id
+                );
+                for r in &its {
+                    for q in qualifiers {
+                        assert!(
+                            !r.sentence.contains(q),
+                            "{}: its sentence says {q:?}: {}",
+                            ind.id,
+                            r.sentence
+                        );
+                    }
+                }
+            } else {
+                assert!(
+                    its.iter()
+                        .any(|r| seeds[&r.seed][r.line - 1].contains(evidence)),
+                    "{}: {evidence:?} is on none of its lines",
+                    ind.id
+                );
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        SCOPES.len(),
+        "SCOPES names an id that is no indicator"
+    );
 }
 
 const GOOD: &str = r#"

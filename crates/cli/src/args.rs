@@ -4,7 +4,7 @@ use crate::network_input::{LoadOptions, Source};
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lc_network::SnapMode;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -140,6 +140,21 @@ pub struct NetworkArgs {
 }
 
 impl NetworkArgs {
+    /// The network input files, as (flag, path), for the output check.
+    pub fn inputs(&self) -> Vec<(&'static str, &Path)> {
+        let mut v = Vec::new();
+        if let Some(p) = &self.osm {
+            v.push(("--osm", p.as_path()));
+        }
+        if let Some(p) = &self.nodes {
+            v.push(("--nodes", p.as_path()));
+        }
+        if let Some(p) = &self.edges {
+            v.push(("--edges", p.as_path()));
+        }
+        v
+    }
+
     pub fn source(&self) -> Result<Source> {
         match (&self.osm, &self.nodes, &self.edges) {
             (Some(osm), None, None) => Ok(Source::Osm(osm.clone())),
@@ -440,4 +455,22 @@ pub struct SiteArgs {
     /// Also write the cost data (demand.csv, candidates.csv, existing.csv, costs.csv) here.
     #[arg(long, value_name = "DIR")]
     pub export_costs: Option<PathBuf>,
+}
+
+/// Refuses, before any work, outputs that would replace an input or each other (one rule for
+/// every command: `lc_tables::check_outputs`). Optional paths are skipped when absent.
+pub fn check_paths(
+    inputs: &[(&str, Option<&Path>)],
+    outputs: &[(&str, Option<&Path>)],
+) -> Result<()> {
+    let ins: Vec<(&str, &Path)> = inputs
+        .iter()
+        .filter_map(|(f, p)| p.map(|p| (*f, p)))
+        .collect();
+    let outs: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|(f, p)| p.map(|p| (*f, p)))
+        .collect();
+    lc_tables::check_outputs(&ins, &outs)?;
+    Ok(())
 }

@@ -18,8 +18,9 @@ use crate::error::TableError;
 /// The temporary file lives in the target's directory (so the final rename cannot cross
 /// file systems) and is named `.<name>.<random>.tmp`. A new file gets the usual permissions
 /// (0666 less the umask); a replaced file keeps its permissions. `commit` flushes, syncs the
-/// data to disk and renames. If the target path is a symbolic link, the link itself is
-/// replaced by a regular file.
+/// data to disk and renames. A symbolic link is written through: the file it points to is
+/// replaced and the link stays. A path that is not a regular file (a device such as
+/// `/dev/null`, a FIFO, a socket or a directory) is refused: a rename would replace it.
 #[derive(Debug)]
 pub struct AtomicFile {
     path: PathBuf,
@@ -31,8 +32,30 @@ impl AtomicFile {
     pub fn create(path: &Path) -> Result<AtomicFile, TableError> {
         let werr = |source: io::Error| TableError::Write {
             path: path.to_path_buf(),
-            source,
+            reason: source,
         };
+        // Write through a symbolic link to the file it names (a dangling link is refused).
+        let resolved;
+        let path = match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                resolved = fs::canonicalize(path).map_err(|e| {
+                    werr(io::Error::new(
+                        e.kind(),
+                        format!("the symbolic link points to nothing that can be written ({e})"),
+                    ))
+                })?;
+                resolved.as_path()
+            }
+            _ => path,
+        };
+        if let Ok(meta) = fs::metadata(path) {
+            if !meta.is_file() {
+                return Err(werr(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "不是普通文件 not a regular file (a directory, device, FIFO or socket): outputs are written as files, and replacing this would destroy it; choose a file path",
+                )));
+            }
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -77,7 +100,7 @@ impl AtomicFile {
         let path = self.path;
         let werr = |source: io::Error| TableError::Write {
             path: path.clone(),
-            source,
+            reason: source,
         };
         let tmp = self.out.into_inner().map_err(|e| werr(e.into_error()))?;
         tmp.as_file().sync_all().map_err(werr)?;
@@ -109,7 +132,7 @@ where
     let mut file = AtomicFile::create(path)?;
     write(&mut file).map_err(|source| TableError::Write {
         path: path.to_path_buf(),
-        source,
+        reason: source,
     })?;
     file.commit()
 }

@@ -38,31 +38,28 @@ impl fmt::Display for RowError {
 #[non_exhaustive]
 pub enum TableError {
     /// The file could not be opened (the OS reason is the source).
-    #[error("cannot open {}: {source}", path.display())]
+    #[error("cannot open {}: {reason}", path.display())]
     Open {
         /// The path as given.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        /// The OS error (in the message, not the error chain, so it is printed once).
+        reason: io::Error,
     },
     /// The file was opened but reading it failed.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {reason}", path.display())]
     Read {
         /// The path as given.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        /// The OS error (in the message, not the error chain, so it is printed once).
+        reason: io::Error,
     },
     /// Writing an output file failed (the file at the path, if any, is untouched).
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {reason}", path.display())]
     Write {
         /// The path as given.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error (in the message, not the error chain, so it is printed once).
+        reason: io::Error,
     },
     /// A required column is not in the header line.
     #[error("{file}: missing required column '{column}' (found: {})", found.join(", "))]

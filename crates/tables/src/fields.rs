@@ -23,7 +23,7 @@ impl Source {
     pub(crate) fn load(path: &Path) -> Result<Source, TableError> {
         let mut f = File::open(path).map_err(|source| TableError::Open {
             path: path.to_path_buf(),
-            source,
+            reason: source,
         })?;
         let mut data = Vec::with_capacity(
             f.metadata()
@@ -33,7 +33,7 @@ impl Source {
         f.read_to_end(&mut data)
             .map_err(|source| TableError::Read {
                 path: path.to_path_buf(),
-                source,
+                reason: source,
             })?;
         let start = if data.starts_with(b"\xEF\xBB\xBF") {
             3
@@ -154,7 +154,7 @@ impl Source {
     pub(crate) fn csv_error(&self, e: csv::Error) -> TableError {
         TableError::Read {
             path: self.file.clone().into(),
-            source: e.into(),
+            reason: e.into(),
         }
     }
 }

@@ -31,6 +31,7 @@ mod error;
 mod fast;
 mod fields;
 mod network;
+mod paths;
 mod points;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
@@ -40,6 +41,7 @@ pub use network::{
     read_network, write_edges, write_edges_to, write_network, write_nodes, write_nodes_to,
     EDGE_COLUMNS, NODE_COLUMNS,
 };
+pub use paths::{check_outputs, PathClash};
 pub use points::{
     read_communities, read_facilities, write_communities, write_communities_to, write_facilities,
     write_facilities_to, COMMUNITY_COLUMNS, FACILITY_COLUMNS,

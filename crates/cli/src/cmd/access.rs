@@ -33,6 +33,24 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         bail!("circle radii must be positive numbers, got {bad}");
     }
     let source = a.network.source()?;
+    let mut inputs: Vec<(&str, Option<&Path>)> = a
+        .network
+        .inputs()
+        .into_iter()
+        .map(|(f, p)| (f, Some(p)))
+        .collect();
+    inputs.push(("--communities", Some(a.communities.as_path())));
+    inputs.push(("--facilities", a.facilities.as_deref()));
+    crate::args::check_paths(
+        &inputs,
+        &[
+            ("--out", Some(a.out.as_path())),
+            ("--counts", a.counts.as_deref()),
+            ("--capacity", a.capacity.as_deref()),
+            ("--geojson", a.geojson.as_deref()),
+            ("--summary-json", a.summary_json.as_deref()),
+        ],
+    )?;
     if a.facilities.is_none() && !matches!(source, Source::Osm(_)) {
         bail!("--facilities FILE is required with --nodes/--edges (facilities can be taken from tags only with --osm)");
     }

@@ -149,11 +149,47 @@ fn load_divisions(path: &Path, codes: &BTreeSet<String>) -> Result<Divisions> {
     Ok(d)
 }
 
+/// The files `--out DIR` receives.
+const OUT_FILES: [&str; 10] = [
+    "shortcomings.csv",
+    "indicators.csv",
+    "unavailable.csv",
+    "indicator_definitions.csv",
+    "facilities.csv",
+    "communities.geojson",
+    "recommended_sites.csv",
+    "summary.xlsx",
+    "index.html",
+    "summary.json",
+];
+
 pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let t_start = Instant::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
     positive("--max-distance", a.max_distance, "metres")?;
     a.place.check()?;
+    {
+        let mut inputs: Vec<(&str, Option<&Path>)> = a
+            .network
+            .inputs()
+            .into_iter()
+            .map(|(f, p)| (f, Some(p)))
+            .collect();
+        inputs.push(("--communities", Some(a.communities.as_path())));
+        inputs.extend(
+            a.facilities
+                .iter()
+                .map(|p| ("--facilities", Some(p.as_path()))),
+        );
+        inputs.extend(a.standard.iter().map(|p| ("--standard", Some(p.as_path()))));
+        inputs.extend(a.targets.iter().map(|p| ("--targets", Some(p.as_path()))));
+        inputs.push(("--divisions", a.divisions.as_deref()));
+        inputs.push(("--candidates", a.candidates.as_deref()));
+        let outs: Vec<PathBuf> = OUT_FILES.iter().map(|f| a.out.join(f)).collect();
+        let outputs: Vec<(&str, Option<&Path>)> =
+            outs.iter().map(|p| ("--out", Some(p.as_path()))).collect();
+        crate::args::check_paths(&inputs, &outputs)?;
+    }
     if a.candidates.is_some() {
         if a.recommend_sites == 0 {
             bail!("--recommend-sites must be at least 1");

@@ -11,6 +11,7 @@ use lc_model::LonLat;
 use lc_network::Snapper;
 use rayon::prelude::*;
 use serde_json::json;
+use std::path::Path;
 use std::time::Instant;
 
 pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
@@ -20,6 +21,14 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
         bail!("--minutes must be positive, got {bad}");
     }
     positive("--buffer", a.buffer, "metres")?;
+    let mut inputs: Vec<(&str, Option<&Path>)> = a
+        .network
+        .inputs()
+        .into_iter()
+        .map(|(f, p)| (f, Some(p)))
+        .collect();
+    inputs.push(("--communities", a.communities.as_deref()));
+    crate::args::check_paths(&inputs, &[("--out", Some(a.out.as_path()))])?;
     // Start points: (id, name, position).
     let mut starts: Vec<(String, String, LonLat)> = Vec::new();
     if let Some(path) = &a.communities {

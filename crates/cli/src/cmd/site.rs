@@ -16,7 +16,7 @@ use lc_siting::{
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// What the instance was built from, for the outputs.
@@ -28,12 +28,55 @@ struct Loaded {
     placed_note: String,
 }
 
+/// The files `--out DIR` receives.
+const OUT_FILES: [&str; 4] = [
+    "sites.csv",
+    "assignment.csv",
+    "sites.geojson",
+    "summary.json",
+];
+/// The files of a cost directory (`--costs` reads them, `--export-costs` writes them).
+const COST_FILES: [&str; 4] = ["demand.csv", "candidates.csv", "existing.csv", "costs.csv"];
+
 pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     let t_start = Instant::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
     let problem = problem_of(&a)?;
     positive("--time-limit", a.time_limit, "seconds")?;
     non_negative("--gap", a.gap, "")?;
+    {
+        let mut inputs: Vec<(&str, Option<&Path>)> = a
+            .network
+            .inputs()
+            .into_iter()
+            .map(|(f, p)| (f, Some(p)))
+            .collect();
+        inputs.push(("--communities", a.communities.as_deref()));
+        inputs.push(("--facilities", a.facilities.as_deref()));
+        inputs.push(("--candidates", a.candidates.as_deref()));
+        let cost_files: Vec<PathBuf> = a
+            .costs
+            .iter()
+            .flat_map(|d| COST_FILES.iter().map(move |f| d.join(f)))
+            .collect();
+        for p in &cost_files {
+            inputs.push(("--costs", Some(p.as_path())));
+        }
+        let outs: Vec<PathBuf> = OUT_FILES.iter().map(|f| a.out.join(f)).collect();
+        let exports: Vec<PathBuf> = a
+            .export_costs
+            .iter()
+            .flat_map(|d| COST_FILES.iter().map(move |f| d.join(f)))
+            .collect();
+        let mut outputs: Vec<(&str, Option<&Path>)> =
+            outs.iter().map(|p| ("--out", Some(p.as_path()))).collect();
+        outputs.extend(
+            exports
+                .iter()
+                .map(|p| ("--export-costs", Some(p.as_path()))),
+        );
+        crate::args::check_paths(&inputs, &outputs)?;
+    }
     let t = Instant::now();
     let loaded = match &a.costs {
         Some(dir) => from_costs(dir, &problem)?,

@@ -1,0 +1,145 @@
+//! One rule for every output path (issues 17 and 19): an output never replaces an input or
+//! another output of the same run, whatever the command and however the path is spelled, and
+//! a device or FIFO is never replaced by a regular file. Each refusal happens before any work
+//! and leaves every file as it was.
+
+mod common;
+
+use common::{assert_mentions, assert_ok, read, refused, street_network, write, Args};
+use std::path::Path;
+
+const COMMUNITIES: &str = "id,name,lon,lat,population\nc1,东,0.0009,0,1000\n";
+const FACILITIES: &str = "id,name,category,lon,lat\nf1,药店,pharmacy,0.0027,0\n";
+const CANDIDATES: &str = "id,lon,lat,name\nk1,0.0045,0,候选一\n";
+
+fn street_with_points() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    street_network(dir.path());
+    write(dir.path(), "communities.csv", COMMUNITIES);
+    write(dir.path(), "facilities.csv", FACILITIES);
+    write(dir.path(), "candidates.csv", CANDIDATES);
+    dir
+}
+
+fn unchanged(d: &Path) {
+    assert_eq!(read(d.join("communities.csv")), COMMUNITIES);
+    assert_eq!(read(d.join("facilities.csv")), FACILITIES);
+    assert_eq!(read(d.join("candidates.csv")), CANDIDATES);
+}
+
+#[test]
+fn access_refuses_an_output_that_is_an_input() {
+    let dir = street_with_points();
+    let d = dir.path();
+    // Spelled differently from the input: ./x/../communities.csv.
+    std::fs::create_dir(d.join("x")).unwrap();
+    let o = Args::quiet("access")
+        .tables(d)
+        .opt("--out", d.join("x").join("..").join("communities.csv"))
+        .run();
+    let err = refused(&o);
+    assert_mentions(
+        &err,
+        &["--out", "--communities", "refusing to overwrite an input"],
+    );
+    unchanged(d);
+    // And the network tables.
+    let o = Args::quiet("access")
+        .tables(d)
+        .opt("--out", d.join("a.csv"))
+        .opt("--counts", d.join("edges.csv"))
+        .run();
+    assert_mentions(&refused(&o), &["--counts", "--edges"]);
+    assert!(
+        !d.join("a.csv").exists(),
+        "nothing written before the refusal"
+    );
+}
+
+#[test]
+fn access_refuses_two_outputs_that_are_one_file() {
+    let dir = street_with_points();
+    let d = dir.path();
+    let o = Args::quiet("access")
+        .tables(d)
+        .opt("--out", d.join("a.csv"))
+        .opt("--counts", d.join("a.csv"))
+        .run();
+    assert_mentions(&refused(&o), &["--out", "--counts", "same file"]);
+    assert!(!d.join("a.csv").exists());
+    let o = Args::quiet("access")
+        .tables(d)
+        .opt("--out", d.join("a.csv"))
+        .opt("--counts", d.join("b.csv"))
+        .run();
+    assert_ok(&o);
+}
+
+#[test]
+fn site_export_costs_beside_the_inputs_is_refused() {
+    let dir = street_with_points();
+    let d = dir.path();
+    let o = Args::quiet("site")
+        .tables(d)
+        .opt("--candidates", d.join("candidates.csv"))
+        .opt("--category", "pharmacy")
+        .opt("--p", "1")
+        .opt("--out", d.join("out"))
+        .opt("--export-costs", d)
+        .run();
+    assert_mentions(&refused(&o), &["--export-costs", "--candidates"]);
+    unchanged(d);
+}
+
+#[test]
+fn assess_out_holding_an_input_is_refused() {
+    let dir = street_with_points();
+    let d = dir.path();
+    // The communities file is named like one of the report's files, inside --out.
+    let out = d.join("report");
+    std::fs::create_dir(&out).unwrap();
+    write(&out, "indicators.csv", COMMUNITIES);
+    let o = Args::quiet("assess")
+        .network(d)
+        .opt("--communities", out.join("indicators.csv"))
+        .opt("--facilities", d.join("facilities.csv"))
+        .opt("--out", &out)
+        .run();
+    assert_mentions(&refused(&o), &["--out", "--communities"]);
+    assert_eq!(read(out.join("indicators.csv")), COMMUNITIES);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_device_or_fifo_is_not_replaced_and_a_symlink_is_written_through() {
+    let dir = street_with_points();
+    let d = dir.path();
+    // A FIFO at the output path: refused, and it is still a FIFO afterwards.
+    let fifo = d.join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let o = Args::quiet("access").tables(d).opt("--out", &fifo).run();
+        assert_mentions(&refused(&o), &["not a regular file"]);
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+    }
+    // A symbolic link: the file it points to receives the output, the link stays a link.
+    let target = d.join("real.csv");
+    write(d, "real.csv", "old\n");
+    let link = d.join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = Args::quiet("access").tables(d).opt("--out", &link).run();
+    assert_ok(&o);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(
+        read(&target).starts_with("community_id,"),
+        "{}",
+        read(&target)
+    );
+}

@@ -337,6 +337,23 @@ struct Eval {
     notes: Vec<String>,
 }
 
+impl Eval {
+    /// An access-side percentage of communities.
+    fn access(num: f64, den: f64, mut notes: Vec<String>, scope_word: &str) -> Eval {
+        if den == 0.0 {
+            notes.push(format!("no {scope_word} community"));
+        }
+        Eval {
+            basis: Basis::Access,
+            num,
+            den,
+            value: pct(num, den),
+            walking: None,
+            notes,
+        }
+    }
+}
+
 fn pct(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| num / den * 100.0)
 }
@@ -375,6 +392,32 @@ fn placed_by_nearest(cx: &Ctx, r: &Region, categories: &[Category]) -> usize {
         .count()
 }
 
+/// The notes of a supply-side figure: facilities of unknown measure, facilities placed in the
+/// region by their nearest community.
+fn supply_notes(
+    cx: &Ctx,
+    r: &Region,
+    categories: &[Category],
+    measure: Measure,
+    unknown: usize,
+    notes: &mut Vec<String>,
+) {
+    if unknown > 0 {
+        notes.push(format!(
+            "{} without {} in the region left out",
+            plural(unknown, "facility"),
+            measure.key()
+        ));
+    }
+    let nearest = placed_by_nearest(cx, r, categories);
+    if nearest > 0 && r.level != RegionLevel::All {
+        notes.push(format!(
+            "{} without a division code placed by the nearest community",
+            plural(nearest, "facility")
+        ));
+    }
+}
+
 fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> Eval {
     let input = cx.input;
     let group = r.group;
@@ -400,17 +443,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
                     plural(off, "community")
                 ));
             }
-            if den == 0.0 {
-                notes.push(format!("no {scope_word} community"));
-            }
-            Eval {
-                basis: Basis::Access,
-                num,
-                den,
-                value: pct(num, den),
-                walking: None,
-                notes,
-            }
+            Eval::access(num, den, notes, scope_word)
         }
         IndicatorKind::StandardCoverage {
             standard, levels, ..
@@ -462,17 +495,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
                     plural(unknown, "community")
                 ));
             }
-            if den == 0.0 {
-                notes.push(format!("no {scope_word} community"));
-            }
-            Eval {
-                basis: Basis::Access,
-                num,
-                den,
-                value: pct(num, den),
-                walking: None,
-                notes,
-            }
+            Eval::access(num, den, notes, scope_word)
         }
         IndicatorKind::Ratio {
             categories,
@@ -510,20 +533,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
                     measure.key()
                 ));
             }
-            if unknown > 0 {
-                notes.push(format!(
-                    "{} without {} in the region left out",
-                    plural(unknown, "facility"),
-                    measure.key()
-                ));
-            }
-            let nearest = placed_by_nearest(cx, r, categories);
-            if nearest > 0 && r.level != RegionLevel::All {
-                notes.push(format!(
-                    "{} without a division code placed by the nearest community",
-                    plural(nearest, "facility")
-                ));
-            }
+            supply_notes(cx, r, categories, *measure, unknown, &mut notes);
             let value = if den == 0.0 {
                 notes.push(format!("not computable: no {}", denominator.key()));
                 None
@@ -560,20 +570,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
                 *catchment_m,
             );
             let shared: f64 = group.iter().map(|&i| a.share[i]).sum();
-            if unknown > 0 {
-                notes.push(format!(
-                    "{} without {} in the region left out",
-                    plural(unknown, "facility"),
-                    measure.key()
-                ));
-            }
-            let nearest = placed_by_nearest(cx, r, categories);
-            if nearest > 0 && r.level != RegionLevel::All {
-                notes.push(format!(
-                    "{} without a division code placed by the nearest community",
-                    plural(nearest, "facility")
-                ));
-            }
+            supply_notes(cx, r, categories, *measure, unknown, &mut notes);
             if r.level == RegionLevel::All && a.unattributed_facilities > 0 {
                 notes.push(format!(
                     "{} ({} {}) counted although no community reaches them on foot",

@@ -141,18 +141,12 @@ pub struct NetworkArgs {
 
 impl NetworkArgs {
     /// The network input files, as (flag, path), for the output check.
-    pub fn inputs(&self) -> Vec<(&'static str, &Path)> {
-        let mut v = Vec::new();
-        if let Some(p) = &self.osm {
-            v.push(("--osm", p.as_path()));
-        }
-        if let Some(p) = &self.nodes {
-            v.push(("--nodes", p.as_path()));
-        }
-        if let Some(p) = &self.edges {
-            v.push(("--edges", p.as_path()));
-        }
-        v
+    pub fn inputs(&self) -> Vec<(&'static str, Option<&Path>)> {
+        vec![
+            ("--osm", self.osm.as_deref()),
+            ("--nodes", self.nodes.as_deref()),
+            ("--edges", self.edges.as_deref()),
+        ]
     }
 
     pub fn source(&self) -> Result<Source> {
@@ -196,7 +190,12 @@ pub struct PlaceArgs {
     #[arg(long, value_enum, default_value = "edge")]
     pub snap: SnapArg,
     /// Points farther than this (metres, straight line) from the network are reported, not placed.
-    #[arg(long, default_value_t = 300.0, value_name = "M")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 300.0,
+        value_name = "M"
+    )]
     pub snap_limit: f64,
 }
 
@@ -229,7 +228,7 @@ pub struct SpeedArgs {
     #[arg(long, value_enum, default_value = "normal")]
     pub walker: Walker,
     /// Walking speed in metres per minute (overrides --walker).
-    #[arg(long, value_name = "M_PER_MIN")]
+    #[arg(allow_negative_numbers = true, long, value_name = "M_PER_MIN")]
     pub speed: Option<f64>,
 }
 
@@ -261,10 +260,15 @@ pub struct AccessArgs {
     #[arg(long, value_delimiter = ',', value_name = "KEYS")]
     pub categories: Option<Vec<String>>,
     /// Nearest facilities listed per category.
-    #[arg(long, default_value_t = 3)]
+    #[arg(allow_negative_numbers = true, long, default_value_t = 3)]
     pub k: usize,
     /// Facilities farther than this network distance (metres) are not listed.
-    #[arg(long, default_value_t = 1500.0, value_name = "M")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 1500.0,
+        value_name = "M"
+    )]
     pub max_distance: f64,
     /// Circle radii in metres for the counts (default 300,500,1000).
     #[arg(
@@ -275,7 +279,12 @@ pub struct AccessArgs {
     )]
     pub circles: Option<Vec<f64>>,
     /// Circle radii in minutes of walking, converted with the walking speed (e.g. 5,10,15).
-    #[arg(long, value_delimiter = ',', value_name = "MIN,MIN,..")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_delimiter = ',',
+        value_name = "MIN,MIN,.."
+    )]
     pub circles_min: Option<Vec<f64>>,
     #[command(flatten)]
     pub place: PlaceArgs,
@@ -294,7 +303,12 @@ pub struct AccessArgs {
     #[arg(long, value_name = "FILE")]
     pub capacity: Option<PathBuf>,
     /// Catchment of the 2SFCA ratio, metres of network distance.
-    #[arg(long, default_value_t = 1000.0, value_name = "M")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 1000.0,
+        value_name = "M"
+    )]
     pub catchment: f64,
     /// Output: communities as GeoJSON points with their nearest distance per category.
     #[arg(long, value_name = "FILE")]
@@ -318,14 +332,24 @@ pub struct IsochroneArgs {
     #[arg(long, value_name = "LON,LAT", conflicts_with = "communities")]
     pub point: Vec<String>,
     /// Walking minutes of each isochrone.
-    #[arg(long, value_delimiter = ',', default_value = "5,10,15")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_delimiter = ',',
+        default_value = "5,10,15"
+    )]
     pub minutes: Vec<f64>,
     #[command(flatten)]
     pub speed: SpeedArgs,
     #[command(flatten)]
     pub place: PlaceArgs,
     /// Metres either side of a reachable street counted as reached.
-    #[arg(long, default_value_t = 50.0, value_name = "M")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 50.0,
+        value_name = "M"
+    )]
     pub buffer: f64,
     /// Output GeoJSON file.
     #[arg(long, value_name = "FILE")]
@@ -335,19 +359,19 @@ pub struct IsochroneArgs {
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
     /// Approximate number of network nodes.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(allow_negative_numbers = true, long, default_value_t = 100_000)]
     pub nodes: usize,
     /// Random seed (the same seed gives the same city).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Number of communities (default: nodes / 50).
-    #[arg(long)]
+    #[arg(allow_negative_numbers = true, long)]
     pub communities: Option<usize>,
     /// Output directory for nodes.csv, edges.csv, communities.csv, facilities.csv, candidates.csv.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Number of candidate sites written to candidates.csv (default: 500 per 100,000 nodes; 0: none).
-    #[arg(long, value_name = "N")]
+    #[arg(allow_negative_numbers = true, long, value_name = "N")]
     pub candidates: Option<usize>,
 }
 
@@ -422,18 +446,28 @@ pub struct SiteArgs {
     #[arg(long, value_enum, default_value = "mclp")]
     pub problem: SiteProblem,
     /// Number of new sites (mclp, pmedian, capacitated).
-    #[arg(long)]
+    #[arg(allow_negative_numbers = true, long)]
     pub p: Option<usize>,
     /// The most the chosen sites may cost together (--problem budget), in the units of the
     /// candidates' `cost` column.
     #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     pub budget: Option<f64>,
     /// Coverage radius in metres of walking (covered: distance ≤ radius).
-    #[arg(long, default_value_t = 1000.0, value_name = "M")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 1000.0,
+        value_name = "M"
+    )]
     pub radius: f64,
     /// p-median: pairs farther than this are unreachable, and a community with nothing open
     /// nearer is charged this distance.
-    #[arg(long, default_value_t = 3000.0, value_name = "M")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 3000.0,
+        value_name = "M"
+    )]
     pub max_distance: f64,
     /// Whose demand counts.
     #[arg(long, value_enum, default_value = "auto")]
@@ -442,10 +476,15 @@ pub struct SiteArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub method: SiteMethod,
     /// Seconds for the LP bound and the exact MILP together.
-    #[arg(long, default_value_t = 60.0, value_name = "S")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 60.0,
+        value_name = "S"
+    )]
     pub time_limit: f64,
     /// Stop the MILP at this relative gap (0: prove optimality).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(allow_negative_numbers = true, long, default_value_t = 0.0)]
     pub gap: f64,
     #[command(flatten)]
     pub place: PlaceArgs,

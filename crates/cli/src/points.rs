@@ -89,3 +89,37 @@ pub fn id_ranks(facilities: &[Facility]) -> Vec<u32> {
     }
     rank
 }
+
+/// Every input file's errors at once: reads each with its reader and, if any failed, one error
+/// listing all of them (so a user fixes the communities and the facilities in one go, not one
+/// file per run).
+#[derive(Default)]
+pub struct Reads {
+    errors: Vec<String>,
+}
+
+impl Reads {
+    pub fn new() -> Reads {
+        Reads::default()
+    }
+
+    /// The value read, or `T::default()` with the error kept for [`Reads::finish`].
+    pub fn take<T: Default, E: std::fmt::Display>(&mut self, r: Result<T, E>) -> T {
+        r.unwrap_or_else(|e| {
+            self.errors.push(format!("{e:#}"));
+            T::default()
+        })
+    }
+
+    /// Fails with every error kept, one file after another.
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self.errors.len() {
+            0 => Ok(()),
+            1 => Err(anyhow::anyhow!("{}", self.errors[0])),
+            n => Err(anyhow::anyhow!(
+                "{n} 个输入文件有错误 input files have errors:\n{}",
+                self.errors.join("\n")
+            )),
+        }
+    }
+}

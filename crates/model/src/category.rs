@@ -504,10 +504,34 @@ pub struct Category(u16);
 
 /// A category key that is not in the vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown category '{key}'; known categories are: {}", known_keys().join(", "))]
+#[error("unknown category '{key}'{}; known categories are: {}", suggestion(key), known_keys().join(", "))]
 pub struct UnknownCategory {
     /// The key as given.
     pub key: String,
+}
+
+/// ", did you mean 'pharmacy' (药店)?" for a Chinese name, a key in other letter case or with
+/// spaces, or a key a couple of typos away; empty when nothing is close.
+fn suggestion(given: &str) -> String {
+    match Category::suggest(given) {
+        Some(c) => format!(", did you mean '{}' ({})?", c.key(), c.info().zh),
+        None => String::new(),
+    }
+}
+
+/// Edit distance (Levenshtein) between two short strings, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// All keys, in vocabulary order.
@@ -526,6 +550,36 @@ impl Category {
             .ok_or_else(|| UnknownCategory {
                 key: key.to_string(),
             })
+    }
+
+    /// The category a user most likely meant by a string that is not a key: its Chinese name
+    /// (`药店`), its English name or key in other case or with spaces (`Nursery`, `Day care`),
+    /// or a key at most two edits away (`kindergarden`).
+    pub fn suggest(given: &str) -> Option<Category> {
+        let g = given.trim();
+        if g.is_empty() {
+            return None;
+        }
+        let norm = |s: &str| s.trim().to_lowercase().replace([' ', '-', '/'], "_");
+        let gn = norm(g);
+        let exact = CATEGORIES
+            .iter()
+            .position(|c| c.zh == g || norm(c.key) == gn || norm(c.en) == gn);
+        let near = || {
+            CATEGORIES
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (
+                        edit_distance(&gn, c.key).min(edit_distance(&gn, &norm(c.en))),
+                        i,
+                    )
+                })
+                .filter(|&(d, _)| d <= 2 && d < gn.chars().count())
+                .min()
+                .map(|(_, i)| i)
+        };
+        exact.or_else(near).map(|i| Category(i as u16))
     }
 
     /// Every category, in vocabulary order.
@@ -621,6 +675,17 @@ mod tests {
         let err = Category::from_key("bakery").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("unknown category 'bakery'"), "{msg}");
+        // Did you mean: a Chinese name, another letter case, a typo.
+        for (given, key) in [
+            ("药店", "pharmacy"),
+            ("Nursery", "nursery"),
+            ("kindergarden", "kindergarten"),
+        ] {
+            let e = Category::from_key(given).unwrap_err().to_string();
+            assert!(e.contains(&format!("did you mean '{key}'")), "{given}: {e}");
+        }
+        let e = Category::from_key("zzzzzzzz").unwrap_err().to_string();
+        assert!(!e.contains("did you mean"), "{e}");
         assert!(
             msg.contains("kindergarten") && msg.contains("laundry"),
             "{msg}"

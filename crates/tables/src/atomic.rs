@@ -70,6 +70,7 @@ impl AtomicFile {
             })?
             .to_string_lossy()
             .into_owned();
+        remove_stale_temporaries(dir, &name);
         let mut builder = tempfile::Builder::new();
         let prefix = format!(".{name}.");
         builder.prefix(&prefix).suffix(".tmp");
@@ -123,6 +124,40 @@ impl Write for AtomicFile {
     }
 }
 
+/// A temporary file of a writer that was killed (kill -9, power loss) is left behind; the next
+/// write of the same output removes those not touched for this long (a live writer keeps its
+/// temporary file's modification time current).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Removes `.<name>.*.tmp` files in `dir` left by a writer that did not finish (issue 17: a
+/// killed run must not leave tens of MB of hidden files for ever). Failures are ignored: this
+/// is housekeeping, never a reason to fail the write.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        if !(n.starts_with(&prefix) && n.ends_with(".tmp")) {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if old {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Writes `path` atomically with `write`: the file appears only if `write` returns `Ok` and
 /// the commit succeeds. On error nothing is left behind and an existing file is untouched.
 pub fn write_atomic<F>(path: &Path, write: F) -> Result<(), TableError>
@@ -161,6 +196,33 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn stale_temporaries_of_a_killed_run_are_removed_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".out.csv.abc123.tmp");
+        let fresh = dir.path().join(".out.csv.def456.tmp");
+        let other = dir.path().join(".other.csv.abc123.tmp");
+        for p in [&stale, &fresh, &other] {
+            fs::write(p, "partial").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - STALE_AFTER * 2;
+        for p in [&stale, &other] {
+            fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        write_atomic(&dir.path().join("out.csv"), |w| w.write_all(b"x")).unwrap();
+        assert!(!stale.exists(), "a stale temporary of out.csv is removed");
+        assert!(fresh.exists(), "a live writer's temporary is kept");
+        assert!(
+            other.exists(),
+            "another output's temporaries are not touched"
+        );
     }
 
     #[test]

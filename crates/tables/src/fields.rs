@@ -35,16 +35,41 @@ impl Source {
                 path: path.to_path_buf(),
                 reason: source,
             })?;
+        let file = path.display().to_string();
+        // People's files as they have them: an Excel workbook given where a CSV is expected,
+        // a CSV saved by Excel on Chinese Windows (GBK/GB18030).
+        let data = if is_xlsx(&data) {
+            let csv = xlsx_first_sheet_as_csv(&data).map_err(|problem| TableError::File {
+                file: file.clone(),
+                problem: format!(
+                    "是 Excel 工作簿但无法读取 an Excel workbook that cannot be read: {problem}"
+                ),
+            })?;
+            tracing::warn!("{file}: Excel 工作簿，读取第一个工作表 an Excel workbook: its first sheet was read");
+            csv
+        } else {
+            match decode_text(data) {
+                Ok((text, None)) => text,
+                Ok((text, Some(enc))) => {
+                    tracing::warn!(
+                        "{file}: 按 {enc} 编码读取 read as {enc} (the file is not UTF-8)"
+                    );
+                    text
+                }
+                Err(()) => {
+                    return Err(TableError::File {
+                        file,
+                        problem: format!("the text is neither UTF-8 nor GBK/GB18030; {UTF8_HINT}"),
+                    })
+                }
+            }
+        };
         let start = if data.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
             0
         };
-        Ok(Source {
-            file: path.display().to_string(),
-            data,
-            start,
-        })
+        Ok(Source { file, data, start })
     }
 
     /// The bytes after any BOM.
@@ -160,8 +185,42 @@ impl Source {
 }
 
 /// The advice given with text that is not UTF-8.
-pub(crate) const UTF8_HINT: &str =
-    "save the file as UTF-8 (in Excel: 'CSV UTF-8'); GBK/GB18030 text is not supported";
+pub(crate) const UTF8_HINT: &str = "save the file as UTF-8 (in Excel: 'CSV UTF-8')";
+
+/// Whether bytes are a zip archive, as an `.xlsx` workbook is.
+pub fn is_xlsx(data: &[u8]) -> bool {
+    data.starts_with(b"PK\x03\x04")
+}
+
+/// The first sheet of an Excel workbook as CSV text (UTF-8), so that it goes through the same
+/// reader and checks as a CSV file; line numbers are the sheet's row numbers.
+pub fn xlsx_first_sheet_as_csv(data: &[u8]) -> Result<Vec<u8>, String> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;
+    let Some(first) = wb.sheet_names().first().cloned() else {
+        return Err("the workbook has no worksheet".into());
+    };
+    let range = wb.worksheet_range(&first).map_err(|e| e.to_string())?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in range.rows() {
+        let cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
+        w.write_record(&cells).map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// UTF-8 text as it is (`None`), else GB18030 (a superset of GBK, what Excel on Chinese Windows
+/// saves) decoded to UTF-8 with the encoding's name. `Err` when it is neither.
+fn decode_text(data: Vec<u8>) -> Result<(Vec<u8>, Option<&'static str>), ()> {
+    if std::str::from_utf8(&data).is_ok() {
+        return Ok((data, None));
+    }
+    match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(&data) {
+        Some(text) => Ok((text.into_owned().into_bytes(), Some("GBK/GB18030"))),
+        None => Err(()),
+    }
+}
 
 /// Physical line numbers of records.
 ///
@@ -209,6 +268,23 @@ pub(crate) fn count_newlines(b: &[u8]) -> u64 {
 
 /// Checks the number of fields of a row against the header; records an error if it differs.
 pub(crate) fn check_width(rec: &ByteRecord, line: u64, width: usize, errs: &mut Collector) -> bool {
+    // A quoted field that runs past the end of its line is almost always a quote left open
+    // (an Excel name with a stray "), which would silently merge rows: refuse it, naming the
+    // line where the quote opened.
+    if let Some(k) = rec
+        .iter()
+        .position(|f| f.contains(&b'\n') || f.contains(&b'\r'))
+    {
+        errs.push(
+            line,
+            None,
+            format!(
+                "field {} opens a quote (\") on this line that is not closed before the line ends, so the rows below run into it; close the quote or remove it",
+                k + 1
+            ),
+        );
+        return false;
+    }
     if rec.len() == width {
         return true;
     }

@@ -9,7 +9,9 @@
 //!
 //! The column names are public interface. Readers match columns by header name (ASCII case
 //! ignored) in any order and ignore extra columns. Files are UTF-8 (a byte order mark, as
-//! Excel writes, is tolerated; GBK text is refused with advice). Cells are trimmed; empty
+//! Excel writes, is tolerated); a GBK/GB18030 file (Excel on Chinese Windows) is decoded and a
+//! warning says so; an `.xlsx` workbook is read from its first sheet. A quoted field that runs
+//! past its line (an unclosed quote) is refused, naming the line where it opened. Cells are trimmed; empty
 //! lines and rows whose cells are all empty are skipped. Point files take the coordinate
 //! system of their positions ([`Crs`]) and convert to WGS-84 after checking ranges.
 //!

@@ -262,20 +262,75 @@ fn wrong_number_of_fields() {
     );
 }
 
+/// A CSV saved by Excel on Chinese Windows is GBK: it is read as such (issue 17).
 #[test]
-fn gbk_text_is_refused_with_advice() {
+fn gbk_text_is_read() {
     let d = Dir::new();
     let mut bytes = b"id,name,lon,lat,population\nc1,".to_vec();
     bytes.extend_from_slice(&[0xC9, 0xE7, 0xC7, 0xF8]); // 社区 in GBK
     bytes.extend_from_slice(b",116.4,39.9,10\n");
-    let err = read_communities(&d.file("communities.csv", &bytes), Crs::Wgs84);
-    let m = msg(err, &d);
+    let cs = read_communities(&d.file("communities.csv", &bytes), Crs::Wgs84).unwrap();
+    assert_eq!(cs[0].name, "社区");
+}
+
+/// Bytes that are neither UTF-8 nor GB18030 are refused with advice.
+#[test]
+fn undecodable_text_is_refused_with_advice() {
+    let d = Dir::new();
+    let mut bytes = b"id,name,lon,lat,population\nc1,".to_vec();
+    bytes.extend_from_slice(&[0x81, 0x30, 0xFF]); // not a GB18030 sequence
+    bytes.extend_from_slice(b",116.4,39.9,10\n");
+    let m = msg(
+        read_communities(&d.file("communities.csv", &bytes), Crs::Wgs84),
+        &d,
+    );
     assert!(
-        m.starts_with(
-            "communities.csv line 2, field 'name': is not valid UTF-8 text; save the file as UTF-8"
-        ),
+        m.contains("neither UTF-8 nor GBK/GB18030; save the file as UTF-8"),
         "{m}"
     );
+}
+
+/// An Excel workbook given where a CSV is expected: its first sheet is read, and a bad cell is
+/// named by the sheet's row number.
+#[test]
+fn an_xlsx_workbook_is_read_from_its_first_sheet() {
+    let d = Dir::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["id", "name", "lon", "lat", "population"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "c1").unwrap();
+    ws.write_string(1, 1, "东区").unwrap();
+    ws.write_number(1, 2, 116.4).unwrap();
+    ws.write_number(1, 3, 39.9).unwrap();
+    ws.write_number(1, 4, 1200).unwrap();
+    ws.write_string(2, 0, "c2").unwrap();
+    ws.write_string(2, 1, "西区").unwrap();
+    ws.write_number(2, 2, 116.4).unwrap();
+    ws.write_number(2, 3, 99.0).unwrap();
+    ws.write_number(2, 4, 10).unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let m = msg(
+        read_communities(&d.file("communities.csv", &bytes), Crs::Wgs84),
+        &d,
+    );
+    assert!(m.contains("communities.csv line 3, field 'lat'"), "{m}");
+}
+
+/// An unclosed quote must not merge rows (issue 17): the line where it opened is named.
+#[test]
+fn an_unclosed_quote_names_the_line_where_it_opened() {
+    let d = Dir::new();
+    let err = d.communities(
+        "id,name,lon,lat,population\nc1,\"东区,116.4,39.9,10\nc2,西区,116.4,39.9,20\nc3,北区,116.4,39.9,30\n",
+    );
+    let m = msg(err, &d);
+    assert!(m.contains("communities.csv line 2"), "{m}");
+    assert!(m.contains("not closed before the line ends"), "{m}");
 }
 
 #[test]

@@ -33,12 +33,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         bail!("circle radii must be positive numbers, got {bad}");
     }
     let source = a.network.source()?;
-    let mut inputs: Vec<(&str, Option<&Path>)> = a
-        .network
-        .inputs()
-        .into_iter()
-        .map(|(f, p)| (f, Some(p)))
-        .collect();
+    let mut inputs = a.network.inputs();
     inputs.push(("--communities", Some(a.communities.as_path())));
     inputs.push(("--facilities", a.facilities.as_deref()));
     crate::args::check_paths(
@@ -58,11 +53,13 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     // Points first: a bad file fails fast, before the network is loaded.
     let t = Instant::now();
     let crs = a.place.crs();
-    let communities = lc_tables::read_communities(&a.communities, crs)?;
+    let mut reads = points::Reads::new();
+    let communities = reads.take(lc_tables::read_communities(&a.communities, crs));
     let mut facilities: Vec<Facility> = match &a.facilities {
-        Some(p) => lc_tables::read_facilities(p, crs)?,
+        Some(p) => reads.take(lc_tables::read_facilities(p, crs)),
         None => Vec::new(),
     };
+    reads.finish()?;
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
     let loaded = network_input::load(

@@ -44,7 +44,12 @@ pub struct AssessArgs {
     pub divisions: Option<PathBuf>,
     /// Nearest facilities are reported up to this distance (metres) even when a requirement's
     /// distance is shorter.
-    #[arg(long, default_value_t = 1500.0, value_name = "M")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 1500.0,
+        value_name = "M"
+    )]
     pub max_distance: f64,
     #[command(flatten)]
     pub place: PlaceArgs,
@@ -54,14 +59,29 @@ pub struct AssessArgs {
     #[arg(long, value_name = "FILE")]
     pub candidates: Option<PathBuf>,
     /// New sites recommended per requirement (with --candidates).
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 3,
+        value_name = "N"
+    )]
     pub recommend_sites: usize,
     /// Recommend sites for at most this many requirements, those with the most people short
     /// first (with --candidates).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 10,
+        value_name = "N"
+    )]
     pub recommend_max: usize,
     /// Solver seconds per requirement (with --candidates).
-    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 10.0,
+        value_name = "S"
+    )]
     pub recommend_time_limit: f64,
     /// Title of the report.
     #[arg(long)]
@@ -169,12 +189,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     positive("--max-distance", a.max_distance, "metres")?;
     a.place.check()?;
     {
-        let mut inputs: Vec<(&str, Option<&Path>)> = a
-            .network
-            .inputs()
-            .into_iter()
-            .map(|(f, p)| (f, Some(p)))
-            .collect();
+        let mut inputs = a.network.inputs();
         inputs.push(("--communities", Some(a.communities.as_path())));
         inputs.extend(
             a.facilities
@@ -206,15 +221,17 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
 
     let t = Instant::now();
     let crs = a.place.crs();
-    let communities = lc_tables::read_communities(&a.communities, crs)?;
+    let mut reads = points::Reads::new();
+    let communities = reads.take(lc_tables::read_communities(&a.communities, crs));
     let mut facilities: Vec<Facility> = Vec::new();
     for p in &a.facilities {
-        facilities.extend(lc_tables::read_facilities(p, crs)?);
+        facilities.extend(reads.take(lc_tables::read_facilities(p, crs)));
     }
     let candidates = match &a.candidates {
-        Some(p) => crate::siting_io::read_candidates(p, crs)?,
+        Some(p) => reads.take(crate::siting_io::read_candidates(p, crs)),
         None => Vec::new(),
     };
+    reads.finish()?;
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
     let codes: BTreeSet<String> = communities

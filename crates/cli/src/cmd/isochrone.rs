@@ -21,12 +21,7 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
         bail!("--minutes must be positive, got {bad}");
     }
     positive("--buffer", a.buffer, "metres")?;
-    let mut inputs: Vec<(&str, Option<&Path>)> = a
-        .network
-        .inputs()
-        .into_iter()
-        .map(|(f, p)| (f, Some(p)))
-        .collect();
+    let mut inputs = a.network.inputs();
     inputs.push(("--communities", a.communities.as_deref()));
     crate::args::check_paths(&inputs, &[("--out", Some(a.out.as_path()))])?;
     // Start points: (id, name, position).

@@ -45,12 +45,7 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     positive("--time-limit", a.time_limit, "seconds")?;
     non_negative("--gap", a.gap, "")?;
     {
-        let mut inputs: Vec<(&str, Option<&Path>)> = a
-            .network
-            .inputs()
-            .into_iter()
-            .map(|(f, p)| (f, Some(p)))
-            .collect();
+        let mut inputs = a.network.inputs();
         inputs.push(("--communities", a.communities.as_deref()));
         inputs.push(("--facilities", a.facilities.as_deref()));
         inputs.push(("--candidates", a.candidates.as_deref()));

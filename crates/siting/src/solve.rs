@@ -240,6 +240,11 @@ impl Reduced for SetCover {
     fn size(&self) -> (usize, usize) {
         self.0.size()
     }
+    /// Every coverable element is covered.
+    fn feasible(&self, chosen: &[usize]) -> bool {
+        let all: f64 = self.0.w.iter().sum();
+        self.0.covered(chosen) >= all - 1e-9 * all.max(1.0)
+    }
 }
 
 impl Reduced for Median {
@@ -411,6 +416,100 @@ fn tighter(new: f64, old: f64, maximise: bool) -> f64 {
     }
 }
 
+/// At most this many candidate sets are enumerated.
+#[cfg(not(feature = "milp"))]
+const ENUMERATION_LIMIT: u128 = 200_000;
+
+/// The best feasible set of local candidates by complete enumeration, when the reduced instance
+/// is small enough: every set of `min(p, m)` candidates (more sites never hurt coverage,
+/// p-median or capacitated service), or every subset for a budget. `None` when there are too
+/// many sets, or for set cover (whose constraint the value does not carry).
+#[cfg(not(feature = "milp"))]
+fn enumerate<R: Reduced>(
+    r: &R,
+    problem: &Problem,
+    p: usize,
+    maximise: bool,
+) -> Option<(Vec<usize>, f64)> {
+    let m = r.kept().cand_map.len();
+    let mut best: Option<(Vec<usize>, f64)> = None;
+    let mut consider = |set: &[usize]| {
+        if !r.feasible(set) {
+            return;
+        }
+        let v = r.value(set);
+        if best.as_ref().is_none_or(|(_, b)| better(v, *b, maximise)) {
+            best = Some((set.to_vec(), v));
+        }
+    };
+    match problem {
+        Problem::Lscp { .. } => {
+            // The fewest sites: sets of 1, 2, … sites until one covers everything.
+            let mut budget = ENUMERATION_LIMIT;
+            for k in 0..=m {
+                budget -= binomial(m, k, budget)?;
+                let mut found: Option<Vec<usize>> = None;
+                for_each_subset(m, k, &mut |set| {
+                    if found.is_none() && r.feasible(set) {
+                        found = Some(set.to_vec());
+                    }
+                });
+                if let Some(set) = found {
+                    let v = r.value(&set);
+                    return Some((set, v));
+                }
+            }
+            return None;
+        }
+        Problem::BudgetCoverage { .. } => {
+            if m >= 64 || (1u128 << m) > ENUMERATION_LIMIT {
+                return None;
+            }
+            let mut set = Vec::with_capacity(m);
+            for mask in 0u64..(1u64 << m) {
+                set.clear();
+                set.extend((0..m).filter(|j| mask >> j & 1 == 1));
+                consider(&set);
+            }
+        }
+        _ => {
+            let k = p.min(m);
+            binomial(m, k, ENUMERATION_LIMIT)?;
+            for_each_subset(m, k, &mut consider);
+        }
+    }
+    best
+}
+
+/// C(m, k), or `None` as soon as it passes `limit`.
+#[cfg(not(feature = "milp"))]
+fn binomial(m: usize, k: usize, limit: u128) -> Option<u128> {
+    let mut count: u128 = 1;
+    for i in 0..k as u128 {
+        count = count * (m as u128 - i) / (i + 1);
+        if count > limit {
+            return None;
+        }
+    }
+    Some(count)
+}
+
+/// Calls `f` with every k-subset of 0..m, in lexicographic order.
+#[cfg(not(feature = "milp"))]
+fn for_each_subset(m: usize, k: usize, f: &mut impl FnMut(&[usize])) {
+    let mut set: Vec<usize> = (0..k).collect();
+    loop {
+        f(&set);
+        let Some(i) = (0..k).rev().find(|&i| set[i] < m - k + i) else {
+            break;
+        };
+        set[i] += 1;
+        for j in i + 1..k {
+            set[j] = set[j - 1] + 1;
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run<R: Reduced>(
     r: &R,
@@ -516,8 +615,25 @@ fn run<R: Reduced>(
         }
         red.milp_s = t.elapsed().as_secs_f64();
     }
+    // Without the MILP (the default build: no cmake), a small reduced instance is solved
+    // exactly by enumeration, so that small cases are still proven optimal.
     #[cfg(not(feature = "milp"))]
-    let _ = deadline;
+    {
+        let _ = deadline;
+        if opts.method == Method::Auto && !closed(obj, bound, maximise, integral) {
+            let t = Instant::now();
+            if let Some((best, v)) = enumerate(r, problem, p, maximise) {
+                if better(v, obj, maximise) {
+                    obj = v;
+                    chosen = best;
+                    found_by = "enumeration";
+                }
+                bound = round_bound(obj, maximise, integral);
+                bound_by = "enumeration";
+            }
+            red.milp_s = t.elapsed().as_secs_f64();
+        }
+    }
 
     // Drop sites that add nothing (latest first); set cover answers are already minimal.
     if !matches!(problem, Problem::Lscp { .. }) {

@@ -11,7 +11,6 @@ use lc_model::LonLat;
 use lc_network::Snapper;
 use rayon::prelude::*;
 use serde_json::json;
-use std::path::Path;
 use std::time::Instant;
 
 pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {

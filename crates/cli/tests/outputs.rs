@@ -143,3 +143,88 @@ fn a_device_or_fifo_is_not_replaced_and_a_symlink_is_written_through() {
         read(&target)
     );
 }
+
+/// Nothing to work on is a failure (issues 17 and 19): a header-only communities file, every
+/// community off the network, `--p 0` — never an empty result, "0 shortcomings" or "proven
+/// optimal" about nothing. Nothing is written.
+#[test]
+fn nothing_to_compute_is_refused() {
+    let dir = street_with_points();
+    let d = dir.path();
+    write(d, "empty.csv", "id,name,lon,lat,population\n");
+    write(
+        d,
+        "far.csv",
+        "id,name,lon,lat,population\nf1,远,10,10,100\nf2,远,11,11,100\n",
+    );
+    for (file, words) in [
+        ("empty.csv", &["no communities", "header and no rows"][..]),
+        (
+            "far.csv",
+            &["none of the 2 communities could be placed"][..],
+        ),
+    ] {
+        let out = d.join(format!("out-{file}"));
+        let o = Args::quiet("access")
+            .network(d)
+            .opt("--communities", d.join(file))
+            .opt("--facilities", d.join("facilities.csv"))
+            .opt("--out", &out)
+            .run();
+        assert_mentions(&refused(&o), words);
+        assert!(!out.exists());
+        let o = Args::quiet("assess")
+            .network(d)
+            .opt("--communities", d.join(file))
+            .opt("--facilities", d.join("facilities.csv"))
+            .opt("--out", &out)
+            .run();
+        assert_mentions(&refused(&o), &["nothing to assess"]);
+        assert!(!out.join("indicators.csv").exists());
+    }
+    let site = |p: &str| {
+        Args::quiet("site")
+            .tables(d)
+            .opt("--candidates", d.join("candidates.csv"))
+            .opt("--category", "pharmacy")
+            .opt("--p", p)
+            .opt("--out", d.join("site"))
+            .run()
+    };
+    assert_mentions(&refused(&site("0")), &["--p 0", "at least 1"]);
+    assert!(!d.join("site").join("summary.json").exists());
+    assert_ok(&site("1"));
+}
+
+/// Every bad input file's errors in one run: the communities and the facilities both.
+#[test]
+fn errors_of_every_input_file_are_shown_together() {
+    let dir = street_with_points();
+    let d = dir.path();
+    write(
+        d,
+        "bad-c.csv",
+        "id,name,lon,lat,population\nc1,东,0.0009,95,1000\n",
+    );
+    write(
+        d,
+        "bad-f.csv",
+        "id,name,category,lon,lat\nf1,药店,药店,0.0027,0\n",
+    );
+    let o = Args::quiet("access")
+        .network(d)
+        .opt("--communities", d.join("bad-c.csv"))
+        .opt("--facilities", d.join("bad-f.csv"))
+        .opt("--out", d.join("a.csv"))
+        .run();
+    let err = refused(&o);
+    assert_mentions(
+        &err,
+        &[
+            "2 个输入文件有错误",
+            "bad-c.csv line 2, field 'lat'",
+            "bad-f.csv line 2, field 'category'",
+            "did you mean 'pharmacy' (药店)?",
+        ],
+    );
+}

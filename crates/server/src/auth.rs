@@ -249,6 +249,19 @@ fn method_not_allowed(path: &str) -> AppError {
     e
 }
 
+/// When a stored bearer token expires: its `expires_at`, or for a token made before tokens had
+/// to expire (none stored), the default lifetime from its creation.
+pub fn token_expiry(row: &Map<String, Value>) -> i64 {
+    row.get("expires_at")
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| {
+            row.get("created_at")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                .saturating_add(crate::accounts::TOKEN_DEFAULT_DAYS * 86_400_000)
+        })
+}
+
 /// Finds the caller, applies the CSRF rule and the endpoint's role gate.
 pub async fn authorize(
     State(state): State<Arc<AppState>>,
@@ -305,7 +318,7 @@ async fn resolve(
                 vec![Cond::Eq("token_hash", json!(sha256_hex(&token)))],
             )
             .await?;
-        let live = row.filter(|r| r["expires_at"].as_i64().is_none_or(|e| e > now));
+        let live = row.filter(|r| token_expiry(r) > now);
         let user = match live.and_then(|r| r["user_id"].as_i64()) {
             Some(id) => user_by_id(state, id).await?,
             None => None,
@@ -357,4 +370,26 @@ async fn resolve(
     }
     req.extensions_mut().insert(caller);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_without_an_expiry_live_the_default_lifetime() {
+        let day = 86_400_000;
+        let row = |created: i64, expires: Value| {
+            json!({"created_at": created, "expires_at": expires})
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let default = crate::accounts::TOKEN_DEFAULT_DAYS * day;
+        assert_eq!(token_expiry(&row(1000, Value::Null)), 1000 + default);
+        assert_eq!(token_expiry(&row(1000, json!(5000))), 5000);
+        let now = lc_store::now_ms();
+        assert!(token_expiry(&row(now - 100 * day, Value::Null)) < now);
+        assert!(token_expiry(&row(now - day, Value::Null)) > now);
+    }
 }

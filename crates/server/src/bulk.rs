@@ -231,9 +231,11 @@ async fn import_rows<R: Bulk>(
     }
     let mut tx = st.store.begin().await?;
     let mut created = 0;
+    let mut updated = 0;
     for mut r in rows {
         let key = r.get(R::TABLE.key).cloned().unwrap_or(Value::Null);
-        match tx.get(R::TABLE, &key).await? {
+        let old = tx.get(R::TABLE, &key).await?;
+        match &old {
             Some(old) => {
                 for f in platform_fields::<R>() {
                     if r.get(f).is_none_or(Value::is_null) {
@@ -244,13 +246,31 @@ async fn import_rows<R: Bulk>(
             None => created += 1,
         }
         tx.upsert(R::TABLE, &r).await?;
+        // Each record created or overwritten is audited with what it was before.
+        let before = old.clone().unwrap_or_default();
+        let diff = crate::resources::changes::<R>(&before, &r);
+        if old.is_none() || diff.as_object().is_some_and(|d| !d.is_empty()) {
+            if old.is_some() {
+                updated += 1;
+            }
+            let id = match &key {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let action = if old.is_some() {
+                "import_update"
+            } else {
+                "import_create"
+            };
+            tx.audit(&c.actor(), action, R::ENTITY, &id, diff).await?;
+        }
     }
     tx.audit(
         &c.actor(),
         "import",
         R::ENTITY,
         "*",
-        json!({"created": created}),
+        json!({"created": created, "updated": updated}),
     )
     .await?;
     tx.commit().await?;

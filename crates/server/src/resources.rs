@@ -581,7 +581,10 @@ fn validated<R: Resource>(st: &AppState, input: Value) -> ApiResult<Map<String, 
 }
 
 /// What changed, for the audit trail: personal fields by name only.
-fn changes<R: Resource>(before: &Map<String, Value>, after: &Map<String, Value>) -> Value {
+pub(crate) fn changes<R: Resource>(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Value {
     let mut out = Map::new();
     for (k, v) in after {
         let old = before.get(k).unwrap_or(&Value::Null);

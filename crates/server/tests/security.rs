@@ -494,6 +494,51 @@ async fn exports_neutralise_formulas(s: &TestServer) {
 }
 both!(exports_neutralise_formulas);
 
+async fn imports_are_audited_per_record(s: &TestServer) {
+    let admin = s.admin().await;
+    let csv =
+        "id,name,lon,lat,population\nIMP-1,甲社区,116.35,40.0,100\nIMP-2,乙社区,116.36,40.0,200\n";
+    let (st, v) = s
+        .upload(&admin, "/api/communities/import", csv, Some("text/csv"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let csv =
+        "id,name,lon,lat,population\nIMP-1,丙社区,116.35,40.0,100\nIMP-2,乙社区,116.36,40.0,200\n";
+    let (st, v) = s
+        .upload(&admin, "/api/communities/import", csv, Some("text/csv"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s
+        .get(&admin, "/api/audit?entity=community&entity_id=IMP-1")
+        .await;
+    let actions: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["import_update", "import_create"], "{v}");
+    assert_eq!(
+        v["items"][0]["detail"]["name"],
+        json!({"from": "甲社区", "to": "丙社区"}),
+        "what was overwritten: {v}"
+    );
+    // The unchanged record is not audited again; the summary counts.
+    let (_, v) = s
+        .get(&admin, "/api/audit?entity=community&entity_id=IMP-2")
+        .await;
+    assert_eq!(v["total"], json!(1), "{v}");
+    let (_, v) = s
+        .get(&admin, "/api/audit?entity=community&action=import")
+        .await;
+    assert_eq!(
+        v["items"][0]["detail"],
+        json!({"created": 0, "updated": 1}),
+        "{v}"
+    );
+}
+both!(imports_are_audited_per_record);
+
 async fn search_is_alike_on_both_databases(s: &TestServer) {
     let admin = s.admin().await;
     let (st, v) = s

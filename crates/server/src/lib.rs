@@ -40,8 +40,8 @@ use serde_json::Value;
 
 use crate::resources as r;
 
-/// How the server runs.
-#[derive(Debug, Clone)]
+/// How the server runs. Its `Debug` form hides the secrets.
+#[derive(Clone)]
 pub struct Config {
     /// Address to listen on (port 0: any free port).
     pub bind: SocketAddr,
@@ -61,6 +61,22 @@ pub struct Config {
     /// Key of the ID-number fingerprints (at least 32 hex characters, e.g. from
     /// `LIVINGCIRCLE_PII_KEY`); `None`: the key file in `data_dir` (made on first start).
     pub pii_key: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |o: &Option<String>| o.as_ref().map(|_| "<hidden>");
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("data_dir", &self.data_dir)
+            .field("seed_demo", &self.seed_demo)
+            .field("admin_password", &hidden(&self.admin_password))
+            .field("secure_cookies", &self.secure_cookies)
+            .field("max_body", &self.max_body)
+            .field("pii_key", &hidden(&self.pii_key))
+            .finish()
+    }
 }
 
 /// Largest JSON body of an endpoint that is not an import.

@@ -15,6 +15,23 @@ pub struct FieldError {
     pub message_en: String,
 }
 
+/// Characters refused in every text field: bidirectional embeddings, overrides and isolates
+/// (U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F, U+061C) that make a name read
+/// differently from what it is, and zero-width characters (U+200B-U+200D, U+2060, U+FEFF,
+/// U+180E) that make two names look alike.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{061C}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+            | '\u{180E}'
+    )
+}
+
 /// Collects field errors while a record is checked.
 #[derive(Debug, Default)]
 pub struct Check {
@@ -68,6 +85,15 @@ impl Check {
                 "too_long",
                 format!("{field} 过长（最多 {max} 个字符）"),
                 format!("{field} is too long (at most {max} characters)"),
+            );
+            return None;
+        }
+        if s.chars().any(is_invisible) {
+            self.fail(
+                field,
+                "invisible_character",
+                format!("{field} 含有双向控制符或零宽字符"),
+                format!("{field} contains a bidirectional override or zero-width character"),
             );
             return None;
         }
@@ -164,6 +190,28 @@ pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_refused() {
+        for bad in [
+            "张\u{202E}三",
+            "\u{2066}abc\u{2069}",
+            "ad\u{200B}min",
+            "a\u{200D}b",
+            "\u{FEFF}名",
+            "x\u{061C}y",
+        ] {
+            let mut c = Check::new();
+            assert_eq!(c.text("name", &Some(bad.into()), 100), None, "{bad:?}");
+            assert_eq!(c.errors[0].code, "invisible_character", "{bad:?}");
+        }
+        let mut c = Check::new();
+        assert_eq!(
+            c.text("name", &Some(" 张三 Zhang-San ".into()), 100),
+            Some("张三 Zhang-San".into())
+        );
+        assert!(c.errors.is_empty());
+    }
 
     #[test]
     fn dates() {

@@ -17,7 +17,7 @@ mod resident_id;
 mod role;
 mod uscc;
 
-pub use check::{parse_date, Check, FieldError};
+pub use check::{is_invisible, parse_date, Check, FieldError};
 pub use division::{is_code_prefix, DivisionCode, DivisionCodeError, DivisionLevel};
 pub use geometry::check_boundary;
 pub use mask::{is_phone, mask_name, mask_phone};

@@ -82,18 +82,27 @@ fn put_opt<T: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<T>) {
     m.insert(k.to_string(), v.map(Into::into).unwrap_or(Value::Null));
 }
 
-/// Checks an identifier chosen by the client: 1-64 characters, letters, digits, `-_.:`.
+/// Whether a text is an identifier a client may choose: 1-64 ASCII letters, digits and
+/// `-_.:`, beginning with a letter or digit (no look-alike letters of other scripts, no
+/// leading punctuation, nothing that changes meaning in a path).
+pub fn is_identifier(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.starts_with(|ch: char| ch.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "-_.:".contains(ch))
+}
+
+/// Checks an identifier chosen by the client ([`is_identifier`]).
 fn key(c: &mut Check, field: &str, v: &Option<String>) -> Option<String> {
     let s = c.text(field, v, 64)?;
-    if !s
-        .chars()
-        .all(|ch| ch.is_alphanumeric() || "-_.:".contains(ch))
-    {
+    if !is_identifier(&s) {
         c.fail(
             field,
             "invalid_id",
-            format!("{field} 只能包含字母、数字和 -_.:"),
-            format!("{field} may contain only letters, digits and -_.:"),
+            format!("{field} 只能包含英文字母、数字和 -_.:，且以字母或数字开头"),
+            format!(
+                "{field} may contain only ASCII letters, digits and -_.:, and must begin with a letter or digit"
+            ),
         );
         return None;
     }
@@ -701,6 +710,27 @@ pub fn merge_patch<R: Record>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_are_ascii_and_begin_with_a_letter_or_digit() {
+        for ok in ["XYL-F01", "110108010031", "a.b:c_d", "F1"] {
+            assert!(is_identifier(ok), "{ok}");
+        }
+        let long = "a".repeat(65);
+        for bad in [
+            "",
+            "-F1",
+            ".hidden",
+            "设施1",
+            "F\u{0430}1",
+            "a b",
+            "a/b",
+            "a%00",
+            &long,
+        ] {
+            assert!(!is_identifier(bad), "{bad:?}");
+        }
+    }
     use serde_json::json;
 
     #[test]

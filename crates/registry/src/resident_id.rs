@@ -12,6 +12,9 @@ pub const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8
 
 const CHECK: &[u8; 11] = b"10X98765432";
 
+/// The earliest birth year accepted: nobody registered today was born before 1900.
+pub const FIRST_BIRTH_YEAR: u32 = 1900;
+
 /// Why a string is not a resident ID number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResidentIdError {
@@ -21,7 +24,7 @@ pub enum ResidentIdError {
     /// A non-digit among the first 17, or a last character that is not a digit or X.
     #[error("character {0} must be a digit (the 18th may be X)")]
     Character(usize),
-    /// Characters 7-14 are not a real date between 1800-01-01 and 2099-12-31.
+    /// Characters 7-14 are not a real date between 1900-01-01 and 2099-12-31.
     #[error("characters 7-14 are not a real birth date")]
     BirthDate,
     /// The check character does not match.
@@ -84,7 +87,7 @@ impl ResidentId {
         }
         let num = |r: std::ops::Range<usize>| up[r].parse::<u32>().unwrap_or(0);
         let (y, m, d) = (num(6..10), num(10..12), num(12..14));
-        if !(1800..=2099).contains(&y) || !is_real_date(y, m, d) {
+        if !(FIRST_BIRTH_YEAR..=2099).contains(&y) || !is_real_date(y, m, d) {
             return Err(ResidentIdError::BirthDate);
         }
         if resident_id_check_char(&up[..17]) != Some(b[17] as char) {
@@ -124,7 +127,8 @@ impl ResidentId {
 mod tests {
     use super::*;
 
-    const EXAMPLES: [&str; 2] = ["11010519491231002X", "440524188001010014"];
+    /// The standard's first example, and its second (born 1880) moved to 1980.
+    const EXAMPLES: [&str; 2] = ["11010519491231002X", "440524198001010013"];
 
     #[test]
     fn standard_examples_are_accepted() {
@@ -135,9 +139,9 @@ mod tests {
         assert_eq!(id.masked(), "1101**********002X");
         assert_eq!(id.birth_date(), "1949-12-31");
         assert_eq!(id.sex(), "female");
-        let id = ResidentId::parse("440524188001010014").unwrap();
+        let id = ResidentId::parse("440524198001010013").unwrap();
         assert_eq!(id.sex(), "male");
-        assert_eq!(format!("{id:?}"), "ResidentId(4405**********0014)");
+        assert_eq!(format!("{id:?}"), "ResidentId(4405**********0013)");
     }
 
     #[test]
@@ -151,6 +155,7 @@ mod tests {
         };
         assert_eq!(sum("11010519491231002X"), 167);
         assert_eq!(sum("440524188001010014"), 195);
+        assert_eq!(sum("440524198001010013"), 196);
     }
 
     #[test]
@@ -186,6 +191,16 @@ mod tests {
             ResidentId::parse("1101051949123100XX"),
             Err(ResidentIdError::Character(17))
         );
+        // Birth years before 1900 are refused, with a correct check character (the
+        // standard's own example of a man born in 1880 among them).
+        for old in ["440524188001010014", "110105189912310023"] {
+            assert_eq!(
+                ResidentId::parse(old),
+                Err(ResidentIdError::BirthDate),
+                "{old}"
+            );
+        }
+        assert!(ResidentId::parse("11010519000101001X").is_ok());
         assert!(is_real_date(2000, 2, 29));
         assert!(!is_real_date(1900, 2, 29));
     }

@@ -26,6 +26,10 @@ pub enum UsccError {
         /// The character found.
         found: char,
     },
+    /// The first character (registration authority) is `0`, which GB 32100 assigns to no
+    /// authority (this refuses the all-zero code, whose check character is valid).
+    #[error("character 1 '0' names no registration authority")]
+    Authority,
     /// The check character does not match.
     #[error("check character is '{found}', expected '{expected}'")]
     Check {
@@ -75,6 +79,9 @@ impl Uscc {
                     found: c,
                 });
             }
+        }
+        if up.starts_with('0') {
+            return Err(UsccError::Authority);
         }
         let expected = uscc_check_char(&up[..17]).unwrap_or('?');
         let found = up.as_bytes()[17] as char;
@@ -199,5 +206,15 @@ mod tests {
             })
         );
         assert!(Uscc::parse("９1350100M000100Y43").is_err());
+    }
+
+    #[test]
+    fn the_all_zero_code_is_refused() {
+        // Its check character is right (a zero sum), but no authority has the code 0.
+        assert_eq!(uscc_check_char("00000000000000000"), Some('0'));
+        assert_eq!(Uscc::parse("000000000000000000"), Err(UsccError::Authority));
+        let body = "01350100M000100Y4";
+        let code = format!("{body}{}", uscc_check_char(body).unwrap());
+        assert_eq!(Uscc::parse(&code), Err(UsccError::Authority));
     }
 }

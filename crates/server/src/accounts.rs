@@ -9,15 +9,16 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use lc_registry::{Check, Role};
 use lc_store::schema::{API_TOKENS, COMMUNITIES, LOGIN_FAILURES, PROVIDERS, SESSIONS, USERS};
-use lc_store::{now_ms, Cond, ListQuery};
+use lc_store::{now_ms, Cond};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 
 use crate::auth::{
-    hash_password, random_hex, sha256_hex, user_from_row, verify_password, Caller,
-    IP_THROTTLE_FAILURES, SESSION_COOKIE, SESSION_MS, THROTTLE_FAILURES, THROTTLE_WINDOW_MS,
+    hash_password, random_hex, sha256_hex, user_from_row, verify_password, Caller, SESSION_COOKIE,
+    SESSION_MS,
 };
 use crate::error::{ApiResult, AppError};
 use crate::resources::{fetch, json_body, page_of, page_params};
@@ -49,10 +50,9 @@ fn check_password(c: &mut Check, field: &str, password: &str) {
     }
 }
 
-/// The refusal of a throttled login whose oldest counted failure was at `oldest`: retry when
-/// it leaves the window (at least a second from `now`).
-fn throttled(oldest: i64, now: i64) -> AppError {
-    let wait = ((oldest + THROTTLE_WINDOW_MS - now) / 1000).max(1) as u64;
+/// The refusal of a throttled login: retry in `wait_ms` (at least a second).
+fn throttled(wait_ms: i64) -> AppError {
+    let wait = ((wait_ms + 999) / 1000).clamp(1, i64::from(u32::MAX)) as u32;
     let mut e = AppError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "too_many_attempts",
@@ -63,6 +63,11 @@ fn throttled(oldest: i64, now: i64) -> AppError {
     e
 }
 
+/// Longest username a login may name (accounts have at most 64 characters).
+const LOGIN_USERNAME_MAX: usize = 64;
+/// Longest password a login may send, in bytes (passwords are set with at most 256).
+const LOGIN_PASSWORD_MAX: usize = 256;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Login {
@@ -70,48 +75,29 @@ struct Login {
     password: String,
 }
 
-/// POST /api/auth/login.
+/// POST /api/auth/login. The attempt is counted by the throttle before the password is
+/// checked ([`crate::throttle`]); the check waits for a hashing permit.
 pub async fn login(
     State(st): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let l: Login = json_body(&body)?;
+    if l.username.is_empty()
+        || l.username.chars().count() > LOGIN_USERNAME_MAX
+        || l.username.chars().any(|c| c.is_control())
+        || l.password.len() > LOGIN_PASSWORD_MAX
+    {
+        return Err(AppError::bad_request(
+            format!("用户名应为 1 至 {LOGIN_USERNAME_MAX} 个字符，密码至多 {LOGIN_PASSWORD_MAX} 字节"),
+            format!("the username must have 1 to {LOGIN_USERNAME_MAX} characters and the password at most {LOGIN_PASSWORD_MAX} bytes"),
+        ));
+    }
     let now = now_ms();
-    let since = now - THROTTLE_WINDOW_MS;
-    let ip = peer.ip();
-    let ip_oldest = {
-        let mut map = st.ip_failures.lock().map_err(AppError::internal)?;
-        map.get_mut(&ip).and_then(|recent| {
-            recent.retain(|t| *t > since);
-            let oldest = recent.iter().min().copied();
-            oldest.filter(|_| recent.len() >= IP_THROTTLE_FAILURES)
-        })
-    };
-    if let Some(oldest) = ip_oldest {
-        return Err(throttled(oldest, now));
-    }
-    let recent = st
-        .store
-        .find(
-            &LOGIN_FAILURES,
-            ListQuery::new(
-                vec![
-                    Cond::Eq("username", json!(l.username)),
-                    Cond::Gt("at", json!(since)),
-                ],
-                THROTTLE_FAILURES,
-            ),
-        )
-        .await?;
-    if recent.len() as i64 >= THROTTLE_FAILURES {
-        let oldest = recent
-            .iter()
-            .filter_map(|r| r["at"].as_i64())
-            .min()
-            .unwrap_or(now);
-        return Err(throttled(oldest, now));
-    }
+    let ticket = st
+        .throttle
+        .admit(&l.username, peer.ip(), now)
+        .map_err(throttled)?;
     let row = st
         .store
         .find_one(&USERS, vec![Cond::Eq("username", json!(l.username))])
@@ -121,16 +107,15 @@ pub async fn login(
         .as_ref()
         .and_then(|r| r["password_hash"].as_str().map(str::to_string))
         .unwrap_or_else(|| st.dummy_hash.clone());
+    st.password_checks.fetch_add(1, Ordering::SeqCst);
     let ok = verify_password(l.password, hash).await;
     let user = row.as_ref().and_then(user_from_row).filter(|_| ok);
     let Some(user) = user else {
+        drop(ticket); // counts as a failure
         let mut f = Map::new();
         f.insert("username".into(), json!(l.username));
         f.insert("at".into(), json!(now));
         st.store.insert(&LOGIN_FAILURES, &f).await?;
-        if let Ok(mut map) = st.ip_failures.lock() {
-            map.entry(ip).or_default().push(now);
-        }
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
@@ -138,25 +123,23 @@ pub async fn login(
             "wrong username or password",
         ));
     };
+    ticket.succeeded();
+    // Housekeeping: expired sessions and tokens, and the record of failures older than a day.
     st.store
         .delete_where(
             &LOGIN_FAILURES,
-            &[Cond::Eq("username", json!(user.username))],
+            &[Cond::Lt(
+                "at",
+                json!(now - crate::throttle::FAILURE_MEMORY_MS),
+            )],
         )
-        .await?;
-    // Housekeeping: expired sessions and failures older than the window go.
-    st.store
-        .delete_where(&LOGIN_FAILURES, &[Cond::Lt("at", json!(since))])
         .await?;
     st.store
         .delete_where(&SESSIONS, &[Cond::Lt("expires_at", json!(now))])
         .await?;
-    if let Ok(mut map) = st.ip_failures.lock() {
-        map.retain(|_, recent| {
-            recent.retain(|t| *t > since);
-            !recent.is_empty()
-        });
-    }
+    st.store
+        .delete_where(&API_TOKENS, &[Cond::Lt("expires_at", json!(now))])
+        .await?;
     let token = random_hex(32);
     let csrf = random_hex(16);
     let mut s = Map::new();
@@ -260,17 +243,26 @@ pub async fn change_password(
         conds.push(Cond::Ne("token_hash", json!(h)));
     }
     tx.delete_where(&SESSIONS, &conds).await?;
+    // Integration tokens end too: whoever held the old password may have made them.
+    let tokens = tx
+        .delete_where(&API_TOKENS, &[Cond::Eq("user_id", json!(u.id))])
+        .await?;
     tx.audit(
         &c.actor(),
         "update",
         "user",
         &u.id.to_string(),
-        json!({"password_changed": true}),
+        json!({"password_changed": true, "tokens_revoked": tokens}),
     )
     .await?;
     tx.commit().await?;
     Ok(Json(json!({"password_changed": true})))
 }
+
+/// Lifetime of an integration token whose creator names none.
+pub const TOKEN_DEFAULT_DAYS: i64 = 90;
+/// Longest lifetime of an integration token.
+pub const TOKEN_MAX_DAYS: i64 = 365;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -292,14 +284,15 @@ pub async fn create_token(
         "expires_in_days",
         t.expires_in_days.map(|d| d as f64),
         1.0,
-        3650.0,
+        TOKEN_MAX_DAYS as f64,
         false,
     );
     chk.finish().map_err(AppError::validation)?;
     let u = c.user()?;
     let token = format!("lct_{}", random_hex(32));
     let now = now_ms();
-    let expires = days.map(|d| now + (d as i64) * 86_400_000);
+    let days = days.map(|d| d as i64).unwrap_or(TOKEN_DEFAULT_DAYS);
+    let expires = now + days * 86_400_000;
     let mut row = Map::new();
     row.insert("token_hash".into(), json!(sha256_hex(&token)));
     row.insert("user_id".into(), json!(u.id));
@@ -321,6 +314,108 @@ pub async fn create_token(
         StatusCode::CREATED,
         Json(json!({"id": id, "name": name, "token": token, "expires_at": expires})),
     ))
+}
+
+/// A stored token as listed: never its hash.
+fn show_token(mut row: Map<String, Value>, now: i64) -> Value {
+    row.remove("token_hash");
+    let expired = row
+        .get("expires_at")
+        .and_then(Value::as_i64)
+        .is_some_and(|e| e <= now);
+    row.insert("expired".into(), json!(expired));
+    Value::Object(row)
+}
+
+/// GET /api/auth/tokens: the caller's tokens; an administrator may name another account
+/// (`user_id`).
+pub async fn list_tokens(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let u = c.user()?;
+    let page = page_params(&q)?;
+    let owner = match q.get("user_id") {
+        None => u.id,
+        Some(s) => {
+            let id = s.parse::<i64>().map_err(|_| {
+                AppError::bad_request("user_id 应为整数", "user_id must be an integer")
+            })?;
+            if id != u.id && u.role != Role::Admin {
+                return Err(AppError::forbidden(
+                    "只有管理员能查看他人的令牌",
+                    "only an administrator lists another account's tokens",
+                ));
+            }
+            id
+        }
+    };
+    let now = now_ms();
+    page_of(
+        &st,
+        &API_TOKENS,
+        vec![Cond::Eq("user_id", json!(owner))],
+        page,
+        false,
+        |r| show_token(r, now),
+    )
+    .await
+}
+
+/// DELETE /api/auth/tokens/{id}: revoke a token (its owner or an administrator).
+pub async fn revoke_token(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let u = c.user()?;
+    let (key, row) = fetch(&st, &API_TOKENS, &id).await?;
+    let owner = row.get("user_id").and_then(Value::as_i64);
+    if owner != Some(u.id) && u.role != Role::Admin {
+        // Another account's token is not even said to exist.
+        return Err(AppError::not_found("api_token", &id));
+    }
+    let mut tx = st.store.begin().await?;
+    tx.delete_where(&API_TOKENS, &[Cond::Eq("id", key)]).await?;
+    tx.audit(
+        &c.actor(),
+        "delete",
+        "api_token",
+        &id,
+        json!({"user_id": owner, "name": row.get("name")}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({"revoked": true, "id": row.get("id")})))
+}
+
+/// POST /api/users/{id}/unlock: forgets the account's failed logins from every address.
+pub async fn unlock_user(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (_, row) = fetch(&st, &USERS, &id).await?;
+    let username = row
+        .get("username")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let addresses = st.throttle.unlock(&username);
+    let mut tx = st.store.begin().await?;
+    tx.delete_where(&LOGIN_FAILURES, &[Cond::Eq("username", json!(username))])
+        .await?;
+    tx.audit(
+        &c.actor(),
+        "unlock",
+        "user",
+        &id,
+        json!({"addresses": addresses}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({"unlocked": true, "addresses": addresses})))
 }
 
 #[derive(Deserialize, Default)]
@@ -519,8 +614,11 @@ pub async fn update_user(
     )
     .await?;
     if patch.password.is_some() || patch.disabled == Some(true) {
-        // A new password or a disabled account ends the account's sessions.
+        // A new password (a reset) or a disabled account ends the account's sessions and
+        // integration tokens.
         tx.delete_where(&SESSIONS, &[Cond::Eq("user_id", key.clone())])
+            .await?;
+        tx.delete_where(&API_TOKENS, &[Cond::Eq("user_id", key.clone())])
             .await?;
     }
     tx.commit().await?;

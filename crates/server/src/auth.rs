@@ -1,6 +1,7 @@
 //! Who is calling: bearer tokens for integrations, HTTP-only session cookies with a CSRF
 //! token for browsers; the role gate of every endpoint; Argon2 passwords; login throttling.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -17,6 +18,7 @@ use lc_store::{now_ms, Actor, Cond};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::edge::RequestIds;
 use crate::endpoints;
 use crate::error::{ApiResult, AppError};
 use crate::AppState;
@@ -27,14 +29,6 @@ pub const SESSION_COOKIE: &str = "lc_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Session lifetime.
 pub const SESSION_MS: i64 = 12 * 3600 * 1000;
-/// Failed logins of one username within [`THROTTLE_WINDOW_MS`] that lock further attempts.
-pub const THROTTLE_FAILURES: i64 = 5;
-/// Failed logins from one client address within [`THROTTLE_WINDOW_MS`] (whatever usernames
-/// they name) that lock further attempts from it. Kept in memory per server process; behind a
-/// reverse proxy every client shares the proxy's address, so set this with that in mind.
-pub const IP_THROTTLE_FAILURES: usize = 30;
-/// The throttling window.
-pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// A signed-in account.
 #[derive(Debug, Clone)]
@@ -142,22 +136,47 @@ pub fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// How many Argon2 computations run at once in this process. Each takes about 19 MiB and a
+/// core for a while; a burst of logins waits for a permit instead of taking the memory.
+pub const HASHING_PERMITS: usize = 4;
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_PERMITS);
+static HASHING_NOW: AtomicUsize = AtomicUsize::new(0);
+static HASHING_PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// The most Argon2 computations that ran at once in this process so far (never more than
+/// [`HASHING_PERMITS`]).
+pub fn hashing_peak() -> usize {
+    HASHING_PEAK.load(Ordering::SeqCst)
+}
+
+/// Runs an Argon2 computation on the blocking threads once a permit is free.
+async fn with_hashing_permit<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    let _permit = HASHING.acquire().await.map_err(AppError::internal)?;
+    let now = HASHING_NOW.fetch_add(1, Ordering::SeqCst) + 1;
+    HASHING_PEAK.fetch_max(now, Ordering::SeqCst);
+    let out = tokio::task::spawn_blocking(f).await;
+    HASHING_NOW.fetch_sub(1, Ordering::SeqCst);
+    out.map_err(AppError::internal)
+}
+
 /// Hashes a password with Argon2id (default parameters, random salt), off the async threads.
 pub async fn hash_password(pw: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_permit(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(pw.as_bytes(), &salt)
             .map(|h| h.to_string())
     })
-    .await
-    .map_err(AppError::internal)?
+    .await?
     .map_err(AppError::internal)
 }
 
 /// Verifies a password against a stored PHC hash string.
 pub async fn verify_password(pw: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+    with_hashing_permit(move || {
         PasswordHash::new(&hash)
             .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
             .unwrap_or(false)
@@ -209,6 +228,40 @@ async fn user_by_id(state: &AppState, id: i64) -> ApiResult<Option<User>> {
         .and_then(user_from_row))
 }
 
+/// 405 for a method that `path` does not declare, with the methods it does in `Allow`.
+fn method_not_allowed(path: &str) -> AppError {
+    let mut allow: Vec<&str> = endpoints::ENDPOINTS
+        .iter()
+        .filter(|e| e.path == path)
+        .map(|e| e.method)
+        .collect();
+    if allow.contains(&"GET") {
+        allow.push("HEAD");
+    }
+    let allow = allow.join(", ");
+    let mut e = AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("此接口不接受该请求方法（可用：{allow}）"),
+        format!("this endpoint does not take this method (it takes {allow})"),
+    );
+    e.allow = Some(allow.into());
+    e
+}
+
+/// When a stored bearer token expires: its `expires_at`, or for a token made before tokens had
+/// to expire (none stored), the default lifetime from its creation.
+pub fn token_expiry(row: &Map<String, Value>) -> i64 {
+    row.get("expires_at")
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| {
+            row.get("created_at")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                .saturating_add(crate::accounts::TOKEN_DEFAULT_DAYS * 86_400_000)
+        })
+}
+
 /// Finds the caller, applies the CSRF rule and the endpoint's role gate.
 pub async fn authorize(
     State(state): State<Arc<AppState>>,
@@ -231,20 +284,20 @@ async fn resolve(
         return Ok(()); // unrouted: the fallback answers 404
     };
     let method = req.method().clone();
-    let Some(ep) = endpoints::find(method.as_str(), &path) else {
-        if method == Method::HEAD || method == Method::OPTIONS {
-            return Ok(());
-        }
-        return Err(AppError::internal(format!(
-            "endpoint {method} {path} is routed but not declared in ENDPOINTS"
-        )));
+    // HEAD is a GET without the body: it passes exactly the GET's gate.
+    let declared = if method == Method::HEAD {
+        Method::GET
+    } else {
+        method.clone()
+    };
+    let Some(ep) = endpoints::find(declared.as_str(), &path) else {
+        return Err(method_not_allowed(&path));
     };
     let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+        .extensions()
+        .get::<RequestIds>()
+        .map(|ids| ids.server.clone())
+        .unwrap_or_default();
     let now = now_ms();
     let mut caller = Caller {
         user: None,
@@ -265,7 +318,7 @@ async fn resolve(
                 vec![Cond::Eq("token_hash", json!(sha256_hex(&token)))],
             )
             .await?;
-        let live = row.filter(|r| r["expires_at"].as_i64().is_none_or(|e| e > now));
+        let live = row.filter(|r| token_expiry(r) > now);
         let user = match live.and_then(|r| r["user_id"].as_i64()) {
             Some(id) => user_by_id(state, id).await?,
             None => None,
@@ -317,4 +370,26 @@ async fn resolve(
     }
     req.extensions_mut().insert(caller);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_without_an_expiry_live_the_default_lifetime() {
+        let day = 86_400_000;
+        let row = |created: i64, expires: Value| {
+            json!({"created_at": created, "expires_at": expires})
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let default = crate::accounts::TOKEN_DEFAULT_DAYS * day;
+        assert_eq!(token_expiry(&row(1000, Value::Null)), 1000 + default);
+        assert_eq!(token_expiry(&row(1000, json!(5000))), 5000);
+        let now = lc_store::now_ms();
+        assert!(token_expiry(&row(now - 100 * day, Value::Null)) < now);
+        assert!(token_expiry(&row(now - day, Value::Null)) > now);
+    }
 }

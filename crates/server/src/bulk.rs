@@ -231,9 +231,11 @@ async fn import_rows<R: Bulk>(
     }
     let mut tx = st.store.begin().await?;
     let mut created = 0;
+    let mut updated = 0;
     for mut r in rows {
         let key = r.get(R::TABLE.key).cloned().unwrap_or(Value::Null);
-        match tx.get(R::TABLE, &key).await? {
+        let old = tx.get(R::TABLE, &key).await?;
+        match &old {
             Some(old) => {
                 for f in platform_fields::<R>() {
                     if r.get(f).is_none_or(Value::is_null) {
@@ -244,13 +246,31 @@ async fn import_rows<R: Bulk>(
             None => created += 1,
         }
         tx.upsert(R::TABLE, &r).await?;
+        // Each record created or overwritten is audited with what it was before.
+        let before = old.clone().unwrap_or_default();
+        let diff = crate::resources::changes::<R>(&before, &r);
+        if old.is_none() || diff.as_object().is_some_and(|d| !d.is_empty()) {
+            if old.is_some() {
+                updated += 1;
+            }
+            let id = match &key {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let action = if old.is_some() {
+                "import_update"
+            } else {
+                "import_create"
+            };
+            tx.audit(&c.actor(), action, R::ENTITY, &id, diff).await?;
+        }
     }
     tx.audit(
         &c.actor(),
         "import",
         R::ENTITY,
         "*",
-        json!({"created": created}),
+        json!({"created": created, "updated": updated}),
     )
     .await?;
     tx.commit().await?;
@@ -342,6 +362,33 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
     attachment("text/csv; charset=utf-8", name, bytes)
 }
 
+/// A cell as exported: a text that a spreadsheet would read as a formula (it begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain number) gets a leading
+/// `'`, so that `=HYPERLINK(…)` shows as text instead of running.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// A CSV file with every cell [`neutralise`]d.
+pub fn neutralise_csv(bytes: &[u8]) -> ApiResult<Vec<u8>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(bytes.len()));
+    for rec in r.records() {
+        let rec = rec.map_err(AppError::internal)?;
+        w.write_record(rec.iter().map(|c| neutralise(c).into_owned()))
+            .map_err(AppError::internal)?;
+    }
+    w.into_inner().map_err(AppError::internal)
+}
+
 /// GET /api/communities/export.csv, /api/facilities/export.csv: the engine's format, with the
 /// same filters as the list.
 pub async fn export_csv<R: Bulk>(
@@ -352,7 +399,7 @@ pub async fn export_csv<R: Bulk>(
     let rows = all_rows::<R>(&st, &c, &q).await?;
     let mut buf = Vec::new();
     R::write(&rows, &mut buf).map_err(AppError::internal)?;
-    Ok(csv_response(R::FILE, buf))
+    Ok(csv_response(R::FILE, neutralise_csv(&buf)?))
 }
 
 /// Writes rows as one worksheet: the given columns, numbers as numbers.
@@ -376,7 +423,8 @@ pub fn xlsx(sheet: &str, cols: &[&str], rows: &[Value]) -> ApiResult<Vec<u8>> {
                         .map_err(AppError::internal)?;
                 }
                 Some(Value::String(s)) => {
-                    ws.write_string(row, col, s).map_err(AppError::internal)?;
+                    ws.write_string(row, col, neutralise(s))
+                        .map_err(AppError::internal)?;
                 }
                 Some(Value::Null) | None => {}
                 Some(other) => {
@@ -438,7 +486,7 @@ pub async fn export_residents_csv(
         let rec: Vec<String> = cols
             .iter()
             .map(|c| match &v[*c] {
-                Value::String(s) => s.clone(),
+                Value::String(s) => neutralise(s).into_owned(),
                 Value::Null => String::new(),
                 other => other.to_string(),
             })
@@ -669,4 +717,36 @@ pub async fn latest_assessment(State(st): State<Arc<AppState>>) -> ApiResult<Jso
     )
     .await?;
     Ok(Json(json!({"run": run, "indicators": rows})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_numbers_kept() {
+        for (cell, out) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+cmd", "'+cmd"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-73.25", "-73.25"),
+            ("+1", "+1"),
+            ("富润家园", "富润家园"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), out, "{cell:?}");
+        }
+        let csv = neutralise_csv(b"id,name,lon\nF1,=1+1,-1.5\n").unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "id,name,lon\nF1,'=1+1,-1.5\n"
+        );
+    }
 }

@@ -30,6 +30,7 @@ pub struct Endpoint {
     pub produces: &'static str,
 }
 
+const TOKEN_HOLDERS: Access = Access::Roles(&[ProviderStaff, CommunityWorker, Regulator, Admin]);
 const STAFF_WRITE: Access = Access::Roles(&[Regulator, Admin]);
 const PROVIDER_WRITE: Access = Access::Roles(&[ProviderStaff, Regulator, Admin]);
 const OWN_PROVIDER: &str = "provider staff: only records of their own provider";
@@ -64,12 +65,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/auth/login", Access::Public, "", "accounts", "Sign in: sets an HTTP-only session cookie, returns the CSRF token.", Some(JSON), JSON),
     ep!("POST", "/api/auth/logout", Access::Authenticated, "", "accounts", "Sign out: ends the session.", None, JSON),
     ep!("GET", "/api/auth/me", Access::Authenticated, "", "accounts", "The signed-in account.", None, JSON),
-    ep!("POST", "/api/auth/password", Access::Authenticated, "own account only", "accounts", "Change one's own password (the current one is required); other sessions end.", Some(JSON), JSON),
-    ep!("POST", "/api/auth/tokens", Access::Roles(&[ProviderStaff, CommunityWorker, Regulator, Admin]), "", "accounts", "Create a bearer token for an integration (shown once).", Some(JSON), JSON),
+    ep!("POST", "/api/auth/password", Access::Authenticated, "own account only", "accounts", "Change one's own password (the current one is required); other sessions and all bearer tokens end.", Some(JSON), JSON),
+    ep!("POST", "/api/auth/tokens", TOKEN_HOLDERS, "", "accounts", "Create a bearer token for an integration (shown once; expires in expires_in_days, default 90, at most 365).", Some(JSON), JSON),
+    ep!("GET", "/api/auth/tokens", TOKEN_HOLDERS, "own tokens; an administrator may name user_id", "accounts", "List bearer tokens (never the token itself).", None, JSON),
+    ep!("DELETE", "/api/auth/tokens/{id}", TOKEN_HOLDERS, "own tokens; an administrator any", "accounts", "Revoke a bearer token.", None, JSON),
     ep!("GET", "/api/users", Access::Roles(&[Admin]), "", "accounts", "List accounts.", None, JSON),
     ep!("POST", "/api/users", Access::Roles(&[Admin]), "", "accounts", "Create an account (Argon2 password hash).", Some(JSON), JSON),
     ep!("GET", "/api/users/{id}", Access::Roles(&[Admin]), "", "accounts", "One account.", None, JSON),
     ep!("PATCH", "/api/users/{id}", Access::Roles(&[Admin]), "", "accounts", "Change an account (role, links, password, disabled).", Some(JSON), JSON),
+    ep!("POST", "/api/users/{id}/unlock", Access::Roles(&[Admin]), "", "accounts", "End the login throttling of an account (its failed logins from every address are forgotten).", None, JSON),
     // Divisions.
     ep!("GET", "/api/divisions", Access::Public, "", "divisions", "List or search divisions (q, name, parent, level, division prefix).", None, JSON),
     ep!("GET", "/api/divisions/{code}", Access::Public, "", "divisions", "One division by statistical code, with its parent chain.", None, JSON),

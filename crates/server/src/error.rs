@@ -22,7 +22,9 @@ pub struct AppError {
     /// Field-level problems (validation).
     pub errors: Vec<FieldError>,
     /// Seconds to wait before retrying (throttling).
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
+    /// The methods an endpoint takes (405).
+    pub allow: Option<Box<str>>,
 }
 
 /// Every error code the API uses, with its status (for the OpenAPI document and the tests).
@@ -50,11 +52,25 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ),
     ("not_found", 404, "No such record or endpoint."),
     (
+        "method_not_allowed",
+        405,
+        "The endpoint does not take this method; `Allow` lists those it takes.",
+    ),
+    (
         "conflict",
         409,
         "A record with this key or unique field exists.",
     ),
-    ("payload_too_large", 413, "The body exceeds the size limit."),
+    (
+        "payload_too_large",
+        413,
+        "The body exceeds this endpoint's size limit.",
+    ),
+    (
+        "unsupported_media_type",
+        415,
+        "The body's content type is not one this endpoint takes.",
+    ),
     (
         "validation_failed",
         422,
@@ -88,6 +104,7 @@ impl AppError {
             message_en: en.into(),
             errors: Vec::new(),
             retry_after: None,
+            allow: None,
         }
     }
 
@@ -172,6 +189,10 @@ impl From<StoreError> for AppError {
                 format!("记录已存在（{what} 重复）"),
                 format!("a record with this {what} already exists"),
             ),
+            StoreError::InvalidText(column) => AppError::bad_request(
+                format!("{column} 含有数据库不能保存的字符（NUL）"),
+                format!("{column} holds a character no text may hold (NUL)"),
+            ),
             e if e.is_unavailable() => AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -183,8 +204,49 @@ impl From<StoreError> for AppError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
+/// The JSON body of an error response, kept in the response's extensions so that the edge
+/// middleware ([`crate::edge`]) can add the server's request id to it.
+#[derive(Debug, Clone)]
+pub struct ErrorBody(pub serde_json::Value);
+
+impl AppError {
+    /// The error answering a response that left the router with this status but without an
+    /// API error body (axum's own refusals: unknown method, body too large, bad path or query).
+    pub fn from_status(status: StatusCode) -> AppError {
+        let (code, zh, en) = match status.as_u16() {
+            404 => ("not_found", "没有这个接口", "no such endpoint"),
+            405 => (
+                "method_not_allowed",
+                "此接口不接受该请求方法",
+                "this endpoint does not take this method",
+            ),
+            413 => (
+                "payload_too_large",
+                "请求体超过此接口的大小上限",
+                "the body exceeds this endpoint's size limit",
+            ),
+            415 => (
+                "unsupported_media_type",
+                "此接口不接受该内容类型",
+                "this endpoint does not take this content type",
+            ),
+            s if s >= 500 => ("internal", "服务器内部错误", "internal server error"),
+            _ => (
+                "bad_request",
+                "请求格式有误（路径、查询参数或请求体）",
+                "the request is malformed (path, query or body)",
+            ),
+        };
+        let status = if status.is_client_error() || status.is_server_error() {
+            status
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        AppError::new(status, code, zh, en)
+    }
+
+    /// The JSON body, without the request id.
+    pub fn body(&self) -> serde_json::Value {
         let mut body = json!({
             "code": self.code,
             "message_zh": self.message_zh,
@@ -193,10 +255,23 @@ impl IntoResponse for AppError {
         if !self.errors.is_empty() {
             body["errors"] = json!(self.errors);
         }
-        let mut resp = (self.status, axum::Json(body)).into_response();
+        body
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let body = self.body();
+        let mut resp = (self.status, axum::Json(body.clone())).into_response();
+        resp.extensions_mut().insert(ErrorBody(body));
         if let Some(s) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
+            }
+        }
+        if let Some(a) = &self.allow {
+            if let Ok(v) = HeaderValue::from_str(a) {
+                resp.headers_mut().insert("allow", v);
             }
         }
         resp

@@ -1,7 +1,9 @@
 //! livingcircle's service platform: the HTTP API (axum) over the registry store.
 //!
 //! * [`app`] builds the router: every endpoint of [`endpoints::ENDPOINTS`], the
-//!   authorization middleware that enforces each endpoint's roles, request ids, tracing.
+//!   authorization middleware that enforces each endpoint's roles (every method, HEAD as GET;
+//!   405 for a method a path does not declare), per-route body limits, and the [`edge`]
+//!   (server-made request ids, security headers, every error in the JSON format).
 //! * [`prepare`] opens the database (applying migrations), makes the deployment's secrets,
 //!   seeds the demo district into a fresh database and creates the first administrator.
 //! * [`start`] binds and serves in the background (tests, port 0); [`serve`] serves until a
@@ -12,21 +14,22 @@
 pub mod accounts;
 pub mod auth;
 pub mod bulk;
+pub mod edge;
 pub mod endpoints;
 pub mod error;
 pub mod openapi;
 pub mod resources;
+pub mod secrets;
 mod seed;
 pub mod system;
+pub mod throttle;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::Router;
 use lc_registry::records::{
@@ -34,16 +37,11 @@ use lc_registry::records::{
 };
 use lc_store::Store;
 use serde_json::Value;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::resources as r;
 
-/// How the server runs.
-#[derive(Debug, Clone)]
+/// How the server runs. Its `Debug` form hides the secrets.
+#[derive(Clone)]
 pub struct Config {
     /// Address to listen on (port 0: any free port).
     pub bind: SocketAddr,
@@ -58,9 +56,33 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Mark the session cookie `Secure` (browsers then send it over HTTPS and to localhost only).
     pub secure_cookies: bool,
-    /// Largest request body in bytes (imports).
+    /// Largest request body in bytes of the import endpoints (CSV, Excel, assessment runs).
     pub max_body: usize,
+    /// Key of the ID-number fingerprints (at least 32 hex characters, e.g. from
+    /// `LIVINGCIRCLE_PII_KEY`); `None`: the key file in `data_dir` (made on first start).
+    pub pii_key: Option<String>,
 }
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |o: &Option<String>| o.as_ref().map(|_| "<hidden>");
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("data_dir", &self.data_dir)
+            .field("seed_demo", &self.seed_demo)
+            .field("admin_password", &hidden(&self.admin_password))
+            .field("secure_cookies", &self.secure_cookies)
+            .field("max_body", &self.max_body)
+            .field("pii_key", &hidden(&self.pii_key))
+            .finish()
+    }
+}
+
+/// Largest JSON body of an endpoint that is not an import.
+pub const JSON_BODY_LIMIT: usize = 64 << 10;
+/// Largest body of the public login.
+pub const LOGIN_BODY_LIMIT: usize = 8 << 10;
 
 impl Default for Config {
     fn default() -> Config {
@@ -72,6 +94,7 @@ impl Default for Config {
             admin_password: None,
             secure_cookies: true,
             max_body: 256 << 20,
+            pii_key: None,
         }
     }
 }
@@ -88,6 +111,9 @@ pub enum ServerError {
     /// Seeding or bootstrapping failed.
     #[error("start-up: {0}")]
     Startup(String),
+    /// The secrets or the data directory.
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretError),
 }
 
 /// What every handler shares.
@@ -102,25 +128,40 @@ pub struct AppState {
     pub dummy_hash: String,
     /// The OpenAPI document.
     pub openapi: Value,
-    /// Recent failed logins per client address (in memory; see `auth::IP_THROTTLE_FAILURES`).
-    pub ip_failures: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<i64>>>,
+    /// Login throttling ([`throttle`]).
+    pub throttle: Arc<throttle::Throttle>,
+    /// Password checks made by logins so far (for tests and metrics).
+    pub password_checks: std::sync::atomic::AtomicU64,
 }
 
 /// Opens the database and readies the deployment (migrations, secrets, seed, first admin).
 pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
-    let url = match &config.database_url {
-        Some(u) => u.clone(),
+    secrets::create_private_dir(&config.data_dir)?;
+    let (url, sqlite_file) = match &config.database_url {
+        Some(u) => {
+            let file = u
+                .strip_prefix("sqlite://")
+                .or_else(|| u.strip_prefix("sqlite:"))
+                .and_then(|p| p.split('?').next())
+                .filter(|p| !p.is_empty() && !p.contains(":memory:"))
+                .map(PathBuf::from);
+            (u.clone(), file)
+        }
         None => {
-            std::fs::create_dir_all(&config.data_dir)?;
-            format!(
-                "sqlite://{}",
-                config.data_dir.join("livingcircle.db").display()
-            )
+            let file = config.data_dir.join("livingcircle.db");
+            (format!("sqlite://{}", file.display()), Some(file))
         }
     };
+    if let Some(f) = &sqlite_file {
+        if !f.exists() {
+            secrets::touch_private(f)?;
+        }
+    }
     let store = Store::open(&url).await?;
-    let pii_key = store
-        .setting_or_insert("pii_fingerprint_key", &auth::random_hex(32))
+    if let Some(f) = &sqlite_file {
+        secrets::protect_sqlite(f)?;
+    }
+    let pii_key = secrets::fingerprint_key(&store, &config.data_dir, config.pii_key.as_deref())
         .await?
         .into_bytes();
     let dummy_hash = auth::hash_password(auth::random_hex(16))
@@ -132,28 +173,14 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
         pii_key,
         dummy_hash,
         openapi: openapi::document(),
-        ip_failures: Default::default(),
+        throttle: Default::default(),
+        password_checks: Default::default(),
     };
     seed::bootstrap_admin(&state).await?;
     if state.config.seed_demo {
         seed::seed_demo(&state).await?;
     }
     Ok(Arc::new(state))
-}
-
-#[derive(Clone, Default)]
-struct MakeId {
-    counter: Arc<AtomicU64>,
-    prefix: Arc<String>,
-}
-
-impl MakeRequestId for MakeId {
-    fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n}", self.prefix))
-            .ok()
-            .map(RequestId::new)
-    }
 }
 
 type Api = Router<Arc<AppState>>;
@@ -167,25 +194,40 @@ fn records<R: r::Resource>(api: Api, path: &str, key: &str) -> Api {
         )
 }
 
-/// The routes of a resource exchanged in the engine's CSV format: import and the exports.
-fn bulk_routes<R: bulk::Bulk>(api: Api, path: &str) -> Api {
-    api.route(&format!("{path}/import"), post(bulk::import::<R>))
-        .route(&format!("{path}/export.csv"), get(bulk::export_csv::<R>))
-        .route(&format!("{path}/export.xlsx"), get(bulk::export_xlsx::<R>))
+/// The routes of a resource exchanged in the engine's CSV format: import (with the large
+/// body limit) and the exports.
+fn bulk_routes<R: bulk::Bulk>(api: Api, path: &str, max_body: usize) -> Api {
+    api.route(
+        &format!("{path}/import"),
+        post(bulk::import::<R>).layer(DefaultBodyLimit::max(max_body)),
+    )
+    .route(&format!("{path}/export.csv"), get(bulk::export_csv::<R>))
+    .route(&format!("{path}/export.xlsx"), get(bulk::export_xlsx::<R>))
 }
 
 /// The router with all endpoints and layers.
 pub fn app(state: Arc<AppState>) -> Router {
+    let max_body = state.config.max_body;
     let mut api = Router::new()
         .route("/api/health", get(system::health))
         .route("/api/ready", get(system::ready))
         .route("/api/openapi.json", get(system::openapi))
         .route("/api/categories", get(system::categories))
-        .route("/api/auth/login", post(accounts::login))
+        .route(
+            "/api/auth/login",
+            post(accounts::login).layer(DefaultBodyLimit::max(LOGIN_BODY_LIMIT)),
+        )
         .route("/api/auth/logout", post(accounts::logout))
         .route("/api/auth/me", get(accounts::me))
         .route("/api/auth/password", post(accounts::change_password))
-        .route("/api/auth/tokens", post(accounts::create_token))
+        .route(
+            "/api/auth/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route(
+            "/api/auth/tokens/{id}",
+            axum::routing::delete(accounts::revoke_token),
+        )
         .route(
             "/api/users",
             get(accounts::list_users).post(accounts::create_user),
@@ -194,6 +236,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/api/users/{id}",
             get(accounts::get_user).patch(accounts::update_user),
         )
+        .route("/api/users/{id}/unlock", post(accounts::unlock_user))
         .route(
             "/api/divisions",
             get(r::list::<Division>).post(r::create::<Division>),
@@ -207,14 +250,17 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(bulk::community_assessment),
         )
         .route("/api/residents/export.csv", get(bulk::export_residents_csv))
-        .route("/api/assessments", post(bulk::import_assessment))
+        .route(
+            "/api/assessments",
+            post(bulk::import_assessment).layer(DefaultBodyLimit::max(max_body)),
+        )
         .route("/api/assessments/latest", get(bulk::latest_assessment))
         .route("/api/audit", get(system::audit))
         .route("/api/access-log", get(system::access_log));
     api = records::<CommunityRecord>(api, "/api/communities", "id");
-    api = bulk_routes::<CommunityRecord>(api, "/api/communities");
+    api = bulk_routes::<CommunityRecord>(api, "/api/communities", max_body);
     api = records::<FacilityRecord>(api, "/api/facilities", "id");
-    api = bulk_routes::<FacilityRecord>(api, "/api/facilities");
+    api = bulk_routes::<FacilityRecord>(api, "/api/facilities", max_body);
     api = records::<ProviderRecord>(api, "/api/providers", "uscc");
     api = records::<PractitionerRecord>(api, "/api/practitioners", "id");
     api = records::<ResidentRecord>(api, "/api/residents", "id");
@@ -224,22 +270,12 @@ pub fn app(state: Arc<AppState>) -> Router {
             auth::authorize,
         ))
         .fallback(system::not_found);
-    let make_id = MakeId {
-        counter: Arc::new(AtomicU64::new(1)),
-        prefix: Arc::new(auth::random_hex(4)),
-    };
-    api.layer(DefaultBodyLimit::max(state.config.max_body))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        })
-        .on_response(DefaultOnResponse::new().level(Level::INFO)))
-        .layer(SetRequestIdLayer::x_request_id(make_id))
+    // Every body is small unless its route says otherwise (the imports, the login).
+    api.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(edge::IdMaker::new()),
+            edge::edge,
+        ))
         .with_state(state)
 }
 

@@ -107,7 +107,7 @@ pub fn document() -> Value {
         "info": {
             "title": "livingcircle service platform API 社区生活服务平台接口",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Registry of divisions, communities, facilities, providers, practitioners and residents; accounts and roles. Errors are JSON {code, message_zh, message_en, errors?}; the x-request-id response header identifies every request. Changes made with a session cookie need the X-CSRF-Token header.",
+            "description": "Registry of divisions, communities, facilities, providers, practitioners and residents; accounts and roles. Errors are JSON {code, message_zh, message_en, request_id, errors?}; the server's x-request-id response header (also in error bodies) identifies every request. Bodies are limited to 64 KiB (8 KiB for the login) except the imports. Changes made with a session cookie need the X-CSRF-Token header.",
         },
         "paths": paths,
         "components": {
@@ -118,11 +118,12 @@ pub fn document() -> Value {
             "schemas": {
                 "Error": {
                     "type": "object",
-                    "required": ["code", "message_zh", "message_en"],
+                    "required": ["code", "message_zh", "message_en", "request_id"],
                     "properties": {
                         "code": {"type": "string", "enum": ERROR_CODES.iter().map(|c| c.0).collect::<Vec<_>>()},
                         "message_zh": {"type": "string"},
                         "message_en": {"type": "string"},
+                        "request_id": {"type": "string", "description": "The server's id of the request (as in the x-request-id header)."},
                         "errors": {"type": "array", "items": {"type": "object", "properties": {
                             "field": {"type": "string"}, "code": {"type": "string"},
                             "message_zh": {"type": "string"}, "message_en": {"type": "string"}}}},

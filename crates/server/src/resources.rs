@@ -28,14 +28,42 @@ use crate::auth::{hmac_sha256_hex, Caller, User};
 use crate::error::{ApiResult, AppError};
 use crate::AppState;
 
-/// Parses a JSON body into `T`, with the API's error shape.
+/// Parses a JSON body into `T`, with the API's error shape. A NUL character in any string
+/// (or key) is refused as 400: no database column may hold it.
 pub fn json_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|e| {
+    let bad = |e: serde_json::Error| {
         AppError::bad_request(
             format!("请求体不是有效的 JSON 或字段有误：{e}"),
             format!("the body is not valid JSON for this endpoint: {e}"),
         )
-    })
+    };
+    let v: Value = serde_json::from_slice(body).map_err(bad)?;
+    if let Some(path) = nul_at(&v, "") {
+        return Err(AppError::bad_request(
+            format!("请求体 {path} 含有 NUL 字符"),
+            format!("the body holds a NUL character at {path}"),
+        ));
+    }
+    serde_json::from_value(v).map_err(bad)
+}
+
+/// Where a JSON value holds a NUL character (a JSON pointer), if anywhere.
+fn nul_at(v: &Value, at: &str) -> Option<String> {
+    match v {
+        Value::String(s) => s.contains('\0').then(|| at.to_string()),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_at(x, &format!("{at}/{i}"))),
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                Some(format!("{at}/(key)"))
+            } else {
+                nul_at(x, &format!("{at}/{k}"))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// `limit` (1-1000, default 50) and `offset` (default 0).
@@ -553,7 +581,10 @@ fn validated<R: Resource>(st: &AppState, input: Value) -> ApiResult<Map<String, 
 }
 
 /// What changed, for the audit trail: personal fields by name only.
-fn changes<R: Resource>(before: &Map<String, Value>, after: &Map<String, Value>) -> Value {
+pub(crate) fn changes<R: Resource>(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Value {
     let mut out = Map::new();
     for (k, v) in after {
         let old = before.get(k).unwrap_or(&Value::Null);

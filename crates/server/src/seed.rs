@@ -56,13 +56,10 @@ pub async fn bootstrap_admin(st: &AppState) -> Result<(), ServerError> {
     tx.commit().await?;
     if generated {
         let path = st.config.data_dir.join("initial-admin-password.txt");
-        std::fs::create_dir_all(&st.config.data_dir)?;
+        crate::secrets::create_private_dir(&st.config.data_dir)?;
+        // Made 0600 before the password is written into it.
+        crate::secrets::touch_private(&path)?;
         std::fs::write(&path, format!("{password}\n"))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        }
         tracing::warn!(file = %path.display(), "created the administrator account 'admin'; its password is in the file (change it, then delete the file)");
     }
     Ok(())

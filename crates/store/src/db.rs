@@ -158,6 +158,10 @@ fn bind<'q>(
         // format"); a NULL f32 is declared float8. Regression test: `nulls_then_numbers`.
         (ColType::Real, Value::Null) => q.bind(None::<f32>),
         (ColType::Int, Value::Null) => q.bind(None::<i64>),
+        // PostgreSQL cannot store NUL in text; refused alike on both databases.
+        (ColType::Text, Value::String(s)) if s.contains('\0') => {
+            return Err(StoreError::InvalidText(col.to_string()))
+        }
         (ColType::Text, Value::String(s)) => q.bind(s.clone()),
         (ColType::Text, other) => q.bind(other.to_string()),
         (ColType::Real, Value::Number(n)) => q.bind(n.as_f64().ok_or_else(|| bad("not a number"))?),
@@ -244,6 +248,7 @@ fn select_list(t: &Table) -> String {
 
 /// Builds ` WHERE …` for conditions, numbering placeholders from `first`.
 fn where_clause(
+    backend: Backend,
     t: &Table,
     conds: &[Cond],
     first: usize,
@@ -275,10 +280,18 @@ fn where_clause(
                 n += 1;
             }
             Cond::Search(cols, s) => {
-                let pat = Value::String(format!("%{}%", escape_like(s)));
+                // Case-insensitive for ASCII letters only, alike on both databases: SQLite's
+                // LIKE folds ASCII case; on PostgreSQL both sides are folded with LOWER under
+                // the "C" collation, which folds only ASCII letters too.
+                let pat = Value::String(format!("%{}%", escape_like(&s.to_ascii_lowercase())));
                 let mut ors = Vec::new();
                 for c in cols.iter() {
-                    ors.push(format!("{c} LIKE ${n} ESCAPE '\\'"));
+                    ors.push(match backend {
+                        Backend::Sqlite => format!("{c} LIKE ${n} ESCAPE '\\'"),
+                        Backend::Postgres => {
+                            format!("LOWER({c} COLLATE \"C\") LIKE ${n} ESCAPE '\\'")
+                        }
+                    });
                     args.push((ColType::Text, pat.clone(), *c));
                     n += 1;
                 }
@@ -431,7 +444,11 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(Tx { tx, _guard: guard })
+        Ok(Tx {
+            tx,
+            backend: self.backend,
+            _guard: guard,
+        })
     }
 
     pub(crate) async fn write_guard(&self) -> Option<OwnedMutexGuard<()>> {
@@ -469,7 +486,7 @@ impl Store {
         t: &Table,
         lq: ListQuery,
     ) -> Result<Vec<Map<String, Value>>, StoreError> {
-        let (wh, args) = where_clause(t, &lq.conds, 1);
+        let (wh, args) = where_clause(self.backend, t, &lq.conds, 1);
         let n = args.len() + 1;
         let sql = format!(
             "SELECT {} FROM {}{wh} ORDER BY {} {} LIMIT ${n} OFFSET ${}",
@@ -489,7 +506,7 @@ impl Store {
 
     /// Number of rows matching all conditions.
     pub async fn count(&self, t: &Table, conds: &[Cond]) -> Result<i64, StoreError> {
-        let (wh, args) = where_clause(t, conds, 1);
+        let (wh, args) = where_clause(self.backend, t, conds, 1);
         let sql = format!("SELECT COUNT(*) FROM {}{wh}", t.name);
         let q = bind_args(sqlx::query(&sql), &args)?;
         Ok(q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
@@ -526,6 +543,17 @@ impl Store {
             .and_then(|m| m.get("value").and_then(Value::as_str).map(str::to_string)))
     }
 
+    /// Removes a setting (e.g. a secret moved out of the database); whether it was there.
+    pub async fn delete_setting(&self, key: &str) -> Result<bool, StoreError> {
+        let n = self
+            .delete_where(
+                &crate::schema::SETTINGS,
+                &[Cond::Eq("key", Value::String(key.into()))],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     /// Stores a setting unless it is already set; returns the value in force.
     pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
         let mut tx = self.begin().await?;
@@ -547,6 +575,7 @@ impl Store {
 /// A write transaction: record operations plus the audit trail, committed together.
 pub struct Tx {
     pub(crate) tx: Transaction<'static, Any>,
+    backend: Backend,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -731,7 +760,7 @@ impl Tx {
         if conds.is_empty() {
             return Ok(0);
         }
-        let (wh, args) = where_clause(t, conds, 1);
+        let (wh, args) = where_clause(self.backend, t, conds, 1);
         let sql = format!("DELETE FROM {}{wh}", t.name);
         let q = bind_args(sqlx::query(&sql), &args)?;
         Ok(q.execute(&mut *self.tx).await?.rows_affected())

@@ -21,6 +21,9 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+    /// A text holds a character no database column may hold (NUL).
+    #[error("column {0}: the text holds a NUL character")]
+    InvalidText(String),
     /// A migration failed.
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {

@@ -8,13 +8,38 @@ use sqlx::{Connection, Executor, Row};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// `DATABASE_URL` if set and PostgreSQL; else prints a notice naming the test and returns `None`.
+/// `DATABASE_URL` if set and PostgreSQL; else, on a developer's machine, prints a notice naming
+/// the test and returns `None` (the test skips its PostgreSQL run).
+///
+/// # Panics
+/// When the environment variable `CI` is set (to anything but `false` or `0`) and there is no
+/// PostgreSQL URL: in CI a PostgreSQL run fails rather than passing without running.
 pub fn postgres_admin_url(test: &str) -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(u) if u.starts_with("postgres") => Some(u),
+    let url = std::env::var("DATABASE_URL").ok();
+    let ci = std::env::var("CI").ok();
+    match admin_url_or_skip(url, ci.as_deref()) {
+        Ok(u) => u,
+        Err(e) => panic!("{test}: {e}"),
+    }
+}
+
+/// The decision of [`postgres_admin_url`]: the URL, a skip (`Ok(None)`), or the failure in CI.
+fn admin_url_or_skip(url: Option<String>, ci: Option<&str>) -> Result<Option<String>, String> {
+    let in_ci = ci.is_some_and(|v| !matches!(v.trim(), "" | "0" | "false"));
+    match url {
+        Some(u) if u.starts_with("postgres") => Ok(Some(u)),
+        other if in_ci => Err(format!(
+            "CI is set but DATABASE_URL is {}: the PostgreSQL tests must run in CI",
+            match other {
+                Some(_) => "not a postgres:// URL",
+                None => "unset",
+            }
+        )),
         _ => {
-            eprintln!("NOTICE: DATABASE_URL is not set to a postgres:// URL; skipping the PostgreSQL run of {test}");
-            None
+            eprintln!(
+                "NOTICE: DATABASE_URL is not set to a postgres:// URL; skipping the PostgreSQL run"
+            );
+            Ok(None)
         }
     }
 }
@@ -93,6 +118,18 @@ pub async fn drop_postgres(admin_url: &str, url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_runs_fail_in_ci_without_a_url() {
+        let pg = Some("postgres://postgres@127.0.0.1:5432/test".to_string());
+        assert_eq!(admin_url_or_skip(pg.clone(), Some("true")), Ok(pg.clone()));
+        assert_eq!(admin_url_or_skip(pg.clone(), None), Ok(pg));
+        assert_eq!(admin_url_or_skip(None, None), Ok(None));
+        assert_eq!(admin_url_or_skip(None, Some("false")), Ok(None));
+        assert!(admin_url_or_skip(None, Some("true")).is_err());
+        assert!(admin_url_or_skip(None, Some("1")).is_err());
+        assert!(admin_url_or_skip(Some("sqlite://x".into()), Some("true")).is_err());
+    }
 
     #[test]
     fn database_name_is_replaced() {

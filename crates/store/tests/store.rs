@@ -214,6 +214,82 @@ async fn nulls_then_numbers(store: Store) {
 }
 both!(nulls_then_numbers);
 
+/// Search folds ASCII case alike on both databases (PostgreSQL's LIKE is case-sensitive, so
+/// a plain LIKE found "Fu" there but not "fu"), and only ASCII case: "é" finds "é", not "É".
+async fn search_is_alike_on_both(store: Store) {
+    for (id, name) in [
+        ("s1", "Furun Garden 富润家园"),
+        ("s2", "LANXI 兰溪"),
+        ("s3", "Émile Café"),
+        ("s4", "50%_off"),
+    ] {
+        let row = obj(json!({
+            "id": id, "name": name, "division_code": null, "lon": 116.0, "lat": 39.0,
+            "population": 1.0, "households": null, "elderly": null, "children_0_3": null,
+            "boundary": null
+        }));
+        let mut tx = store.begin().await.unwrap();
+        tx.insert(&COMMUNITIES, &row).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let ids = |q: &str| {
+        let store = store.clone();
+        let q = q.to_string();
+        async move {
+            let page = store
+                .list(
+                    &COMMUNITIES,
+                    ListQuery::new(vec![Cond::Search(&["name"], q)], 100),
+                )
+                .await
+                .unwrap();
+            page.items
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("furun").await, ["s1"]);
+    assert_eq!(ids("FURUN").await, ["s1"]);
+    assert_eq!(ids("Lanxi").await, ["s2"]);
+    assert_eq!(ids("富润").await, ["s1"]);
+    assert_eq!(
+        ids("CAFÉ").await,
+        Vec::<String>::new(),
+        "only ASCII case folds"
+    );
+    assert_eq!(ids("café").await, ["s3"]);
+    assert_eq!(ids("%_").await, ["s4"], "wildcards are literal");
+}
+both!(search_is_alike_on_both);
+
+/// NUL in a text is refused before it reaches the database, alike on both (PostgreSQL
+/// would fail the statement; SQLite would store it).
+async fn nul_in_text_is_refused(store: Store) {
+    let row = obj(json!({
+        "id": "n\u{0}ul", "name": "x", "division_code": null, "lon": 116.0, "lat": 39.0,
+        "population": 1.0, "households": null, "elderly": null, "children_0_3": null,
+        "boundary": null
+    }));
+    let mut tx = store.begin().await.unwrap();
+    let e = tx.insert(&COMMUNITIES, &row).await.unwrap_err();
+    assert!(
+        matches!(e, lc_store::StoreError::InvalidText(ref c) if c == "id"),
+        "{e}"
+    );
+    drop(tx);
+    let e = store
+        .find(
+            &COMMUNITIES,
+            ListQuery::new(vec![Cond::Search(&["name"], "a\u{0}".into())], 5),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, lc_store::StoreError::InvalidText(_)), "{e}");
+    assert!(store.get(&COMMUNITIES, &json!("\u{0}")).await.is_err());
+}
+both!(nul_in_text_is_refused);
+
 /// A slice of the real national list: Beijing (every level) from the shared data.
 fn beijing_slice() -> Option<tempfile::TempDir> {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

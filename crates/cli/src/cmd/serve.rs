@@ -121,6 +121,9 @@ pub fn run(a: ServeArgs) -> Result<()> {
             .ok()
             .filter(|p| !p.is_empty()),
         secure_cookies: !a.insecure_cookies,
+        pii_key: std::env::var("LIVINGCIRCLE_PII_KEY")
+            .ok()
+            .filter(|k| !k.is_empty()),
         ..lc_server::Config::default()
     };
     runtime()?.block_on(async move {

@@ -51,6 +51,7 @@ impl TestServer {
             admin_password: Some(ADMIN_PASSWORD.into()),
             secure_cookies: true,
             max_body: 64 << 20,
+            pii_key: None,
         };
         let running = lc_server::start(config).await.unwrap();
         Some(TestServer {

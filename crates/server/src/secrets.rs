@@ -1,0 +1,199 @@
+//! The deployment's secrets and files, kept out of the database and unreadable to others.
+//!
+//! The key of the ID-number fingerprints (HMAC) comes from the configuration
+//! (`LIVINGCIRCLE_PII_KEY`) or from the key file [`KEY_FILE`] in the data directory, created
+//! with mode 0600 on first start. A copy of the database alone then cannot turn a masked ID
+//! number back into the full one by trying the few possible numbers. A key that an older
+//! version kept in the database (`settings.pii_fingerprint_key`) is moved to the key file and
+//! removed from the database; a key file written first makes that safe to interrupt.
+//! The data directory is created 0700, the SQLite database and its WAL files are 0600.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use lc_store::Store;
+
+/// Name of the fingerprint key file in the data directory.
+pub const KEY_FILE: &str = "pii-fingerprint.key";
+/// The setting where older versions kept the key.
+pub const LEGACY_SETTING: &str = "pii_fingerprint_key";
+
+/// Why the secrets could not be readied.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// A file or directory could not be read, written or protected.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key is too short or not hexadecimal.
+    #[error("the fingerprint key from {0} must be at least 32 hexadecimal characters")]
+    BadKey(String),
+    /// The key given differs from the one the database's fingerprints were made with.
+    #[error("the fingerprint key from {0} differs from the one stored in the database; the stored fingerprints were made with that one")]
+    Mismatch(String),
+    /// The database holds fingerprints but no key was found for them.
+    #[error("the database holds ID-number fingerprints but there is no key file {0} and no LIVINGCIRCLE_PII_KEY; restore the key file (or set the variable) made for this database")]
+    Missing(String),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] lc_store::StoreError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SecretError + '_ {
+    move |source| SecretError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates `dir` (and its parents) if missing; a directory made here is 0700.
+pub fn create_private_dir(dir: &Path) -> Result<(), SecretError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(io(dir))
+}
+
+/// Sets a file's mode to 0600 (owner read and write only), if it exists.
+pub fn make_private(path: &Path) -> Result<(), SecretError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match fs::metadata(path) {
+            Ok(m) if m.permissions().mode() & 0o777 != 0o600 => {
+                fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io(path))?
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(path)(e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Creates an empty file with mode 0600 unless it exists (so SQLite never makes it with
+/// the umask's mode).
+pub fn touch_private(path: &Path) -> Result<(), SecretError> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path).map_err(io(path))?;
+    make_private(path)
+}
+
+/// The SQLite file, and its WAL and shared-memory files, mode 0600.
+pub fn protect_sqlite(db: &Path) -> Result<(), SecretError> {
+    make_private(db)?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        make_private(Path::new(&p))?;
+    }
+    Ok(())
+}
+
+/// Whether any stored record carries an ID-number fingerprint.
+async fn holds_fingerprints(store: &Store) -> Result<bool, SecretError> {
+    use lc_store::schema::{PRACTITIONERS, RESIDENTS};
+    let has = [lc_store::Cond::Gt("id_number_hash", serde_json::json!(""))];
+    Ok(store.count(&RESIDENTS, &has).await? + store.count(&PRACTITIONERS, &has).await? > 0)
+}
+
+fn valid_key(k: &str) -> bool {
+    k.len() >= 32 && k.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Writes a new key file: created exclusively with mode 0600, synced.
+fn write_key_file(path: &Path, key: &str) -> Result<(), SecretError> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).map_err(io(path))?;
+    f.write_all(key.as_bytes()).map_err(io(path))?;
+    f.write_all(b"\n").map_err(io(path))?;
+    f.sync_all().map_err(io(path))?;
+    Ok(())
+}
+
+/// The fingerprint key in force: from `configured` (the environment), else the key file in
+/// `data_dir` (made on first start, from the database's legacy key if there is one). The
+/// legacy key is removed from the database once the key is safely elsewhere.
+pub async fn fingerprint_key(
+    store: &Store,
+    data_dir: &Path,
+    configured: Option<&str>,
+) -> Result<String, SecretError> {
+    let legacy = store.setting(LEGACY_SETTING).await?;
+    let key = match configured.map(str::trim) {
+        Some(k) => {
+            if !valid_key(k) {
+                return Err(SecretError::BadKey("LIVINGCIRCLE_PII_KEY".into()));
+            }
+            if legacy.as_deref().is_some_and(|l| l != k) {
+                return Err(SecretError::Mismatch("LIVINGCIRCLE_PII_KEY".into()));
+            }
+            k.to_string()
+        }
+        None => {
+            create_private_dir(data_dir)?;
+            let path = data_dir.join(KEY_FILE);
+            match fs::read_to_string(&path) {
+                Ok(text) => {
+                    make_private(&path)?;
+                    let k = text.trim().to_string();
+                    if !valid_key(&k) {
+                        return Err(SecretError::BadKey(path.display().to_string()));
+                    }
+                    if legacy.as_deref().is_some_and(|l| l != k) {
+                        return Err(SecretError::Mismatch(path.display().to_string()));
+                    }
+                    k
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if legacy.is_none() && holds_fingerprints(store).await? {
+                        return Err(SecretError::Missing(path.display().to_string()));
+                    }
+                    let k = legacy
+                        .clone()
+                        .unwrap_or_else(|| crate::auth::random_hex(32));
+                    write_key_file(&path, &k)?;
+                    if legacy.is_some() {
+                        tracing::warn!(
+                            file = %path.display(),
+                            "moved the ID-number fingerprint key out of the database into the key file"
+                        );
+                    }
+                    k
+                }
+                Err(e) => return Err(io(&path)(e)),
+            }
+        }
+    };
+    if legacy.is_some() {
+        store.delete_setting(LEGACY_SETTING).await?;
+    }
+    Ok(key)
+}

@@ -45,37 +45,6 @@ fn crs_param(q: &HashMap<String, String>) -> ApiResult<Crs> {
     }
 }
 
-/// An Excel upload (`.xlsx`: a zip file) as the CSV text of its first sheet, so that it goes
-/// through the same reader and checks as a CSV upload; line numbers are the sheet's row numbers.
-fn xlsx_to_csv(body: &Bytes) -> ApiResult<Vec<u8>> {
-    use calamine::Reader;
-    let bad = |e: String| {
-        AppError::field(
-            "body",
-            "invalid_file",
-            format!("Excel 文件无法读取：{e}"),
-            format!("cannot read the Excel workbook: {e}"),
-        )
-    };
-    let mut wb: calamine::Xlsx<_> =
-        calamine::Xlsx::new(std::io::Cursor::new(body.clone())).map_err(|e| bad(e.to_string()))?;
-    let Some(first) = wb.sheet_names().first().cloned() else {
-        return Err(bad("no worksheet".into()));
-    };
-    let range = wb.worksheet_range(&first).map_err(|e| bad(e.to_string()))?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in range.rows() {
-        let cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
-        w.write_record(&cells).map_err(AppError::internal)?;
-    }
-    w.into_inner().map_err(AppError::internal)
-}
-
-/// Whether an upload is an Excel workbook (zip signature) rather than CSV text.
-fn is_xlsx(body: &Bytes) -> bool {
-    body.starts_with(b"PK\x03\x04")
-}
-
 /// Reads an uploaded CSV (or Excel workbook) with an `lc-tables` reader; errors become field
 /// errors by line.
 fn read_upload<T>(
@@ -85,11 +54,8 @@ fn read_upload<T>(
 ) -> ApiResult<Vec<T>> {
     let dir = tempfile::tempdir().map_err(AppError::internal)?;
     let path = dir.path().join(file);
-    if is_xlsx(body) {
-        std::fs::write(&path, xlsx_to_csv(body)?).map_err(AppError::internal)?;
-    } else {
-        std::fs::write(&path, body).map_err(AppError::internal)?;
-    }
+    // lc-tables reads an Excel workbook (its first sheet) or CSV text alike.
+    std::fs::write(&path, body).map_err(AppError::internal)?;
     read(&path).map_err(|e| {
         let prefix = format!("{}/", dir.path().display());
         let rows = e.row_errors();

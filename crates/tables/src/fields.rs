@@ -188,13 +188,13 @@ impl Source {
 pub(crate) const UTF8_HINT: &str = "save the file as UTF-8 (in Excel: 'CSV UTF-8')";
 
 /// Whether bytes are a zip archive, as an `.xlsx` workbook is.
-pub fn is_xlsx(data: &[u8]) -> bool {
+pub(crate) fn is_xlsx(data: &[u8]) -> bool {
     data.starts_with(b"PK\x03\x04")
 }
 
 /// The first sheet of an Excel workbook as CSV text (UTF-8), so that it goes through the same
 /// reader and checks as a CSV file; line numbers are the sheet's row numbers.
-pub fn xlsx_first_sheet_as_csv(data: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn xlsx_first_sheet_as_csv(data: &[u8]) -> Result<Vec<u8>, String> {
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> =
         calamine::Xlsx::new(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;

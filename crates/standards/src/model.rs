@@ -363,19 +363,28 @@ impl CommunityFilter {
         }
     }
 
-    /// Whether a community with this division code is counted.
+    /// Whether a community with this division code is counted. A 12-digit committee code
+    /// decides by its last three digits; a community known only by a 9-digit code of a 街道
+    /// (digits 7–9 001–099) is urban, since streets hold only 居委会; a town or township code
+    /// (镇/乡, which hold both) or a shorter code decides nothing.
     pub fn admits(self, code: Option<&str>) -> bool {
         match self {
             CommunityFilter::All => true,
             CommunityFilter::Urban | CommunityFilter::Rural => {
                 let Some(code) = code else { return false };
-                if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                if !code.bytes().all(|b| b.is_ascii_digit()) {
                     return false;
                 }
-                let v: u32 = code[9..].parse().unwrap_or(0);
-                match self {
-                    CommunityFilter::Urban => (1..=199).contains(&v),
-                    _ => (200..=399).contains(&v),
+                match (code.len(), self) {
+                    (12, _) => {
+                        let v: u32 = code[9..].parse().unwrap_or(0);
+                        match self {
+                            CommunityFilter::Urban => (1..=199).contains(&v),
+                            _ => (200..=399).contains(&v),
+                        }
+                    }
+                    (9, CommunityFilter::Urban) => UnitFilter::Streets.admits(code),
+                    _ => false,
                 }
             }
         }

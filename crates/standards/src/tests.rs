@@ -905,6 +905,21 @@ fn every_target_states_its_scope() {
 /// Sub-regions by their code: digits 5–6 for districts (01–20 市辖区, 21–80 县, 81–99 县级市),
 /// digits 7–9 for streets (001–099 街道, 100–199 镇, 200–399 乡).
 #[test]
+fn urban_and_rural_from_the_code() {
+    assert!(CommunityFilter::Urban.admits(Some("620102001001")));
+    assert!(!CommunityFilter::Urban.admits(Some("620102001201")));
+    assert!(CommunityFilter::Rural.admits(Some("620102101201")));
+    // A community known only by its street: a 街道 holds only 居委会.
+    assert!(CommunityFilter::Urban.admits(Some("510108005")));
+    assert!(!CommunityFilter::Rural.admits(Some("510108005")));
+    // A town holds both: its code decides nothing.
+    assert!(!CommunityFilter::Urban.admits(Some("510108101")));
+    assert!(!CommunityFilter::Rural.admits(Some("510108101")));
+    assert!(!CommunityFilter::Urban.admits(Some("510108")));
+    assert!(!CommunityFilter::Urban.admits(None));
+}
+
+#[test]
 fn unit_filters_read_the_code() {
     assert!(UnitFilter::Counties.admits("620121"));
     assert!(UnitFilter::Counties.admits("620181"));

@@ -601,7 +601,7 @@ fn printed(
     let r = &sol.reduction;
     let _ = writeln!(
         s,
-        "  求解 solver      found by {}, bound by {}; reduced to {} elements × {} candidates ({} dropped); heuristic {:.2} s, bound {:.2} s, MILP {:.2} s{}",
+        "  求解 solver      found by {}, bound by {}; reduced to {} elements × {} candidates ({} dropped); heuristic {:.2} s, bound {:.2} s, {} {:.2} s{}",
         sol.found_by,
         sol.bound_by,
         r.elements,
@@ -609,9 +609,16 @@ fn printed(
         r.candidates_dropped,
         r.heuristic_s,
         r.bound_s,
+        if cfg!(feature = "milp") { "MILP" } else { "enumeration" },
         r.milp_s,
         r.milp_status.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
     );
+    if !cfg!(feature = "milp") && !sol.optimal {
+        let _ = writeln!(
+            s,
+            "  精确求解 exact    this build has no MILP solver: build with `--features milp` (needs cmake) to close the gap"
+        );
+    }
     let _ = writeln!(
         s,
         "  输出 output      {} (sites.csv, assignment.csv, sites.geojson, summary.json)",

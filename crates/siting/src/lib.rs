@@ -179,3 +179,7 @@ impl Problem {
         Ok(())
     }
 }
+
+/// Whether this build carries the exact MILP solver (HiGHS, feature `milp`); without it, an
+/// open gap is closed only on instances small enough to enumerate.
+pub const HAS_MILP: bool = cfg!(feature = "milp");

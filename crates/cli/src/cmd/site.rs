@@ -609,11 +609,11 @@ fn printed(
         r.candidates_dropped,
         r.heuristic_s,
         r.bound_s,
-        if cfg!(feature = "milp") { "MILP" } else { "enumeration" },
+        if lc_siting::HAS_MILP { "MILP" } else { "enumeration" },
         r.milp_s,
         r.milp_status.as_ref().map(|x| format!(" ({x})")).unwrap_or_default()
     );
-    if !cfg!(feature = "milp") && !sol.optimal {
+    if !lc_siting::HAS_MILP && !sol.optimal {
         let _ = writeln!(
             s,
             "  精确求解 exact    this build has no MILP solver: build with `--features milp` (needs cmake) to close the gap"

@@ -11,7 +11,10 @@
 //! ignored) in any order and ignore extra columns. Files are UTF-8 (a byte order mark, as
 //! Excel writes, is tolerated); a GBK/GB18030 file (Excel on Chinese Windows) is decoded and a
 //! warning says so; an `.xlsx` workbook is read from its first sheet. A quoted field that runs
-//! past its line (an unclosed quote) is refused, naming the line where it opened. Cells are trimmed; empty
+//! past its line (an unclosed quote) is refused, naming the line where it opened.
+//! Values must be plausible: counts of people and households at most 10 million per community
+//! (`MAX_COUNT`), a population not between 0 and 1, no part (households, elderly, children)
+//! above the population, capacities and areas below their ceilings; infinity and NaN never pass. Cells are trimmed; empty
 //! lines and rows whose cells are all empty are skipped. Point files take the coordinate
 //! system of their positions ([`Crs`]) and convert to WGS-84 after checking ranges.
 //!

@@ -28,6 +28,14 @@ use crate::fields::{
 };
 use crate::network::is_blank;
 
+/// The most people (or households, elderly, children) one community may count: 10 million, more
+/// than any city district. Larger values are refused with the line and field.
+pub const MAX_COUNT: f64 = 10_000_000.0;
+/// The largest capacity (slots, beds, seats) of one facility.
+pub const MAX_CAPACITY: f64 = 10_000_000.0;
+/// The largest floor or ground area of one facility, m² (100 km²).
+pub const MAX_AREA_M2: f64 = 100_000_000.0;
+
 /// Columns of `communities.csv`, `true` for required.
 pub const COMMUNITY_COLUMNS: [(&str, bool); 9] = [
     ("id", true),
@@ -134,6 +142,55 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// A count of people or households: from 0 to [`MAX_COUNT`], a population not between 0
+    /// and 1 (issue 19: no 1.7e308 people reaching a solver, no half a person).
+    fn count(&mut self, col: Option<usize>, field: &str, required: bool) -> Option<f64> {
+        let v = self.number(col, field, required, true)?;
+        let raw = self.raw(col?);
+        if v > MAX_COUNT {
+            self.fail(
+                field,
+                format!(
+                    "{} is more than {} per community; {field} must be at most that (a misplaced decimal point or a sum over many communities?)",
+                    show(raw),
+                    MAX_COUNT as u64
+                ),
+            );
+            return None;
+        }
+        // Estimates may carry decimals (areal interpolation), but a community of less than one
+        // person is a unit mistake (thousands? a share?), not an estimate.
+        if field == "population" && v > 0.0 && v < 1.0 {
+            self.fail(
+                field,
+                format!(
+                    "{} is less than one person; give the number of residents (not thousands or a share)",
+                    show(raw)
+                ),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    /// A facility amount (capacity, floor area): from 0 to `max`.
+    fn amount(&mut self, col: Option<usize>, field: &str, max: f64) -> Option<f64> {
+        let v = self.number(col, field, false, true)?;
+        if v > max {
+            let raw = self.raw(col?);
+            self.fail(
+                field,
+                format!(
+                    "{} is more than {} for one facility; {field} must be at most that",
+                    show(raw),
+                    max as u64
+                ),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
     /// The position from the `lon` and `lat` columns, range-checked, converted to WGS-84.
     fn position(&mut self, lon_col: Option<usize>, lat_col: Option<usize>, crs: Crs) -> LonLat {
         let mut coord = |col: Option<usize>, field: &str, lim: f64| {
@@ -204,10 +261,27 @@ pub fn read_communities(path: &Path, crs: Crs) -> Result<Vec<Community>, TableEr
         let id = r.id(c[0], &mut seen);
         let name = r.text(c[1], "name");
         let pos = r.position(c[2], c[3], crs);
-        let population = r.number(c[4], "population", true, true);
-        let households = r.number(c[5], "households", false, true);
-        let elderly = r.number(c[6], "elderly", false, true);
-        let children_0_3 = r.number(c[7], "children_0_3", false, true);
+        let population = r.count(c[4], "population", true);
+        let households = r.count(c[5], "households", false);
+        let elderly = r.count(c[6], "elderly", false);
+        let children_0_3 = r.count(c[7], "children_0_3", false);
+        // Parts larger than the whole: the figures cannot all be right.
+        if let Some(p) = population {
+            for (v, field) in [
+                (households, "households"),
+                (elderly, "elderly"),
+                (children_0_3, "children_0_3"),
+            ] {
+                if let Some(v) = v.filter(|v| *v > p) {
+                    r.fail(
+                        field,
+                        format!(
+                            "{v} is more than the population ({p}); {field} is part of the community's population"
+                        ),
+                    );
+                }
+            }
+        }
         let division_code = r.opt_text(c[8], "division_code");
         Some(Community {
             id: id?,
@@ -248,8 +322,8 @@ pub fn read_facilities(path: &Path, crs: Crs) -> Result<Vec<Facility>, TableErro
             None => None,
         };
         let pos = r.position(c[3], c[4], crs);
-        let capacity = r.number(c[5], "capacity", false, true);
-        let floor_area_m2 = r.number(c[6], "floor_area_m2", false, true);
+        let capacity = r.amount(c[5], "capacity", MAX_CAPACITY);
+        let floor_area_m2 = r.amount(c[6], "floor_area_m2", MAX_AREA_M2);
         let provider_code = r.opt_text(c[7], "provider_code");
         let division_code = r.opt_text(c[8], "division_code");
         Some(Facility {

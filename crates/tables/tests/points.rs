@@ -536,3 +536,42 @@ fn tab_or_semicolon_separated_files_get_a_hint() {
     assert!(msg(d.facilities("id;name;category;lon;lat\n"), &d)
         .starts_with("facilities.csv: the header line has no commas but has semicolons;"));
 }
+
+/// Plausible values (issue 19): counts up to 10 million per community, no community of less than
+/// one person, parts
+/// are not larger than the whole, capacities and areas have a ceiling; infinity and NaN never
+/// pass. Each refusal names the line and field.
+#[test]
+fn implausible_values_are_refused_with_line_and_field() {
+    let d = Dir::new();
+    let m = msg(
+        d.communities(
+            "id,name,lon,lat,population,elderly,children_0_3\n\
+             c1,a,116.4,39.9,1.7e308,,\n\
+             c2,b,116.4,39.9,0.5,,\n\
+             c3,c,116.4,39.9,6200,99999,\n\
+             c4,d,116.4,39.9,inf,,\n\
+             c5,e,116.4,39.9,1000,200,30\n",
+        ),
+        &d,
+    );
+    for part in [
+        "line 2, field 'population': '1.7e308' is more than 10000000 per community",
+        "line 3, field 'population': '0.5' is less than one person",
+        "line 4, field 'elderly': 99999 is more than the population (6200)",
+        "line 5, field 'population'",
+    ] {
+        assert!(m.contains(part), "{part}\n{m}");
+    }
+    assert!(!m.contains("line 6"), "{m}");
+    let err = read_facilities(
+        &d.file(
+            "facilities.csv",
+            b"id,name,category,lon,lat,capacity,floor_area_m2\nf1,x,nursery,116.4,39.9,1e12,\nf2,y,sports,116.4,39.9,,1e300\n",
+        ),
+        Crs::Wgs84,
+    );
+    let m = msg(err, &d);
+    assert!(m.contains("line 2, field 'capacity'"), "{m}");
+    assert!(m.contains("line 3, field 'floor_area_m2'"), "{m}");
+}

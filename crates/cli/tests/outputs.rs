@@ -228,3 +228,37 @@ fn errors_of_every_input_file_are_shown_together() {
         ],
     );
 }
+
+/// A report folder holds one run (issue 19 item 4): a second `assess` without candidates leaves
+/// no `recommended_sites.csv` of the first run beside its own files, and a user's own file in
+/// the folder is kept; no staging folder is left behind.
+#[test]
+fn assess_writes_its_folder_as_a_unit() {
+    let dir = street_with_points();
+    let d = dir.path();
+    let out = d.join("report");
+    let assess = |with_candidates: bool| {
+        let mut args = Args::quiet("assess").tables(d).opt("--out", &out);
+        if with_candidates {
+            args = args.opt("--candidates", d.join("candidates.csv"));
+        }
+        args.run()
+    };
+    assert_ok(&assess(true));
+    assert!(out.join("recommended_sites.csv").exists());
+    write(&out, "my-notes.txt", "keep me");
+    assert_ok(&assess(false));
+    assert!(out.join("index.html").exists());
+    assert!(
+        !out.join("recommended_sites.csv").exists(),
+        "no file of the earlier run"
+    );
+    assert_eq!(read(out.join("my-notes.txt")), "keep me");
+    let staging: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".staging."))
+        .collect();
+    assert!(staging.is_empty(), "{staging:?}");
+}

@@ -127,7 +127,7 @@ impl Write for AtomicFile {
 /// A temporary file of a writer that was killed (kill -9, power loss) is left behind; the next
 /// write of the same output removes those not touched for this long (a live writer keeps its
 /// temporary file's modification time current).
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+pub(crate) const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Removes `.<name>.*.tmp` files in `dir` left by a writer that did not finish (issue 17: a
 /// killed run must not leave tens of MB of hidden files for ever). Failures are ignored: this

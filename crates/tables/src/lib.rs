@@ -35,12 +35,14 @@ mod atomic;
 mod error;
 mod fast;
 mod fields;
+mod folder;
 mod network;
 mod paths;
 mod points;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
 pub use error::{RowError, TableError, MAX_ROW_ERRORS};
+pub use folder::OutputFolder;
 pub use lc_crs::Crs;
 pub use network::{
     read_network, write_edges, write_edges_to, write_network, write_nodes, write_nodes_to,

@@ -331,7 +331,9 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
 
     // Outputs.
     let t = Instant::now();
-    std::fs::create_dir_all(&a.out)
+    // The folder is written as a unit: every file into a staging folder, moved into place when
+    // all are complete; a failure leaves the previous results as they were.
+    let folder = lc_tables::OutputFolder::create(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let streets = if graph.edge_count() <= 40_000 {
         graph
@@ -427,10 +429,10 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         recommendations,
     };
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
-        let p = a.out.join(name);
+        let p = folder.staged(name);
         lc_tables::write_atomic(&p, |w| w.write_all(bytes))
-            .with_context(|| format!("cannot write {}", p.display()))?;
-        Ok(p)
+            .with_context(|| format!("cannot write {}", folder.target(name).display()))?;
+        Ok(folder.target(name))
     };
     fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
         let t = Instant::now();
@@ -540,6 +542,9 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         "summary.json",
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
+    folder
+        .commit(&OUT_FILES)
+        .with_context(|| format!("cannot complete {}", a.out.display()))?;
 
     let cid = |i: usize| communities[i].id.as_str();
     let mut s = String::new();

@@ -94,15 +94,27 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     timings.insert("solve", t.elapsed().as_secs_f64());
     let ev = evaluate(&loaded.instance, &problem, &sol.chosen)?;
     let t = Instant::now();
-    std::fs::create_dir_all(&a.out)
+    // The folder is written as a unit (staged, then moved into place).
+    let folder = lc_tables::OutputFolder::create(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
-    write_sites(&a.out.join("sites.csv"), &loaded.data, &ev)?;
-    write_assignment(&a.out.join("assignment.csv"), &loaded.data, &ev)?;
-    write_geojson(&a.out.join("sites.geojson"), &loaded.data, &ev, &problem)?;
+    write_sites(&folder.staged("sites.csv"), &loaded.data, &ev)?;
+    write_assignment(&folder.staged("assignment.csv"), &loaded.data, &ev)?;
+    write_geojson(&folder.staged("sites.geojson"), &loaded.data, &ev, &problem)?;
     timings.insert("write", t.elapsed().as_secs_f64());
     let total = t_start.elapsed().as_secs_f64();
     timings.insert("total", total);
-    write_summary(&a, &loaded, &problem, &sol, &ev, &timings)?;
+    write_summary(
+        &folder.staged("summary.json"),
+        &a,
+        &loaded,
+        &problem,
+        &sol,
+        &ev,
+        &timings,
+    )?;
+    folder
+        .commit(&OUT_FILES)
+        .with_context(|| format!("cannot complete {}", a.out.display()))?;
     eprint!("{}", printed(&a, &loaded, &problem, &sol, &ev, total));
     Ok(())
 }
@@ -429,6 +441,7 @@ fn write_geojson(path: &Path, d: &CostData, ev: &Evaluation, problem: &Problem) 
 }
 
 fn write_summary(
+    path: &Path,
     a: &SiteArgs,
     l: &Loaded,
     problem: &Problem,
@@ -502,8 +515,7 @@ fn write_summary(
         "peak_rss_bytes": crate::progress::peak_rss_bytes(),
     });
     let text = serde_json::to_string_pretty(&summary)?;
-    let path = a.out.join("summary.json");
-    lc_tables::write_atomic(&path, |w| w.write_all(text.as_bytes()))
+    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

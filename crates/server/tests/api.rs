@@ -807,3 +807,34 @@ async fn concurrent_writes(s: &TestServer) {
     assert_eq!(a["total"], json!(24));
 }
 both!(concurrent_writes);
+
+async fn one_person_created_concurrently_lands_once(s: &TestServer) {
+    // Issue 10: the duplicate-ID check ran before the write and nothing in the database
+    // enforced it; 20 concurrent creates of one person made 2–10 records. Now the database's
+    // unique index decides: exactly one lands, every other answers 409.
+    let admin = s.admin().await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (client, base, admin) = (s.client.clone(), s.base.clone(), admin.clone());
+        tasks.push(tokio::spawn(async move {
+            admin
+                .apply(client.post(format!("{base}/api/residents")))
+                .json(&json!({"community_id": "110108010031", "name": format!("王五{i}"), "id_number": "440524198001010013"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            st => assert_eq!(st, StatusCode::CONFLICT),
+        }
+    }
+    assert_eq!(created, 1);
+    let (_, v) = s.get(&admin, "/api/residents").await;
+    assert_eq!(v["total"], json!(1));
+}
+both!(one_person_created_concurrently_lands_once);

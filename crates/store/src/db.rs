@@ -42,12 +42,20 @@ struct Migration {
 }
 
 /// The schema history. Append only: a released migration is never edited.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_registry.sql",
-    sqlite: include_str!("../migrations/sqlite/0001_registry.sql"),
-    postgres: include_str!("../migrations/postgres/0001_registry.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_registry.sql",
+        sqlite: include_str!("../migrations/sqlite/0001_registry.sql"),
+        postgres: include_str!("../migrations/postgres/0001_registry.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_unique_id_numbers.sql",
+        sqlite: include_str!("../migrations/sqlite/0002_unique_id_numbers.sql"),
+        postgres: include_str!("../migrations/postgres/0002_unique_id_numbers.sql"),
+    },
+];
 
 /// The latest schema version this build knows.
 pub fn schema_version() -> i64 {

@@ -487,3 +487,56 @@ async fn postgres_databases_are_fresh_and_dropped() {
     drop_postgres(&admin, &b).await;
     assert!(Store::open(&a).await.is_err());
 }
+
+/// One record per person, enforced by the database (issue 10): a second resident with the same
+/// ID-number fingerprint is refused as a duplicate whatever the caller checked before; records
+/// without an ID number are not constrained; practitioners are unique per provider.
+async fn one_record_per_id_number(store: Store) {
+    use lc_store::schema::{PRACTITIONERS, RESIDENTS};
+    let resident = |name: &str, hash: Value| {
+        obj(
+            json!({"community_id": "c1", "name": name, "id_number_masked": null,
+                   "id_number_hash": hash, "phone": null, "address": null, "user_id": null}),
+        )
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert(&RESIDENTS, &resident("甲", json!("h1")))
+        .await
+        .unwrap();
+    tx.insert(&RESIDENTS, &resident("乙", json!(null)))
+        .await
+        .unwrap();
+    tx.insert(&RESIDENTS, &resident("丙", json!(null)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let e = tx
+        .insert(&RESIDENTS, &resident("甲二", json!("h1")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+    drop(tx);
+    let practitioner = |provider: &str| {
+        obj(
+            json!({"provider_code": provider, "name": "家政员", "kind": "housekeeper",
+                   "phone": null, "id_number_masked": null, "id_number_hash": "h2",
+                   "certificates": "[]"}),
+        )
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert(&PRACTITIONERS, &practitioner("P1"))
+        .await
+        .unwrap();
+    tx.insert(&PRACTITIONERS, &practitioner("P2"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let e = tx
+        .insert(&PRACTITIONERS, &practitioner("P1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+}
+both!(one_record_per_id_number);

@@ -194,6 +194,14 @@ fn nothing_to_compute_is_refused() {
     assert_mentions(&refused(&site("0")), &["--p 0", "at least 1"]);
     assert!(!d.join("site").join("summary.json").exists());
     assert_ok(&site("1"));
+    // More sites asked for than there are candidates (and the existing pharmacy already serves
+    // the one community): the answer says why it has fewer.
+    let o = site("2");
+    assert_ok(&o);
+    assert_mentions(
+        &common::stderr(&o),
+        &["0 of the 2 sites asked for", "only 1 candidates"],
+    );
 }
 
 /// Every bad input file's errors in one run: the communities and the facilities both.

@@ -68,7 +68,10 @@ impl std::fmt::Debug for Config {
         let hidden = |o: &Option<String>| o.as_ref().map(|_| "<hidden>");
         f.debug_struct("Config")
             .field("bind", &self.bind)
-            .field("database_url", &self.database_url)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_password),
+            )
             .field("data_dir", &self.data_dir)
             .field("seed_demo", &self.seed_demo)
             .field("admin_password", &hidden(&self.admin_password))
@@ -76,6 +79,38 @@ impl std::fmt::Debug for Config {
             .field("max_body", &self.max_body)
             .field("pii_key", &hidden(&self.pii_key))
             .finish()
+    }
+}
+
+/// A database URL with its password (`user:password@`) replaced, for logs and debug output.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((auth, host)) if auth.contains(':') => {
+            let user = auth.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:<hidden>@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        let c = super::Config {
+            database_url: Some("postgres://app:s3cret@db:5432/lc".into()),
+            ..Default::default()
+        };
+        let d = format!("{c:?}");
+        assert!(!d.contains("s3cret"), "{d}");
+        assert!(d.contains("postgres://app:<hidden>@db:5432/lc"), "{d}");
+        assert_eq!(
+            super::redact_password("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
     }
 }
 

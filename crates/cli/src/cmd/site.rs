@@ -575,6 +575,21 @@ fn printed(
         let idx: Vec<usize> = (0..ids.len()).collect();
         some_ids(&idx, |i| ids[i], 8)
     });
+    if let Some(p) = problem.p() {
+        let n = l.data.candidates.len();
+        if sol.chosen.len() < p {
+            let _ = writeln!(
+                s,
+                "  说明 note        {} of the {p} sites asked for: {}",
+                sol.chosen.len(),
+                if n < p {
+                    format!("only {n} candidates 候选用地不足")
+                } else {
+                    "no other candidate would bring anyone within reach or nearer 其余候选用地不会改善结果 (an idle site is not proposed)".to_string()
+                }
+            );
+        }
+    }
     if let Some(budget) = problem.budget() {
         let spent: f64 = sol
             .chosen

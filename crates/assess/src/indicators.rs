@@ -21,9 +21,10 @@ use crate::setup::AccessPlan;
 use crate::Input;
 use lc_model::Category;
 use lc_standards::{
-    Denominator, Indicator, IndicatorKind, Measure, Obligation, Plan, RegionLevel, Standard,
+    CommunityFilter, Denominator, Indicator, IndicatorKind, Measure, Obligation, Plan, RegionLevel,
+    Standard,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Whether a plan is applied to the communities in its jurisdiction, or, none being there, to
 /// all of them as a yardstick.
@@ -196,7 +197,29 @@ struct Region<'a> {
     /// Communities of the region within the indicator's scope.
     group: &'a [usize],
     /// Facilities standing in the region (within the plan's jurisdiction).
-    facilities: Vec<usize>,
+    facilities: &'a [usize],
+}
+
+/// The members of each region of a level (the whole area is the region "").
+struct Groups<'a> {
+    communities: BTreeMap<&'a str, Vec<usize>>,
+    facilities: BTreeMap<&'a str, Vec<usize>>,
+}
+
+/// Groups items by their region at `level`; items without a code long enough count only in the
+/// whole area.
+fn by_region<'a>(
+    items: impl Iterator<Item = usize>,
+    code_of: impl Fn(usize) -> Option<&'a str>,
+    level: RegionLevel,
+) -> BTreeMap<&'a str, Vec<usize>> {
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for i in items {
+        if let Some(r) = region_at(code_of(i), level) {
+            groups.entry(r).or_default().push(i);
+        }
+    }
+    groups
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -241,49 +264,53 @@ pub(crate) fn compute(
         } else {
             (Scope::Own, inside)
         };
-        // Facilities of the plan: those standing in its jurisdiction (all, for a reference).
+        // Facilities of the plan: those of a category its supply-side indicators count,
+        // standing in its jurisdiction (all, for a reference). Only they are grouped by region.
+        let mut counted = vec![false; Category::count()];
+        for ind in &p.indicators {
+            if let IndicatorKind::Ratio { categories, .. }
+            | IndicatorKind::Total { categories, .. }
+            | IndicatorKind::RegionCoverage { categories, .. } = &ind.kind
+            {
+                for c in categories {
+                    counted[c.index()] = true;
+                }
+            }
+        }
         let plan_facilities: Vec<usize> = (0..input.facilities.len())
+            .filter(|&f| counted[input.facilities[f].category.index()])
             .filter(|&f| scope == Scope::Reference || in_jurisdiction(fac.codes[f].as_deref()))
             .collect();
+        // Communities and facilities of each region, by the indicators' community filter and
+        // level: grouped once per plan, shared by every indicator that asks for the same.
+        let mut grouped: HashMap<(CommunityFilter, RegionLevel), Groups> = HashMap::new();
         for (ii, ind) in p.indicators.iter().enumerate() {
-            let filter = ind.scope.communities;
-            let scoped: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|&i| filter.admits(codes[i]))
-                .collect();
-            let scoped_facilities: Vec<usize> = plan_facilities
-                .iter()
-                .copied()
-                .filter(|&f| {
-                    filter == lc_standards::CommunityFilter::All
-                        || filter.admits(fac.codes[f].as_deref())
-                })
-                .collect();
             for &level in &ind.levels {
-                // The regions of the level: those with communities in scope.
-                let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-                if level == RegionLevel::All {
-                    groups.insert("", scoped.clone());
-                } else {
-                    for &i in &scoped {
-                        if let Some(r) = region_at(codes[i], level) {
-                            groups.entry(r).or_default().push(i);
+                let g = grouped
+                    .entry((ind.scope.communities, level))
+                    .or_insert_with(|| {
+                        let filter = ind.scope.communities;
+                        Groups {
+                            communities: by_region(
+                                members.iter().copied().filter(|&i| filter.admits(codes[i])),
+                                |i| codes[i],
+                                level,
+                            ),
+                            facilities: by_region(
+                                plan_facilities
+                                    .iter()
+                                    .copied()
+                                    .filter(|&f| filter.admits(fac.codes[f].as_deref())),
+                                |f| fac.codes[f].as_deref(),
+                                level,
+                            ),
                         }
-                    }
-                }
-                for (&code, group) in &groups {
+                    });
+                for (&code, group) in &g.communities {
                     let region = Region {
                         level,
                         group,
-                        facilities: scoped_facilities
-                            .iter()
-                            .copied()
-                            .filter(|&f| {
-                                level == RegionLevel::All
-                                    || region_at(fac.codes[f].as_deref(), level) == Some(code)
-                            })
-                            .collect(),
+                        facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
                     };
                     let e = evaluate(&cx, ind, &region, alloc);
                     let met = e.value.map(|v| ind.comparison.met(v, ind.threshold));
@@ -366,7 +393,7 @@ fn wanted(categories: &[Category]) -> impl Fn(Category) -> bool + '_ {
 fn supply(cx: &Ctx, r: &Region, categories: &[Category], measure: Measure) -> (f64, usize, usize) {
     let is = wanted(categories);
     let (mut sum, mut known, mut unknown) = (0.0, 0, 0);
-    for &f in &r.facilities {
+    for &f in r.facilities {
         let fac = &cx.input.facilities[f];
         if !is(fac.category) {
             continue;
@@ -625,7 +652,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
                 }
             }
             let is = wanted(categories);
-            for &f in &r.facilities {
+            for &f in r.facilities {
                 if !is(input.facilities[f].category) {
                     continue;
                 }

@@ -123,3 +123,29 @@ impl Reads {
         }
     }
 }
+
+/// Refuses a run with nothing to work on (issues 17 and 19): a points file with a header and no
+/// rows, or (`off`: how many could not be placed) none of its points on the network. Never an
+/// empty result, "0 shortcomings" or "proven optimal" about nothing.
+pub fn require_points(
+    file: &std::path::Path,
+    (zh, en): (&str, &str),
+    n: usize,
+    off: usize,
+    snap_limit: f64,
+    task: &str,
+) -> anyhow::Result<()> {
+    if n == 0 {
+        anyhow::bail!(
+            "{}: 没有{zh} no {en} (the file has a header and no rows): nothing to {task}",
+            file.display()
+        );
+    }
+    if off == n {
+        anyhow::bail!(
+            "{}: 没有一个{zh}能放到路网上 none of the {n} {en} could be placed on the network (all farther than {snap_limit} m from a walkable way; check the coordinates' order (lon,lat) and --crs): nothing to {task}",
+            file.display()
+        );
+    }
+    Ok(())
+}

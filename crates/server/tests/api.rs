@@ -816,9 +816,10 @@ async fn concurrent_writes(s: &TestServer) {
 both!(concurrent_writes);
 
 async fn one_person_created_concurrently_lands_once(s: &TestServer) {
-    // Issue 10: the duplicate-ID check ran before the write and nothing in the database
-    // enforced it; 20 concurrent creates of one person made 2–10 records. Now the database's
-    // unique index decides: exactly one lands, every other answers 409.
+    // Issue 10: 20 concurrent creates of one person once made 2–10 records. Through the API,
+    // exactly one lands and every other answers 409 (not 500), whichever check catches it; the
+    // database's unique index itself is proven by lc-store's `one_record_per_id_number`, which
+    // fails without it.
     let admin = s.admin().await;
     let mut tasks = Vec::new();
     for i in 0..20 {

@@ -70,7 +70,7 @@ impl AtomicFile {
             })?
             .to_string_lossy()
             .into_owned();
-        remove_stale_temporaries(dir, &name);
+        remove_stale(dir, &format!(".{name}."), ".tmp", false);
         let mut builder = tempfile::Builder::new();
         let prefix = format!(".{name}.");
         builder.prefix(&prefix).suffix(".tmp");
@@ -129,11 +129,11 @@ impl Write for AtomicFile {
 /// temporary file's modification time current).
 pub(crate) const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Removes `.<name>.*.tmp` files in `dir` left by a writer that did not finish (issue 17: a
-/// killed run must not leave tens of MB of hidden files for ever). Failures are ignored: this
-/// is housekeeping, never a reason to fail the write.
-fn remove_stale_temporaries(dir: &Path, name: &str) {
-    let prefix = format!(".{name}.");
+/// Removes the entries `prefix*suffix` in `dir` (files, or folders with `folders`) not touched
+/// for [`STALE_AFTER`]: what a killed writer left (issue 17: a killed run must not leave tens of
+/// MB of hidden files for ever). Failures are ignored: this is housekeeping, never a reason to
+/// fail the write.
+pub(crate) fn remove_stale(dir: &Path, prefix: &str, suffix: &str, folders: bool) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -142,18 +142,22 @@ fn remove_stale_temporaries(dir: &Path, name: &str) {
         let Some(n) = file_name.to_str() else {
             continue;
         };
-        if !(n.starts_with(&prefix) && n.ends_with(".tmp")) {
+        if !(n.starts_with(prefix) && n.ends_with(suffix)) {
             continue;
         }
         let old = e
             .metadata()
             .ok()
-            .filter(|m| m.is_file())
+            .filter(|m| if folders { m.is_dir() } else { m.is_file() })
             .and_then(|m| m.modified().ok())
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age >= STALE_AFTER);
         if old {
-            let _ = fs::remove_file(e.path());
+            let _ = if folders {
+                fs::remove_dir_all(e.path())
+            } else {
+                fs::remove_file(e.path())
+            };
         }
     }
 }

@@ -36,7 +36,7 @@ impl OutputFolder {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "output".into());
         let prefix = format!(".{name}.staging.");
-        remove_stale(&parent, &prefix);
+        crate::atomic::remove_stale(&parent, &prefix, "", true);
         // Beside the target (same file system, so the moves are renames); inside it when the
         // parent is not writable.
         let staging = tempfile::Builder::new()
@@ -86,29 +86,6 @@ impl OutputFolder {
             }
         }
         Ok(())
-    }
-}
-
-/// Removes staging folders `prefix*` in `dir` not touched for two minutes (a killed run's).
-fn remove_stale(dir: &Path, prefix: &str) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        if !name.to_str().is_some_and(|n| n.starts_with(prefix)) {
-            continue;
-        }
-        let old = e
-            .metadata()
-            .ok()
-            .filter(|m| m.is_dir())
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age >= crate::atomic::STALE_AFTER);
-        if old {
-            let _ = fs::remove_dir_all(e.path());
-        }
     }
 }
 

@@ -60,12 +60,8 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         None => Vec::new(),
     };
     reads.finish()?;
-    if communities.is_empty() {
-        bail!(
-            "{}: 没有社区 no communities (the file has a header and no rows): nothing to compute",
-            a.communities.display()
-        );
-    }
+    let what = ("社区", "communities");
+    points::require_points(&a.communities, what, communities.len(), 0, 0.0, "compute")?;
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
     let loaded = network_input::load(
@@ -115,14 +111,14 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     tracing::info!("spatial index built in {:.3} s", t.elapsed().as_secs_f64());
     let placed_c = place_items(&snapper, &communities, |c| c.pos, a.place.snap_limit);
     let placed_f = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
-    if placed_c.too_far.len() == communities.len() {
-        bail!(
-            "{}: 没有一个社区能放到路网上 none of the {} communities could be placed on the network (all farther than {} m from a walkable way; check the coordinates' order (lon,lat) and --crs)",
-            a.communities.display(),
-            communities.len(),
-            a.place.snap_limit
-        );
-    }
+    points::require_points(
+        &a.communities,
+        what,
+        communities.len(),
+        placed_c.too_far.len(),
+        a.place.snap_limit,
+        "compute",
+    )?;
     drop(snapper);
     timings.insert("snap", t.elapsed().as_secs_f64());
 

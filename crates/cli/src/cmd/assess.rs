@@ -258,20 +258,14 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let placed_k = place_items(&snapper, &candidates, |k| k.pos, a.place.snap_limit);
     drop(snapper);
     timings.insert("snap", t.elapsed().as_secs_f64());
-    if communities.is_empty() {
-        bail!(
-            "{}: 没有社区 no communities (the file has a header and no rows): nothing to assess",
-            a.communities.display()
-        );
-    }
-    if placed_c.too_far.len() == communities.len() {
-        bail!(
-            "{}: 没有一个社区能放到路网上 none of the {} communities could be placed on the network (all farther than {} m from a walkable way; check the coordinates' order (lon,lat) and --crs): nothing to assess",
-            a.communities.display(),
-            communities.len(),
-            a.place.snap_limit
-        );
-    }
+    points::require_points(
+        &a.communities,
+        ("社区", "communities"),
+        communities.len(),
+        placed_c.too_far.len(),
+        a.place.snap_limit,
+        "assess",
+    )?;
 
     // One access computation serving every requirement and indicator.
     let t = Instant::now();
@@ -457,6 +451,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
                                 (
                                     lc_report::unavailable_csv(&report),
                                     lc_report::definitions_csv(&report),
+                                    lc_report::facilities_csv(&report),
                                 )
                             })
                         },
@@ -481,10 +476,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     write("indicators.csv", ind.as_bytes())?;
     write("unavailable.csv", unav.0.as_bytes())?;
     write("indicator_definitions.csv", unav.1.as_bytes())?;
-    write(
-        "facilities.csv",
-        lc_report::facilities_csv(&report).as_bytes(),
-    )?;
+    write("facilities.csv", unav.2.as_bytes())?;
     write("communities.geojson", geo.as_bytes())?;
     if a.candidates.is_some() {
         write(

@@ -220,29 +220,21 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     let pf = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
     drop(snapper);
     // Nothing to site for is a failure, never "proven optimal" about nothing.
-    for (what, flag, n, off) in [
+    for (file, what, n, off) in [
         (
-            "社区 communities",
-            "--communities",
+            cpath,
+            ("社区", "communities"),
             communities.len(),
             pc.too_far.len(),
         ),
         (
-            "候选用地 candidates",
-            "--candidates",
+            kpath,
+            ("候选用地", "candidates"),
             candidates.len(),
             pk.too_far.len(),
         ),
     ] {
-        if n == 0 {
-            bail!("{flag}: 没有{what} the file has a header and no rows: nothing to site");
-        }
-        if off == n {
-            bail!(
-                "{flag}: 没有一个{what}能放到路网上 none of the {n} could be placed on the network (all farther than {} m from a walkable way; check the coordinates' order (lon,lat) and --crs)",
-                a.place.snap_limit
-            );
-        }
+        points::require_points(file, what, n, off, a.place.snap_limit, "site")?;
     }
     let demand = match (a.weight, problem) {
         (SiteWeight::Population, _) => Demand::Population,

@@ -7,6 +7,7 @@ mod network_input;
 mod points;
 mod progress;
 mod recommend;
+mod shown;
 mod siting_io;
 
 use clap::Parser;

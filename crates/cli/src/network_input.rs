@@ -62,23 +62,30 @@ pub fn load(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<
     let t = Instant::now();
     let (raw, osm_facilities): (RawNetwork, Vec<OsmFacility>) = match source {
         Source::Osm(path) => {
-            let spinner = progress.spinner(format!("读取 OSM 路网 Reading {}", path.display()));
+            let spinner = progress.spinner(format!(
+                "读取 OSM 路网 Reading {}",
+                crate::shown::shown(path)
+            ));
             let osm_opts = OsmOptions {
                 profile: opts.profile,
             };
             let tick = |p: lc_osm::OsmProgress| {
                 spinner.set_message(format!("{:?} {}/{}", p.phase, p.done, p.total))
             };
-            let ex = lc_osm::read_osm_file(path, &osm_opts, Some(&tick))
-                .with_context(|| format!("cannot read the road network from {}", path.display()))?;
+            let ex = lc_osm::read_osm_file(path, &osm_opts, Some(&tick)).with_context(|| {
+                format!(
+                    "cannot read the road network from {}",
+                    crate::shown::shown(path)
+                )
+            })?;
             spinner.finish_and_clear();
             (ex.network, ex.facilities)
         }
         Source::Tables { nodes, edges } => {
             let spinner = progress.spinner(format!(
                 "读取路网表 Reading {} and {}",
-                nodes.display(),
-                edges.display()
+                crate::shown::shown(nodes),
+                crate::shown::shown(edges)
             ));
             let raw = lc_tables::read_network(nodes, edges)?;
             spinner.finish_and_clear();
@@ -106,7 +113,7 @@ pub fn load(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<
             if let Err(e) = write_cache(path, &graph, &key) {
                 tracing::warn!(
                     "could not write the network cache {}: {e:#}",
-                    path.display()
+                    crate::shown::shown(path)
                 );
             }
         }
@@ -123,8 +130,12 @@ pub fn load(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<
 
 pub fn source_label(source: &Source) -> String {
     match source {
-        Source::Osm(p) => p.display().to_string(),
-        Source::Tables { nodes, edges } => format!("{} + {}", nodes.display(), edges.display()),
+        Source::Osm(p) => crate::shown::shown(p),
+        Source::Tables { nodes, edges } => format!(
+            "{} + {}",
+            crate::shown::shown(nodes),
+            crate::shown::shown(edges)
+        ),
     }
 }
 

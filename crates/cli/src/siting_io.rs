@@ -7,6 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use lc_model::LonLat;
+use lc_tables::{MAX_CAPACITY, MAX_COST, MAX_COUNT, MAX_DISTANCE_M};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -111,11 +112,12 @@ impl Table {
         Ok(v)
     }
 
-    fn optional(&self, line: u64, field: &str, raw: &str) -> Result<Option<f64>> {
+    /// An optional number from 0 to `hi` (one of lc-tables' ceilings, issue 19).
+    fn optional(&self, line: u64, field: &str, raw: &str, hi: f64) -> Result<Option<f64>> {
         if raw.is_empty() {
             return Ok(None);
         }
-        self.number(line, field, raw, 0.0, f64::MAX).map(Some)
+        self.number(line, field, raw, 0.0, hi).map(Some)
     }
 
     fn id(&self, line: u64, raw: &str, seen: &mut HashMap<String, u64>) -> Result<String> {
@@ -164,8 +166,8 @@ pub fn read_candidates_for(
         let id = t.id(line, t.cell(rec, Some(ci)), &mut seen)?;
         let lon = t.number(line, "lon", t.cell(rec, Some(clon)), -180.0, 180.0)?;
         let lat = t.number(line, "lat", t.cell(rec, Some(clat)), -90.0, 90.0)?;
-        let capacity = t.optional(line, "capacity", t.cell(rec, ccap))?;
-        let cost = t.optional(line, "cost", t.cell(rec, ccost))?;
+        let capacity = t.optional(line, "capacity", t.cell(rec, ccap), MAX_CAPACITY)?;
+        let cost = t.optional(line, "cost", t.cell(rec, ccost), MAX_COST)?;
         if need_cost && cost.is_none() {
             return Err(t.fail(
                 line,
@@ -284,7 +286,7 @@ pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
     let mut weights = Vec::new();
     for (line, rec) in &t.rows {
         community_ids.push(t.id(*line, t.cell(rec, Some(ci)), &mut seen)?);
-        weights.push(t.number(*line, "weight", t.cell(rec, Some(cw)), 0.0, f64::MAX)?);
+        weights.push(t.number(*line, "weight", t.cell(rec, Some(cw)), 0.0, MAX_COUNT)?);
     }
     let candidates =
         read_candidates_for(&dir.join("candidates.csv"), lc_crs::Crs::Wgs84, need_cost)?;
@@ -295,7 +297,12 @@ pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
     let mut existing_capacity = Vec::new();
     for (line, rec) in &t.rows {
         existing_ids.push(t.id(*line, t.cell(rec, Some(fi)), &mut seen)?);
-        existing_capacity.push(t.optional(*line, "capacity", t.cell(rec, Some(fc)))?);
+        existing_capacity.push(t.optional(
+            *line,
+            "capacity",
+            t.cell(rec, Some(fc)),
+            MAX_CAPACITY,
+        )?);
     }
     let index = |ids: &[String]| -> HashMap<String, u32> {
         ids.iter()
@@ -322,7 +329,13 @@ pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
         let i = *comm
             .get(c)
             .ok_or_else(|| t.fail(line, "community_id", format!("'{c}' is not in demand.csv")))?;
-        let d = t.number(line, "distance_m", t.cell(rec, Some(cd)), 0.0, f64::MAX)?;
+        let d = t.number(
+            line,
+            "distance_m",
+            t.cell(rec, Some(cd)),
+            0.0,
+            MAX_DISTANCE_M,
+        )?;
         let id = t.cell(rec, Some(cti));
         match t.cell(rec, Some(ct)) {
             "candidate" => {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_mentions, assert_ok, read, refused, street_network, write, Args};
+use common::{assert_mentions, assert_ok, read, refused, run, s, street_network, write, Args};
 use std::path::Path;
 
 const COMMUNITIES: &str = "id,name,lon,lat,population\nc1,东,0.0009,0,1000\n";
@@ -269,4 +269,71 @@ fn assess_writes_its_folder_as_a_unit() {
         .filter(|n| n.contains(".staging."))
         .collect();
     assert!(staging.is_empty(), "{staging:?}");
+}
+
+/// Names of the staging folders left in `dir`.
+fn staging_left(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".staging."))
+        .collect()
+}
+
+#[test]
+fn demo_writes_its_folder_as_a_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let demo = || run(&["demo", "--out", s(&out)]);
+    assert_ok(&demo());
+    let access = read(out.join("access.csv"));
+    let report = read(out.join("assessment/index.html"));
+    // Every path the results name is where the files are, never the staging folder.
+    for f in [
+        "summary.json",
+        "assessment/index.html",
+        "assessment/summary.json",
+    ] {
+        assert!(!read(out.join(f)).contains(".staging."), "{f}");
+    }
+    write(&out, "my-notes.txt", "keep me");
+    write(
+        &out.join("assessment"),
+        "stale.csv",
+        "an earlier run's file",
+    );
+    // A folder in the way of one of the demo's files: the run fails at the end, and the
+    // previous results are exactly as they were.
+    std::fs::create_dir(out.join("isochrones.geojson.tmp-dir")).unwrap();
+    std::fs::rename(out.join("isochrones.geojson"), out.join("isochrones.keep")).unwrap();
+    std::fs::rename(
+        out.join("isochrones.geojson.tmp-dir"),
+        out.join("isochrones.geojson"),
+    )
+    .unwrap();
+    let err = refused(&demo());
+    assert_mentions(&err, &["isochrones.geojson", "in the way"]);
+    assert_eq!(read(out.join("access.csv")), access);
+    assert_eq!(read(out.join("assessment/index.html")), report);
+    assert!(out.join("assessment/stale.csv").exists());
+    assert!(
+        staging_left(dir.path()).is_empty(),
+        "{:?}",
+        staging_left(dir.path())
+    );
+    // Out of the way: the next run replaces the demo's folders whole and keeps the user's file.
+    std::fs::remove_dir(out.join("isochrones.geojson")).unwrap();
+    assert_ok(&demo());
+    assert!(out.join("isochrones.geojson").is_file());
+    assert!(
+        !out.join("assessment/stale.csv").exists(),
+        "the assessment folder is this run's only"
+    );
+    assert_eq!(read(out.join("my-notes.txt")), "keep me");
+    assert!(
+        staging_left(dir.path()).is_empty(),
+        "{:?}",
+        staging_left(dir.path())
+    );
 }

@@ -51,5 +51,6 @@ pub use network::{
 pub use paths::{check_outputs, PathClash};
 pub use points::{
     read_communities, read_facilities, write_communities, write_communities_to, write_facilities,
-    write_facilities_to, COMMUNITY_COLUMNS, FACILITY_COLUMNS,
+    write_facilities_to, COMMUNITY_COLUMNS, FACILITY_COLUMNS, MAX_AREA_M2, MAX_CAPACITY, MAX_COST,
+    MAX_COUNT, MAX_DISTANCE_M,
 };

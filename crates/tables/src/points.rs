@@ -35,6 +35,11 @@ pub const MAX_COUNT: f64 = 10_000_000.0;
 pub const MAX_CAPACITY: f64 = 10_000_000.0;
 /// The largest floor or ground area of one facility, m² (100 km²).
 pub const MAX_AREA_M2: f64 = 100_000_000.0;
+/// The largest cost of one candidate site (a trillion, in whatever unit the file uses: above any
+/// building's cost in yuan, so a larger value is a unit or typing mistake).
+pub const MAX_COST: f64 = 1e12;
+/// The longest walking distance a cost table may hold, metres (10,000 km).
+pub const MAX_DISTANCE_M: f64 = 1e7;
 
 /// Columns of `communities.csv`, `true` for required.
 pub const COMMUNITY_COLUMNS: [(&str, bool); 9] = [

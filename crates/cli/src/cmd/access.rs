@@ -287,17 +287,21 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         if nothing.is_empty() { String::new() } else { format!(": {}", some_ids(&nothing, cid, 5)) },
         missing_some
     );
-    let _ = writeln!(s, "  输出 output     {} ({rows} rows)", a.out.display());
+    let _ = writeln!(
+        s,
+        "  输出 output     {} ({rows} rows)",
+        crate::shown::shown(&a.out)
+    );
     for (p, what) in [(&a.counts, "counts"), (&a.geojson, "GeoJSON")] {
         if let Some(p) = p {
-            let _ = writeln!(s, "                  {} ({what})", p.display());
+            let _ = writeln!(s, "                  {} ({what})", crate::shown::shown(p));
         }
     }
     if let Some(p) = &a.capacity {
         let _ = writeln!(
             s,
             "                  {} (2SFCA, {capacity_rows} rows)",
-            p.display()
+            crate::shown::shown(p)
         );
     }
     if let Some(r) = rss {

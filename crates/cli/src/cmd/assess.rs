@@ -342,7 +342,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         format!(
             "{} 个社区 communities · {}",
             communities.len(),
-            a.communities.display()
+            crate::shown::shown(&a.communities)
         )
     });
     let mut facts = vec![
@@ -396,7 +396,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
                 "{} ({} placed) from {}; {} per requirement",
                 candidates.len(),
                 candidates.len() - placed_k.too_far.len(),
-                p.display(),
+                crate::shown::shown(p),
                 a.recommend_sites
             ),
         ));
@@ -618,7 +618,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let _ = writeln!(
         s,
         "  输出 output {}: shortcomings.csv, indicators.csv, indicator_definitions.csv, unavailable.csv, communities.geojson, summary.xlsx, index.html, summary.json{}",
-        a.out.display(),
+        crate::shown::shown(&a.out),
         if a.candidates.is_some() { ", recommended_sites.csv" } else { "" }
     );
     if let Some(r) = rss {
@@ -627,7 +627,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let _ = writeln!(
         s,
         "  报告 report: {} (open it in a browser; it works offline)",
-        html.display()
+        crate::shown::shown(&html)
     );
     eprint!("{s}");
     Ok(())

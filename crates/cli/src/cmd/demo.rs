@@ -18,8 +18,47 @@ const DIVISIONS: &[u8] = include_bytes!("../../../../demo/chengdu-central/divisi
 /// The report's title.
 const TITLE: &str = "成都市中心城区（二环内）演示 Central Chengdu (inside the 2nd ring), demo";
 
+/// Everything the demo writes into its folder (the folder is written as a unit: staged beside
+/// it and moved into place when every step has succeeded, issue 19).
+const OWNED: [&str; 7] = [
+    "input",
+    "access.csv",
+    "counts.csv",
+    "communities.geojson",
+    "summary.json",
+    "isochrones.geojson",
+    "assessment",
+];
+
 pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
+    let folder = lc_tables::OutputFolder::create(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    {
+        // Paths printed by the steps name the folder they will be in, not the staging one.
+        let _shown = crate::shown::stage_as(folder.staging_dir(), &a.out);
+        run_steps(folder.staging_dir(), progress)?;
+    }
+    folder
+        .commit(&OWNED)
+        .with_context(|| format!("cannot complete {}", a.out.display()))?;
     let out = &a.out;
+    let report_dir = out.join("assessment");
+    eprintln!(
+        "\n结果 Results in {dir}:\n  access.csv           每个社区各类设施最近的 3 处 / 3 nearest facilities of each category per community\n  counts.csv           300/500/1000 m 生活圈内设施数量 / facilities within each circle\n  communities.geojson  社区点与最近距离 / communities with nearest distances (open in QGIS or geojson.io)\n  isochrones.geojson   5/10/15 分钟步行等时圈 / 5-, 10-, 15-minute walking areas\n  summary.json         运行摘要 / run summary\n  assessment/          对照标准与 2025 年目标的评估 / assessment against the standards and 2025 targets:\n    index.html         报告（离线可用）/ the report (works offline)\n    shortcomings.csv   每个社区的缺项 / every community's missing requirements\n    indicators.csv     各级地区的目标指标 / target indicators per region\n    summary.xlsx       Excel 汇总 / workbook for government users\n    communities.geojson 社区达标情况 / communities with their status\n    recommended_sites.csv 候选用地中的建议选址 / where new facilities would close the most gaps",
+        dir = out.display()
+    );
+    let html = std::fs::canonicalize(report_dir.join("index.html"))
+        .unwrap_or_else(|_| report_dir.join("index.html"));
+    eprintln!(
+        "\n打开报告 Open the report: file://{}\n  (Linux: xdg-open {p} · macOS: open {p} · Windows: start {p})",
+        html.display(),
+        p = html.display()
+    );
+    Ok(())
+}
+
+/// Runs access, isochrone and assess on the shipped data, writing everything under `out`.
+fn run_steps(out: &Path, progress: Progress) -> Result<()> {
     let input = out.join("input");
     std::fs::create_dir_all(&input)
         .with_context(|| format!("cannot create {}", input.display()))?;
@@ -36,7 +75,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         (&divisions, DIVISIONS),
     ] {
         lc_tables::write_atomic(path, |w| w.write_all(bytes))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(|| format!("cannot write {}", crate::shown::shown(path)))?;
     }
     eprintln!("livingcircle demo — 成都市中心城区（二环内）Central Chengdu, inside the 2nd ring");
     eprintln!(
@@ -105,19 +144,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         "--out",
         &s(&report_dir),
     ];
-    run_args(&assess, progress)?;
-    eprintln!(
-        "\n结果 Results in {dir}:\n  access.csv           每个社区各类设施最近的 3 处 / 3 nearest facilities of each category per community\n  counts.csv           300/500/1000 m 生活圈内设施数量 / facilities within each circle\n  communities.geojson  社区点与最近距离 / communities with nearest distances (open in QGIS or geojson.io)\n  isochrones.geojson   5/10/15 分钟步行等时圈 / 5-, 10-, 15-minute walking areas\n  summary.json         运行摘要 / run summary\n  assessment/          对照标准与 2025 年目标的评估 / assessment against the standards and 2025 targets:\n    index.html         报告（离线可用）/ the report (works offline)\n    shortcomings.csv   每个社区的缺项 / every community's missing requirements\n    indicators.csv     各级地区的目标指标 / target indicators per region\n    summary.xlsx       Excel 汇总 / workbook for government users\n    communities.geojson 社区达标情况 / communities with their status\n    recommended_sites.csv 候选用地中的建议选址 / where new facilities would close the most gaps",
-        dir = out.display()
-    );
-    let html = std::fs::canonicalize(report_dir.join("index.html"))
-        .unwrap_or_else(|_| report_dir.join("index.html"));
-    eprintln!(
-        "\n打开报告 Open the report: file://{}\n  (Linux: xdg-open {p} · macOS: open {p} · Windows: start {p})",
-        html.display(),
-        p = html.display()
-    );
-    Ok(())
+    run_args(&assess, progress)
 }
 
 fn run_args(argv: &[&str], progress: Progress) -> Result<()> {

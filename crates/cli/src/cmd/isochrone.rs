@@ -111,7 +111,7 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
         t0.elapsed().as_secs_f64(),
         n,
         starts.len() - skipped.len(),
-        a.out.display(),
+        crate::shown::shown(&a.out),
         if skipped.is_empty() {
             String::new()
         } else {

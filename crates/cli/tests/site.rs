@@ -158,3 +158,62 @@ fn bad_candidates_file_names_file_line_and_field() {
     let e = refused(&site(t.path(), "none.csv", &out, &[]));
     assert!(e.contains("--p"));
 }
+
+#[test]
+fn implausible_costs_capacities_weights_and_distances_are_refused() {
+    let t = street();
+    let out = t.path().join("out");
+    // A candidate's cost or capacity past lc-tables' ceilings (1e12, 1e7).
+    for (row, field) in [
+        ("K1,0.0009,0,1e300,", "capacity"),
+        ("K1,0.0009,0,20,1e13", "cost"),
+    ] {
+        write(
+            t.path(),
+            "candidates.csv",
+            &format!("id,lon,lat,capacity,cost\n{row}\n"),
+        );
+        let e = refused(&site(t.path(), "none.csv", &out, &["--p", "1"]));
+        assert!(e.contains(&format!("line 2, field '{field}'")), "{e}");
+        assert!(e.contains("out of range"), "{e}");
+        assert!(!out.join("summary.json").exists());
+    }
+    // The exported cost tables: a weight of 1e15 people, a distance of 1e300 m.
+    write(
+        t.path(),
+        "candidates.csv",
+        "id,lon,lat,capacity\nK1,0.0009,0,20\nK5,0.0045,0,50\n",
+    );
+    let costs = t.path().join("costs");
+    let o = site(
+        t.path(),
+        "none.csv",
+        &t.path().join("x"),
+        &["--p", "1", "--export-costs", s(&costs)],
+    );
+    assert_ok(&o);
+    let run_costs = || {
+        Args::new(["site", "-q"])
+            .opt("--costs", &costs)
+            .args(&["--p", "1"])
+            .opt("--out", &out)
+            .run()
+    };
+    assert_ok(&run_costs());
+    let original = std::fs::read_to_string(costs.join("demand.csv")).unwrap();
+    let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    let (id, _) = lines[1].split_once(',').unwrap();
+    lines[1] = format!("{id},1e15");
+    std::fs::write(costs.join("demand.csv"), lines.join("\n") + "\n").unwrap();
+    let e = refused(&run_costs());
+    assert!(e.contains("demand.csv line 2, field 'weight'"), "{e}");
+    std::fs::write(costs.join("demand.csv"), &original).unwrap();
+    let text = std::fs::read_to_string(costs.join("costs.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut f: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    *f.last_mut().unwrap() = "1e300".into();
+    lines[1] = f.join(",");
+    std::fs::write(costs.join("costs.csv"), lines.join("\n") + "\n").unwrap();
+    let e = refused(&run_costs());
+    assert!(e.contains("costs.csv line 2, field 'distance_m'"), "{e}");
+}

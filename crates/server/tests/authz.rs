@@ -1,6 +1,10 @@
 //! The authorization matrix: every endpoint × every role (and no sign-in), asserting that the
-//! roles the endpoint states pass its gate and all others are refused (401 without an account,
+//! roles written out below pass its gate and all others are refused (401 without an account,
 //! 403 with one); then the per-record scopes (own provider, own community, own record).
+//!
+//! The expected answers are written here, independently of the endpoint table the server
+//! enforces (`lc_server::endpoints::ENDPOINTS`): a change of who may call an endpoint, or a new
+//! endpoint, fails this test until the matrix below is changed with it.
 
 mod common;
 
@@ -9,6 +13,75 @@ use lc_registry::{Access, Role};
 use lc_server::endpoints::ENDPOINTS;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+
+/// Who passes each endpoint's gate: `*` anyone without signing in; `R` resident, `P` provider
+/// staff, `C` community worker, `G` regulator (government), `A` administrator.
+const EXPECTED: &[(&str, &str, &str)] = &[
+    ("GET", "/api/health", "*RPCGA"),
+    ("GET", "/api/ready", "*RPCGA"),
+    ("GET", "/api/openapi.json", "*RPCGA"),
+    ("GET", "/api/categories", "*RPCGA"),
+    ("POST", "/api/auth/login", "*RPCGA"),
+    ("POST", "/api/auth/logout", "RPCGA"),
+    ("GET", "/api/auth/me", "RPCGA"),
+    ("POST", "/api/auth/password", "RPCGA"),
+    ("POST", "/api/auth/tokens", "PCGA"),
+    ("GET", "/api/auth/tokens", "PCGA"),
+    ("DELETE", "/api/auth/tokens/{id}", "PCGA"),
+    ("GET", "/api/users", "A"),
+    ("POST", "/api/users", "A"),
+    ("GET", "/api/users/{id}", "A"),
+    ("PATCH", "/api/users/{id}", "A"),
+    ("POST", "/api/users/{id}/unlock", "A"),
+    ("GET", "/api/divisions", "*RPCGA"),
+    ("GET", "/api/divisions/{code}", "*RPCGA"),
+    ("POST", "/api/divisions", "A"),
+    ("PATCH", "/api/divisions/{code}", "A"),
+    ("GET", "/api/communities", "*RPCGA"),
+    ("POST", "/api/communities", "GA"),
+    ("GET", "/api/communities/export.csv", "*RPCGA"),
+    ("GET", "/api/communities/export.xlsx", "*RPCGA"),
+    ("POST", "/api/communities/import", "GA"),
+    ("GET", "/api/communities/{id}", "*RPCGA"),
+    ("PATCH", "/api/communities/{id}", "CGA"),
+    ("GET", "/api/communities/{id}/assessment", "*RPCGA"),
+    ("GET", "/api/facilities", "*RPCGA"),
+    ("POST", "/api/facilities", "PGA"),
+    ("GET", "/api/facilities/export.csv", "*RPCGA"),
+    ("GET", "/api/facilities/export.xlsx", "*RPCGA"),
+    ("POST", "/api/facilities/import", "GA"),
+    ("GET", "/api/facilities/{id}", "*RPCGA"),
+    ("PATCH", "/api/facilities/{id}", "PGA"),
+    ("GET", "/api/providers", "*RPCGA"),
+    ("POST", "/api/providers", "GA"),
+    ("GET", "/api/providers/{uscc}", "*RPCGA"),
+    ("PATCH", "/api/providers/{uscc}", "PGA"),
+    ("GET", "/api/practitioners", "PGA"),
+    ("POST", "/api/practitioners", "PGA"),
+    ("GET", "/api/practitioners/{id}", "PGA"),
+    ("PATCH", "/api/practitioners/{id}", "PGA"),
+    ("GET", "/api/residents", "CA"),
+    ("POST", "/api/residents", "CA"),
+    ("GET", "/api/residents/export.csv", "CA"),
+    ("GET", "/api/residents/{id}", "RCA"),
+    ("PATCH", "/api/residents/{id}", "RCA"),
+    ("POST", "/api/assessments", "GA"),
+    ("GET", "/api/assessments/latest", "*RPCGA"),
+    ("GET", "/api/audit", "GA"),
+    ("GET", "/api/access-log", "A"),
+];
+
+/// The letter of a role (or of no sign-in) in [`EXPECTED`].
+fn letter(role: Option<Role>) -> char {
+    match role {
+        None => '*',
+        Some(Role::Resident) => 'R',
+        Some(Role::ProviderStaff) => 'P',
+        Some(Role::CommunityWorker) => 'C',
+        Some(Role::Regulator) => 'G',
+        Some(Role::Admin) => 'A',
+    }
+}
 
 const P: &str = "91310110666007217T";
 const Q: &str = "91310115591693856A";
@@ -104,16 +177,39 @@ fn concrete(path: &str, f: &Fixture) -> String {
         .replace("{uscc}", P)
 }
 
+#[test]
+fn the_written_matrix_covers_every_endpoint_the_server_declares() {
+    let mut declared: Vec<(&str, &str)> = ENDPOINTS.iter().map(|e| (e.method, e.path)).collect();
+    let mut written: Vec<(&str, &str)> = EXPECTED.iter().map(|e| (e.0, e.1)).collect();
+    declared.sort();
+    written.sort();
+    assert_eq!(
+        declared, written,
+        "every endpoint needs its expected row in EXPECTED, and every row an endpoint"
+    );
+}
+
 async fn authorization_matrix(s: &TestServer) {
     let f = fixture(s).await;
     let mut checked = 0;
     // Logout last: it ends the session.
-    let mut order: Vec<_> = ENDPOINTS.iter().collect();
-    order.sort_by_key(|e| e.path == "/api/auth/logout");
-    for e in order {
+    let mut order: Vec<_> = EXPECTED.iter().collect();
+    order.sort_by_key(|e| e.1 == "/api/auth/logout");
+    for &&(method, path_pattern, who_passes) in &order {
+        let e = ENDPOINTS
+            .iter()
+            .find(|e| e.method == method && e.path == path_pattern)
+            .unwrap_or_else(|| panic!("{method} {path_pattern} is not an endpoint"));
         for (role, auth) in &f.sessions {
             let body = e.body.map(|_| Value::Object(Default::default()));
-            let admitted = e.access.admits(*role);
+            let admitted = who_passes.contains(letter(*role));
+            // The server's table agrees with the written matrix.
+            assert_eq!(
+                e.access.admits(*role),
+                admitted,
+                "ENDPOINTS and the written matrix disagree on {method} {path_pattern} for {}",
+                letter(*role)
+            );
             let mut path = concrete(e.path, &f);
             if e.path == "/api/auth/tokens/{id}" && admitted {
                 // Each holder revokes a token of its own.
@@ -153,7 +249,7 @@ async fn authorization_matrix(s: &TestServer) {
             checked += 1;
         }
     }
-    assert_eq!(checked, ENDPOINTS.len() * 6);
+    assert_eq!(checked, EXPECTED.len() * 6);
     // Every role is refused somewhere and admitted somewhere: the matrix is not trivial.
     for r in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
         assert!(ENDPOINTS.iter().any(|e| !e.access.admits(Some(r))), "{r}");

@@ -17,7 +17,9 @@ mod nearest;
 mod search;
 
 pub use capacity::{two_step_fca, TwoStep};
-pub use nearest::{compute_access, AccessConfig, CommunityAccess, Found, Targets};
+pub use nearest::{
+    compute_access, compute_access_until, AccessConfig, CommunityAccess, Found, Targets,
+};
 pub use search::Search;
 
 /// Walking speeds used to turn minutes into metres and back.

@@ -166,7 +166,21 @@ pub fn compute_access(
     cfg: &AccessConfig,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<CommunityAccess> {
+    compute_access_until(graph, targets, sources, cfg, progress, &|| false).unwrap_or_default()
+}
+
+/// [`compute_access`] that can be stopped: `stop` is polled before each source, and once it
+/// answers `true` the remaining searches are skipped and the result is `None`.
+pub fn compute_access_until(
+    graph: &Graph,
+    targets: &Targets,
+    sources: &[Option<Anchor>],
+    cfg: &AccessConfig,
+    progress: &(dyn Fn(usize) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Option<Vec<CommunityAccess>> {
     assert!(cfg.k >= 1, "k must be at least 1");
+    let stopped = std::sync::atomic::AtomicBool::new(false);
     let radius = cfg.radius();
     let done = AtomicUsize::new(0);
     // One scratch space per worker thread, made on first use (each holds a distance array as
@@ -181,6 +195,10 @@ pub fn compute_access(
         .par_iter()
         .with_min_len(8)
         .map(|&i| {
+            if stopped.load(Ordering::Relaxed) || stop() {
+                stopped.store(true, Ordering::Relaxed);
+                return (i, CommunityAccess::default());
+            }
             let out = match &sources[i] {
                 Some(a) => {
                     let slot = rayon::current_thread_index().unwrap_or(0) % pool.len();
@@ -205,8 +223,11 @@ pub fn compute_access(
             (i, out)
         })
         .collect();
+    if stopped.load(Ordering::Relaxed) {
+        return None;
+    }
     computed.sort_unstable_by_key(|(i, _)| *i);
-    computed.into_iter().map(|(_, r)| r).collect()
+    Some(computed.into_iter().map(|(_, r)| r).collect())
 }
 
 fn one_source(

@@ -176,6 +176,7 @@ impl NetworkArgs {
             keep_all_components: self.keep_all_components,
             use_cache: !self.no_cache,
             want_osm_facilities,
+            label: None,
         }
     }
 }

@@ -1,55 +1,7 @@
-//! Placing communities and facilities on the network, with the points too far from it reported.
+//! Points for the commands: placing them (lc-pipeline's), ids for messages, every input file's
+//! errors at once.
 
-use lc_model::{Facility, LonLat};
-use lc_network::{Anchor, Snapper};
-use lc_osm::OsmFacility;
-
-/// The result of placing a list of points.
-pub struct Placed {
-    /// Where each point sits, or `None` when it is farther than the limit from the network.
-    pub anchors: Vec<Option<Anchor>>,
-    /// Indices of the points that were too far.
-    pub too_far: Vec<usize>,
-    /// Median snap distance of the placed points, metres.
-    pub median_snap_m: f64,
-}
-
-/// Place items (communities, facilities, candidates) by their position.
-pub fn place_items<T>(
-    snapper: &Snapper<'_>,
-    items: &[T],
-    pos: impl Fn(&T) -> LonLat,
-    limit_m: f64,
-) -> Placed {
-    let points: Vec<LonLat> = items.iter().map(pos).collect();
-    place(snapper, &points, limit_m)
-}
-
-pub fn place(snapper: &Snapper<'_>, points: &[LonLat], limit_m: f64) -> Placed {
-    let all = snapper.snap_all(points);
-    let mut too_far = Vec::new();
-    let mut snaps = Vec::with_capacity(all.len());
-    let anchors = all
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| {
-            if a.snap_m > limit_m {
-                too_far.push(i);
-                None
-            } else {
-                snaps.push(a.snap_m);
-                Some(a)
-            }
-        })
-        .collect();
-    snaps.sort_by(|a, b| a.total_cmp(b));
-    let median_snap_m = snaps.get(snaps.len() / 2).copied().unwrap_or(0.0);
-    Placed {
-        anchors,
-        too_far,
-        median_snap_m,
-    }
-}
+pub use lc_pipeline::place::{from_osm, place, place_items};
 
 /// Up to `n` ids from a list of indices, for messages ("C1, C7, C9 and 12 more").
 pub fn some_ids<'a>(idx: &[usize], id: impl Fn(usize) -> &'a str, n: usize) -> String {
@@ -60,34 +12,6 @@ pub fn some_ids<'a>(idx: &[usize], id: impl Fn(usize) -> &'a str, n: usize) -> S
     }
     s.dedup();
     s.join(", ")
-}
-
-/// Facilities found in an OSM file's tags, as facility records (OSM carries no capacity or area).
-pub fn from_osm(found: &[OsmFacility]) -> Vec<Facility> {
-    found
-        .iter()
-        .map(|f| Facility {
-            id: f.id.clone(),
-            name: f.name.clone(),
-            category: f.category,
-            pos: f.pos,
-            capacity: None,
-            floor_area_m2: None,
-            provider_code: None,
-            division_code: None,
-        })
-        .collect()
-}
-
-/// Each facility's rank in id order: the tie-break between facilities at equal distance.
-pub fn id_ranks(facilities: &[Facility]) -> Vec<u32> {
-    let mut order: Vec<usize> = (0..facilities.len()).collect();
-    order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
-    let mut rank = vec![0u32; facilities.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r as u32;
-    }
-    rank
 }
 
 /// Every input file's errors at once: reads each with its reader and, if any failed, one error
@@ -124,28 +48,16 @@ impl Reads {
     }
 }
 
-/// Refuses a run with nothing to work on (issues 17 and 19): a points file with a header and no
-/// rows, or (`off`: how many could not be placed) none of its points on the network. Never an
-/// empty result, "0 shortcomings" or "proven optimal" about nothing.
+/// Refuses a run with nothing to work on (see [`lc_pipeline::place::require_points`]).
 pub fn require_points(
     file: &std::path::Path,
-    (zh, en): (&str, &str),
+    what: (&str, &str),
     n: usize,
     off: usize,
     snap_limit: f64,
     task: &str,
 ) -> anyhow::Result<()> {
-    if n == 0 {
-        anyhow::bail!(
-            "{}: 没有{zh} no {en} (the file has a header and no rows): nothing to {task}",
-            file.display()
-        );
-    }
-    if off == n {
-        anyhow::bail!(
-            "{}: 没有一个{zh}能放到路网上 none of the {n} {en} could be placed on the network (all farther than {snap_limit} m from a walkable way; check the coordinates' order (lon,lat) and --crs): nothing to {task}",
-            file.display()
-        );
-    }
-    Ok(())
+    Ok(lc_pipeline::place::require_points(
+        file, what, n, off, snap_limit, task,
+    )?)
 }

@@ -1,6 +1,7 @@
 //! Progress bars and spinners for long steps (hidden when stderr is not a terminal or with `--quiet`).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Makes bars; all hidden when quiet.
@@ -40,6 +41,67 @@ impl Progress {
         );
         pb.set_message(msg.into());
         pb
+    }
+}
+
+/// An lc-pipeline observer drawing a bar (steps with a known length) or a spinner per step.
+pub struct Bars {
+    progress: Progress,
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Progress {
+    /// The observer a pipeline run reports to.
+    pub fn observer(&self) -> Bars {
+        Bars {
+            progress: *self,
+            current: Mutex::new(None),
+        }
+    }
+}
+
+impl Bars {
+    fn with(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {
+        let mut g = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut g);
+    }
+}
+
+impl lc_pipeline::Observer for Bars {
+    fn start(&self, step: lc_pipeline::Step, total: Option<u64>) {
+        let pb = match total {
+            Some(n) => self.progress.bar(n, step.label()),
+            None => self.progress.spinner(step.label()),
+        };
+        self.with(|c| {
+            if let Some(old) = c.replace(pb) {
+                old.finish_and_clear();
+            }
+        });
+    }
+
+    fn advance(&self, _step: lc_pipeline::Step, done: u64) {
+        self.with(|c| {
+            if let Some(pb) = c {
+                pb.set_position(done);
+            }
+        });
+    }
+
+    fn note(&self, _step: lc_pipeline::Step, text: &str) {
+        self.with(|c| {
+            if let Some(pb) = c {
+                pb.set_message(text.to_string());
+            }
+        });
+    }
+
+    fn finish(&self, _step: lc_pipeline::Step, _secs: f64) {
+        self.with(|c| {
+            if let Some(pb) = c.take() {
+                pb.finish_and_clear();
+            }
+        });
     }
 }
 

@@ -2,12 +2,12 @@
 
 use crate::args::{positive, AccessArgs};
 use crate::network_input::{self, Source};
-use crate::points::{self, place_items, some_ids};
+use crate::points::{self, some_ids};
 use crate::progress::{peak_rss_bytes, Progress};
 use anyhow::{bail, Context, Result};
-use lc_access::{compute_access, two_step_fca, AccessConfig, CommunityAccess, Targets};
+use lc_access::CommunityAccess;
 use lc_model::{Category, Community, Demand, Facility};
-use lc_network::Snapper;
+use lc_pipeline::AccessOptions;
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -70,118 +70,63 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
             .load_options(a.facilities.is_none() || a.with_osm_facilities),
         &progress,
     )?;
-    timings.insert("read_network", loaded.read_secs);
-    timings.insert("build_network", loaded.build_secs);
+    timings.extend(loaded.timings.iter());
     let graph = &loaded.graph;
     let facilities_from_osm = a.facilities.is_none() || a.with_osm_facilities;
     if facilities_from_osm {
         facilities.extend(points::from_osm(&loaded.osm_facilities));
     }
 
-    // Categories: the chosen ones, or those present, in vocabulary order.
-    let selected: Vec<Category> = match &a.categories {
+    // Categories: the chosen ones, or (None) those present.
+    let categories = match &a.categories {
         Some(keys) => {
             let mut v = Vec::new();
             for k in keys {
-                let c = Category::from_key(k).with_context(|| "in --categories".to_string())?;
-                if !v.contains(&c) {
-                    v.push(c);
-                }
+                v.push(Category::from_key(k).with_context(|| "in --categories".to_string())?);
             }
-            v.sort();
-            v
+            Some(v)
         }
-        None => {
-            let mut present = vec![false; Category::count()];
-            for f in &facilities {
-                present[f.category.index()] = true;
-            }
-            Category::all().filter(|c| present[c.index()]).collect()
-        }
+        None => None,
     };
-    let mut dense = vec![u16::MAX; Category::count()];
-    for (i, c) in selected.iter().enumerate() {
-        dense[c.index()] = i as u16;
-    }
-    facilities.retain(|f| dense[f.category.index()] != u16::MAX);
-
-    // Place points on the network.
-    let t = Instant::now();
-    let snapper = Snapper::new(graph, a.place.snap_mode());
-    tracing::info!("spatial index built in {:.3} s", t.elapsed().as_secs_f64());
-    let placed_c = place_items(&snapper, &communities, |c| c.pos, a.place.snap_limit);
-    let placed_f = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
-    points::require_points(
-        &a.communities,
-        what,
-        communities.len(),
-        placed_c.too_far.len(),
-        a.place.snap_limit,
-        "compute",
+    let run = lc_pipeline::run_access(
+        graph,
+        &communities,
+        facilities,
+        &AccessOptions {
+            k: a.k,
+            max_distance: a.max_distance,
+            circles: circles.clone(),
+            capacity_catchment: a.capacity.is_some().then_some(a.catchment),
+            categories,
+            snap: a.place.snap_mode(),
+            snap_limit: a.place.snap_limit,
+            communities_file: a.communities.clone(),
+        },
+        &progress.observer(),
     )?;
-    drop(snapper);
-    timings.insert("snap", t.elapsed().as_secs_f64());
-
-    // Access.
-    let t = Instant::now();
-    let cats: Vec<u16> = facilities
-        .iter()
-        .map(|f| dense[f.category.index()])
-        .collect();
-    let tie = points::id_ranks(&facilities);
-    let targets = Targets::new(graph, &placed_f.anchors, &cats, &tie, selected.len());
-    let capacity_cats: Vec<bool> = selected
-        .iter()
-        .map(|c| {
-            c.info().capacity_unit.is_some()
-                && facilities
-                    .iter()
-                    .any(|f| f.category == *c && f.capacity.is_some())
-        })
-        .collect();
-    let want_capacity = a.capacity.is_some() && capacity_cats.iter().any(|&b| b);
-    let cfg = AccessConfig {
-        k: a.k,
-        max_distance: a.max_distance,
-        circles: circles.clone(),
-        catchment: want_capacity.then_some(a.catchment),
-        pair_categories: capacity_cats.clone(),
-    };
-    let bar = progress.bar(communities.len() as u64, "可达性 Access");
-    let results = compute_access(graph, &targets, &placed_c.anchors, &cfg, &|n| {
-        bar.set_position(n as u64)
-    });
-    bar.finish_and_clear();
-    timings.insert("access", t.elapsed().as_secs_f64());
+    timings.extend(run.timings.iter());
+    let (selected, facilities, results) = (&run.selected, &run.facilities, &run.results);
+    let (placed_c, placed_f) = (&run.communities_placed, &run.facilities_placed);
 
     // Outputs.
     let t = Instant::now();
     let rows = write_access(
         &a.out,
         &communities,
-        &facilities,
-        &selected,
-        &results,
+        facilities,
+        selected,
+        results,
         a.with_minutes.then_some(speed),
     )?;
     if let Some(path) = &a.counts {
-        write_counts(path, &communities, &selected, &circles, &results)?;
+        write_counts(path, &communities, selected, &circles, results)?;
     }
     let mut capacity_rows = 0;
     if let Some(path) = &a.capacity {
-        capacity_rows = write_capacity(
-            path,
-            &communities,
-            &facilities,
-            &selected,
-            &cats,
-            &capacity_cats,
-            a.catchment,
-            &results,
-        )?;
+        capacity_rows = write_capacity(path, &communities, &run, a.catchment)?;
     }
     if let Some(path) = &a.geojson {
-        write_geojson(path, &communities, &placed_c.anchors, &selected, &results)?;
+        write_geojson(path, &communities, &placed_c.anchors, selected, results)?;
     }
     timings.insert("write", t.elapsed().as_secs_f64());
     let total = t_start.elapsed().as_secs_f64();
@@ -481,22 +426,12 @@ fn demand_label(d: Demand, specific: bool) -> &'static str {
 fn write_capacity(
     path: &Path,
     communities: &[Community],
-    facilities: &[Facility],
-    selected: &[Category],
-    cats: &[u16],
-    capacity_cats: &[bool],
+    run: &lc_pipeline::AccessRun,
     catchment: f64,
-    results: &[CommunityAccess],
 ) -> Result<usize> {
     use std::fmt::Write as _;
-    let pairs: Vec<Vec<(u32, f64)>> = results.iter().map(|r| r.pairs.clone()).collect();
-    let capacity: Vec<f64> = facilities
-        .iter()
-        .map(|f| f.capacity.unwrap_or(f64::NAN))
-        .collect();
-    let tsf = two_step_fca(&pairs, cats, &capacity, selected.len(), |i, c| {
-        communities[i].demand(selected[c as usize].info().demand).0
-    });
+    let (selected, capacity_cats) = (&run.selected, &run.capacity_categories);
+    let tsf = run.capacity_ratios(communities);
     let mut s = String::from(
         "community_id,category,catchment_m,demand_group,demand,facilities_in_catchment,capacity_in_catchment,ratio_per_1000\n",
     );

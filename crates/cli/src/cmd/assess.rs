@@ -3,15 +3,13 @@
 
 use crate::args::{positive, NetworkArgs, PlaceArgs};
 use crate::network_input::{self, Source};
-use crate::points::{self, place_items, some_ids};
+use crate::points::{self, some_ids};
 use crate::progress::{peak_rss_bytes, Progress};
 use crate::recommend;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use lc_access::{compute_access, Targets};
-use lc_assess::{AccessPlan, Divisions, Input};
-use lc_model::{Category, Facility};
-use lc_network::Snapper;
+use lc_assess::Divisions;
+use lc_model::Facility;
 use lc_standards::{Plan, Standard};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -244,55 +242,39 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     };
 
     let loaded = network_input::load(&source, &a.network.load_options(from_osm), &progress)?;
-    timings.insert("read_network", loaded.read_secs);
-    timings.insert("build_network", loaded.build_secs);
+    timings.extend(loaded.timings.iter());
     let graph = &loaded.graph;
     if from_osm {
         facilities.extend(points::from_osm(&loaded.osm_facilities));
     }
 
-    let t = Instant::now();
-    let snapper = Snapper::new(graph, a.place.snap_mode());
-    let placed_c = place_items(&snapper, &communities, |c| c.pos, a.place.snap_limit);
-    let placed_f = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
-    let placed_k = place_items(&snapper, &candidates, |k| k.pos, a.place.snap_limit);
-    drop(snapper);
-    timings.insert("snap", t.elapsed().as_secs_f64());
-    points::require_points(
-        &a.communities,
-        ("社区", "communities"),
-        communities.len(),
-        placed_c.too_far.len(),
-        a.place.snap_limit,
-        "assess",
+    // One access computation serving every requirement and indicator, then the assessment.
+    let candidate_points: Vec<lc_model::LonLat> = candidates.iter().map(|k| k.pos).collect();
+    let run = lc_pipeline::run_assess(
+        graph,
+        &lc_pipeline::AssessInputs {
+            standards: &standards,
+            plans: &plans,
+            divisions: &divisions,
+            communities: &communities,
+            facilities: &facilities,
+            candidates: &candidate_points,
+        },
+        &lc_pipeline::AssessOptions {
+            max_distance: a.max_distance,
+            snap: a.place.snap_mode(),
+            snap_limit: a.place.snap_limit,
+            communities_file: a.communities.clone(),
+        },
+        &progress.observer(),
     )?;
-
-    // One access computation serving every requirement and indicator.
-    let t = Instant::now();
-    let plan = AccessPlan::new(&standards, &plans, a.max_distance);
-    let cats: Vec<u16> = facilities
-        .iter()
-        .map(|f| f.category.index() as u16)
-        .collect();
-    let tie = points::id_ranks(&facilities);
-    let targets = Targets::new(graph, &placed_f.anchors, &cats, &tie, Category::count());
-    let bar = progress.bar(communities.len() as u64, "可达性 Access");
-    let results = compute_access(graph, &targets, &placed_c.anchors, &plan.config(), &|n| {
-        bar.set_position(n as u64)
-    });
-    bar.finish_and_clear();
-    timings.insert("access", t.elapsed().as_secs_f64());
-
-    let t = Instant::now();
-    let placed: Vec<bool> = placed_c.anchors.iter().map(|x| x.is_some()).collect();
-    let input = Input {
-        communities: &communities,
-        facilities: &facilities,
-        placed: &placed,
-        access: &results,
-    };
-    let assessment = lc_assess::assess(&standards, &plans, &plan, &input, &divisions);
-    timings.insert("assess", t.elapsed().as_secs_f64());
+    timings.extend(run.timings.iter());
+    let (placed_c, placed_f, placed_k) = (
+        &run.communities_placed,
+        &run.facilities_placed,
+        &run.candidates_placed,
+    );
+    let (plan, assessment) = (&run.plan, &run.assessment);
 
     // Recommended sites for the required items found short.
     let (recommendations, recommend_notes) = if a.candidates.is_some() {
@@ -302,7 +284,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
             &recommend::Inputs {
                 graph,
                 standards: &standards,
-                assessment: &assessment,
+                assessment,
                 communities: &communities,
                 community_at: &placed_c.anchors,
                 facilities: &facilities,
@@ -416,7 +398,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         facilities: &facilities,
         standards: &standards,
         plans: &plans,
-        assessment: &assessment,
+        assessment,
         divisions: &divisions,
         streets,
         facts,

@@ -1,0 +1,187 @@
+//! The access step as a library call: communities and facilities placed on a loaded network,
+//! the k nearest facilities of each category, counts within the circles, and (when asked) the
+//! community–facility pairs for the two-step floating catchment ratios.
+
+use crate::observer::{Step, Stepper};
+use crate::place::{id_ranks, place_items, require_points, Placed};
+use crate::{Observer, PipelineError, Timings};
+use lc_access::{
+    compute_access_until, two_step_fca, AccessConfig, CommunityAccess, Targets, TwoStep,
+};
+use lc_model::{Category, Community, Facility};
+use lc_network::{Graph, SnapMode, Snapper};
+use std::path::PathBuf;
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct AccessOptions {
+    /// Nearest facilities per category (at least 1).
+    pub k: usize,
+    /// Search distance, metres.
+    pub max_distance: f64,
+    /// Circle radii, metres, for the counts.
+    pub circles: Vec<f64>,
+    /// The catchment of the two-step floating catchment ratios, metres (`None`: not computed).
+    pub capacity_catchment: Option<f64>,
+    /// The categories to report (`None`: those present among the facilities).
+    pub categories: Option<Vec<Category>>,
+    /// Where points are placed: the nearest edge or the nearest node.
+    pub snap: SnapMode,
+    /// Points farther than this from the network are not placed, metres.
+    pub snap_limit: f64,
+    /// The communities' file, for the "nothing to compute" message.
+    pub communities_file: PathBuf,
+}
+
+/// An access run's results.
+#[derive(Debug)]
+pub struct AccessRun {
+    /// The categories reported, in vocabulary order; `Found::category` indexes this list.
+    pub selected: Vec<Category>,
+    /// The facilities of those categories (`Found::facility` indexes this list).
+    pub facilities: Vec<Facility>,
+    /// Each facility's index in `selected`.
+    pub facility_category: Vec<u16>,
+    /// Per selected category: whether capacity ratios are computed for it (a capacity unit,
+    /// and at least one facility with a capacity).
+    pub capacity_categories: Vec<bool>,
+    /// The communities' places on the network.
+    pub communities_placed: Placed,
+    /// The facilities' places on the network.
+    pub facilities_placed: Placed,
+    /// One result per community, in input order.
+    pub results: Vec<CommunityAccess>,
+    /// Seconds per step.
+    pub timings: Timings,
+}
+
+impl AccessRun {
+    /// The two-step floating catchment ratios (supply per demand) of the capacity categories,
+    /// one slot per community × selected category.
+    pub fn capacity_ratios(&self, communities: &[Community]) -> TwoStep {
+        let pairs: Vec<Vec<(u32, f64)>> = self.results.iter().map(|r| r.pairs.clone()).collect();
+        let capacity: Vec<f64> = self
+            .facilities
+            .iter()
+            .map(|f| f.capacity.unwrap_or(f64::NAN))
+            .collect();
+        two_step_fca(
+            &pairs,
+            &self.facility_category,
+            &capacity,
+            self.selected.len(),
+            |i, c| {
+                communities[i]
+                    .demand(self.selected[c as usize].info().demand)
+                    .0
+            },
+        )
+    }
+}
+
+/// Places the points and computes access for every community.
+pub fn run_access(
+    graph: &Graph,
+    communities: &[Community],
+    mut facilities: Vec<Facility>,
+    opts: &AccessOptions,
+    obs: &dyn Observer,
+) -> Result<AccessRun, PipelineError> {
+    if opts.k == 0 {
+        return Err(PipelineError::BadOption(
+            "k 须至少为 1 --k must be at least 1".into(),
+        ));
+    }
+    let mut timings = Timings::new();
+    let mut steps = Stepper {
+        obs,
+        timings: &mut timings,
+    };
+    // Categories: the chosen ones, or those present, in vocabulary order.
+    let selected: Vec<Category> = match &opts.categories {
+        Some(cats) => {
+            let mut v = cats.clone();
+            v.sort();
+            v.dedup();
+            v
+        }
+        None => {
+            let mut present = vec![false; Category::count()];
+            for f in &facilities {
+                present[f.category.index()] = true;
+            }
+            Category::all().filter(|c| present[c.index()]).collect()
+        }
+    };
+    let mut dense = vec![u16::MAX; Category::count()];
+    for (i, c) in selected.iter().enumerate() {
+        dense[c.index()] = i as u16;
+    }
+    facilities.retain(|f| dense[f.category.index()] != u16::MAX);
+
+    let (communities_placed, facilities_placed) = steps.run(Step::Place, None, |_| {
+        let snapper = Snapper::new(graph, opts.snap);
+        let c = place_items(&snapper, communities, |c| c.pos, opts.snap_limit);
+        let f = place_items(&snapper, &facilities, |f| f.pos, opts.snap_limit);
+        Ok((c, f))
+    })?;
+    require_points(
+        &opts.communities_file,
+        ("社区", "communities"),
+        communities.len(),
+        communities_placed.too_far.len(),
+        opts.snap_limit,
+        "compute",
+    )?;
+
+    let facility_category: Vec<u16> = facilities
+        .iter()
+        .map(|f| dense[f.category.index()])
+        .collect();
+    let capacity_categories: Vec<bool> = selected
+        .iter()
+        .map(|c| {
+            c.info().capacity_unit.is_some()
+                && facilities
+                    .iter()
+                    .any(|f| f.category == *c && f.capacity.is_some())
+        })
+        .collect();
+    let want_capacity = opts.capacity_catchment.is_some() && capacity_categories.iter().any(|&b| b);
+    let cfg = AccessConfig {
+        k: opts.k,
+        max_distance: opts.max_distance,
+        circles: opts.circles.clone(),
+        catchment: opts.capacity_catchment.filter(|_| want_capacity),
+        pair_categories: capacity_categories.clone(),
+    };
+    let results = steps.run(Step::Access, Some(communities.len() as u64), |obs| {
+        let tie = id_ranks(&facilities);
+        let targets = Targets::new(
+            graph,
+            &facilities_placed.anchors,
+            &facility_category,
+            &tie,
+            selected.len(),
+        );
+        compute_access_until(
+            graph,
+            &targets,
+            &communities_placed.anchors,
+            &cfg,
+            &|n| obs.advance(Step::Access, n as u64),
+            &|| obs.cancelled(),
+        )
+        .ok_or(PipelineError::Cancelled)
+    })?;
+    Ok(AccessRun {
+        selected,
+        facilities,
+        facility_category,
+        capacity_categories,
+        communities_placed,
+        facilities_placed,
+        results,
+        timings,
+    })
+}

@@ -1,0 +1,146 @@
+//! The assessment as a library call: one access computation serving every requirement of the
+//! standards and every indicator of the plans, then every community against the standards and
+//! every region against the targets.
+
+use crate::observer::{Step, Stepper};
+use crate::place::{id_ranks, place_items, require_points, Placed};
+use crate::{Observer, PipelineError, Timings};
+use lc_access::{compute_access_until, CommunityAccess, Targets};
+use lc_assess::{AccessPlan, Assessment, Divisions, Input};
+use lc_model::{Category, Community, Facility, LonLat};
+use lc_network::{Graph, SnapMode, Snapper};
+use lc_standards::{Plan, Standard};
+use std::path::PathBuf;
+
+/// How to assess.
+#[derive(Debug, Clone)]
+pub struct AssessOptions {
+    /// Nearest facilities are reported up to this distance even when a requirement's is shorter.
+    pub max_distance: f64,
+    /// Where points are placed: the nearest edge or the nearest node.
+    pub snap: SnapMode,
+    /// Points farther than this from the network are not placed, metres.
+    pub snap_limit: f64,
+    /// The communities' file, for the "nothing to assess" message.
+    pub communities_file: PathBuf,
+}
+
+/// What the assessment reads.
+#[derive(Debug, Clone, Copy)]
+pub struct AssessInputs<'a> {
+    /// The standards (requirements per community).
+    pub standards: &'a [Standard],
+    /// The plans (2025 targets per region).
+    pub plans: &'a [Plan],
+    /// Division names and levels.
+    pub divisions: &'a Divisions,
+    /// The communities.
+    pub communities: &'a [Community],
+    /// The facilities (every category).
+    pub facilities: &'a [Facility],
+    /// Candidate sites to place too (for recommendations); may be empty.
+    pub candidates: &'a [LonLat],
+}
+
+/// An assessment run's results.
+#[derive(Debug)]
+pub struct AssessRun {
+    /// What the access computation covered (distances, circles, categories).
+    pub plan: AccessPlan,
+    /// The communities' places on the network.
+    pub communities_placed: Placed,
+    /// The facilities' places on the network.
+    pub facilities_placed: Placed,
+    /// The candidates' places on the network.
+    pub candidates_placed: Placed,
+    /// Access per community, in input order (categories indexed by `Category::index`).
+    pub access: Vec<CommunityAccess>,
+    /// Shortcomings, statuses and indicators.
+    pub assessment: Assessment,
+    /// Seconds per step.
+    pub timings: Timings,
+}
+
+/// Places the points, computes access once and assesses.
+pub fn run_assess(
+    graph: &Graph,
+    inputs: &AssessInputs<'_>,
+    opts: &AssessOptions,
+    obs: &dyn Observer,
+) -> Result<AssessRun, PipelineError> {
+    let mut timings = Timings::new();
+    let mut steps = Stepper {
+        obs,
+        timings: &mut timings,
+    };
+    let (communities_placed, facilities_placed, candidates_placed) =
+        steps.run(Step::Place, None, |_| {
+            let snapper = Snapper::new(graph, opts.snap);
+            let c = place_items(&snapper, inputs.communities, |c| c.pos, opts.snap_limit);
+            let f = place_items(&snapper, inputs.facilities, |f| f.pos, opts.snap_limit);
+            let k = place_items(&snapper, inputs.candidates, |k| *k, opts.snap_limit);
+            Ok((c, f, k))
+        })?;
+    require_points(
+        &opts.communities_file,
+        ("社区", "communities"),
+        inputs.communities.len(),
+        communities_placed.too_far.len(),
+        opts.snap_limit,
+        "assess",
+    )?;
+    let plan = AccessPlan::new(inputs.standards, inputs.plans, opts.max_distance);
+    let access = steps.run(Step::Access, Some(inputs.communities.len() as u64), |obs| {
+        let cats: Vec<u16> = inputs
+            .facilities
+            .iter()
+            .map(|f| f.category.index() as u16)
+            .collect();
+        let tie = id_ranks(inputs.facilities);
+        let targets = Targets::new(
+            graph,
+            &facilities_placed.anchors,
+            &cats,
+            &tie,
+            Category::count(),
+        );
+        compute_access_until(
+            graph,
+            &targets,
+            &communities_placed.anchors,
+            &plan.config(),
+            &|n| obs.advance(Step::Access, n as u64),
+            &|| obs.cancelled(),
+        )
+        .ok_or(PipelineError::Cancelled)
+    })?;
+    let assessment = steps.run(Step::Assess, None, |_| {
+        let placed: Vec<bool> = communities_placed
+            .anchors
+            .iter()
+            .map(|x| x.is_some())
+            .collect();
+        let input = Input {
+            communities: inputs.communities,
+            facilities: inputs.facilities,
+            placed: &placed,
+            access: &access,
+        };
+        Ok(lc_assess::assess(
+            inputs.standards,
+            inputs.plans,
+            &plan,
+            &input,
+            inputs.divisions,
+        ))
+    })?;
+    Ok(AssessRun {
+        plan,
+        communities_placed,
+        facilities_placed,
+        candidates_placed,
+        access,
+        assessment,
+        timings,
+    })
+}

@@ -1,0 +1,35 @@
+//! livingcircle's pipeline as a library (issue 15): load the network (through its cache), place
+//! the points, compute access, assess against the standards and targets. Typed inputs, typed
+//! results, progress through an [`Observer`] (the command line's bars, the server's job status,
+//! a Python progress bar), cancellation, no printing.
+//!
+//! ```no_run
+//! use lc_pipeline::{network, NetworkSource, LoadOptions, Silent};
+//! let loaded = network::load(
+//!     &NetworkSource::Osm("city.osm.pbf".into()),
+//!     &LoadOptions::default(),
+//!     &Silent,
+//! )?;
+//! println!("{} nodes", loaded.graph.node_count());
+//! # Ok::<(), lc_pipeline::PipelineError>(())
+//! ```
+//!
+//! The command line (`livingcircle access`, `assess`) is argument parsing and output writing
+//! over these calls.
+
+pub mod access;
+pub mod assess;
+mod error;
+pub mod network;
+pub mod observer;
+pub mod place;
+
+pub use access::{run_access, AccessOptions, AccessRun};
+pub use assess::{run_assess, AssessInputs, AssessOptions, AssessRun};
+pub use error::PipelineError;
+pub use network::{LoadOptions, Loaded, NetworkSource};
+pub use observer::{CancelFlag, Observer, Silent, Step};
+pub use place::Placed;
+
+/// Seconds per step, keyed by [`Step::key`].
+pub type Timings = std::collections::BTreeMap<&'static str, f64>;

@@ -1,0 +1,118 @@
+//! Placing communities, facilities and candidates on the network, with the points too far from
+//! it reported; and the refusal of a run with nothing to work on.
+
+use crate::PipelineError;
+use lc_model::{Facility, LonLat};
+use lc_network::{Anchor, Snapper};
+use lc_osm::OsmFacility;
+use std::path::Path;
+
+/// The result of placing a list of points.
+#[derive(Debug, Clone, Default)]
+pub struct Placed {
+    /// Where each point sits, or `None` when it is farther than the limit from the network.
+    pub anchors: Vec<Option<Anchor>>,
+    /// Indices of the points that were too far.
+    pub too_far: Vec<usize>,
+    /// Median snap distance of the placed points, metres.
+    pub median_snap_m: f64,
+}
+
+impl Placed {
+    /// How many points were placed.
+    pub fn placed(&self) -> usize {
+        self.anchors.len() - self.too_far.len()
+    }
+}
+
+/// Places items (communities, facilities, candidates) by their position.
+pub fn place_items<T>(
+    snapper: &Snapper<'_>,
+    items: &[T],
+    pos: impl Fn(&T) -> LonLat,
+    limit_m: f64,
+) -> Placed {
+    let points: Vec<LonLat> = items.iter().map(pos).collect();
+    place(snapper, &points, limit_m)
+}
+
+/// Places points; those farther than `limit_m` from the network are left off.
+pub fn place(snapper: &Snapper<'_>, points: &[LonLat], limit_m: f64) -> Placed {
+    let all = snapper.snap_all(points);
+    let mut too_far = Vec::new();
+    let mut snaps = Vec::with_capacity(all.len());
+    let anchors = all
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if a.snap_m > limit_m {
+                too_far.push(i);
+                None
+            } else {
+                snaps.push(a.snap_m);
+                Some(a)
+            }
+        })
+        .collect();
+    snaps.sort_by(|a, b| a.total_cmp(b));
+    let median_snap_m = snaps.get(snaps.len() / 2).copied().unwrap_or(0.0);
+    Placed {
+        anchors,
+        too_far,
+        median_snap_m,
+    }
+}
+
+/// Facilities found in an OSM file's tags, as facility records (OSM carries no capacity or area).
+pub fn from_osm(found: &[OsmFacility]) -> Vec<Facility> {
+    found
+        .iter()
+        .map(|f| Facility {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            category: f.category,
+            pos: f.pos,
+            capacity: None,
+            floor_area_m2: None,
+            provider_code: None,
+            division_code: None,
+        })
+        .collect()
+}
+
+/// Each facility's rank in id order: the tie-break between facilities at equal distance.
+pub fn id_ranks(facilities: &[Facility]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..facilities.len()).collect();
+    order.sort_by(|&x, &y| facilities[x].id.cmp(&facilities[y].id));
+    let mut rank = vec![0u32; facilities.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    rank
+}
+
+/// Refuses a run with nothing to work on (issues 17 and 19): a points file with a header and no
+/// rows, or (`off`: how many could not be placed) none of its points on the network. Never an
+/// empty result, "0 shortcomings" or "proven optimal" about nothing.
+pub fn require_points(
+    file: &Path,
+    (zh, en): (&str, &str),
+    n: usize,
+    off: usize,
+    snap_limit: f64,
+    task: &str,
+) -> Result<(), PipelineError> {
+    if n == 0 {
+        return Err(PipelineError::NothingToCompute(format!(
+            "{}: 没有{zh} no {en} (the file has a header and no rows): nothing to {task}",
+            file.display()
+        )));
+    }
+    if off == n {
+        return Err(PipelineError::NothingToCompute(format!(
+            "{}: 没有一个{zh}能放到路网上 none of the {n} {en} could be placed on the network (all farther than {snap_limit} m from a walkable way; check the coordinates' order (lon,lat) and --crs): nothing to {task}",
+            file.display()
+        )));
+    }
+    Ok(())
+}

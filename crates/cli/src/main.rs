@@ -8,7 +8,6 @@ mod points;
 mod progress;
 mod recommend;
 mod shown;
-mod siting_io;
 
 use clap::Parser;
 

@@ -15,7 +15,7 @@ use lc_siting::{
 use lc_standards::{Obligation, Rule, Standard};
 use std::time::Duration;
 
-use crate::siting_io::CandidateRow;
+use lc_model::Candidate;
 
 /// What to site and how hard to try.
 pub struct Settings {
@@ -36,7 +36,7 @@ pub struct Inputs<'a> {
     pub community_at: &'a [Option<Anchor>],
     pub facilities: &'a [Facility],
     pub facility_at: &'a [Option<Anchor>],
-    pub candidates: &'a [CandidateRow],
+    pub candidates: &'a [Candidate],
     pub candidate_at: &'a [Option<Anchor>],
 }
 

@@ -13,4 +13,4 @@ mod points;
 pub use category::{
     known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
-pub use points::{Community, Facility, LonLat};
+pub use points::{Candidate, Community, Facility, LonLat};

@@ -28,6 +28,21 @@ impl LonLat {
     }
 }
 
+/// A candidate site for a new facility (one row of `candidates.csv`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Candidate {
+    /// Identifier as written in the file.
+    pub id: String,
+    /// Display name ("" when the file has none).
+    pub name: String,
+    /// Position (WGS-84).
+    pub pos: LonLat,
+    /// Places, beds or seats a facility built here would offer (`None`: unlimited).
+    pub capacity: Option<f64>,
+    /// What building here would cost, in the file's unit (`None`: not known).
+    pub cost: Option<f64>,
+}
+
 /// A residential community (one row of `communities.csv`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Community {

@@ -39,6 +39,7 @@ mod folder;
 mod network;
 mod paths;
 mod points;
+mod siting;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
 pub use error::{RowError, TableError, MAX_ROW_ERRORS};
@@ -53,4 +54,8 @@ pub use points::{
     read_communities, read_facilities, write_communities, write_communities_to, write_facilities,
     write_facilities_to, COMMUNITY_COLUMNS, FACILITY_COLUMNS, MAX_AREA_M2, MAX_CAPACITY, MAX_COST,
     MAX_COUNT, MAX_DISTANCE_M,
+};
+pub use siting::{
+    read_candidates, read_cost_tables, write_candidates, write_cost_tables, CostTables,
+    CANDIDATE_COLUMNS,
 };

@@ -68,7 +68,7 @@ pub const FACILITY_COLUMNS: [(&str, bool); 9] = [
 ];
 
 /// One row being read: field accessors that record what is wrong with file, line and field.
-struct Row<'a> {
+pub(crate) struct Row<'a> {
     rec: &'a ByteRecord,
     line: u64,
     errs: &'a mut Collector,
@@ -76,17 +76,17 @@ struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
-    fn raw(&self, col: usize) -> &'a [u8] {
+    pub(crate) fn raw(&self, col: usize) -> &'a [u8] {
         trim(self.rec.get(col).unwrap_or_default())
     }
 
-    fn fail(&mut self, field: &str, message: String) {
+    pub(crate) fn fail(&mut self, field: &str, message: String) {
         self.errs.push(self.line, Some(field), message);
         self.ok = false;
     }
 
     /// The trimmed text of a column (`None` if the column is absent or the text is not UTF-8).
-    fn text(&mut self, col: Option<usize>, field: &str) -> Option<&'a str> {
+    pub(crate) fn text(&mut self, col: Option<usize>, field: &str) -> Option<&'a str> {
         let raw = self.raw(col?);
         match std::str::from_utf8(raw) {
             Ok(s) => Some(s),
@@ -98,14 +98,18 @@ impl<'a> Row<'a> {
     }
 
     /// An optional text column: `None` when absent or empty.
-    fn opt_text(&mut self, col: Option<usize>, field: &str) -> Option<String> {
+    pub(crate) fn opt_text(&mut self, col: Option<usize>, field: &str) -> Option<String> {
         self.text(col, field)
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     }
 
     /// The row id: non-empty and not seen before in the file.
-    fn id(&mut self, col: Option<usize>, seen: &mut FxHashMap<String, u64>) -> Option<String> {
+    pub(crate) fn id(
+        &mut self,
+        col: Option<usize>,
+        seen: &mut FxHashMap<String, u64>,
+    ) -> Option<String> {
         let id = self.text(col, "id")?;
         if id.is_empty() {
             self.fail("id", "is empty; every row needs an id".into());
@@ -120,7 +124,7 @@ impl<'a> Row<'a> {
     }
 
     /// A number column. Required: must be present. `non_negative`: must be 0 or more.
-    fn number(
+    pub(crate) fn number(
         &mut self,
         col: Option<usize>,
         field: &str,
@@ -149,7 +153,7 @@ impl<'a> Row<'a> {
 
     /// A count of people or households: from 0 to [`MAX_COUNT`], a population not between 0
     /// and 1 (issue 19: no 1.7e308 people reaching a solver, no half a person).
-    fn count(&mut self, col: Option<usize>, field: &str, required: bool) -> Option<f64> {
+    pub(crate) fn count(&mut self, col: Option<usize>, field: &str, required: bool) -> Option<f64> {
         let v = self.number(col, field, required, true)?;
         let raw = self.raw(col?);
         if v > MAX_COUNT {
@@ -179,7 +183,7 @@ impl<'a> Row<'a> {
     }
 
     /// A facility amount (capacity, floor area): from 0 to `max`.
-    fn amount(&mut self, col: Option<usize>, field: &str, max: f64) -> Option<f64> {
+    pub(crate) fn amount(&mut self, col: Option<usize>, field: &str, max: f64) -> Option<f64> {
         let v = self.number(col, field, false, true)?;
         if v > max {
             let raw = self.raw(col?);
@@ -197,7 +201,12 @@ impl<'a> Row<'a> {
     }
 
     /// The position from the `lon` and `lat` columns, range-checked, converted to WGS-84.
-    fn position(&mut self, lon_col: Option<usize>, lat_col: Option<usize>, crs: Crs) -> LonLat {
+    pub(crate) fn position(
+        &mut self,
+        lon_col: Option<usize>,
+        lat_col: Option<usize>,
+        crs: Crs,
+    ) -> LonLat {
         let mut coord = |col: Option<usize>, field: &str, lim: f64| {
             let v = self.number(col, field, true, false)?;
             match range_message(self.raw(col?), v, -lim, lim) {
@@ -218,7 +227,7 @@ impl<'a> Row<'a> {
 }
 
 /// Reads every row of a points file through `row`, collecting errors.
-fn read_rows<T>(
+pub(crate) fn read_rows<T>(
     path: &Path,
     columns: &[(&str, bool)],
     mut row: impl FnMut(&mut Row<'_>, &[Option<usize>]) -> Option<T>,

@@ -310,7 +310,7 @@ fn distinct_categories(r: &CommunityAccess) -> usize {
 }
 
 /// Quotes a CSV field when it needs it.
-fn field(out: &mut String, s: &str) {
+pub(crate) fn field(out: &mut String, s: &str) {
     if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));

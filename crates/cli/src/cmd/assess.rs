@@ -226,7 +226,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         facilities.extend(reads.take(lc_tables::read_facilities(p, crs)));
     }
     let candidates = match &a.candidates {
-        Some(p) => reads.take(crate::siting_io::read_candidates(p, crs)),
+        Some(p) => reads.take(lc_tables::read_candidates(p, crs, false)),
         None => Vec::new(),
     };
     reads.finish()?;

@@ -24,9 +24,9 @@ pub fn run(a: GenerateArgs, progress: Progress) -> Result<()> {
     lc_tables::write_facilities(&a.out.join("facilities.csv"), &city.facilities)?;
     let candidates = lc_citygen::candidates(&params, &city, a.candidates);
     if !candidates.is_empty() {
-        let rows: Vec<crate::siting_io::CandidateRow> = candidates
+        let rows: Vec<lc_model::Candidate> = candidates
             .iter()
-            .map(|c| crate::siting_io::CandidateRow {
+            .map(|c| lc_model::Candidate {
                 id: c.id.clone(),
                 name: String::new(),
                 pos: c.pos,
@@ -35,7 +35,7 @@ pub fn run(a: GenerateArgs, progress: Progress) -> Result<()> {
             })
             .collect();
         let kinds: Vec<&str> = candidates.iter().map(|c| c.kind).collect();
-        crate::siting_io::write_candidates(&a.out.join("candidates.csv"), &rows, Some(&kinds))?;
+        lc_tables::write_candidates(&a.out.join("candidates.csv"), &rows, Some(&kinds))?;
     }
     spinner.finish_and_clear();
     eprintln!(

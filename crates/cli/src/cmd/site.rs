@@ -2,17 +2,19 @@
 //! bound on how far the answer is from the best (optimisation in `lc-siting`).
 
 use crate::args::{non_negative, positive, SiteArgs, SiteMethod, SiteProblem, SiteWeight};
+use crate::cmd::access::field;
 use crate::network_input::{self, Source};
 use crate::points::{self, place_items, some_ids};
 use crate::progress::Progress;
-use crate::siting_io::{self, field, CandidateRow, CostData};
 use anyhow::{bail, Context, Result};
+use lc_model::Candidate;
 use lc_model::{Category, Demand, Facility};
 use lc_network::Snapper;
 use lc_siting::{
     evaluate, instance_on_network, solve, Assigned, Evaluation, Instance, InstanceData, Method,
     NetworkInput, Options, Problem, Solution, UNLIMITED,
 };
+use lc_tables::CostTables as CostData;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -79,7 +81,7 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     };
     timings.insert("build_instance", t.elapsed().as_secs_f64());
     if let Some(dir) = &a.export_costs {
-        siting_io::write_costs(dir, &loaded.data)?;
+        lc_tables::write_cost_tables(dir, &loaded.data)?;
     }
     let t = Instant::now();
     let opts = Options {
@@ -171,7 +173,7 @@ fn cap(v: Option<f64>) -> f64 {
 }
 
 fn from_costs(dir: &Path, problem: &Problem) -> Result<Loaded> {
-    let data = siting_io::read_costs(dir, problem.budget().is_some())?;
+    let data = lc_tables::read_cost_tables(dir, problem.budget().is_some())?;
     let instance = Instance::new(InstanceData {
         weight: data.weights.clone(),
         candidate_capacity: data.candidates.iter().map(|c| cap(c.capacity)).collect(),
@@ -203,7 +205,7 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     a.place.check()?;
     let crs = a.place.crs();
     let communities = lc_tables::read_communities(cpath, crs)?;
-    let candidates = siting_io::read_candidates_for(kpath, crs, problem.budget().is_some())?;
+    let candidates = lc_tables::read_candidates(kpath, crs, problem.budget().is_some())?;
     let mut facilities: Vec<Facility> = match &a.facilities {
         Some(p) => lc_tables::read_facilities(p, crs)?,
         None => Vec::new(),
@@ -352,7 +354,7 @@ fn write_sites(path: &Path, d: &CostData, ev: &Evaluation) -> Result<()> {
     );
     for (rank, &k) in site_order(ev).iter().enumerate() {
         let st = &ev.sites[k];
-        let c: &CandidateRow = &d.candidates[st.candidate];
+        let c: &Candidate = &d.candidates[st.candidate];
         let _ = write!(s, "{},", rank + 1);
         field(&mut s, &c.id);
         let _ = writeln!(

@@ -35,7 +35,11 @@ impl Source {
                 path: path.to_path_buf(),
                 reason: source,
             })?;
-        let file = path.display().to_string();
+        Source::from_bytes(path.display().to_string(), data)
+    }
+
+    /// A table already in memory (an upload): `file` names it in messages.
+    pub(crate) fn from_bytes(file: String, data: Vec<u8>) -> Result<Source, TableError> {
         // People's files as they have them: an Excel workbook given where a CSV is expected,
         // a CSV saved by Excel on Chinese Windows (GBK/GB18030).
         let data = if is_xlsx(&data) {

@@ -230,9 +230,29 @@ impl<'a> Row<'a> {
 pub(crate) fn read_rows<T>(
     path: &Path,
     columns: &[(&str, bool)],
+    row: impl FnMut(&mut Row<'_>, &[Option<usize>]) -> Option<T>,
+) -> Result<Vec<T>, TableError> {
+    read_rows_of(Source::load(path)?, columns, row)
+}
+
+/// A table's bytes from a reader (an upload, a pipe): no temporary file needed.
+pub(crate) fn source_from(name: &str, mut input: impl std::io::Read) -> Result<Source, TableError> {
+    let mut data = Vec::new();
+    input
+        .read_to_end(&mut data)
+        .map_err(|reason| TableError::Read {
+            path: name.into(),
+            reason,
+        })?;
+    Source::from_bytes(name.to_string(), data)
+}
+
+/// [`read_rows`] over a table already loaded.
+pub(crate) fn read_rows_of<T>(
+    src: Source,
+    columns: &[(&str, bool)],
     mut row: impl FnMut(&mut Row<'_>, &[Option<usize>]) -> Option<T>,
 ) -> Result<Vec<T>, TableError> {
-    let src = Source::load(path)?;
     let mut reader = src.reader();
     let (cols, width) = src.header(&mut reader, columns)?;
     let mut errs = Collector::new(&src.file);
@@ -270,8 +290,22 @@ pub(crate) fn read_rows<T>(
 ///
 /// A file with a header line and no rows gives an empty list.
 pub fn read_communities(path: &Path, crs: Crs) -> Result<Vec<Community>, TableError> {
+    communities_of(Source::load(path)?, crs)
+}
+
+/// [`read_communities`] from a reader (an upload): `name` names it in messages. CSV (UTF-8 or
+/// GBK/GB18030) or an `.xlsx` workbook, as from a file.
+pub fn read_communities_from(
+    name: &str,
+    input: impl std::io::Read,
+    crs: Crs,
+) -> Result<Vec<Community>, TableError> {
+    communities_of(source_from(name, input)?, crs)
+}
+
+fn communities_of(src: Source, crs: Crs) -> Result<Vec<Community>, TableError> {
     let mut seen = FxHashMap::default();
-    read_rows(path, &COMMUNITY_COLUMNS, |r, c| {
+    read_rows_of(src, &COMMUNITY_COLUMNS, |r, c| {
         let id = r.id(c[0], &mut seen);
         let name = r.text(c[1], "name");
         let pos = r.position(c[2], c[3], crs);
@@ -314,8 +348,21 @@ pub fn read_communities(path: &Path, crs: Crs) -> Result<Vec<Community>, TableEr
 ///
 /// A file with a header line and no rows gives an empty list ("no facilities").
 pub fn read_facilities(path: &Path, crs: Crs) -> Result<Vec<Facility>, TableError> {
+    facilities_of(Source::load(path)?, crs)
+}
+
+/// [`read_facilities`] from a reader (an upload): `name` names it in messages.
+pub fn read_facilities_from(
+    name: &str,
+    input: impl std::io::Read,
+    crs: Crs,
+) -> Result<Vec<Facility>, TableError> {
+    facilities_of(source_from(name, input)?, crs)
+}
+
+fn facilities_of(src: Source, crs: Crs) -> Result<Vec<Facility>, TableError> {
     let mut seen = FxHashMap::default();
-    read_rows(path, &FACILITY_COLUMNS, |r, c| {
+    read_rows_of(src, &FACILITY_COLUMNS, |r, c| {
         let id = r.id(c[0], &mut seen);
         let name = r.text(c[1], "name");
         let category = match r.text(c[2], "category") {

@@ -575,3 +575,25 @@ fn implausible_values_are_refused_with_line_and_field() {
     assert!(m.contains("line 2, field 'capacity'"), "{m}");
     assert!(m.contains("line 3, field 'floor_area_m2'"), "{m}");
 }
+
+#[test]
+fn a_table_read_from_memory_is_the_table_read_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "id,name,lon,lat,population,elderly\nC1,东区,116.3,39.9,1200,300\nC2,西区,116.31,39.91,800,\n";
+    let path = dir.path().join("communities.csv");
+    std::fs::write(&path, text).unwrap();
+    let from_file = lc_tables::read_communities(&path, Crs::Wgs84).unwrap();
+    let from_memory =
+        lc_tables::read_communities_from("upload.csv", text.as_bytes(), Crs::Wgs84).unwrap();
+    assert_eq!(from_file, from_memory);
+    assert_eq!(from_memory.len(), 2);
+    // Errors name the upload as the caller called it, with line and field.
+    let bad = "id,name,category,lon,lat\nF1,药店,pharmacy,116.3,95\n";
+    let e =
+        lc_tables::read_facilities_from("上传的设施.csv", bad.as_bytes(), Crs::Wgs84).unwrap_err();
+    let row = &e.row_errors()[0];
+    assert_eq!(
+        (row.file.as_str(), row.line, row.field.as_deref()),
+        ("上传的设施.csv", 2, Some("lat"))
+    );
+}

@@ -189,10 +189,10 @@ fn decode(data: &[u8], span: Span, file: &Path) -> Result<Option<PrimitiveBlock>
                 Err(OsmError::Format {
                     file: file.to_path_buf(),
                     reason: format!(
-                        "the PBF file requires features this reader does not support: {}{}",
+                        "PBF 文件需要本程序不支持的功能 the PBF file requires features this reader does not support: {}{}",
                         unsupported.join(", "),
                         if unsupported.contains(&"HistoricalInformation") {
-                            " (a history file; use a current extract)"
+                            "（历史文件，请使用当前数据 a history file; use a current extract）"
                         } else {
                             ""
                         }
@@ -214,7 +214,7 @@ fn guarded<T>(
         Err(OsmError::CorruptPbf {
             file: file.to_path_buf(),
             offset: span.start as u64,
-            reason: "the block's contents are inconsistent".into(),
+            reason: "数据块内容不一致 the block's contents are inconsistent".into(),
         })
     })
 }
@@ -316,7 +316,7 @@ pub(crate) fn read(
         _ => {
             return Err(OsmError::Format {
                 file: file.to_path_buf(),
-                reason: "not an OSM PBF file: it does not start with an OSMHeader blob".into(),
+                reason: "不是 OSM PBF 文件：没有以 OSMHeader 数据块开头 not an OSM PBF file: it does not start with an OSMHeader blob".into(),
             })
         }
     }

@@ -106,7 +106,7 @@ fn csr(
                     what,
                     community: i,
                     index: j as usize,
-                    why: format!("distance {d} is not a finite number ≥ 0"),
+                    why: format!("距离 {d} 不是不小于 0 的有限数 distance {d} is not a finite number ≥ 0"),
                 });
             }
             // A pair listed twice keeps its shorter distance.

@@ -48,7 +48,7 @@ pub fn instance_on_network(
     }
     if !(input.max_distance.is_finite() && input.max_distance >= 0.0) {
         return Err(SitingError::BadParameter(format!(
-            "the search distance must be finite and ≥ 0, got {}",
+            "搜索距离须为不小于 0 的有限数 the search distance must be finite and ≥ 0, got {}",
             input.max_distance
         )));
     }

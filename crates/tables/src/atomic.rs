@@ -41,7 +41,9 @@ impl AtomicFile {
                 resolved = fs::canonicalize(path).map_err(|e| {
                     werr(io::Error::new(
                         e.kind(),
-                        format!("the symbolic link points to nothing that can be written ({e})"),
+                        format!(
+                            "符号链接指向无法写入的位置 the symbolic link points to nothing that can be written ({e})"
+                        ),
                     ))
                 })?;
                 resolved.as_path()
@@ -65,7 +67,7 @@ impl AtomicFile {
             .ok_or_else(|| {
                 werr(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    "the path does not name a file",
+                    "路径没有指明文件 the path does not name a file",
                 ))
             })?
             .to_string_lossy()

@@ -25,12 +25,40 @@ pub struct RowError {
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} line {}", self.file, self.line)?;
+        write!(f, "{} 第 {} 行 line {}", self.file, self.line, self.line)?;
         if let Some(field) = &self.field {
-            write!(f, ", field '{field}'")?;
+            write!(f, ", 字段 field '{field}'")?;
         }
         write!(f, ": {}", self.message)
     }
+}
+
+/// An operating-system error in Chinese and English: the Chinese for the common kinds, then
+/// the system's own (English) text, e.g. `文件不存在 No such file or directory (os error 2)`.
+pub fn io_reason(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let text = e.to_string();
+    // A reason made by this crate is bilingual already.
+    if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return text;
+    }
+    let zh = match e.kind() {
+        K::NotFound => "文件或文件夹不存在",
+        K::PermissionDenied => "没有权限",
+        K::AlreadyExists => "已存在",
+        K::IsADirectory => "是文件夹而不是文件",
+        K::NotADirectory => "路径中有一段不是文件夹",
+        K::StorageFull => "磁盘已满",
+        K::ReadOnlyFilesystem => "文件系统只读",
+        K::InvalidData => "数据无效",
+        K::UnexpectedEof => "文件意外结束",
+        K::OutOfMemory => "内存不足",
+        K::Interrupted => "被中断",
+        K::DirectoryNotEmpty => "文件夹不为空",
+        K::CrossesDevices => "不能跨文件系统移动",
+        _ => "操作失败",
+    };
+    format!("{zh} {text}")
 }
 
 /// Why a table could not be read or written.
@@ -38,7 +66,7 @@ impl fmt::Display for RowError {
 #[non_exhaustive]
 pub enum TableError {
     /// The file could not be opened (the OS reason is the source).
-    #[error("cannot open {}: {reason}", path.display())]
+    #[error("无法打开 cannot open {}: {}", path.display(), io_reason(reason))]
     Open {
         /// The path as given.
         path: PathBuf,
@@ -46,7 +74,7 @@ pub enum TableError {
         reason: io::Error,
     },
     /// The file was opened but reading it failed.
-    #[error("cannot read {}: {reason}", path.display())]
+    #[error("无法读取 cannot read {}: {}", path.display(), io_reason(reason))]
     Read {
         /// The path as given.
         path: PathBuf,
@@ -54,7 +82,7 @@ pub enum TableError {
         reason: io::Error,
     },
     /// Writing an output file failed (the file at the path, if any, is untouched).
-    #[error("cannot write {}: {reason}", path.display())]
+    #[error("无法写入 cannot write {}: {}", path.display(), io_reason(reason))]
     Write {
         /// The path as given.
         path: PathBuf,
@@ -62,7 +90,7 @@ pub enum TableError {
         reason: io::Error,
     },
     /// A required column is not in the header line.
-    #[error("{file}: missing required column '{column}' (found: {})", found.join(", "))]
+    #[error("{file}: 缺少必需的列 missing required column '{column}' (表头中有 found: {})", found.join(", "))]
     MissingColumn {
         /// The file, as given.
         file: String,
@@ -106,13 +134,13 @@ fn rows_message(file: &str, errors: &[RowError], stopped_at: Option<u64>) -> Str
         return errors[0].to_string();
     }
     let mut s = format!(
-        "{} error{} in {file}",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
+        "{file} 中有 {n} 处错误 {n} error{} in {file}",
+        if errors.len() == 1 { "" } else { "s" },
+        n = errors.len(),
     );
     if let Some(line) = stopped_at {
         s.push_str(&format!(
-            " (stopped reading at line {line} after {MAX_ROW_ERRORS} errors; there may be more)"
+            "（{MAX_ROW_ERRORS} 处错误后在第 {line} 行停止读取，可能还有更多 stopped reading at line {line} after {MAX_ROW_ERRORS} errors; there may be more）"
         ));
     }
     s.push(':');

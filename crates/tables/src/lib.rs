@@ -41,7 +41,7 @@ mod paths;
 mod points;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
-pub use error::{RowError, TableError, MAX_ROW_ERRORS};
+pub use error::{io_reason, RowError, TableError, MAX_ROW_ERRORS};
 pub use folder::OutputFolder;
 pub use lc_crs::Crs;
 pub use network::{

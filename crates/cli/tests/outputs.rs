@@ -230,8 +230,9 @@ fn errors_of_every_input_file_are_shown_together() {
         &err,
         &[
             "2 个输入文件有错误",
-            "bad-c.csv line 2, field 'lat'",
-            "bad-f.csv line 2, field 'category'",
+            "bad-c.csv 第 2 行 line 2, 字段 field 'lat'",
+            "bad-f.csv 第 2 行 line 2, 字段 field 'category'",
+            "是否想用 'pharmacy'（药店）？",
             "did you mean 'pharmacy' (药店)?",
         ],
     );

@@ -432,7 +432,7 @@ mod tests {
         let err = frame(&file[..file.len() - 3], p).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "x.osm.pbf: truncated PBF blob at byte 0: it needs 27 bytes but the file ends after 24"
+            "x.osm.pbf: PBF 文件在第 0 字节处被截断（下载或复制中断？）truncated PBF blob at byte 0: it needs 27 bytes but the file ends after 24"
         );
         let err = frame(&file[..2], p).unwrap_err();
         assert!(err.to_string().contains("truncated PBF blob size"), "{err}");

@@ -9,8 +9,9 @@ pub const MAX_ROW_ERRORS: usize = 20;
 
 /// One problem in one row of a file.
 ///
-/// Displays as `communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)`, or
-/// without the field part when the whole row is wrong (e.g. the number of fields).
+/// Displays as `communities.csv 第 7 行 line 7, 字段 field 'lat': '91.5' 超出范围（-90 至 90）'91.5'
+/// is out of range (-90 to 90)`, or without the field part when the whole row is wrong (e.g.
+/// the number of fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     /// The file, as given by the caller.
@@ -19,7 +20,8 @@ pub struct RowError {
     pub line: u64,
     /// The column, when one field is at fault.
     pub field: Option<String>,
-    /// What is wrong, e.g. `'91.5' is out of range (-90 to 90)`.
+    /// What is wrong, in Chinese and English, e.g. `'91.5' 超出范围（-90 至 90）'91.5' is out of
+    /// range (-90 to 90)`.
     pub message: String,
 }
 
@@ -34,7 +36,7 @@ impl fmt::Display for RowError {
 }
 
 /// An operating-system error in Chinese and English: the Chinese for the common kinds, then
-/// the system's own (English) text, e.g. `文件不存在 No such file or directory (os error 2)`.
+/// the system's own (English) text, e.g. `文件或文件夹不存在 No such file or directory (os error 2)`.
 pub fn io_reason(e: &io::Error) -> String {
     use io::ErrorKind as K;
     let text = e.to_string();
@@ -90,7 +92,7 @@ pub enum TableError {
         reason: io::Error,
     },
     /// A required column is not in the header line.
-    #[error("{file}: 缺少必需的列 missing required column '{column}' (表头中有 found: {})", found.join(", "))]
+    #[error("{file}: {}", missing_column(column, found))]
     MissingColumn {
         /// The file, as given.
         file: String,
@@ -129,14 +131,29 @@ impl TableError {
     }
 }
 
+fn missing_column(column: &str, found: &[String]) -> String {
+    // A header name is listed as it is unless it is long (a file that is not a table).
+    let found: Vec<String> = found
+        .iter()
+        .map(|n| match n.chars().count() > lc_model::MAX_SHOWN_CHARS {
+            true => lc_model::quote(n),
+            false => n.clone(),
+        })
+        .collect();
+    format!(
+        "缺少必需的列 '{column}'（表头中有：{0}）missing required column '{column}' (found: {0})",
+        found.join(", ")
+    )
+}
+
 fn rows_message(file: &str, errors: &[RowError], stopped_at: Option<u64>) -> String {
     if errors.len() == 1 && stopped_at.is_none() {
         return errors[0].to_string();
     }
     let mut s = format!(
-        "{file} 中有 {n} 处错误 {n} error{} in {file}",
-        if errors.len() == 1 { "" } else { "s" },
-        n = errors.len(),
+        "{file} 中有 {} 处错误 {} in {file}",
+        errors.len(),
+        lc_model::count(errors.len(), "error"),
     );
     if let Some(line) = stopped_at {
         s.push_str(&format!(
@@ -215,7 +232,7 @@ mod tests {
         let one = c.finish().unwrap_err().to_string();
         assert_eq!(
             one,
-            "communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)"
+            "communities.csv 第 7 行 line 7, 字段 field 'lat': '91.5' is out of range (-90 to 90)"
         );
 
         let mut c = Collector::new("communities.csv");
@@ -224,14 +241,17 @@ mod tests {
         c.push(9, Some("lon"), "'x' is not a number".into());
         let msg = c.finish().unwrap_err().to_string();
         let lines: Vec<&str> = msg.lines().collect();
-        assert_eq!(lines[0], "3 errors in communities.csv:");
+        assert_eq!(
+            lines[0],
+            "communities.csv 中有 3 处错误 3 errors in communities.csv:"
+        );
         assert_eq!(
             lines[1],
-            "  communities.csv line 3: expected 5 fields, found 4"
+            "  communities.csv 第 3 行 line 3: expected 5 fields, found 4"
         );
         assert_eq!(
             lines[3],
-            "  communities.csv line 9, field 'lon': 'x' is not a number"
+            "  communities.csv 第 9 行 line 9, 字段 field 'lon': 'x' is not a number"
         );
     }
 
@@ -248,7 +268,10 @@ mod tests {
         assert_eq!(c.errors.len(), MAX_ROW_ERRORS);
         let msg = c.finish().unwrap_err().to_string();
         assert!(
-            msg.starts_with("20 errors in f.csv (stopped reading at line 22"),
+            msg.starts_with(
+                "f.csv 中有 20 处错误 20 errors in f.csv（20 处错误后在第 22 行停止读取，可能还有更多 \
+                 stopped reading at line 22 after 20 errors; there may be more）:"
+            ),
             "{msg}"
         );
     }

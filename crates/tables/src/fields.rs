@@ -137,13 +137,13 @@ impl Source {
             names.push(name.trim().trim_start_matches('\u{feff}').to_string());
         }
         if let [only] = names.as_slice() {
-            for (sep, what) in [('\t', "制表符 tabs"), (';', "分号 semicolons")] {
+            for (sep, zh, en) in [('\t', "制表符", "tabs"), (';', "分号", "semicolons")] {
                 if only.contains(sep) {
                     return Err(TableError::File {
                         file: self.file.clone(),
                         problem: format!(
-                            "表头行没有逗号而有{what}，请另存为逗号分隔的 CSV the header line has no commas but has \
-                             {what}; save the file as comma-separated CSV (expected a header line \
+                            "表头行没有逗号而有{zh}，请另存为逗号分隔的 CSV the header line has no commas but has \
+                             {en}; save the file as comma-separated CSV (expected a header line \
                              such as '{}')",
                             expected()
                         ),
@@ -205,7 +205,7 @@ pub(crate) fn xlsx_first_sheet_as_csv(data: &[u8]) -> Result<Vec<u8>, String> {
     let mut wb: calamine::Xlsx<_> =
         calamine::Xlsx::new(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;
     let Some(first) = wb.sheet_names().first().cloned() else {
-        return Err("the workbook has no worksheet".into());
+        return Err("工作簿中没有工作表 the workbook has no worksheet".into());
     };
     let range = wb.worksheet_range(&first).map_err(|e| e.to_string())?;
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -297,16 +297,19 @@ pub(crate) fn check_width(rec: &ByteRecord, line: u64, width: usize, errs: &mut 
     if rec.len() == width {
         return true;
     }
-    let hint = if rec.len() > width {
-        " (含逗号的值须放在双引号中 a value that contains a comma must be in double quotes)"
+    let (hint_zh, hint_en) = if rec.len() > width {
+        (
+            "（含逗号的值须放在双引号中）",
+            " (a value that contains a comma must be in double quotes)",
+        )
     } else {
-        ""
+        ("", "")
     };
     errs.push(
         line,
         None,
         format!(
-            "应有 {width} 个字段（与表头行相同），实有 {0} 个 expected {width} fields as in the header line, found {0}{hint}",
+            "应有 {width} 个字段（与表头行相同），实有 {0} 个{hint_zh} expected {width} fields as in the header line, found {0}{hint_en}",
             rec.len()
         ),
     );
@@ -319,17 +322,10 @@ pub(crate) fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
 
-/// A field value quoted for a message: lossy UTF-8, long values shortened.
+/// A field value quoted for a message: lossy UTF-8, trimmed, long values cut
+/// ([`lc_model::quote`]).
 pub(crate) fn show(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(trim(b));
-    let mut chars = s.chars();
-    let short: String = chars.by_ref().take(60).collect();
-    if chars.next().is_some() {
-        let n = s.chars().count();
-        format!("'{short}…' ({n} 个字符 characters)")
-    } else {
-        format!("'{short}'")
-    }
+    lc_model::quote(&String::from_utf8_lossy(trim(b)))
 }
 
 /// Parses a decimal 64-bit signed integer (optional sign, digits only), already trimmed.
@@ -475,6 +471,9 @@ mod tests {
     fn shown_values_are_quoted_and_shortened() {
         assert_eq!(show(b" 91.5 "), "'91.5'");
         let long = "x".repeat(100);
-        assert_eq!(show(long.as_bytes()).chars().count(), 63);
+        assert_eq!(
+            show(long.as_bytes()),
+            format!("'{}…' (100 个字符 characters)", "x".repeat(60))
+        );
     }
 }

@@ -460,7 +460,7 @@ fn diagnose_edges(src: &Source, index: &IdIndex, nodes_file: &str) -> TableError
                 file: src.file.clone(),
                 line: 1,
                 field: None,
-                message: "internal error: the file failed to read but no row error was found"
+                message: "内部错误 internal error: the file failed to read but no row error was found"
                     .into(),
             }],
             stopped_at: None,
@@ -486,7 +486,7 @@ pub fn write_nodes_to(w: &mut dyn Write, net: &RawNetwork) -> io::Result<()> {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "{} node ids but {} coordinates",
+                "{0} 个节点编号却有 {1} 个坐标 {0} node ids but {1} coordinates",
                 net.node_ids.len(),
                 net.coords.len()
             ),
@@ -517,7 +517,7 @@ pub fn write_edges_to(w: &mut dyn Write, net: &RawNetwork) -> io::Result<()> {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "edge {k} joins node indices {} and {}, but there are {n} nodes",
+                    "第 {k} 条边连接节点序号 {0} 和 {1}，但只有 {n} 个节点 edge {k} joins node indices {0} and {1}, but there are {n} nodes",
                     e.from, e.to
                 ),
             ));

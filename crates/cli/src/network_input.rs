@@ -69,8 +69,12 @@ pub fn load(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<
             let tick = |p: lc_osm::OsmProgress| {
                 spinner.set_message(format!("{:?} {}/{}", p.phase, p.done, p.total))
             };
-            let ex = lc_osm::read_osm_file(path, &osm_opts, Some(&tick))
-                .with_context(|| format!("cannot read the road network from {}", path.display()))?;
+            let ex = lc_osm::read_osm_file(path, &osm_opts, Some(&tick)).with_context(|| {
+                format!(
+                    "无法从 {0} 读取路网 cannot read the road network from {0}",
+                    path.display()
+                )
+            })?;
             spinner.finish_and_clear();
             (ex.network, ex.facilities)
         }
@@ -95,7 +99,7 @@ pub fn load(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<
     )
     .with_context(|| {
         format!(
-            "cannot build a walkable network from {}",
+            "无法由 {0} 建立步行路网 cannot build a walkable network from {0}",
             source_label(source)
         )
     })?;
@@ -105,7 +109,7 @@ pub fn load(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<
         if let Some(path) = &cache_path {
             if let Err(e) = write_cache(path, &graph, &key) {
                 tracing::warn!(
-                    "could not write the network cache {}: {e:#}",
+                    "无法写入路网缓存 could not write the network cache {}: {e:#}",
                     path.display()
                 );
             }
@@ -151,8 +155,8 @@ fn cache_path(source: &Source, opts: &LoadOptions) -> Option<PathBuf> {
 }
 
 fn file_stamp(path: &Path) -> Result<String> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("无法打开 cannot open {}", path.display()))?;
     let mtime = meta
         .modified()
         .ok()

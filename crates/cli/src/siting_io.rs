@@ -3,10 +3,10 @@
 //! read back.
 //!
 //! Readers match columns by header name (ASCII case ignored, any order, extra columns ignored)
-//! and report a bad row as `file line N, field 'x': why`.
+//! and report a bad row as `file 第 N 行 line N, 字段 field 'x': 原因 why`, as the table readers do.
 
 use anyhow::{anyhow, bail, Context, Result};
-use lc_model::LonLat;
+use lc_model::{quote, LonLat};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -32,9 +32,12 @@ struct Table {
 impl Table {
     fn read(path: &Path) -> Result<Table> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).with_context(|| format!("cannot open {name}"))?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| anyhow!("{name}: not UTF-8 text (save it as UTF-8 CSV)"))?;
+        let bytes = std::fs::read(path).with_context(|| format!("无法打开 cannot open {name}"))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            anyhow!(
+                "{name}: 不是 UTF-8 文本，请另存为 UTF-8 CSV not UTF-8 text (save it as UTF-8 CSV)"
+            )
+        })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
@@ -42,21 +45,24 @@ impl Table {
             .from_reader(text.as_bytes());
         let header = rdr
             .headers()
-            .with_context(|| format!("{name}: cannot read the header line"))?
+            .with_context(|| format!("{name}: 无法读取表头行 cannot read the header line"))?
             .clone();
         if header.iter().all(|h| h.trim().is_empty()) {
-            bail!("{name}: empty file (a header line is needed)");
+            bail!("{name}: 文件为空（须有表头行）empty file (a header line is needed)");
         }
         let mut columns = HashMap::new();
         for (i, h) in header.iter().enumerate() {
             let key = h.trim().to_ascii_lowercase();
             if columns.insert(key.clone(), i).is_some() {
-                bail!("{name}: column '{key}' appears twice in the header");
+                bail!(
+                    "{name}: 列 {0} 在表头行出现两次 column {0} appears twice in the header",
+                    quote(&key)
+                );
             }
         }
         let mut rows = Vec::new();
         for rec in rdr.records() {
-            let rec = rec.with_context(|| format!("{name}: malformed CSV"))?;
+            let rec = rec.with_context(|| format!("{name}: CSV 格式错误 malformed CSV"))?;
             let line = rec.position().map_or(0, |p| p.line());
             if rec.iter().all(|f| f.trim().is_empty()) {
                 continue;
@@ -72,17 +78,14 @@ impl Table {
 
     fn need(&self, col: &str) -> Result<usize> {
         self.columns.get(col).copied().ok_or_else(|| {
-            let mut found: Vec<&String> = self.columns.keys().collect();
+            let mut found: Vec<String> = self.columns.keys().cloned().collect();
             found.sort();
-            anyhow!(
-                "{}: missing required column '{col}' (found: {})",
-                self.name,
-                found
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            lc_tables::TableError::MissingColumn {
+                file: self.name.clone(),
+                column: col.to_string(),
+                found,
+            }
+            .into()
         })
     }
 
@@ -91,21 +94,31 @@ impl Table {
     }
 
     fn fail(&self, line: u64, field: &str, why: String) -> anyhow::Error {
-        anyhow!("{} line {line}, field '{field}': {why}", self.name)
+        anyhow!(
+            "{} 第 {line} 行 line {line}, 字段 field '{field}': {why}",
+            self.name
+        )
     }
 
     fn number(&self, line: u64, field: &str, raw: &str, lo: f64, hi: f64) -> Result<f64> {
         if raw.is_empty() {
-            return Err(self.fail(line, field, "is empty".into()));
+            return Err(self.fail(line, field, "为空 is empty".into()));
         }
-        let v: f64 = raw
-            .parse()
-            .map_err(|_| self.fail(line, field, format!("'{raw}' is not a number")))?;
+        let v: f64 = raw.parse().map_err(|_| {
+            self.fail(
+                line,
+                field,
+                format!("{0} 不是数字 {0} is not a number", quote(raw)),
+            )
+        })?;
         if !v.is_finite() || v < lo || v > hi {
             return Err(self.fail(
                 line,
                 field,
-                format!("'{raw}' is out of range ({lo} to {hi})"),
+                format!(
+                    "{0} 超出范围（{lo} 至 {hi}）{0} is out of range ({lo} to {hi})",
+                    quote(raw)
+                ),
             ));
         }
         Ok(v)
@@ -120,13 +133,16 @@ impl Table {
 
     fn id(&self, line: u64, raw: &str, seen: &mut HashMap<String, u64>) -> Result<String> {
         if raw.is_empty() {
-            return Err(self.fail(line, "id", "is empty".into()));
+            return Err(self.fail(line, "id", "为空 is empty".into()));
         }
         if let Some(first) = seen.insert(raw.to_string(), line) {
             return Err(self.fail(
                 line,
                 "id",
-                format!("'{raw}' repeats the id of line {first}"),
+                format!(
+                    "{0} 与第 {first} 行的编号重复 {0} repeats the id of line {first}",
+                    quote(raw)
+                ),
             ));
         }
         Ok(raw.to_string())
@@ -152,7 +168,9 @@ pub fn read_candidates_for(
     let ccost = if need_cost {
         Some(
             t.need("cost")
-                .map_err(|e| anyhow!("{e}; --problem budget needs every candidate's cost"))?,
+                .map_err(|e| {
+                    anyhow!("{e}; 预算问题（--problem budget）需要每个候选的费用 --problem budget needs every candidate's cost")
+                })?,
         )
     } else {
         t.columns.get("cost").copied()
@@ -171,7 +189,8 @@ pub fn read_candidates_for(
                 line,
                 "cost",
                 format!(
-                    "candidate '{id}' has no cost (--problem budget needs every candidate's cost)"
+                    "候选 {0} 没有费用（--problem budget 需要每个候选的费用）candidate {0} has no cost (--problem budget needs every candidate's cost)",
+                    quote(&id)
                 ),
             ));
         }
@@ -224,8 +243,9 @@ pub fn write_candidates(path: &Path, rows: &[CandidateRow], kinds: Option<&[&str
         }
         s.push('\n');
     }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    Ok(lc_tables::write_atomic(path, |w| {
+        w.write_all(s.as_bytes())
+    })?)
 }
 
 /// Cost data as exported: communities with weights, candidates, existing facilities and the
@@ -242,7 +262,8 @@ pub struct CostData {
 
 /// Writes `demand.csv`, `candidates.csv`, `existing.csv` and `costs.csv` into `dir`.
 pub fn write_costs(dir: &Path, d: &CostData) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("无法创建 cannot create {}", dir.display()))?;
     let mut s = String::from("community_id,weight\n");
     for (id, w) in d.community_ids.iter().zip(&d.weights) {
         field(&mut s, id);
@@ -271,8 +292,9 @@ pub fn write_costs(dir: &Path, d: &CostData) -> Result<()> {
             let _ = writeln!(s, ",{dist}");
         }
     }
-    lc_tables::write_atomic(&dir.join("costs.csv"), |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", dir.join("costs.csv").display()))
+    Ok(lc_tables::write_atomic(&dir.join("costs.csv"), |w| {
+        w.write_all(s.as_bytes())
+    })?)
 }
 
 /// Reads what [`write_costs`] wrote; `need_cost`: as in [`read_candidates_for`].
@@ -319,9 +341,13 @@ pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
     for (line, rec) in &t.rows {
         let line = *line;
         let c = t.cell(rec, Some(cc));
-        let i = *comm
-            .get(c)
-            .ok_or_else(|| t.fail(line, "community_id", format!("'{c}' is not in demand.csv")))?;
+        let i = *comm.get(c).ok_or_else(|| {
+            t.fail(
+                line,
+                "community_id",
+                format!("{0} 不在 demand.csv 中 {0} is not in demand.csv", quote(c)),
+            )
+        })?;
         let d = t.number(line, "distance_m", t.cell(rec, Some(cd)), 0.0, f64::MAX)?;
         let id = t.cell(rec, Some(cti));
         match t.cell(rec, Some(ct)) {
@@ -330,14 +356,18 @@ pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
                     t.fail(
                         line,
                         "target_id",
-                        format!("'{id}' is not in candidates.csv"),
+                        format!("{0} 不在 candidates.csv 中 {0} is not in candidates.csv", quote(id)),
                     )
                 })?;
                 candidate_pairs[i as usize].push((j, d));
             }
             "existing" => {
                 let k = *ex.get(id).ok_or_else(|| {
-                    t.fail(line, "target_id", format!("'{id}' is not in existing.csv"))
+                    t.fail(
+                        line,
+                        "target_id",
+                        format!("{0} 不在 existing.csv 中 {0} is not in existing.csv", quote(id)),
+                    )
                 })?;
                 existing_pairs[i as usize].push((k, d));
             }
@@ -345,7 +375,10 @@ pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
                 return Err(t.fail(
                     line,
                     "target",
-                    format!("'{other}' is neither 'candidate' nor 'existing'"),
+                    format!(
+                        "{0} 既不是 'candidate' 也不是 'existing' {0} is neither 'candidate' nor 'existing'",
+                        quote(other)
+                    ),
                 ))
             }
         }

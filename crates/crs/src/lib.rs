@@ -63,7 +63,10 @@ impl fmt::Display for Crs {
 
 /// A coordinate system name that is not one of `wgs84`, `gcj02`, `bd09`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown coordinate system '{name}'; expected one of: wgs84, gcj02, bd09")]
+#[error(
+    "未知坐标系 {0}，应为 wgs84、gcj02 或 bd09 unknown coordinate system {0}; expected one of: wgs84, gcj02, bd09",
+    lc_model::quote(name)
+)]
 pub struct UnknownCrs {
     /// The name as given.
     pub name: String,

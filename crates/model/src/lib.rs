@@ -15,4 +15,4 @@ pub use category::{
     known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
 pub use points::{Community, Facility, LonLat};
-pub use text::{count, quote, MAX_SHOWN_CHARS};
+pub use text::{count, plural, quote, MAX_SHOWN_CHARS};

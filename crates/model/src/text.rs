@@ -24,11 +24,18 @@ pub fn quote(value: &str) -> String {
 /// `0 errors`. `noun` is the singular; a final consonant + `y` becomes `ies`, else `s` is added.
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
-        return format!("1 {noun}");
+        format!("1 {noun}")
+    } else {
+        format!("{n} {}", plural(noun))
     }
+}
+
+/// The English plural of a singular noun of these messages: `community` → `communities`,
+/// `candidate site` → `candidate sites`.
+pub fn plural(noun: &str) -> String {
     match noun.strip_suffix('y') {
-        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
-        _ => format!("{n} {noun}s"),
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
+        _ => format!("{noun}s"),
     }
 }
 
@@ -66,7 +73,10 @@ mod tests {
         assert_eq!(q, format!("'{}…' (300 个字符 characters)", "9".repeat(60)));
         // Counted in characters, not bytes: a Chinese value is not cut inside a character.
         let zh = "社".repeat(61);
-        assert_eq!(quote(&zh), format!("'{}…' (61 个字符 characters)", "社".repeat(60)));
+        assert_eq!(
+            quote(&zh),
+            format!("'{}…' (61 个字符 characters)", "社".repeat(60))
+        );
     }
 
     #[test]
@@ -77,6 +87,7 @@ mod tests {
         assert_eq!(count(1, "error"), "1 error");
         assert_eq!(count(3, "candidate"), "3 candidates");
         assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(plural("candidate site"), "candidate sites");
     }
 
     #[test]

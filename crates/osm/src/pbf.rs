@@ -133,7 +133,7 @@ fn frame(data: &[u8], file: &Path) -> Result<Vec<Span>, OsmError> {
         if header_len >= MAX_HEADER {
             return Err(corrupt(
                 at,
-                format!("blob header size {header_len} is over the 64 KiB limit (not a PBF file, or damaged)"),
+                format!("数据块头大小 {header_len} 超过 64 KiB 上限（不是 PBF 文件或已损坏）blob header size {header_len} is over the 64 KiB limit (not a PBF file, or damaged)"),
             ));
         }
         let header_end = 4 + header_len;
@@ -145,7 +145,7 @@ fn frame(data: &[u8], file: &Path) -> Result<Vec<Span>, OsmError> {
         if datasize > MAX_BLOB {
             return Err(corrupt(
                 at,
-                format!("blob size {datasize} is over the 32 MiB limit"),
+                format!("数据块大小 {datasize} 超过 32 MiB 上限 blob size {datasize} is over the 32 MiB limit"),
             ));
         }
         let needed = header_end + datasize;
@@ -172,7 +172,7 @@ fn decode(data: &[u8], span: Span, file: &Path) -> Result<Option<PrimitiveBlock>
     };
     let blob = BlobReader::new(&data[span.start..span.end])
         .next()
-        .ok_or_else(|| corrupt("empty blob".into()))?
+        .ok_or_else(|| corrupt("空数据块 empty blob".into()))?
         .map_err(|e| corrupt(e.to_string()))?;
     match blob.decode().map_err(|e| corrupt(e.to_string()))? {
         BlobDecode::OsmData(block) => Ok(Some(block)),

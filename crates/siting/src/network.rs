@@ -38,12 +38,12 @@ pub fn instance_on_network(
     let ne = input.existing.len();
     if input.candidate_capacity.len() != nc || input.existing_capacity.len() != ne {
         return Err(SitingError::Shape(
-            "one capacity per candidate and per existing facility is needed".into(),
+            "每个候选和每个现有设施都须有一个容量 one capacity per candidate and per existing facility is needed".into(),
         ));
     }
     if input.weights.len() != input.communities.len() {
         return Err(SitingError::Shape(
-            "one weight per community is needed".into(),
+            "每个社区须有一个权重 one weight per community is needed".into(),
         ));
     }
     if !(input.max_distance.is_finite() && input.max_distance >= 0.0) {

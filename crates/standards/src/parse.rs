@@ -173,7 +173,11 @@ fn categories(
     key: &str,
 ) -> Result<Vec<Category>, SpecError> {
     if v.get_ref().is_empty() {
-        return Err(ctx.err(span_of(v), key, "至少需要一个类别 needs at least one category"));
+        return Err(ctx.err(
+            span_of(v),
+            key,
+            "至少需要一个类别 needs at least one category",
+        ));
     }
     let mut out = Vec::new();
     for c in v.get_ref() {
@@ -253,8 +257,13 @@ fn required<'a, T>(
     key: &str,
     kind: &str,
 ) -> Result<&'a T, SpecError> {
-    v.as_ref()
-        .ok_or_else(|| ctx.err(at.clone(), key, format!("类型 {0} 必须有此键 is required for kind {0}", quote(kind))))
+    v.as_ref().ok_or_else(|| {
+        ctx.err(
+            at.clone(),
+            key,
+            format!("类型 {0} 必须有此键 is required for kind {0}", quote(kind)),
+        )
+    })
 }
 
 /// Refuses keys that do not apply to a kind, so a typo or a misplaced key is not ignored.
@@ -372,7 +381,10 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
             return Err(ctx.err(
                 span_of(&r.id),
                 "requirement.id",
-                format!("要求 {0} 定义了两次 requirement {0} is defined twice", quote(&id)),
+                format!(
+                    "要求 {0} 定义了两次 requirement {0} is defined twice",
+                    quote(&id)
+                ),
             ));
         }
         let level = match &r.level {
@@ -476,7 +488,9 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                     return Err(ctx.err(
                         span_of(min),
                         "requirement.min",
-                        format!("须为不小于 0 的数，实为 {min_v} must be a number ≥ 0, got {min_v}"),
+                        format!(
+                            "须为不小于 0 的数，实为 {min_v} must be a number ≥ 0, got {min_v}"
+                        ),
                     ));
                 }
                 let catchment_m = match (&r.catchment_m, level) {

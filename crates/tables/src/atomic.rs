@@ -283,7 +283,10 @@ mod tests {
         let p = dir.path().join("no/such/dir/x.csv");
         let err = write_atomic(&p, |_| Ok(())).unwrap_err();
         assert!(matches!(err, TableError::Write { .. }), "{err:?}");
-        assert!(err.to_string().starts_with("无法写入 cannot write "), "{err}");
+        assert!(
+            err.to_string().starts_with("无法写入 cannot write "),
+            "{err}"
+        );
         assert!(
             err.to_string()
                 .contains(": 文件或文件夹不存在 No such file or directory (os error 2)"),

@@ -145,7 +145,11 @@ fn parse_nodes(src: &Source, fast: bool) -> Result<Nodes<'_>, TableError> {
         // Slow path: say exactly what is wrong with each field.
         let id_raw = trim(rec.get(cid).unwrap_or_default());
         if id_raw.is_empty() {
-            errs.push(line, Some("id"), "为空，每个节点须有编号 is empty; every node needs an id".into());
+            errs.push(
+                line,
+                Some("id"),
+                "为空，每个节点须有编号 is empty; every node needs an id".into(),
+            );
         } else if parse_i64(id_raw).is_none() {
             errs.push(
                 line,
@@ -460,8 +464,9 @@ fn diagnose_edges(src: &Source, index: &IdIndex, nodes_file: &str) -> TableError
                 file: src.file.clone(),
                 line: 1,
                 field: None,
-                message: "内部错误 internal error: the file failed to read but no row error was found"
-                    .into(),
+                message:
+                    "内部错误 internal error: the file failed to read but no row error was found"
+                        .into(),
             }],
             stopped_at: None,
         },

@@ -106,7 +106,10 @@ impl<'a> Row<'a> {
     fn id(&mut self, col: Option<usize>, seen: &mut FxHashMap<String, u64>) -> Option<String> {
         let id = self.text(col, "id")?;
         if id.is_empty() {
-            self.fail("id", "为空，每行须有编号 is empty; every row needs an id".into());
+            self.fail(
+                "id",
+                "为空，每行须有编号 is empty; every row needs an id".into(),
+            );
             return None;
         }
         if let Some(&first) = seen.get(id) {

@@ -189,7 +189,10 @@ fn bad_edge_values_are_reported_in_line_order_with_unknown_ids() {
                  2,3,\n";
     let msg = err_text(d.read(NODES, edges));
     let lines: Vec<&str> = msg.lines().collect();
-    assert!(lines[0].contains("edges.csv 中有 6 处错误 6 errors in "), "{msg}");
+    assert!(
+        lines[0].contains("edges.csv 中有 6 处错误 6 errors in "),
+        "{msg}"
+    );
     assert!(lines[0].ends_with("edges.csv:"), "{msg}");
     let want = [
         "edges.csv 第 3 行 line 3, 字段 field 'length_m': '-3.5' 为负数，长度须不小于 0 '-3.5' is negative; a length must be 0 or more",

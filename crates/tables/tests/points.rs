@@ -546,10 +546,12 @@ fn tab_or_semicolon_separated_files_get_a_hint() {
          no commas but has tabs; save the file as comma-separated CSV (expected a header \
          line such as 'id,name,lon,lat,population')"
     );
-    assert!(msg(d.facilities("id;name;category;lon;lat\n"), &d).starts_with(
-        "facilities.csv: 表头行没有逗号而有分号，请另存为逗号分隔的 CSV \
+    assert!(
+        msg(d.facilities("id;name;category;lon;lat\n"), &d).starts_with(
+            "facilities.csv: 表头行没有逗号而有分号，请另存为逗号分隔的 CSV \
          the header line has no commas but has semicolons;"
-    ));
+        )
+    );
 }
 
 /// Plausible values (issue 19): counts up to 10 million per community, no community of less than
@@ -591,5 +593,8 @@ fn implausible_values_are_refused_with_line_and_field() {
     );
     let m = msg(err, &d);
     assert!(m.contains("第 2 行 line 2, 字段 field 'capacity'"), "{m}");
-    assert!(m.contains("第 3 行 line 3, 字段 field 'floor_area_m2'"), "{m}");
+    assert!(
+        m.contains("第 3 行 line 3, 字段 field 'floor_area_m2'"),
+        "{m}"
+    );
 }

@@ -18,7 +18,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     let t_start = Instant::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
     if a.k == 0 {
-        bail!("--k must be at least 1");
+        bail!("--k 至少为 1 --k must be at least 1");
     }
     positive("--max-distance", a.max_distance, "metres")?;
     positive("--catchment", a.catchment, "metres")?;
@@ -30,7 +30,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         (None, None) => vec![300.0, 500.0, 1000.0],
     };
     if let Some(bad) = circles.iter().find(|c| !(c.is_finite() && **c > 0.0)) {
-        bail!("circle radii must be positive numbers, got {bad}");
+        bail!("圈层半径须为正数，实为 {bad} circle radii must be positive numbers, got {bad}");
     }
     let source = a.network.source()?;
     let mut inputs = a.network.inputs();
@@ -47,7 +47,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         ],
     )?;
     if a.facilities.is_none() && !matches!(source, Source::Osm(_)) {
-        bail!("--facilities FILE is required with --nodes/--edges (facilities can be taken from tags only with --osm)");
+        bail!(crate::args::FACILITIES_NEEDED);
     }
 
     // Points first: a bad file fails fast, before the network is loaded.
@@ -60,7 +60,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         None => Vec::new(),
     };
     reads.finish()?;
-    let what = ("社区", "communities");
+    let what = ("社区", "community");
     points::require_points(&a.communities, what, communities.len(), 0, 0.0, "compute")?;
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
@@ -83,7 +83,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         Some(keys) => {
             let mut v = Vec::new();
             for k in keys {
-                let c = Category::from_key(k).with_context(|| "in --categories".to_string())?;
+                let c = Category::from_key(k).context("--categories 中 in --categories")?;
                 if !v.contains(&c) {
                     v.push(c);
                 }
@@ -342,8 +342,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
             "peak_rss_bytes": rss,
         });
         let text = serde_json::to_string_pretty(&summary)?;
-        lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
     }
     Ok(())
 }
@@ -417,8 +416,7 @@ fn write_access(
             w.write_all(s.as_bytes())?;
         }
         Ok(())
-    })
-    .with_context(|| format!("cannot write {}", path.display()))?;
+    })?;
     Ok(chunks.iter().map(|c| c.1).sum())
 }
 
@@ -461,8 +459,7 @@ fn write_counts(
             s.push('\n');
         }
     }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes())).map_err(anyhow::Error::from)
 }
 
 fn demand_label(d: Demand, specific: bool) -> &'static str {
@@ -519,8 +516,7 @@ fn write_capacity(
             rows += 1;
         }
     }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))?;
     Ok(rows)
 }
 
@@ -571,6 +567,5 @@ fn write_geojson(
         "features": features,
     });
     let text = serde_json::to_string(&doc)?;
-    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(anyhow::Error::from)
 }

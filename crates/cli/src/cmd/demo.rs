@@ -22,7 +22,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
     let out = &a.out;
     let input = out.join("input");
     std::fs::create_dir_all(&input)
-        .with_context(|| format!("cannot create {}", input.display()))?;
+        .with_context(|| format!("无法创建 cannot create {}", input.display()))?;
     let osm = input.join("chengdu-central.osm.pbf");
     let communities = input.join("communities.csv");
     let facilities = input.join("facilities.csv");
@@ -35,8 +35,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
         (&facilities, FACILITIES),
         (&divisions, DIVISIONS),
     ] {
-        lc_tables::write_atomic(path, |w| w.write_all(bytes))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        lc_tables::write_atomic(path, |w| w.write_all(bytes))?;
     }
     eprintln!("livingcircle demo — 成都市中心城区（二环内）Central Chengdu, inside the 2nd ring");
     eprintln!(
@@ -121,7 +120,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
 }
 
 fn run_args(argv: &[&str], progress: Progress) -> Result<()> {
-    let cli = Cli::try_parse_from(argv).context("internal demo arguments")?;
+    let cli = Cli::try_parse_from(argv).context("内部错误：演示参数 internal demo arguments")?;
     match cli.command {
         Command::Access(a) => super::access::run(a, progress),
         Command::Isochrone(a) => super::isochrone::run(a, progress),

@@ -221,6 +221,21 @@ mod tests {
         LonLat::new(lon, lat)
     }
 
+    /// An unknown name is refused in Chinese and English, a long one cut (issue 19 item 5).
+    #[test]
+    fn unknown_names_are_refused_in_both_languages() {
+        assert_eq!(" GCJ02 ".parse::<Crs>(), Ok(Crs::Gcj02));
+        assert_eq!(
+            "mars".parse::<Crs>().unwrap_err().to_string(),
+            "未知坐标系 'mars'，应为 wgs84、gcj02 或 bd09 \
+             unknown coordinate system 'mars'; expected one of: wgs84, gcj02, bd09"
+        );
+        let long = "w".repeat(100);
+        let msg = long.parse::<Crs>().unwrap_err().to_string();
+        assert!(msg.contains("…' (100 个字符 characters)"), "{msg}");
+        assert!(!msg.contains(&long), "{msg}");
+    }
+
     /// eviltransform `go/transform_test.go` vectors, (lat, lng) in the source, as (lon, lat).
     /// (city, WGS-84 (lon, lat), GCJ-02 (lon, lat)).
     type Vector = (&'static str, (f64, f64), (f64, f64));

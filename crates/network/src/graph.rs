@@ -139,9 +139,11 @@ impl Graph {
         report.components = comp_size.iter().filter(|&&s| s > 0).count();
         if report.components == 0 {
             return Err(NetworkError::Empty(format!(
-                "读入 {0} 个节点和 {1} 条边，但没有一条边连接两个不同的节点 {0} nodes and {1} edges were read, but no edge joins two different nodes",
+                "读入 {} 个节点和 {} 条边，但没有一条边连接两个不同的节点 {} and {} were read, but no edge joins two different nodes",
                 n,
-                raw.edges.len()
+                raw.edges.len(),
+                lc_model::count(n, "node"),
+                lc_model::count(raw.edges.len(), "edge"),
             )));
         }
         // The largest component; ties go to the lowest root for determinism.
@@ -363,6 +365,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, NetworkError::Empty(_)), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "路网为空 the network is empty: 读入 3 个节点和 1 条边，但没有一条边连接两个不同的节点 \
+             3 nodes and 1 edge were read, but no edge joins two different nodes"
+        );
         let r = raw(0, &[]);
         assert!(Graph::build(
             &r,

@@ -61,3 +61,36 @@ pub enum SitingError {
     #[error("{0}")]
     BadParameter(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chinese first, then English (issue 19 item 5).
+    #[test]
+    fn messages_are_in_chinese_and_english() {
+        assert_eq!(
+            SitingError::BadWeight {
+                community: 3,
+                value: f64::INFINITY
+            }
+            .to_string(),
+            "社区 3：需求 inf 不是不小于 0 的有限数 community 3: demand inf is not a finite number ≥ 0"
+        );
+        assert_eq!(
+            SitingError::MissingCost { candidate: 2 }.to_string(),
+            "候选 candidate 2 没有费用（预算问题需要每个候选的费用）has no cost (a budget problem needs every candidate's cost)"
+        );
+        let e = crate::Problem::Mclp {
+            p: 1,
+            radius: f64::NAN,
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "半径须为不小于 0 的有限米数 the radius must be a finite number of metres ≥ 0, got NaN"
+        );
+    }
+}

@@ -258,9 +258,9 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     );
     let _ = writeln!(
         s,
-        "  设施 facilities {} in {} categories{}, {} placed, {} too far{}",
+        "  设施 facilities {} in {}{}, {} placed, {} too far{}",
         facilities.len(),
-        selected.len(),
+        lc_model::count(selected.len(), "category"),
         match (facilities_from_osm, a.facilities.is_some()) {
             (true, false) => " (from OSM tags)",
             (true, true) => " (the file's and OSM tags')",
@@ -276,15 +276,22 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     );
     let _ = writeln!(
         s,
-        "  可达 reach      {} communities with nothing within {} m{}{}; {} lack at least one category",
-        nothing.len(),
+        "  可达 reach      {} with nothing within {} m{}{}; {} lack at least one category",
+        lc_model::count(nothing.len(), "community"),
         a.max_distance,
         if placed_c.too_far.is_empty() {
             String::new()
         } else {
-            format!(" ({} of them not on the network 不在路网上)", placed_c.too_far.len())
+            format!(
+                " ({} of them not on the network 不在路网上)",
+                placed_c.too_far.len()
+            )
         },
-        if nothing.is_empty() { String::new() } else { format!(": {}", some_ids(&nothing, cid, 5)) },
+        if nothing.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", some_ids(&nothing, cid, 5))
+        },
         missing_some
     );
     let _ = writeln!(s, "  输出 output     {} ({rows} rows)", a.out.display());

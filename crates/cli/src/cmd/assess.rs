@@ -572,17 +572,21 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     );
     let _ = writeln!(
         s,
-        "  标准 {} requirements from {}; {} communities short of at least one, {} people affected; {} shortcomings",
-        assessment.requirements.len(),
-        standards.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", "),
-        n_short,
+        "  标准 {} from {}; {} short of at least one, {} people affected; {}",
+        lc_model::count(assessment.requirements.len(), "requirement"),
+        standards
+            .iter()
+            .map(|x| x.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        lc_model::count(n_short, "community"),
         lc_report::fmt_num(affected),
-        short_rows
+        lc_model::count(short_rows, "shortcoming")
     );
     let _ = writeln!(
         s,
-        "  目标 2025 targets: {met} of {computed} computable headline indicators met ({} plans)",
-        plans.len()
+        "  目标 2025 targets: {met} of {computed} computable headline indicators met ({})",
+        lc_model::count(plans.len(), "plan")
     );
     for n in &recommend_notes {
         let _ = writeln!(s, "  选址 {n}");

@@ -345,16 +345,6 @@ pub(crate) fn compute(
     rows
 }
 
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("{n} {what}")
-    } else if let Some(stem) = what.strip_suffix('y') {
-        format!("{n} {stem}ies")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
 struct Eval {
     basis: Basis,
     num: f64,
@@ -432,7 +422,7 @@ fn supply_notes(
     if unknown > 0 {
         notes.push(format!(
             "{} without {} in the region left out",
-            plural(unknown, "facility"),
+            lc_model::count(unknown, "facility"),
             measure.key()
         ));
     }
@@ -440,7 +430,7 @@ fn supply_notes(
     if nearest > 0 && r.level != RegionLevel::All {
         notes.push(format!(
             "{} without a division code placed by the nearest community",
-            plural(nearest, "facility")
+            lc_model::count(nearest, "facility")
         ));
     }
 }
@@ -467,7 +457,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
             if off > 0 {
                 notes.push(format!(
                     "{} not on the network counted as not covered (they reach nothing on foot)",
-                    plural(off, "community")
+                    lc_model::count(off, "community")
                 ));
             }
             Eval::access(num, den, notes, scope_word)
@@ -513,13 +503,13 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
             if off > 0 {
                 notes.push(format!(
                     "{} not on the network counted as not meeting the standard",
-                    plural(off, "community")
+                    lc_model::count(off, "community")
                 ));
             }
             if unknown > 0 {
                 notes.push(format!(
                     "{} not computable left out",
-                    plural(unknown, "community")
+                    lc_model::count(unknown, "community")
                 ));
             }
             Eval::access(num, den, notes, scope_word)
@@ -549,14 +539,14 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
             if missing > 0 {
                 notes.push(format!(
                     "{} without {} left out of the denominator",
-                    plural(missing, "community"),
+                    lc_model::count(missing, "community"),
                     denominator.key()
                 ));
             }
             if off_with > 0 {
                 notes.push(format!(
                     "{} not on the network kept in the denominator (by walking they reach no {})",
-                    plural(off_with, "community"),
+                    lc_model::count(off_with, "community"),
                     measure.key()
                 ));
             }
@@ -601,7 +591,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
             if r.level == RegionLevel::All && a.unattributed_facilities > 0 {
                 notes.push(format!(
                     "{} ({} {}) counted although no community reaches them on foot",
-                    plural(a.unattributed_facilities, "facility"),
+                    lc_model::count(a.unattributed_facilities, "facility"),
                     crate::fmt_amount(a.unattributed_measure),
                     measure.key()
                 ));
@@ -665,14 +655,14 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
             if no_code > 0 {
                 notes.push(format!(
                     "{} without a {} code left out",
-                    plural(no_code, "community"),
+                    lc_model::count(no_code, "community"),
                     of.key()
                 ));
             }
             if !other_units.is_empty() {
                 notes.push(format!(
                     "{} not counted (the target counts {} only)",
-                    plural(other_units.len(), of.key()),
+                    lc_model::count(other_units.len(), of.key()),
                     units.key()
                 ));
             }
@@ -680,7 +670,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
             if nearest > 0 {
                 notes.push(format!(
                     "{} without a division code placed by the nearest community",
-                    plural(nearest, "facility")
+                    lc_model::count(nearest, "facility")
                 ));
             }
             let eligible: Vec<(bool, bool)> = subs

@@ -33,7 +33,7 @@ pub struct Divisions {
 
 /// A problem in a division list.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{file} line {line}: {message}")]
+#[error("{file} 第 {line} 行 line {line}: {message}")]
 pub struct DivisionError {
     /// The file as given.
     pub file: String,
@@ -107,7 +107,10 @@ impl Divisions {
                 return Err(DivisionError {
                     file: file.to_string(),
                     line: i + 1,
-                    message: format!("'{code}' is not a division code (2, 4, 6, 9 or 12 digits)"),
+                    message: format!(
+                        "{0} 不是区划代码（2、4、6、9 或 12 位数字）{0} is not a division code (2, 4, 6, 9 or 12 digits)",
+                        lc_model::quote(code)
+                    ),
                 });
             }
             if !keep(code) {
@@ -119,7 +122,7 @@ impl Divisions {
                 return Err(DivisionError {
                     file: file.to_string(),
                     line: i + 1,
-                    message: format!("division {code} has no name"),
+                    message: format!("区划 {code} 没有名称 division {code} has no name"),
                 });
             }
             self.insert(code, name);

@@ -255,35 +255,37 @@ impl CityParams {
         let bad = |what: &str| Err(CityGenError::InvalidParams(what.to_string()));
         if self.nodes < MIN_NODES {
             return bad(&format!(
-                "nodes must be at least {MIN_NODES} (got {})",
+                "节点数至少为 {MIN_NODES}（实为 {0}）nodes must be at least {MIN_NODES} (got {0})",
                 self.nodes
             ));
         }
         if self.nodes > MAX_NODES {
             return bad(&format!(
-                "nodes must be at most {MAX_NODES} (got {})",
+                "节点数至多为 {MAX_NODES}（实为 {0}）nodes must be at most {MAX_NODES} (got {0})",
                 self.nodes
             ));
         }
         if !(self.aspect.is_finite() && (0.1..=10.0).contains(&self.aspect)) {
-            return bad("aspect must be between 0.1 and 10");
+            return bad("长宽比须在 0.1 至 10 之间 aspect must be between 0.1 and 10");
         }
         let (lo, hi) = self.block_m;
         if !(lo.is_finite() && hi.is_finite() && lo >= 10.0 && hi >= lo && hi <= 1_000.0) {
-            return bad("block sizes must satisfy 10 <= min <= max <= 1000 metres");
+            return bad("街区尺寸须满足 10 <= 最小 <= 最大 <= 1000 米 block sizes must satisfy 10 <= min <= max <= 1000 metres");
         }
         if !(self.jitter_m.is_finite() && self.jitter_m >= 0.0 && self.jitter_m < lo / 2.0) {
-            return bad("jitter must be non-negative and less than half the smallest block");
+            return bad("扰动须不小于 0 且小于最小街区的一半 jitter must be non-negative and less than half the smallest block");
         }
         let (alo, ahi) = self.arterial_every;
         if alo < 3 || ahi < alo || ahi > 100 {
-            return bad("arterial spacing must satisfy 3 <= min <= max <= 100 blocks");
+            return bad("干道间隔须满足 3 <= 最小 <= 最大 <= 100 个街区 arterial spacing must satisfy 3 <= min <= max <= 100 blocks");
         }
         if !(self.facility_density.is_finite() && self.facility_density >= 0.0) {
-            return bad("facility density must be a non-negative number");
+            return bad("设施密度须为不小于 0 的数 facility density must be a non-negative number");
         }
         if self.node_id_offset < 0 || self.node_id_offset > i64::MAX / 2 {
-            return bad("the node id offset must be between 0 and 2^62");
+            return bad(
+                "节点编号偏移须在 0 至 2^62 之间 the node id offset must be between 0 and 2^62",
+            );
         }
         Ok(())
     }
@@ -299,7 +301,7 @@ pub const MAX_NODES: usize = 200_000_000;
 #[non_exhaustive]
 pub enum CityGenError {
     /// A parameter is out of range.
-    #[error("invalid city parameters: {0}")]
+    #[error("城市参数无效 invalid city parameters: {0}")]
     InvalidParams(String),
 }
 

@@ -338,7 +338,17 @@ fn invalid_parameters_are_rejected() {
         },
     ];
     for p in bad {
-        assert!(try_generate(&p).is_err(), "{p:?}");
+        // In Chinese and English (issue 19 item 5).
+        let msg = try_generate(&p).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("城市参数无效 invalid city parameters: "),
+            "{msg}"
+        );
+        let reason = &msg["城市参数无效 invalid city parameters: ".len()..];
+        assert!(
+            reason.chars().next().is_some_and(|c| !c.is_ascii()) && reason.contains(" must "),
+            "{msg}"
+        );
     }
     assert!(CityParams::default().validate().is_ok());
 }

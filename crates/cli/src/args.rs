@@ -91,11 +91,18 @@ pub enum Walker {
     Elderly,
 }
 
+/// `access` and `assess` on node/edge tables without `--facilities`.
+pub const FACILITIES_NEEDED: &str = "使用 --nodes/--edges 时须给出 --facilities FILE（只有 --osm 能从标签取设施）\
+    --facilities FILE is required with --nodes/--edges (facilities can be taken from tags only with --osm)";
+
 /// `value` of `flag` if it is a finite number > 0, else an error naming the flag and the unit
 /// ("metres", "seconds"...).
 pub fn positive(flag: &str, value: f64, unit: &str) -> Result<f64> {
     if !(value.is_finite() && value > 0.0) {
-        bail!("{flag} must be a positive number of {unit}, got {value}");
+        bail!(
+            "{flag} 须为正数（{}），实为 {value} {flag} must be a positive number of {unit}, got {value}",
+            unit_zh(unit)
+        );
     }
     Ok(value)
 }
@@ -104,14 +111,25 @@ pub fn positive(flag: &str, value: f64, unit: &str) -> Result<f64> {
 /// when there is one).
 pub fn non_negative(flag: &str, value: f64, unit: &str) -> Result<f64> {
     if !(value.is_finite() && value >= 0.0) {
-        let of = if unit.is_empty() {
-            String::new()
+        let (of_zh, of) = if unit.is_empty() {
+            (String::new(), String::new())
         } else {
-            format!(" of {unit}")
+            (format!("（{}）", unit_zh(unit)), format!(" of {unit}"))
         };
-        bail!("{flag} must be a number{of} ≥ 0, got {value}");
+        bail!("{flag} 须为不小于 0 的数{of_zh}，实为 {value} {flag} must be a number{of} ≥ 0, got {value}");
     }
     Ok(value)
+}
+
+/// The Chinese of a unit named in an argument message.
+fn unit_zh(unit: &str) -> &str {
+    match unit {
+        "metres" => "米",
+        "seconds" => "秒",
+        "minutes" => "分钟",
+        "metres per minute" => "米/分钟",
+        other => other,
+    }
 }
 
 /// Where the road network comes from.
@@ -154,7 +172,7 @@ impl NetworkArgs {
             (Some(osm), None, None) => Ok(Source::Osm(osm.clone())),
             (None, Some(n), Some(e)) => {
                 if self.profile == ProfileArg::Wheelchair {
-                    bail!("--profile wheelchair needs OSM tags (steps, wheelchair=no); node/edge tables carry none: export a wheelchair network as tables instead, or use --osm");
+                    bail!("--profile wheelchair 需要 OSM 标签（台阶、wheelchair=no），节点/边表中没有：请使用 --osm，或导出轮椅路网的表 --profile wheelchair needs OSM tags (steps, wheelchair=no); node/edge tables carry none: export a wheelchair network as tables instead, or use --osm");
                 }
                 Ok(Source::Tables {
                     nodes: n.clone(),
@@ -162,7 +180,7 @@ impl NetworkArgs {
                 })
             }
             _ => {
-                bail!("give the road network either as --osm FILE or as --nodes FILE --edges FILE")
+                bail!("请用 --osm FILE 或 --nodes FILE --edges FILE 给出路网 give the road network either as --osm FILE or as --nodes FILE --edges FILE")
             }
         }
     }

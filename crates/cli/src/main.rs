@@ -9,6 +9,7 @@ mod progress;
 mod recommend;
 mod shown;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
 /// mimalloc: reading hundreds of thousands of ids and names is allocation-heavy, and the
@@ -17,7 +18,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = args::Cli::parse();
+    let cli = args::Cli::try_parse().unwrap_or_else(|e| arguments_refused(e));
     let serving = matches!(cli.command, args::Command::Serve(_));
     let filter = if cli.verbose || serving {
         "info"
@@ -47,8 +48,45 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("错误 error: {e:#}");
+            eprintln!("错误 error: {}", message(&e));
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes on one line, as `{:#}` prints them, with an operating-system error
+/// given a Chinese summary too ([`lc_tables::io_reason`]): every message of the command is in
+/// Chinese and English.
+fn message(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|cause| match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => lc_tables::io_reason(io),
+            None => cause.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// Exits on a command line clap refuses: help and version as clap prints them; an error with a
+/// Chinese line first and clap's own (English) text after it, a long value echoed cut
+/// ([`lc_model::quote`]). Exit status 2, as clap's.
+fn arguments_refused(e: clap::Error) -> ! {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let mut text = e.render().to_string();
+    if let Some(ContextValue::String(value)) = e.get(ContextKind::InvalidValue) {
+        let cut = lc_model::quote(value);
+        if cut.len() < value.len() {
+            text = text.replace(&format!("'{value}'"), &cut);
+        }
+    }
+    eprintln!("错误 error: 命令行参数有误（用法见 livingcircle --help）invalid command-line arguments (see livingcircle --help)");
+    eprint!("{text}");
+    std::process::exit(2)
 }

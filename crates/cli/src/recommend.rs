@@ -162,7 +162,7 @@ pub fn recommend(inp: &Inputs, set: &Settings) -> Result<(Vec<Recommendation>, V
             },
             &|_| {},
         )
-        .with_context(|| format!("siting {}", g.categories[0].key()))?;
+        .with_context(|| format!("为 {0} 选址 siting {0}", g.categories[0].key()))?;
         let opts = Options {
             method: Method::Auto,
             time_limit: set.time_limit,

@@ -428,7 +428,10 @@ fn generate_refuses_a_city_too_small_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("city");
     let stderr = refused(&run(&["generate", "--nodes", "10", "--out", s(&out)]));
-    assert!(stderr.contains("nodes must be at least"), "{stderr}");
+    assert!(
+        stderr.contains("错误 error: 无法生成城市 cannot generate the city: 城市参数无效 invalid city parameters: 节点数至少为 100（实为 10）nodes must be at least 100 (got 10)"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.join("nodes.csv").exists());
 }
@@ -443,15 +446,15 @@ fn out_of_range_numbers_name_the_flag() {
     let cases: [(Vec<&str>, &str); 6] = [
         (
             vec!["access", "--max-distance", "0"],
-            "--max-distance must be a positive number of metres, got 0",
+            "--max-distance 须为正数（米），实为 0 --max-distance must be a positive number of metres, got 0",
         ),
         (
             vec!["access", "--snap-limit=-1"],
-            "--snap-limit must be a number of metres ≥ 0, got -1",
+            "--snap-limit 须为不小于 0 的数（米），实为 -1 --snap-limit must be a number of metres ≥ 0, got -1",
         ),
         (
             vec!["access", "--speed", "NaN"],
-            "--speed must be a positive number of metres per minute, got NaN",
+            "--speed 须为正数（米/分钟），实为 NaN --speed must be a positive number of metres per minute, got NaN",
         ),
         (
             vec![
@@ -461,7 +464,7 @@ fn out_of_range_numbers_name_the_flag() {
                 "--recommend-time-limit",
                 "0",
             ],
-            "--recommend-time-limit must be a positive number of seconds, got 0",
+            "--recommend-time-limit 须为正数（秒），实为 0 --recommend-time-limit must be a positive number of seconds, got 0",
         ),
         (
             vec![
@@ -474,7 +477,7 @@ fn out_of_range_numbers_name_the_flag() {
                 "1",
                 "--time-limit=-2",
             ],
-            "--time-limit must be a positive number of seconds, got -2",
+            "--time-limit 须为正数（秒），实为 -2 --time-limit must be a positive number of seconds, got -2",
         ),
         (
             vec![
@@ -485,7 +488,7 @@ fn out_of_range_numbers_name_the_flag() {
                 "no-k.csv",
                 "--radius=-5",
             ],
-            "--radius must be a number of metres ≥ 0, got -5",
+            "--radius 须为不小于 0 的数（米），实为 -5 --radius must be a number of metres ≥ 0, got -5",
         ),
     ];
     for (mut args, message) in cases {
@@ -508,7 +511,149 @@ fn out_of_range_numbers_name_the_flag() {
     ]));
     assert_mentions(
         &err,
-        &["--buffer must be a positive number of metres, got 0"],
+        &["--buffer 须为正数（米），实为 0 --buffer must be a positive number of metres, got 0"],
     );
     assert!(!Path::new("never-written").exists());
+}
+
+/// Error messages are in Chinese and English (issue 19 item 5), the reason as well as the
+/// frame, and a long value is cut with "…" and its length instead of being echoed whole.
+#[test]
+fn errors_are_in_chinese_and_english_and_long_values_are_cut() {
+    let long = "9".repeat(300);
+    let dir = small_network(
+        &format!(
+            "id,name,lon,lat,population\nc1,x,116.3003,91.5,1000\nc2,y,116.3003,39.9,{long}\n"
+        ),
+        "id,name,category,lon,lat\nf1,a,bakery,116.3,39.9\n",
+    );
+    let d = dir.path();
+    let out = d.join("access.csv");
+    let cjk = |line: &str| line.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    // Every line of the message that gives a reason has both languages.
+    let bilingual = |err: &str, english: &[&str]| {
+        assert!(err.starts_with("错误 error: "), "{err}");
+        for part in english {
+            let line = err
+                .lines()
+                .find(|l| l.contains(part))
+                .unwrap_or_else(|| panic!("{part:?} missing from: {err}"));
+            assert!(cjk(line), "no Chinese in {line:?}");
+        }
+        assert!(
+            !err.contains(&long),
+            "a 300-character value echoed whole: {err}"
+        );
+    };
+
+    // A bad latitude, a 300-digit population and an unknown category, all in one run.
+    let err = refused(&access(d, &out).flag("--no-cache").run());
+    bilingual(
+        &err,
+        &[
+            "is out of range (-90 to 90)",
+            "is more than 10000000 per community",
+            "unknown category 'bakery'",
+        ],
+    );
+    assert_mentions(
+        &err,
+        &[
+            "2 个输入文件有错误 input files have errors",
+            "communities.csv 第 2 行 line 2, 字段 field 'lat': '91.5' 超出范围（-90 至 90）'91.5' is out of range (-90 to 90)",
+            "communities.csv 第 3 行 line 3, 字段 field 'population': ",
+            "未知类别 'bakery'",
+        ],
+    );
+    let cut = format!("'{}…' (300 个字符 characters)", "9".repeat(60));
+    assert_mentions(
+        &err,
+        &[
+            &format!("{cut} 超过每个社区 10000000 的上限"),
+            &format!("{cut} is more than 10000000 per community"),
+        ],
+    );
+    assert!(!out.exists());
+
+    // A missing column and a missing file.
+    write(d, "facilities.csv", NO_FACILITIES);
+    write(d, "communities.csv", "id,name,lon,lat\nc1,x,116.3,39.9\n");
+    let err = refused(&access(d, &out).flag("--no-cache").run());
+    bilingual(&err, &["missing required column 'population'"]);
+    let err = refused(
+        &Args::quiet("access")
+            .network(d)
+            .opt("--communities", d.join("nope.csv"))
+            .opt("--facilities", d.join("facilities.csv"))
+            .opt("--out", &out)
+            .run(),
+    );
+    bilingual(&err, &["No such file or directory"]);
+    assert_mentions(
+        &err,
+        &[
+            "无法打开 cannot open ",
+            "文件或文件夹不存在 No such file or directory",
+        ],
+    );
+
+    // A bad standards file: the value is cut, the key and position named.
+    write(d, "communities.csv", C1);
+    let standard = format!(
+        "[standard]\nid = \"t\"\nname_zh = \"测试\"\nname_en = \"test\"\nsource = \"s\"\n\n\
+         [[level]]\nid = \"5min\"\nname_zh = \"五分钟\"\nname_en = \"5 min\"\ndistance_m = 300\n\
+         status = \"{}\"\nsource = \"s\"\n",
+        "x".repeat(300)
+    );
+    let std_file = write(d, "standard.toml", &standard);
+    let err = refused(
+        &Args::quiet("assess")
+            .tables(d)
+            .opt("--standard", &std_file)
+            .opt("--out", d.join("report"))
+            .run(),
+    );
+    bilingual(&err, &["is not a status"]);
+    assert_mentions(
+        &err,
+        &[
+            "standard.toml:12:10: 键 key 'level.status': ",
+            &format!("'{}…' (300 个字符 characters) 不是状态", "x".repeat(60)),
+        ],
+    );
+    assert!(!err.contains(&"x".repeat(61)), "{err}");
+    let std_file = write(d, "standard.toml", "[standard]\nid = \"t\"\n");
+    let err = refused(
+        &Args::quiet("assess")
+            .tables(d)
+            .opt("--standard", &std_file)
+            .opt("--out", d.join("report"))
+            .run(),
+    );
+    assert_mentions(&err, &["缺少必需的键 missing field `name_zh`"]);
+
+    // An unknown category given on the command line, with a suggestion in both languages.
+    let err = refused(
+        &Args::quiet("site")
+            .tables(d)
+            .opt("--category", "药店")
+            .opt("--candidates", d.join("communities.csv"))
+            .opt("--p", "1")
+            .opt("--out", d.join("site"))
+            .run(),
+    );
+    bilingual(
+        &err,
+        &["unknown category '药店', did you mean 'pharmacy' (药店)?"],
+    );
+    assert_mentions(&err, &["是否想用 'pharmacy'（药店）？"]);
+
+    // A value clap refuses: a Chinese line first, the value cut.
+    let err = refused(&access(d, &out).opt("--k", &long).run());
+    assert!(err.starts_with("错误 error: 命令行参数有误"), "{err}");
+    assert_mentions(
+        &err,
+        &[&format!("'{}…' (300 个字符 characters)", "9".repeat(60))],
+    );
+    assert!(!err.contains(&long), "{err}");
 }

@@ -157,11 +157,31 @@ fn nothing_to_compute_is_refused() {
         "far.csv",
         "id,name,lon,lat,population\nf1,远,10,10,100\nf2,远,11,11,100\n",
     );
+    write(
+        d,
+        "far1.csv",
+        "id,name,lon,lat,population\nf1,远,10,10,100\n",
+    );
     for (file, words) in [
-        ("empty.csv", &["no communities", "header and no rows"][..]),
+        (
+            "empty.csv",
+            &[
+                "没有社区（文件只有表头行）",
+                "no communities",
+                "header and no rows",
+            ][..],
+        ),
         (
             "far.csv",
-            &["none of the 2 communities could be placed"][..],
+            &[
+                "2 个社区都不能放到路网上",
+                "none of the 2 communities could be placed",
+            ][..],
+        ),
+        // One community: no "1 communities" (issue 19 item 5).
+        (
+            "far1.csv",
+            &["the one community could not be placed on the network"][..],
         ),
     ] {
         let out = d.join(format!("out-{file}"));
@@ -200,8 +220,13 @@ fn nothing_to_compute_is_refused() {
     assert_ok(&o);
     assert_mentions(
         &common::stderr(&o),
-        &["0 of the 2 sites asked for", "only 1 candidates"],
+        &[
+            "0 of the 2 sites asked for",
+            "候选用地不足，只有 1 个 only 1 candidate",
+        ],
     );
+    // One candidate, not "1 candidates" (issue 19 item 5).
+    assert!(!common::stderr(&o).contains("1 candidates"));
 }
 
 /// Every bad input file's errors in one run: the communities and the facilities both.
@@ -230,8 +255,9 @@ fn errors_of_every_input_file_are_shown_together() {
         &err,
         &[
             "2 个输入文件有错误",
-            "bad-c.csv line 2, field 'lat'",
-            "bad-f.csv line 2, field 'category'",
+            "bad-c.csv 第 2 行 line 2, 字段 field 'lat'",
+            "bad-f.csv 第 2 行 line 2, 字段 field 'category'",
+            "是否想用 'pharmacy'（药店）？",
             "did you mean 'pharmacy' (药店)?",
         ],
     );

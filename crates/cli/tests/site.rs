@@ -152,7 +152,10 @@ fn bad_candidates_file_names_file_line_and_field() {
     );
     let out = t.path().join("out");
     let e = refused(&site(t.path(), "none.csv", &out, &["--p", "1"]));
-    assert!(e.contains("candidates.csv line 3, field 'lat'"), "{e}");
+    assert!(
+        e.contains("candidates.csv 第 3 行 line 3, 字段 field 'lat': '95' 超出范围（-90 至 90）'95' is out of range (-90 to 90)"),
+        "{e}"
+    );
     assert!(!out.join("summary.json").exists());
     // --p is required for mclp.
     let e = refused(&site(t.path(), "none.csv", &out, &[]));

@@ -221,14 +221,18 @@ fn budget_errors_are_clear() {
         &out,
         &["--budget", "-5"],
     ));
-    assert!(e.contains("--budget must be a number ≥ 0, got -5"), "{e}");
+    assert!(
+        e.contains("--budget 须为不小于 0 的数，实为 -5 --budget must be a number ≥ 0, got -5"),
+        "{e}"
+    );
     // --budget with another problem.
     let o = Args::quiet("site")
         .opt("--costs", "nowhere")
         .args(&["--problem", "mclp", "--p", "1", "--budget", "5"])
         .opt("--out", &out)
         .run();
-    assert!(refused(&o).contains("--budget applies to --problem budget only"));
+    assert!(refused(&o)
+        .contains("--budget 只用于 --problem budget --budget applies to --problem budget only"));
     // A candidate without a cost (file, line and id), and no cost column at all.
     let nocost = "id,lon,lat,cost\nK1,0.0009,0,100\nK4,0.0036,0,\n";
     let nocolumn = "id,lon,lat\nK1,0.0009,0\n";
@@ -236,12 +240,18 @@ fn budget_errors_are_clear() {
         (
             "nocost.csv",
             nocost,
-            ["nocost.csv line 3, field 'cost'", "'K4' has no cost"],
+            [
+                "nocost.csv 第 3 行 line 3, 字段 field 'cost'",
+                "候选 'K4' 没有费用（--problem budget 需要每个候选的费用）candidate 'K4' has no cost",
+            ],
         ),
         (
             "nocolumn.csv",
             nocolumn,
-            ["nocolumn.csv", "missing required column 'cost'"],
+            [
+                "nocolumn.csv",
+                "缺少必需的列 'cost'（表头中有：id, lat, lon）missing required column 'cost'",
+            ],
         ),
     ] {
         write(t.path(), file, text);

@@ -63,7 +63,10 @@ impl fmt::Display for Crs {
 
 /// A coordinate system name that is not one of `wgs84`, `gcj02`, `bd09`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown coordinate system '{name}'; expected one of: wgs84, gcj02, bd09")]
+#[error(
+    "未知坐标系 {0}，应为 wgs84、gcj02 或 bd09 unknown coordinate system {0}; expected one of: wgs84, gcj02, bd09",
+    lc_model::quote(name)
+)]
 pub struct UnknownCrs {
     /// The name as given.
     pub name: String,
@@ -216,6 +219,21 @@ mod tests {
 
     fn ll(lon: f64, lat: f64) -> LonLat {
         LonLat::new(lon, lat)
+    }
+
+    /// An unknown name is refused in Chinese and English, a long one cut (issue 19 item 5).
+    #[test]
+    fn unknown_names_are_refused_in_both_languages() {
+        assert_eq!(" GCJ02 ".parse::<Crs>(), Ok(Crs::Gcj02));
+        assert_eq!(
+            "mars".parse::<Crs>().unwrap_err().to_string(),
+            "未知坐标系 'mars'，应为 wgs84、gcj02 或 bd09 \
+             unknown coordinate system 'mars'; expected one of: wgs84, gcj02, bd09"
+        );
+        let long = "w".repeat(100);
+        let msg = long.parse::<Crs>().unwrap_err().to_string();
+        assert!(msg.contains("…' (100 个字符 characters)"), "{msg}");
+        assert!(!msg.contains(&long), "{msg}");
     }
 
     /// eviltransform `go/transform_test.go` vectors, (lat, lng) in the source, as (lon, lat).

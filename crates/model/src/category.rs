@@ -504,18 +504,28 @@ pub struct Category(u16);
 
 /// A category key that is not in the vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown category '{key}'{}; known categories are: {}", suggestion(key), known_keys().join(", "))]
+#[error(
+    "未知类别 {0}{1}；已知类别见下 unknown category {0}{2}; known categories are: {3}",
+    crate::quote(key),
+    suggestion(key).0,
+    suggestion(key).1,
+    known_keys().join(", ")
+)]
 pub struct UnknownCategory {
     /// The key as given.
     pub key: String,
 }
 
-/// ", did you mean 'pharmacy' (药店)?" for a Chinese name, a key in other letter case or with
-/// spaces, or a key a couple of typos away; empty when nothing is close.
-fn suggestion(given: &str) -> String {
+/// `("，是否想用 'pharmacy'（药店）？", ", did you mean 'pharmacy' (药店)?")` for a Chinese
+/// name, a key in other letter case or with spaces, or a key a couple of typos away; empty
+/// when nothing is close.
+fn suggestion(given: &str) -> (String, String) {
     match Category::suggest(given) {
-        Some(c) => format!(", did you mean '{}' ({})?", c.key(), c.info().zh),
-        None => String::new(),
+        Some(c) => (
+            format!("，是否想用 '{}'（{}）？", c.key(), c.info().zh),
+            format!(", did you mean '{}' ({})?", c.key(), c.info().zh),
+        ),
+        None => Default::default(),
     }
 }
 

@@ -9,8 +9,10 @@
 
 mod category;
 mod points;
+mod text;
 
 pub use category::{
     known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
 pub use points::{Candidate, Community, Facility, LonLat};
+pub use text::{count, plural, quote, MAX_SHOWN_CHARS};

@@ -17,13 +17,13 @@ const VERSION: u32 = 1;
 #[non_exhaustive]
 pub enum CacheError {
     /// Not a livingcircle network cache, or another format version.
-    #[error("not a livingcircle network cache of format version {VERSION}")]
+    #[error("不是第 {VERSION} 版格式的 livingcircle 路网缓存 not a livingcircle network cache of format version {VERSION}")]
     BadHeader,
     /// Built from a different input or with different options.
-    #[error("the cache was built from other input ({0})")]
+    #[error("缓存由其他输入生成 the cache was built from other input ({0})")]
     KeyMismatch(String),
     /// Truncated or corrupted.
-    #[error("the cache is truncated or corrupt")]
+    #[error("缓存被截断或已损坏 the cache is truncated or corrupt")]
     Corrupt,
 }
 

@@ -73,10 +73,10 @@ pub struct BuildReport {
 #[non_exhaustive]
 pub enum NetworkError {
     /// The input has no usable edge.
-    #[error("the network is empty: {0}")]
+    #[error("路网为空 the network is empty: {0}")]
     Empty(String),
     /// More nodes than a `u32` index can address.
-    #[error("the network has {0} nodes; at most 4,294,967,294 are supported")]
+    #[error("路网有 {0} 个节点，最多支持 4,294,967,294 个 the network has {0} nodes; at most 4,294,967,294 are supported")]
     TooManyNodes(usize),
 }
 
@@ -139,9 +139,11 @@ impl Graph {
         report.components = comp_size.iter().filter(|&&s| s > 0).count();
         if report.components == 0 {
             return Err(NetworkError::Empty(format!(
-                "{} nodes and {} edges were read, but no edge joins two different nodes",
+                "读入 {} 个节点和 {} 条边，但没有一条边连接两个不同的节点 {} and {} were read, but no edge joins two different nodes",
                 n,
-                raw.edges.len()
+                raw.edges.len(),
+                lc_model::count(n, "node"),
+                lc_model::count(raw.edges.len(), "edge"),
             )));
         }
         // The largest component; ties go to the lowest root for determinism.
@@ -363,6 +365,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, NetworkError::Empty(_)), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "路网为空 the network is empty: 读入 3 个节点和 1 条边，但没有一条边连接两个不同的节点 \
+             3 nodes and 1 edge were read, but no edge joins two different nodes"
+        );
         let r = raw(0, &[]);
         assert!(Graph::build(
             &r,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum OsmError {
     /// The file could not be opened or read.
-    #[error("{}: cannot read the file: {source}", file.display())]
+    #[error("{}: 无法读取文件 cannot read the file: {source}", file.display())]
     Io {
         /// The file.
         file: PathBuf,
@@ -25,7 +25,7 @@ pub enum OsmError {
     },
     /// The PBF file ends inside a blob: it was cut short (an interrupted download or copy).
     #[error(
-        "{}: truncated PBF {part} at byte {offset}: it needs {needed} bytes but the file ends after {available}",
+        "{}: PBF 文件在第 {offset} 字节处被截断（下载或复制中断？）truncated PBF {part} at byte {offset}: it needs {needed} bytes but the file ends after {available}",
         file.display()
     )]
     TruncatedPbf {
@@ -41,7 +41,7 @@ pub enum OsmError {
         available: u64,
     },
     /// A PBF blob could not be decoded.
-    #[error("{}: corrupt PBF blob at byte {offset}: {reason}", file.display())]
+    #[error("{}: PBF 数据块在第 {offset} 字节处损坏 corrupt PBF blob at byte {offset}: {reason}", file.display())]
     CorruptPbf {
         /// The file.
         file: PathBuf,
@@ -51,7 +51,10 @@ pub enum OsmError {
         reason: String,
     },
     /// The XML is not well formed or not OSM XML.
-    #[error("{}: line {line}, column {column}: malformed OSM XML: {reason}", file.display())]
+    #[error(
+        "{}: 第 {line} 行第 {column} 列 line {line}, column {column}: OSM XML 格式错误 malformed OSM XML: {reason}",
+        file.display()
+    )]
     Xml {
         /// The file.
         file: PathBuf,

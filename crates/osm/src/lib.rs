@@ -287,16 +287,16 @@ pub fn read_osm_bytes(
         reason: reason.to_string(),
     };
     if data.is_empty() {
-        return Err(format_error("the file is empty"));
+        return Err(format_error("文件为空 the file is empty"));
     }
     if data.starts_with(&[0x1f, 0x8b]) {
         return Err(format_error(
-            "the file is gzip-compressed; decompress it first (gunzip) or use the .osm.pbf",
+            "文件是 gzip 压缩的，请先解压（gunzip）或使用 .osm.pbf the file is gzip-compressed; decompress it first (gunzip) or use the .osm.pbf",
         ));
     }
     if data.starts_with(b"BZh") {
         return Err(format_error(
-            "the file is bzip2-compressed; decompress it first (bunzip2) or use the .osm.pbf",
+            "文件是 bzip2 压缩的，请先解压（bunzip2）或使用 .osm.pbf the file is bzip2-compressed; decompress it first (bunzip2) or use the .osm.pbf",
         ));
     }
     let mut extract = match detect_format(data) {
@@ -307,7 +307,7 @@ pub fn read_osm_bytes(
         }
         _ => {
             return Err(format_error(
-                "not an OSM file: neither OSM XML (starts with '<') nor OSM PBF",
+                "不是 OSM 文件：既不是 OSM XML（以“<”开头）也不是 OSM PBF not an OSM file: neither OSM XML (starts with '<') nor OSM PBF",
             ))
         }
     };

@@ -133,7 +133,7 @@ fn frame(data: &[u8], file: &Path) -> Result<Vec<Span>, OsmError> {
         if header_len >= MAX_HEADER {
             return Err(corrupt(
                 at,
-                format!("blob header size {header_len} is over the 64 KiB limit (not a PBF file, or damaged)"),
+                format!("数据块头大小 {header_len} 超过 64 KiB 上限（不是 PBF 文件或已损坏）blob header size {header_len} is over the 64 KiB limit (not a PBF file, or damaged)"),
             ));
         }
         let header_end = 4 + header_len;
@@ -145,7 +145,7 @@ fn frame(data: &[u8], file: &Path) -> Result<Vec<Span>, OsmError> {
         if datasize > MAX_BLOB {
             return Err(corrupt(
                 at,
-                format!("blob size {datasize} is over the 32 MiB limit"),
+                format!("数据块大小 {datasize} 超过 32 MiB 上限 blob size {datasize} is over the 32 MiB limit"),
             ));
         }
         let needed = header_end + datasize;
@@ -172,7 +172,7 @@ fn decode(data: &[u8], span: Span, file: &Path) -> Result<Option<PrimitiveBlock>
     };
     let blob = BlobReader::new(&data[span.start..span.end])
         .next()
-        .ok_or_else(|| corrupt("empty blob".into()))?
+        .ok_or_else(|| corrupt("空数据块 empty blob".into()))?
         .map_err(|e| corrupt(e.to_string()))?;
     match blob.decode().map_err(|e| corrupt(e.to_string()))? {
         BlobDecode::OsmData(block) => Ok(Some(block)),
@@ -189,10 +189,10 @@ fn decode(data: &[u8], span: Span, file: &Path) -> Result<Option<PrimitiveBlock>
                 Err(OsmError::Format {
                     file: file.to_path_buf(),
                     reason: format!(
-                        "the PBF file requires features this reader does not support: {}{}",
+                        "PBF 文件需要本程序不支持的功能 the PBF file requires features this reader does not support: {}{}",
                         unsupported.join(", "),
                         if unsupported.contains(&"HistoricalInformation") {
-                            " (a history file; use a current extract)"
+                            "（历史文件，请使用当前数据 a history file; use a current extract）"
                         } else {
                             ""
                         }
@@ -214,7 +214,7 @@ fn guarded<T>(
         Err(OsmError::CorruptPbf {
             file: file.to_path_buf(),
             offset: span.start as u64,
-            reason: "the block's contents are inconsistent".into(),
+            reason: "数据块内容不一致 the block's contents are inconsistent".into(),
         })
     })
 }
@@ -316,7 +316,7 @@ pub(crate) fn read(
         _ => {
             return Err(OsmError::Format {
                 file: file.to_path_buf(),
-                reason: "not an OSM PBF file: it does not start with an OSMHeader blob".into(),
+                reason: "不是 OSM PBF 文件：没有以 OSMHeader 数据块开头 not an OSM PBF file: it does not start with an OSMHeader blob".into(),
             })
         }
     }
@@ -432,7 +432,7 @@ mod tests {
         let err = frame(&file[..file.len() - 3], p).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "x.osm.pbf: truncated PBF blob at byte 0: it needs 27 bytes but the file ends after 24"
+            "x.osm.pbf: PBF 文件在第 0 字节处被截断（下载或复制中断？）truncated PBF blob at byte 0: it needs 27 bytes but the file ends after 24"
         );
         let err = frame(&file[..2], p).unwrap_err();
         assert!(err.to_string().contains("truncated PBF blob size"), "{err}");

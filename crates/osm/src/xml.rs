@@ -58,10 +58,10 @@ impl Parser<'_> {
     fn attrs(&self, e: &BytesStart<'_>, pos: u64) -> Result<Vec<(Vec<u8>, String)>, OsmError> {
         let mut out = Vec::new();
         for a in e.attributes() {
-            let a = a.map_err(|err| self.error(pos, format!("bad attribute: {err}")))?;
+            let a = a.map_err(|err| self.error(pos, format!("属性有误 bad attribute: {err}")))?;
             let v = a
                 .unescape_value()
-                .map_err(|err| self.error(pos, format!("bad attribute value: {err}")))?;
+                .map_err(|err| self.error(pos, format!("属性值有误 bad attribute value: {err}")))?;
             out.push((a.key.as_ref().to_vec(), v.into_owned()));
         }
         Ok(out)
@@ -81,8 +81,12 @@ impl Parser<'_> {
         name: &str,
         pos: u64,
     ) -> Result<&'a str, OsmError> {
-        Self::attr(attrs, name.as_bytes())
-            .ok_or_else(|| self.error(pos, format!("<{element}> has no '{name}' attribute")))
+        Self::attr(attrs, name.as_bytes()).ok_or_else(|| {
+            self.error(
+                pos,
+                format!("<{element}> 缺少 '{name}' 属性 <{element}> has no '{name}' attribute"),
+            )
+        })
     }
 
     fn number<T: std::str::FromStr>(
@@ -93,9 +97,17 @@ impl Parser<'_> {
         pos: u64,
     ) -> Result<T, OsmError> {
         value.trim().parse::<T>().map_err(|_| {
+            // As written in the XML, unless it is too long to show whole.
+            let shown = match value.chars().count() > lc_model::MAX_SHOWN_CHARS {
+                true => lc_model::quote(value),
+                false => format!("\"{value}\""),
+            };
             self.error(
                 pos,
-                format!("<{element}> has {name}=\"{value}\", which is not a number"),
+                format!(
+                    "<{element}> 的 {name}={0} 不是数字 <{element}> has {name}={0}, which is not a number",
+                    shown
+                ),
             )
         })
     }
@@ -249,7 +261,7 @@ pub(crate) fn read(
         let pos = reader.buffer_position();
         let event = reader.read_event().map_err(|err| {
             let at = reader.error_position().max(pos);
-            p.error(at, err.to_string())
+            p.error(at, format!("XML 语法错误 {err}"))
         })?;
         match &event {
             Event::Start(e) | Event::Empty(e) if open.is_empty() && !seen_root => {
@@ -257,8 +269,11 @@ pub(crate) fn read(
                     return Err(p.error(
                         pos,
                         format!(
-                            "the root element is <{}>, not <osm>",
-                            String::from_utf8_lossy(e.name().as_ref())
+                            "根元素是 {0} 而不是 <osm> the root element is {0}, not <osm>",
+                            lc_model::quote(&format!(
+                                "<{}>",
+                                String::from_utf8_lossy(e.name().as_ref())
+                            ))
                         ),
                     ));
                 }
@@ -269,14 +284,14 @@ pub(crate) fn read(
             }
             Event::Start(e) => {
                 if open.is_empty() {
-                    return Err(p.error(pos, "more than one root element"));
+                    return Err(p.error(pos, "有多个根元素 more than one root element"));
                 }
                 p.start(e, pos)?;
                 open.push(e.name().as_ref().to_vec());
             }
             Event::Empty(e) => {
                 if open.is_empty() {
-                    return Err(p.error(pos, "more than one root element"));
+                    return Err(p.error(pos, "有多个根元素 more than one root element"));
                 }
                 p.start(e, pos)?;
                 if matches!(e.local_name().as_ref(), b"node" | b"way" | b"relation") {
@@ -295,20 +310,20 @@ pub(crate) fn read(
                 }
             }
             Event::Text(t) if open.is_empty() && t.iter().any(|b| !b.is_ascii_whitespace()) => {
-                return Err(p.error(pos, "text outside the <osm> element"));
+                return Err(p.error(pos, "<osm> 元素之外有文本 text outside the <osm> element"));
             }
             Event::Eof => {
                 if let Some(name) = open.last() {
                     return Err(p.error(
                         total,
                         format!(
-                            "the file ends inside <{}> (an unclosed element: is the file cut short?)",
+                            "文件在 <{0}> 内结束（元素未闭合：文件是否不完整？）the file ends inside <{0}> (an unclosed element: is the file cut short?)",
                             String::from_utf8_lossy(name)
                         ),
                     ));
                 }
                 if !seen_root {
-                    return Err(p.error(total, "no <osm> element"));
+                    return Err(p.error(total, "没有 <osm> 元素 no <osm> element"));
                 }
                 break;
             }

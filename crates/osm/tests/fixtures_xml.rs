@@ -268,10 +268,16 @@ fn malformed_xml_reports_file_and_line() {
     assert_eq!(line, 5, "{msg}");
     let (line, msg) = xml_error("bad_lat.osm");
     assert_eq!(line, 4, "{msg}");
-    assert!(msg.contains("lat=\"abc\""), "{msg}");
+    assert!(
+        msg.contains(
+            "<node> 的 lat=\"abc\" 不是数字 <node> has lat=\"abc\", which is not a number"
+        ),
+        "{msg}"
+    );
     let (line, msg) = xml_error("bad_unclosed.osm");
     assert_eq!(line, 6, "{msg}");
-    assert!(msg.contains("<way>"), "{msg}");
+    assert!(msg.contains("文件在 <way> 内结束"), "{msg}");
+    assert!(msg.contains("the file ends inside <way>"), "{msg}");
 }
 
 #[test]

@@ -127,7 +127,7 @@ pub fn run_access(
     })?;
     require_points(
         &opts.communities_file,
-        ("社区", "communities"),
+        ("社区", "community"),
         communities.len(),
         communities_placed.too_far.len(),
         opts.snap_limit,

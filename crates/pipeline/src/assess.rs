@@ -83,7 +83,7 @@ pub fn run_assess(
         })?;
     require_points(
         &opts.communities_file,
-        ("社区", "communities"),
+        ("社区", "community"),
         inputs.communities.len(),
         communities_placed.too_far.len(),
         opts.snap_limit,

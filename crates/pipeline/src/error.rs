@@ -29,7 +29,7 @@ pub enum PipelineError {
         reason: lc_network::NetworkError,
     },
     /// An input file (for the cache key) is missing or unreadable.
-    #[error("无法打开 cannot open {}: {reason}", path.display())]
+    #[error("无法打开 cannot open {}: {}", path.display(), lc_tables::io_reason(reason))]
     Io {
         /// The file.
         path: PathBuf,

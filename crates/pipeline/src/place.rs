@@ -93,7 +93,9 @@ pub fn id_ranks(facilities: &[Facility]) -> Vec<u32> {
 
 /// Refuses a run with nothing to work on (issues 17 and 19): a points file with a header and no
 /// rows, or (`off`: how many could not be placed) none of its points on the network. Never an
-/// empty result, "0 shortcomings" or "proven optimal" about nothing.
+/// empty result, "0 shortcomings" or "proven optimal" about nothing. `what` is the Chinese and
+/// the singular English noun, e.g. `("社区", "community")`; `task` one of `compute`, `assess`,
+/// `site`.
 pub fn require_points(
     file: &Path,
     (zh, en): (&str, &str),
@@ -104,15 +106,33 @@ pub fn require_points(
 ) -> Result<(), PipelineError> {
     if n == 0 {
         return Err(PipelineError::NothingToCompute(format!(
-            "{}: 没有{zh} no {en} (the file has a header and no rows): nothing to {task}",
-            file.display()
+            "{}: 没有{zh}（文件只有表头行），无从{} no {} (the file has a header and no rows): nothing to {task}",
+            file.display(),
+            task_zh(task),
+            lc_model::plural(en)
         )));
     }
     if off == n {
+        let none = match n {
+            1 => format!("the one {en} could not be placed"),
+            _ => format!("none of the {} could be placed", lc_model::count(n, en)),
+        };
         return Err(PipelineError::NothingToCompute(format!(
-            "{}: 没有一个{zh}能放到路网上 none of the {n} {en} could be placed on the network (all farther than {snap_limit} m from a walkable way; check the coordinates' order (lon,lat) and --crs): nothing to {task}",
-            file.display()
+            "{}: {n} 个{zh}都不能放到路网上（都离步行道路超过 {snap_limit} 米；请检查坐标顺序（经度,纬度）和 --crs），无从{} \
+             {none} on the network (all farther than {snap_limit} m from a walkable way; check the coordinates' order (lon,lat) and --crs): nothing to {task}",
+            file.display(),
+            task_zh(task),
         )));
     }
     Ok(())
+}
+
+/// The Chinese of a task named in [`require_points`].
+fn task_zh(task: &str) -> &str {
+    match task {
+        "compute" => "计算",
+        "assess" => "评估",
+        "site" => "选址",
+        other => other,
+    }
 }

@@ -35,7 +35,7 @@ use lc_standards::{Plan, Requirement, Rule, Standard};
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// The spreadsheet library refused something.
-    #[error("cannot build the Excel workbook: {0}")]
+    #[error("无法生成 Excel 工作簿 cannot build the Excel workbook: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }
 

@@ -100,7 +100,7 @@ pub fn evaluate(
     for (s, &j) in chosen.iter().enumerate() {
         if j >= nc {
             return Err(SitingError::BadParameter(format!(
-                "chosen candidate {j} is out of range (there are {nc})"
+                "所选候选 {j} 超出范围（共 {nc} 个）chosen candidate {j} is out of range (there are {nc})"
             )));
         }
         slot[j] = s;
@@ -114,7 +114,7 @@ pub fn evaluate(
         }
         if total > budget_limit(budget) {
             return Err(SitingError::BadParameter(format!(
-                "the chosen sites cost {total}, more than the budget {budget}"
+                "所选地点费用 {total} 超出预算 {budget} the chosen sites cost {total}, more than the budget {budget}"
             )));
         }
     }

@@ -98,7 +98,9 @@ fn csr(
                     what,
                     community: i,
                     index: j as usize,
-                    why: format!("index out of range (there are {n_cols})"),
+                    why: format!(
+                        "序号超出范围（共 {n_cols} 个）index out of range (there are {n_cols})"
+                    ),
                 });
             }
             if !(d.is_finite() && d >= 0.0) {
@@ -106,7 +108,9 @@ fn csr(
                     what,
                     community: i,
                     index: j as usize,
-                    why: format!("distance {d} is not a finite number ≥ 0"),
+                    why: format!(
+                        "距离 {d} 不是不小于 0 的有限数 distance {d} is not a finite number ≥ 0"
+                    ),
                 });
             }
             // A pair listed twice keeps its shorter distance.
@@ -140,7 +144,7 @@ impl Instance {
         }
         if data.candidate_pairs.len() != n || data.existing_pairs.len() != n {
             return Err(SitingError::Shape(format!(
-                "{n} weights but {} candidate lists and {} existing-facility lists",
+                "{n} 个权重，但候选列表 {0} 个、现有设施列表 {1} 个 {n} weights but {0} candidate lists and {1} existing-facility lists",
                 data.candidate_pairs.len(),
                 data.existing_pairs.len()
             )));
@@ -151,7 +155,7 @@ impl Instance {
         let n_existing = data.existing_capacity.len();
         if !data.candidate_cost.is_empty() && data.candidate_cost.len() != n_candidates {
             return Err(SitingError::Shape(format!(
-                "{n_candidates} candidate capacities but {} costs",
+                "{n_candidates} 个候选容量，但费用 {0} 个 {n_candidates} candidate capacities but {0} costs",
                 data.candidate_cost.len()
             )));
         }
@@ -184,7 +188,7 @@ impl Instance {
     pub fn with_candidate_costs(mut self, cost: Vec<Option<f64>>) -> Result<Instance, SitingError> {
         if cost.len() != self.n_candidates {
             return Err(SitingError::Shape(format!(
-                "{} candidates but {} costs",
+                "{0} 个候选，但费用 {1} 个 {0} candidates but {1} costs",
                 self.n_candidates,
                 cost.len()
             )));

@@ -159,20 +159,20 @@ impl Problem {
         let r = self.radius();
         if !(r.is_finite() && r >= 0.0) {
             return Err(SitingError::BadParameter(format!(
-                "the radius must be a finite number of metres ≥ 0, got {r}"
+                "半径须为不小于 0 的有限米数 the radius must be a finite number of metres ≥ 0, got {r}"
             )));
         }
         if let Problem::BudgetCoverage { budget, .. } = *self {
             if !(budget.is_finite() && budget >= 0.0) {
                 return Err(SitingError::BadParameter(format!(
-                    "the budget must be a finite number ≥ 0, got {budget}"
+                    "预算须为不小于 0 的有限数 the budget must be a finite number ≥ 0, got {budget}"
                 )));
             }
         }
         if let Problem::PMedian { penalty, .. } = *self {
             if !(penalty.is_finite() && penalty > 0.0) {
                 return Err(SitingError::BadParameter(format!(
-                    "the p-median penalty distance must be finite and > 0, got {penalty}"
+                    "p-中位问题的惩罚距离须为大于 0 的有限数 the p-median penalty distance must be finite and > 0, got {penalty}"
                 )));
             }
         }

@@ -38,17 +38,17 @@ pub fn instance_on_network(
     let ne = input.existing.len();
     if input.candidate_capacity.len() != nc || input.existing_capacity.len() != ne {
         return Err(SitingError::Shape(
-            "one capacity per candidate and per existing facility is needed".into(),
+            "每个候选和每个现有设施都须有一个容量 one capacity per candidate and per existing facility is needed".into(),
         ));
     }
     if input.weights.len() != input.communities.len() {
         return Err(SitingError::Shape(
-            "one weight per community is needed".into(),
+            "每个社区须有一个权重 one weight per community is needed".into(),
         ));
     }
     if !(input.max_distance.is_finite() && input.max_distance >= 0.0) {
         return Err(SitingError::BadParameter(format!(
-            "the search distance must be finite and ≥ 0, got {}",
+            "搜索距离须为不小于 0 的有限数 the search distance must be finite and ≥ 0, got {}",
             input.max_distance
         )));
     }

@@ -326,7 +326,7 @@ pub fn solve(inst: &Instance, problem: &Problem, opts: &Options) -> Result<Solut
     problem.check()?;
     if !(opts.rel_gap.is_finite() && opts.rel_gap >= 0.0) {
         return Err(SitingError::BadParameter(format!(
-            "the gap target must be a number ≥ 0, got {}",
+            "最优性差距目标须不小于 0 the gap target must be a number ≥ 0, got {}",
             opts.rel_gap
         )));
     }

@@ -6,7 +6,7 @@
 //! becomes a [`SpecError`] with the 1-based line and column.
 
 use crate::model::*;
-use lc_model::Category;
+use lc_model::{quote, Category};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::ops::Range;
@@ -30,7 +30,7 @@ pub struct SpecError {
 
 fn key_prefix(key: &Option<String>) -> String {
     match key {
-        Some(k) => format!("key '{k}': "),
+        Some(k) => format!("键 key '{k}': "),
         None => String::new(),
     }
 }
@@ -101,9 +101,25 @@ impl Ctx<'_> {
             line,
             column,
             key,
-            message: msg,
+            message: toml_message(&msg),
         }
     }
+}
+
+/// A TOML/serde message with a Chinese summary before the library's own English text.
+fn toml_message(msg: &str) -> String {
+    let zh = if msg.starts_with("missing field") {
+        "缺少必需的键"
+    } else if msg.starts_with("unknown field") {
+        "未知的键（拼写错误或放错了表？）"
+    } else if msg.starts_with("invalid type") {
+        "值的类型不对"
+    } else if msg.starts_with("duplicate key") {
+        "键重复"
+    } else {
+        "TOML 格式错误"
+    };
+    format!("{zh} {msg}")
 }
 
 fn t_is_table_name(k: &str) -> bool {
@@ -120,7 +136,7 @@ fn span_of<T>(s: &Spanned<T>) -> Range<usize> {
 fn text_field(ctx: &Ctx, v: &Spanned<String>, key: &str) -> Result<String, SpecError> {
     let s = v.get_ref().trim();
     if s.is_empty() {
-        return Err(ctx.err(span_of(v), key, "must not be empty"));
+        return Err(ctx.err(span_of(v), key, "不能为空 must not be empty"));
     }
     Ok(s.to_string())
 }
@@ -131,7 +147,7 @@ fn positive(ctx: &Ctx, v: &Spanned<f64>, key: &str) -> Result<f64, SpecError> {
         return Err(ctx.err(
             span_of(v),
             key,
-            format!("must be a positive number, got {x}"),
+            format!("须为正数，实为 {x} must be a positive number, got {x}"),
         ));
     }
     Ok(x)
@@ -143,8 +159,9 @@ fn status(ctx: &Ctx, v: &Spanned<String>, key: &str) -> Result<Status, SpecError
             span_of(v),
             key,
             format!(
-                "'{}' is not a status; use V (verified), C (computed), S (seed quote), P (partly verified) or U (unverified)",
-                v.get_ref()
+                "{0} 不是状态，请用 V（已核实）、C（计算）、S（种子引文）、P（部分核实）或 U（未核实） \
+                 {0} is not a status; use V (verified), C (computed), S (seed quote), P (partly verified) or U (unverified)",
+                quote(v.get_ref())
             ),
         )
     })
@@ -156,7 +173,11 @@ fn categories(
     key: &str,
 ) -> Result<Vec<Category>, SpecError> {
     if v.get_ref().is_empty() {
-        return Err(ctx.err(span_of(v), key, "needs at least one category"));
+        return Err(ctx.err(
+            span_of(v),
+            key,
+            "至少需要一个类别 needs at least one category",
+        ));
     }
     let mut out = Vec::new();
     for c in v.get_ref() {
@@ -178,7 +199,10 @@ fn measure(ctx: &Ctx, v: &Spanned<String>, key: &str) -> Result<Measure, SpecErr
             return Err(ctx.err(
                 span_of(v),
                 key,
-                format!("'{other}' is not a measure; use capacity, floor_area_m2 or count"),
+                format!(
+                    "{0} 不是度量，请用 capacity、floor_area_m2 或 count {0} is not a measure; use capacity, floor_area_m2 or count",
+                    quote(other)
+                ),
             ))
         }
     })
@@ -193,7 +217,10 @@ fn denominator(ctx: &Ctx, v: &Spanned<String>, key: &str) -> Result<Denominator,
         other => return Err(ctx.err(
             span_of(v),
             key,
-            format!("'{other}' is not a denominator; use population, households, elderly or children_0_3"),
+            format!(
+                "{0} 不是分母，请用 population、households、elderly 或 children_0_3 {0} is not a denominator; use population, households, elderly or children_0_3",
+                quote(other)
+            ),
         )),
     })
 }
@@ -214,7 +241,10 @@ fn community_filter(
             return Err(ctx.err(
                 span_of(v),
                 key,
-                format!("'{other}' is not a community filter; use all, urban or rural"),
+                format!(
+                    "{0} 不是社区筛选，请用 all、urban 或 rural {0} is not a community filter; use all, urban or rural",
+                    quote(other)
+                ),
             ))
         }
     })
@@ -227,8 +257,13 @@ fn required<'a, T>(
     key: &str,
     kind: &str,
 ) -> Result<&'a T, SpecError> {
-    v.as_ref()
-        .ok_or_else(|| ctx.err(at.clone(), key, format!("is required for kind '{kind}'")))
+    v.as_ref().ok_or_else(|| {
+        ctx.err(
+            at.clone(),
+            key,
+            format!("类型 {0} 必须有此键 is required for kind {0}", quote(kind)),
+        )
+    })
 }
 
 /// Refuses keys that do not apply to a kind, so a typo or a misplaced key is not ignored.
@@ -245,7 +280,7 @@ fn only_keys_of_kind(
             return Err(ctx.err(
                 span.clone(),
                 &format!("{table}.{name}"),
-                format!("does not apply to kind '{kind}'"),
+                format!("不适用于类型 {0} does not apply to kind {0}", quote(kind)),
             ));
         }
     }
@@ -324,7 +359,7 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
             return Err(ctx.err(
                 span_of(&l.id),
                 "level.id",
-                format!("level '{id}' is defined twice"),
+                format!("层级 {0} 定义了两次 level {0} is defined twice", quote(&id)),
             ));
         }
         levels.push(Level {
@@ -346,7 +381,10 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
             return Err(ctx.err(
                 span_of(&r.id),
                 "requirement.id",
-                format!("requirement '{id}' is defined twice"),
+                format!(
+                    "要求 {0} 定义了两次 requirement {0} is defined twice",
+                    quote(&id)
+                ),
             ));
         }
         let level = match &r.level {
@@ -359,8 +397,8 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                             span_of(l),
                             "requirement.level",
                             format!(
-                                "no level '{}' in this file (levels: {})",
-                                l.get_ref(),
+                                "本文件中没有层级 {0}（已有层级：{1}）no level {0} in this file (levels: {1})",
+                                quote(l.get_ref()),
                                 levels
                                     .iter()
                                     .map(|x| x.id.as_str())
@@ -416,7 +454,7 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                         return Err(ctx.err(
                             at,
                             "requirement.distance_m",
-                            "a 'within' requirement needs distance_m or a level",
+                            "'within' 要求须有 distance_m 或层级 a 'within' requirement needs distance_m or a level",
                         ))
                     }
                 };
@@ -427,7 +465,7 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                             return Err(ctx.err(
                                 span_of(m),
                                 "requirement.min_count",
-                                format!("must be at least 1, got {v}"),
+                                format!("须为 1 至 1000000，实为 {v} must be at least 1, got {v}"),
                             ));
                         }
                         v as u32
@@ -450,7 +488,9 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                     return Err(ctx.err(
                         span_of(min),
                         "requirement.min",
-                        format!("must be a number ≥ 0, got {min_v}"),
+                        format!(
+                            "须为不小于 0 的数，实为 {min_v} must be a number ≥ 0, got {min_v}"
+                        ),
                     ));
                 }
                 let catchment_m = match (&r.catchment_m, level) {
@@ -460,7 +500,7 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                         return Err(ctx.err(
                             at,
                             "requirement.catchment_m",
-                            "a 'ratio' requirement needs catchment_m or a level",
+                            "'ratio' 要求须有 catchment_m 或层级 a 'ratio' requirement needs catchment_m or a level",
                         ))
                     }
                 };
@@ -478,7 +518,10 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                 return Err(ctx.err(
                     span,
                     "requirement.kind",
-                    format!("'{other}' is not a requirement kind; use within or ratio"),
+                    format!(
+                        "{0} 不是要求类型，请用 within 或 ratio {0} is not a requirement kind; use within or ratio",
+                        quote(other)
+                    ),
                 ));
             }
         };
@@ -491,7 +534,10 @@ pub fn parse_standard(file: &str, text: &str) -> Result<Standard, SpecError> {
                     return Err(ctx.err(
                         span_of(o),
                         "requirement.obligation",
-                        format!("'{other}' is not an obligation; use required or recommended"),
+                        format!(
+                            "{0} 不是约束程度，请用 required 或 recommended {0} is not an obligation; use required or recommended",
+                            quote(other)
+                        ),
                     ))
                 }
             },
@@ -603,7 +649,10 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
         return Err(ctx.err(
             span_of(&h.jurisdiction),
             "plan.jurisdiction",
-            format!("'{jurisdiction}' is not a division code prefix (\"\" for national, or 2/4/6/9/12 digits)"),
+            format!(
+                "{0} 不是区划代码前缀（全国用 \"\"，或 2/4/6/9/12 位数字）{0} is not a division code prefix (\"\" for national, or 2/4/6/9/12 digits)",
+                quote(&jurisdiction)
+            ),
         ));
     }
     let year = *h.year.get_ref();
@@ -611,7 +660,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
         return Err(ctx.err(
             span_of(&h.year),
             "plan.year",
-            format!("'{year}' is not a plausible target year"),
+            format!("'{year}' 不是合理的目标年份（2000 至 2100）'{year}' is not a plausible target year"),
         ));
     }
     let mut ids = HashSet::new();
@@ -624,7 +673,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             return Err(ctx.err(
                 span_of(&r.id),
                 "indicator.id",
-                format!("'{id}' is defined twice"),
+                format!("{0} 定义了两次 {0} is defined twice", quote(&id)),
             ));
         }
         let comparison = Comparison::parse(r.comparison.get_ref().trim()).ok_or_else(|| {
@@ -632,8 +681,8 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                 span_of(&r.comparison),
                 "indicator.comparison",
                 format!(
-                    "'{}' is not a comparison; use >=, >, <= or <",
-                    r.comparison.get_ref()
+                    "{0} 不是比较符，请用 >=、>、<= 或 < {0} is not a comparison; use >=, >, <= or <",
+                    quote(r.comparison.get_ref())
                 ),
             )
         })?;
@@ -642,7 +691,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             return Err(ctx.err(
                 span_of(&r.threshold),
                 "indicator.threshold",
-                "must be a finite number",
+                "须为有限数 must be a finite number",
             ));
         }
         let mut levels = Vec::new();
@@ -654,8 +703,8 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                             span_of(l),
                             "indicator.levels",
                             format!(
-                                "'{}' is not a region level; use all, province, city, district or street",
-                                l.get_ref()
+                                "{0} 不是区域层级，请用 all、province、city、district 或 street {0} is not a region level; use all, province, city, district or street",
+                                quote(l.get_ref())
                             ),
                         )
                     })?;
@@ -667,7 +716,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                     return Err(ctx.err(
                         span_of(ls),
                         "indicator.levels",
-                        "needs at least one level",
+                        "至少需要一个层级 needs at least one level",
                     ));
                 }
             }
@@ -728,7 +777,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                     return Err(ctx.err(
                         span_of(needs_raw),
                         "indicator.needs",
-                        "needs at least one entry",
+                        "至少需要一项 needs at least one entry",
                     ));
                 }
                 let mut needs = Vec::new();
@@ -787,8 +836,8 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                             span_of(of_raw),
                             "indicator.of",
                             format!(
-                                "'{}' is not a sub-region level; use province, city, district or street",
-                                of_raw.get_ref()
+                                "{0} 不是下级区域层级，请用 province、city、district 或 street {0} is not a sub-region level; use province, city, district or street",
+                                quote(of_raw.get_ref())
                             ),
                         )
                     })?;
@@ -798,7 +847,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                         span,
                         "indicator.levels",
                         format!(
-                            "level '{}' is not above the counted sub-regions ('{}')",
+                            "层级 '{0}' 不高于所计的下级区域（'{1}'）level '{0}' is not above the counted sub-regions ('{1}')",
                             bad.key(),
                             of.key()
                         ),
@@ -820,17 +869,22 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                 return Err(ctx.err(
                     span_of(&r.kind),
                     "indicator.kind",
-                    format!("'{other}' is not an indicator kind; use coverage, standard_coverage, ratio, total or region_coverage"),
+                    format!(
+                        "{0} 不是指标类型，请用 coverage、standard_coverage、ratio、total 或 region_coverage {0} is not an indicator kind; use coverage, standard_coverage, ratio, total or region_coverage",
+                        quote(other)
+                    ),
                 ))
             }
         };
         // The scope is stated for every target, next to its quote (issue 22): which communities,
         // for region coverage which sub-regions, and why.
-        let scope_missing = |key: &str, what: &str| {
+        let scope_missing = |key: &str, (zh, en): (&str, &str)| {
             ctx.err(
                 at.clone(),
                 key,
-                format!("is required: every target states {what}, read from its sentence"),
+                format!(
+                    "必须填写：每个指标都要写明{zh}（依据其原文） is required: every target states {en}, read from its sentence"
+                ),
             )
         };
         let communities = match &r.communities {
@@ -838,7 +892,10 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             None => {
                 return Err(scope_missing(
                     "indicator.communities",
-                    "which communities it counts (all, urban or rural)",
+                    (
+                        "计入哪些社区（all、urban 或 rural）",
+                        "which communities it counts (all, urban or rural)",
+                    ),
                 ))
             }
         };
@@ -849,8 +906,8 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                         span_of(u),
                         "indicator.units",
                         format!(
-                            "'{}' is not a unit filter; use all, streets, towns, counties or districts",
-                            u.get_ref()
+                            "{0} 不是单元筛选，请用 all、streets、towns、counties 或 districts {0} is not a unit filter; use all, streets, towns, counties or districts",
+                            quote(u.get_ref())
                         ),
                     )
                 })?;
@@ -859,7 +916,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                         span_of(u),
                         "indicator.units",
                         format!(
-                            "'{}' speaks of {} units, but the target counts '{}' sub-regions",
+                            "'{0}' 指 {1} 级单元，但该指标计的是 '{2}' 级下级区域 '{0}' speaks of {1} units, but the target counts '{2}' sub-regions",
                             unit.key(),
                             l.key(),
                             of.key()
@@ -871,7 +928,10 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             (IndicatorKind::RegionCoverage { .. }, None) => {
                 return Err(scope_missing(
                     "indicator.units",
-                    "which sub-regions it counts (all, streets, towns, counties or districts)",
+                    (
+                        "计入哪些下级区域（all、streets、towns、counties 或 districts）",
+                        "which sub-regions it counts (all, streets, towns, counties or districts)",
+                    ),
                 ))
             }
             _ => UnitFilter::All,
@@ -879,7 +939,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
         let Some(note) = &r.scope_note else {
             return Err(scope_missing(
                 "indicator.scope_note",
-                "why its scope is what it is",
+                ("范围为何如此", "why its scope is what it is"),
             ));
         };
         let scope = TargetScope {
@@ -911,7 +971,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             return Err(ctx.err(
                 span_of(&u.id),
                 "unavailable.id",
-                format!("'{id}' is defined twice"),
+                format!("{0} 定义了两次 {0} is defined twice", quote(&id)),
             ));
         }
         unavailable.push(Unavailable {
@@ -953,8 +1013,9 @@ pub fn check_plan(plan: &Plan, standards: &[Standard]) -> Result<(), SpecError> 
             };
             let Some(s) = standards.iter().find(|s| &s.id == standard) else {
                 return Err(err(format!(
-                    "indicator {} refers to standard '{standard}', which is not loaded (loaded: {})",
+                    "指标 {0} 引用的标准 {1} 未加载（已加载：{2}）indicator {0} refers to standard {1}, which is not loaded (loaded: {2})",
                     ind.id,
+                    quote(standard),
                     standards
                         .iter()
                         .map(|s| s.id.as_str())
@@ -965,8 +1026,10 @@ pub fn check_plan(plan: &Plan, standards: &[Standard]) -> Result<(), SpecError> 
             for l in levels {
                 if !s.levels.iter().any(|x| &x.id == l) {
                     return Err(err(format!(
-                        "indicator {} names level '{l}', which standard '{standard}' does not have",
-                        ind.id
+                        "指标 {0} 指定的层级 {1} 不在标准 {2} 中 indicator {0} names level {1}, which standard {2} does not have",
+                        ind.id,
+                        quote(l),
+                        quote(standard)
                     )));
                 }
             }

@@ -971,3 +971,55 @@ fn comparison_gap_and_filters() {
     assert!(!CommunityFilter::Urban.admits(None));
     assert!(CommunityFilter::All.admits(None));
 }
+
+/// Every message is in Chinese and English (issue 19 item 5): the frame names the key in both,
+/// the reason has a Chinese sentence before the English one, and a long value is cut.
+#[test]
+fn messages_are_in_chinese_and_english_and_long_values_are_cut() {
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let cases = [
+        bad("distance_m = 300", "distance_m = -5"),
+        bad("level = \"5min\"", "level = \"6min\""),
+        bad("[\"kindergarten\"]", "[\"kindergarden\"]"),
+        bad("name_en = \"Kindergarten\"\n", ""),
+        bad(
+            "categories = [\"kindergarten\"]",
+            "categories = [\"kindergarten\"]\nper = 100",
+        ),
+        bad("id = \"kg\"", "id = \"kg"),
+    ];
+    for e in &cases {
+        let msg = e.to_string();
+        assert!(cjk(&e.message), "no Chinese in {msg}");
+        if e.key.is_some() {
+            assert!(msg.contains(": 键 key '"), "{msg}");
+        }
+    }
+    assert_eq!(
+        cases[0].to_string(),
+        "local.toml:12:14: 键 key 'level.distance_m': 须为正数，实为 -5 must be a positive number, got -5"
+    );
+    assert_eq!(
+        cases[1].message,
+        "本文件中没有层级 '6min'（已有层级：5min）no level '6min' in this file (levels: 5min)"
+    );
+    assert!(
+        cases[3]
+            .message
+            .starts_with("缺少必需的键 missing field `name_en`"),
+        "{}",
+        cases[3]
+    );
+
+    let long = "m".repeat(200);
+    let e = bad("level = \"5min\"", &format!("level = \"{long}\""));
+    assert!(
+        e.message.starts_with(&format!(
+            "本文件中没有层级 '{}…' (200 个字符 characters)（已有层级：5min）no level '{}…' (200 个字符 characters)",
+            "m".repeat(60),
+            "m".repeat(60)
+        )),
+        "{e}"
+    );
+    assert!(!e.message.contains(&"m".repeat(61)), "{e}");
+}

@@ -71,12 +71,16 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
     let mut errors: Vec<String> = Vec::new();
     for (file, level, parent_col) in FILES {
         let path = dir.join(file);
-        let mut rdr = csv::ReaderBuilder::new()
-            .from_path(&path)
-            .map_err(|e| StoreError::Divisions(format!("cannot read {}: {e}", path.display())))?;
+        let mut rdr = csv::ReaderBuilder::new().from_path(&path).map_err(|e| {
+            let why = match e.kind() {
+                csv::ErrorKind::Io(io) => lc_tables::io_reason(io),
+                _ => e.to_string(),
+            };
+            StoreError::Divisions(format!("无法读取 cannot read {}: {why}", path.display()))
+        })?;
         let headers = rdr
             .headers()
-            .map_err(|e| StoreError::Divisions(format!("{file}: {e}")))?
+            .map_err(|e| StoreError::Divisions(format!("{file}: 无法读取表头行 {e}")))?
             .clone();
         let idx = |name: &str| {
             headers
@@ -85,15 +89,14 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
         };
         let (Some(ci), Some(ni)) = (idx("code"), idx("name")) else {
             return Err(StoreError::Divisions(format!(
-                "{file}: needs columns code and name (found {})",
+                "{file}: 须有 code 和 name 两列（表头中有：{0}）needs columns code and name (found {0})",
                 headers.iter().collect::<Vec<_>>().join(", ")
             )));
         };
         let pi = match parent_col {
-            Some(p) => Some(
-                idx(p)
-                    .ok_or_else(|| StoreError::Divisions(format!("{file}: missing column {p}")))?,
-            ),
+            Some(p) => Some(idx(p).ok_or_else(|| {
+                StoreError::Divisions(format!("{file}: 缺少列 {p} missing column {p}"))
+            })?),
             None => None,
         };
         for (k, rec) in rdr.records().enumerate() {
@@ -104,7 +107,7 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
             let rec = match rec {
                 Ok(r) => r,
                 Err(e) => {
-                    errors.push(format!("{file} line {line}: {e}"));
+                    errors.push(format!("{file} 第 {line} 行 line {line}: CSV 格式错误 {e}"));
                     continue;
                 }
             };
@@ -114,14 +117,17 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
                 Ok(c) if c.level() == level => c,
                 Ok(_) | Err(_) => {
                     errors.push(format!(
-                        "{file} line {line}, field 'code': '{code}' is not a {}-digit division code",
+                        "{file} 第 {line} 行 line {line}, 字段 field 'code': {0} 不是 {1} 位区划代码 {0} is not a {1}-digit division code",
+                        lc_model::quote(code),
                         level.digits()
                     ));
                     continue;
                 }
             };
             if name.is_empty() {
-                errors.push(format!("{file} line {line}, field 'name': is empty"));
+                errors.push(format!(
+                    "{file} 第 {line} 行 line {line}, 字段 field 'name': 为空 is empty"
+                ));
                 continue;
             }
             let parent = parsed.parent().map(|p| p.to_string());
@@ -129,20 +135,23 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
                 let given = rec.get(pi).unwrap_or("").trim();
                 if given != p {
                     errors.push(format!(
-                        "{file} line {line}, field '{}': parent '{given}' is not the prefix of code {code}",
-                        parent_col.unwrap_or("")
+                        "{file} 第 {line} 行 line {line}, 字段 field '{0}': 上级 {1} 不是代码 {code} 的前缀 parent {1} is not the prefix of code {code}",
+                        parent_col.unwrap_or(""),
+                        lc_model::quote(given)
                     ));
                     continue;
                 }
                 if !seen.contains(p.as_str()) {
                     errors.push(format!(
-                        "{file} line {line}: parent {p} of {code} is not in the list"
+                        "{file} 第 {line} 行 line {line}: {code} 的上级 {p} 不在名录中 parent {p} of {code} is not in the list"
                     ));
                     continue;
                 }
             }
             if !seen.insert(code.to_string()) {
-                errors.push(format!("{file} line {line}: code {code} appears twice"));
+                errors.push(format!(
+                    "{file} 第 {line} 行 line {line}: 代码 {code} 出现两次 code {code} appears twice"
+                ));
                 continue;
             }
             rows.push(DivisionRow {
@@ -155,10 +164,10 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
     }
     if !errors.is_empty() {
         return Err(StoreError::Divisions(format!(
-            "{} error{} in the division list {}:\n  {}",
+            "区划名录 {1} 中有 {0} 处错误 {2} in the division list {1}:\n  {3}",
             errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
             dir.display(),
+            lc_model::count(errors.len(), "error"),
             errors.join("\n  ")
         )));
     }
@@ -235,7 +244,7 @@ impl Store {
                 .is_none()
             {
                 return Err(StoreError::Divisions(format!(
-                    "parent division {p} is neither in the import nor in the database"
+                    "上级区划 {p} 既不在导入数据中也不在数据库中 parent division {p} is neither in the import nor in the database"
                 )));
             }
         }
@@ -363,7 +372,7 @@ impl Store {
         let d = dir.to_path_buf();
         let rows = tokio::task::spawn_blocking(move || read_division_dir(&d))
             .await
-            .map_err(|e| StoreError::Divisions(format!("reader failed: {e}")))??;
+            .map_err(|e| StoreError::Divisions(format!("读取失败 reader failed: {e}")))??;
         let read_s = t0.elapsed().as_secs_f64();
         let mut stats = ImportStats {
             read_s,

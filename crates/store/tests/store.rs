@@ -411,18 +411,23 @@ async fn broken_lists_are_refused(store: Store) {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("cities.csv line 3: parent 12 of 1201 is not in the list"),
+        e.contains("cities.csv 第 3 行 line 3: 1201 的上级 12 不在名录中 parent 12 of 1201 is not in the list"),
         "{e}"
     );
     assert!(
-        e.contains("areas.csv line 3, field 'name': is empty"),
+        e.contains("areas.csv 第 3 行 line 3, 字段 field 'name': 为空 is empty"),
         "{e}"
     );
     assert!(
-        e.contains("streets.csv line 2, field 'areaCode': parent '110109' is not the prefix"),
+        e.contains("streets.csv 第 2 行 line 2, 字段 field 'areaCode': 上级 '110109' 不是代码 110108010 的前缀 parent '110109' is not the prefix"),
         "{e}"
     );
-    assert!(e.contains("villages.csv line 2, field 'code'"), "{e}");
+    assert!(
+        e.contains(
+            "villages.csv 第 2 行 line 2, 字段 field 'code': '11010801003' 不是 12 位区划代码"
+        ),
+        "{e}"
+    );
     assert_eq!(
         store.count(&DIVISIONS, &[]).await.unwrap(),
         0,

@@ -41,7 +41,9 @@ impl AtomicFile {
                 resolved = fs::canonicalize(path).map_err(|e| {
                     werr(io::Error::new(
                         e.kind(),
-                        format!("the symbolic link points to nothing that can be written ({e})"),
+                        format!(
+                            "符号链接指向无法写入的位置 the symbolic link points to nothing that can be written ({e})"
+                        ),
                     ))
                 })?;
                 resolved.as_path()
@@ -65,7 +67,7 @@ impl AtomicFile {
             .ok_or_else(|| {
                 werr(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    "the path does not name a file",
+                    "路径没有指明文件 the path does not name a file",
                 ))
             })?
             .to_string_lossy()
@@ -281,7 +283,15 @@ mod tests {
         let p = dir.path().join("no/such/dir/x.csv");
         let err = write_atomic(&p, |_| Ok(())).unwrap_err();
         assert!(matches!(err, TableError::Write { .. }), "{err:?}");
-        assert!(err.to_string().starts_with("cannot write "), "{err}");
+        assert!(
+            err.to_string().starts_with("无法写入 cannot write "),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains(": 文件或文件夹不存在 No such file or directory (os error 2)"),
+            "{err}"
+        );
     }
 
     #[cfg(unix)]

@@ -9,8 +9,9 @@ pub const MAX_ROW_ERRORS: usize = 20;
 
 /// One problem in one row of a file.
 ///
-/// Displays as `communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)`, or
-/// without the field part when the whole row is wrong (e.g. the number of fields).
+/// Displays as `communities.csv 第 7 行 line 7, 字段 field 'lat': '91.5' 超出范围（-90 至 90）'91.5'
+/// is out of range (-90 to 90)`, or without the field part when the whole row is wrong (e.g.
+/// the number of fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     /// The file, as given by the caller.
@@ -19,18 +20,47 @@ pub struct RowError {
     pub line: u64,
     /// The column, when one field is at fault.
     pub field: Option<String>,
-    /// What is wrong, e.g. `'91.5' is out of range (-90 to 90)`.
+    /// What is wrong, in Chinese and English, e.g. `'91.5' 超出范围（-90 至 90）'91.5' is out of
+    /// range (-90 to 90)`.
     pub message: String,
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} line {}", self.file, self.line)?;
+        write!(f, "{} 第 {} 行 line {}", self.file, self.line, self.line)?;
         if let Some(field) = &self.field {
-            write!(f, ", field '{field}'")?;
+            write!(f, ", 字段 field '{field}'")?;
         }
         write!(f, ": {}", self.message)
     }
+}
+
+/// An operating-system error in Chinese and English: the Chinese for the common kinds, then
+/// the system's own (English) text, e.g. `文件或文件夹不存在 No such file or directory (os error 2)`.
+pub fn io_reason(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let text = e.to_string();
+    // A reason made by this crate is bilingual already.
+    if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return text;
+    }
+    let zh = match e.kind() {
+        K::NotFound => "文件或文件夹不存在",
+        K::PermissionDenied => "没有权限",
+        K::AlreadyExists => "已存在",
+        K::IsADirectory => "是文件夹而不是文件",
+        K::NotADirectory => "路径中有一段不是文件夹",
+        K::StorageFull => "磁盘已满",
+        K::ReadOnlyFilesystem => "文件系统只读",
+        K::InvalidData => "数据无效",
+        K::UnexpectedEof => "文件意外结束",
+        K::OutOfMemory => "内存不足",
+        K::Interrupted => "被中断",
+        K::DirectoryNotEmpty => "文件夹不为空",
+        K::CrossesDevices => "不能跨文件系统移动",
+        _ => "操作失败",
+    };
+    format!("{zh} {text}")
 }
 
 /// Why a table could not be read or written.
@@ -38,7 +68,7 @@ impl fmt::Display for RowError {
 #[non_exhaustive]
 pub enum TableError {
     /// The file could not be opened (the OS reason is the source).
-    #[error("cannot open {}: {reason}", path.display())]
+    #[error("无法打开 cannot open {}: {}", path.display(), io_reason(reason))]
     Open {
         /// The path as given.
         path: PathBuf,
@@ -46,7 +76,7 @@ pub enum TableError {
         reason: io::Error,
     },
     /// The file was opened but reading it failed.
-    #[error("cannot read {}: {reason}", path.display())]
+    #[error("无法读取 cannot read {}: {}", path.display(), io_reason(reason))]
     Read {
         /// The path as given.
         path: PathBuf,
@@ -54,7 +84,7 @@ pub enum TableError {
         reason: io::Error,
     },
     /// Writing an output file failed (the file at the path, if any, is untouched).
-    #[error("cannot write {}: {reason}", path.display())]
+    #[error("无法写入 cannot write {}: {}", path.display(), io_reason(reason))]
     Write {
         /// The path as given.
         path: PathBuf,
@@ -62,7 +92,7 @@ pub enum TableError {
         reason: io::Error,
     },
     /// A required column is not in the header line.
-    #[error("{file}: missing required column '{column}' (found: {})", found.join(", "))]
+    #[error("{file}: {}", missing_column(column, found))]
     MissingColumn {
         /// The file, as given.
         file: String,
@@ -101,18 +131,33 @@ impl TableError {
     }
 }
 
+fn missing_column(column: &str, found: &[String]) -> String {
+    // A header name is listed as it is unless it is long (a file that is not a table).
+    let found: Vec<String> = found
+        .iter()
+        .map(|n| match n.chars().count() > lc_model::MAX_SHOWN_CHARS {
+            true => lc_model::quote(n),
+            false => n.clone(),
+        })
+        .collect();
+    format!(
+        "缺少必需的列 '{column}'（表头中有：{0}）missing required column '{column}' (found: {0})",
+        found.join(", ")
+    )
+}
+
 fn rows_message(file: &str, errors: &[RowError], stopped_at: Option<u64>) -> String {
     if errors.len() == 1 && stopped_at.is_none() {
         return errors[0].to_string();
     }
     let mut s = format!(
-        "{} error{} in {file}",
+        "{file} 中有 {} 处错误 {} in {file}",
         errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
+        lc_model::count(errors.len(), "error"),
     );
     if let Some(line) = stopped_at {
         s.push_str(&format!(
-            " (stopped reading at line {line} after {MAX_ROW_ERRORS} errors; there may be more)"
+            "（{MAX_ROW_ERRORS} 处错误后在第 {line} 行停止读取，可能还有更多 stopped reading at line {line} after {MAX_ROW_ERRORS} errors; there may be more）"
         ));
     }
     s.push(':');
@@ -187,7 +232,7 @@ mod tests {
         let one = c.finish().unwrap_err().to_string();
         assert_eq!(
             one,
-            "communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)"
+            "communities.csv 第 7 行 line 7, 字段 field 'lat': '91.5' is out of range (-90 to 90)"
         );
 
         let mut c = Collector::new("communities.csv");
@@ -196,14 +241,17 @@ mod tests {
         c.push(9, Some("lon"), "'x' is not a number".into());
         let msg = c.finish().unwrap_err().to_string();
         let lines: Vec<&str> = msg.lines().collect();
-        assert_eq!(lines[0], "3 errors in communities.csv:");
+        assert_eq!(
+            lines[0],
+            "communities.csv 中有 3 处错误 3 errors in communities.csv:"
+        );
         assert_eq!(
             lines[1],
-            "  communities.csv line 3: expected 5 fields, found 4"
+            "  communities.csv 第 3 行 line 3: expected 5 fields, found 4"
         );
         assert_eq!(
             lines[3],
-            "  communities.csv line 9, field 'lon': 'x' is not a number"
+            "  communities.csv 第 9 行 line 9, 字段 field 'lon': 'x' is not a number"
         );
     }
 
@@ -220,7 +268,10 @@ mod tests {
         assert_eq!(c.errors.len(), MAX_ROW_ERRORS);
         let msg = c.finish().unwrap_err().to_string();
         assert!(
-            msg.starts_with("20 errors in f.csv (stopped reading at line 22"),
+            msg.starts_with(
+                "f.csv 中有 20 处错误 20 errors in f.csv（20 处错误后在第 22 行停止读取，可能还有更多 \
+                 stopped reading at line 22 after 20 errors; there may be more）:"
+            ),
             "{msg}"
         );
     }

@@ -63,7 +63,9 @@ impl Source {
                 Err(()) => {
                     return Err(TableError::File {
                         file,
-                        problem: format!("the text is neither UTF-8 nor GBK/GB18030; {UTF8_HINT}"),
+                        problem: format!(
+                            "文本既不是 UTF-8 也不是 GBK/GB18030 the text is neither UTF-8 nor GBK/GB18030; {UTF8_HINT}"
+                        ),
                     })
                 }
             }
@@ -123,7 +125,7 @@ impl Source {
             return Err(TableError::File {
                 file: self.file.clone(),
                 problem: format!(
-                    "the file is empty; expected a header line such as '{}'",
+                    "文件为空，应有表头行 the file is empty; expected a header line such as '{}'",
                     expected()
                 ),
             });
@@ -132,18 +134,21 @@ impl Source {
         for field in rec.iter() {
             let name = std::str::from_utf8(field).map_err(|_| TableError::File {
                 file: self.file.clone(),
-                problem: format!("the header line is not valid UTF-8 text; {}", UTF8_HINT),
+                problem: format!(
+                    "表头行不是有效的 UTF-8 文本 the header line is not valid UTF-8 text; {UTF8_HINT}"
+                ),
             })?;
             names.push(name.trim().trim_start_matches('\u{feff}').to_string());
         }
         if let [only] = names.as_slice() {
-            for (sep, what) in [('\t', "tabs"), (';', "semicolons")] {
+            for (sep, zh, en) in [('\t', "制表符", "tabs"), (';', "分号", "semicolons")] {
                 if only.contains(sep) {
                     return Err(TableError::File {
                         file: self.file.clone(),
                         problem: format!(
-                            "the header line has no commas but has {what}; save the file as \
-                             comma-separated CSV (expected a header line such as '{}')",
+                            "表头行没有逗号而有{zh}，请另存为逗号分隔的 CSV the header line has no commas but has \
+                             {en}; save the file as comma-separated CSV (expected a header line \
+                             such as '{}')",
                             expected()
                         ),
                     });
@@ -157,7 +162,7 @@ impl Source {
                     return Err(TableError::File {
                         file: self.file.clone(),
                         problem: format!(
-                            "column '{}' appears twice in the header line (columns {} and {})",
+                            "列 '{0}' 在表头行出现两次（第 {1} 和第 {2} 列）column '{0}' appears twice in the header line (columns {1} and {2})",
                             columns[k].0,
                             first + 1,
                             pos + 1
@@ -189,7 +194,8 @@ impl Source {
 }
 
 /// The advice given with text that is not UTF-8.
-pub(crate) const UTF8_HINT: &str = "save the file as UTF-8 (in Excel: 'CSV UTF-8')";
+pub(crate) const UTF8_HINT: &str =
+    "请另存为 UTF-8（Excel 中选“CSV UTF-8”）save the file as UTF-8 (in Excel: 'CSV UTF-8')";
 
 /// Whether bytes are a zip archive, as an `.xlsx` workbook is.
 pub(crate) fn is_xlsx(data: &[u8]) -> bool {
@@ -203,7 +209,7 @@ pub(crate) fn xlsx_first_sheet_as_csv(data: &[u8]) -> Result<Vec<u8>, String> {
     let mut wb: calamine::Xlsx<_> =
         calamine::Xlsx::new(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;
     let Some(first) = wb.sheet_names().first().cloned() else {
-        return Err("the workbook has no worksheet".into());
+        return Err("工作簿中没有工作表 the workbook has no worksheet".into());
     };
     let range = wb.worksheet_range(&first).map_err(|e| e.to_string())?;
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -286,7 +292,7 @@ pub(crate) fn check_width(rec: &ByteRecord, line: u64, width: usize, errs: &mut 
             line,
             None,
             format!(
-                "field {} opens a quote (\") on this line that is not closed before the line ends, so the rows below run into it; close the quote or remove it",
+                "第 {0} 个字段的引号（\"）在本行结束前没有闭合，下面的行会并入它；请闭合或删除该引号 field {0} opens a quote (\") on this line that is not closed before the line ends, so the rows below run into it; close the quote or remove it",
                 k + 1
             ),
         );
@@ -295,16 +301,19 @@ pub(crate) fn check_width(rec: &ByteRecord, line: u64, width: usize, errs: &mut 
     if rec.len() == width {
         return true;
     }
-    let hint = if rec.len() > width {
-        " (a value that contains a comma must be in double quotes)"
+    let (hint_zh, hint_en) = if rec.len() > width {
+        (
+            "（含逗号的值须放在双引号中）",
+            " (a value that contains a comma must be in double quotes)",
+        )
     } else {
-        ""
+        ("", "")
     };
     errs.push(
         line,
         None,
         format!(
-            "expected {width} fields as in the header line, found {}{hint}",
+            "应有 {width} 个字段（与表头行相同），实有 {0} 个{hint_zh} expected {width} fields as in the header line, found {0}{hint_en}",
             rec.len()
         ),
     );
@@ -317,16 +326,10 @@ pub(crate) fn trim(b: &[u8]) -> &[u8] {
     b.trim_ascii()
 }
 
-/// A field value quoted for a message: lossy UTF-8, long values shortened.
+/// A field value quoted for a message: lossy UTF-8, trimmed, long values cut
+/// ([`lc_model::quote`]).
 pub(crate) fn show(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(trim(b));
-    let mut chars = s.chars();
-    let short: String = chars.by_ref().take(60).collect();
-    if chars.next().is_some() {
-        format!("'{short}…'")
-    } else {
-        format!("'{short}'")
-    }
+    lc_model::quote(&String::from_utf8_lossy(trim(b)))
 }
 
 /// Parses a decimal 64-bit signed integer (optional sign, digits only), already trimmed.
@@ -385,9 +388,9 @@ pub(crate) fn parse_f64(b: &[u8]) -> Result<f64, NumError> {
 /// The message for a number field that failed [`parse_f64`].
 pub(crate) fn num_message(raw: &[u8], e: NumError) -> String {
     match e {
-        NumError::Empty => "is empty; a number is required".to_string(),
-        NumError::NotNumber => format!("{} is not a number", show(raw)),
-        NumError::NotFinite => format!("{} is not a finite number", show(raw)),
+        NumError::Empty => "为空，须填数字 is empty; a number is required".to_string(),
+        NumError::NotNumber => format!("{0} 不是数字 {0} is not a number", show(raw)),
+        NumError::NotFinite => format!("{0} 不是有限数 {0} is not a finite number", show(raw)),
     }
 }
 
@@ -397,7 +400,10 @@ pub(crate) fn range_message(raw: &[u8], v: f64, lo: f64, hi: f64) -> Option<Stri
     if (lo..=hi).contains(&v) {
         None
     } else {
-        Some(format!("{} is out of range ({lo} to {hi})", show(raw)))
+        Some(format!(
+            "{0} 超出范围（{lo} 至 {hi}）{0} is out of range ({lo} to {hi})",
+            show(raw)
+        ))
     }
 }
 
@@ -469,6 +475,9 @@ mod tests {
     fn shown_values_are_quoted_and_shortened() {
         assert_eq!(show(b" 91.5 "), "'91.5'");
         let long = "x".repeat(100);
-        assert_eq!(show(long.as_bytes()).chars().count(), 63);
+        assert_eq!(
+            show(long.as_bytes()),
+            format!("'{}…' (100 个字符 characters)", "x".repeat(60))
+        );
     }
 }

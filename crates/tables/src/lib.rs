@@ -19,10 +19,13 @@
 //! system of their positions ([`Crs`]) and convert to WGS-84 after checking ranges.
 //!
 //! **Errors** name the file (as given), the 1-based physical line (header = line 1, counted
-//! through blank lines and quoted line breaks), the field and what is wrong, e.g.
-//! `communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)`. Up to
-//! [`MAX_ROW_ERRORS`] row errors are reported together, after a summary line
-//! (`3 errors in communities.csv:`), so a file can be fixed in one go (see [`TableError`]).
+//! through blank lines and quoted line breaks), the field and what is wrong, in Chinese and
+//! then English, e.g. `communities.csv 第 7 行 line 7, 字段 field 'lat': '91.5' 超出范围（-90
+//! 至 90）'91.5' is out of range (-90 to 90)`. A value longer than 60 characters is cut with
+//! `…` and its length ([`lc_model::quote`]). Up to [`MAX_ROW_ERRORS`] row errors are reported
+//! together, after a summary line (`communities.csv 中有 3 处错误 3 errors in
+//! communities.csv:`), so a file can be fixed in one go (see [`TableError`]). Operating-system
+//! errors are given a Chinese summary too ([`io_reason`]).
 //!
 //! **Writers** produce exactly these formats, with every number in shortest round-trip form
 //! (Rust's `{}` of `f64`), so a written file reads back to identical values; optional
@@ -42,7 +45,7 @@ mod points;
 mod siting;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
-pub use error::{RowError, TableError, MAX_ROW_ERRORS};
+pub use error::{io_reason, RowError, TableError, MAX_ROW_ERRORS};
 pub use folder::OutputFolder;
 pub use lc_crs::Crs;
 pub use network::{

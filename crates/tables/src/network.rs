@@ -145,12 +145,19 @@ fn parse_nodes(src: &Source, fast: bool) -> Result<Nodes<'_>, TableError> {
         // Slow path: say exactly what is wrong with each field.
         let id_raw = trim(rec.get(cid).unwrap_or_default());
         if id_raw.is_empty() {
-            errs.push(line, Some("id"), "is empty; every node needs an id".into());
+            errs.push(
+                line,
+                Some("id"),
+                "为空，每个节点须有编号 is empty; every node needs an id".into(),
+            );
         } else if parse_i64(id_raw).is_none() {
             errs.push(
                 line,
                 Some("id"),
-                format!("{} is not a 64-bit integer node id", show(id_raw)),
+                format!(
+                    "{0} 不是 64 位整数节点编号 {0} is not a 64-bit integer node id",
+                    show(id_raw)
+                ),
             );
         }
         for (c, name, lim) in [(clon, "lon", 180.0), (clat, "lat", 90.0)] {
@@ -170,7 +177,7 @@ fn parse_nodes(src: &Source, fast: bool) -> Result<Nodes<'_>, TableError> {
         return Err(TableError::File {
             file: src.file.clone(),
             problem: format!(
-                "{} nodes; at most {} are supported",
+                "{0} 个节点，最多支持 {1} 个 {0} nodes; at most {1} are supported",
                 nodes.ids.len(),
                 u32::MAX - 1
             ),
@@ -270,7 +277,7 @@ impl Nodes<'_> {
                 line(i),
                 Some("id"),
                 format!(
-                    "duplicate id {} (first on line {})",
+                    "编号 {0} 重复（首次出现在第 {1} 行）duplicate id {0} (first on line {1})",
                     self.ids[i],
                     line(first)
                 ),
@@ -286,7 +293,7 @@ impl Nodes<'_> {
 fn unreachable_error(file: &str) -> TableError {
     TableError::File {
         file: file.to_string(),
-        problem: "internal error: duplicate ids were found but not reported".into(),
+        problem: "内部错误 internal error: duplicate ids were found but not reported".into(),
     }
 }
 
@@ -381,12 +388,15 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
                 None if raw.is_empty() => errs.push(
                     line,
                     Some(name),
-                    "is empty; every edge needs two node ids".into(),
+                    "为空，每条边须有两个节点编号 is empty; every edge needs two node ids".into(),
                 ),
                 None => errs.push(
                     line,
                     Some(name),
-                    format!("{} is not a 64-bit integer node id", show(raw)),
+                    format!(
+                        "{0} 不是 64 位整数节点编号 {0} is not a 64-bit integer node id",
+                        show(raw)
+                    ),
                 ),
                 Some(id) => {
                     if let Some((index, nodes_file)) = check {
@@ -394,7 +404,9 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
                             errs.push(
                                 line,
                                 Some(name),
-                                format!("node id {id} is not in {nodes_file}"),
+                                format!(
+                                    "节点 {id} 不在 {nodes_file} 中 node id {id} is not in {nodes_file}"
+                                ),
                             );
                         }
                     }
@@ -407,7 +419,10 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
             Ok(v) if v < 0.0 => errs.push(
                 line,
                 Some("length_m"),
-                format!("{} is negative; a length must be 0 or more", show(raw)),
+                format!(
+                    "{0} 为负数，长度须不小于 0 {0} is negative; a length must be 0 or more",
+                    show(raw)
+                ),
             ),
             Ok(_) => {}
         }
@@ -449,8 +464,9 @@ fn diagnose_edges(src: &Source, index: &IdIndex, nodes_file: &str) -> TableError
                 file: src.file.clone(),
                 line: 1,
                 field: None,
-                message: "internal error: the file failed to read but no row error was found"
-                    .into(),
+                message:
+                    "内部错误 internal error: the file failed to read but no row error was found"
+                        .into(),
             }],
             stopped_at: None,
         },
@@ -475,7 +491,7 @@ pub fn write_nodes_to(w: &mut dyn Write, net: &RawNetwork) -> io::Result<()> {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "{} node ids but {} coordinates",
+                "{0} 个节点编号却有 {1} 个坐标 {0} node ids but {1} coordinates",
                 net.node_ids.len(),
                 net.coords.len()
             ),
@@ -506,7 +522,7 @@ pub fn write_edges_to(w: &mut dyn Write, net: &RawNetwork) -> io::Result<()> {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "edge {k} joins node indices {} and {}, but there are {n} nodes",
+                    "第 {k} 条边连接节点序号 {0} 和 {1}，但只有 {n} 个节点 edge {k} joins node indices {0} and {1}, but there are {n} nodes",
                     e.from, e.to
                 ),
             ));

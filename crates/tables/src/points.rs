@@ -91,7 +91,10 @@ impl<'a> Row<'a> {
         match std::str::from_utf8(raw) {
             Ok(s) => Some(s),
             Err(_) => {
-                self.fail(field, format!("is not valid UTF-8 text; {UTF8_HINT}"));
+                self.fail(
+                    field,
+                    format!("不是有效的 UTF-8 文本 is not valid UTF-8 text; {UTF8_HINT}"),
+                );
                 None
             }
         }
@@ -112,11 +115,20 @@ impl<'a> Row<'a> {
     ) -> Option<String> {
         let id = self.text(col, "id")?;
         if id.is_empty() {
-            self.fail("id", "is empty; every row needs an id".into());
+            self.fail(
+                "id",
+                "为空，每行须有编号 is empty; every row needs an id".into(),
+            );
             return None;
         }
         if let Some(&first) = seen.get(id) {
-            self.fail("id", format!("duplicate id '{id}' (first on line {first})"));
+            self.fail(
+                "id",
+                format!(
+                    "编号 {0} 重复（首次出现在第 {first} 行）duplicate id {0} (first on line {first})",
+                    show(id.as_bytes())
+                ),
+            );
             return None;
         }
         seen.insert(id.to_string(), self.line);
@@ -143,7 +155,10 @@ impl<'a> Row<'a> {
             Ok(v) if non_negative && v < 0.0 => {
                 self.fail(
                     field,
-                    format!("{} is negative; {field} must be 0 or more", show(raw)),
+                    format!(
+                        "{0} 为负数，{field} 须不小于 0 {0} is negative; {field} must be 0 or more",
+                        show(raw)
+                    ),
                 );
                 None
             }
@@ -160,7 +175,7 @@ impl<'a> Row<'a> {
             self.fail(
                 field,
                 format!(
-                    "{} is more than {} per community; {field} must be at most that (a misplaced decimal point or a sum over many communities?)",
+                    "{0} 超过每个社区 {1} 的上限（小数点错位，或是多个社区的合计？）{0} is more than {1} per community; {field} must be at most that (a misplaced decimal point or a sum over many communities?)",
                     show(raw),
                     MAX_COUNT as u64
                 ),
@@ -173,7 +188,7 @@ impl<'a> Row<'a> {
             self.fail(
                 field,
                 format!(
-                    "{} is less than one person; give the number of residents (not thousands or a share)",
+                    "{0} 不足一人，请填写居民人数（不是千人或比例）{0} is less than one person; give the number of residents (not thousands or a share)",
                     show(raw)
                 ),
             );
@@ -190,7 +205,7 @@ impl<'a> Row<'a> {
             self.fail(
                 field,
                 format!(
-                    "{} is more than {} for one facility; {field} must be at most that",
+                    "{0} 超过单个设施 {1} 的上限 {0} is more than {1} for one facility; {field} must be at most that",
                     show(raw),
                     max as u64
                 ),
@@ -324,7 +339,7 @@ fn communities_of(src: Source, crs: Crs) -> Result<Vec<Community>, TableError> {
                     r.fail(
                         field,
                         format!(
-                            "{v} is more than the population ({p}); {field} is part of the community's population"
+                            "{v} 大于人口数（{p}），{field} 是社区人口的一部分 {v} is more than the population ({p}); {field} is part of the community's population"
                         ),
                     );
                 }
@@ -369,7 +384,7 @@ fn facilities_of(src: Source, crs: Crs) -> Result<Vec<Facility>, TableError> {
             Some("") => {
                 r.fail(
                     "category",
-                    "is empty; a category key is required (e.g. kindergarten)".into(),
+                    "为空，须填类别键（如 kindergarten）is empty; a category key is required (e.g. kindergarten)".into(),
                 );
                 None
             }

@@ -109,7 +109,7 @@ fn unknown_node_in_edges_names_line_and_field() {
     assert_eq!(
         msg,
         format!(
-            "{} line 12, field 'to': node id 99 is not in {}",
+            "{0} 第 12 行 line 12, 字段 field 'to': 节点 99 不在 {1} 中 node id 99 is not in {1}",
             d.path("edges.csv").display(),
             nodes_path.display()
         )
@@ -123,14 +123,18 @@ fn duplicate_node_id_names_both_lines_with_dense_and_sparse_ids() {
     let nodes = "id,lon,lat\n17,116.4,39.9\n18,116.4,39.9\n19,116.4,39.9\n17,116.5,39.9\n";
     let msg = err_text(d.read(nodes, "from,to,length_m\n"));
     assert!(
-        msg.ends_with("nodes.csv line 5, field 'id': duplicate id 17 (first on line 2)"),
+        msg.ends_with(
+            "nodes.csv 第 5 行 line 5, 字段 field 'id': 编号 17 重复（首次出现在第 2 行）duplicate id 17 (first on line 2)"
+        ),
         "{msg}"
     );
     // Sparse 64-bit ids (hash map).
     let nodes = "id,lon,lat\n17,116.4,39.9\n90000000000,116.4,39.9\n\n17,116.5,39.9\n";
     let msg = err_text(d.read(nodes, "from,to,length_m\n"));
     assert!(
-        msg.ends_with("nodes.csv line 5, field 'id': duplicate id 17 (first on line 2)"),
+        msg.ends_with(
+            "nodes.csv 第 5 行 line 5, 字段 field 'id': 编号 17 重复（首次出现在第 2 行）duplicate id 17 (first on line 2)"
+        ),
         "{msg}"
     );
 }
@@ -153,17 +157,17 @@ fn bad_node_values_are_each_reported() {
     let err = d.read(nodes, "from,to,length_m\n").unwrap_err();
     let msg = err.to_string();
     let want = [
-        "10 errors in ",
-        "nodes.csv line 3, field 'id': 'x1' is not a 64-bit integer node id",
-        "nodes.csv line 4, field 'lon': 'abc' is not a number",
-        "nodes.csv line 5, field 'lat': 'NaN' is not a finite number",
-        "nodes.csv line 6, field 'lon': 'inf' is not a finite number",
-        "nodes.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)",
-        "nodes.csv line 8, field 'lon': '-180.5' is out of range (-180 to 180)",
-        "nodes.csv line 9: expected 3 fields as in the header line, found 2",
-        "nodes.csv line 10, field 'id': is empty; every node needs an id",
-        "nodes.csv line 11, field 'lat': is empty; a number is required",
-        "nodes.csv line 12, field 'id': '1.0' is not a 64-bit integer node id",
+        " 中有 10 处错误 10 errors in ",
+        "nodes.csv 第 3 行 line 3, 字段 field 'id': 'x1' 不是 64 位整数节点编号 'x1' is not a 64-bit integer node id",
+        "nodes.csv 第 4 行 line 4, 字段 field 'lon': 'abc' 不是数字 'abc' is not a number",
+        "nodes.csv 第 5 行 line 5, 字段 field 'lat': 'NaN' 不是有限数 'NaN' is not a finite number",
+        "nodes.csv 第 6 行 line 6, 字段 field 'lon': 'inf' 不是有限数 'inf' is not a finite number",
+        "nodes.csv 第 7 行 line 7, 字段 field 'lat': '91.5' 超出范围（-90 至 90）'91.5' is out of range (-90 to 90)",
+        "nodes.csv 第 8 行 line 8, 字段 field 'lon': '-180.5' 超出范围（-180 至 180）'-180.5' is out of range (-180 to 180)",
+        "nodes.csv 第 9 行 line 9: 应有 3 个字段（与表头行相同），实有 2 个 expected 3 fields as in the header line, found 2",
+        "nodes.csv 第 10 行 line 10, 字段 field 'id': 为空，每个节点须有编号 is empty; every node needs an id",
+        "nodes.csv 第 11 行 line 11, 字段 field 'lat': 为空，须填数字 is empty; a number is required",
+        "nodes.csv 第 12 行 line 12, 字段 field 'id': '1.0' 不是 64 位整数节点编号 '1.0' is not a 64-bit integer node id",
     ];
     for w in want {
         assert!(msg.contains(w), "missing {w:?} in:\n{msg}");
@@ -185,15 +189,18 @@ fn bad_edge_values_are_reported_in_line_order_with_unknown_ids() {
                  2,3,\n";
     let msg = err_text(d.read(NODES, edges));
     let lines: Vec<&str> = msg.lines().collect();
-    assert!(lines[0].starts_with("6 errors in "), "{msg}");
+    assert!(
+        lines[0].contains("edges.csv 中有 6 处错误 6 errors in "),
+        "{msg}"
+    );
     assert!(lines[0].ends_with("edges.csv:"), "{msg}");
     let want = [
-        "edges.csv line 3, field 'length_m': '-3.5' is negative; a length must be 0 or more",
-        "edges.csv line 4, field 'to': node id 4 is not in ",
-        "edges.csv line 5, field 'length_m': 'NaN' is not a finite number",
-        "edges.csv line 6, field 'from': 'q' is not a 64-bit integer node id",
-        "edges.csv line 7: expected 3 fields as in the header line, found 4 (a value that contains a comma must be in double quotes)",
-        "edges.csv line 8, field 'length_m': is empty; a number is required",
+        "edges.csv 第 3 行 line 3, 字段 field 'length_m': '-3.5' 为负数，长度须不小于 0 '-3.5' is negative; a length must be 0 or more",
+        "edges.csv 第 4 行 line 4, 字段 field 'to': 节点 4 不在 ",
+        "edges.csv 第 5 行 line 5, 字段 field 'length_m': 'NaN' 不是有限数 'NaN' is not a finite number",
+        "edges.csv 第 6 行 line 6, 字段 field 'from': 'q' 不是 64 位整数节点编号 'q' is not a 64-bit integer node id",
+        "edges.csv 第 7 行 line 7: 应有 3 个字段（与表头行相同），实有 4 个（含逗号的值须放在双引号中） expected 3 fields as in the header line, found 4 (a value that contains a comma must be in double quotes)",
+        "edges.csv 第 8 行 line 8, 字段 field 'length_m': 为空，须填数字 is empty; a number is required",
     ];
     for (k, w) in want.iter().enumerate() {
         assert!(lines[k + 1].contains(w), "line {k}: want {w:?} in:\n{msg}");
@@ -210,7 +217,9 @@ fn line_numbers_count_physical_lines_through_quoted_newlines_and_blank_lines() {
                  3,x,116.4,95\n";
     let msg = err_text(d.read(nodes, "from,to,length_m\n"));
     assert!(
-        msg.ends_with("nodes.csv line 6, field 'lat': '95' is out of range (-90 to 90)"),
+        msg.ends_with(
+            "nodes.csv 第 6 行 line 6, 字段 field 'lat': '95' 超出范围（-90 至 90）'95' is out of range (-90 to 90)"
+        ),
         "{msg}"
     );
 }
@@ -220,13 +229,16 @@ fn missing_column_lists_what_was_found() {
     let d = Dir::new();
     let msg = err_text(d.read("id,lon\n1,116.4\n", "from,to,length_m\n"));
     assert!(
-        msg.ends_with("nodes.csv: missing required column 'lat' (found: id, lon)"),
+        msg.ends_with(
+            "nodes.csv: 缺少必需的列 'lat'（表头中有：id, lon）missing required column 'lat' (found: id, lon)"
+        ),
         "{msg}"
     );
     let msg = err_text(d.read(NODES, "source,target,length_m\n"));
     assert!(
         msg.ends_with(
-            "edges.csv: missing required column 'from' (found: source, target, length_m)"
+            "edges.csv: 缺少必需的列 'from'（表头中有：source, target, length_m）\
+             missing required column 'from' (found: source, target, length_m)"
         ),
         "{msg}"
     );
@@ -237,12 +249,17 @@ fn empty_file_and_duplicate_column_are_file_errors() {
     let d = Dir::new();
     let msg = err_text(d.read("", "from,to,length_m\n"));
     assert!(
-        msg.ends_with("nodes.csv: the file is empty; expected a header line such as 'id,lon,lat'"),
+        msg.ends_with(
+            "nodes.csv: 文件为空，应有表头行 the file is empty; expected a header line such as 'id,lon,lat'"
+        ),
         "{msg}"
     );
     let msg = err_text(d.read("id,lon,lat,lon\n", "from,to,length_m\n"));
     assert!(
-        msg.ends_with("nodes.csv: column 'lon' appears twice in the header line (columns 2 and 4)"),
+        msg.ends_with(
+            "nodes.csv: 列 'lon' 在表头行出现两次（第 2 和第 4 列）\
+             column 'lon' appears twice in the header line (columns 2 and 4)"
+        ),
         "{msg}"
     );
 }
@@ -256,12 +273,15 @@ fn missing_file_gives_the_os_reason() {
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!(
-            "cannot open {}: ",
+            "无法打开 cannot open {}: ",
             d.path("nope/edges.csv").display()
         )),
         "{msg}"
     );
-    assert!(msg.contains("No such file or directory"), "{msg}");
+    assert!(
+        msg.contains("文件或文件夹不存在 No such file or directory"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -274,10 +294,11 @@ fn reading_stops_after_twenty_errors() {
     let err = d.read(NODES, &edges).unwrap_err();
     assert_eq!(err.row_errors().len(), 20);
     let msg = err.to_string();
-    assert!(msg.starts_with("20 errors in "), "{msg}");
+    assert!(msg.contains(" 中有 20 处错误 20 errors in "), "{msg}");
     assert!(
         msg.lines().next().unwrap().ends_with(
-            "edges.csv (stopped reading at line 22 after 20 errors; there may be more):"
+            "edges.csv（20 处错误后在第 22 行停止读取，可能还有更多 \
+             stopped reading at line 22 after 20 errors; there may be more）:"
         ),
         "{msg}"
     );
@@ -289,7 +310,7 @@ fn nodes_errors_come_before_edges_errors() {
     let d = Dir::new();
     let msg = err_text(d.read("id,lon,lat\n1,1,1\n1,2,2\n", "from,to,length_m\n1,5,x\n"));
     assert!(
-        msg.contains("nodes.csv line 3, field 'id': duplicate id 1"),
+        msg.contains("nodes.csv 第 3 行 line 3, 字段 field 'id': 编号 1 重复（首次出现在第 2 行）duplicate id 1"),
         "{msg}"
     );
     assert!(!msg.contains("edges.csv"), "{msg}");

@@ -138,7 +138,7 @@ fn latitude_out_of_range_names_file_line_and_field() {
                 c6,f,116.4,91.5,10\n";
     assert_eq!(
         msg(d.communities(text), &d),
-        "communities.csv line 7, field 'lat': '91.5' is out of range (-90 to 90)"
+        "communities.csv 第 7 行 line 7, 字段 field 'lat': '91.5' 超出范围（-90 至 90）'91.5' is out of range (-90 to 90)"
     );
 }
 
@@ -153,7 +153,8 @@ fn unknown_category_lists_the_vocabulary() {
     );
     assert!(
         m.starts_with(
-            "facilities.csv line 3, field 'category': unknown category 'bakery'; known categories are: nursery, kindergarten, "
+            "facilities.csv 第 3 行 line 3, 字段 field 'category': 未知类别 'bakery'；已知类别见下 \
+             unknown category 'bakery'; known categories are: nursery, kindergarten, "
         ),
         "{m}"
     );
@@ -164,7 +165,8 @@ fn unknown_category_lists_the_vocabulary() {
     );
     assert_eq!(
         m,
-        "facilities.csv line 2, field 'category': is empty; a category key is required (e.g. kindergarten)"
+        "facilities.csv 第 2 行 line 2, 字段 field 'category': 为空，须填类别键（如 kindergarten）\
+         is empty; a category key is required (e.g. kindergarten)"
     );
 }
 
@@ -173,11 +175,13 @@ fn missing_required_column_lists_the_header() {
     let d = Dir::new();
     assert_eq!(
         msg(d.communities("id,name,lon,lat\nc1,a,116.4,39.9\n"), &d),
-        "communities.csv: missing required column 'population' (found: id, name, lon, lat)"
+        "communities.csv: 缺少必需的列 'population'（表头中有：id, name, lon, lat）\
+         missing required column 'population' (found: id, name, lon, lat)"
     );
     assert_eq!(
         msg(d.facilities("id,name,type,lon,lat\n"), &d),
-        "facilities.csv: missing required column 'category' (found: id, name, type, lon, lat)"
+        "facilities.csv: 缺少必需的列 'category'（表头中有：id, name, type, lon, lat）\
+         missing required column 'category' (found: id, name, type, lon, lat)"
     );
 }
 
@@ -192,9 +196,9 @@ fn duplicate_and_empty_ids() {
     );
     assert_eq!(
         m,
-        "2 errors in communities.csv:\n  \
-         communities.csv line 4, field 'id': duplicate id 'c1' (first on line 2)\n  \
-         communities.csv line 5, field 'id': is empty; every row needs an id"
+        "communities.csv 中有 2 处错误 2 errors in communities.csv:\n  \
+         communities.csv 第 4 行 line 4, 字段 field 'id': 编号 'c1' 重复（首次出现在第 2 行）duplicate id 'c1' (first on line 2)\n  \
+         communities.csv 第 5 行 line 5, 字段 field 'id': 为空，每行须有编号 is empty; every row needs an id"
     );
 }
 
@@ -214,16 +218,16 @@ fn negative_non_numeric_and_non_finite_values() {
         ),
         &d,
     );
-    let want = "9 errors in communities.csv:\n  \
-        communities.csv line 2, field 'population': '-5' is negative; population must be 0 or more\n  \
-        communities.csv line 3, field 'lon': 'east' is not a number\n  \
-        communities.csv line 4, field 'lat': 'NaN' is not a finite number\n  \
-        communities.csv line 5, field 'population': 'inf' is not a finite number\n  \
-        communities.csv line 6, field 'elderly': '-1' is negative; elderly must be 0 or more\n  \
-        communities.csv line 7, field 'population': is empty; a number is required\n  \
-        communities.csv line 8, field 'lon': '200' is out of range (-180 to 180)\n  \
-        communities.csv line 8, field 'lat': '-95' is out of range (-90 to 90)\n  \
-        communities.csv line 8, field 'elderly': 'x' is not a number";
+    let want = "communities.csv 中有 9 处错误 9 errors in communities.csv:\n  \
+        communities.csv 第 2 行 line 2, 字段 field 'population': '-5' 为负数，population 须不小于 0 '-5' is negative; population must be 0 or more\n  \
+        communities.csv 第 3 行 line 3, 字段 field 'lon': 'east' 不是数字 'east' is not a number\n  \
+        communities.csv 第 4 行 line 4, 字段 field 'lat': 'NaN' 不是有限数 'NaN' is not a finite number\n  \
+        communities.csv 第 5 行 line 5, 字段 field 'population': 'inf' 不是有限数 'inf' is not a finite number\n  \
+        communities.csv 第 6 行 line 6, 字段 field 'elderly': '-1' 为负数，elderly 须不小于 0 '-1' is negative; elderly must be 0 or more\n  \
+        communities.csv 第 7 行 line 7, 字段 field 'population': 为空，须填数字 is empty; a number is required\n  \
+        communities.csv 第 8 行 line 8, 字段 field 'lon': '200' 超出范围（-180 至 180）'200' is out of range (-180 to 180)\n  \
+        communities.csv 第 8 行 line 8, 字段 field 'lat': '-95' 超出范围（-90 至 90）'-95' is out of range (-90 to 90)\n  \
+        communities.csv 第 8 行 line 8, 字段 field 'elderly': 'x' 不是数字 'x' is not a number";
     assert_eq!(m, want);
 
     let m = msg(
@@ -236,9 +240,9 @@ fn negative_non_numeric_and_non_finite_values() {
     );
     assert_eq!(
         m,
-        "2 errors in facilities.csv:\n  \
-         facilities.csv line 2, field 'capacity': '-3' is negative; capacity must be 0 or more\n  \
-         facilities.csv line 3, field 'floor_area_m2': '-0.5' is negative; floor_area_m2 must be 0 or more"
+        "facilities.csv 中有 2 处错误 2 errors in facilities.csv:\n  \
+         facilities.csv 第 2 行 line 2, 字段 field 'capacity': '-3' 为负数，capacity 须不小于 0 '-3' is negative; capacity must be 0 or more\n  \
+         facilities.csv 第 3 行 line 3, 字段 field 'floor_area_m2': '-0.5' 为负数，floor_area_m2 须不小于 0 '-0.5' is negative; floor_area_m2 must be 0 or more"
     );
 }
 
@@ -256,9 +260,9 @@ fn wrong_number_of_fields() {
     );
     assert_eq!(
         m,
-        "2 errors in facilities.csv:\n  \
-         facilities.csv line 2: expected 5 fields as in the header line, found 6 (a value that contains a comma must be in double quotes)\n  \
-         facilities.csv line 3: expected 5 fields as in the header line, found 4"
+        "facilities.csv 中有 2 处错误 2 errors in facilities.csv:\n  \
+         facilities.csv 第 2 行 line 2: 应有 5 个字段（与表头行相同），实有 6 个（含逗号的值须放在双引号中） expected 5 fields as in the header line, found 6 (a value that contains a comma must be in double quotes)\n  \
+         facilities.csv 第 3 行 line 3: 应有 5 个字段（与表头行相同），实有 4 个 expected 5 fields as in the header line, found 4"
     );
 }
 
@@ -285,7 +289,10 @@ fn undecodable_text_is_refused_with_advice() {
         &d,
     );
     assert!(
-        m.contains("neither UTF-8 nor GBK/GB18030; save the file as UTF-8"),
+        m.contains(
+            "文本既不是 UTF-8 也不是 GBK/GB18030 the text is neither UTF-8 nor GBK/GB18030; \
+             请另存为 UTF-8（Excel 中选“CSV UTF-8”）save the file as UTF-8"
+        ),
         "{m}"
     );
 }
@@ -318,7 +325,10 @@ fn an_xlsx_workbook_is_read_from_its_first_sheet() {
         read_communities(&d.file("communities.csv", &bytes), Crs::Wgs84),
         &d,
     );
-    assert!(m.contains("communities.csv line 3, field 'lat'"), "{m}");
+    assert!(
+        m.contains("communities.csv 第 3 行 line 3, 字段 field 'lat'"),
+        "{m}"
+    );
 }
 
 /// An unclosed quote must not merge rows (issue 17): the line where it opened is named.
@@ -329,7 +339,8 @@ fn an_unclosed_quote_names_the_line_where_it_opened() {
         "id,name,lon,lat,population\nc1,\"东区,116.4,39.9,10\nc2,西区,116.4,39.9,20\nc3,北区,116.4,39.9,30\n",
     );
     let m = msg(err, &d);
-    assert!(m.contains("communities.csv line 2"), "{m}");
+    assert!(m.contains("communities.csv 第 2 行 line 2"), "{m}");
+    assert!(m.contains("在本行结束前没有闭合"), "{m}");
     assert!(m.contains("not closed before the line ends"), "{m}");
 }
 
@@ -340,12 +351,12 @@ fn missing_file_and_empty_file() {
     assert!(matches!(err, TableError::Open { .. }));
     let m = err.to_string();
     assert!(
-        m.contains("facilities.csv: No such file or directory"),
+        m.contains("facilities.csv: 文件或文件夹不存在 No such file or directory"),
         "{m}"
     );
     assert_eq!(
         msg(d.communities(""), &d),
-        "communities.csv: the file is empty; expected a header line such as 'id,name,lon,lat,population'"
+        "communities.csv: 文件为空，应有表头行 the file is empty; expected a header line such as 'id,name,lon,lat,population'"
     );
 }
 
@@ -363,7 +374,8 @@ fn twenty_errors_then_stop() {
     assert_eq!(err.row_errors()[19].field.as_deref(), Some("category"));
     let first = err.to_string();
     let first = first.lines().next().unwrap().to_string();
-    assert!(first.starts_with("20 errors in "), "{first}");
+    assert!(first.contains(" 中有 20 处错误 20 errors in "), "{first}");
+    assert!(first.contains("在第 22 行停止读取"), "{first}");
     assert!(first.contains("stopped reading at line 22"), "{first}");
 }
 
@@ -403,7 +415,7 @@ fn ranges_are_checked_before_conversion() {
     let m = msg(read_facilities(&p, Crs::Bd09), &d);
     assert_eq!(
         m,
-        "facilities.csv line 2, field 'lat': '90.5' is out of range (-90 to 90)"
+        "facilities.csv 第 2 行 line 2, 字段 field 'lat': '90.5' 超出范围（-90 至 90）'90.5' is out of range (-90 to 90)"
     );
 }
 
@@ -416,7 +428,7 @@ fn blank_and_all_empty_rows_are_skipped_but_counted_as_lines() {
     );
     assert_eq!(
         m,
-        "communities.csv line 4, field 'population': 'x' is not a number"
+        "communities.csv 第 4 行 line 4, 字段 field 'population': 'x' 不是数字 'x' is not a number"
     );
 }
 
@@ -518,7 +530,7 @@ fn duplicate_column_in_header() {
     let d = Dir::new();
     assert_eq!(
         msg(d.communities("id,name,lon,lat,population,ID\n"), &d),
-        "communities.csv: column 'id' appears twice in the header line (columns 1 and 6)"
+        "communities.csv: 列 'id' 在表头行出现两次（第 1 和第 6 列）column 'id' appears twice in the header line (columns 1 and 6)"
     );
 }
 
@@ -530,11 +542,16 @@ fn tab_or_semicolon_separated_files_get_a_hint() {
             d.communities("id\tname\tlon\tlat\tpopulation\nc1\ta\t116.4\t39.9\t5\n"),
             &d
         ),
-        "communities.csv: the header line has no commas but has tabs; save the file as \
-         comma-separated CSV (expected a header line such as 'id,name,lon,lat,population')"
+        "communities.csv: 表头行没有逗号而有制表符，请另存为逗号分隔的 CSV the header line has \
+         no commas but has tabs; save the file as comma-separated CSV (expected a header \
+         line such as 'id,name,lon,lat,population')"
     );
-    assert!(msg(d.facilities("id;name;category;lon;lat\n"), &d)
-        .starts_with("facilities.csv: the header line has no commas but has semicolons;"));
+    assert!(
+        msg(d.facilities("id;name;category;lon;lat\n"), &d).starts_with(
+            "facilities.csv: 表头行没有逗号而有分号，请另存为逗号分隔的 CSV \
+         the header line has no commas but has semicolons;"
+        )
+    );
 }
 
 /// Plausible values (issue 19): counts up to 10 million per community, no community of less than
@@ -556,10 +573,13 @@ fn implausible_values_are_refused_with_line_and_field() {
         &d,
     );
     for part in [
-        "line 2, field 'population': '1.7e308' is more than 10000000 per community",
-        "line 3, field 'population': '0.5' is less than one person",
-        "line 4, field 'elderly': 99999 is more than the population (6200)",
-        "line 5, field 'population'",
+        "第 2 行 line 2, 字段 field 'population': '1.7e308' 超过每个社区 10000000 的上限",
+        "'1.7e308' is more than 10000000 per community",
+        "第 3 行 line 3, 字段 field 'population': '0.5' 不足一人",
+        "'0.5' is less than one person",
+        "第 4 行 line 4, 字段 field 'elderly': 99999 大于人口数（6200）",
+        "99999 is more than the population (6200)",
+        "第 5 行 line 5, 字段 field 'population'",
     ] {
         assert!(m.contains(part), "{part}\n{m}");
     }
@@ -572,8 +592,11 @@ fn implausible_values_are_refused_with_line_and_field() {
         Crs::Wgs84,
     );
     let m = msg(err, &d);
-    assert!(m.contains("line 2, field 'capacity'"), "{m}");
-    assert!(m.contains("line 3, field 'floor_area_m2'"), "{m}");
+    assert!(m.contains("第 2 行 line 2, 字段 field 'capacity'"), "{m}");
+    assert!(
+        m.contains("第 3 行 line 3, 字段 field 'floor_area_m2'"),
+        "{m}"
+    );
 }
 
 #[test]

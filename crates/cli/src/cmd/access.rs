@@ -18,7 +18,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     let t_start = Instant::now();
     let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
     if a.k == 0 {
-        bail!("--k must be at least 1");
+        bail!("--k 至少为 1 --k must be at least 1");
     }
     positive("--max-distance", a.max_distance, "metres")?;
     positive("--catchment", a.catchment, "metres")?;
@@ -30,7 +30,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         (None, None) => vec![300.0, 500.0, 1000.0],
     };
     if let Some(bad) = circles.iter().find(|c| !(c.is_finite() && **c > 0.0)) {
-        bail!("circle radii must be positive numbers, got {bad}");
+        bail!("圈层半径须为正数，实为 {bad} circle radii must be positive numbers, got {bad}");
     }
     let source = a.network.source()?;
     let mut inputs = a.network.inputs();
@@ -47,7 +47,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         ],
     )?;
     if a.facilities.is_none() && !matches!(source, Source::Osm(_)) {
-        bail!("--facilities FILE is required with --nodes/--edges (facilities can be taken from tags only with --osm)");
+        bail!(crate::args::FACILITIES_NEEDED);
     }
 
     // Points first: a bad file fails fast, before the network is loaded.
@@ -60,7 +60,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         None => Vec::new(),
     };
     reads.finish()?;
-    let what = ("社区", "communities");
+    let what = ("社区", "community");
     points::require_points(&a.communities, what, communities.len(), 0, 0.0, "compute")?;
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
@@ -82,7 +82,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         Some(keys) => {
             let mut v = Vec::new();
             for k in keys {
-                v.push(Category::from_key(k).with_context(|| "in --categories".to_string())?);
+                v.push(Category::from_key(k).context("--categories 中 in --categories")?);
             }
             Some(v)
         }
@@ -203,9 +203,9 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     );
     let _ = writeln!(
         s,
-        "  设施 facilities {} in {} categories{}, {} placed, {} too far{}",
+        "  设施 facilities {} in {}{}, {} placed, {} too far{}",
         facilities.len(),
-        selected.len(),
+        lc_model::count(selected.len(), "category"),
         match (facilities_from_osm, a.facilities.is_some()) {
             (true, false) => " (from OSM tags)",
             (true, true) => " (the file's and OSM tags')",
@@ -221,15 +221,22 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     );
     let _ = writeln!(
         s,
-        "  可达 reach      {} communities with nothing within {} m{}{}; {} lack at least one category",
-        nothing.len(),
+        "  可达 reach      {} with nothing within {} m{}{}; {} lack at least one category",
+        lc_model::count(nothing.len(), "community"),
         a.max_distance,
         if placed_c.too_far.is_empty() {
             String::new()
         } else {
-            format!(" ({} of them not on the network 不在路网上)", placed_c.too_far.len())
+            format!(
+                " ({} of them not on the network 不在路网上)",
+                placed_c.too_far.len()
+            )
         },
-        if nothing.is_empty() { String::new() } else { format!(": {}", some_ids(&nothing, cid, 5)) },
+        if nothing.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", some_ids(&nothing, cid, 5))
+        },
         missing_some
     );
     let _ = writeln!(
@@ -291,8 +298,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
             "peak_rss_bytes": rss,
         });
         let text = serde_json::to_string_pretty(&summary)?;
-        lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
     }
     Ok(())
 }
@@ -366,8 +372,7 @@ fn write_access(
             w.write_all(s.as_bytes())?;
         }
         Ok(())
-    })
-    .with_context(|| format!("cannot write {}", path.display()))?;
+    })?;
     Ok(chunks.iter().map(|c| c.1).sum())
 }
 
@@ -410,8 +415,7 @@ fn write_counts(
             s.push('\n');
         }
     }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes())).map_err(anyhow::Error::from)
 }
 
 fn demand_label(d: Demand, specific: bool) -> &'static str {
@@ -458,8 +462,7 @@ fn write_capacity(
             rows += 1;
         }
     }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))?;
     Ok(rows)
 }
 
@@ -510,6 +513,5 @@ fn write_geojson(
         "features": features,
     });
     let text = serde_json::to_string(&doc)?;
-    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(anyhow::Error::from)
 }

@@ -90,7 +90,8 @@ pub struct AssessArgs {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    std::fs::read_to_string(path)
+        .with_context(|| format!("无法读取 cannot read {}", path.display()))
 }
 
 /// The standards and plans: the files given, or the shipped ones.
@@ -122,7 +123,11 @@ pub fn load_specs(standard: &[PathBuf], targets: &[PathBuf]) -> Result<(Vec<Stan
     let mut ids = BTreeSet::new();
     for s in &standards {
         if !ids.insert(s.id.clone()) {
-            bail!("standard '{}' is given twice ({})", s.id, s.file);
+            bail!(
+                "标准 {0} 给出了两次（{1}）standard {0} is given twice ({1})",
+                lc_model::quote(&s.id),
+                s.file
+            );
         }
     }
     for p in &plans {
@@ -155,7 +160,10 @@ fn load_divisions(path: &Path, codes: &BTreeSet<String>) -> Result<Divisions> {
             let p = path.join(file);
             if !p.exists() {
                 if prefixes.iter().any(|c| c.len() == needed) {
-                    tracing::warn!("{} not found: no names at that level", p.display());
+                    tracing::warn!(
+                        "{0} 不存在，该层级没有名称 {0} not found: no names at that level",
+                        p.display()
+                    );
                 }
                 continue;
             }
@@ -205,7 +213,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     }
     if a.candidates.is_some() {
         if a.recommend_sites == 0 {
-            bail!("--recommend-sites must be at least 1");
+            bail!("--recommend-sites 至少为 1 --recommend-sites must be at least 1");
         }
         positive("--recommend-time-limit", a.recommend_time_limit, "seconds")?;
     }
@@ -214,7 +222,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let source = a.network.source()?;
     let from_osm = a.facilities.is_empty() || a.with_osm_facilities;
     if from_osm && !matches!(source, Source::Osm(_)) {
-        bail!("--facilities FILE is required with --nodes/--edges (facilities can be taken from tags only with --osm)");
+        bail!(crate::args::FACILITIES_NEEDED);
     }
 
     let t = Instant::now();
@@ -310,7 +318,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     // The folder is written as a unit: every file into a staging folder, moved into place when
     // all are complete; a failure leaves the previous results as they were.
     let folder = lc_tables::OutputFolder::create(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+        .with_context(|| format!("无法创建 cannot create {}", a.out.display()))?;
     let streets = if graph.edge_count() <= 40_000 {
         graph
             .edges()
@@ -407,7 +415,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
         let p = folder.staged(name);
         lc_tables::write_atomic(&p, |w| w.write_all(bytes))
-            .with_context(|| format!("cannot write {}", folder.target(name).display()))?;
+            .with_context(|| format!("无法写入 cannot write {}", folder.target(name).display()))?;
         Ok(folder.target(name))
     };
     fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
@@ -518,7 +526,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     )?;
     folder
         .commit(&OUT_FILES)
-        .with_context(|| format!("cannot complete {}", a.out.display()))?;
+        .with_context(|| format!("无法完成输出文件夹 cannot complete {}", a.out.display()))?;
 
     let cid = |i: usize| communities[i].id.as_str();
     let mut s = String::new();
@@ -546,17 +554,21 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     );
     let _ = writeln!(
         s,
-        "  标准 {} requirements from {}; {} communities short of at least one, {} people affected; {} shortcomings",
-        assessment.requirements.len(),
-        standards.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", "),
-        n_short,
+        "  标准 {} from {}; {} short of at least one, {} people affected; {}",
+        lc_model::count(assessment.requirements.len(), "requirement"),
+        standards
+            .iter()
+            .map(|x| x.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        lc_model::count(n_short, "community"),
         lc_report::fmt_num(affected),
-        short_rows
+        lc_model::count(short_rows, "shortcoming")
     );
     let _ = writeln!(
         s,
-        "  目标 2025 targets: {met} of {computed} computable headline indicators met ({} plans)",
-        plans.len()
+        "  目标 2025 targets: {met} of {computed} computable headline indicators met ({})",
+        lc_model::count(plans.len(), "plan")
     );
     for n in &recommend_notes {
         let _ = writeln!(s, "  选址 {n}");

@@ -32,7 +32,7 @@ const OWNED: [&str; 7] = [
 
 pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
     let folder = lc_tables::OutputFolder::create(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+        .with_context(|| format!("无法创建 cannot create {}", a.out.display()))?;
     {
         // Paths printed by the steps name the folder they will be in, not the staging one.
         let _shown = crate::shown::stage_as(folder.staging_dir(), &a.out);
@@ -40,7 +40,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
     }
     folder
         .commit(&OWNED)
-        .with_context(|| format!("cannot complete {}", a.out.display()))?;
+        .with_context(|| format!("无法完成 cannot complete {}", a.out.display()))?;
     let out = &a.out;
     let report_dir = out.join("assessment");
     eprintln!(
@@ -61,7 +61,7 @@ pub fn run(a: DemoArgs, progress: Progress) -> Result<()> {
 fn run_steps(out: &Path, progress: Progress) -> Result<()> {
     let input = out.join("input");
     std::fs::create_dir_all(&input)
-        .with_context(|| format!("cannot create {}", input.display()))?;
+        .with_context(|| format!("无法创建 cannot create {}", input.display()))?;
     let osm = input.join("chengdu-central.osm.pbf");
     let communities = input.join("communities.csv");
     let facilities = input.join("facilities.csv");
@@ -74,8 +74,7 @@ fn run_steps(out: &Path, progress: Progress) -> Result<()> {
         (&facilities, FACILITIES),
         (&divisions, DIVISIONS),
     ] {
-        lc_tables::write_atomic(path, |w| w.write_all(bytes))
-            .with_context(|| format!("cannot write {}", crate::shown::shown(path)))?;
+        lc_tables::write_atomic(path, |w| w.write_all(bytes))?;
     }
     eprintln!("livingcircle demo — 成都市中心城区（二环内）Central Chengdu, inside the 2nd ring");
     eprintln!(
@@ -148,7 +147,7 @@ fn run_steps(out: &Path, progress: Progress) -> Result<()> {
 }
 
 fn run_args(argv: &[&str], progress: Progress) -> Result<()> {
-    let cli = Cli::try_parse_from(argv).context("internal demo arguments")?;
+    let cli = Cli::try_parse_from(argv).context("内部错误：演示参数 internal demo arguments")?;
     match cli.command {
         Command::Access(a) => super::access::run(a, progress),
         Command::Isochrone(a) => super::isochrone::run(a, progress),

@@ -14,10 +14,11 @@ pub fn run(a: GenerateArgs, progress: Progress) -> Result<()> {
         communities: a.communities,
         ..Default::default()
     };
-    let city = lc_citygen::try_generate(&params).context("cannot generate the city")?;
+    let city =
+        lc_citygen::try_generate(&params).context("无法生成城市 cannot generate the city")?;
     spinner.set_message("writing CSV");
     std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+        .with_context(|| format!("无法创建 cannot create {}", a.out.display()))?;
     lc_tables::write_nodes(&a.out.join("nodes.csv"), &city.network)?;
     lc_tables::write_edges(&a.out.join("edges.csv"), &city.network)?;
     lc_tables::write_communities(&a.out.join("communities.csv"), &city.communities)?;

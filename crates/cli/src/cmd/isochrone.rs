@@ -17,7 +17,7 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
     let t0 = Instant::now();
     let speed = a.speed.m_per_min()?;
     if let Some(bad) = a.minutes.iter().find(|m| !(m.is_finite() && **m > 0.0)) {
-        bail!("--minutes must be positive, got {bad}");
+        bail!("--minutes 须为正数，实为 {bad} --minutes must be positive, got {bad}");
     }
     positive("--buffer", a.buffer, "metres")?;
     let mut inputs = a.network.inputs();
@@ -35,18 +35,22 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
         if let Some(ids) = &a.ids {
             for id in ids {
                 if !starts.iter().any(|s| &s.0 == id) {
-                    bail!("--ids: community '{id}' is not in {}", path.display());
+                    bail!(
+                        "--ids: 社区 {0} 不在 {1} 中 community {0} is not in {1}",
+                        lc_model::quote(id),
+                        path.display()
+                    );
                 }
             }
         }
     }
     for (i, p) in a.point.iter().enumerate() {
-        let pos = parse_point(p).with_context(|| format!("--point '{p}'"))?;
+        let pos = parse_point(p).with_context(|| format!("--point {}", lc_model::quote(p)))?;
         let pos = lc_crs::to_wgs84(a.place.crs(), pos);
         starts.push((format!("point{}", i + 1), String::new(), pos));
     }
     if starts.is_empty() {
-        bail!("no start points: give --communities FILE (optionally --ids) or --point LON,LAT");
+        bail!("没有起点：请给出 --communities FILE（可加 --ids）或 --point LON,LAT no start points: give --communities FILE (optionally --ids) or --point LON,LAT");
     }
     a.place.check()?;
     let source = a.network.source()?;
@@ -99,34 +103,49 @@ pub fn run(a: IsochroneArgs, progress: Progress) -> Result<()> {
     let n = features.len();
     let doc = json!({"type": "FeatureCollection", "features": features});
     let text = serde_json::to_string(&doc)?;
-    lc_tables::write_atomic(&a.out, |w| w.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    lc_tables::write_atomic(&a.out, |w| w.write_all(text.as_bytes()))?;
     let skipped: Vec<&str> = placed
         .too_far
         .iter()
         .map(|&i| starts[i].0.as_str())
         .collect();
+    let placed_n = starts.len() - skipped.len();
+    let too_far = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n  {n_far} 个起点离路网太远（> {limit} m）{far} too far from the network (> {limit} m): {ids}",
+            n_far = skipped.len(),
+            limit = a.place.snap_limit,
+            far = lc_model::count(skipped.len(), "start point"),
+            ids = skipped.join(", ")
+        )
+    };
     eprintln!(
-        "livingcircle isochrone — 完成 done in {:.2} s\n  {} polygons for {} start points written to {}{}",
-        t0.elapsed().as_secs_f64(),
-        n,
-        starts.len() - skipped.len(),
-        crate::shown::shown(&a.out),
-        if skipped.is_empty() {
-            String::new()
-        } else {
-            format!("\n  {} start points too far from the network (> {} m): {}", skipped.len(), a.place.snap_limit, skipped.join(", "))
-        }
+        "livingcircle isochrone — 完成 done in {secs:.2} s\n  {n} 个等时圈，{placed_n} 个起点，写入 {out} \
+         {polygons} for {points} written to {out}{too_far}",
+        secs = t0.elapsed().as_secs_f64(),
+        out = crate::shown::shown(&a.out),
+        polygons = lc_model::count(n, "polygon"),
+        points = lc_model::count(placed_n, "start point"),
     );
     Ok(())
 }
 
 fn parse_point(s: &str) -> Result<LonLat> {
-    let (lon, lat) = s.split_once(',').context("expected LON,LAT")?;
-    let lon: f64 = lon.trim().parse().context("longitude is not a number")?;
-    let lat: f64 = lat.trim().parse().context("latitude is not a number")?;
+    let (lon, lat) = s
+        .split_once(',')
+        .context("应为 经度,纬度 expected LON,LAT")?;
+    let lon: f64 = lon
+        .trim()
+        .parse()
+        .context("经度不是数字 longitude is not a number")?;
+    let lat: f64 = lat
+        .trim()
+        .parse()
+        .context("纬度不是数字 latitude is not a number")?;
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-        bail!("coordinates out of range");
+        bail!("坐标超出范围（经度 -180 至 180，纬度 -90 至 90）coordinates out of range");
     }
     Ok(LonLat::new(lon, lat))
 }

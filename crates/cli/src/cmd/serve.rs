@@ -32,8 +32,9 @@ impl DbArgs {
         match self.url() {
             Some(u) => Ok(u),
             None => {
-                std::fs::create_dir_all(&self.data_dir)
-                    .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("无法创建 cannot create {}", self.data_dir.display())
+                })?;
                 Ok(format!(
                     "sqlite://{}",
                     self.data_dir.join("livingcircle.db").display()
@@ -85,7 +86,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")
+        .context("无法启动异步运行时 cannot start the async runtime")
 }
 
 async fn shutdown_signal() {
@@ -129,14 +130,14 @@ pub fn run(a: ServeArgs) -> Result<()> {
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
+            .with_context(|| format!("无法监听 cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let db = match &config.database_url {
             Some(u) if u.starts_with("postgres") => "PostgreSQL".to_string(),
             Some(u) => u.clone(),
             None => config.data_dir.join("livingcircle.db").display().to_string(),
         };
-        let state = lc_server::prepare(config).await.context("cannot start the platform")?;
+        let state = lc_server::prepare(config).await.context("无法启动平台 cannot start the platform")?;
         eprintln!("livingcircle service platform 社区生活服务平台 on http://{addr}/api/health (database: {db}; API: http://{addr}/api/openapi.json)");
         lc_server::serve(listener, state, shutdown_signal()).await?;
         Ok(())
@@ -150,7 +151,7 @@ pub fn run_divisions(a: DivisionsArgs) -> Result<()> {
             let url = db.url_or_sqlite()?;
             runtime()?.block_on(async move {
                 let t0 = Instant::now();
-                let store = lc_store::Store::open(&url).await.context("cannot open the database")?;
+                let store = lc_store::Store::open(&url).await.context("无法打开数据库 cannot open the database")?;
                 let actor = lc_store::Actor {
                     role: Some("cli".into()),
                     ..Default::default()
@@ -158,7 +159,7 @@ pub fn run_divisions(a: DivisionsArgs) -> Result<()> {
                 let s = store
                     .import_division_dir(&dir, &actor)
                     .await
-                    .with_context(|| format!("importing the division list from {}", dir.display()))?;
+                    .with_context(|| format!("从 {0} 导入区划名录时 importing the division list from {0}", dir.display()))?;
                 store.close().await;
                 let [p, c, a, st, v] = s.per_level;
                 println!(

@@ -98,7 +98,7 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     let t = Instant::now();
     // The folder is written as a unit (staged, then moved into place).
     let folder = lc_tables::OutputFolder::create(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+        .with_context(|| format!("无法创建 cannot create {}", a.out.display()))?;
     write_sites(&folder.staged("sites.csv"), &loaded.data, &ev)?;
     write_assignment(&folder.staged("assignment.csv"), &loaded.data, &ev)?;
     write_geojson(&folder.staged("sites.geojson"), &loaded.data, &ev, &problem)?;
@@ -116,7 +116,7 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
     )?;
     folder
         .commit(&OUT_FILES)
-        .with_context(|| format!("cannot complete {}", a.out.display()))?;
+        .with_context(|| format!("无法完成输出文件夹 cannot complete {}", a.out.display()))?;
     eprint!("{}", printed(&a, &loaded, &problem, &sol, &ev, total));
     Ok(())
 }
@@ -125,15 +125,14 @@ fn problem_of(a: &SiteArgs) -> Result<Problem> {
     non_negative("--radius", a.radius, "metres")?;
     positive("--max-distance", a.max_distance, "metres")?;
     if a.budget.is_some() && a.problem != SiteProblem::Budget {
-        bail!("--budget applies to --problem budget only");
+        bail!("--budget 只用于 --problem budget --budget applies to --problem budget only");
     }
     let p = || -> Result<usize> {
         let p = a.p.with_context(|| {
             format!(
-                "--p N (the number of new sites) is required for --problem {:?}",
-                a.problem
+                "--problem {0} 须给出 --p N（新选址的数量）--p N (the number of new sites) is required for --problem {0}",
+                format!("{:?}", a.problem).to_lowercase()
             )
-            .to_lowercase()
         })?;
         if p == 0 {
             bail!("--p 0: 选址数量至少为 1 the number of new sites must be at least 1 (with 0 there is nothing to choose)");
@@ -157,7 +156,8 @@ fn problem_of(a: &SiteArgs) -> Result<Problem> {
         },
         SiteProblem::Budget => {
             let budget = a.budget.context(
-                "--budget AMOUNT (the most the chosen sites may cost together, in the units of \
+                "--problem budget 须给出 --budget AMOUNT（所选地点费用合计的上限，单位同候选的 cost 列）\
+                 --budget AMOUNT (the most the chosen sites may cost together, in the units of \
                  the candidates' cost column) is required for --problem budget",
             )?;
             Problem::BudgetCoverage {
@@ -182,7 +182,12 @@ fn from_costs(dir: &Path, problem: &Problem) -> Result<Loaded> {
         existing_pairs: data.existing_pairs.clone(),
         candidate_cost: data.candidates.iter().map(|c| c.cost).collect(),
     })
-    .with_context(|| format!("inconsistent cost data in {}", dir.display()))?;
+    .with_context(|| {
+        format!(
+            "{} 中的费用数据不一致 inconsistent cost data in {0}",
+            dir.display()
+        )
+    })?;
     Ok(Loaded {
         data,
         instance,
@@ -196,11 +201,11 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     let net = &a.network;
     let source = net.source()?;
     let (Some(cpath), Some(kpath), Some(key)) = (&a.communities, &a.candidates, &a.category) else {
-        bail!("--communities, --candidates and --category are required (or --costs DIR)");
+        bail!("须给出 --communities、--candidates 和 --category（或 --costs DIR）--communities, --candidates and --category are required (or --costs DIR)");
     };
-    let category = Category::from_key(key).with_context(|| "in --category".to_string())?;
+    let category = Category::from_key(key).context("--category 中 in --category")?;
     if a.facilities.is_none() && !matches!(source, Source::Osm(_)) {
-        bail!("--facilities FILE is required with --nodes/--edges (an empty file means no existing facility)");
+        bail!("使用 --nodes/--edges 时须给出 --facilities FILE（空文件表示没有现有设施）--facilities FILE is required with --nodes/--edges (an empty file means no existing facility)");
     }
     a.place.check()?;
     let crs = a.place.crs();
@@ -225,13 +230,13 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     for (file, what, n, off) in [
         (
             cpath,
-            ("社区", "communities"),
+            ("社区", "community"),
             communities.len(),
             pc.too_far.len(),
         ),
         (
             kpath,
-            ("候选用地", "candidates"),
+            ("候选用地", "candidate"),
             candidates.len(),
             pk.too_far.len(),
         ),
@@ -261,7 +266,10 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
         Demand::Children0To3 => "children_0_3".to_string(),
         Demand::Elderly => "elderly".to_string(),
     } + &if fallback > 0 {
-        format!(" ({fallback} communities without the figure counted by population)")
+        format!(
+            " ({} without the figure counted by population)",
+            lc_model::count(fallback, "community")
+        )
     } else {
         String::new()
     };
@@ -284,13 +292,21 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     let cid = |i: usize| communities[i].id.as_str();
     let kid = |i: usize| candidates[i].id.as_str();
     let mut placed_note = format!(
-        "{} communities ({} too far from the network{}), {} candidates ({} too far{}), {} existing {} ({} too far)",
-        communities.len(),
+        "{} ({} too far from the network{}), {} ({} too far{}), {} existing {} ({} too far)",
+        lc_model::count(communities.len(), "community"),
         pc.too_far.len(),
-        if pc.too_far.is_empty() { String::new() } else { format!(": {}", some_ids(&pc.too_far, cid, 5)) },
-        candidates.len(),
+        if pc.too_far.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", some_ids(&pc.too_far, cid, 5))
+        },
+        lc_model::count(candidates.len(), "candidate"),
         pk.too_far.len(),
-        if pk.too_far.is_empty() { String::new() } else { format!(": {}", some_ids(&pk.too_far, kid, 5)) },
+        if pk.too_far.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", some_ids(&pk.too_far, kid, 5))
+        },
         facilities.len(),
         category.key(),
         pf.too_far.len(),
@@ -369,8 +385,7 @@ fn write_sites(path: &Path, d: &CostData, ev: &Evaluation) -> Result<()> {
             num(st.unique)
         );
     }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes())).map_err(anyhow::Error::from)
 }
 
 fn write_assignment(path: &Path, d: &CostData, ev: &Evaluation) -> Result<()> {
@@ -400,8 +415,7 @@ fn write_assignment(path: &Path, d: &CostData, ev: &Evaluation) -> Result<()> {
         }
         let _ = writeln!(s, ",{},{}", num(asg.covered), num(asg.covered_before));
     }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes())).map_err(anyhow::Error::from)
 }
 
 fn write_geojson(path: &Path, d: &CostData, ev: &Evaluation, problem: &Problem) -> Result<()> {
@@ -430,8 +444,7 @@ fn write_geojson(path: &Path, d: &CostData, ev: &Evaluation, problem: &Problem) 
         })
         .collect();
     let text = serde_json::to_string(&json!({"type": "FeatureCollection", "features": features}))?;
-    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(anyhow::Error::from)
 }
 
 fn write_summary(
@@ -509,8 +522,7 @@ fn write_summary(
         "peak_rss_bytes": crate::progress::peak_rss_bytes(),
     });
     let text = serde_json::to_string_pretty(&summary)?;
-    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))
+    lc_tables::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(anyhow::Error::from)
 }
 
 fn printed(
@@ -577,7 +589,10 @@ fn printed(
                 "  说明 note        {} of the {p} sites asked for: {}",
                 sol.chosen.len(),
                 if n < p {
-                    format!("only {n} candidates 候选用地不足")
+                    format!(
+                        "候选用地不足，只有 {n} 个 only {}",
+                        lc_model::count(n, "candidate")
+                    )
                 } else {
                     "no other candidate would bring anyone within reach or nearer 其余候选用地不会改善结果 (an idle site is not proposed)".to_string()
                 }

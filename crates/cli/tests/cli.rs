@@ -596,6 +596,21 @@ fn errors_are_in_chinese_and_english_and_long_values_are_cut() {
             "文件或文件夹不存在 No such file or directory",
         ],
     );
+    // An OSM "file" that is a folder: the system's reason once, with its Chinese.
+    let err = refused(
+        &Args::quiet("access")
+            .opt("--osm", d)
+            .opt("--communities", write(d, "good.csv", C1))
+            .opt("--out", &out)
+            .flag("--no-cache")
+            .run(),
+    );
+    bilingual(&err, &["Is a directory"]);
+    assert_eq!(err.matches("Is a directory").count(), 1, "{err}");
+    assert_mentions(
+        &err,
+        &["无法读取文件 cannot read the file: 是文件夹而不是文件 Is a directory"],
+    );
 
     // A bad standards file: the value is cut, the key and position named.
     write(d, "communities.csv", C1);

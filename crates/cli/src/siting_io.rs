@@ -100,6 +100,15 @@ impl Table {
         )
     }
 
+    /// `value` of `field` names nothing in `file`.
+    fn not_in(&self, line: u64, field: &str, value: &str, file: &str) -> anyhow::Error {
+        self.fail(
+            line,
+            field,
+            format!("{0} 不在 {file} 中 {0} is not in {file}", quote(value)),
+        )
+    }
+
     fn number(&self, line: u64, field: &str, raw: &str, lo: f64, hi: f64) -> Result<f64> {
         if raw.is_empty() {
             return Err(self.fail(line, field, "为空 is empty".into()));
@@ -341,34 +350,22 @@ pub fn read_costs(dir: &Path, need_cost: bool) -> Result<CostData> {
     for (line, rec) in &t.rows {
         let line = *line;
         let c = t.cell(rec, Some(cc));
-        let i = *comm.get(c).ok_or_else(|| {
-            t.fail(
-                line,
-                "community_id",
-                format!("{0} 不在 demand.csv 中 {0} is not in demand.csv", quote(c)),
-            )
-        })?;
+        let i = *comm
+            .get(c)
+            .ok_or_else(|| t.not_in(line, "community_id", c, "demand.csv"))?;
         let d = t.number(line, "distance_m", t.cell(rec, Some(cd)), 0.0, f64::MAX)?;
         let id = t.cell(rec, Some(cti));
         match t.cell(rec, Some(ct)) {
             "candidate" => {
-                let j = *cand.get(id).ok_or_else(|| {
-                    t.fail(
-                        line,
-                        "target_id",
-                        format!("{0} 不在 candidates.csv 中 {0} is not in candidates.csv", quote(id)),
-                    )
-                })?;
+                let j = *cand
+                    .get(id)
+                    .ok_or_else(|| t.not_in(line, "target_id", id, "candidates.csv"))?;
                 candidate_pairs[i as usize].push((j, d));
             }
             "existing" => {
-                let k = *ex.get(id).ok_or_else(|| {
-                    t.fail(
-                        line,
-                        "target_id",
-                        format!("{0} 不在 existing.csv 中 {0} is not in existing.csv", quote(id)),
-                    )
-                })?;
+                let k = *ex
+                    .get(id)
+                    .ok_or_else(|| t.not_in(line, "target_id", id, "existing.csv"))?;
                 existing_pairs[i as usize].push((k, d));
             }
             other => {

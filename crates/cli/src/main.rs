@@ -55,16 +55,24 @@ fn main() -> std::process::ExitCode {
 }
 
 /// An error and its causes on one line, as `{:#}` prints them, with an operating-system error
-/// given a Chinese summary too ([`lc_tables::io_reason`]): every message of the command is in
-/// Chinese and English.
+/// given a Chinese summary too ([`lc_model::io_reason`]): every message of the command is in
+/// Chinese and English. A cause that its error's message already quotes is not repeated.
 fn message(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|cause| match cause.downcast_ref::<std::io::Error>() {
-            Some(io) => lc_tables::io_reason(io),
-            None => cause.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut s = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !s.is_empty() && s.contains(&text) {
+            continue;
+        }
+        if !s.is_empty() {
+            s.push_str(": ");
+        }
+        match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => s.push_str(&lc_model::io_reason(io)),
+            None => s.push_str(&text),
+        }
+    }
+    s
 }
 
 /// Exits on a command line clap refuses: help and version as clap prints them; an error with a

@@ -596,6 +596,21 @@ fn errors_are_in_chinese_and_english_and_long_values_are_cut() {
             "文件或文件夹不存在 No such file or directory",
         ],
     );
+    // An OSM "file" that is a folder: the system's reason once, with its Chinese.
+    let err = refused(
+        &Args::quiet("access")
+            .opt("--osm", d)
+            .opt("--communities", write(d, "good.csv", C1))
+            .opt("--out", &out)
+            .flag("--no-cache")
+            .run(),
+    );
+    bilingual(&err, &["Is a directory"]);
+    assert_eq!(err.matches("Is a directory").count(), 1, "{err}");
+    assert_mentions(
+        &err,
+        &["无法读取文件 cannot read the file: 是文件夹而不是文件 Is a directory"],
+    );
 
     // A bad standards file: the value is cut, the key and position named.
     write(d, "communities.csv", C1);
@@ -605,14 +620,17 @@ fn errors_are_in_chinese_and_english_and_long_values_are_cut() {
          status = \"{}\"\nsource = \"s\"\n",
         "x".repeat(300)
     );
-    let std_file = write(d, "standard.toml", &standard);
-    let err = refused(
-        &Args::quiet("assess")
-            .tables(d)
-            .opt("--standard", &std_file)
-            .opt("--out", d.join("report"))
-            .run(),
-    );
+    let assess_with = |standard: &str| {
+        let std_file = write(d, "standard.toml", standard);
+        refused(
+            &Args::quiet("assess")
+                .tables(d)
+                .opt("--standard", &std_file)
+                .opt("--out", d.join("report"))
+                .run(),
+        )
+    };
+    let err = assess_with(&standard);
     bilingual(&err, &["is not a status"]);
     assert_mentions(
         &err,
@@ -622,14 +640,7 @@ fn errors_are_in_chinese_and_english_and_long_values_are_cut() {
         ],
     );
     assert!(!err.contains(&"x".repeat(61)), "{err}");
-    let std_file = write(d, "standard.toml", "[standard]\nid = \"t\"\n");
-    let err = refused(
-        &Args::quiet("assess")
-            .tables(d)
-            .opt("--standard", &std_file)
-            .opt("--out", d.join("report"))
-            .run(),
-    );
+    let err = assess_with("[standard]\nid = \"t\"\n");
     assert_mentions(&err, &["缺少必需的键 missing field `name_zh`"]);
 
     // An unknown category given on the command line, with a suggestion in both languages.

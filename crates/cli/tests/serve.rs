@@ -133,7 +133,9 @@ fn divisions_import_reads_the_real_list() {
     let out = import();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_ok(&out);
-    assert!(stdout.contains("1 provinces"), "{stdout}");
+    assert!(stdout.contains("1 province, "), "{stdout}");
+    assert!(!stdout.contains("1 provinces"), "{stdout}");
+    assert!(stdout.contains("省级 1、"), "{stdout}");
     assert!(stdout.contains("community/village committees"), "{stdout}");
     // A broken list is refused with file and line, exit status 2.
     std::fs::write(
@@ -142,5 +144,8 @@ fn divisions_import_reads_the_real_list() {
     )
     .unwrap();
     let stderr = refused(&import());
-    assert!(stderr.contains("cities.csv line 2"), "{stderr}");
+    assert!(
+        stderr.contains("cities.csv 第 2 行 line 2, 字段 field 'provinceCode': 上级 '12' 不是代码 1101 的前缀 parent '12' is not the prefix of code 1101"),
+        "{stderr}"
+    );
 }

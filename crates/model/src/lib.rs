@@ -1,6 +1,7 @@
 //! livingcircle's shared vocabulary: facility categories, communities and facilities.
 //!
-//! Everything here is plain data with no I/O. Readers of files live in `lc-tables` and
+//! Everything here is plain data with no I/O (and the wording rules every message shares:
+//! [`quote`], [`count`], [`io_reason`]). Readers of files live in `lc-tables` and
 //! `lc-osm`; the engine in `lc-network` and `lc-access` works on these types.
 //!
 //! Glossary: a *community* (社区/小区) is a residential place with a population; a
@@ -15,4 +16,4 @@ pub use category::{
     known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
 pub use points::{Candidate, Community, Facility, LonLat};
-pub use text::{count, plural, quote, MAX_SHOWN_CHARS};
+pub use text::{count, io_reason, plural, quote, MAX_SHOWN_CHARS};

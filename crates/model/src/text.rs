@@ -39,6 +39,34 @@ pub fn plural(noun: &str) -> String {
     }
 }
 
+/// An operating-system error in Chinese and English: the Chinese for the common kinds, then
+/// the system's own (English) text, e.g. `文件或文件夹不存在 No such file or directory (os error 2)`.
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let text = e.to_string();
+    // A reason made by livingcircle is bilingual already.
+    if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return text;
+    }
+    let zh = match e.kind() {
+        K::NotFound => "文件或文件夹不存在",
+        K::PermissionDenied => "没有权限",
+        K::AlreadyExists => "已存在",
+        K::IsADirectory => "是文件夹而不是文件",
+        K::NotADirectory => "路径中有一段不是文件夹",
+        K::StorageFull => "磁盘已满",
+        K::ReadOnlyFilesystem => "文件系统只读",
+        K::InvalidData => "数据无效",
+        K::UnexpectedEof => "文件意外结束",
+        K::OutOfMemory => "内存不足",
+        K::Interrupted => "被中断",
+        K::DirectoryNotEmpty => "文件夹不为空",
+        K::CrossesDevices => "不能跨文件系统移动",
+        _ => "操作失败",
+    };
+    format!("{zh} {text}")
+}
+
 fn escape_controls(s: &str) -> String {
     if !s.chars().any(char::is_control) {
         return s.to_string();
@@ -88,6 +116,21 @@ mod tests {
         assert_eq!(count(3, "candidate"), "3 candidates");
         assert_eq!(count(2, "day"), "2 days");
         assert_eq!(plural("candidate site"), "candidate sites");
+    }
+
+    #[test]
+    fn os_errors_get_a_chinese_summary() {
+        let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert!(
+            io_reason(&e).starts_with("文件或文件夹不存在 "),
+            "{}",
+            io_reason(&e)
+        );
+        let own = std::io::Error::other("路径没有指明文件 the path does not name a file");
+        assert_eq!(
+            io_reason(&own),
+            "路径没有指明文件 the path does not name a file"
+        );
     }
 
     #[test]

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum OsmError {
     /// The file could not be opened or read.
-    #[error("{}: 无法读取文件 cannot read the file: {source}", file.display())]
+    #[error(
+        "{}: 无法读取文件 cannot read the file: {}",
+        file.display(),
+        lc_model::io_reason(source)
+    )]
     Io {
         /// The file.
         file: PathBuf,

@@ -286,6 +286,12 @@ fn unreadable_and_non_osm_files_are_errors() {
     let err = read_osm_file(&missing, &OsmOptions::default(), None).unwrap_err();
     assert!(matches!(err, OsmError::Io { .. }));
     assert!(err.to_string().contains("no-such-file.osm.pbf"), "{err}");
+    assert!(
+        err.to_string().ends_with(
+            ": 无法读取文件 cannot read the file: 文件或文件夹不存在 No such file or directory (os error 2)"
+        ),
+        "{err}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in [

@@ -73,7 +73,7 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
         let path = dir.join(file);
         let mut rdr = csv::ReaderBuilder::new().from_path(&path).map_err(|e| {
             let why = match e.kind() {
-                csv::ErrorKind::Io(io) => lc_tables::io_reason(io),
+                csv::ErrorKind::Io(io) => lc_model::io_reason(io),
                 _ => e.to_string(),
             };
             StoreError::Divisions(format!("无法读取 cannot read {}: {why}", path.display()))

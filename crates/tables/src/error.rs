@@ -1,5 +1,6 @@
 //! Errors of the table readers and writers: every message names file, line, field and why.
 
+use lc_model::io_reason;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -33,34 +34,6 @@ impl fmt::Display for RowError {
         }
         write!(f, ": {}", self.message)
     }
-}
-
-/// An operating-system error in Chinese and English: the Chinese for the common kinds, then
-/// the system's own (English) text, e.g. `文件或文件夹不存在 No such file or directory (os error 2)`.
-pub fn io_reason(e: &io::Error) -> String {
-    use io::ErrorKind as K;
-    let text = e.to_string();
-    // A reason made by this crate is bilingual already.
-    if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
-        return text;
-    }
-    let zh = match e.kind() {
-        K::NotFound => "文件或文件夹不存在",
-        K::PermissionDenied => "没有权限",
-        K::AlreadyExists => "已存在",
-        K::IsADirectory => "是文件夹而不是文件",
-        K::NotADirectory => "路径中有一段不是文件夹",
-        K::StorageFull => "磁盘已满",
-        K::ReadOnlyFilesystem => "文件系统只读",
-        K::InvalidData => "数据无效",
-        K::UnexpectedEof => "文件意外结束",
-        K::OutOfMemory => "内存不足",
-        K::Interrupted => "被中断",
-        K::DirectoryNotEmpty => "文件夹不为空",
-        K::CrossesDevices => "不能跨文件系统移动",
-        _ => "操作失败",
-    };
-    format!("{zh} {text}")
 }
 
 /// Why a table could not be read or written.

@@ -45,9 +45,10 @@ mod points;
 mod siting;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
-pub use error::{io_reason, RowError, TableError, MAX_ROW_ERRORS};
+pub use error::{RowError, TableError, MAX_ROW_ERRORS};
 pub use folder::OutputFolder;
 pub use lc_crs::Crs;
+pub use lc_model::io_reason;
 pub use network::{
     read_network, write_edges, write_edges_to, write_network, write_nodes, write_nodes_to,
     EDGE_COLUMNS, NODE_COLUMNS,

@@ -151,7 +151,9 @@ pub fn run_divisions(a: DivisionsArgs) -> Result<()> {
             let url = db.url_or_sqlite()?;
             runtime()?.block_on(async move {
                 let t0 = Instant::now();
-                let store = lc_store::Store::open(&url).await.context("无法打开数据库 cannot open the database")?;
+                let store = lc_store::Store::open(&url)
+                    .await
+                    .context("无法打开数据库 cannot open the database")?;
                 let actor = lc_store::Actor {
                     role: Some("cli".into()),
                     ..Default::default()
@@ -159,12 +161,27 @@ pub fn run_divisions(a: DivisionsArgs) -> Result<()> {
                 let s = store
                     .import_division_dir(&dir, &actor)
                     .await
-                    .with_context(|| format!("从 {0} 导入区划名录时 importing the division list from {0}", dir.display()))?;
+                    .with_context(|| {
+                        format!(
+                            "从 {0} 导入区划名录时 importing the division list from {0}",
+                            dir.display()
+                        )
+                    })?;
                 store.close().await;
                 let [p, c, a, st, v] = s.per_level;
                 println!(
-                    "imported {} divisions 已导入区划: {p} provinces, {c} prefectures, {a} counties, {st} streets/towns, {v} community/village committees",
-                    s.total()
+                    "已导入区划 {} 个：省级 {p}、地级 {c}、县级 {a}、乡级 {st}、村级 {v} \
+                     imported {}: {}, {}, {}, {}, {}",
+                    s.total(),
+                    lc_model::count(s.total(), "division"),
+                    lc_model::count(p, "province"),
+                    lc_model::count(c, "prefecture"),
+                    lc_model::count(a, "county"),
+                    match st {
+                        1 => "1 street/town".to_string(),
+                        n => format!("{n} streets/towns"),
+                    },
+                    lc_model::count(v, "community/village committee"),
                 );
                 println!(
                     "read and checked in {:.2} s, written in {:.2} s, {:.2} s in all",

@@ -77,6 +77,11 @@ def peak_rss_bytes():
     return kb * 1024 if sys.platform != "darwin" else kb
 
 
+def step_done(t, phase):
+    """One line per finished phase, so that a run stopped part-way shows how far it got."""
+    print(f"cityseer: {phase} done in {t[phase]:.2f} s", file=sys.stderr, flush=True)
+
+
 def edge_geometries(ax, ay, bx, by, length, mode):
     """LineStrings from a to b, and the imp_factor of each, so that cityseer sees `length`."""
     straight = np.hypot(bx - ax, by - ay)
@@ -117,6 +122,7 @@ def main():
     facs = pd.read_csv(f"{a.city}/facilities.csv", dtype={"id": str, "category": str})
     facs = facs[facs["category"].isin(cats)]
     t["read"] = time.perf_counter() - t0
+    step_done(t, "read")
 
     # Project to metres on livingcircle's sphere, centred on the city.
     t1 = time.perf_counter()
@@ -130,6 +136,7 @@ def main():
     cx, cy = fwd.transform(comms["lon"].to_numpy(), comms["lat"].to_numpy())
     fx, fy = fwd.transform(facs["lon"].to_numpy(), facs["lat"].to_numpy())
     t["project"] = time.perf_counter() - t1
+    step_done(t, "project")
 
     # Communities to their nearest nodes; those nodes are the live ones.
     t2 = time.perf_counter()
@@ -139,6 +146,7 @@ def main():
     live = np.full(len(keys), a.all_live)
     live[nearest] = True
     t["snap"] = time.perf_counter() - t2
+    step_done(t, "snap")
 
     # networkx graph with edge geometries.
     t3 = time.perf_counter()
@@ -155,11 +163,13 @@ def main():
         for u, v, geom, f in zip(ia, ib, geoms, imp)
     )
     t["graph"] = time.perf_counter() - t3
+    step_done(t, "graph")
 
     t4 = time.perf_counter()
     nodes_gdf, _edges_gdf, network = io.network_structure_from_nx(g)
     del g
     t["structure"] = time.perf_counter() - t4
+    step_done(t, "structure")
 
     # One call for every category: nearest distance within dmax, counts within each circle.
     t5 = time.perf_counter()
@@ -181,6 +191,7 @@ def main():
         decay_fn="1",  # plain counts, one column per distance
     )
     t["access"] = time.perf_counter() - t5
+    step_done(t, "access")
 
     # The communities' rows, in livingcircle's formats.
     t6 = time.perf_counter()
@@ -210,6 +221,7 @@ def main():
     near = pd.concat(near, ignore_index=True).sort_values(["order", "cat_order"], kind="stable")
     counts = pd.concat(counts, ignore_index=True).sort_values(["order", "cat_order"], kind="stable")
     t["extract"] = time.perf_counter() - t6
+    step_done(t, "extract")
 
     t7 = time.perf_counter()
     near[["community_id", "category", "rank", "facility_id", "distance_m"]].to_csv(
@@ -217,6 +229,7 @@ def main():
     )
     counts[["community_id", "category"] + [f"within_{r}" for r in circles]].to_csv(a.counts, index=False)
     t["write"] = time.perf_counter() - t7
+    step_done(t, "write")
     t["end_to_end"] = time.perf_counter() - t0
 
     out = {

@@ -191,7 +191,7 @@ def main():
         keys, radii, equal, examples = counts_agreement(read_counts(os.path.join(a.dir, f"lc_{snap}_counts.csv")), cs_counts)
         md.append(
             f"\nCounts (`--snap {snap}`): {len(keys):,} community–category pairs; equal "
-            + ", ".join(f"within {r} m {equal[r] / max(len(keys), 1):.2%}" for r in radii)
+            + ", ".join(f"within {r} m {equal[r] / max(len(keys), 1):.2%} ({len(keys) - equal[r]} differ)" for r in radii)
             + "."
         )
         for ex in examples:

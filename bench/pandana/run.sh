@@ -9,7 +9,7 @@
 #   --seed S          generator seed (default 1)
 #   --no-precompute   do not time pandana's net.precompute (it is not needed for nearest_pois)
 #   --keep-city       reuse bench/work/city-N if it exists instead of generating it again
-#   --no-build        use the existing target/release/livingcircle (e.g. while the tree is mid-edit)
+#   --no-build        use the existing release livingcircle (under $CARGO_TARGET_DIR or target/)
 #   --compare-only    run neither tool; compare the outputs of the previous run again
 #
 # Steps: creates bench/.venv with pandana (pip), builds livingcircle (release), generates the
@@ -40,11 +40,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-# Dense and sparse categories: shops and stops everywhere, schools and care homes rarer,
-# hospitals very rare; nursery and elderly care have regions without any (gaps).
-CATEGORIES=convenience_store,restaurant,supermarket,pharmacy,clinic,hospital,nursery,kindergarten,primary_school,elderly_care,elderly_day_care,community_canteen,vegetable_market,bus_stop,park
-K=3
-MAXD=1500
+source bench/city.sh
 
 VENV=bench/.venv
 PY="$VENV/bin/python"
@@ -55,26 +51,8 @@ if ! "$PY" -c "import pandana" >/dev/null 2>&1; then
     "$PY" -m pip install --quiet pandana
 fi
 
-LC="$ROOT/target/release/livingcircle"
-if [[ $BUILD == 1 ]]; then
-    echo "== building livingcircle (release)"
-    cargo build --release -p livingcircle
-elif [[ ! -x "$LC" ]]; then
-    echo "run.sh: --no-build, but $LC does not exist" >&2
-    exit 1
-fi
-
-if [[ "$SEED" == 1 ]]; then CITY="bench/work/city-$NODES"; else CITY="bench/work/city-$NODES-s$SEED"; fi
-if [[ $KEEP == 1 && -f "$CITY/facilities.csv" ]]; then
-    echo "== reusing $CITY"
-else
-    echo "== generating $CITY"
-    rm -rf "$CITY"
-    "$LC" generate --nodes "$NODES" --seed "$SEED" --out "$CITY"
-fi
-for f in nodes edges communities facilities; do
-    [[ -s "$CITY/$f.csv" ]] || { echo "run.sh: $CITY/$f.csv was not written" >&2; exit 1; }
-done
+lc_build "$BUILD"
+lc_city
 
 if [[ $COMPARE_ONLY == 0 ]]; then
 echo "== livingcircle access"
@@ -104,12 +82,10 @@ STATUS=0
     --pd-measure "$CITY/pd_measure.json" --label "$LABEL" --out-md "$RESULT" \
     --max-distance "$MAXD" || STATUS=$?
 
-CPU="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//' || true)"
-MEM="$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo 2>/dev/null || true)"
 PDV="$("$PY" -c 'import importlib.metadata as m; print("pandana", m.version("pandana"), "numpy", m.version("numpy"), "pandas", m.version("pandas"))')"
 {
     echo
-    echo "Machine: ${CPU:-unknown CPU}, $(nproc) cores, ${MEM:-? GiB}. $(rustc --version | cut -d' ' -f1-2), $PDV, $(python3 --version)."
+    echo "$(machine_line), $PDV, $(python3 --version)."
     echo "Command: \`bench/pandana/run.sh --nodes $NODES --seed $SEED\`, $(date -u +%Y-%m-%d)."
 } >> "$RESULT"
 echo "== wrote $RESULT"

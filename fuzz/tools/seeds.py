@@ -313,3 +313,5 @@ seed("division_dir", "regress-physical-lines", SEP.join([
     "code,name\n\n11,北京市\n\n1x,坏\n".encode(),
     "code,name,provinceCode\r1101,\"市\r辖区\",11\r\r1102,,11\r".encode(),
     b"code,name,cityCode\n", b"code,name,areaCode\n", b"code,name,streetCode\n"]))
+seed("nodes_csv", "regress-cr-in-extra-column.csv",
+     b"lat,id,lon,x\r\n19.9,1,116.2,116.3\x00\x00\x00\r1\n")

@@ -5,6 +5,17 @@
 use lc_assess::{valid_code, Divisions};
 use libfuzzer_sys::fuzz_target;
 
+/// The first field of every line, as the reader takes it.
+fn codes(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(|line| {
+        line.split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"')
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -14,13 +25,7 @@ fuzz_target!(|data: &[u8]| {
     match d.add_csv("divisions.csv", text, &keep_all) {
         Ok(added) => {
             assert!(d.len() <= added, "{} names from {added} rows", d.len());
-            for line in text.lines() {
-                let code = line
-                    .split(',')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_matches('"');
+            for code in codes(text) {
                 if valid_code(code) {
                     let name = d
                         .name(code)
@@ -55,13 +60,7 @@ fuzz_target!(|data: &[u8]| {
     let mut some = Divisions::new();
     let keep = |c: &str| c.starts_with('1');
     if some.add_csv("divisions.csv", text, &keep).is_ok() {
-        for line in text.lines() {
-            let code = line
-                .split(',')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches('"');
+        for code in codes(text) {
             if valid_code(code) && !code.starts_with('1') {
                 assert!(
                     some.name(code).is_none(),

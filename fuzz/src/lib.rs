@@ -240,6 +240,20 @@ pub fn check_network(nodes: &[u8], edges: &[u8]) {
             return;
         }
     };
+    check_raw_network(&net);
+    let (mut nb, mut eb) = (Vec::new(), Vec::new());
+    lc_tables::write_nodes_to(&mut nb, &net).expect("writing to memory");
+    lc_tables::write_edges_to(&mut eb, &net).expect("writing to memory");
+    let np = put("nodes-again.csv", &nb);
+    let ep = put("edges-again.csv", &eb);
+    let back = lc_tables::read_network(&np, &ep)
+        .unwrap_or_else(|e| panic!("a written network does not read back: {e}"));
+    assert_eq!(back, net, "a written network reads back different");
+}
+
+/// A network as a reader gives it: unique node ids at positions in range, edges between its
+/// nodes with finite lengths ≥ 0.
+fn check_raw_network(net: &lc_network::RawNetwork) {
     let n = net.node_ids.len();
     assert_eq!(net.coords.len(), n);
     let mut ids = std::collections::HashSet::new();
@@ -251,14 +265,40 @@ pub fn check_network(nodes: &[u8], edges: &[u8]) {
         assert!(e.from < n as u32 && e.to < n as u32, "{e:?} with {n} nodes");
         assert!(e.length_m.is_finite() && e.length_m >= 0.0, "{e:?}");
     }
-    let (mut nb, mut eb) = (Vec::new(), Vec::new());
-    lc_tables::write_nodes_to(&mut nb, &net).expect("writing to memory");
-    lc_tables::write_edges_to(&mut eb, &net).expect("writing to memory");
-    let np = put("nodes-again.csv", &nb);
-    let ep = put("edges-again.csv", &eb);
-    let back = lc_tables::read_network(&np, &ep)
-        .unwrap_or_else(|e| panic!("a written network does not read back: {e}"));
-    assert_eq!(back, net, "a written network reads back different");
+}
+
+/// Reads a points file (`communities.csv`, `facilities.csv`) with `read`, checks an error
+/// with [`check_table_error`], and an accepted list with `check` (each row) and for unique
+/// ids (`id` of a row); then writes it with `write` and reads it back: the same list.
+pub fn check_points<T: PartialEq + std::fmt::Debug>(
+    name: &str,
+    data: &[u8],
+    columns: &[(&str, bool)],
+    read: impl Fn(&Path) -> Result<Vec<T>, TableError>,
+    write: impl Fn(&mut Vec<u8>, &[T]) -> std::io::Result<()>,
+    id: impl Fn(&T) -> &str,
+    check: impl Fn(&T),
+) {
+    let path = put(name, data);
+    let cols: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let list = match read(&path) {
+        Ok(list) => list,
+        Err(e) => {
+            let max = (!data.starts_with(b"PK\x03\x04")).then(|| line_count(data));
+            check_table_error(&e, &path, max, &cols);
+            return;
+        }
+    };
+    let mut ids = std::collections::HashSet::new();
+    for row in &list {
+        assert!(!id(row).is_empty() && ids.insert(id(row)), "id of {row:?}");
+        check(row);
+    }
+    let mut out = Vec::new();
+    write(&mut out, &list).expect("writing to memory");
+    let again = put(&format!("again-{name}"), &out);
+    let back = read(&again).unwrap_or_else(|e| panic!("a written file does not read back: {e}"));
+    assert_eq!(back, list, "a written file reads back different");
 }
 
 /// Reads an OSM file from memory (`lc_osm::read_osm_bytes`, as the command does after
@@ -278,18 +318,7 @@ pub fn check_osm(data: &[u8], name: &str) {
             return;
         }
     };
-    let net = &ex.network;
-    let n = net.node_ids.len();
-    assert_eq!(net.coords.len(), n);
-    let mut ids = std::collections::HashSet::new();
-    for (id, c) in net.node_ids.iter().zip(&net.coords) {
-        assert!(ids.insert(*id), "node {id} twice in the network");
-        assert!(in_range(c.lon, c.lat), "node {id} at {c:?}");
-    }
-    for e in &net.edges {
-        assert!(e.from < n as u32 && e.to < n as u32, "{e:?} with {n} nodes");
-        assert!(e.length_m.is_finite() && e.length_m >= 0.0, "{e:?}");
-    }
+    check_raw_network(&ex.network);
     let mut fids = std::collections::HashSet::new();
     for f in &ex.facilities {
         assert!(

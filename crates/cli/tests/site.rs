@@ -177,7 +177,10 @@ fn implausible_costs_capacities_weights_and_distances_are_refused() {
             &format!("id,lon,lat,capacity,cost\n{row}\n"),
         );
         let e = refused(&site(t.path(), "none.csv", &out, &["--p", "1"]));
-        assert!(e.contains(&format!("第 2 行 line 2, 字段 field '{field}'")), "{e}");
+        assert!(
+            e.contains(&format!("第 2 行 line 2, 字段 field '{field}'")),
+            "{e}"
+        );
         assert!(e.contains("is more than"), "{e}");
         assert!(!out.join("summary.json").exists());
     }
@@ -209,7 +212,10 @@ fn implausible_costs_capacities_weights_and_distances_are_refused() {
     lines[1] = format!("{id},1e15");
     std::fs::write(costs.join("demand.csv"), lines.join("\n") + "\n").unwrap();
     let e = refused(&run_costs());
-    assert!(e.contains("demand.csv 第 2 行 line 2, 字段 field 'weight'"), "{e}");
+    assert!(
+        e.contains("demand.csv 第 2 行 line 2, 字段 field 'weight'"),
+        "{e}"
+    );
     std::fs::write(costs.join("demand.csv"), &original).unwrap();
     let text = std::fs::read_to_string(costs.join("costs.csv")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -218,5 +224,8 @@ fn implausible_costs_capacities_weights_and_distances_are_refused() {
     lines[1] = f.join(",");
     std::fs::write(costs.join("costs.csv"), lines.join("\n") + "\n").unwrap();
     let e = refused(&run_costs());
-    assert!(e.contains("costs.csv 第 2 行 line 2, 字段 field 'distance_m'"), "{e}");
+    assert!(
+        e.contains("costs.csv 第 2 行 line 2, 字段 field 'distance_m'"),
+        "{e}"
+    );
 }

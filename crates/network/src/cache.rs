@@ -82,7 +82,9 @@ pub fn decode(bytes: &[u8], expected_key: &str) -> Result<Graph, CacheError> {
         .checked_mul(24)
         .and_then(|a| m.checked_mul(16).and_then(|b| a.checked_add(b)))
         .ok_or(CacheError::Corrupt)?;
-    if r.pos + need + 8 != bytes.len() {
+    // Checked: counts near the top of the range must not wrap around to the file's length
+    // (found by fuzzing, issue 19).
+    if r.pos.checked_add(need).and_then(|a| a.checked_add(8)) != Some(bytes.len()) {
         return Err(CacheError::Corrupt);
     }
     let ids: Vec<i64> = r
@@ -209,5 +211,25 @@ mod tests {
         flipped[mid] ^= 0x40;
         assert_eq!(decode(&flipped, "k1"), Err(CacheError::Corrupt));
         assert_eq!(decode(b"hello world", "k1"), Err(CacheError::BadHeader));
+    }
+
+    /// Found by fuzzing (issue 19): node and edge counts whose sizes add up past `usize::MAX`
+    /// in a cache with a valid checksum overflowed instead of being refused as corrupt: a panic
+    /// where overflow checks are on (debug builds, `cargo test` without `--release`).
+    #[test]
+    fn counts_that_overflow_are_corrupt() {
+        let mut body = Vec::new();
+        body.extend_from_slice(MAGIC);
+        body.extend_from_slice(&VERSION.to_le_bytes());
+        body.extend_from_slice(&1u32.to_le_bytes());
+        body.extend_from_slice(b"k");
+        // 24 n + 16 m = usize::MAX - 7: fits, but adding the header and checksum wraps.
+        let n = (usize::MAX / 24 - 1) as u64;
+        let m = ((usize::MAX - 7 - (n as usize) * 24) / 16) as u64;
+        body.extend_from_slice(&n.to_le_bytes());
+        body.extend_from_slice(&m.to_le_bytes());
+        let sum = fnv1a(&body);
+        body.extend_from_slice(&sum.to_le_bytes());
+        assert_eq!(decode(&body, "k"), Err(CacheError::Corrupt));
     }
 }

@@ -272,7 +272,14 @@ pub(crate) fn assemble(mut collected: Collected, nodes: &NodeTable) -> OsmExtrac
             });
         }
     };
+    // An object listed twice (extracts merged without deduplication) gives one facility, from
+    // its first copy: ids stay unique (found by fuzzing, issue 19).
+    let mut seen_nodes: FxHashSet<i64> = FxHashSet::default();
+    let mut seen_ways: FxHashSet<i64> = FxHashSet::default();
     for n in &collected.poi_nodes {
+        if !seen_nodes.insert(n.id) {
+            continue;
+        }
         stats.facility_nodes += 1;
         push('n', n.id, &n.name, &n.facility, n.coord.lonlat());
     }
@@ -280,6 +287,9 @@ pub(crate) fn assemble(mut collected: Collected, nodes: &NodeTable) -> OsmExtrac
         let Some((m, name)) = &way.facility else {
             continue;
         };
+        if !seen_ways.insert(way.id) {
+            continue;
+        }
         let mut refs: &[i64] = &way.refs;
         if refs.len() > 1 && refs.first() == refs.last() {
             refs = &refs[..refs.len() - 1];

@@ -306,3 +306,31 @@ fn unreadable_and_non_osm_files_are_errors() {
         assert!(err.to_string().contains(name), "{err}");
     }
 }
+
+/// Found by fuzzing (issue 19): a node or way listed twice (extracts merged without
+/// deduplication) gave two facilities with the same id, so the facilities written from it
+/// could not be read back.
+#[test]
+fn an_object_listed_twice_gives_one_facility() {
+    let xml = br#"<?xml version="1.0"?>
+<osm version="0.6">
+ <node id="1" lat="39.9" lon="116.3"><tag k="amenity" v="kindergarten"/></node>
+ <node id="1" lat="39.91" lon="116.31"><tag k="amenity" v="kindergarten"/></node>
+ <node id="2" lat="39.9" lon="116.301"/>
+ <node id="3" lat="39.901" lon="116.301"/>
+ <node id="4" lat="39.901" lon="116.3"/>
+ <way id="7"><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="2"/><tag k="amenity" v="school"/></way>
+ <way id="7"><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="2"/><tag k="amenity" v="school"/></way>
+</osm>
+"#;
+    let x =
+        lc_osm::read_osm_bytes(xml, "twice.osm".as_ref(), &OsmOptions::default(), None).unwrap();
+    let ids: Vec<&str> = x.facilities.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["n1", "w7"], "{:#?}", x.facilities);
+    assert_eq!(
+        x.facilities[0].pos,
+        LonLat::new(116.3, 39.9),
+        "the first copy"
+    );
+    assert_eq!((x.stats.facility_nodes, x.stats.facility_ways), (1, 1));
+}

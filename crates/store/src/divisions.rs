@@ -71,13 +71,17 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
     let mut errors: Vec<String> = Vec::new();
     for (file, level, parent_col) in FILES {
         let path = dir.join(file);
-        let mut rdr = csv::ReaderBuilder::new().from_path(&path).map_err(|e| {
-            let why = match e.kind() {
-                csv::ErrorKind::Io(io) => lc_model::io_reason(io),
-                _ => e.to_string(),
-            };
-            StoreError::Divisions(format!("无法读取 cannot read {}: {why}", path.display()))
+        let data = std::fs::read(&path).map_err(|e| {
+            StoreError::Divisions(format!(
+                "无法读取 cannot read {}: {}",
+                path.display(),
+                lc_model::io_reason(&e)
+            ))
         })?;
+        let mut rdr = csv::ReaderBuilder::new().from_reader(data.as_slice());
+        // Physical lines: the record count is off after blank lines and quoted line breaks
+        // (found by fuzzing, issue 19).
+        let mut lines = lc_tables::LineNumbers::new(&data);
         let headers = rdr
             .headers()
             .map_err(|e| StoreError::Divisions(format!("{file}: 无法读取表头行 {e}")))?
@@ -100,7 +104,11 @@ pub fn read_division_dir(dir: &Path) -> Result<Vec<DivisionRow>, StoreError> {
             None => None,
         };
         for (k, rec) in rdr.records().enumerate() {
-            let line = k + 2;
+            let position = match &rec {
+                Ok(r) => r.position(),
+                Err(e) => e.position(),
+            };
+            let line = position.map_or(k as u64 + 2, |p| lines.of(p));
             if errors.len() >= MAX_ERRORS {
                 break;
             }
@@ -403,5 +411,30 @@ mod tests {
         copy_field(&mut s, Some("a\tb\\c\nd"));
         copy_field(&mut s, None);
         assert_eq!(s, "a\\tb\\\\c\\ndd\\N".replace("dd", "d"));
+    }
+
+    /// Found by fuzzing (issue 19): lines were counted by records, so an error after a blank
+    /// line, a quoted line break or in a file with `\r` line ends named an earlier line.
+    #[test]
+    fn errors_name_physical_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = |f: &str, text: &str| std::fs::write(dir.path().join(f), text).unwrap();
+        w("provinces.csv", "code,name\n\n11,北京市\n\n1x,坏\n");
+        w(
+            "cities.csv",
+            "code,name,provinceCode\r1101,\"市\r辖区\",11\r\r1102,,11\r",
+        );
+        w("areas.csv", "code,name,cityCode\n");
+        w("streets.csv", "code,name,areaCode\n");
+        w("villages.csv", "code,name,streetCode\n");
+        let e = read_division_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("provinces.csv line 5, field 'code': '1x' is not a 2-digit"),
+            "{e}"
+        );
+        assert!(
+            e.contains("cities.csv line 5, field 'name': is empty"),
+            "{e}"
+        );
     }
 }

@@ -144,9 +144,13 @@ fn parse_chunk(
             let b = chunk.get(pos).copied().unwrap_or(b'\n');
             if b == b',' || b == b'\n' {
                 let value = &chunk[field_start..pos.min(chunk.len())];
-                // A quoted field, or a lone `\r` (a line break to the `csv` crate): give up.
-                if matches!(value.first(), Some(b'"' | b'\r'))
-                    || (b == b',' && value.last() == Some(&b'\r'))
+                // A quoted field, or a lone `\r` anywhere (a line break to the `csv` crate; only
+                // the `\r` of a `\r\n` is not): give up. Columns that are not picked too (found
+                // by fuzzing, issue 19: a `\r` inside an extra column split the row for the
+                // `csv` crate but not here).
+                let cr = value.iter().position(|&c| c == b'\r');
+                if value.first() == Some(&b'"')
+                    || cr.is_some_and(|i| !(b == b'\n' && i + 1 == value.len()))
                 {
                     return false;
                 }
@@ -214,6 +218,10 @@ mod tests {
         assert!(rows("1,a\r,c\n", 3, [0, 1, 2]).is_none());
         assert!(rows("1,\ra,c\n", 3, [0, 1, 2]).is_none());
         assert!(rows("1,a,c\r\n", 3, [0, 1, 2]).is_some());
+        // Inside a field, even one that is not picked.
+        assert!(rows("1,a,c\rx\n", 3, [0, 1, 0]).is_none());
+        assert!(rows("1,a\rx,c\n", 3, [0, 2, 0]).is_none());
+        assert!(rows("1,a,c\r\r\n", 3, [0, 1, 2]).is_none());
     }
 
     #[test]

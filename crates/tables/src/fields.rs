@@ -205,6 +205,15 @@ pub(crate) fn is_xlsx(data: &[u8]) -> bool {
 /// The first sheet of an Excel workbook as CSV text (UTF-8), so that it goes through the same
 /// reader and checks as a CSV file; line numbers are the sheet's row numbers.
 pub(crate) fn xlsx_first_sheet_as_csv(data: &[u8]) -> Result<Vec<u8>, String> {
+    // calamine 0.31 panics on some damaged workbooks (found by fuzzing, issue 19: a cell that
+    // refers to a shared string the workbook does not have); such a file is refused like any
+    // other unreadable workbook. (Later calamine versions return an error there.)
+    std::panic::catch_unwind(|| first_sheet(data)).unwrap_or_else(|_| {
+        Err("the workbook is damaged (the Excel reader failed on it)".to_string())
+    })
+}
+
+fn first_sheet(data: &[u8]) -> Result<Vec<u8>, String> {
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> =
         calamine::Xlsx::new(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;
@@ -237,8 +246,10 @@ fn decode_text(data: Vec<u8>) -> Result<(Vec<u8>, Option<&'static str>), ()> {
 /// The `csv` crate's own line numbers are off after blank lines and with `\r\n` line ends
 /// (a record's position can point at the line break before it), so lines are counted here:
 /// the record starts at the first byte at or after its position that is not a line break,
-/// and its line is one more than the number of `\n` before that byte. Queries are cheapest
-/// in increasing order (one pass over the file in all); going back restarts the count.
+/// and its line is one more than the number of line breaks before that byte. A line break is
+/// what the `csv` crate ends a record at: `\n`, `\r\n` or a lone `\r` (files saved with
+/// classic Mac line ends). Queries are cheapest in increasing order (one pass over the file in
+/// all); going back restarts the count.
 pub(crate) struct Lines<'a> {
     data: &'a [u8],
     at: usize,
@@ -256,7 +267,8 @@ impl Lines<'_> {
             self.at = 0;
             self.line = 1;
         }
-        self.line += count_newlines(&self.data[self.at..start]);
+        // `start` is not a line break, so a `\r\n` pair is never cut at either end.
+        self.line += count_line_breaks(&self.data[self.at..start]);
         self.at = start;
         self.line
     }
@@ -265,6 +277,51 @@ impl Lines<'_> {
     pub(crate) fn of(&mut self, rec: &ByteRecord) -> u64 {
         self.at_byte(rec.position().map_or(0, |p| p.byte()))
     }
+}
+
+/// Physical line numbers of the records of a CSV text read with the `csv` crate (which are
+/// off after blank lines, `\r\n` and lone `\r` line ends), for readers outside this crate:
+/// [`LineNumbers::of`] gives the 1-based line where a record starts, from its position.
+pub struct LineNumbers<'a>(Lines<'a>);
+
+impl<'a> LineNumbers<'a> {
+    /// Line numbers in `data`, the bytes the `csv` reader reads.
+    pub fn new(data: &'a [u8]) -> LineNumbers<'a> {
+        LineNumbers(Lines {
+            data,
+            at: 0,
+            line: 1,
+        })
+    }
+
+    /// The line where the record read at `position` starts (cheapest in increasing order).
+    pub fn of(&mut self, position: &csv::Position) -> u64 {
+        self.0.at_byte(position.byte())
+    }
+}
+
+/// Number of line breaks in `b`: each `\n` (with any `\r` before it: `\r\n`, and the
+/// `\r\r\n` that text-mode rewriting of a Windows file leaves, end one line), and each `\r`
+/// of a run that no `\n` follows. `b` must not end inside a run of `\r` that a `\n` follows
+/// outside it.
+pub(crate) fn count_line_breaks(b: &[u8]) -> u64 {
+    let mut n = count_newlines(b);
+    if !b.contains(&b'\r') {
+        return n;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\r' {
+            i += 1;
+            continue;
+        }
+        let run = b[i..].iter().take_while(|&&c| c == b'\r').count();
+        if b.get(i + run) != Some(&b'\n') {
+            n += run as u64;
+        }
+        i += run;
+    }
+    n
 }
 
 /// Number of `\n` bytes, in a form the compiler vectorises.
@@ -469,6 +526,15 @@ mod tests {
         );
         assert_eq!(record_lines("\n\na,b\n1,2\n"), vec![3, 4]);
         assert_eq!(record_lines("a,b\r\r\n1,2\r\n"), vec![1, 2]);
+    }
+
+    /// Found by fuzzing (issue 19): a file with classic Mac line ends (a lone `\r`, which the
+    /// `csv` crate ends records at) had every row reported on line 1.
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        assert_eq!(record_lines("a,b\r1,2\r\r3,4\r5,6"), vec![1, 2, 4, 5]);
+        assert_eq!(record_lines("a,b\r\n1,2\r3,4\n\r\n5,6"), vec![1, 2, 3, 5]);
+        assert_eq!(count_line_breaks(b"a\r\nb\rc\nd\r\r\ne\r\rf"), 6);
     }
 
     #[test]

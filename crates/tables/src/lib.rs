@@ -46,6 +46,7 @@ mod siting;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
 pub use error::{RowError, TableError, MAX_ROW_ERRORS};
+pub use fields::LineNumbers;
 pub use folder::OutputFolder;
 pub use lc_crs::Crs;
 pub use lc_model::io_reason;

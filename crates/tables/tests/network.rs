@@ -452,3 +452,19 @@ fn quoted_and_unquoted_files_read_the_same() {
     assert_eq!(plain.edges.len(), 29_999);
     assert_eq!(plain, quoted);
 }
+
+/// Found by fuzzing (issue 19): a lone `\r` inside a column the reader does not use split the
+/// row for the `csv` crate but not for the parallel fast path, which accepted the file.
+#[test]
+fn a_carriage_return_inside_an_extra_column_is_read_as_the_csv_crate_reads_it() {
+    let d = Dir::new();
+    let m = err_text(d.read(
+        "id,lon,lat,note\n1,116.40,39.90,a\rb\n2,116.41,39.90,c\n",
+        "from,to,length_m\n1,2,10\n",
+    ))
+    .replace(&format!("{}/", d.dir.path().display()), "");
+    assert_eq!(
+        m,
+        "nodes.csv line 3: expected 4 fields as in the header line, found 1"
+    );
+}

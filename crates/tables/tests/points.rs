@@ -620,3 +620,77 @@ fn a_table_read_from_memory_is_the_table_read_from_its_file() {
         ("上传的设施.csv", 2, Some("lat"))
     );
 }
+
+/// Found by fuzzing (issue 19): with classic Mac line ends (a lone `\r`), every row was
+/// reported on line 1.
+#[test]
+fn lone_carriage_return_line_ends_give_the_right_line() {
+    let d = Dir::new();
+    let m = msg(
+        d.communities("id,name,lon,lat,population\rc1,A,116.3,39.9,10\r\rc2,B,116.3,91,10\r"),
+        &d,
+    );
+    assert_eq!(
+        m,
+        "communities.csv line 4, field 'lat': '91' is out of range (-90 to 90)"
+    );
+}
+
+/// A workbook (stored, not compressed) whose sheet is `sheet` and shared strings `strings`.
+fn workbook(sheet: &str, strings: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let parts = [
+        (
+            "[Content_Types].xml".to_string(),
+            r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>"#.to_string(),
+        ),
+        (
+            "_rels/.rels".to_string(),
+            format!(r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#),
+        ),
+        (
+            "xl/workbook.xml".to_string(),
+            format!(r#"<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>"#),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels".to_string(),
+            format!(r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#),
+        ),
+        ("xl/worksheets/sheet1.xml".to_string(), sheet.to_string()),
+        ("xl/sharedStrings.xml".to_string(), strings.to_string()),
+    ];
+    for (name, text) in parts {
+        z.start_file(name, opts).unwrap();
+        z.write_all(text.as_bytes()).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
+/// Found by fuzzing (issue 19): calamine panicked on a cell referring to a shared string the
+/// workbook does not have; the reader refuses the file instead.
+#[test]
+fn a_damaged_workbook_is_refused_not_a_panic() {
+    let d = Dir::new();
+    let sst = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>id</t></si></sst>"#;
+    let sheet = |v: u32| {
+        format!(
+            r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>{v}</v></c></row></sheetData></worksheet>"#
+        )
+    };
+    // The workbook is well formed: its one cell reads (and the header lacks columns).
+    let good = d.file("good.xlsx", &workbook(&sheet(0), sst));
+    let m = read_communities(&good, Crs::Wgs84).unwrap_err().to_string();
+    assert!(m.contains("missing required column 'name'"), "{m}");
+    // Shared string 4 of 1.
+    let bad = d.file("communities.xlsx", &workbook(&sheet(4), sst));
+    let m = msg(read_communities(&bad, Crs::Wgs84), &d);
+    assert!(
+        m.starts_with("communities.xlsx: 是 Excel 工作簿但无法读取 an Excel workbook that cannot be read: the workbook is damaged"),
+        "{m}"
+    );
+}

@@ -5,11 +5,13 @@
 //! against both. Only the bulk division import has a backend-specific fast path
 //! (`COPY` on PostgreSQL, see `divisions.rs`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Number, Value};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migrate, Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Connection, Executor, Row, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -34,32 +36,115 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-struct Migration {
-    version: i64,
-    name: &'static str,
-    sqlite: &'static str,
-    postgres: &'static str,
+/// The schema history, embedded from `migrations/{sqlite,postgres}` by `build.rs`:
+/// `(version, description, SQL)`. Append only: an applied migration is never edited (sqlx's
+/// migrator compares checksums and refuses to start otherwise).
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 }
-
-/// The schema history. Append only: a released migration is never edited.
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_registry.sql",
-        sqlite: include_str!("../migrations/sqlite/0001_registry.sql"),
-        postgres: include_str!("../migrations/postgres/0001_registry.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_unique_id_numbers.sql",
-        sqlite: include_str!("../migrations/sqlite/0002_unique_id_numbers.sql"),
-        postgres: include_str!("../migrations/postgres/0002_unique_id_numbers.sql"),
-    },
-];
 
 /// The latest schema version this build knows.
 pub fn schema_version() -> i64 {
-    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+    embedded::SQLITE.last().map(|m| m.0).unwrap_or(0)
+}
+
+/// The embedded migrations of one backend, as sqlx's migrator takes them.
+#[derive(Debug)]
+struct Embedded(Backend);
+
+type Resolved<'s> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>>
+            + Send
+            + 's,
+    >,
+>;
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(self) -> Resolved<'s> {
+        Box::pin(async move { Ok(migrations(self.0)) })
+    }
+}
+
+fn migrations(backend: Backend) -> Vec<Migration> {
+    let list = match backend {
+        Backend::Sqlite => embedded::SQLITE,
+        Backend::Postgres => embedded::POSTGRES,
+    };
+    list.iter()
+        .map(|(version, desc, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*desc),
+                MigrationType::Simple,
+                Cow::Borrowed(*sql),
+                false,
+            )
+        })
+        .collect()
+}
+
+/// Whether a table exists (in the connection's schema).
+async fn table_exists(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    let sql = match backend {
+        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+        }
+    };
+    let n: i64 = sqlx::query_scalar(sql)
+        .bind(name.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Adopts a database made by the runner of earlier versions (its history in
+/// `schema_migrations`, without checksums): the versions it applied are recorded in sqlx's
+/// `_sqlx_migrations` with the checksums of this build's files and the old table is dropped, in
+/// one transaction. No record changes; the migrator then applies what is missing.
+async fn adopt_old_history(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    known: &[Migration],
+) -> Result<(), StoreError> {
+    if !table_exists(conn, backend, "schema_migrations").await? {
+        return Ok(());
+    }
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&mut *conn)
+        .await?;
+    let old: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut tx = conn.begin().await?;
+    if recorded == 0 {
+        for v in old {
+            let m = known
+                .iter()
+                .find(|m| m.version == v)
+                .ok_or(StoreError::UnknownMigration(v))?;
+            sqlx::query(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, $2, TRUE, $3, 0)",
+            )
+            .bind(v)
+            .bind(m.description.to_string())
+            .bind(m.checksum.to_vec())
+            .execute(&mut *tx)
+            .await?;
+            tracing::info!(version = v, "migration history adopted from schema_migrations");
+        }
+    }
+    sqlx::query("DROP TABLE schema_migrations")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The platform's database: a pool plus what the record operations need.
@@ -386,55 +471,35 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Applies the missing migrations with sqlx's migrator: under its lock (an advisory lock on
+    /// PostgreSQL, so that servers starting together migrate once), checking the checksum of
+    /// every migration applied before. A database of the runner of earlier versions is adopted
+    /// first ([`adopt_old_history`]).
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await?;
         let _guard = self.write_lock.clone().lock_owned().await;
-        let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<Result<_, _>>()?;
-        for m in MIGRATIONS {
-            if applied.contains(&m.version) {
-                continue;
-            }
-            let sql = match self.backend {
-                Backend::Sqlite => m.sqlite,
-                Backend::Postgres => m.postgres,
-            };
-            let err = |source| StoreError::Migration {
-                version: m.version,
-                name: m.name,
-                source,
-            };
-            let mut tx = self.pool.begin().await.map_err(err)?;
-            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(err)?;
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-            tx.commit().await.map_err(err)?;
-            tracing::info!(version = m.version, name = m.name, "migration applied");
+        let migrator = Migrator::new(Embedded(self.backend)).await?;
+        let mut conn = self.pool.acquire().await?;
+        conn.lock().await?;
+        let result = async {
+            conn.ensure_migrations_table().await?;
+            let known: Vec<Migration> = migrator.iter().cloned().collect();
+            adopt_old_history(&mut conn, self.backend, &known).await?;
+            migrator.run(&mut *conn).await?;
+            Ok::<(), StoreError>(())
         }
+        .await;
+        let unlocked = conn.unlock().await;
+        result?;
+        unlocked?;
         Ok(())
     }
 
     /// The schema version the database is at.
     pub async fn current_version(&self) -> Result<i64, StoreError> {
-        let v: Option<i64> = sqlx::query("SELECT MAX(version) FROM schema_migrations")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(v.unwrap_or(0))
     }
 

@@ -540,3 +540,107 @@ async fn one_record_per_id_number(store: Store) {
     assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
 }
 both!(one_record_per_id_number);
+
+/// Runs a scenario that opens the database itself on a fresh SQLite file and a fresh PostgreSQL
+/// database (by URL), with the backend's directory of migrations.
+macro_rules! both_urls {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+                super::$name(&url, "sqlite").await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(admin) = lc_store::testdb::postgres_admin_url(stringify!($name)) else {
+                    return;
+                };
+                let url = lc_store::testdb::fresh_postgres(&admin).await.unwrap();
+                super::$name(&url, "postgres").await;
+                lc_store::testdb::drop_postgres(&admin, &url).await;
+            }
+        }
+    };
+}
+
+async fn raw(url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url).await.unwrap()
+}
+
+/// A database made by the runner of earlier versions (history in `schema_migrations`, no
+/// checksums) is adopted by sqlx's migrator: its records stay, the missing migrations (0003)
+/// are applied, and the next start finds nothing to do.
+async fn old_runner_database_is_adopted(url: &str, backend: &str) {
+    use sqlx::Executor;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut conn = raw(url).await;
+    for f in ["0001_registry.sql", "0002_unique_id_numbers.sql"] {
+        let sql = std::fs::read_to_string(root.join(f)).unwrap();
+        conn.execute(sql.as_str()).await.unwrap();
+    }
+    conn.execute(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, '0001_registry.sql', 1), (2, '0002_unique_id_numbers.sql', 2);
+         INSERT INTO communities (id, name, lon, lat, population, created_at, updated_at) VALUES ('old1', '旧社区', 116.3, 39.9, 1200, 5, 5);",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    for _ in 0..2 {
+        let store = Store::open(url).await.unwrap();
+        assert_eq!(
+            store.current_version().await.unwrap(),
+            lc_store::schema_version()
+        );
+        let row = stored(&store, &COMMUNITIES, "old1").await;
+        assert_eq!(row["name"], json!("旧社区"));
+        assert_eq!(row["population"], json!(1200.0));
+        store.close().await;
+    }
+    let mut conn = raw(url).await;
+    let (n, v): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), MAX(version) FROM communities WHERE id = 'old1'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!((n, v), (1, 0), "the new version column is there, at 0");
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(versions, (1..=lc_store::schema_version()).collect::<Vec<_>>());
+    assert!(
+        conn.execute("SELECT COUNT(*) FROM schema_migrations")
+            .await
+            .is_err(),
+        "the old history table is gone"
+    );
+}
+both_urls!(old_runner_database_is_adopted);
+
+/// A migration edited after it was applied stops the start with a message in both languages.
+async fn edited_migration_stops_the_start(url: &str, _backend: &str) {
+    let store = Store::open(url).await.unwrap();
+    store.close().await;
+    let mut conn = raw(url).await;
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 2")
+        .bind(vec![0u8; 48])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let e = match Store::open(url).await {
+        Ok(_) => panic!("an edited migration must stop the start"),
+        Err(e) => e,
+    };
+    assert!(matches!(e, StoreError::MigrationEdited(2)), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains("迁移 2") && msg.contains("已被修改"), "{msg}");
+    assert!(msg.contains("migration 2") && msg.contains("edited"), "{msg}");
+}
+both_urls!(edited_migration_stops_the_start);

@@ -18,7 +18,11 @@ fn list(dir: &Path) -> Vec<(i64, String, String)> {
         let version: i64 = num
             .parse()
             .unwrap_or_else(|_| panic!("migration {name}: the name must begin with its number"));
-        out.push((version, desc.replace('_', " "), e.path().display().to_string()));
+        out.push((
+            version,
+            desc.replace('_', " "),
+            e.path().display().to_string(),
+        ));
     }
     out.sort();
     out

@@ -1,8 +1,10 @@
 //! First start: the first administrator, and the demo district (Xueyuanlu street, Haidian,
 //! Beijing: its real division codes and the demo's communities) in a fresh database.
 
-use lc_registry::records::{CommunityRecord, Record};
-use lc_store::schema::{COMMUNITIES, DIVISIONS, USERS};
+use lc_registry::records::{check_new, CommunityInput};
+use lc_store::schema::USERS;
+
+use crate::domains::registry::{communities, divisions};
 use lc_store::{Actor, Cond, DivisionRow};
 use serde_json::{json, Map};
 
@@ -68,7 +70,7 @@ pub async fn bootstrap_admin(st: &AppState) -> Result<(), ServerError> {
 /// Seeds the demo district once into a database without communities.
 pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
     if st.store.setting("demo_seeded").await?.is_some()
-        || st.store.count(&COMMUNITIES, &[]).await? > 0
+        || communities::count_all(st.store.pool()).await? > 0
     {
         return Ok(());
     }
@@ -100,7 +102,7 @@ pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
     for c in &list {
         let mut code = c.division_code.clone();
         if let Some(d) = &code {
-            if st.store.get(&DIVISIONS, &json!(d)).await?.is_none() {
+            if !divisions::exists(tx.conn(), d).await? {
                 tracing::warn!(community = %c.id, division = %d, "demo community's division is not in the seed list; stored without it");
                 code = None;
             }
@@ -110,9 +112,13 @@ pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
             "population": c.population, "households": c.households, "elderly": c.elderly,
             "children_0_3": c.children_0_3, "division_code": code,
         });
-        let v = CommunityRecord::validate(input)
+        let v = check_new::<CommunityInput>(input)
             .map_err(|e| startup(format!("demo community {}: {:?}", c.id, e)))?;
-        tx.upsert(&COMMUNITIES, &v.columns).await?;
+        communities::insert(
+            tx.conn(),
+            &communities::CommunityRow::new(v, lc_store::now_ms(), 0),
+        )
+        .await?;
     }
     tx.audit(
         &Actor::default(),

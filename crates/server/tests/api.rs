@@ -67,7 +67,7 @@ async fn demo_health_and_conventions(s: &TestServer) {
     assert_ne!(h.get("x-request-id"), headers.get("x-request-id"));
     // The OpenAPI document lists every endpoint with its roles.
     let (_, doc) = s.get(&anon, "/api/openapi.json").await;
-    for e in lc_server::endpoints::ENDPOINTS {
+    for e in lc_server::endpoints::ENDPOINTS.iter() {
         let op = &doc["paths"][e.path][e.method.to_ascii_lowercase()];
         assert!(op["x-roles"].is_array(), "{} {}", e.method, e.path);
     }

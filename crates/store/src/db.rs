@@ -137,7 +137,10 @@ async fn adopt_old_history(
             .bind(m.checksum.to_vec())
             .execute(&mut *tx)
             .await?;
-            tracing::info!(version = v, "migration history adopted from schema_migrations");
+            tracing::info!(
+                version = v,
+                "migration history adopted from schema_migrations"
+            );
         }
     }
     sqlx::query("DROP TABLE schema_migrations")
@@ -461,6 +464,11 @@ impl Store {
         Store::open(&format!("sqlite://{}", path.display())).await
     }
 
+    /// The connection pool (reads outside a write transaction).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -516,7 +524,13 @@ impl Store {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        // On SQLite the write lock is taken at BEGIN (IMMEDIATE): a transaction that reads
+        // first (the rules that read stored state) and writes later would otherwise fail as
+        // busy, without waiting, when it upgrades while a finished writer's rollback is pending.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(Tx {
             tx,
             backend: self.backend,
@@ -653,6 +667,16 @@ pub struct Tx {
 }
 
 impl Tx {
+    /// The transaction's connection, for repository functions.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;

@@ -13,8 +13,10 @@ mod db;
 mod divisions;
 mod error;
 pub mod schema;
+pub mod sql;
 pub mod testdb;
 
 pub use db::{now_ms, schema_version, Actor, Backend, Cond, ListQuery, Page, Store, Tx};
 pub use divisions::{read_division_dir, DivisionRow, ImportStats};
 pub use error::StoreError;
+pub use sqlx;

@@ -576,7 +576,9 @@ async fn raw(url: &str) -> sqlx::AnyConnection {
 /// are applied, and the next start finds nothing to do.
 async fn old_runner_database_is_adopted(url: &str, backend: &str) {
     use sqlx::Executor;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
     let mut conn = raw(url).await;
     for f in ["0001_registry.sql", "0002_unique_id_numbers.sql"] {
         let sql = std::fs::read_to_string(root.join(f)).unwrap();
@@ -613,7 +615,10 @@ async fn old_runner_database_is_adopted(url: &str, backend: &str) {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    assert_eq!(versions, (1..=lc_store::schema_version()).collect::<Vec<_>>());
+    assert_eq!(
+        versions,
+        (1..=lc_store::schema_version()).collect::<Vec<_>>()
+    );
     assert!(
         conn.execute("SELECT COUNT(*) FROM schema_migrations")
             .await
@@ -641,6 +646,9 @@ async fn edited_migration_stops_the_start(url: &str, _backend: &str) {
     assert!(matches!(e, StoreError::MigrationEdited(2)), "{e:?}");
     let msg = e.to_string();
     assert!(msg.contains("迁移 2") && msg.contains("已被修改"), "{msg}");
-    assert!(msg.contains("migration 2") && msg.contains("edited"), "{msg}");
+    assert!(
+        msg.contains("migration 2") && msg.contains("edited"),
+        "{msg}"
+    );
 }
 both_urls!(edited_migration_stops_the_start);

@@ -1,4 +1,5 @@
-//! Sign-in, sessions, integration tokens and account administration.
+//! Sign-in, sessions, integration tokens and account administration: routes and endpoint
+//! table (records still through the store's table descriptions).
 
 use std::sync::Arc;
 
@@ -6,9 +7,12 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::routing::{delete, get, post};
+use axum::{Extension, Json, Router};
+use lc_registry::Access;
 use lc_registry::{Check, Role};
 use lc_store::schema::{API_TOKENS, COMMUNITIES, LOGIN_FAILURES, PROVIDERS, SESSIONS, USERS};
+use lc_store::sqlx::{self, AnyConnection};
 use lc_store::{now_ms, Cond};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -20,9 +24,56 @@ use crate::auth::{
     hash_password, random_hex, sha256_hex, user_from_row, verify_password, Caller, SESSION_COOKIE,
     SESSION_MS,
 };
+use crate::endpoints::{ep, Endpoint, JSON, TOKEN_HOLDERS};
 use crate::error::{ApiResult, AppError};
 use crate::resources::{fetch, json_body, page_of, page_params};
 use crate::AppState;
+
+/// The endpoints of this domain.
+pub const ENDPOINTS: &[Endpoint] = &[
+    ep!("POST", "/api/auth/login", Access::Public, "", "accounts", "Sign in: sets an HTTP-only session cookie, returns the CSRF token.", Some(JSON), JSON),
+    ep!("POST", "/api/auth/logout", Access::Authenticated, "", "accounts", "Sign out: ends the session.", None, JSON),
+    ep!("GET", "/api/auth/me", Access::Authenticated, "", "accounts", "The signed-in account.", None, JSON),
+    ep!("POST", "/api/auth/password", Access::Authenticated, "own account only", "accounts", "Change one's own password (the current one is required); other sessions and all bearer tokens end.", Some(JSON), JSON),
+    ep!("POST", "/api/auth/tokens", TOKEN_HOLDERS, "", "accounts", "Create a bearer token for an integration (shown once; expires in expires_in_days, default 90, at most 365).", Some(JSON), JSON),
+    ep!("GET", "/api/auth/tokens", TOKEN_HOLDERS, "own tokens; an administrator may name user_id", "accounts", "List bearer tokens (never the token itself).", None, JSON),
+    ep!("DELETE", "/api/auth/tokens/{id}", TOKEN_HOLDERS, "own tokens; an administrator any", "accounts", "Revoke a bearer token.", None, JSON),
+    ep!("GET", "/api/users", Access::Roles(&[Role::Admin]), "", "accounts", "List accounts.", None, JSON),
+    ep!("POST", "/api/users", Access::Roles(&[Role::Admin]), "", "accounts", "Create an account (Argon2 password hash).", Some(JSON), JSON),
+    ep!("GET", "/api/users/{id}", Access::Roles(&[Role::Admin]), "", "accounts", "One account.", None, JSON),
+    ep!("PATCH", "/api/users/{id}", Access::Roles(&[Role::Admin]), "", "accounts", "Change an account (role, links, password, disabled).", Some(JSON), JSON),
+    ep!("POST", "/api/users/{id}/unlock", Access::Roles(&[Role::Admin]), "", "accounts", "End the login throttling of an account (its failed logins from every address are forgotten).", None, JSON),
+];
+
+/// The routes of this domain.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/api/auth/login",
+            post(login).layer(axum::extract::DefaultBodyLimit::max(
+                crate::LOGIN_BODY_LIMIT,
+            )),
+        )
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/me", get(me))
+        .route("/api/auth/password", post(change_password))
+        .route("/api/auth/tokens", get(list_tokens).post(create_token))
+        .route("/api/auth/tokens/{id}", delete(revoke_token))
+        .route("/api/users", get(list_users).post(create_user))
+        .route("/api/users/{id}", get(get_user).patch(update_user))
+        .route("/api/users/{id}/unlock", post(unlock_user))
+}
+
+/// The role of an account, if it exists (inside a transaction).
+pub async fn role_of(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<String>, lc_store::StoreError> {
+    Ok(sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
 
 /// A stored account as shown: never the password hash.
 pub fn show_user(mut row: Map<String, Value>) -> Value {

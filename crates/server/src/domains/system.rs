@@ -1,19 +1,73 @@
-//! Health, readiness, the vocabulary, the OpenAPI document and the two logs.
+//! Health, readiness, the vocabulary and the OpenAPI document.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Json;
-use lc_store::schema::{Table, ACCESS_LOG, AUDIT_LOG};
-use lc_store::{schema_version, Backend, Cond};
+use axum::Router;
+use lc_registry::Access;
+use lc_store::{schema_version, Backend};
 use serde_json::{json, Value};
 
-use crate::error::{ApiResult, AppError};
-use crate::resources::{filter_value, page_of, page_params};
+use crate::endpoints::{ep, Endpoint, JSON};
+use crate::error::AppError;
 use crate::AppState;
+
+/// The endpoints of this domain.
+pub const ENDPOINTS: &[Endpoint] = &[
+    ep!(
+        "GET",
+        "/api/health",
+        Access::Public,
+        "",
+        "system",
+        "Liveness: the process answers.",
+        None,
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/ready",
+        Access::Public,
+        "",
+        "system",
+        "Readiness: the database answers and the schema is current.",
+        None,
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/openapi.json",
+        Access::Public,
+        "",
+        "system",
+        "This API as an OpenAPI 3.1 document.",
+        None,
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/categories",
+        Access::Public,
+        "",
+        "system",
+        "The facility category vocabulary of the engine.",
+        None,
+        JSON
+    ),
+];
+
+/// The routes of this domain.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/ready", get(ready))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/categories", get(categories))
+}
 
 /// GET /api/health.
 pub async fn health() -> Json<Value> {
@@ -52,51 +106,6 @@ pub async fn categories() -> Json<Value> {
 /// GET /api/openapi.json.
 pub async fn openapi(State(st): State<Arc<AppState>>) -> Json<Value> {
     Json(st.openapi.clone())
-}
-
-async fn log_list(
-    st: &AppState,
-    t: &Table,
-    q: &HashMap<String, String>,
-    filters: &[&'static str],
-) -> ApiResult<Json<Value>> {
-    let page = page_params(q)?;
-    let mut conds = Vec::new();
-    for f in filters {
-        if let Some(v) = q.get(*f) {
-            conds.push(Cond::Eq(f, filter_value(t, f, v)?));
-        }
-    }
-    page_of(st, t, conds, page, true, |mut r| {
-        if let Some(Value::String(s)) = r.get("detail") {
-            let v = serde_json::from_str(s).unwrap_or(Value::Null);
-            r.insert("detail".into(), v);
-        }
-        Value::Object(r)
-    })
-    .await
-}
-
-/// GET /api/audit.
-pub async fn audit(
-    State(st): State<Arc<AppState>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    log_list(
-        &st,
-        &AUDIT_LOG,
-        &q,
-        &["entity", "entity_id", "actor_id", "action"],
-    )
-    .await
-}
-
-/// GET /api/access-log.
-pub async fn access_log(
-    State(st): State<Arc<AppState>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    log_list(&st, &ACCESS_LOG, &q, &["entity", "entity_id", "user_id"]).await
 }
 
 /// Any unrouted path.

@@ -846,3 +846,145 @@ async fn one_person_created_concurrently_lands_once(s: &TestServer) {
     assert_eq!(v["total"], json!(1));
 }
 both!(one_person_created_concurrently_lands_once);
+
+async fn compare_and_set_updates(s: &TestServer) {
+    // Issue 10: a change names the version it was made against (If-Match); of 20 concurrent
+    // PATCHes made against the same version exactly one lands, every other answers 409
+    // `conflict` in both languages; the version rises by one per change.
+    let admin = s.admin().await;
+    let (st, c) = s
+        .get(&Auth::Anonymous, "/api/communities/110108010031")
+        .await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    let v0 = c["version"].as_i64().expect("records carry their version");
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (client, base, admin) = (s.client.clone(), s.base.clone(), admin.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = admin
+                .apply(client.patch(format!("{base}/api/communities/110108010031")))
+                .header("If-Match", format!("\"{v0}\""))
+                .json(&json!({"population": 7000 + i}))
+                .send()
+                .await
+                .unwrap();
+            let st = r.status();
+            (st, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut won = Vec::new();
+    for t in tasks {
+        let (st, body) = t.await.unwrap();
+        match st {
+            StatusCode::OK => won.push(body),
+            _ => {
+                assert_error(st, &body, StatusCode::CONFLICT, "conflict");
+                assert!(
+                    body["message_zh"]
+                        .as_str()
+                        .unwrap()
+                        .contains("已被他人修改"),
+                    "{body}"
+                );
+            }
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one of the concurrent changes lands");
+    assert_eq!(won[0]["version"], json!(v0 + 1));
+    let (_, now) = s
+        .get(&Auth::Anonymous, "/api/communities/110108010031")
+        .await;
+    assert_eq!(now["population"], won[0]["population"]);
+    assert_eq!(now["version"], json!(v0 + 1));
+    let (_, a) = s
+        .get(
+            &admin,
+            "/api/audit?entity=community&entity_id=110108010031&action=update",
+        )
+        .await;
+    assert_eq!(a["total"], json!(1), "one change, one audit entry");
+
+    // A stale version is refused; the current one (or none) is taken.
+    let patch = |v: Option<String>, body: Value| {
+        let mut rb = admin.apply(
+            s.client
+                .patch(format!("{}/api/communities/110108010031", s.base)),
+        );
+        if let Some(v) = v {
+            rb = rb.header("If-Match", v);
+        }
+        async move {
+            let r = rb.json(&body).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (st, v) = patch(Some(format!("{v0}")), json!({"name": "旧版本"})).await;
+    assert_error(st, &v, StatusCode::CONFLICT, "conflict");
+    let (st, v) = patch(Some(format!("W/\"{}\"", v0 + 1)), json!({"name": "新名"})).await;
+    assert_eq!((st, &v["version"]), (StatusCode::OK, &json!(v0 + 2)), "{v}");
+    let (st, v) = patch(None, json!({"name": "再改"})).await;
+    assert_eq!((st, &v["version"]), (StatusCode::OK, &json!(v0 + 3)), "{v}");
+    let (st, v) = patch(Some("soon".into()), json!({"name": "x"})).await;
+    assert_error(st, &v, StatusCode::BAD_REQUEST, "bad_request");
+}
+both!(compare_and_set_updates);
+
+async fn stored_state_rules_run_in_the_write(s: &TestServer) {
+    // A facility's and a practitioner's provider must be registered; a resident's community
+    // must exist. Checked in the write transaction: nothing is stored when they fail.
+    let admin = s.admin().await;
+    let unknown = "91350100M000100Y43";
+    let (st, v) = s
+        .post(&admin, "/api/facilities", json!({"id": "NP1", "name": "无主", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "provider_code": unknown}))
+        .await;
+    assert_invalid(st, &v, "unknown_reference");
+    assert_eq!(v["errors"][0]["field"], json!("provider_code"));
+    let (st, _) = s.get(&Auth::Anonymous, "/api/facilities/NP1").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/practitioners",
+            json!({"provider_code": unknown, "name": "王芳", "kind": "caregiver"}),
+        )
+        .await;
+    assert_invalid(st, &v, "unknown_reference");
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/residents",
+            json!({"community_id": "nowhere", "name": "张三"}),
+        )
+        .await;
+    assert_invalid(st, &v, "unknown_reference");
+    let (_, v) = s.get(&admin, "/api/residents").await;
+    assert_eq!(v["total"], json!(0));
+    // Once the provider is registered, the same facility lands; moving it to an unknown
+    // provider later is refused and leaves it as it was.
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/providers",
+            json!({"uscc": unknown, "name": "某药房"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = s
+        .post(&admin, "/api/facilities", json!({"id": "NP1", "name": "有主", "category": "pharmacy", "lon": 116.3, "lat": 39.9, "provider_code": unknown}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = s
+        .patch(
+            &admin,
+            "/api/facilities/NP1",
+            json!({"provider_code": "91310110666007217T"}),
+        )
+        .await;
+    assert_invalid(st, &v, "unknown_reference");
+    let (_, v) = s.get(&Auth::Anonymous, "/api/facilities/NP1").await;
+    assert_eq!(
+        (&v["provider_code"], &v["version"]),
+        (&json!(unknown), &json!(0))
+    );
+}
+both!(stored_state_rules_run_in_the_write);

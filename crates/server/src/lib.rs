@@ -18,7 +18,6 @@ pub mod edge;
 pub mod endpoints;
 pub mod error;
 pub mod openapi;
-pub mod resources;
 pub mod secrets;
 mod seed;
 pub mod throttle;

@@ -657,17 +657,11 @@ async fn sessions_csrf_tokens_and_throttling(s: &TestServer) {
             json!({"community_id": "110108010031"}),
         )
         .await;
-    let row = s
-        .state()
-        .store
-        .get(&lc_store::schema::USERS, &json!(uid))
+    let row = lc_server::accounts::user_by_id(s.state().store.pool(), uid)
         .await
         .unwrap()
         .unwrap();
-    assert!(row["password_hash"]
-        .as_str()
-        .unwrap()
-        .starts_with("$argon2id$"));
+    assert!(row.password_hash.starts_with("$argon2id$"));
     // Changing one's own password needs the current one and ends the other sessions.
     let other = s.login("w1", "password-123456").await;
     let (st, v) = s

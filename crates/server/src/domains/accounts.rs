@@ -1,5 +1,5 @@
 //! Sign-in, sessions, integration tokens and account administration: routes and endpoint
-//! table (records still through the store's table descriptions).
+//! table, repository (explicit SQL).
 
 use std::sync::Arc;
 
@@ -11,22 +11,20 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use lc_registry::Access;
 use lc_registry::{Check, Role};
-use lc_store::schema::{API_TOKENS, COMMUNITIES, LOGIN_FAILURES, PROVIDERS, SESSIONS, USERS};
-use lc_store::sqlx::{self, AnyConnection};
-use lc_store::{now_ms, Cond};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use lc_store::sqlx::{self, Any, AnyConnection, Executor};
+use lc_store::{from_row, now_ms, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use crate::auth::{
-    hash_password, random_hex, sha256_hex, user_from_row, verify_password, Caller, SESSION_COOKIE,
-    SESSION_MS,
+    hash_password, random_hex, sha256_hex, verify_password, Caller, SESSION_COOKIE, SESSION_MS,
 };
+use crate::domains::registry::{communities, providers};
 use crate::endpoints::{ep, Endpoint, JSON, TOKEN_HOLDERS};
 use crate::error::{ApiResult, AppError};
-use crate::resources::{fetch, json_body, page_of, page_params};
+use crate::web::{self, json_body, Paged};
 use crate::AppState;
 
 /// The endpoints of this domain.
@@ -75,19 +73,319 @@ pub async fn role_of(
         .await?)
 }
 
-/// A stored account as shown: never the password hash.
-pub fn show_user(mut row: Map<String, Value>) -> Value {
-    row.remove("password_hash");
-    if let Some(d) = row.get("disabled").and_then(Value::as_i64) {
-        row.insert("disabled".into(), json!(d != 0));
-    }
-    Value::Object(row)
+// --- Records ----------------------------------------------------------------------------------
+
+/// A stored account, as answered (never the password hash).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+    pub display_name: Option<String>,
+    pub provider_code: Option<String>,
+    pub community_id: Option<String>,
+    #[serde(serialize_with = "as_bool")]
+    #[schema(value_type = bool)]
+    pub disabled: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Raised by one on every change.
+    pub version: i64,
+}
+from_row!(UserRow {
+    id,
+    username,
+    password_hash,
+    role,
+    display_name,
+    provider_code,
+    community_id,
+    disabled,
+    created_at,
+    updated_at,
+    version
+});
+
+fn as_bool<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(*v != 0)
 }
 
-/// A stored account by key (empty if there is none).
-async fn account(st: &AppState, key: &Value) -> ApiResult<Map<String, Value>> {
-    Ok(st.store.get(&USERS, key).await?.unwrap_or_default())
+impl UserRow {
+    /// The signed-in user of this account, if it is enabled.
+    pub fn user(&self) -> Option<crate::auth::User> {
+        if self.disabled != 0 {
+            return None;
+        }
+        Some(crate::auth::User {
+            id: self.id,
+            username: self.username.clone(),
+            role: self.role.parse().ok()?,
+            provider_code: self.provider_code.clone(),
+            community_id: self.community_id.clone(),
+        })
+    }
 }
+
+/// A stored bearer token (only its hash is kept).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenRow {
+    pub id: i64,
+    #[serde(skip)]
+    pub token_hash: String,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: i64,
+    /// `null` for a token made before tokens had to expire (it lives 90 days from creation).
+    pub expires_at: Option<i64>,
+}
+from_row!(TokenRow {
+    id,
+    token_hash,
+    user_id,
+    name,
+    created_at,
+    expires_at
+});
+
+impl TokenRow {
+    /// When the token expires: its `expires_at`, or for a token made before tokens had to
+    /// expire, the default lifetime from its creation.
+    pub fn expiry(&self) -> i64 {
+        crate::auth::token_expiry(self.created_at, self.expires_at)
+    }
+}
+
+/// A token as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    #[serde(flatten)]
+    pub token: TokenRow,
+    pub expired: bool,
+}
+
+/// A browser session (only the hash of its token is kept).
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+from_row!(SessionRow {
+    token_hash,
+    user_id,
+    csrf_token,
+    created_at,
+    expires_at
+});
+
+// --- Repository -------------------------------------------------------------------------------
+
+macro_rules! user_cols {
+    () => {
+        "id, username, password_hash, role, display_name, provider_code, community_id, disabled, created_at, updated_at, version"
+    };
+}
+
+/// One account by id.
+pub async fn user_by_id<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: i64,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// One account by username.
+pub async fn user_by_name<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    username: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users WHERE username = $1"
+    ))
+    .bind(username.to_string())
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// How many accounts have a role.
+pub async fn count_role<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    role: &str,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+            .bind(role.to_string())
+            .fetch_one(ex)
+            .await?,
+    )
+}
+
+/// Inserts an account; its id (409 if the username is taken).
+pub async fn insert_user(conn: &mut AnyConnection, u: &UserRow) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "INSERT INTO users (username, password_hash, role, display_name, provider_code, community_id, disabled, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) RETURNING id",
+    )
+    .bind(u.username.clone())
+    .bind(u.password_hash.clone())
+    .bind(u.role.clone())
+    .bind(u.display_name.clone())
+    .bind(u.provider_code.clone())
+    .bind(u.community_id.clone())
+    .bind(u.disabled)
+    .bind(u.created_at)
+    .bind(u.updated_at)
+    .fetch_one(conn)
+    .await
+    .map_err(lc_store::sql::unique("username"))
+}
+
+/// Compare-and-set update of an account (see `communities::update`).
+pub async fn update_user_row(
+    conn: &mut AnyConnection,
+    u: &UserRow,
+    seen: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $2, role = $3, display_name = $4, provider_code = $5, community_id = $6, disabled = $7, updated_at = $8, version = version + 1 WHERE id = $1 AND version = $9",
+    )
+    .bind(u.id)
+    .bind(u.password_hash.clone())
+    .bind(u.role.clone())
+    .bind(u.display_name.clone())
+    .bind(u.provider_code.clone())
+    .bind(u.community_id.clone())
+    .bind(u.disabled)
+    .bind(u.updated_at)
+    .bind(seen)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A page of accounts (by role, and a search of username and display name).
+async fn list_user_rows(
+    st: &AppState,
+    role: Option<String>,
+    search: Option<String>,
+    page: web::Page,
+) -> Result<(Vec<UserRow>, i64), StoreError> {
+    let b = st.store.backend();
+    let wh = format!(
+        "WHERE ($1 IS NULL OR role = $1) AND ($2 IS NULL OR {} LIKE $2 ESCAPE '\\' OR {} LIKE $2 ESCAPE '\\')",
+        lc_store::sql::fold(b, "username"),
+        lc_store::sql::fold(b, "display_name")
+    );
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users {wh}"))
+        .bind(role.clone())
+        .bind(search.clone())
+        .fetch_one(st.store.pool())
+        .await?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT {} FROM users {wh} ORDER BY id LIMIT $3 OFFSET $4",
+        user_cols!()
+    ))
+    .bind(role)
+    .bind(search)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(st.store.pool())
+    .await?;
+    Ok((rows, total))
+}
+
+/// One token by the hash of its secret.
+pub async fn token_by_hash<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    hash: &str,
+) -> Result<Option<TokenRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, token_hash, user_id, name, created_at, expires_at FROM api_tokens WHERE token_hash = $1",
+    )
+    .bind(hash.to_string())
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// One session by the hash of its token.
+pub async fn session_by_hash<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    hash: &str,
+) -> Result<Option<SessionRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = $1",
+    )
+    .bind(hash.to_string())
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// Ends an account's sessions, but `keep`; how many.
+async fn end_sessions(
+    conn: &mut AnyConnection,
+    user: i64,
+    keep: Option<&str>,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR token_hash <> $2)")
+            .bind(user)
+            .bind(keep.map(str::to_string))
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Revokes an account's bearer tokens; how many.
+async fn end_tokens(conn: &mut AnyConnection, user: i64) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+        .bind(user)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// Deletes expired sessions and tokens, and failed logins older than `failures_before`.
+async fn housekeeping(st: &AppState, now: i64, failures_before: i64) -> Result<(), StoreError> {
+    let mut tx = st.store.begin().await?;
+    sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        .bind(failures_before)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM api_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await
+}
+
+fn user_key(id: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| AppError::not_found("user", id))
+}
+
+async fn user_or_404(st: &AppState, id: &str) -> ApiResult<UserRow> {
+    user_by_id(st.store.pool(), user_key(id)?)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", id))
+}
+
+// --- Handlers ---------------------------------------------------------------------------------
 
 /// Records a weak password (fewer than 10 characters, or over 256 bytes) against `field`.
 fn check_password(c: &mut Check, field: &str, password: &str) {
@@ -119,15 +417,27 @@ const LOGIN_USERNAME_MAX: usize = 64;
 /// Longest password a login may send, in bytes (passwords are set with at most 256).
 const LOGIN_PASSWORD_MAX: usize = 256;
 
-#[derive(Deserialize)]
+/// A sign-in.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Login {
+pub struct Login {
     username: String,
     password: String,
 }
 
+/// What a sign-in answers (the session token is in the HTTP-only cookie).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginAnswer {
+    user: UserRow,
+    /// Send it as `X-CSRF-Token` with every change made with the session cookie.
+    csrf_token: String,
+    expires_at: i64,
+}
+
 /// POST /api/auth/login. The attempt is counted by the throttle before the password is
 /// checked ([`crate::throttle`]); the check waits for a hashing permit.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = Login,
+    responses((status = 200, body = LoginAnswer), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn login(
     State(st): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -149,24 +459,25 @@ pub async fn login(
         .throttle
         .admit(&l.username, peer.ip(), now)
         .map_err(throttled)?;
-    let row = st
-        .store
-        .find_one(&USERS, vec![Cond::Eq("username", json!(l.username))])
-        .await?;
+    let row = user_by_name(st.store.pool(), &l.username).await?;
     // Unknown users cost an Argon2 verification too, so timing does not tell them apart.
     let hash = row
         .as_ref()
-        .and_then(|r| r["password_hash"].as_str().map(str::to_string))
+        .map(|r| r.password_hash.clone())
         .unwrap_or_else(|| st.dummy_hash.clone());
     st.password_checks.fetch_add(1, Ordering::SeqCst);
     let ok = verify_password(l.password, hash).await;
-    let user = row.as_ref().and_then(user_from_row).filter(|_| ok);
-    let Some(user) = user else {
+    let account = row.filter(|r| ok && r.user().is_some());
+    let Some(account) = account else {
         drop(ticket); // counts as a failure
-        let mut f = Map::new();
-        f.insert("username".into(), json!(l.username));
-        f.insert("at".into(), json!(now));
-        st.store.insert(&LOGIN_FAILURES, &f).await?;
+        let mut tx = st.store.begin().await?;
+        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
+            .bind(l.username.clone())
+            .bind(now)
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::from)?;
+        tx.commit().await?;
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
@@ -175,31 +486,22 @@ pub async fn login(
         ));
     };
     ticket.succeeded();
-    // Housekeeping: expired sessions and tokens, and the record of failures older than a day.
-    st.store
-        .delete_where(
-            &LOGIN_FAILURES,
-            &[Cond::Lt(
-                "at",
-                json!(now - crate::throttle::FAILURE_MEMORY_MS),
-            )],
-        )
-        .await?;
-    st.store
-        .delete_where(&SESSIONS, &[Cond::Lt("expires_at", json!(now))])
-        .await?;
-    st.store
-        .delete_where(&API_TOKENS, &[Cond::Lt("expires_at", json!(now))])
-        .await?;
+    housekeeping(&st, now, now - crate::throttle::FAILURE_MEMORY_MS).await?;
     let token = random_hex(32);
     let csrf = random_hex(16);
-    let mut s = Map::new();
-    s.insert("token_hash".into(), json!(sha256_hex(&token)));
-    s.insert("user_id".into(), json!(user.id));
-    s.insert("csrf_token".into(), json!(csrf));
-    s.insert("created_at".into(), json!(now));
-    s.insert("expires_at".into(), json!(now + SESSION_MS));
-    st.store.insert(&SESSIONS, &s).await?;
+    let mut tx = st.store.begin().await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(sha256_hex(&token))
+    .bind(account.id)
+    .bind(csrf.clone())
+    .bind(now)
+    .bind(now + SESSION_MS)
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::from)?;
+    tx.commit().await?;
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         SESSION_MS / 1000,
@@ -209,11 +511,11 @@ pub async fn login(
             ""
         }
     );
-    let body = json!({
-        "user": show_user(row.unwrap_or_default()),
-        "csrf_token": csrf,
-        "expires_at": now + SESSION_MS,
-    });
+    let body = LoginAnswer {
+        user: account,
+        csrf_token: csrf,
+        expires_at: now + SESSION_MS,
+    };
     let mut resp = Json(body).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
@@ -228,9 +530,13 @@ pub async fn logout(
     Extension(c): Extension<Caller>,
 ) -> ApiResult<Response> {
     if let Some(h) = &c.session_hash {
-        st.store
-            .delete_where(&SESSIONS, &[Cond::Eq("token_hash", json!(h))])
-            .await?;
+        let mut tx = st.store.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(h.clone())
+            .execute(tx.conn())
+            .await
+            .map_err(StoreError::from)?;
+        tx.commit().await?;
     }
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -241,22 +547,27 @@ pub async fn logout(
 }
 
 /// GET /api/auth/me.
+#[utoipa::path(get, path = "/api/auth/me", tag = "accounts",
+    responses((status = 200, body = UserRow), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn me(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserRow>> {
     let u = c.user()?;
-    Ok(Json(show_user(account(&st, &json!(u.id)).await?)))
+    Ok(Json(user_or_404(&st, &u.id.to_string()).await?))
 }
 
-#[derive(Deserialize)]
+/// A change of one's own password.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewPassword {
+pub struct NewPassword {
     current_password: String,
     new_password: String,
 }
 
 /// POST /api/auth/password.
+#[utoipa::path(post, path = "/api/auth/password", tag = "accounts", request_body = NewPassword,
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn change_password(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
@@ -264,13 +575,8 @@ pub async fn change_password(
 ) -> ApiResult<Json<Value>> {
     let p: NewPassword = json_body(&body)?;
     let u = c.user()?;
-    let row = account(&st, &json!(u.id)).await?;
-    let hash = row
-        .get("password_hash")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    if !verify_password(p.current_password, hash).await {
+    let row = user_or_404(&st, &u.id.to_string()).await?;
+    if !verify_password(p.current_password, row.password_hash.clone()).await {
         return Err(AppError::field(
             "current_password",
             "invalid_credentials",
@@ -281,23 +587,21 @@ pub async fn change_password(
     let mut chk = Check::new();
     check_password(&mut chk, "new_password", &p.new_password);
     chk.finish().map_err(AppError::validation)?;
-    let mut m = Map::new();
-    m.insert(
-        "password_hash".into(),
-        json!(hash_password(p.new_password).await?),
-    );
+    let hash = hash_password(p.new_password).await?;
     let mut tx = st.store.begin().await?;
-    tx.update(&USERS, &json!(u.id), &m).await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, updated_at = $3, version = version + 1 WHERE id = $1",
+    )
+    .bind(u.id)
+    .bind(hash)
+    .bind(now_ms())
+    .execute(tx.conn())
+    .await
+    .map_err(StoreError::from)?;
     // Every other session of the account ends; the one making the change stays.
-    let mut conds = vec![Cond::Eq("user_id", json!(u.id))];
-    if let Some(h) = &c.session_hash {
-        conds.push(Cond::Ne("token_hash", json!(h)));
-    }
-    tx.delete_where(&SESSIONS, &conds).await?;
+    end_sessions(tx.conn(), u.id, c.session_hash.as_deref()).await?;
     // Integration tokens end too: whoever held the old password may have made them.
-    let tokens = tx
-        .delete_where(&API_TOKENS, &[Cond::Eq("user_id", json!(u.id))])
-        .await?;
+    let tokens = end_tokens(tx.conn(), u.id).await?;
     tx.audit(
         &c.actor(),
         "update",
@@ -315,19 +619,32 @@ pub const TOKEN_DEFAULT_DAYS: i64 = 90;
 /// Longest lifetime of an integration token.
 pub const TOKEN_MAX_DAYS: i64 = 365;
 
-#[derive(Deserialize)]
+/// A new bearer token.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub struct NewToken {
     name: String,
+    /// 1-365 (default 90).
     expires_in_days: Option<i64>,
 }
 
+/// A bearer token as made: the only time its secret is shown.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MadeToken {
+    id: i64,
+    name: String,
+    token: String,
+    expires_at: i64,
+}
+
 /// POST /api/auth/tokens.
+#[utoipa::path(post, path = "/api/auth/tokens", tag = "accounts", request_body = NewToken,
+    responses((status = 201, body = MadeToken), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn create_token(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<MadeToken>)> {
     let t: NewToken = json_body(&body)?;
     let mut chk = Check::new();
     let name = chk.text("name", &Some(t.name), 100);
@@ -339,19 +656,24 @@ pub async fn create_token(
         false,
     );
     chk.finish().map_err(AppError::validation)?;
+    let name = name.unwrap_or_default();
     let u = c.user()?;
     let token = format!("lct_{}", random_hex(32));
     let now = now_ms();
     let days = days.map(|d| d as i64).unwrap_or(TOKEN_DEFAULT_DAYS);
     let expires = now + days * 86_400_000;
-    let mut row = Map::new();
-    row.insert("token_hash".into(), json!(sha256_hex(&token)));
-    row.insert("user_id".into(), json!(u.id));
-    row.insert("name".into(), json!(name));
-    row.insert("created_at".into(), json!(now));
-    row.insert("expires_at".into(), json!(expires));
     let mut tx = st.store.begin().await?;
-    let id = tx.insert(&API_TOKENS, &row).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(sha256_hex(&token))
+    .bind(u.id)
+    .bind(name.clone())
+    .bind(now)
+    .bind(expires)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(StoreError::from)?;
     tx.audit(
         &c.actor(),
         "create",
@@ -363,36 +685,41 @@ pub async fn create_token(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "name": name, "token": token, "expires_at": expires})),
+        Json(MadeToken {
+            id,
+            name,
+            token,
+            expires_at: expires,
+        }),
     ))
 }
 
-/// A stored token as listed: never its hash.
-fn show_token(mut row: Map<String, Value>, now: i64) -> Value {
-    row.remove("token_hash");
-    let expired = row
-        .get("expires_at")
-        .and_then(Value::as_i64)
-        .is_some_and(|e| e <= now);
-    row.insert("expired".into(), json!(expired));
-    Value::Object(row)
+/// Query of the token list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// Another account's tokens (administrators only).
+    #[param(value_type = Option<i64>)]
+    pub user_id: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub page: web::PageQuery,
 }
 
 /// GET /api/auth/tokens: the caller's tokens; an administrator may name another account
 /// (`user_id`).
+#[utoipa::path(get, path = "/api/auth/tokens", tag = "accounts", params(TokenQuery, web::PageQuery),
+    responses((status = 200, body = Paged<TokenView>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn list_tokens(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+    Query(q): Query<TokenQuery>,
+) -> ApiResult<Json<Paged<TokenView>>> {
     let u = c.user()?;
-    let page = page_params(&q)?;
-    let owner = match q.get("user_id") {
+    let page = q.page.page()?;
+    let owner = match web::int_param("user_id", &q.user_id)? {
         None => u.id,
-        Some(s) => {
-            let id = s.parse::<i64>().map_err(|_| {
-                AppError::bad_request("user_id 应为整数", "user_id must be an integer")
-            })?;
+        Some(id) => {
             if id != u.id && u.role != Role::Admin {
                 return Err(AppError::forbidden(
                     "只有管理员能查看他人的令牌",
@@ -403,60 +730,87 @@ pub async fn list_tokens(
         }
     };
     let now = now_ms();
-    page_of(
-        &st,
-        &API_TOKENS,
-        vec![Cond::Eq("user_id", json!(owner))],
-        page,
-        false,
-        |r| show_token(r, now),
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE user_id = $1")
+        .bind(owner)
+        .fetch_one(st.store.pool())
+        .await
+        .map_err(StoreError::from)?;
+    let rows: Vec<TokenRow> = sqlx::query_as(
+        "SELECT id, token_hash, user_id, name, created_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY id LIMIT $2 OFFSET $3",
     )
+    .bind(owner)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(st.store.pool())
     .await
+    .map_err(StoreError::from)?;
+    let items = rows
+        .into_iter()
+        .map(|t| TokenView {
+            expired: t.expires_at.is_some_and(|e| e <= now),
+            token: t,
+        })
+        .collect();
+    Ok(Json(Paged::new(items, total, page)))
 }
 
 /// DELETE /api/auth/tokens/{id}: revoke a token (its owner or an administrator).
+#[utoipa::path(delete, path = "/api/auth/tokens/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn revoke_token(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let u = c.user()?;
-    let (key, row) = fetch(&st, &API_TOKENS, &id).await?;
-    let owner = row.get("user_id").and_then(Value::as_i64);
-    if owner != Some(u.id) && u.role != Role::Admin {
-        // Another account's token is not even said to exist.
-        return Err(AppError::not_found("api_token", &id));
-    }
+    let key: i64 = id
+        .parse()
+        .map_err(|_| AppError::not_found("api_token", &id))?;
     let mut tx = st.store.begin().await?;
-    tx.delete_where(&API_TOKENS, &[Cond::Eq("id", key)]).await?;
+    let row: Option<TokenRow> = sqlx::query_as(
+        "SELECT id, token_hash, user_id, name, created_at, expires_at FROM api_tokens WHERE id = $1",
+    )
+    .bind(key)
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(StoreError::from)?;
+    // Another account's token is not even said to exist.
+    let row = row
+        .filter(|r| r.user_id == u.id || u.role == Role::Admin)
+        .ok_or_else(|| AppError::not_found("api_token", &id))?;
+    sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+        .bind(key)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
     tx.audit(
         &c.actor(),
         "delete",
         "api_token",
         &id,
-        json!({"user_id": owner, "name": row.get("name")}),
+        json!({"user_id": row.user_id, "name": row.name}),
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(json!({"revoked": true, "id": row.get("id")})))
+    Ok(Json(json!({"revoked": true, "id": row.id})))
 }
 
 /// POST /api/users/{id}/unlock: forgets the account's failed logins from every address.
+#[utoipa::path(post, path = "/api/users/{id}/unlock", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn unlock_user(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (_, row) = fetch(&st, &USERS, &id).await?;
-    let username = row
-        .get("username")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let addresses = st.throttle.unlock(&username);
+    let row = user_or_404(&st, &id).await?;
+    let addresses = st.throttle.unlock(&row.username);
     let mut tx = st.store.begin().await?;
-    tx.delete_where(&LOGIN_FAILURES, &[Cond::Eq("username", json!(username))])
-        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(row.username.clone())
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
     tx.audit(
         &c.actor(),
         "unlock",
@@ -469,9 +823,10 @@ pub async fn unlock_user(
     Ok(Json(json!({"unlocked": true, "addresses": addresses})))
 }
 
-#[derive(Deserialize, Default)]
+/// An account as an administrator sends it (a PATCH sends some fields).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UserInput {
+pub struct UserInput {
     username: Option<String>,
     password: Option<String>,
     role: Option<String>,
@@ -481,10 +836,26 @@ struct UserInput {
     disabled: Option<bool>,
 }
 
-/// Checks an account's fields; `creating` requires username and password.
-async fn check_user(st: &AppState, u: &UserInput, creating: bool) -> ApiResult<Map<String, Value>> {
+/// A checked account (the password hashed, if one was sent).
+struct CheckedUser {
+    username: Option<String>,
+    password_hash: Option<String>,
+    role: Role,
+    display_name: Option<String>,
+    provider_code: Option<String>,
+    community_id: Option<String>,
+    disabled: bool,
+}
+
+/// Checks an account's fields; `creating` requires username and password. The provider or
+/// community it names must exist (read in `conn`, the write's transaction).
+async fn check_user(
+    conn: &mut AnyConnection,
+    u: &UserInput,
+    creating: bool,
+) -> ApiResult<CheckedUser> {
     let mut c = Check::new();
-    let mut m = Map::new();
+    let mut username = None;
     if creating || u.username.is_some() {
         if let Some(name) = c.text("username", &u.username, 64) {
             if !name
@@ -498,7 +869,7 @@ async fn check_user(st: &AppState, u: &UserInput, creating: bool) -> ApiResult<M
                     "username may contain only letters, digits and ._-@".into(),
                 );
             }
-            m.insert("username".into(), json!(name));
+            username = Some(name);
         }
     }
     if creating || u.password.is_some() {
@@ -532,7 +903,7 @@ async fn check_user(st: &AppState, u: &UserInput, creating: bool) -> ApiResult<M
     }
     c.finish().map_err(AppError::validation)?;
     if let Some(p) = &provider {
-        if st.store.get(&PROVIDERS, &json!(p)).await?.is_none() {
+        if !providers::exists(&mut *conn, p).await? {
             return Err(AppError::field(
                 "provider_code",
                 "unknown_provider",
@@ -542,7 +913,7 @@ async fn check_user(st: &AppState, u: &UserInput, creating: bool) -> ApiResult<M
         }
     }
     if let Some(cm) = &community {
-        if st.store.get(&COMMUNITIES, &json!(cm)).await?.is_none() {
+        if !communities::exists(&mut *conn, cm).await? {
             return Err(AppError::field(
                 "community_id",
                 "unknown_community",
@@ -552,37 +923,48 @@ async fn check_user(st: &AppState, u: &UserInput, creating: bool) -> ApiResult<M
         }
     }
     let role = role.unwrap_or(Role::Resident);
-    m.insert("role".into(), json!(role.key()));
-    m.insert("display_name".into(), json!(display));
-    m.insert(
-        "provider_code".into(),
-        json!(provider.filter(|_| role == Role::ProviderStaff)),
-    );
-    m.insert(
-        "community_id".into(),
-        json!(community.filter(|_| role == Role::CommunityWorker)),
-    );
-    m.insert("disabled".into(), json!(u.disabled.unwrap_or(false) as i64));
-    if let Some(p) = &u.password {
-        m.insert(
-            "password_hash".into(),
-            json!(hash_password(p.clone()).await?),
-        );
-    }
-    Ok(m)
+    let password_hash = match &u.password {
+        Some(p) => Some(hash_password(p.clone()).await?),
+        None => None,
+    };
+    Ok(CheckedUser {
+        username,
+        password_hash,
+        role,
+        display_name: display,
+        provider_code: provider.filter(|_| role == Role::ProviderStaff),
+        community_id: community.filter(|_| role == Role::CommunityWorker),
+        disabled: u.disabled.unwrap_or(false),
+    })
 }
 
 /// POST /api/users.
+#[utoipa::path(post, path = "/api/users", tag = "accounts", request_body = UserInput,
+    responses((status = 201, body = UserRow), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn create_user(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<UserRow>)> {
     let u: UserInput = json_body(&body)?;
-    let m = check_user(&st, &u, true).await?;
     let mut tx = st.store.begin().await?;
-    let id = tx.insert(&USERS, &m).await.map_err(|e| match e {
-        lc_store::StoreError::Duplicate(_) => AppError::new(
+    let m = check_user(tx.conn(), &u, true).await?;
+    let now = now_ms();
+    let mut row = UserRow {
+        id: 0,
+        username: m.username.unwrap_or_default(),
+        password_hash: m.password_hash.unwrap_or_default(),
+        role: m.role.key().to_string(),
+        display_name: m.display_name,
+        provider_code: m.provider_code,
+        community_id: m.community_id,
+        disabled: m.disabled as i64,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    row.id = insert_user(tx.conn(), &row).await.map_err(|e| match e {
+        StoreError::Duplicate(_) => AppError::new(
             StatusCode::CONFLICT,
             "conflict",
             "用户名已被使用",
@@ -594,68 +976,104 @@ pub async fn create_user(
         &c.actor(),
         "create",
         "user",
-        &id.to_string(),
-        json!({"username": m["username"], "role": m["role"]}),
+        &row.id.to_string(),
+        json!({"username": row.username, "role": row.role}),
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(show_user(account(&st, &id).await?)),
-    ))
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Query of the account list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Role key.
+    pub role: Option<String>,
+    /// Search text (username, display name).
+    pub q: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub page: web::PageQuery,
 }
 
 /// GET /api/users.
+#[utoipa::path(get, path = "/api/users", tag = "accounts", params(UserQuery, web::PageQuery),
+    responses((status = 200, body = Paged<UserRow>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn list_users(
     State(st): State<Arc<AppState>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    let page = page_params(&q)?;
-    let mut conds = Vec::new();
-    if let Some(r) = q.get("role") {
-        conds.push(Cond::Eq("role", json!(r)));
-    }
-    if let Some(s) = q.get("q") {
-        conds.push(Cond::Search(&["username", "display_name"], s.clone()));
-    }
-    page_of(&st, &USERS, conds, page, false, show_user).await
+    Query(q): Query<UserQuery>,
+) -> ApiResult<Json<Paged<UserRow>>> {
+    let page = q.page.page()?;
+    let (rows, total) = list_user_rows(&st, q.role.clone(), web::search_param(&q.q), page).await?;
+    Ok(Json(Paged::new(rows, total, page)))
 }
 
 /// GET /api/users/{id}.
+#[utoipa::path(get, path = "/api/users/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = UserRow), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn get_user(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let (_, row) = fetch(&st, &USERS, &id).await?;
-    Ok(Json(show_user(row)))
+) -> ApiResult<Json<UserRow>> {
+    Ok(Json(user_or_404(&st, &id).await?))
 }
 
-/// PATCH /api/users/{id}.
+/// PATCH /api/users/{id} (compare-and-set; If-Match names the version).
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "accounts",
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
+    request_body = UserInput,
+    responses((status = 200, body = UserRow), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn update_user(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let (key, stored) = fetch(&st, &USERS, &id).await?;
+) -> ApiResult<Json<UserRow>> {
+    let expected = web::if_match(&headers)?;
     let patch: UserInput = json_body(&body)?;
-    let s = |k: &str| stored.get(k).and_then(Value::as_str).map(str::to_string);
+    let key = user_key(&id)?;
+    let mut tx = st.store.begin().await?;
+    let stored = user_by_id(tx.conn(), key)
+        .await?
+        .ok_or_else(|| AppError::not_found("user", &id))?;
+    if expected.is_some_and(|v| v != stored.version) {
+        return Err(web::conflict("user", &id));
+    }
     let merged = UserInput {
         username: None,
         password: patch.password.clone(),
-        role: patch.role.clone().or(s("role")),
-        display_name: patch.display_name.clone().or(s("display_name")),
-        provider_code: patch.provider_code.clone().or(s("provider_code")),
-        community_id: patch.community_id.clone().or(s("community_id")),
-        disabled: patch.disabled.or(stored
-            .get("disabled")
-            .and_then(Value::as_i64)
-            .map(|d| d != 0)),
+        role: patch.role.clone().or(Some(stored.role.clone())),
+        display_name: patch.display_name.clone().or(stored.display_name.clone()),
+        provider_code: patch.provider_code.clone().or(stored.provider_code.clone()),
+        community_id: patch.community_id.clone().or(stored.community_id.clone()),
+        disabled: patch.disabled.or(Some(stored.disabled != 0)),
     };
-    let m = check_user(&st, &merged, false).await?;
-    let mut tx = st.store.begin().await?;
-    tx.update(&USERS, &key, &m).await?;
-    let changed: Vec<&String> = m.keys().filter(|k| *k != "password_hash").collect();
+    let m = check_user(tx.conn(), &merged, false).await?;
+    let mut row = UserRow {
+        password_hash: m
+            .password_hash
+            .unwrap_or_else(|| stored.password_hash.clone()),
+        role: m.role.key().to_string(),
+        display_name: m.display_name,
+        provider_code: m.provider_code,
+        community_id: m.community_id,
+        disabled: m.disabled as i64,
+        updated_at: now_ms(),
+        ..stored.clone()
+    };
+    if !update_user_row(tx.conn(), &row, stored.version).await? {
+        return Err(web::conflict("user", &id));
+    }
+    row.version += 1;
+    let changed = [
+        "role",
+        "display_name",
+        "provider_code",
+        "community_id",
+        "disabled",
+    ];
     tx.audit(
         &c.actor(),
         "update",
@@ -667,11 +1085,9 @@ pub async fn update_user(
     if patch.password.is_some() || patch.disabled == Some(true) {
         // A new password (a reset) or a disabled account ends the account's sessions and
         // integration tokens.
-        tx.delete_where(&SESSIONS, &[Cond::Eq("user_id", key.clone())])
-            .await?;
-        tx.delete_where(&API_TOKENS, &[Cond::Eq("user_id", key.clone())])
-            .await?;
+        end_sessions(tx.conn(), key, None).await?;
+        end_tokens(tx.conn(), key).await?;
     }
     tx.commit().await?;
-    Ok(Json(show_user(account(&st, &key).await?)))
+    Ok(Json(row))
 }

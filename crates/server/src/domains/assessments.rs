@@ -14,19 +14,104 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use lc_registry::{Access, FieldError};
-use lc_store::schema::{Table, ASSESSMENT_ROWS, ASSESSMENT_RUNS, COMMUNITIES};
-use lc_store::{now_ms, Cond, ListQuery};
-use serde::Deserialize;
+use lc_store::sqlx::{self, AnyConnection};
+use lc_store::{from_row, now_ms, StoreError};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
+use crate::domains::registry::communities;
 use crate::endpoints::{ep, Endpoint, JSON, STAFF_WRITE};
 use crate::error::{ApiResult, AppError};
 use crate::web::json_body;
 use crate::AppState;
 
-/// Rows of one run at most.
-const EXPORT_LIMIT: i64 = 5_000_000;
+/// An imported assessment run.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RunRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub created_by: Option<i64>,
+    pub label: String,
+    pub shortcomings: i64,
+    pub indicators: i64,
+}
+from_row!(RunRow {
+    id,
+    created_at,
+    created_by,
+    label,
+    shortcomings,
+    indicators
+});
+
+/// The latest run.
+async fn latest_run(st: &AppState) -> Result<Option<RunRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, created_at, created_by, label, shortcomings, indicators FROM assessment_runs ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(st.store.pool())
+    .await?)
+}
+
+/// The rows of a run of one kind (and community), each the CSV row it was imported from.
+async fn run_rows(
+    st: &AppState,
+    run: i64,
+    kind: &str,
+    community: Option<&str>,
+) -> Result<Vec<Value>, StoreError> {
+    let data: Vec<String> = sqlx::query_scalar(
+        "SELECT data FROM assessment_rows WHERE run_id = $1 AND kind = $2 AND ($3 IS NULL OR community_id = $3) ORDER BY id",
+    )
+    .bind(run)
+    .bind(kind.to_string())
+    .bind(community.map(str::to_string))
+    .fetch_all(st.store.pool())
+    .await?;
+    Ok(data
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or(Value::Null))
+        .collect())
+}
+
+/// Inserts a run's rows, several hundred per statement.
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    run: i64,
+    rows: &[(&str, u64, Option<String>, String)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(500) {
+        let groups: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO assessment_rows (run_id, kind, line, community_id, data) VALUES {}",
+            groups.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (kind, line, community, data) in chunk {
+            q = q
+                .bind(run)
+                .bind(kind.to_string())
+                .bind(*line as i64)
+                .bind(community.clone())
+                .bind(data.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
 
 /// The endpoints of this domain.
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -160,7 +245,7 @@ pub async fn import_assessment(
         if known.contains(&id) {
             continue;
         }
-        if st.store.get(&COMMUNITIES, &json!(id)).await?.is_some() {
+        if communities::exists(st.store.pool(), &id).await? {
             known.insert(id);
         } else if errors.len() < 20 {
             errors.push(FieldError {
@@ -175,39 +260,37 @@ pub async fn import_assessment(
         return Err(AppError::validation(errors));
     }
     let mut tx = st.store.begin().await?;
-    let mut run = Map::new();
-    run.insert("created_at".into(), json!(now_ms()));
-    run.insert("created_by".into(), json!(c.user.as_ref().map(|u| u.id)));
-    run.insert(
-        "label".into(),
-        json!(up.label.unwrap_or_else(|| "assess".into())),
-    );
-    run.insert("shortcomings".into(), json!(shortcomings.len()));
-    run.insert("indicators".into(), json!(indicators.len()));
-    let run_id = tx.insert(&ASSESSMENT_RUNS, &run).await?;
+    let label = up.label.unwrap_or_else(|| "assess".into());
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO assessment_runs (created_at, created_by, label, shortcomings, indicators) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(now_ms())
+    .bind(c.user.as_ref().map(|u| u.id))
+    .bind(label)
+    .bind(shortcomings.len() as i64)
+    .bind(indicators.len() as i64)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(StoreError::from)?;
     let mut batch = Vec::with_capacity(shortcomings.len() + indicators.len());
     for (kind, rows) in [("shortcoming", &shortcomings), ("indicator", &indicators)] {
         for (line, data) in rows {
-            let mut r = Map::new();
-            r.insert("run_id".into(), run_id.clone());
-            r.insert("kind".into(), json!(kind));
-            r.insert("line".into(), json!(line));
-            r.insert(
-                "community_id".into(),
-                if kind == "shortcoming" {
-                    data.get(community_col).cloned().unwrap_or(Value::Null)
-                } else {
-                    Value::Null
-                },
-            );
-            r.insert(
-                "data".into(),
-                json!(Value::Object(data.clone()).to_string()),
-            );
-            batch.push(r);
+            let community = if kind == "shortcoming" {
+                data.get(community_col)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            } else {
+                None
+            };
+            batch.push((
+                kind,
+                *line,
+                community,
+                Value::Object(data.clone()).to_string(),
+            ));
         }
     }
-    tx.insert_many(&ASSESSMENT_ROWS, &batch).await?;
+    insert_rows(tx.conn(), run_id, &batch).await?;
     tx.audit(
         &c.actor(),
         "import",
@@ -217,40 +300,14 @@ pub async fn import_assessment(
     )
     .await?;
     tx.commit().await?;
-    let run = st.store.get(&ASSESSMENT_RUNS, &run_id).await?;
+    let run: Option<RunRow> = sqlx::query_as(
+        "SELECT id, created_at, created_by, label, shortcomings, indicators FROM assessment_runs WHERE id = $1",
+    )
+    .bind(run_id)
+    .fetch_optional(st.store.pool())
+    .await
+    .map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, Json(json!({"run": run}))))
-}
-
-async fn latest_run(st: &AppState) -> ApiResult<Option<Map<String, Value>>> {
-    Ok(st
-        .store
-        .find(
-            &ASSESSMENT_RUNS,
-            ListQuery {
-                conds: vec![],
-                limit: 1,
-                offset: 0,
-                desc: true,
-            },
-        )
-        .await?
-        .into_iter()
-        .next())
-}
-
-async fn run_rows(st: &AppState, t: &Table, conds: Vec<Cond>) -> ApiResult<Vec<Value>> {
-    Ok(st
-        .store
-        .find(t, ListQuery::new(conds, EXPORT_LIMIT))
-        .await?
-        .into_iter()
-        .map(|r| {
-            r.get("data")
-                .and_then(Value::as_str)
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or(Value::Null)
-        })
-        .collect())
 }
 
 /// GET /api/communities/{id}/assessment.
@@ -258,7 +315,7 @@ pub async fn community_assessment(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    if st.store.get(&COMMUNITIES, &json!(id)).await?.is_none() {
+    if !communities::exists(st.store.pool(), &id).await? {
         return Err(AppError::not_found("community", &id));
     }
     let Some(run) = latest_run(&st).await? else {
@@ -266,16 +323,7 @@ pub async fn community_assessment(
             json!({"community_id": id, "run": null, "shortcomings": []}),
         ));
     };
-    let rows = run_rows(
-        &st,
-        &ASSESSMENT_ROWS,
-        vec![
-            Cond::Eq("run_id", run["id"].clone()),
-            Cond::Eq("kind", json!("shortcoming")),
-            Cond::Eq("community_id", json!(id)),
-        ],
-    )
-    .await?;
+    let rows = run_rows(&st, run.id, "shortcoming", Some(&id)).await?;
     Ok(Json(
         json!({"community_id": id, "run": run, "shortcomings": rows}),
     ))
@@ -286,14 +334,6 @@ pub async fn latest_assessment(State(st): State<Arc<AppState>>) -> ApiResult<Jso
     let Some(run) = latest_run(&st).await? else {
         return Ok(Json(json!({"run": null, "indicators": []})));
     };
-    let rows = run_rows(
-        &st,
-        &ASSESSMENT_ROWS,
-        vec![
-            Cond::Eq("run_id", run["id"].clone()),
-            Cond::Eq("kind", json!("indicator")),
-        ],
-    )
-    .await?;
+    let rows = run_rows(&st, run.id, "indicator", None).await?;
     Ok(Json(json!({"run": run, "indicators": rows})))
 }

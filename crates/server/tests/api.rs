@@ -71,6 +71,7 @@ async fn demo_health_and_conventions(s: &TestServer) {
         let op = &doc["paths"][e.path][e.method.to_ascii_lowercase()];
         assert!(op["x-roles"].is_array(), "{} {}", e.method, e.path);
     }
+    check_openapi(&doc);
     let (_, v) = s.get(&anon, "/api/categories").await;
     assert_eq!(
         v["total"].as_u64().unwrap() as usize,
@@ -78,6 +79,97 @@ async fn demo_health_and_conventions(s: &TestServer) {
     );
 }
 both!(demo_health_and_conventions);
+
+/// The OpenAPI document describes every operation with types (issue 10): a schema for every
+/// success answer and for the error body (with the request id), a schema for every request
+/// body, typed path parameters, the two ways to sign in.
+fn check_openapi(doc: &Value) {
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    let schemas = &doc["components"]["schemas"];
+    let error = &schemas["ErrorSchema"];
+    for f in ["code", "message_zh", "message_en", "request_id"] {
+        assert!(error["properties"][f].is_object(), "error body field {f}");
+        assert!(strs_of(&error["required"]).contains(&f), "{f} is required");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["session"]["in"],
+        json!("cookie")
+    );
+    // Every $ref points at a schema the document has.
+    let text = doc.to_string();
+    for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &part[..part.find('"').unwrap()];
+        assert!(schemas[name].is_object(), "dangling $ref {name}");
+    }
+    let mut routes = 0;
+    for e in lc_server::endpoints::ENDPOINTS.iter() {
+        let what = format!("{} {}", e.method, e.path);
+        let op = &doc["paths"][e.path][e.method.to_ascii_lowercase()];
+        let ok = op["responses"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.starts_with('2'))
+            .unwrap_or_else(|| panic!("{what}: no success answer"))
+            .1;
+        let content = ok["content"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{what}: {ok}"));
+        assert!(
+            content.values().all(|c| c["schema"].is_object()),
+            "{what}: {ok}"
+        );
+        assert_eq!(
+            op["responses"]["default"]["content"]["application/json"]["schema"]["$ref"],
+            json!("#/components/schemas/ErrorSchema"),
+            "{what}"
+        );
+        if e.body.is_some() {
+            let body = &op["requestBody"]["content"];
+            let body = body
+                .as_object()
+                .unwrap_or_else(|| panic!("{what}: no request body"));
+            assert!(body.values().all(|c| c["schema"].is_object()), "{what}");
+        }
+        for seg in e.path.split('/').filter(|s| s.starts_with('{')) {
+            let name = seg.trim_matches(['{', '}']);
+            let p = op["parameters"]
+                .as_array()
+                .and_then(|ps| {
+                    ps.iter()
+                        .find(|p| p["name"] == json!(name) && p["in"] == json!("path"))
+                })
+                .unwrap_or_else(|| panic!("{what}: path parameter {name}"));
+            assert!(p["schema"]["type"].is_string(), "{what}: {p}");
+        }
+        routes += 1;
+    }
+    assert!(routes >= 50, "{routes}");
+    // Typed records: a create names its fields; a list names its parameters with types.
+    let create = &doc["paths"]["/api/communities"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    assert_eq!(create, &json!("#/components/schemas/CommunityInput"));
+    assert!(schemas["CommunityInput"]["properties"]["population"].is_object());
+    let limit = doc["paths"]["/api/facilities"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == json!("limit"))
+        .expect("limit is documented")
+        .clone();
+    assert!(limit["schema"].to_string().contains("integer"), "{limit}");
+}
+
+fn strs_of(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
 
 async fn registry_round_trips(s: &TestServer) {
     let admin = s.admin().await;

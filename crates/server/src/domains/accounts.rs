@@ -525,6 +525,8 @@ pub async fn login(
 }
 
 /// POST /api/auth/logout.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn logout(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,

@@ -161,9 +161,10 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .route("/api/assessments/latest", get(latest_assessment))
 }
 
-#[derive(Deserialize)]
+/// An assessment run as uploaded: the CSV texts of `livingcircle assess`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssessmentUpload {
+pub struct AssessmentUpload {
     label: Option<String>,
     shortcomings_csv: String,
     indicators_csv: Option<String>,
@@ -209,6 +210,8 @@ fn csv_objects(text: &str, file: &str) -> ApiResult<(Vec<String>, CsvRows)> {
 }
 
 /// POST /api/assessments: `{label, shortcomings_csv, indicators_csv}`.
+#[utoipa::path(post, path = "/api/assessments", tag = "assessments", request_body = AssessmentUpload,
+    responses((status = 201, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn import_assessment(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
@@ -311,6 +314,8 @@ pub async fn import_assessment(
 }
 
 /// GET /api/communities/{id}/assessment.
+#[utoipa::path(get, path = "/api/communities/{id}/assessment", tag = "communities", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn community_assessment(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -330,6 +335,8 @@ pub async fn community_assessment(
 }
 
 /// GET /api/assessments/latest.
+#[utoipa::path(get, path = "/api/assessments/latest", tag = "assessments",
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn latest_assessment(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
     let Some(run) = latest_run(&st).await? else {
         return Ok(Json(json!({"run": null, "indicators": []})));

@@ -70,11 +70,15 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 /// GET /api/health.
+#[utoipa::path(get, path = "/api/health", tag = "system",
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok", "service": "livingcircle", "version": env!("CARGO_PKG_VERSION")}))
 }
 
 /// GET /api/ready.
+#[utoipa::path(get, path = "/api/ready", tag = "system",
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn ready(State(st): State<Arc<AppState>>) -> Response {
     let db = match st.store.backend() {
         Backend::Sqlite => "sqlite",
@@ -95,6 +99,8 @@ pub async fn ready(State(st): State<Arc<AppState>>) -> Response {
 }
 
 /// GET /api/categories.
+#[utoipa::path(get, path = "/api/categories", tag = "system",
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn categories() -> Json<Value> {
     let items: Vec<Value> = lc_model::CATEGORIES
         .iter()
@@ -104,6 +110,8 @@ pub async fn categories() -> Json<Value> {
 }
 
 /// GET /api/openapi.json.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn openapi(State(st): State<Arc<AppState>>) -> Json<Value> {
     Json(st.openapi.clone())
 }

@@ -227,6 +227,25 @@ pub fn fingerprint(st: &AppState, id: &ResidentId) -> (String, String) {
     )
 }
 
+/// The stored forms of an ID number if one was sent: `(masked, fingerprint)`, both `None`
+/// otherwise.
+pub fn fingerprint_opt(st: &AppState, id: Option<&ResidentId>) -> (Option<String>, Option<String>) {
+    match id {
+        Some(rid) => {
+            let (m, h) = fingerprint(st, rid);
+            (Some(m), Some(h))
+        }
+        None => (None, None),
+    }
+}
+
+/// Rows as JSON objects (exports).
+pub fn to_values<T: Serialize>(rows: &[T]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+        .collect()
+}
+
 /// Field errors of a record, as the API's 422.
 pub fn invalid(errors: Vec<FieldError>) -> AppError {
     AppError::validation(errors)

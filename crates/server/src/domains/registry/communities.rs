@@ -510,7 +510,7 @@ pub async fn import(
 }
 
 /// GET /api/communities/export.csv.
-#[utoipa::path(get, path = "/api/communities/export.csv", tag = "communities", params(ListQuery, web::PageQuery),
+#[utoipa::path(get, path = "/api/communities/export.csv", tag = "communities", params(ListQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn export_csv(
     State(st): State<Arc<AppState>>,
@@ -529,7 +529,7 @@ pub async fn export_csv(
 }
 
 /// GET /api/communities/export.xlsx.
-#[utoipa::path(get, path = "/api/communities/export.xlsx", tag = "communities", params(ListQuery, web::PageQuery),
+#[utoipa::path(get, path = "/api/communities/export.xlsx", tag = "communities", params(ListQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn export_xlsx(
     State(st): State<Arc<AppState>>,
@@ -538,10 +538,7 @@ pub async fn export_xlsx(
     let f = q.filter()?;
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
-    let values: Vec<Value> = rows
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-        .collect();
+    let values = web::to_values(&rows);
     let cols: Vec<&str> = lc_tables::COMMUNITY_COLUMNS
         .iter()
         .map(|(c, _)| *c)

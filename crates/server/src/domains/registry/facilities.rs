@@ -577,7 +577,7 @@ pub async fn import(
 }
 
 /// GET /api/facilities/export.csv.
-#[utoipa::path(get, path = "/api/facilities/export.csv", tag = "facilities", params(ListQuery, web::PageQuery),
+#[utoipa::path(get, path = "/api/facilities/export.csv", tag = "facilities", params(ListQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn export_csv(
     State(st): State<Arc<AppState>>,
@@ -596,7 +596,7 @@ pub async fn export_csv(
 }
 
 /// GET /api/facilities/export.xlsx.
-#[utoipa::path(get, path = "/api/facilities/export.xlsx", tag = "facilities", params(ListQuery, web::PageQuery),
+#[utoipa::path(get, path = "/api/facilities/export.xlsx", tag = "facilities", params(ListQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn export_xlsx(
     State(st): State<Arc<AppState>>,
@@ -605,10 +605,7 @@ pub async fn export_xlsx(
     let f = q.filter()?;
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
-    let values: Vec<Value> = rows
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-        .collect();
+    let values = web::to_values(&rows);
     let cols: Vec<&str> = lc_tables::FACILITY_COLUMNS
         .iter()
         .map(|(c, _)| *c)

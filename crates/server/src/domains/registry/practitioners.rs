@@ -126,13 +126,7 @@ impl PractitionerRow {
         created_at: i64,
         version: i64,
     ) -> PractitionerRow {
-        let (masked, hash) = match &p.resident_id {
-            Some(rid) => {
-                let (m, h) = web::fingerprint(st, rid);
-                (Some(m), Some(h))
-            }
-            None => (None, None),
-        };
+        let (masked, hash) = web::fingerprint_opt(st, p.resident_id.as_ref());
         PractitionerRow {
             id,
             provider_code: p.provider_code,

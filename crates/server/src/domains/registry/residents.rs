@@ -87,13 +87,7 @@ from_row!(ResidentRow {
 
 impl ResidentRow {
     fn new(st: &AppState, r: Resident, id: i64, created_at: i64, version: i64) -> ResidentRow {
-        let (masked, hash) = match &r.resident_id {
-            Some(rid) => {
-                let (m, h) = web::fingerprint(st, rid);
-                (Some(m), Some(h))
-            }
-            None => (None, None),
-        };
+        let (masked, hash) = web::fingerprint_opt(st, r.resident_id.as_ref());
         ResidentRow {
             id,
             community_id: r.community_id,
@@ -353,7 +347,7 @@ pub async fn list(
 }
 
 /// GET /api/residents/export.csv: masked, scoped to the caller's community.
-#[utoipa::path(get, path = "/api/residents/export.csv", tag = "residents", params(ListQuery, web::PageQuery),
+#[utoipa::path(get, path = "/api/residents/export.csv", tag = "residents", params(ListQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "default", body = crate::error::ErrorSchema)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn export_csv(

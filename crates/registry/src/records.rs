@@ -1,10 +1,12 @@
-//! The registry's records and their validation: what a client sends (an input object) is
-//! checked field by field and turned into the stored columns.
+//! The registry's records and their validation: what a client sends (an input struct, every
+//! field optional so that a missing one is reported by name) is checked field by field into a
+//! checked value, which is what the server stores.
 //!
-//! Updates are merges: the stored record's input fields, overlaid with the fields the client
-//! sends, are checked again as a whole, so a record is never stored half-valid.
+//! Updates are merges: the stored record's input, overlaid with the fields the client sends,
+//! is checked again as a whole, so a record is never stored half-valid.
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::check::{Check, FieldError};
@@ -13,57 +15,42 @@ use crate::mask::is_phone;
 use crate::resident_id::ResidentId;
 use crate::uscc::Uscc;
 
-/// A checked record: its columns, and the resident ID number if one was given (the caller
-/// stores only its masked form and a keyed fingerprint).
-#[derive(Debug)]
-pub struct Validated {
-    /// Column name → value, as stored (no timestamps, no generated key).
-    pub columns: Map<String, Value>,
-    /// The ID number given in this request, if any.
-    pub resident_id: Option<ResidentId>,
-}
-
-impl From<Map<String, Value>> for Validated {
-    /// Columns of a record without an ID number.
-    fn from(columns: Map<String, Value>) -> Validated {
-        Validated {
-            columns,
-            resident_id: None,
-        }
-    }
-}
-
-/// A kind of registry record.
-pub trait Record {
+/// What a client sends for a kind of record: refuses unknown fields, every field optional
+/// (a missing required one is a field error, not a parse error).
+pub trait Input: Serialize + DeserializeOwned + Default {
     /// Entity name, as in the audit trail (`community`).
     const ENTITY: &'static str;
     /// The fields a client may send.
     const FIELDS: &'static [&'static str];
     /// Fields that cannot change once created (the key).
     const IMMUTABLE: &'static [&'static str];
-    /// Checks an input object.
-    fn validate(input: Value) -> Result<Validated, Vec<FieldError>>;
+    /// The checked record.
+    type Checked;
+    /// Checks every field, and the fields together.
+    fn check(self) -> Result<Self::Checked, Vec<FieldError>>;
 }
 
-/// Declares what a client may send for a record: a struct of optional fields that refuses
-/// unknown ones, and `FIELDS`, the names of its fields in order (the record's
-/// [`Record::FIELDS`]), so the two cannot drift apart.
+/// Declares an input struct and `FIELDS`, the names of its fields in order, so the two cannot
+/// drift apart.
 macro_rules! input {
-    ($(#[$doc:meta])* struct $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+    ($(#[$doc:meta])* pub struct $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
         #[serde(deny_unknown_fields)]
-        struct $name {
-            $($field: $ty),*
+        pub struct $name {
+            $(#[allow(missing_docs)] #[serde(default, skip_serializing_if = "Option::is_none")] pub $field: $ty),*
         }
 
         impl $name {
-            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
+            /// The names of the fields, in order.
+            pub const FIELD_NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
         }
     };
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(input: Value) -> Result<T, Vec<FieldError>> {
+/// Reads an input struct from a JSON value; a wrong field or type is one field error
+/// (`body`, `invalid_body`).
+pub fn parse_input<I: Input>(input: Value) -> Result<I, Vec<FieldError>> {
     serde_json::from_value(input).map_err(|e| {
         vec![FieldError {
             field: "body".into(),
@@ -74,12 +61,9 @@ fn parse<T: for<'de> Deserialize<'de>>(input: Value) -> Result<T, Vec<FieldError
     })
 }
 
-fn put(m: &mut Map<String, Value>, k: &str, v: impl Into<Value>) {
-    m.insert(k.to_string(), v.into());
-}
-
-fn put_opt<T: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<T>) {
-    m.insert(k.to_string(), v.map(Into::into).unwrap_or(Value::Null));
+/// Reads and checks a new record.
+pub fn check_new<I: Input>(input: Value) -> Result<I::Checked, Vec<FieldError>> {
+    parse_input::<I>(input)?.check()
 }
 
 /// Whether a text is an identifier a client may choose: 1-64 ASCII letters, digits and
@@ -216,51 +200,58 @@ fn count(c: &mut Check, field: &str, v: Option<f64>, required: bool) -> Option<f
 input! {
     /// An administrative division created or renamed by hand (the national list is imported
     /// in bulk).
-    struct DivisionInput {
+    pub struct DivisionInput {
         code: Option<String>,
         name: Option<String>,
     }
 }
 
-/// 行政区划 Administrative division.
-pub struct Division;
+/// 行政区划 A checked administrative division.
+#[derive(Debug, Clone)]
+pub struct Division {
+    /// Statistical code.
+    pub code: DivisionCode,
+    /// Name.
+    pub name: String,
+}
 
-impl Record for Division {
+impl Input for DivisionInput {
     const ENTITY: &'static str = "division";
-    const FIELDS: &'static [&'static str] = DivisionInput::FIELDS;
+    const FIELDS: &'static [&'static str] = DivisionInput::FIELD_NAMES;
     const IMMUTABLE: &'static [&'static str] = &["code"];
-    fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
-        let i: DivisionInput = parse(input)?;
+    type Checked = Division;
+    fn check(self) -> Result<Division, Vec<FieldError>> {
         let mut c = Check::new();
-        let code = match c.text("code", &i.code, 12) {
+        let code = match c.text("code", &self.code, 12) {
             Some(s) => division(&mut c, "code", &Some(s), None),
             None => None,
         };
-        let name = c.text("name", &i.name, 100);
+        let name = c.text("name", &self.name, 100);
         c.finish()?;
-        let (code, name) = (
-            code.unwrap_or_else(unreachable_code),
-            name.unwrap_or_default(),
-        );
-        let mut m = Map::new();
-        put(&mut m, "code", code.as_str());
-        put(&mut m, "name", name);
-        put(&mut m, "level", code.level().number());
-        put_opt(&mut m, "parent_code", code.parent().map(|p| p.to_string()));
-        Ok(m.into())
+        match (code, name) {
+            (Some(code), Some(name)) => Ok(Division { code, name }),
+            _ => Err(vec![internal_missing()]),
+        }
     }
 }
 
+/// The error of a value that `Check::finish` passed but is missing (cannot happen: every
+/// missing required value is recorded).
 #[cold]
-fn unreachable_code() -> DivisionCode {
-    // Only reached if Check::finish passed with a missing value, which it cannot.
-    DivisionCode::parse("11").unwrap_or_else(|_| unreachable!())
+fn internal_missing() -> FieldError {
+    FieldError {
+        field: "body".into(),
+        code: "required",
+        message_zh: "缺少必填字段".into(),
+        message_en: "a required field is missing".into(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 input! {
-    struct CommunityInput {
+    /// What a client sends for a community.
+    pub struct CommunityInput {
         id: Option<String>,
         name: Option<String>,
         division_code: Option<String>,
@@ -274,15 +265,38 @@ input! {
     }
 }
 
-/// 社区 Residential community (the engine's `communities.csv` row plus a boundary).
-pub struct CommunityRecord;
+/// 社区 A checked residential community (the engine's `communities.csv` row plus a boundary).
+#[derive(Debug, Clone)]
+pub struct Community {
+    /// Key, chosen by the client.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Committee-level division code.
+    pub division_code: Option<String>,
+    /// Longitude (WGS 84).
+    pub lon: f64,
+    /// Latitude (WGS 84).
+    pub lat: f64,
+    /// Residents.
+    pub population: f64,
+    /// Households.
+    pub households: Option<f64>,
+    /// Residents aged 60 and over.
+    pub elderly: Option<f64>,
+    /// Children aged 0-3.
+    pub children_0_3: Option<f64>,
+    /// GeoJSON polygon, checked.
+    pub boundary: Option<Value>,
+}
 
-impl Record for CommunityRecord {
+impl Input for CommunityInput {
     const ENTITY: &'static str = "community";
-    const FIELDS: &'static [&'static str] = CommunityInput::FIELDS;
+    const FIELDS: &'static [&'static str] = CommunityInput::FIELD_NAMES;
     const IMMUTABLE: &'static [&'static str] = &["id"];
-    fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
-        let i: CommunityInput = parse(input)?;
+    type Checked = Community;
+    fn check(self) -> Result<Community, Vec<FieldError>> {
+        let i = self;
         let mut c = Check::new();
         let id = key(&mut c, "id", &i.id);
         let name = c.text("name", &i.name, 100);
@@ -313,10 +327,10 @@ impl Record for CommunityRecord {
                 }
             }
         }
-        let boundary = match &i.boundary {
+        let boundary = match i.boundary {
             None | Some(Value::Null) => None,
-            Some(b) => match crate::geometry::check_boundary(b) {
-                Ok(()) => Some(b.to_string()),
+            Some(b) => match crate::geometry::check_boundary(&b) {
+                Ok(()) => Some(b),
                 Err((zh, en)) => {
                     c.fail("boundary", "invalid_boundary", zh, en);
                     None
@@ -324,25 +338,29 @@ impl Record for CommunityRecord {
             },
         };
         c.finish()?;
-        let mut m = Map::new();
-        put_opt(&mut m, "id", id);
-        put_opt(&mut m, "name", name);
-        put_opt(&mut m, "division_code", div.map(|d| d.to_string()));
-        put_opt(&mut m, "lon", lon);
-        put_opt(&mut m, "lat", lat);
-        put_opt(&mut m, "population", population);
-        put_opt(&mut m, "households", households);
-        put_opt(&mut m, "elderly", elderly);
-        put_opt(&mut m, "children_0_3", children);
-        put_opt(&mut m, "boundary", boundary);
-        Ok(m.into())
+        match (id, name, lon, lat, population) {
+            (Some(id), Some(name), Some(lon), Some(lat), Some(population)) => Ok(Community {
+                id,
+                name,
+                division_code: div.map(|d| d.to_string()),
+                lon,
+                lat,
+                population,
+                households,
+                elderly,
+                children_0_3: children,
+                boundary,
+            }),
+            _ => Err(vec![internal_missing()]),
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 input! {
-    struct FacilityInput {
+    /// What a client sends for a facility or outlet.
+    pub struct FacilityInput {
         id: Option<String>,
         name: Option<String>,
         category: Option<String>,
@@ -390,18 +408,38 @@ pub fn check_listing_number(s: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// 服务设施/网点 Service facility or outlet.
-pub struct FacilityRecord;
+/// 服务设施/网点 A checked service facility or outlet.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct Facility {
+    pub id: String,
+    pub name: String,
+    /// Category key of the engine's vocabulary.
+    pub category: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub capacity: Option<f64>,
+    pub floor_area_m2: Option<f64>,
+    /// The provider's USCC.
+    pub provider_code: Option<String>,
+    pub operator_name: Option<String>,
+    pub opening_hours: Option<String>,
+    pub address: Option<String>,
+    pub division_code: Option<String>,
+    pub listing_number: Option<String>,
+    pub credit_commitment_date: Option<String>,
+}
 
-impl Record for FacilityRecord {
+impl Input for FacilityInput {
     const ENTITY: &'static str = "facility";
-    const FIELDS: &'static [&'static str] = FacilityInput::FIELDS;
+    const FIELDS: &'static [&'static str] = FacilityInput::FIELD_NAMES;
     const IMMUTABLE: &'static [&'static str] = &["id"];
-    fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
-        let i: FacilityInput = parse(input)?;
+    type Checked = Facility;
+    fn check(self) -> Result<Facility, Vec<FieldError>> {
+        let i = self;
         let mut c = Check::new();
         let id = key(&mut c, "id", &i.id);
-        let name = c.opt_text("name", &i.name, 100).or(Some(String::new()));
+        let name = c.opt_text("name", &i.name, 100).unwrap_or_default();
         let category = match c.text("category", &i.category, 64) {
             Some(k) => match lc_model::Category::from_key(&k) {
                 Ok(cat) => Some(cat.key()),
@@ -456,29 +494,33 @@ impl Record for FacilityRecord {
             );
         }
         c.finish()?;
-        let mut m = Map::new();
-        put_opt(&mut m, "id", id);
-        put_opt(&mut m, "name", name);
-        put_opt(&mut m, "category", category);
-        put_opt(&mut m, "lon", lon);
-        put_opt(&mut m, "lat", lat);
-        put_opt(&mut m, "capacity", capacity);
-        put_opt(&mut m, "floor_area_m2", area);
-        put_opt(&mut m, "provider_code", provider.map(|u| u.to_string()));
-        put_opt(&mut m, "operator_name", operator);
-        put_opt(&mut m, "opening_hours", hours);
-        put_opt(&mut m, "address", address);
-        put_opt(&mut m, "division_code", div.map(|d| d.to_string()));
-        put_opt(&mut m, "listing_number", listing);
-        put_opt(&mut m, "credit_commitment_date", commitment);
-        Ok(m.into())
+        match (id, category, lon, lat) {
+            (Some(id), Some(category), Some(lon), Some(lat)) => Ok(Facility {
+                id,
+                name,
+                category: category.to_string(),
+                lon,
+                lat,
+                capacity,
+                floor_area_m2: area,
+                provider_code: provider.map(|u| u.to_string()),
+                operator_name: operator,
+                opening_hours: hours,
+                address,
+                division_code: div.map(|d| d.to_string()),
+                listing_number: listing,
+                credit_commitment_date: commitment,
+            }),
+            _ => Err(vec![internal_missing()]),
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 input! {
-    struct ProviderInput {
+    /// What a client sends for a provider.
+    pub struct ProviderInput {
         uscc: Option<String>,
         name: Option<String>,
         address: Option<String>,
@@ -488,15 +530,27 @@ input! {
     }
 }
 
-/// 服务机构 Service provider (enterprise or individual business), keyed by its USCC.
-pub struct ProviderRecord;
+/// 服务机构 A checked service provider (enterprise or individual business), keyed by its USCC.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct Provider {
+    pub uscc: String,
+    /// The kind of registration (from the USCC).
+    pub kind: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub division_code: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
 
-impl Record for ProviderRecord {
+impl Input for ProviderInput {
     const ENTITY: &'static str = "provider";
-    const FIELDS: &'static [&'static str] = ProviderInput::FIELDS;
+    const FIELDS: &'static [&'static str] = ProviderInput::FIELD_NAMES;
     const IMMUTABLE: &'static [&'static str] = &["uscc"];
-    fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
-        let i: ProviderInput = parse(input)?;
+    type Checked = Provider;
+    fn check(self) -> Result<Provider, Vec<FieldError>> {
+        let i = self;
         let mut c = Check::new();
         let code = uscc(&mut c, "uscc", &i.uscc, true);
         let name = c.text("name", &i.name, 200);
@@ -505,15 +559,18 @@ impl Record for ProviderRecord {
         let contact = c.opt_text("contact_name", &i.contact_name, 50);
         let phone = phone(&mut c, "contact_phone", &i.contact_phone);
         c.finish()?;
-        let mut m = Map::new();
-        put_opt(&mut m, "kind", code.as_ref().map(|u| u.kind().1));
-        put_opt(&mut m, "uscc", code.map(|u| u.to_string()));
-        put_opt(&mut m, "name", name);
-        put_opt(&mut m, "address", address);
-        put_opt(&mut m, "division_code", div.map(|d| d.to_string()));
-        put_opt(&mut m, "contact_name", contact);
-        put_opt(&mut m, "contact_phone", phone);
-        Ok(m.into())
+        match (code, name) {
+            (Some(code), Some(name)) => Ok(Provider {
+                kind: code.kind().1.to_string(),
+                uscc: code.to_string(),
+                name,
+                address,
+                division_code: div.map(|d| d.to_string()),
+                contact_name: contact,
+                contact_phone: phone,
+            }),
+            _ => Err(vec![internal_missing()]),
+        }
     }
 }
 
@@ -527,18 +584,49 @@ pub const PRACTITIONER_KINDS: [(&str, &str); 4] = [
     ("other", "其他"),
 ];
 
-#[derive(Debug, Deserialize)]
+/// A certificate as a client sends it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CertificateInput {
-    name: Option<String>,
-    number: Option<String>,
-    issuer: Option<String>,
-    issued_on: Option<String>,
-    valid_until: Option<String>,
+#[allow(missing_docs)]
+pub struct CertificateInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub issued_on: Option<String>,
+    #[serde(default)]
+    pub valid_until: Option<String>,
+}
+
+/// A checked certificate, as stored (a JSON array in the practitioner's record).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[allow(missing_docs)]
+pub struct Certificate {
+    pub name: String,
+    pub number: String,
+    pub issuer: Option<String>,
+    pub issued_on: Option<String>,
+    pub valid_until: Option<String>,
+}
+
+impl From<Certificate> for CertificateInput {
+    fn from(c: Certificate) -> CertificateInput {
+        CertificateInput {
+            name: Some(c.name),
+            number: Some(c.number),
+            issuer: c.issuer,
+            issued_on: c.issued_on,
+            valid_until: c.valid_until,
+        }
+    }
 }
 
 input! {
-    struct PractitionerInput {
+    /// What a client sends for a practitioner.
+    pub struct PractitionerInput {
         provider_code: Option<String>,
         name: Option<String>,
         kind: Option<String>,
@@ -548,15 +636,26 @@ input! {
     }
 }
 
-/// 从业人员 Practitioner (caregiver, housekeeper, nursery staff) with certificates.
-pub struct PractitionerRecord;
+/// 从业人员 A checked practitioner (caregiver, housekeeper, nursery staff) with certificates.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct Practitioner {
+    pub provider_code: String,
+    pub name: String,
+    pub kind: String,
+    pub phone: Option<String>,
+    /// The ID number sent in this request, if any (stored only masked and fingerprinted).
+    pub resident_id: Option<ResidentId>,
+    pub certificates: Vec<Certificate>,
+}
 
-impl Record for PractitionerRecord {
+impl Input for PractitionerInput {
     const ENTITY: &'static str = "practitioner";
-    const FIELDS: &'static [&'static str] = PractitionerInput::FIELDS;
+    const FIELDS: &'static [&'static str] = PractitionerInput::FIELD_NAMES;
     const IMMUTABLE: &'static [&'static str] = &[];
-    fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
-        let i: PractitionerInput = parse(input)?;
+    type Checked = Practitioner;
+    fn check(self) -> Result<Practitioner, Vec<FieldError>> {
+        let i = self;
         let mut c = Check::new();
         let provider = uscc(&mut c, "provider_code", &i.provider_code, true);
         let name = c.text("name", &i.name, 50);
@@ -593,29 +692,36 @@ impl Record for PractitionerRecord {
                     );
                 }
             }
-            certs.push(serde_json::json!({
-                "name": name, "number": number, "issuer": issuer,
-                "issued_on": issued, "valid_until": until,
-            }));
+            if let (Some(name), Some(number)) = (name, number) {
+                certs.push(Certificate {
+                    name,
+                    number,
+                    issuer,
+                    issued_on: issued,
+                    valid_until: until,
+                });
+            }
         }
         c.finish()?;
-        let mut m = Map::new();
-        put_opt(&mut m, "provider_code", provider.map(|u| u.to_string()));
-        put_opt(&mut m, "name", name);
-        put_opt(&mut m, "kind", kind);
-        put_opt(&mut m, "phone", phone);
-        put(&mut m, "certificates", Value::Array(certs).to_string());
-        Ok(Validated {
-            columns: m,
-            resident_id: rid,
-        })
+        match (provider, name, kind) {
+            (Some(provider), Some(name), Some(kind)) => Ok(Practitioner {
+                provider_code: provider.to_string(),
+                name,
+                kind,
+                phone,
+                resident_id: rid,
+                certificates: certs,
+            }),
+            _ => Err(vec![internal_missing()]),
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 input! {
-    struct ResidentInput {
+    /// What a client sends for a resident.
+    pub struct ResidentInput {
         community_id: Option<String>,
         name: Option<String>,
         phone: Option<String>,
@@ -625,15 +731,27 @@ input! {
     }
 }
 
-/// 居民 Resident of a community (personal data: name, phone, ID number, address).
-pub struct ResidentRecord;
+/// 居民 A checked resident of a community (personal data: name, phone, ID number, address).
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub struct Resident {
+    pub community_id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    /// The ID number sent in this request, if any (stored only masked and fingerprinted).
+    pub resident_id: Option<ResidentId>,
+    pub address: Option<String>,
+    /// The resident's own account, if any.
+    pub user_id: Option<i64>,
+}
 
-impl Record for ResidentRecord {
+impl Input for ResidentInput {
     const ENTITY: &'static str = "resident";
-    const FIELDS: &'static [&'static str] = ResidentInput::FIELDS;
+    const FIELDS: &'static [&'static str] = ResidentInput::FIELD_NAMES;
     const IMMUTABLE: &'static [&'static str] = &[];
-    fn validate(input: Value) -> Result<Validated, Vec<FieldError>> {
-        let i: ResidentInput = parse(input)?;
+    type Checked = Resident;
+    fn check(self) -> Result<Resident, Vec<FieldError>> {
+        let i = self;
         let mut c = Check::new();
         let community = key(&mut c, "community_id", &i.community_id);
         let name = c.text("name", &i.name, 50);
@@ -641,27 +759,25 @@ impl Record for ResidentRecord {
         let rid = resident_id(&mut c, "id_number", &i.id_number);
         let address = c.opt_text("address", &i.address, 200);
         c.finish()?;
-        let mut m = Map::new();
-        put_opt(&mut m, "community_id", community);
-        put_opt(&mut m, "name", name);
-        put_opt(&mut m, "phone", phone);
-        put_opt(&mut m, "address", address);
-        put_opt(&mut m, "user_id", i.user_id);
-        Ok(Validated {
-            columns: m,
-            resident_id: rid,
-        })
+        match (community, name) {
+            (Some(community_id), Some(name)) => Ok(Resident {
+                community_id,
+                name,
+                phone,
+                resident_id: rid,
+                address,
+                user_id: i.user_id,
+            }),
+            _ => Err(vec![internal_missing()]),
+        }
     }
 }
 
-/// Merges a PATCH body into the stored record's input fields.
+/// Merges a PATCH body into the stored record's input.
 ///
 /// Unknown fields and changes to immutable fields are refused; `id_number` is never in the
-/// stored record (only its masked form), so it is kept unless the patch sends a new one.
-pub fn merge_patch<R: Record>(
-    stored: &Map<String, Value>,
-    patch: &Value,
-) -> Result<Value, Vec<FieldError>> {
+/// stored record (only its masked form), so it stays absent unless the patch sends a new one.
+pub fn merge_patch<I: Input>(stored: &I, patch: &Value) -> Result<I, Vec<FieldError>> {
     let Value::Object(p) = patch else {
         return Err(vec![FieldError {
             field: "body".into(),
@@ -670,16 +786,20 @@ pub fn merge_patch<R: Record>(
             message_en: "the body must be a JSON object".into(),
         }]);
     };
+    let stored = match serde_json::to_value(stored) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
     let mut errors = Vec::new();
     for k in p.keys() {
-        if !R::FIELDS.contains(&k.as_str()) {
+        if !I::FIELDS.contains(&k.as_str()) {
             errors.push(FieldError {
                 field: k.clone(),
                 code: "unknown_field",
                 message_zh: format!("未知字段 {k}"),
                 message_en: format!("unknown field {k}"),
             });
-        } else if R::IMMUTABLE.contains(&k.as_str()) && stored.get(k) != p.get(k) {
+        } else if I::IMMUTABLE.contains(&k.as_str()) && stored.get(k) != p.get(k) {
             errors.push(FieldError {
                 field: k.clone(),
                 code: "immutable",
@@ -691,20 +811,11 @@ pub fn merge_patch<R: Record>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut merged = Map::new();
-    for f in R::FIELDS {
-        if let Some(v) = p.get(*f).or_else(|| stored.get(*f)) {
-            let v = match (*f, v) {
-                // Stored as text; sent as JSON.
-                ("boundary" | "certificates", Value::String(s)) if !p.contains_key(*f) => {
-                    serde_json::from_str(s).unwrap_or(Value::Null)
-                }
-                _ => v.clone(),
-            };
-            merged.insert((*f).to_string(), v);
-        }
+    let mut merged = stored;
+    for (k, v) in p {
+        merged.insert(k.clone(), v.clone());
     }
-    Ok(Value::Object(merged))
+    parse_input(Value::Object(merged))
 }
 
 #[cfg(test)]
@@ -735,14 +846,14 @@ mod tests {
 
     #[test]
     fn community_checks_fields_together() {
-        let ok = CommunityRecord::validate(json!({
+        let ok = check_new::<CommunityInput>(json!({
             "id": "110108010031", "name": "富润家园", "division_code": "110108010031",
             "lon": 116.35, "lat": 39.99, "population": 6200, "elderly": 1180
         }))
         .unwrap();
-        assert_eq!(ok.columns["population"], json!(6200.0));
-        assert_eq!(ok.columns["households"], Value::Null);
-        let errs = CommunityRecord::validate(json!({
+        assert_eq!(ok.population, 6200.0);
+        assert_eq!(ok.households, None);
+        let errs = check_new::<CommunityInput>(json!({
             "id": "a b", "lon": 200.0, "lat": 39.0, "population": 10, "elderly": 11,
             "division_code": "110108010"
         }))
@@ -758,38 +869,32 @@ mod tests {
                 ("elderly", "exceeds_population")
             ]
         );
-        assert!(CommunityRecord::validate(json!({"id": "x", "colour": 1})).is_err());
+        let e = check_new::<CommunityInput>(json!({"id": "x", "colour": 1})).unwrap_err();
+        assert_eq!(e[0].code, "invalid_body");
     }
 
     #[test]
     fn facility_listing_needs_commitment_and_real_codes() {
+        let check = |v: &Value| check_new::<FacilityInput>(v.clone());
         let base =
             json!({"id": "f1", "name": "托育园", "category": "nursery", "lon": 116.3, "lat": 39.9});
-        assert!(FacilityRecord::validate(base.clone()).is_ok());
+        assert!(check(&base).is_ok());
         let mut v = base.clone();
         v["listing_number"] = json!("PH-110108-0001");
-        let e = FacilityRecord::validate(v.clone()).unwrap_err();
+        let e = check(&v).unwrap_err();
         assert_eq!(e[0].code, "commitment_required");
         v["credit_commitment_date"] = json!("2024-02-30");
-        assert_eq!(
-            FacilityRecord::validate(v.clone()).unwrap_err()[0].code,
-            "invalid_date"
-        );
+        assert_eq!(check(&v).unwrap_err()[0].code, "invalid_date");
         v["credit_commitment_date"] = json!("2024-02-29");
         v["provider_code"] = json!("91350100M000100Y43");
         v["opening_hours"] = json!("07:30-11:30,13:30-18:00");
-        assert!(FacilityRecord::validate(v.clone()).is_ok());
+        let ok = check(&v).unwrap();
+        assert_eq!(ok.provider_code.as_deref(), Some("91350100M000100Y43"));
         v["provider_code"] = json!("91350100M000100Y44");
-        assert_eq!(
-            FacilityRecord::validate(v.clone()).unwrap_err()[0].code,
-            "invalid_uscc"
-        );
+        assert_eq!(check(&v).unwrap_err()[0].code, "invalid_uscc");
         v["provider_code"] = Value::Null;
         v["category"] = json!("casino");
-        assert_eq!(
-            FacilityRecord::validate(v).unwrap_err()[0].code,
-            "unknown_category"
-        );
+        assert_eq!(check(&v).unwrap_err()[0].code, "unknown_category");
     }
 
     #[test]
@@ -806,21 +911,23 @@ mod tests {
 
     #[test]
     fn practitioner_keeps_only_the_masked_id_outside_validation() {
-        let v = PractitionerRecord::validate(json!({
+        let v = check_new::<PractitionerInput>(json!({
             "provider_code": "91310110666007217T", "name": "王芳", "kind": "caregiver",
             "id_number": "11010519491231002X",
             "certificates": [{"name": "养老护理员职业技能等级证书", "number": "Y001", "issued_on": "2022-01-01", "valid_until": "2021-01-01"}]
         }))
         .unwrap_err();
         assert_eq!(v[0].field, "certificates[0].valid_until");
-        let ok = PractitionerRecord::validate(json!({
+        let ok = check_new::<PractitionerInput>(json!({
             "provider_code": "91310110666007217T", "name": "王芳", "kind": "caregiver",
             "id_number": "11010519491231002X"
         }))
         .unwrap();
-        assert!(ok.resident_id.is_some());
-        assert!(!ok.columns.contains_key("id_number"));
-        let bad = ResidentRecord::validate(json!({
+        assert_eq!(
+            ok.resident_id.as_ref().map(|r| r.masked()).as_deref(),
+            Some("1101**********002X")
+        );
+        let bad = check_new::<ResidentInput>(json!({
             "community_id": "c1", "name": "张三", "id_number": "11010519491231002Y"
         }))
         .unwrap_err();
@@ -829,18 +936,19 @@ mod tests {
 
     #[test]
     fn patches_merge_and_refuse_key_changes() {
-        let stored = CommunityRecord::validate(json!({
+        let stored: CommunityInput = parse_input(json!({
             "id": "c1", "name": "A", "lon": 116.0, "lat": 39.0, "population": 100,
             "boundary": {"type": "Polygon", "coordinates": [[[116.0,39.0],[116.001,39.0],[116.001,39.001],[116.0,39.0]]]}
         }))
-        .unwrap()
-        .columns;
-        let merged = merge_patch::<CommunityRecord>(&stored, &json!({"population": 120})).unwrap();
-        let v = CommunityRecord::validate(merged).unwrap();
-        assert_eq!(v.columns["population"], json!(120.0));
-        assert_eq!(v.columns["name"], json!("A"));
-        assert!(v.columns["boundary"].as_str().unwrap().contains("Polygon"));
-        let e = merge_patch::<CommunityRecord>(&stored, &json!({"id": "c2", "x": 1})).unwrap_err();
+        .unwrap();
+        let merged = merge_patch(&stored, &json!({"population": 120, "id": "c1"})).unwrap();
+        let v = merged.check().unwrap();
+        assert_eq!(v.population, 120.0);
+        assert_eq!(v.name, "A");
+        assert!(v.boundary.unwrap().to_string().contains("Polygon"));
+        let e = merge_patch(&stored, &json!({"id": "c2", "x": 1})).unwrap_err();
         assert_eq!(e.len(), 2);
+        let cleared = merge_patch(&stored, &json!({"boundary": null})).unwrap();
+        assert!(cleared.check().unwrap().boundary.is_none());
     }
 }

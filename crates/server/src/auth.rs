@@ -13,11 +13,10 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lc_registry::Role;
-use lc_store::schema::{API_TOKENS, SESSIONS, USERS};
-use lc_store::{now_ms, Actor, Cond};
-use serde_json::{json, Map, Value};
+use lc_store::{now_ms, Actor};
 use sha2::{Digest, Sha256};
 
+use crate::domains::accounts;
 use crate::edge::RequestIds;
 use crate::endpoints;
 use crate::error::{ApiResult, AppError};
@@ -185,26 +184,6 @@ pub async fn verify_password(pw: String, hash: String) -> bool {
     .unwrap_or(false)
 }
 
-/// The user of a stored row, if it is enabled.
-pub fn user_from_row(row: &Map<String, Value>) -> Option<User> {
-    if row.get("disabled").and_then(Value::as_i64).unwrap_or(0) != 0 {
-        return None;
-    }
-    Some(User {
-        id: row.get("id")?.as_i64()?,
-        username: row.get("username")?.as_str()?.to_string(),
-        role: row.get("role")?.as_str()?.parse().ok()?,
-        provider_code: row
-            .get("provider_code")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        community_id: row
-            .get("community_id")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    })
-}
-
 fn cookie_value(req: &Request<Body>, name: &str) -> Option<String> {
     for h in req.headers().get_all(header::COOKIE) {
         let Ok(s) = h.to_str() else { continue };
@@ -220,12 +199,9 @@ fn cookie_value(req: &Request<Body>, name: &str) -> Option<String> {
 }
 
 async fn user_by_id(state: &AppState, id: i64) -> ApiResult<Option<User>> {
-    Ok(state
-        .store
-        .get(&USERS, &json!(id))
+    Ok(accounts::user_by_id(state.store.pool(), id)
         .await?
-        .as_ref()
-        .and_then(user_from_row))
+        .and_then(|u| u.user()))
 }
 
 /// 405 for a method that `path` does not declare, with the methods it does in `Allow`.
@@ -251,15 +227,10 @@ fn method_not_allowed(path: &str) -> AppError {
 
 /// When a stored bearer token expires: its `expires_at`, or for a token made before tokens had
 /// to expire (none stored), the default lifetime from its creation.
-pub fn token_expiry(row: &Map<String, Value>) -> i64 {
-    row.get("expires_at")
-        .and_then(Value::as_i64)
-        .unwrap_or_else(|| {
-            row.get("created_at")
-                .and_then(Value::as_i64)
-                .unwrap_or(0)
-                .saturating_add(crate::accounts::TOKEN_DEFAULT_DAYS * 86_400_000)
-        })
+pub fn token_expiry(created_at: i64, expires_at: Option<i64>) -> i64 {
+    expires_at.unwrap_or_else(|| {
+        created_at.saturating_add(crate::accounts::TOKEN_DEFAULT_DAYS * 86_400_000)
+    })
 }
 
 /// Finds the caller, applies the CSRF rule and the endpoint's role gate.
@@ -311,15 +282,9 @@ async fn resolve(
         .and_then(|s| s.strip_prefix("Bearer "))
         .map(|s| s.trim().to_string());
     if let Some(token) = bearer {
-        let row = state
-            .store
-            .find_one(
-                &API_TOKENS,
-                vec![Cond::Eq("token_hash", json!(sha256_hex(&token)))],
-            )
-            .await?;
-        let live = row.filter(|r| token_expiry(r) > now);
-        let user = match live.and_then(|r| r["user_id"].as_i64()) {
+        let row = accounts::token_by_hash(state.store.pool(), &sha256_hex(&token)).await?;
+        let live = row.filter(|r| r.expiry() > now);
+        let user = match live.map(|r| r.user_id) {
             Some(id) => user_by_id(state, id).await?,
             None => None,
         };
@@ -329,9 +294,9 @@ async fn resolve(
         }
     } else if let Some(token) = cookie_value(req, SESSION_COOKIE) {
         let hash = sha256_hex(&token);
-        let row = state.store.get(&SESSIONS, &json!(hash)).await?;
-        if let Some(s) = row.filter(|r| r["expires_at"].as_i64().is_some_and(|e| e > now)) {
-            if let Some(u) = user_by_id(state, s["user_id"].as_i64().unwrap_or(-1)).await? {
+        let row = accounts::session_by_hash(state.store.pool(), &hash).await?;
+        if let Some(s) = row.filter(|r| r.expires_at > now) {
+            if let Some(u) = user_by_id(state, s.user_id).await? {
                 let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
                 if unsafe_method {
                     let sent = req
@@ -339,7 +304,7 @@ async fn resolve(
                         .get(CSRF_HEADER)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("");
-                    let expected = s["csrf_token"].as_str().unwrap_or("");
+                    let expected = s.csrf_token.as_str();
                     if !same(sent, expected) || expected.is_empty() {
                         return Err(AppError::new(
                             StatusCode::FORBIDDEN,
@@ -379,17 +344,11 @@ mod tests {
     #[test]
     fn tokens_without_an_expiry_live_the_default_lifetime() {
         let day = 86_400_000;
-        let row = |created: i64, expires: Value| {
-            json!({"created_at": created, "expires_at": expires})
-                .as_object()
-                .cloned()
-                .unwrap_or_default()
-        };
         let default = crate::accounts::TOKEN_DEFAULT_DAYS * day;
-        assert_eq!(token_expiry(&row(1000, Value::Null)), 1000 + default);
-        assert_eq!(token_expiry(&row(1000, json!(5000))), 5000);
+        assert_eq!(token_expiry(1000, None), 1000 + default);
+        assert_eq!(token_expiry(1000, Some(5000)), 5000);
         let now = lc_store::now_ms();
-        assert!(token_expiry(&row(now - 100 * day, Value::Null)) < now);
-        assert!(token_expiry(&row(now - day, Value::Null)) > now);
+        assert!(token_expiry(now - 100 * day, None) < now);
+        assert!(token_expiry(now - day, None) > now);
     }
 }

@@ -204,6 +204,34 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// The error body as documented (OpenAPI): what every error answers.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorSchema {
+    /// Stable machine-readable code (see `x-error-codes`).
+    code: String,
+    /// 中文说明.
+    message_zh: String,
+    /// English explanation.
+    message_en: String,
+    /// The server's id of the request (as in the `x-request-id` header).
+    request_id: String,
+    /// Field-level problems (validation).
+    errors: Option<Vec<FieldErrorSchema>>,
+}
+
+/// One field's problem.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorSchema {
+    /// The field (`certificates[0].valid_until`, `line 3: lon`).
+    field: String,
+    /// Stable code (`required`, `out_of_range`, …).
+    code: String,
+    message_zh: String,
+    message_en: String,
+}
+
 /// The JSON body of an error response, kept in the response's extensions so that the edge
 /// middleware ([`crate::edge`]) can add the server's request id to it.
 #[derive(Debug, Clone)]

@@ -11,18 +11,19 @@
 //!
 //! Errors are [`error::AppError`]: a status, a stable code and messages in Chinese and English.
 
-pub mod accounts;
 pub mod auth;
 pub mod bulk;
+pub mod domains;
 pub mod edge;
 pub mod endpoints;
 pub mod error;
 pub mod openapi;
-pub mod resources;
 pub mod secrets;
 mod seed;
-pub mod system;
 pub mod throttle;
+pub mod web;
+
+pub use domains::{accounts, system};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,15 +31,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
-use lc_registry::records::{
-    CommunityRecord, Division, FacilityRecord, PractitionerRecord, ProviderRecord, ResidentRecord,
-};
 use lc_store::Store;
 use serde_json::Value;
-
-use crate::resources as r;
 
 /// How the server runs. Its `Debug` form hides the secrets.
 #[derive(Clone)]
@@ -218,88 +213,9 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
     Ok(Arc::new(state))
 }
 
-type Api = Router<Arc<AppState>>;
-
-/// A registry resource's routes: list and create at `path`, read and update at `path/{key}`.
-fn records<R: r::Resource>(api: Api, path: &str, key: &str) -> Api {
-    api.route(path, get(r::list::<R>).post(r::create::<R>))
-        .route(
-            &format!("{path}/{{{key}}}"),
-            get(r::get_one::<R>).patch(r::update::<R>),
-        )
-}
-
-/// The routes of a resource exchanged in the engine's CSV format: import (with the large
-/// body limit) and the exports.
-fn bulk_routes<R: bulk::Bulk>(api: Api, path: &str, max_body: usize) -> Api {
-    api.route(
-        &format!("{path}/import"),
-        post(bulk::import::<R>).layer(DefaultBodyLimit::max(max_body)),
-    )
-    .route(&format!("{path}/export.csv"), get(bulk::export_csv::<R>))
-    .route(&format!("{path}/export.xlsx"), get(bulk::export_xlsx::<R>))
-}
-
 /// The router with all endpoints and layers.
 pub fn app(state: Arc<AppState>) -> Router {
-    let max_body = state.config.max_body;
-    let mut api = Router::new()
-        .route("/api/health", get(system::health))
-        .route("/api/ready", get(system::ready))
-        .route("/api/openapi.json", get(system::openapi))
-        .route("/api/categories", get(system::categories))
-        .route(
-            "/api/auth/login",
-            post(accounts::login).layer(DefaultBodyLimit::max(LOGIN_BODY_LIMIT)),
-        )
-        .route("/api/auth/logout", post(accounts::logout))
-        .route("/api/auth/me", get(accounts::me))
-        .route("/api/auth/password", post(accounts::change_password))
-        .route(
-            "/api/auth/tokens",
-            get(accounts::list_tokens).post(accounts::create_token),
-        )
-        .route(
-            "/api/auth/tokens/{id}",
-            axum::routing::delete(accounts::revoke_token),
-        )
-        .route(
-            "/api/users",
-            get(accounts::list_users).post(accounts::create_user),
-        )
-        .route(
-            "/api/users/{id}",
-            get(accounts::get_user).patch(accounts::update_user),
-        )
-        .route("/api/users/{id}/unlock", post(accounts::unlock_user))
-        .route(
-            "/api/divisions",
-            get(r::list::<Division>).post(r::create::<Division>),
-        )
-        .route(
-            "/api/divisions/{code}",
-            get(r::get_division).patch(r::update::<Division>),
-        )
-        .route(
-            "/api/communities/{id}/assessment",
-            get(bulk::community_assessment),
-        )
-        .route("/api/residents/export.csv", get(bulk::export_residents_csv))
-        .route(
-            "/api/assessments",
-            post(bulk::import_assessment).layer(DefaultBodyLimit::max(max_body)),
-        )
-        .route("/api/assessments/latest", get(bulk::latest_assessment))
-        .route("/api/audit", get(system::audit))
-        .route("/api/access-log", get(system::access_log));
-    api = records::<CommunityRecord>(api, "/api/communities", "id");
-    api = bulk_routes::<CommunityRecord>(api, "/api/communities", max_body);
-    api = records::<FacilityRecord>(api, "/api/facilities", "id");
-    api = bulk_routes::<FacilityRecord>(api, "/api/facilities", max_body);
-    api = records::<ProviderRecord>(api, "/api/providers", "uscc");
-    api = records::<PractitionerRecord>(api, "/api/practitioners", "id");
-    api = records::<ResidentRecord>(api, "/api/residents", "id");
-    let api = api
+    let api = domains::routes(state.config.max_body)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

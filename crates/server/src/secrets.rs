@@ -113,9 +113,13 @@ pub fn protect_sqlite(db: &Path) -> Result<(), SecretError> {
 
 /// Whether any stored record carries an ID-number fingerprint.
 async fn holds_fingerprints(store: &Store) -> Result<bool, SecretError> {
-    use lc_store::schema::{PRACTITIONERS, RESIDENTS};
-    let has = [lc_store::Cond::Gt("id_number_hash", serde_json::json!(""))];
-    Ok(store.count(&RESIDENTS, &has).await? + store.count(&PRACTITIONERS, &has).await? > 0)
+    let n: i64 = lc_store::sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM residents WHERE id_number_hash > '') + (SELECT COUNT(*) FROM practitioners WHERE id_number_hash > '')",
+    )
+    .fetch_one(store.pool())
+    .await
+    .map_err(lc_store::StoreError::from)?;
+    Ok(n > 0)
 }
 
 fn valid_key(k: &str) -> bool {

@@ -1,10 +1,11 @@
 //! First start: the first administrator, and the demo district (Xueyuanlu street, Haidian,
 //! Beijing: its real division codes and the demo's communities) in a fresh database.
 
-use lc_registry::records::{CommunityRecord, Record};
-use lc_store::schema::{COMMUNITIES, DIVISIONS, USERS};
-use lc_store::{Actor, Cond, DivisionRow};
-use serde_json::{json, Map};
+use lc_registry::records::{check_new, CommunityInput};
+
+use crate::domains::registry::{communities, divisions};
+use lc_store::{Actor, DivisionRow};
+use serde_json::json;
 
 use crate::auth::{hash_password, random_hex};
 use crate::{AppState, ServerError};
@@ -22,29 +23,29 @@ fn startup(e: impl std::fmt::Display) -> ServerError {
 
 /// Creates the account `admin` if no administrator exists.
 pub async fn bootstrap_admin(st: &AppState) -> Result<(), ServerError> {
-    if st
-        .store
-        .count(&USERS, &[Cond::Eq("role", json!("admin"))])
-        .await?
-        > 0
-    {
+    if crate::accounts::count_role(st.store.pool(), "admin").await? > 0 {
         return Ok(());
     }
     let (password, generated) = match &st.config.admin_password {
         Some(p) => (p.clone(), false),
         None => (random_hex(12), true),
     };
-    let mut m = Map::new();
-    m.insert("username".into(), json!("admin"));
-    m.insert(
-        "password_hash".into(),
-        json!(hash_password(password.clone()).await.map_err(startup)?),
-    );
-    m.insert("role".into(), json!("admin"));
-    m.insert("display_name".into(), json!("系统管理员 Administrator"));
-    m.insert("disabled".into(), json!(0));
+    let now = lc_store::now_ms();
+    let admin = crate::accounts::UserRow {
+        id: 0,
+        username: "admin".into(),
+        password_hash: hash_password(password.clone()).await.map_err(startup)?,
+        role: "admin".into(),
+        display_name: Some("系统管理员 Administrator".into()),
+        provider_code: None,
+        community_id: None,
+        disabled: 0,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
     let mut tx = st.store.begin().await?;
-    let id = tx.insert(&USERS, &m).await?;
+    let id = crate::accounts::insert_user(tx.conn(), &admin).await?;
     tx.audit(
         &Actor::default(),
         "create",
@@ -68,7 +69,7 @@ pub async fn bootstrap_admin(st: &AppState) -> Result<(), ServerError> {
 /// Seeds the demo district once into a database without communities.
 pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
     if st.store.setting("demo_seeded").await?.is_some()
-        || st.store.count(&COMMUNITIES, &[]).await? > 0
+        || communities::count_all(st.store.pool()).await? > 0
     {
         return Ok(());
     }
@@ -100,7 +101,7 @@ pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
     for c in &list {
         let mut code = c.division_code.clone();
         if let Some(d) = &code {
-            if st.store.get(&DIVISIONS, &json!(d)).await?.is_none() {
+            if !divisions::exists(tx.conn(), d).await? {
                 tracing::warn!(community = %c.id, division = %d, "demo community's division is not in the seed list; stored without it");
                 code = None;
             }
@@ -110,9 +111,13 @@ pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
             "population": c.population, "households": c.households, "elderly": c.elderly,
             "children_0_3": c.children_0_3, "division_code": code,
         });
-        let v = CommunityRecord::validate(input)
+        let v = check_new::<CommunityInput>(input)
             .map_err(|e| startup(format!("demo community {}: {:?}", c.id, e)))?;
-        tx.upsert(&COMMUNITIES, &v.columns).await?;
+        communities::insert(
+            tx.conn(),
+            &communities::CommunityRow::new(v, lc_store::now_ms(), 0),
+        )
+        .await?;
     }
     tx.audit(
         &Actor::default(),

@@ -125,10 +125,8 @@ async fn body_limits(s: &TestServer) {
         )
         .await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, "bad_request");
-    let stored = s
-        .state()
-        .store
-        .count(&lc_store::schema::LOGIN_FAILURES, &[])
+    let stored: i64 = lc_store::sqlx::query_scalar("SELECT COUNT(*) FROM login_failures")
+        .fetch_one(s.state().store.pool())
         .await
         .unwrap();
     assert_eq!(stored, 0);

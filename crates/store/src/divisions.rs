@@ -246,11 +246,11 @@ impl Store {
             }
         }
         for p in &missing {
-            if self
-                .get(&crate::schema::DIVISIONS, &json!(p))
-                .await?
-                .is_none()
-            {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM divisions WHERE code = $1")
+                .bind(p.clone())
+                .fetch_one(&self.pool)
+                .await?;
+            if n == 0 {
                 return Err(StoreError::Divisions(format!(
                     "上级区划 {p} 既不在导入数据中也不在数据库中 parent division {p} is neither in the import nor in the database"
                 )));

@@ -1,0 +1,346 @@
+//! 评估 Imported assessment runs (`livingcircle assess` outputs): routes and endpoint table.
+//!
+//! Coupling to `livingcircle assess`: an assessment run is imported from its
+//! `shortcomings.csv` and `indicators.csv`. Only one column is interpreted, the community
+//! (`community_id` or `community`) of each shortcoming; every other column is kept as it is,
+//! so the assessment's columns can grow without a change here.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use lc_registry::{Access, FieldError};
+use lc_store::sqlx::{self, AnyConnection};
+use lc_store::{from_row, now_ms, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::auth::Caller;
+use crate::domains::registry::communities;
+use crate::endpoints::{ep, Endpoint, JSON, STAFF_WRITE};
+use crate::error::{ApiResult, AppError};
+use crate::web::json_body;
+use crate::AppState;
+
+/// An imported assessment run.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RunRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub created_by: Option<i64>,
+    pub label: String,
+    pub shortcomings: i64,
+    pub indicators: i64,
+}
+from_row!(RunRow {
+    id,
+    created_at,
+    created_by,
+    label,
+    shortcomings,
+    indicators
+});
+
+/// The latest run.
+async fn latest_run(st: &AppState) -> Result<Option<RunRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, created_at, created_by, label, shortcomings, indicators FROM assessment_runs ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(st.store.pool())
+    .await?)
+}
+
+/// The rows of a run of one kind (and community), each the CSV row it was imported from.
+async fn run_rows(
+    st: &AppState,
+    run: i64,
+    kind: &str,
+    community: Option<&str>,
+) -> Result<Vec<Value>, StoreError> {
+    let data: Vec<String> = sqlx::query_scalar(
+        "SELECT data FROM assessment_rows WHERE run_id = $1 AND kind = $2 AND ($3 IS NULL OR community_id = $3) ORDER BY id",
+    )
+    .bind(run)
+    .bind(kind.to_string())
+    .bind(community.map(str::to_string))
+    .fetch_all(st.store.pool())
+    .await?;
+    Ok(data
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or(Value::Null))
+        .collect())
+}
+
+/// Inserts a run's rows, several hundred per statement.
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    run: i64,
+    rows: &[(&str, u64, Option<String>, String)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(500) {
+        let groups: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO assessment_rows (run_id, kind, line, community_id, data) VALUES {}",
+            groups.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (kind, line, community, data) in chunk {
+            q = q
+                .bind(run)
+                .bind(kind.to_string())
+                .bind(*line as i64)
+                .bind(community.clone())
+                .bind(data.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The endpoints of this domain.
+pub const ENDPOINTS: &[Endpoint] = &[
+    ep!(
+        "GET",
+        "/api/communities/{id}/assessment",
+        Access::Public,
+        "",
+        "communities",
+        "The latest imported assessment's shortcomings of a community.",
+        None,
+        JSON
+    ),
+    ep!(
+        "POST",
+        "/api/assessments",
+        STAFF_WRITE,
+        "",
+        "assessments",
+        "Import an assessment run: shortcomings.csv and indicators.csv of `livingcircle assess`.",
+        Some(JSON),
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/assessments/latest",
+        Access::Public,
+        "",
+        "assessments",
+        "The latest assessment run with its indicators.",
+        None,
+        JSON
+    ),
+];
+
+/// The routes of this domain.
+pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/api/communities/{id}/assessment",
+            get(community_assessment),
+        )
+        .route(
+            "/api/assessments",
+            post(import_assessment).layer(axum::extract::DefaultBodyLimit::max(max_body)),
+        )
+        .route("/api/assessments/latest", get(latest_assessment))
+}
+
+/// An assessment run as uploaded: the CSV texts of `livingcircle assess`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentUpload {
+    label: Option<String>,
+    shortcomings_csv: String,
+    indicators_csv: Option<String>,
+}
+
+/// Parses a CSV text into (line, object of header → cell) rows.
+type CsvRows = Vec<(u64, Map<String, Value>)>;
+
+fn csv_objects(text: &str, file: &str) -> ApiResult<(Vec<String>, CsvRows)> {
+    let mut rdr =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| {
+            AppError::field(
+                file,
+                "invalid_file",
+                format!("{file} 表头无法读取：{e}"),
+                format!("{file}: cannot read the header: {e}"),
+            )
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            AppError::field(
+                file,
+                "invalid_row",
+                format!("{file}：{e}"),
+                format!("{file}: {e}"),
+            )
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let mut m = Map::new();
+        for (h, v) in headers.iter().zip(rec.iter()) {
+            m.insert(h.clone(), json!(v));
+        }
+        out.push((line, m));
+    }
+    Ok((headers, out))
+}
+
+/// POST /api/assessments: `{label, shortcomings_csv, indicators_csv}`.
+#[utoipa::path(post, path = "/api/assessments", tag = "assessments", request_body = AssessmentUpload,
+    responses((status = 201, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
+pub async fn import_assessment(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let up: AssessmentUpload = json_body(&body)?;
+    let (headers, shortcomings) = csv_objects(&up.shortcomings_csv, "shortcomings.csv")?;
+    let Some(community_col) = ["community_id", "community"]
+        .into_iter()
+        .find(|c| headers.iter().any(|h| h == c))
+    else {
+        return Err(AppError::field(
+            "shortcomings_csv",
+            "missing_column",
+            "shortcomings.csv 缺少 community_id（或 community）列".into(),
+            format!(
+                "shortcomings.csv needs a community_id (or community) column; found {}",
+                headers.join(", ")
+            ),
+        ));
+    };
+    let indicators = match &up.indicators_csv {
+        Some(t) => csv_objects(t, "indicators.csv")?.1,
+        None => Vec::new(),
+    };
+    let mut errors = Vec::new();
+    let mut known: HashSet<String> = HashSet::new();
+    for (line, row) in &shortcomings {
+        let id = row
+            .get(community_col)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if known.contains(&id) {
+            continue;
+        }
+        if communities::exists(st.store.pool(), &id).await? {
+            known.insert(id);
+        } else if errors.len() < 20 {
+            errors.push(FieldError {
+                field: format!("shortcomings.csv line {line}: {community_col}"),
+                code: "unknown_reference",
+                message_zh: format!("社区 {id} 不在社区库中"),
+                message_en: format!("community '{id}' is not in the registry"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let mut tx = st.store.begin().await?;
+    let label = up.label.unwrap_or_else(|| "assess".into());
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO assessment_runs (created_at, created_by, label, shortcomings, indicators) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(now_ms())
+    .bind(c.user.as_ref().map(|u| u.id))
+    .bind(label)
+    .bind(shortcomings.len() as i64)
+    .bind(indicators.len() as i64)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(StoreError::from)?;
+    let mut batch = Vec::with_capacity(shortcomings.len() + indicators.len());
+    for (kind, rows) in [("shortcoming", &shortcomings), ("indicator", &indicators)] {
+        for (line, data) in rows {
+            let community = if kind == "shortcoming" {
+                data.get(community_col)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            } else {
+                None
+            };
+            batch.push((
+                kind,
+                *line,
+                community,
+                Value::Object(data.clone()).to_string(),
+            ));
+        }
+    }
+    insert_rows(tx.conn(), run_id, &batch).await?;
+    tx.audit(
+        &c.actor(),
+        "import",
+        "assessment",
+        &run_id.to_string(),
+        json!({"shortcomings": shortcomings.len(), "indicators": indicators.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    let run: Option<RunRow> = sqlx::query_as(
+        "SELECT id, created_at, created_by, label, shortcomings, indicators FROM assessment_runs WHERE id = $1",
+    )
+    .bind(run_id)
+    .fetch_optional(st.store.pool())
+    .await
+    .map_err(StoreError::from)?;
+    Ok((StatusCode::CREATED, Json(json!({"run": run}))))
+}
+
+/// GET /api/communities/{id}/assessment.
+#[utoipa::path(get, path = "/api/communities/{id}/assessment", tag = "communities", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
+pub async fn community_assessment(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if !communities::exists(st.store.pool(), &id).await? {
+        return Err(AppError::not_found("community", &id));
+    }
+    let Some(run) = latest_run(&st).await? else {
+        return Ok(Json(
+            json!({"community_id": id, "run": null, "shortcomings": []}),
+        ));
+    };
+    let rows = run_rows(&st, run.id, "shortcoming", Some(&id)).await?;
+    Ok(Json(
+        json!({"community_id": id, "run": run, "shortcomings": rows}),
+    ))
+}
+
+/// GET /api/assessments/latest.
+#[utoipa::path(get, path = "/api/assessments/latest", tag = "assessments",
+    responses((status = 200, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
+pub async fn latest_assessment(State(st): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let Some(run) = latest_run(&st).await? else {
+        return Ok(Json(json!({"run": null, "indicators": []})));
+    };
+    let rows = run_rows(&st, run.id, "indicator", None).await?;
+    Ok(Json(json!({"run": run, "indicators": rows})))
+}

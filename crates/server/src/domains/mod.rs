@@ -1,0 +1,48 @@
+//! The platform's domains. Each owns its rules (pure, in `lc-registry` or its own module), its
+//! repository functions (explicit SQL through `sqlx::Any`), its routes and its endpoint table
+//! (`ENDPOINTS`: path, method, roles, scope, summary). The router merges the domains' routes;
+//! the authorization middleware and the OpenAPI document use the concatenation of their
+//! tables ([`TABLES`]). A new domain adds a module here, one line to [`TABLES`] and one to
+//! [`routes`].
+
+pub mod accounts;
+pub mod assessments;
+pub mod logs;
+pub mod registry;
+pub mod system;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::endpoints::Endpoint;
+use crate::AppState;
+
+/// Every domain's endpoint table.
+pub const TABLES: &[&[Endpoint]] = &[
+    system::ENDPOINTS,
+    accounts::ENDPOINTS,
+    registry::divisions::ENDPOINTS,
+    registry::communities::ENDPOINTS,
+    assessments::ENDPOINTS,
+    registry::facilities::ENDPOINTS,
+    registry::providers::ENDPOINTS,
+    registry::practitioners::ENDPOINTS,
+    registry::residents::ENDPOINTS,
+    logs::ENDPOINTS,
+];
+
+/// Every domain's routes (`max_body`: the limit of the import endpoints).
+pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
+    Router::new()
+        .merge(system::routes())
+        .merge(accounts::routes())
+        .merge(registry::divisions::routes())
+        .merge(registry::communities::routes(max_body))
+        .merge(assessments::routes(max_body))
+        .merge(registry::facilities::routes(max_body))
+        .merge(registry::providers::routes())
+        .merge(registry::practitioners::routes())
+        .merge(registry::residents::routes())
+        .merge(logs::routes())
+}

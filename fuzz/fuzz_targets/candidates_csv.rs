@@ -1,17 +1,19 @@
-//! `candidates.csv` (the command's `siting_io::read_candidates_for`): errors name the file and
-//! a line in it; accepted rows have unique ids, positions in range, capacities and costs finite
-//! and ≥ 0 (every one present when a budget needs them); written rows read back the same.
+//! `candidates.csv` (`lc_tables::read_candidates`): errors name the file, a line in it and a
+//! column; accepted rows have unique ids, positions in range, capacities and costs inside their
+//! ceilings (every cost present when a budget needs them); written rows read back the same.
 #![no_main]
+use lc_tables::{read_candidates, write_candidates, MAX_CAPACITY, MAX_COST};
 use libfuzzer_sys::fuzz_target;
-use livingcircle_fuzz::siting_io::{read_candidates_for, write_candidates};
-use livingcircle_fuzz::{check_cli_error, in_range, put};
+use livingcircle_fuzz::{check_table_error, in_range, put};
+
+const COLUMNS: [&str; 6] = ["id", "lon", "lat", "name", "capacity", "cost"];
 
 fuzz_target!(|data: &[u8]| {
     let path = put("candidates.csv", data);
-    let rows = match read_candidates_for(&path, lc_crs::Crs::Wgs84, false) {
+    let rows = match read_candidates(&path, lc_crs::Crs::Wgs84, false) {
         Ok(rows) => rows,
         Err(e) => {
-            check_cli_error(&e, &path, data);
+            check_table_error(&e, &path, None, &COLUMNS);
             return;
         }
     };
@@ -23,27 +25,23 @@ fuzz_target!(|data: &[u8]| {
             c.id
         );
         assert!(in_range(c.pos.lon, c.pos.lat), "{c:?}");
-        for v in [c.capacity, c.cost].into_iter().flatten() {
-            assert!(v.is_finite() && v >= 0.0, "{c:?}");
+        if let Some(v) = c.capacity {
+            assert!((0.0..=MAX_CAPACITY).contains(&v), "{c:?}");
+        }
+        if let Some(v) = c.cost {
+            assert!((0.0..=MAX_COST).contains(&v), "{c:?}");
         }
     }
-    match read_candidates_for(&path, lc_crs::Crs::Wgs84, true) {
+    match read_candidates(&path, lc_crs::Crs::Wgs84, true) {
         Ok(again) => assert!(
             again.iter().all(|c| c.cost.is_some()),
             "a budget without costs"
         ),
-        Err(e) => check_cli_error(&e, &path, data),
+        Err(e) => check_table_error(&e, &path, None, &COLUMNS),
     }
     let out = livingcircle_fuzz::scratch().join("candidates-again.csv");
     write_candidates(&out, &rows, None).expect("writing candidates");
-    let back = read_candidates_for(&out, lc_crs::Crs::Wgs84, false)
-        .unwrap_or_else(|e| panic!("written candidates do not read back: {e:#}"));
-    let unnamed: Vec<_> = rows
-        .iter()
-        .map(|c| livingcircle_fuzz::siting_io::CandidateRow {
-            name: String::new(),
-            ..c.clone()
-        })
-        .collect();
-    assert_eq!(back, unnamed, "written candidates read back different");
+    let back = read_candidates(&out, lc_crs::Crs::Wgs84, false)
+        .unwrap_or_else(|e| panic!("written candidates do not read back: {e}"));
+    assert_eq!(back, rows, "written candidates read back different");
 });

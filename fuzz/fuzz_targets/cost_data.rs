@@ -1,6 +1,6 @@
 //! Exported cost data (`site --costs DIR`: `demand.csv`, `candidates.csv`, `existing.csv`,
 //! `costs.csv`, in this order in the input, separated by lines `%%`), read by the command's
-//! `siting_io::read_costs`. Errors name a file; what is accepted builds a siting instance
+//! `lc_tables::read_cost_tables`. Errors name a file; what is accepted builds a siting instance
 //! (as `site` does) and every problem solves on it without a panic, with finite results and
 //! a valid bound.
 #![no_main]
@@ -18,10 +18,10 @@ fuzz_target!(|data: &[u8]| {
         put_in("costs", name, bytes);
     }
     let dir = scratch().join("costs");
-    let d = match livingcircle_fuzz::siting_io::read_costs(&dir, false) {
+    let d = match lc_tables::read_cost_tables(&dir, false) {
         Ok(d) => d,
         Err(e) => {
-            let msg = format!("{e:#}");
+            let msg = e.to_string();
             assert!(
                 FILES.iter().any(|f| msg.contains(f)),
                 "the error names no file: {msg}"
@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         existing_pairs: d.existing_pairs.clone(),
         candidate_cost: d.candidates.iter().map(|c| c.cost).collect(),
     })
-    .unwrap_or_else(|e| panic!("read_costs accepted data that Instance::new refuses: {e}"));
+    .unwrap_or_else(|e| panic!("read_cost_tables accepted data that Instance::new refuses: {e}"));
     if inst.n_communities() > 64 || inst.n_candidates() > 16 {
         return;
     }

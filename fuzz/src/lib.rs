@@ -11,11 +11,6 @@ use std::sync::OnceLock;
 
 use lc_tables::{TableError, MAX_ROW_ERRORS};
 
-/// The command's reader of `candidates.csv` and of exported cost data, compiled here from its
-/// source (the command is a binary crate, so there is no library to depend on).
-#[allow(dead_code)]
-#[path = "../../crates/cli/src/siting_io.rs"]
-pub mod siting_io;
 
 /// The line that separates the files of an input holding several (nodes and edges, the four
 /// files of exported cost data, the five files of the division list).

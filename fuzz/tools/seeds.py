@@ -315,3 +315,6 @@ seed("division_dir", "regress-physical-lines", SEP.join([
     b"code,name,cityCode\n", b"code,name,areaCode\n", b"code,name,streetCode\n"]))
 seed("nodes_csv", "regress-cr-in-extra-column.csv",
      b"lat,id,lon,x\r\n19.9,1,116.2,116.3\x00\x00\x00\r1\n")
+seed("registry_json", "regress-blank-commitment.json",
+     '{"id": "f1", "name": "托育园", "category": "nursery", "lon": 115.3, "lat": 39.9, "capacity": 40, '
+     '"listing_number": "PH-110108-0001", "credit_commitment_date":""}'.encode())

@@ -485,7 +485,14 @@ impl Input for FacilityInput {
             }
         }
         let commitment = c.date("credit_commitment_date", &i.credit_commitment_date);
-        if listing.is_some() && commitment.is_none() && i.credit_commitment_date.is_none() {
+        // A date that was given but is not one has been reported above; a blank one is none
+        // (found by fuzzing, issue 19: "" was accepted, and the stored record then refused
+        // every later update).
+        let given = i
+            .credit_commitment_date
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty());
+        if listing.is_some() && commitment.is_none() && !given {
             c.fail(
                 "credit_commitment_date",
                 "commitment_required",
@@ -883,6 +890,12 @@ mod tests {
         v["listing_number"] = json!("PH-110108-0001");
         let e = check(&v).unwrap_err();
         assert_eq!(e[0].code, "commitment_required");
+        // Blank is none (found by fuzzing, issue 19).
+        for blank in ["", "  "] {
+            v["credit_commitment_date"] = json!(blank);
+            let e = FacilityRecord::validate(v.clone()).unwrap_err();
+            assert_eq!(e[0].code, "commitment_required", "{blank:?}");
+        }
         v["credit_commitment_date"] = json!("2024-02-30");
         assert_eq!(check(&v).unwrap_err()[0].code, "invalid_date");
         v["credit_commitment_date"] = json!("2024-02-29");

@@ -1,12 +1,12 @@
 //! The service platform's import of `communities.csv` and `facilities.csv` (POST
 //! `/api/communities/import`, `/api/facilities/import`): the upload is written to a file and
 //! read with the engine's reader in the coordinate system asked for (GCJ-02 here), each row
-//! becomes the registry's input object and is checked by the registry's rules, as
+//! becomes the registry's input object and is checked by the registry's rules (`check_new`), as
 //! `lc-server`'s `bulk.rs` does. Errors name the file; nothing panics; a row the engine's
 //! reader accepts is never refused for a value the reader checked (position, counts,
 //! capacity).
 #![no_main]
-use lc_registry::records::{CommunityRecord, FacilityRecord, Record};
+use lc_registry::records::{check_new, CommunityInput, FacilityInput, Input};
 use lc_tables::{Crs, COMMUNITY_COLUMNS, FACILITY_COLUMNS};
 use libfuzzer_sys::fuzz_target;
 use livingcircle_fuzz::{check_table_error, line_count, put};
@@ -29,8 +29,8 @@ fn opt(v: Option<f64>) -> Value {
     v.map(|x| json!(x)).unwrap_or(Value::Null)
 }
 
-fn accepted(what: &str, r: Result<lc_registry::records::Validated, Vec<lc_registry::FieldError>>) {
-    if let Err(errs) = r {
+fn accepted<I: Input>(what: &str, v: Value) {
+    if let Err(errs) = check_new::<I>(v) {
         for e in errs {
             assert!(
                 !CHECKED.contains(&e.field.as_str()),
@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
                     "elderly": opt(cm.elderly), "children_0_3": opt(cm.children_0_3),
                     "division_code": cm.division_code,
                 });
-                accepted("community", CommunityRecord::validate(v));
+                accepted::<CommunityInput>("community", v);
             }
         }
         Err(e) => {
@@ -69,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
                     "lat": f.pos.lat, "capacity": opt(f.capacity),
                     "floor_area_m2": opt(f.floor_area_m2), "provider_code": f.provider_code,
                 });
-                accepted("facility", FacilityRecord::validate(v));
+                accepted::<FacilityInput>("facility", v);
             }
         }
         Err(e) => {

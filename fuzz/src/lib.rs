@@ -11,7 +11,6 @@ use std::sync::OnceLock;
 
 use lc_tables::{TableError, MAX_ROW_ERRORS};
 
-
 /// The line that separates the files of an input holding several (nodes and edges, the four
 /// files of exported cost data, the five files of the division list).
 pub const SEPARATOR: &[u8] = b"\n%%\n";

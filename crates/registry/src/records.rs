@@ -893,7 +893,7 @@ mod tests {
         // Blank is none (found by fuzzing, issue 19).
         for blank in ["", "  "] {
             v["credit_commitment_date"] = json!(blank);
-            let e = FacilityRecord::validate(v.clone()).unwrap_err();
+            let e = check(&v).unwrap_err();
             assert_eq!(e[0].code, "commitment_required", "{blank:?}");
         }
         v["credit_commitment_date"] = json!("2024-02-30");

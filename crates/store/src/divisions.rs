@@ -429,11 +429,11 @@ mod tests {
         w("villages.csv", "code,name,streetCode\n");
         let e = read_division_dir(dir.path()).unwrap_err().to_string();
         assert!(
-            e.contains("provinces.csv line 5, field 'code': '1x' is not a 2-digit"),
+            e.contains("provinces.csv 第 5 行 line 5, 字段 field 'code': '1x' 不是 2 位区划代码 '1x' is not a 2-digit"),
             "{e}"
         );
         assert!(
-            e.contains("cities.csv line 5, field 'name': is empty"),
+            e.contains("cities.csv 第 5 行 line 5, 字段 field 'name': 为空 is empty"),
             "{e}"
         );
     }

@@ -250,7 +250,7 @@ fn budget_errors_are_clear() {
             nocolumn,
             [
                 "nocolumn.csv",
-                "缺少必需的列 'cost'（表头中有：id, lat, lon）missing required column 'cost'",
+                "缺少必需的列 'cost'（表头中有：id, lon, lat）missing required column 'cost'",
             ],
         ),
     ] {

@@ -43,7 +43,7 @@ pub fn read_candidates(
             r.fail(
                 "cost",
                 format!(
-                    "候选 {0} 没有费用（按预算选址需要每个候选的费用）candidate {0} has no cost (--problem budget needs every candidate's cost)",
+                    "候选 {0} 没有费用（--problem budget 需要每个候选的费用）candidate {0} has no cost (--problem budget needs every candidate's cost)",
                     show(id.as_deref().unwrap_or("").as_bytes())
                 ),
             );

@@ -465,6 +465,6 @@ fn a_carriage_return_inside_an_extra_column_is_read_as_the_csv_crate_reads_it() 
     .replace(&format!("{}/", d.dir.path().display()), "");
     assert_eq!(
         m,
-        "nodes.csv line 3: expected 4 fields as in the header line, found 1"
+        "nodes.csv 第 3 行 line 3: 应有 4 个字段（与表头行相同），实有 1 个 expected 4 fields as in the header line, found 1"
     );
 }

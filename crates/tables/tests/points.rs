@@ -632,7 +632,7 @@ fn lone_carriage_return_line_ends_give_the_right_line() {
     );
     assert_eq!(
         m,
-        "communities.csv line 4, field 'lat': '91' is out of range (-90 to 90)"
+        "communities.csv 第 4 行 line 4, 字段 field 'lat': '91' 超出范围（-90 至 90）'91' is out of range (-90 to 90)"
     );
 }
 

@@ -79,6 +79,39 @@ impl AccessRun {
     }
 }
 
+/// The access searches from every placed community to the placed facilities (`category`:
+/// each facility's category index, below `n_categories`; ties broken by facility id),
+/// reporting progress and stopping when the observer cancels. Shared by access and assess.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn search(
+    graph: &Graph,
+    facilities: &[Facility],
+    facilities_placed: &Placed,
+    category: &[u16],
+    n_categories: usize,
+    communities_placed: &Placed,
+    cfg: &AccessConfig,
+    obs: &dyn Observer,
+) -> Result<Vec<CommunityAccess>, PipelineError> {
+    let tie = id_ranks(facilities);
+    let targets = Targets::new(
+        graph,
+        &facilities_placed.anchors,
+        category,
+        &tie,
+        n_categories,
+    );
+    compute_access_until(
+        graph,
+        &targets,
+        &communities_placed.anchors,
+        cfg,
+        &|n| obs.advance(Step::Access, n as u64),
+        &|| obs.cancelled(),
+    )
+    .ok_or(PipelineError::Cancelled)
+}
+
 /// Places the points and computes access for every community.
 pub fn run_access(
     graph: &Graph,
@@ -156,23 +189,16 @@ pub fn run_access(
         pair_categories: capacity_categories.clone(),
     };
     let results = steps.run(Step::Access, Some(communities.len() as u64), |obs| {
-        let tie = id_ranks(&facilities);
-        let targets = Targets::new(
+        search(
             graph,
-            &facilities_placed.anchors,
+            &facilities,
+            &facilities_placed,
             &facility_category,
-            &tie,
             selected.len(),
-        );
-        compute_access_until(
-            graph,
-            &targets,
-            &communities_placed.anchors,
+            &communities_placed,
             &cfg,
-            &|n| obs.advance(Step::Access, n as u64),
-            &|| obs.cancelled(),
+            obs,
         )
-        .ok_or(PipelineError::Cancelled)
     })?;
     Ok(AccessRun {
         selected,

@@ -3,9 +3,9 @@
 //! every region against the targets.
 
 use crate::observer::{Step, Stepper};
-use crate::place::{id_ranks, place_items, require_points, Placed};
+use crate::place::{place_items, require_points, Placed};
 use crate::{Observer, PipelineError, Timings};
-use lc_access::{compute_access_until, CommunityAccess, Targets};
+use lc_access::CommunityAccess;
 use lc_assess::{AccessPlan, Assessment, Divisions, Input};
 use lc_model::{Category, Community, Facility, LonLat};
 use lc_network::{Graph, SnapMode, Snapper};
@@ -96,23 +96,16 @@ pub fn run_assess(
             .iter()
             .map(|f| f.category.index() as u16)
             .collect();
-        let tie = id_ranks(inputs.facilities);
-        let targets = Targets::new(
+        crate::access::search(
             graph,
-            &facilities_placed.anchors,
+            inputs.facilities,
+            &facilities_placed,
             &cats,
-            &tie,
             Category::count(),
-        );
-        compute_access_until(
-            graph,
-            &targets,
-            &communities_placed.anchors,
+            &communities_placed,
             &plan.config(),
-            &|n| obs.advance(Step::Access, n as u64),
-            &|| obs.cancelled(),
+            obs,
         )
-        .ok_or(PipelineError::Cancelled)
     })?;
     let assessment = steps.run(Step::Assess, None, |_| {
         let placed: Vec<bool> = communities_placed

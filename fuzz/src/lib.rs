@@ -330,26 +330,6 @@ pub fn check_osm(data: &[u8], name: &str) {
     assert_eq!(st.file_bytes, data.len() as u64);
 }
 
-/// Checks an error of the command's readers (`anyhow`): it begins with the file's name, and
-/// a line it names is in the file.
-pub fn check_cli_error(e: &anyhow::Error, file: &Path, data: &[u8]) {
-    let msg = format!("{e:#}");
-    let shown = file.display().to_string();
-    assert!(
-        msg.starts_with(&shown) || msg.contains(&shown),
-        "the error does not name {shown}: {msg}"
-    );
-    if let Some(rest) = msg.split(" line ").nth(1) {
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(line) = digits.parse::<u64>() {
-            assert!(
-                line >= 1 && line <= line_count(data),
-                "line {line} is not in the file: {msg}"
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

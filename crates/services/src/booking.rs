@@ -1,0 +1,1 @@
+//! (issue 11, services domain: in progress)

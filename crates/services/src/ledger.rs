@@ -1,0 +1,1 @@
+//! The subsidy ledger in double entry (issue 11: in progress).

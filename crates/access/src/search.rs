@@ -95,6 +95,9 @@ impl Search {
     }
 
     fn push(&mut self, node: u32, d: f64, limit: f64) {
+        // Keys are bit patterns, which sort like the numbers only for +0.0 and above: a start
+        // offset of -0.0 (or a negative one, which no anchor should carry) starts at +0.0.
+        let d = if d > 0.0 { d } else { 0.0 };
         let i = node as usize;
         if d <= limit && d < self.dist[i] {
             if self.dist[i] == f64::INFINITY {
@@ -112,5 +115,68 @@ impl Search {
         }
         self.touched.clear();
         self.heap.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lc_model::LonLat;
+    use lc_network::{BuildOptions, RawEdge, RawNetwork};
+
+    /// A start offset of -0.0 (what a point exactly at an edge's first node once carried)
+    /// starts at distance 0: the source's own node is settled first, not last.
+    #[test]
+    fn a_negative_zero_offset_starts_at_zero() {
+        let raw = RawNetwork {
+            node_ids: vec![1, 2, 3],
+            coords: vec![
+                LonLat::new(0.0, 0.0),
+                LonLat::new(0.001, 0.0),
+                LonLat::new(0.002, 0.0),
+            ],
+            edges: vec![
+                RawEdge {
+                    from: 0,
+                    to: 1,
+                    length_m: 100.0,
+                },
+                RawEdge {
+                    from: 1,
+                    to: 2,
+                    length_m: 100.0,
+                },
+            ],
+        };
+        let g = Graph::build(
+            &raw,
+            BuildOptions {
+                keep_largest_component: true,
+            },
+        )
+        .unwrap()
+        .0;
+        let (u, v) = (g.edges()[0].u, g.edges()[0].v);
+        let source = Anchor {
+            edge: 0,
+            u,
+            v,
+            du: -0.0,
+            dv: 100.0,
+            snap_m: 0.0,
+            pos: g.coord(u),
+        };
+        let mut s = Search::new(g.node_count());
+        let mut order = Vec::new();
+        s.run(&g, &source, 1_000.0, |x, d| {
+            order.push((x, d));
+            true
+        });
+        assert_eq!(order[0], (u, 0.0));
+        assert!(order[0].1.is_sign_positive());
+        // The third node is 100 m beyond one end.
+        let mut ds: Vec<f64> = order.iter().map(|&(_, d)| d).collect();
+        ds.sort_by(f64::total_cmp);
+        assert_eq!(ds, [0.0, 100.0, 200.0]);
     }
 }

@@ -61,6 +61,47 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         409,
         "A record with this key or unique field exists.",
     ),
+    ("slot_full", 409, "The slot has no free seat left."),
+    (
+        "already_booked",
+        409,
+        "The resident already holds a seat in this slot.",
+    ),
+    (
+        "wrong_status",
+        409,
+        "The booking's status does not admit this action.",
+    ),
+    (
+        "wrong_time",
+        409,
+        "Too early or too late for this action (the slot has begun, or is over).",
+    ),
+    (
+        "outside_booking_window",
+        409,
+        "The slot is nearer than the offering's notice or beyond its horizon.",
+    ),
+    (
+        "offering_inactive",
+        409,
+        "The offering does not take bookings now.",
+    ),
+    (
+        "too_many_no_shows",
+        409,
+        "Too many no-shows recently to book online; a community worker or a phone order still can.",
+    ),
+    (
+        "idempotency_key_required",
+        400,
+        "A booking needs an Idempotency-Key header.",
+    ),
+    (
+        "idempotency_key_reused",
+        422,
+        "The Idempotency-Key was used before with a different request.",
+    ),
     (
         "payload_too_large",
         413,

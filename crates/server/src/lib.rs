@@ -162,6 +162,29 @@ pub struct AppState {
     pub throttle: Arc<throttle::Throttle>,
     /// Password checks made by logins so far (for tests and metrics).
     pub password_checks: std::sync::atomic::AtomicU64,
+    /// The time the rules see (bookings' notice and no-shows, visits' months).
+    pub clock: Clock,
+}
+
+/// The time the rules see: the system clock, plus an offset that only tests move (to complete
+/// tomorrow's meal today, or to let a slot pass). Everything time-dependent in the services
+/// domains reads [`Clock::now_ms`], never the system clock directly.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl Clock {
+    /// Now, in milliseconds since the Unix epoch (UTC).
+    pub fn now_ms(&self) -> i64 {
+        lc_store::now_ms() + self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves the clock forward (or back) by `ms`.
+    pub fn advance(&self, ms: i64) {
+        self.offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Opens the database and readies the deployment (migrations, secrets, seed, first admin).
@@ -205,6 +228,7 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
         openapi: openapi::document(),
         throttle: Default::default(),
         password_checks: Default::default(),
+        clock: Clock::default(),
     };
     seed::bootstrap_admin(&state).await?;
     if state.config.seed_demo {

@@ -7,11 +7,12 @@
 use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
-use crate::domains::{accounts, assessments, logs, registry, system};
+use crate::domains::{accounts, assessments, logs, registry, services, system};
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
 
 use registry::{communities, divisions, facilities, practitioners, providers, residents};
+use services::{bookings, offerings};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -68,6 +69,28 @@ use registry::{communities, divisions, facilities, practitioners, providers, res
         assessments::import_assessment,
         assessments::latest_assessment,
         assessments::community_assessment,
+        offerings::service_types,
+        offerings::list,
+        offerings::read,
+        offerings::create,
+        offerings::patch_one,
+        offerings::slots,
+        offerings::calendar_list,
+        offerings::calendar_put,
+        offerings::calendar_delete,
+        bookings::create,
+        bookings::list,
+        bookings::read,
+        bookings::events,
+        bookings::contact,
+        bookings::confirm,
+        bookings::reject,
+        bookings::start,
+        bookings::complete,
+        bookings::cancel,
+        bookings::no_show,
+        bookings::annul,
+        bookings::outbox,
     ),
     components(schemas(crate::error::ErrorSchema, crate::error::FieldErrorSchema))
 )]

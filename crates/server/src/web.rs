@@ -291,6 +291,13 @@ pub fn json_text<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok
     parsed.serialize(s)
 }
 
+/// A JSON text column answered as the JSON it holds (null if it does not parse).
+pub fn json_text_plain<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    serde_json::from_str::<Value>(v)
+        .unwrap_or(Value::Null)
+        .serialize(s)
+}
+
 /// A list's `q` pattern, division prefix pattern and page, shared by the registry's lists.
 pub struct Filter {
     /// `q` as a LIKE pattern over folded text.

@@ -67,6 +67,28 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("PATCH", "/api/residents/{id}", "RCA"),
     ("POST", "/api/assessments", "GA"),
     ("GET", "/api/assessments/latest", "*RPCGA"),
+    ("GET", "/api/service-types", "*RPCGA"),
+    ("GET", "/api/offerings", "*RPCGA"),
+    ("POST", "/api/offerings", "PGA"),
+    ("GET", "/api/offerings/{id}", "*RPCGA"),
+    ("PATCH", "/api/offerings/{id}", "PGA"),
+    ("GET", "/api/offerings/{id}/slots", "*RPCGA"),
+    ("GET", "/api/calendar", "*RPCGA"),
+    ("PUT", "/api/calendar/{day}", "GA"),
+    ("DELETE", "/api/calendar/{day}", "GA"),
+    ("POST", "/api/bookings", "RPCA"),
+    ("GET", "/api/bookings", "RPCGA"),
+    ("GET", "/api/bookings/{id}", "RPCGA"),
+    ("GET", "/api/bookings/{id}/events", "RPCGA"),
+    ("GET", "/api/bookings/{id}/contact", "PCA"),
+    ("POST", "/api/bookings/{id}/confirm", "PA"),
+    ("POST", "/api/bookings/{id}/reject", "PA"),
+    ("POST", "/api/bookings/{id}/start", "PA"),
+    ("POST", "/api/bookings/{id}/complete", "PA"),
+    ("POST", "/api/bookings/{id}/cancel", "RPCA"),
+    ("POST", "/api/bookings/{id}/no-show", "PA"),
+    ("POST", "/api/bookings/{id}/annul", "GA"),
+    ("GET", "/api/outbox", "A"),
     ("GET", "/api/audit", "GA"),
     ("GET", "/api/access-log", "A"),
 ];
@@ -95,6 +117,8 @@ struct Fixture {
     resident: i64,
     other_resident: i64,
     user: i64,
+    offering: i64,
+    booking: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -143,6 +167,35 @@ async fn fixture(s: &TestServer) -> Fixture {
         )
         .await;
     let (_, regulator) = s.user(&admin, "g1", "regulator", json!({})).await;
+    // An offering of F1 (provider P) and a booking of it for the first resident (community C1).
+    let week: Value = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| (d.to_string(), json!(["08:00-18:00"])))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let (st, v) = s.post(&admin, "/api/offerings", json!({"facility_id": "F1", "service": "housekeeping", "delivery": "home", "price_fen": 8000, "duration_min": 120, "capacity": 3, "home_area_m": 1500.0, "plan": {"week": week}})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let offering = v["id"].as_i64().unwrap();
+    let (_, slots) = s
+        .get(&admin, &format!("/api/offerings/{offering}/slots"))
+        .await;
+    let slot = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["bookable"] == json!(true))
+        .unwrap();
+    let (st, v) = s
+        .request(&admin, "POST", "/api/bookings")
+        .header("idempotency-key", "matrix-1")
+        .json(&json!({"offering_id": offering, "resident_id": rids[0], "start": slot["start"]}))
+        .send()
+        .await
+        .map(|r| (r.status(), r))
+        .unwrap();
+    let v: Value = v.json().await.unwrap();
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let booking = v["id"].as_i64().unwrap();
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -157,6 +210,8 @@ async fn fixture(s: &TestServer) -> Fixture {
         resident: rids[0],
         other_resident: rids[1],
         user: ruid,
+        offering,
+        booking,
     }
 }
 
@@ -169,12 +224,17 @@ fn concrete(path: &str, f: &Fixture) -> String {
         f.practitioner.to_string()
     } else if path.starts_with("/api/residents/") {
         f.resident.to_string()
+    } else if path.starts_with("/api/offerings/") {
+        f.offering.to_string()
+    } else if path.starts_with("/api/bookings/") {
+        f.booking.to_string()
     } else {
         f.user.to_string()
     };
     path.replace("{id}", &id)
         .replace("{code}", "110108010")
         .replace("{uscc}", P)
+        .replace("{day}", "2027-02-17")
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod logs;
 pub mod registry;
+pub mod services;
 pub mod system;
 
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub const TABLES: &[&[Endpoint]] = &[
     registry::providers::ENDPOINTS,
     registry::practitioners::ENDPOINTS,
     registry::residents::ENDPOINTS,
+    services::offerings::ENDPOINTS,
+    services::bookings::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -44,5 +47,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(registry::providers::routes())
         .merge(registry::practitioners::routes())
         .merge(registry::residents::routes())
+        .merge(services::offerings::routes())
+        .merge(services::bookings::routes())
         .merge(logs::routes())
 }

@@ -1,0 +1,8 @@
+//! 生活服务 Services for residents (issue 11): the catalogue of service types, what outlets
+//! offer and when (`offerings`: offerings, opening plans, the holiday calendar, slots) and
+//! bookings (`bookings`: the state machine of `lc_services::booking` run inside the write
+//! transaction, seats taken by a conditional update, `Idempotency-Key` on create, the history
+//! and the notification outbox). The pure rules are in `lc-services`.
+
+pub mod bookings;
+pub mod offerings;

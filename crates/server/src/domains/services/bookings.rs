@@ -640,10 +640,10 @@ struct Request<'a> {
     hash: String,
 }
 
-fn checked_channel(
-    c: &Caller,
-    input: &BookingInput,
-) -> ApiResult<(Channel, Option<(String, Option<String>)>)> {
+/// How a proxy booking's resident consented: the method and an optional note.
+type Consent = Option<(String, Option<String>)>;
+
+fn checked_channel(c: &Caller, input: &BookingInput) -> ApiResult<(Channel, Consent)> {
     let role = c.user()?.role;
     let default = match role {
         Resident => Channel::Online,

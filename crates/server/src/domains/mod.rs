@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod care;
 pub mod logs;
 pub mod registry;
 pub mod system;
@@ -29,6 +30,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     registry::providers::ENDPOINTS,
     registry::practitioners::ENDPOINTS,
     registry::residents::ENDPOINTS,
+    care::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -44,5 +46,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(registry::providers::routes())
         .merge(registry::practitioners::routes())
         .merge(registry::residents::routes())
+        .merge(care::routes())
         .merge(logs::routes())
 }

@@ -7,7 +7,7 @@
 use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
-use crate::domains::{accounts, assessments, logs, registry, services, system};
+use crate::domains::{accounts, assessments, care, logs, registry, services, system};
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
 
@@ -48,6 +48,32 @@ use services::{bookings, offerings};
         residents::create,
         residents::patch_one,
         residents::export_csv,
+        care::register::categories,
+        care::register::list,
+        care::register::create,
+        care::register::read,
+        care::register::patch_one,
+        care::register::list_entitlements,
+        care::register::create_entitlement,
+        care::register::patch_entitlement,
+        care::ledger::grant,
+        care::ledger::balance,
+        care::ledger::person_statement,
+        care::ledger::person_statement_csv,
+        care::ledger::provider_statement,
+        care::ledger::provider_statement_csv,
+        care::ledger::payables,
+        care::ledger::payables_csv,
+        care::ledger::check,
+        care::visits::list,
+        care::visits::create,
+        care::visits::due,
+        care::visits::missed,
+        care::visits::read,
+        care::visits::refer,
+        care::visits::list_referrals,
+        care::visits::rate,
+        care::visits::rate_csv,
         logs::audit,
         logs::access_log,
         system::health,

@@ -89,6 +89,32 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/bookings/{id}/no-show", "PA"),
     ("POST", "/api/bookings/{id}/annul", "GA"),
     ("GET", "/api/outbox", "A"),
+    ("GET", "/api/care/categories", "*RPCGA"),
+    ("GET", "/api/care/register", "CGA"),
+    ("POST", "/api/care/register", "CA"),
+    ("GET", "/api/care/register/{id}", "RCGA"),
+    ("PATCH", "/api/care/register/{id}", "CA"),
+    ("GET", "/api/care/register/{id}/balance", "RCGA"),
+    ("GET", "/api/care/register/{id}/statement", "RCGA"),
+    ("GET", "/api/care/register/{id}/statement.csv", "RCGA"),
+    ("GET", "/api/care/entitlements", "RPCGA"),
+    ("POST", "/api/care/entitlements", "GA"),
+    ("PATCH", "/api/care/entitlements/{id}", "GA"),
+    ("POST", "/api/care/grants", "GA"),
+    ("GET", "/api/care/providers/{uscc}/statement", "PGA"),
+    ("GET", "/api/care/providers/{uscc}/statement.csv", "PGA"),
+    ("GET", "/api/care/payables", "GA"),
+    ("GET", "/api/care/payables.csv", "GA"),
+    ("GET", "/api/care/ledger/check", "GA"),
+    ("GET", "/api/care/visits", "CGA"),
+    ("POST", "/api/care/visits", "CA"),
+    ("GET", "/api/care/visits/due", "CGA"),
+    ("GET", "/api/care/visits/missed", "CGA"),
+    ("GET", "/api/care/visits/{id}", "CGA"),
+    ("POST", "/api/care/visits/{id}/referrals", "CA"),
+    ("GET", "/api/care/referrals", "CGA"),
+    ("GET", "/api/care/visit-rate", "CGA"),
+    ("GET", "/api/care/visit-rate.csv", "CGA"),
     ("GET", "/api/audit", "GA"),
     ("GET", "/api/access-log", "A"),
 ];
@@ -119,6 +145,10 @@ struct Fixture {
     user: i64,
     offering: i64,
     booking: i64,
+    /// The resident's register entry, an entitlement rule and a visit (care domain).
+    care_entry: i64,
+    entitlement: i64,
+    visit: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -196,6 +226,29 @@ async fn fixture(s: &TestServer) -> Fixture {
     let v: Value = v.json().await.unwrap();
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let booking = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/care/register",
+            json!({"resident_id": rids[0], "categories": ["living_alone"], "since": "2025-01-01"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let care_entry = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/care/entitlements",
+            json!({"category": "living_alone", "service": "meal", "monthly_fen": 100}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let entitlement = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(&admin, "/api/care/visits", json!({"register_id": care_entry, "mode": "home", "date": "2025-06-01", "start": "10:00", "end": "10:30", "place": "家中", "outcome": "好", "needs": [{"text": "助餐"}]}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let visit = v["id"].as_i64().unwrap();
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -212,11 +265,20 @@ async fn fixture(s: &TestServer) -> Fixture {
         user: ruid,
         offering,
         booking,
+        care_entry,
+        entitlement,
+        visit,
     }
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.starts_with("/api/communities/") {
+    let id = if path.starts_with("/api/care/register/") {
+        f.care_entry.to_string()
+    } else if path.starts_with("/api/care/entitlements/") {
+        f.entitlement.to_string()
+    } else if path.starts_with("/api/care/visits/") {
+        f.visit.to_string()
+    } else if path.starts_with("/api/communities/") {
         C1.to_string()
     } else if path.starts_with("/api/facilities/") {
         "F1".into()

@@ -705,3 +705,167 @@ fn weekdays_json() -> Value {
         .collect();
     Value::Object(m)
 }
+
+/// The bar of issue 11, on a fresh server (`lc_server::start`, what `livingcircle serve` runs):
+/// a resident books tomorrow's meal through the API, the canteen confirms and completes it, the
+/// subsidy is debited once (ten concurrent completions of another booking debit once too), an
+/// annulment gives it back, and a community worker's visit record raises the month's visit rate.
+async fn resident_meal_end_to_end(s: &TestServer) {
+    use lc_services::time::{local_date, YearMonth};
+    let w = world(s, 0).await;
+    let today = local_date(s.state().clock.now_ms()).unwrap();
+    let month = YearMonth::of_date(today).to_string();
+    // The district's rule: 30 yuan of meals a month for people living alone; the resident is
+    // registered by their community worker; this month's grant is made.
+    let (st, v) = s
+        .post(
+            &w.regulator,
+            "/api/care/entitlements",
+            json!({"category": "living_alone", "service": "meal", "monthly_fen": 3000}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = s.post(&w.worker, "/api/care/register", json!({"resident_id": w.resident_id, "categories": ["living_alone", "advanced_age"], "since": "2025-01-01"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let entry = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(&w.regulator, "/api/care/grants", json!({"month": month}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let balance = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["service"] == json!("meal"))
+            .unwrap()["balance_fen"]
+            .as_i64()
+    };
+    let (_, v) = s
+        .get(&w.resident, &format!("/api/care/register/{entry}/balance"))
+        .await;
+    assert_eq!(balance(&v), Some(3000), "{v}");
+    // The month's visit rate before any visit: the resident is due, not visited.
+    let rate = |v: &Value| {
+        let r = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == json!(C1))
+            .unwrap();
+        (r["due"].as_u64(), r["visited"].as_u64(), r["rate"].as_f64())
+    };
+    let (st, v) = s
+        .get(&w.regulator, &format!("/api/care/visit-rate?month={month}"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(rate(&v), (Some(1), Some(0), Some(0.0)), "{v}");
+
+    // Tomorrow's meal, 15 yuan, of which the subsidy pays up to 5.
+    let offering = meal_offering(s, &w.staff, 20).await;
+    let now = s.state().clock.now_ms();
+    let slots = bookable(s, offering).await;
+    let noon = |after: i64| {
+        slots
+            .iter()
+            .find(|x| {
+                x["start_ms"].as_i64().unwrap() > after
+                    && x["start"].as_str().unwrap().contains("T11:00")
+            })
+            .unwrap()
+            .clone()
+    };
+    let tomorrow = noon(now + 12 * HOUR);
+    let (st, b) = book(
+        s,
+        &w.resident,
+        "e2e-1",
+        json!({"offering_id": offering, "start": tomorrow["start"]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let (st, _) = act(s, &w.staff, id, "confirm").await;
+    assert_eq!(st, StatusCode::OK);
+    s.state()
+        .clock
+        .advance(tomorrow["start_ms"].as_i64().unwrap() - now - 10 * 60_000);
+    let (st, _) = act(s, &w.staff, id, "start").await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, done) = act(s, &w.staff, id, "complete").await;
+    assert_eq!(st, StatusCode::OK, "{done}");
+    assert_eq!(
+        (
+            done["subsidy_fen"].as_i64(),
+            done["resident_pays_fen"].as_i64()
+        ),
+        (Some(500), Some(1000)),
+        "{done}"
+    );
+    let (st, v) = act(s, &w.staff, id, "complete").await;
+    assert_error(st, &v, StatusCode::CONFLICT, "wrong_status");
+    let (_, v) = s
+        .get(&w.resident, &format!("/api/care/register/{entry}/balance"))
+        .await;
+    assert_eq!(balance(&v), Some(2500), "debited once: {v}");
+
+    // Another meal the day after; ten completions at once debit it once.
+    let next = noon(tomorrow["start_ms"].as_i64().unwrap() + 12 * HOUR);
+    let (st, b2) = book(
+        s,
+        &w.resident,
+        "e2e-2",
+        json!({"offering_id": offering, "start": next["start"]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{b2}");
+    let id2 = b2["id"].as_i64().unwrap();
+    assert_eq!(act(s, &w.staff, id2, "confirm").await.0, StatusCode::OK);
+    let at = s.state().clock.now_ms();
+    s.state()
+        .clock
+        .advance(next["start_ms"].as_i64().unwrap() - at - 10 * 60_000);
+    assert_eq!(act(s, &w.staff, id2, "start").await.0, StatusCode::OK);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let rb = s
+            .request(&w.staff, "POST", &format!("/api/bookings/{id2}/complete"))
+            .json(&json!({}));
+        tasks.push(tokio::spawn(
+            async move { rb.send().await.unwrap().status() },
+        ));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let st = t.await.unwrap();
+        assert!(st == StatusCode::OK || st == StatusCode::CONFLICT, "{st}");
+        ok += usize::from(st == StatusCode::OK);
+    }
+    assert_eq!(ok, 1);
+    let (_, v) = s
+        .get(&w.resident, &format!("/api/care/register/{entry}/balance"))
+        .await;
+    assert_eq!(balance(&v), Some(2000), "{v}");
+    // A check finds the first meal was never served: the regulator annuls it, the debit returns.
+    let (st, v) = act(s, &w.regulator, id, "annul").await;
+    assert_eq!(
+        (st, v["status"].as_str(), v["subsidy_fen"].as_i64()),
+        (StatusCode::OK, Some("annulled"), Some(0)),
+        "{v}"
+    );
+    let (_, v) = s
+        .get(&w.resident, &format!("/api/care/register/{entry}/balance"))
+        .await;
+    assert_eq!(balance(&v), Some(2500), "{v}");
+    let (st, v) = s.get(&w.regulator, "/api/care/ledger/check").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+
+    // The community worker visits the resident (today, before the meal): the rate rises to 1.
+    let (st, v) = s.post(&w.worker, "/api/care/visits", json!({"register_id": entry, "mode": "home", "date": today.to_string(), "start": "09:00", "end": "09:30", "place": "富润家园 3 号楼 201", "outcome": "身体尚好，按时就餐", "needs": [{"text": "希望增加周末送餐"}]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (_, v) = s
+        .get(&w.regulator, &format!("/api/care/visit-rate?month={month}"))
+        .await;
+    assert_eq!(rate(&v), (Some(1), Some(1), Some(1.0)), "{v}");
+}
+both!(resident_meal_end_to_end);

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod care;
 pub mod logs;
 pub mod registry;
 pub mod services;
@@ -32,6 +33,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     registry::residents::ENDPOINTS,
     services::offerings::ENDPOINTS,
     services::bookings::ENDPOINTS,
+    care::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -49,5 +51,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(registry::residents::routes())
         .merge(services::offerings::routes())
         .merge(services::bookings::routes())
+        .merge(care::routes())
         .merge(logs::routes())
 }

@@ -39,6 +39,7 @@ use serde_json::{json, Value};
 
 use super::offerings::{self, OfferingRow};
 use crate::auth::{sha256_hex, Caller};
+use crate::domains::care::ledger;
 use crate::domains::logs;
 use crate::domains::registry::residents;
 use crate::endpoints::{ep, Endpoint, JSON};
@@ -526,16 +527,36 @@ async fn resident_of_user(
 
 // --- Rules that read stored state -------------------------------------------------------------
 
-/// The subsidy of a completed booking: debited from the resident's entitlement by the care
-/// domain's ledger, once per booking; what it actually paid.
-async fn debit_subsidy(_conn: &mut AnyConnection, b: &BookingRow, _at: i64) -> ApiResult<i64> {
-    let _ = b;
-    Ok(0)
+/// The subsidy of a completed booking: debited by the care domain's ledger from the resident's
+/// entitlement for the service to the provider's payable, at most the offering's subsidy cap
+/// (and never more than the balance); once per booking, whatever retries or races. What it paid.
+async fn debit_subsidy(
+    conn: &mut AnyConnection,
+    b: &BookingRow,
+    cap_fen: i64,
+    at: i64,
+) -> ApiResult<i64> {
+    let amount = cap_fen.min(b.price_fen);
+    let Some(provider) = b.provider_code.clone().filter(|_| amount > 0) else {
+        return Ok(0);
+    };
+    ledger::debit_for_booking(
+        conn,
+        &ledger::BookingDebit {
+            resident_id: b.resident_id,
+            provider_uscc: provider,
+            booking_id: b.id,
+            service: b.service.clone(),
+            amount_fen: amount,
+            at_ms: at,
+        },
+    )
+    .await
 }
 
-/// Gives back a booking's subsidy debit (an annulled service).
-async fn reverse_subsidy(_conn: &mut AnyConnection, _b: &BookingRow, _at: i64) -> ApiResult<i64> {
-    Ok(0)
+/// Gives back a booking's subsidy debit (an annulled service); what was given back.
+async fn reverse_subsidy(conn: &mut AnyConnection, b: &BookingRow, at: i64) -> ApiResult<i64> {
+    ledger::reverse_for_booking(conn, b.id, at).await
 }
 
 /// Who the caller is to this booking, or 403.
@@ -1235,7 +1256,7 @@ async fn act(
         row.late_cancel = 1;
     }
     if event.debits_subsidy() {
-        row.subsidy_fen = debit_subsidy(tx.conn(), &row, now).await?;
+        row.subsidy_fen = debit_subsidy(tx.conn(), &row, o.subsidy_cap_fen, now).await?;
     }
     if event.reverses_subsidy() {
         reverse_subsidy(tx.conn(), &row, now).await?;

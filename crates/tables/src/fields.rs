@@ -213,6 +213,13 @@ pub(crate) fn xlsx_first_sheet_as_csv(data: &[u8]) -> Result<Vec<u8>, String> {
     })
 }
 
+/// The widest sheet read: far wider than any table of communities, facilities or candidates.
+pub const MAX_SHEET_COLUMNS: u32 = 1_024;
+/// The most cells (rows × columns, blank ones included) a sheet may span: 20 million, e.g. a
+/// province's 500,000 outlets × 40 columns. A workbook that claims more (a cell placed at row
+/// 1,000,000 or column XFD of a 2 KB file) is refused before anything of its size is made.
+pub const MAX_SHEET_CELLS: u64 = 20_000_000;
+
 fn first_sheet(data: &[u8]) -> Result<Vec<u8>, String> {
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> =
@@ -220,11 +227,65 @@ fn first_sheet(data: &[u8]) -> Result<Vec<u8>, String> {
     let Some(first) = wb.sheet_names().first().cloned() else {
         return Err("工作簿中没有工作表 the workbook has no worksheet".into());
     };
-    let range = wb.worksheet_range(&first).map_err(|e| e.to_string())?;
+    // Cell by cell (calamine's `worksheet_range` would allocate the sheet's whole rectangle
+    // first: gigabytes for one cell placed far to the right; found by fuzzing, issue 19).
+    let mut reader = wb
+        .worksheet_cells_reader(&first)
+        .map_err(|e| e.to_string())?;
+    let mut cells: Vec<((u32, u32), String)> = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+        let text = calamine::Data::from(cell.get_value().clone()).to_string();
+        if !text.is_empty() {
+            cells.push((cell.get_position(), text));
+            if cells.len() as u64 > MAX_SHEET_CELLS {
+                return Err(too_large(cells.len() as u64, None));
+            }
+        }
+    }
+    sparse_to_csv(cells)
+}
+
+fn too_large(cells: u64, shape: Option<(u64, u32)>) -> String {
+    match shape {
+        Some((rows, cols)) if cols > MAX_SHEET_COLUMNS => format!(
+            "工作表过宽：{cols} 列（最多 {MAX_SHEET_COLUMNS} 列）the sheet is {cols} columns wide (at most {MAX_SHEET_COLUMNS}); rows: {rows}"
+        ),
+        Some((rows, cols)) => format!(
+            "工作表过大：{rows} 行 × {cols} 列（最多 {MAX_SHEET_CELLS} 个单元格）the sheet spans {rows} rows × {cols} columns (at most {MAX_SHEET_CELLS} cells)"
+        ),
+        None => format!(
+            "工作表单元格过多：超过 {cells} 个 the sheet has more than {cells} cells (at most {MAX_SHEET_CELLS})"
+        ),
+    }
+}
+
+/// Non-empty cells `((row, column), text)` as CSV: one record per row from the first used row
+/// to the last, one field per column from the first used column to the last (as calamine's
+/// `Range` lays them out), after checking that the rectangle is within the limits.
+fn sparse_to_csv(mut cells: Vec<((u32, u32), String)>) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    for row in range.rows() {
-        let cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
-        w.write_record(&cells).map_err(|e| e.to_string())?;
+    if cells.is_empty() {
+        return w.into_inner().map_err(|e| e.to_string());
+    }
+    cells.sort_by_key(|(pos, _)| *pos);
+    let (row0, row1) = (cells[0].0 .0, cells[cells.len() - 1].0 .0);
+    let col0 = cells.iter().map(|((_, c), _)| *c).min().unwrap_or(0);
+    let col1 = cells.iter().map(|((_, c), _)| *c).max().unwrap_or(0);
+    let (rows, cols) = (u64::from(row1 - row0) + 1, col1 - col0 + 1);
+    if cols > MAX_SHEET_COLUMNS || rows * u64::from(cols) > MAX_SHEET_CELLS {
+        return Err(too_large(rows * u64::from(cols), Some((rows, cols))));
+    }
+    let mut record = vec![String::new(); cols as usize];
+    let mut it = cells.into_iter().peekable();
+    for row in row0..=row1 {
+        record.iter_mut().for_each(String::clear);
+        while let Some(((_, c), _)) = it.peek().filter(|((r, _), _)| *r == row) {
+            let c = *c;
+            if let Some((_, text)) = it.next() {
+                record[(c - col0) as usize] = text;
+            }
+        }
+        w.write_record(&record).map_err(|e| e.to_string())?;
     }
     w.into_inner().map_err(|e| e.to_string())
 }

@@ -694,3 +694,79 @@ fn a_damaged_workbook_is_refused_not_a_panic() {
         "{m}"
     );
 }
+
+/// A 2 KB workbook with one cell far to the right (or far down) once made the reader allocate
+/// the sheet's whole rectangle — gigabytes — before reading a row (found by fuzzing, issue 19;
+/// the input is kept in `fuzz/oom/`). The sheet is read cell by cell and its extent checked.
+#[test]
+fn a_sheet_spread_far_is_refused_before_it_is_allocated() {
+    let d = Dir::new();
+    let sst = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" uniqueCount="0"></sst>"#;
+    let sheet = |cells: &str| {
+        format!(
+            r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>"#
+        )
+    };
+    let text = |r: &str, t: &str| format!(r#"<c r="{r}" t="inlineStr"><is><t>{t}</t></is></c>"#);
+    let header = ["A1", "B1", "C1", "D1", "E1", "F1"]
+        .iter()
+        .zip(["id", "name", "lon", "lat", "population", "households"])
+        .map(|(r, t)| text(r, t))
+        .collect::<String>();
+    // Column XFD (16,384 columns wide).
+    let wide = d.file(
+        "wide.xlsx",
+        &workbook(
+            &sheet(&format!(
+                r#"<row r="1">{header}{}</row>"#,
+                text("XFD1", "x")
+            )),
+            sst,
+        ),
+    );
+    let m = msg(read_communities(&wide, Crs::Wgs84), &d);
+    assert!(
+        m.contains(
+            "工作表过宽：16384 列（最多 1024 列）the sheet is 16384 columns wide (at most 1024)"
+        ),
+        "{m}"
+    );
+    // Row 1,000,000 with 30 columns: 30 million cells.
+    let long = d.file(
+        "long.xlsx",
+        &workbook(
+            &sheet(&format!(
+                r#"<row r="1">{header}{}</row><row r="1000000">{}</row>"#,
+                text("AD1", "x"),
+                text("A1000000", "y")
+            )),
+            sst,
+        ),
+    );
+    let m = msg(read_communities(&long, Crs::Wgs84), &d);
+    assert!(
+        m.contains("the sheet spans 1000000 rows × 30 columns (at most 20000000 cells)"),
+        "{m}"
+    );
+    // A blank row and a blank cell inside the rectangle stay where they are: the record of
+    // sheet row 3 is line 3, its empty households cell is empty.
+    let rows = format!(
+        r#"<row r="1">{header}</row><row r="3">{}{}{}{}{}</row>"#,
+        text("A3", "C1"),
+        text("B3", "社区"),
+        text("C3", "104.06"),
+        text("D3", "30.66"),
+        text("E3", "2000")
+    );
+    let ok = d.file("ok.xlsx", &workbook(&sheet(&rows), sst));
+    let cs = read_communities(&ok, Crs::Wgs84).unwrap();
+    assert_eq!(cs.len(), 1);
+    assert_eq!(
+        (cs[0].id.as_str(), cs[0].population, cs[0].households),
+        ("C1", 2000.0, None)
+    );
+    let bad = rows.replace(">2000<", ">many<");
+    let badf = d.file("bad.xlsx", &workbook(&sheet(&bad), sst));
+    let m = msg(read_communities(&badf, Crs::Wgs84), &d);
+    assert!(m.contains("bad.xlsx 第 3 行 line 3"), "{m}");
+}

@@ -6,6 +6,8 @@
 //! - [`two_step_fca`]: capacity against population (2SFCA) from those pairs.
 //! - [`isochrone`]: the area reachable within a distance from a point, as polygons.
 //! - [`Search`]: the bounded Dijkstra itself, reusable.
+//! - [`reach::distances_within`]: walking distances from one point to many within a radius (an
+//!   outlet's home-service area), placing the points with a [`lc_network::Snapper`].
 //!
 //! **Architecture invariant:** no I/O, no knowledge of files or formats; inputs are a
 //! [`lc_network::Graph`], [`lc_network::Anchor`]s and plain numbers; outputs are plain data.
@@ -14,6 +16,7 @@
 mod capacity;
 pub mod isochrone;
 mod nearest;
+pub mod reach;
 mod search;
 
 pub use capacity::{two_step_fca, TwoStep};

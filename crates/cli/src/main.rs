@@ -41,7 +41,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Generate(a) => cmd::generate::run(a, progress),
         args::Command::Categories(a) => cmd::categories::run(a),
         args::Command::Demo(a) => cmd::demo::run(a, progress),
-        args::Command::Serve(a) => cmd::serve::run(a),
+        args::Command::Serve(a) => cmd::serve::run(a, progress),
         args::Command::Divisions(a) => cmd::serve::run_divisions(a),
         args::Command::Site(a) => cmd::site::run(a, progress),
     };

@@ -56,6 +56,9 @@ pub struct Config {
     /// Key of the ID-number fingerprints (at least 32 hex characters, e.g. from
     /// `LIVINGCIRCLE_PII_KEY`); `None`: the key file in `data_dir` (made on first start).
     pub pii_key: Option<String>,
+    /// The walking network (`serve --osm`/`--nodes --edges`): home services' areas are walking
+    /// distances on it. Without one, home offerings have no computed area and are not checked.
+    pub network: Option<Arc<lc_network::Graph>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -73,6 +76,13 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body", &self.max_body)
             .field("pii_key", &hidden(&self.pii_key))
+            .field(
+                "network",
+                &self
+                    .network
+                    .as_ref()
+                    .map(|g| (g.node_count(), g.edge_count())),
+            )
             .finish()
     }
 }
@@ -125,6 +135,7 @@ impl Default for Config {
             secure_cookies: true,
             max_body: 256 << 20,
             pii_key: None,
+            network: None,
         }
     }
 }

@@ -101,6 +101,7 @@ use services::{bookings, offerings};
         offerings::create,
         offerings::patch_one,
         offerings::slots,
+        offerings::area,
         offerings::calendar_list,
         offerings::calendar_put,
         offerings::calendar_delete,

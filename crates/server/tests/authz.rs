@@ -73,6 +73,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/offerings/{id}", "*RPCGA"),
     ("PATCH", "/api/offerings/{id}", "PGA"),
     ("GET", "/api/offerings/{id}/slots", "*RPCGA"),
+    ("GET", "/api/offerings/{id}/area", "*RPCGA"),
     ("GET", "/api/calendar", "*RPCGA"),
     ("PUT", "/api/calendar/{day}", "GA"),
     ("DELETE", "/api/calendar/{day}", "GA"),

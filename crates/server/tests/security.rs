@@ -736,6 +736,7 @@ async fn secrets_out_of_the_database(db: Db) {
             secure_cookies: true,
             max_body: 1 << 20,
             pii_key: key,
+            network: None,
         };
     let e = lc_server::prepare(restart(data.clone(), url.clone(), None))
         .await

@@ -869,3 +869,177 @@ async fn resident_meal_end_to_end(s: &TestServer) {
     assert_eq!(rate(&v), (Some(1), Some(1), Some(1.0)), "{v}");
 }
 both!(resident_meal_end_to_end);
+
+/// The walking network of the CAU extract (China Agricultural University's east campus and the
+/// streets around it, by Xueyuanlu: real OpenStreetMap data, © OpenStreetMap contributors, ODbL),
+/// where the demo district's communities stand.
+fn cau_network() -> Arc<lc_network::Graph> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/osm/beijing-haidian-cau.osm.pbf");
+    let loaded = lc_pipeline::network::load(
+        &lc_pipeline::NetworkSource::Osm(path),
+        &lc_pipeline::LoadOptions {
+            use_cache: false,
+            ..Default::default()
+        },
+        &lc_pipeline::Silent,
+    )
+    .unwrap();
+    Arc::new(loaded.graph)
+}
+
+/// A home service reaches the communities within its walking distance of the outlet, computed
+/// on the walking network; a resident of a community outside it cannot book it.
+async fn home_service_area(s: &TestServer) {
+    let w = world(s, 0).await;
+    let (st, v) = s
+        .post(
+            &w.admin,
+            "/api/residents",
+            json!({"community_id": "110108010019", "name": "农大居民"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let inside = v["id"].as_i64().unwrap();
+    let (st, v) = s.post(&w.staff, "/api/offerings", json!({"facility_id": "CANTEEN", "service": "meal", "delivery": "home", "price_fen": 2000, "duration_min": 60, "capacity": 5, "home_area_m": 800.0, "plan": daily_plan()})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert!(v["area_computed_at"].as_i64().is_some(), "{v}");
+    let o = v["id"].as_i64().unwrap();
+    let (st, area) = s
+        .get(&Auth::Anonymous, &format!("/api/offerings/{o}/area"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{area}");
+    assert_eq!(area["status"], json!("computed"));
+    let list = area["communities"].as_array().unwrap().clone();
+    let ids: Vec<&str> = list
+        .iter()
+        .map(|c| c["community_id"].as_str().unwrap())
+        .collect();
+    // Walking distances: within the radius, in order, never shorter than the straight line.
+    let outlet = lc_model::LonLat::new(116.348, 39.998);
+    let (_, communities) = s.get(&Auth::Anonymous, "/api/communities?limit=100").await;
+    for c in &list {
+        let d = c["distance_m"].as_f64().unwrap();
+        assert!(d <= 800.0 + 1e-3, "{c}");
+        let row = communities["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == c["community_id"])
+            .unwrap();
+        let straight = outlet.haversine_m(lc_model::LonLat::new(
+            row["lon"].as_f64().unwrap(),
+            row["lat"].as_f64().unwrap(),
+        ));
+        assert!(
+            d + 300.0 >= straight,
+            "{c}: walking {d} m vs straight {straight} m"
+        );
+    }
+    assert!(list
+        .windows(2)
+        .all(|p| p[0]["distance_m"].as_f64() <= p[1]["distance_m"].as_f64()));
+    assert!(ids.contains(&C1), "{area}");
+    assert!(!ids.contains(&"110108010019"), "{area}");
+    // C1's resident books; the far community's resident is refused with the reason.
+    let slot = bookable(s, o).await[0].clone();
+    let (st, v) = book(
+        s,
+        &w.resident,
+        "home-1",
+        json!({"offering_id": o, "start": slot["start"]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = s.post(&w.admin, "/api/users", json!({"username": "worker-019", "password": "password-123456", "role": "community_worker", "community_id": "110108010019"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let far_worker = s.login("worker-019", "password-123456").await;
+    let (st, v) = book(s, &far_worker, "home-2", json!({"offering_id": o, "resident_id": inside, "start": slot["start"], "consent": {"method": "phone"}})).await;
+    assert_invalid(st, &v, "outside_service_area");
+    assert!(
+        v["errors"][0]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("步行服务范围（800 米）"),
+        "{v}"
+    );
+    // A wider area takes it in (the area is computed again on the change).
+    let (st, v) = s
+        .patch(
+            &w.staff,
+            &format!("/api/offerings/{o}"),
+            json!({"home_area_m": 2500.0}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, area) = s
+        .get(&Auth::Anonymous, &format!("/api/offerings/{o}/area"))
+        .await;
+    assert!(
+        area["communities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["community_id"] == json!("110108010019")),
+        "{area}"
+    );
+    let (st, v) = book(s, &far_worker, "home-3", json!({"offering_id": o, "resident_id": inside, "start": slot["start"], "consent": {"method": "phone"}})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    // An outlet offering has no area to compute.
+    let id = meal_offering(s, &w.staff, 3).await;
+    let (_, area) = s
+        .get(&Auth::Anonymous, &format!("/api/offerings/{id}/area"))
+        .await;
+    assert_eq!(area["status"], json!("not_applicable"));
+}
+
+mod home_service_area {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let s = super::TestServer::start_with_network(
+            super::common::Db::Sqlite,
+            "home_service_area",
+            Some(super::cau_network()),
+        )
+        .await
+        .unwrap();
+        super::home_service_area(&s).await;
+        s.stop().await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(s) = super::TestServer::start_with_network(
+            super::common::Db::Postgres,
+            "home_service_area",
+            Some(super::cau_network()),
+        )
+        .await
+        else {
+            return;
+        };
+        super::home_service_area(&s).await;
+        s.stop().await;
+    }
+}
+
+/// Without a walking network the area is not computed, and says so; bookings are not checked.
+async fn home_service_without_network(s: &TestServer) {
+    let w = world(s, 0).await;
+    let (st, v) = s.post(&w.staff, "/api/offerings", json!({"facility_id": "CANTEEN", "service": "meal", "delivery": "home", "price_fen": 2000, "duration_min": 60, "capacity": 5, "home_area_m": 800.0, "plan": daily_plan()})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["area_computed_at"], Value::Null);
+    let (_, area) = s
+        .get(
+            &Auth::Anonymous,
+            &format!("/api/offerings/{}/area", v["id"]),
+        )
+        .await;
+    assert_eq!(
+        (
+            area["status"].as_str(),
+            area["communities"].as_array().map(Vec::len)
+        ),
+        (Some("not_computed"), Some(0))
+    );
+}
+both!(home_service_without_network);

@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// browsers treat localhost as secure anyway).
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// The walking network (optional): home services' areas are computed on it as walking
+    /// distances from the outlet. Without it, home offerings have no computed area.
+    #[command(flatten)]
+    pub network: crate::args::NetworkArgs,
 }
 
 /// `livingcircle divisions …`.
@@ -112,8 +116,23 @@ async fn shutdown_signal() {
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
-pub fn run(a: ServeArgs) -> Result<()> {
+pub fn run(a: ServeArgs, progress: crate::progress::Progress) -> Result<()> {
+    let network = if a.network.osm.is_some() || a.network.nodes.is_some() {
+        let source = a.network.source()?;
+        let loaded =
+            crate::network_input::load(&source, &a.network.load_options(false), &progress)?;
+        eprintln!(
+            "步行路网 walking network: {} nodes, {} edges ({})",
+            loaded.graph.node_count(),
+            loaded.graph.edge_count(),
+            crate::network_input::source_label(&source)
+        );
+        Some(std::sync::Arc::new(loaded.graph))
+    } else {
+        None
+    };
     let config = lc_server::Config {
+        network,
         bind: a.bind,
         database_url: a.db.url(),
         data_dir: a.db.data_dir.clone(),

@@ -29,6 +29,15 @@ pub enum Db {
 impl TestServer {
     /// Starts a server; `None` when PostgreSQL was asked for and DATABASE_URL is unset.
     pub async fn start(db: Db, test: &str) -> Option<TestServer> {
+        TestServer::start_with_network(db, test, None).await
+    }
+
+    /// Starts a server with a walking network (home services' areas are computed on it).
+    pub async fn start_with_network(
+        db: Db,
+        test: &str,
+        network: Option<std::sync::Arc<lc_network::Graph>>,
+    ) -> Option<TestServer> {
         // Server errors show in the failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
@@ -52,6 +61,7 @@ impl TestServer {
             secure_cookies: true,
             max_body: 64 << 20,
             pii_key: None,
+            network,
         };
         let running = lc_server::start(config).await.unwrap();
         Some(TestServer {

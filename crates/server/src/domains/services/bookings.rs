@@ -824,6 +824,31 @@ async fn try_create(st: &AppState, c: &Caller, req: &Request<'_>) -> ApiResult<O
             r
         }
     };
+    // Where: a home service reaches only the communities within its walking area (when the
+    // server has a walking network to compute it with).
+    if o.delivery == "home"
+        && o.area_computed_at.is_some()
+        && offerings::area_distance(tx.conn(), o.id, &resident.community_id)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::field(
+            "resident_id",
+            "outside_service_area",
+            format!(
+                "居民所在社区 {} 不在该上门服务的步行服务范围（{} 米）内（见 /api/offerings/{}/area）",
+                resident.community_id,
+                o.home_area_m.unwrap_or_default(),
+                o.id
+            ),
+            format!(
+                "the resident's community {} is outside this home service's walking area ({} m; see /api/offerings/{}/area)",
+                resident.community_id,
+                o.home_area_m.unwrap_or_default(),
+                o.id
+            ),
+        ));
+    }
     // When: a slot of the plan, within the booking window.
     let plan = o.plan()?;
     let date = time::local_date(start_ms).map_err(AppError::internal)?;

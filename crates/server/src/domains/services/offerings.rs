@@ -10,8 +10,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, put};
 use axum::{Extension, Json, Router};
 use jiff::civil::Date;
+use lc_access::reach::{distances_within, Reach};
+use lc_model::LonLat;
+use lc_network::{SnapMode, Snapper};
 use lc_registry::{Access, Role};
-use lc_services::catalogue::{OfferingInput, ServiceType, SERVICE_TYPES};
+use lc_services::catalogue::{Delivery, OfferingInput, ServiceType, SERVICE_TYPES};
 use lc_services::plan::{self, Calendar, CalendarDayInput, DayKind, Plan, PlanInput};
 use lc_services::time;
 use lc_store::sql::{unique, BindExt};
@@ -36,6 +39,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/offerings", Access::Roles(&[ProviderStaff, Regulator, Admin]), OWN_PROVIDER, "services", "Add an outlet's offering with its opening plan.", Some(JSON), JSON),
     ep!("GET", "/api/offerings/{id}", Access::Public, "", "services", "One offering with its opening plan.", None, JSON),
     ep!("PATCH", "/api/offerings/{id}", Access::Roles(&[ProviderStaff, Regulator, Admin]), OWN_PROVIDER, "services", "Change an offering (If-Match: its version); a lower capacity applies to slots not yet fuller.", Some(JSON), JSON),
+    ep!("GET", "/api/offerings/{id}/area", Access::Public, "", "services", "A home service's area: the communities within its walking distance of the outlet, on the walking network.", None, JSON),
     ep!("GET", "/api/offerings/{id}/slots", Access::Public, "", "services", "An offering's slots between two dates (Asia/Shanghai) with their free seats.", None, JSON),
     ep!("GET", "/api/calendar", Access::Public, "", "services", "The public-holiday calendar (放假 and 调休上班 days).", None, JSON),
     ep!("PUT", "/api/calendar/{day}", Access::Roles(&[Regulator, Admin]), "", "services", "Set one day of the public-holiday calendar.", Some(JSON), JSON),
@@ -49,6 +53,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/offerings", get(list).post(create))
         .route("/api/offerings/{id}", get(read).patch(patch_one))
         .route("/api/offerings/{id}/slots", get(slots))
+        .route("/api/offerings/{id}/area", get(area))
         .route("/api/calendar", get(calendar_list))
         .route(
             "/api/calendar/{day}",
@@ -87,6 +92,9 @@ pub struct OfferingRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// For home delivery: when its walking service area was computed (`GET …/area`); null when
+    /// the server has no walking network (the area is then not checked).
+    pub area_computed_at: Option<i64>,
 }
 from_row!(OfferingRow {
     id,
@@ -106,7 +114,8 @@ from_row!(OfferingRow {
     plan,
     created_at,
     updated_at,
-    version
+    version,
+    area_computed_at
 });
 
 /// What a client sends: the offering's fields, the outlet and the plan.
@@ -155,7 +164,7 @@ impl OfferingRow {
 
 macro_rules! cols {
     () => {
-        "id, facility_id, provider_code, service, delivery, price_fen, subsidy_cap_fen, duration_min, capacity, home_area_m, cancel_notice_min, horizon_days, min_notice_min, active, plan, created_at, updated_at, version"
+        "id, facility_id, provider_code, service, delivery, price_fen, subsidy_cap_fen, duration_min, capacity, home_area_m, cancel_notice_min, horizon_days, min_notice_min, active, plan, created_at, updated_at, version, area_computed_at"
     };
 }
 
@@ -365,6 +374,7 @@ fn checked_row(
             created_at: now,
             updated_at: now,
             version: 0,
+            area_computed_at: None,
         }),
         _ => Err(web::invalid(errors)),
     }
@@ -438,10 +448,19 @@ pub async fn create(
             "facility_id is required".into(),
         ));
     };
-    let mut tx = st.store.begin().await?;
-    let facility = check_outlet(tx.conn(), &c, &facility_id).await?;
+    let facility = check_outlet(
+        &mut *st.store.pool().acquire().await.map_err(StoreError::from)?,
+        &c,
+        &facility_id,
+    )
+    .await?;
     let mut row = checked_row(&body, &facility, st.clock.now_ms())?;
+    let reach = service_area(&st, &facility, &row).await?;
+    let mut tx = st.store.begin().await?;
+    // The outlet's rules again, inside the write transaction.
+    check_outlet(tx.conn(), &c, &facility_id).await?;
     row.id = insert(tx.conn(), &row).await?;
+    row.area_computed_at = store_area(tx.conn(), row.id, reach, st.clock.now_ms()).await?;
     tx.audit(
         &c.actor(),
         "create",
@@ -508,6 +527,10 @@ pub async fn patch_one(
     if !update(tx.conn(), &row, stored.version).await? {
         return Err(web::conflict("offering", &id));
     }
+    // The area again (its distance may have changed). The walk is computed inside the
+    // transaction here; it takes milliseconds on a district's network.
+    let reach = service_area(&st, &facility, &row).await?;
+    row.area_computed_at = store_area(tx.conn(), k, reach, st.clock.now_ms()).await?;
     if row.capacity != stored.capacity {
         // Slots already opened take the new capacity, never below what they have booked.
         sqlx::query(
@@ -531,6 +554,171 @@ pub async fn patch_one(
     .await?;
     tx.commit().await?;
     Ok(Json(row))
+}
+
+/// The communities within a home offering's walking distance of its outlet, on the server's
+/// walking network: `None` when the offering is not a home service or the server has none.
+async fn service_area(
+    st: &AppState,
+    facility: &facilities::FacilityRow,
+    row: &OfferingRow,
+) -> ApiResult<Option<Vec<(String, f64)>>> {
+    let (Some(graph), Some(radius)) = (st.config.network.clone(), row.home_area_m) else {
+        return Ok(None);
+    };
+    if row.delivery != Delivery::Home.key() {
+        return Ok(None);
+    }
+    let from = LonLat::new(facility.lon, facility.lat);
+    let rows: Vec<(String, f64, f64)> = sqlx::query_as("SELECT id, lon, lat FROM communities")
+        .fetch_all(st.store.pool())
+        .await
+        .map_err(StoreError::from)?;
+    // Only communities a straight line could reach (a walk is never shorter than it; the
+    // margin covers placing both ends on the network).
+    let near: Vec<(String, LonLat)> = rows
+        .into_iter()
+        .map(|(id, lon, lat)| (id, LonLat::new(lon, lat)))
+        .filter(|(_, p)| p.haversine_m(from) <= radius + 2.0 * SNAP_LIMIT_M)
+        .collect();
+    let points: Vec<LonLat> = near.iter().map(|(_, p)| *p).collect();
+    let (reach, dist) = tokio::task::spawn_blocking(move || {
+        let snapper = Snapper::new(&graph, SnapMode::Edge);
+        distances_within(&graph, &snapper, from, radius, &points, SNAP_LIMIT_M)
+    })
+    .await
+    .map_err(AppError::internal)?;
+    if let Reach::SourceOffNetwork(m) = reach {
+        return Err(AppError::field(
+            "facility_id",
+            "outlet_off_network",
+            format!("服务点 {} 距步行路网 {m:.0} 米（超过 {SNAP_LIMIT_M} 米），无法计算上门服务范围：请核对其坐标", facility.id),
+            format!("the outlet {} is {m:.0} m from the walking network (more than {SNAP_LIMIT_M} m); its home-service area cannot be computed: check its coordinates", facility.id),
+        ));
+    }
+    Ok(Some(
+        near.into_iter()
+            .zip(dist)
+            .filter_map(|((id, _), d)| d.map(|d| (id, d)))
+            .collect(),
+    ))
+}
+
+/// How far (straight line) an outlet or a community may stand from the walking network and
+/// still be placed on it: the engine's default (`--snap-limit`).
+pub const SNAP_LIMIT_M: f64 = 300.0;
+
+/// Replaces an offering's stored area; the time it was computed (`None` when not computed).
+async fn store_area(
+    conn: &mut AnyConnection,
+    offering: i64,
+    area: Option<Vec<(String, f64)>>,
+    now: i64,
+) -> ApiResult<Option<i64>> {
+    sqlx::query("DELETE FROM offering_areas WHERE offering_id = $1")
+        .bind(offering)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::from)?;
+    let Some(area) = area else {
+        sqlx::query("UPDATE offerings SET area_computed_at = NULL WHERE id = $1")
+            .bind(offering)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+        return Ok(None);
+    };
+    for (community, d) in area {
+        sqlx::query("INSERT INTO offering_areas (offering_id, community_id, distance_m) VALUES ($1, $2, $3)")
+            .bind(offering)
+            .bind(community)
+            .bind(d)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+    }
+    sqlx::query("UPDATE offerings SET area_computed_at = $2 WHERE id = $1")
+        .bind(offering)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::from)?;
+    Ok(Some(now))
+}
+
+/// The walking distance from a home offering's outlet to a community, if it lies in the area.
+pub async fn area_distance(
+    conn: &mut AnyConnection,
+    offering: i64,
+    community: &str,
+) -> Result<Option<f64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT distance_m FROM offering_areas WHERE offering_id = $1 AND community_id = $2",
+    )
+    .bind(offering)
+    .bind(community.to_string())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// One community of a home-service area.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AreaCommunity {
+    pub community_id: String,
+    pub name: Option<String>,
+    /// Walking distance from the outlet, metres.
+    pub distance_m: f64,
+}
+
+/// A home offering's service area.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AreaView {
+    pub offering_id: i64,
+    /// `computed`; `not_computed` (the server has no walking network: bookings are not checked
+    /// against the area); `not_applicable` (an outlet service).
+    pub status: String,
+    pub home_area_m: Option<f64>,
+    pub computed_at: Option<i64>,
+    /// By walking distance.
+    pub communities: Vec<AreaCommunity>,
+}
+
+/// GET /api/offerings/{id}/area.
+#[utoipa::path(get, path = "/api/offerings/{id}/area", tag = "services", params(("id" = i64, Path)),
+    responses((status = 200, body = AreaView), (status = "default", body = crate::error::ErrorSchema)))]
+pub async fn area(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AreaView>> {
+    let o = get_row(st.store.pool(), key(&id)?)
+        .await?
+        .ok_or_else(|| AppError::not_found("offering", &id))?;
+    let status = match (o.delivery.as_str(), o.area_computed_at) {
+        ("home", Some(_)) => "computed",
+        ("home", None) => "not_computed",
+        _ => "not_applicable",
+    };
+    let rows: Vec<(String, Option<String>, f64)> = sqlx::query_as(
+        "SELECT a.community_id, c.name, a.distance_m FROM offering_areas a LEFT JOIN communities c ON c.id = a.community_id WHERE a.offering_id = $1 ORDER BY a.distance_m, a.community_id",
+    )
+    .bind(o.id)
+    .fetch_all(st.store.pool())
+    .await
+    .map_err(StoreError::from)?;
+    Ok(Json(AreaView {
+        offering_id: o.id,
+        status: status.into(),
+        home_area_m: o.home_area_m,
+        computed_at: o.area_computed_at,
+        communities: rows
+            .into_iter()
+            .map(|(community_id, name, distance_m)| AreaCommunity {
+                community_id,
+                name,
+                distance_m,
+            })
+            .collect(),
+    }))
 }
 
 /// Query of the slot list.

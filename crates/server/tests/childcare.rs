@@ -569,10 +569,10 @@ async fn home_bed_short_of_its_promise(s: &TestServer) {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let carer = v["id"].as_i64().unwrap();
-    let body = json!({"resident_id": w.resident_id, "facility_id": "E1", "services": ["home_bed_visit", "bathing"], "start": "2020-01-01", "end": "2099-12-31", "visits_per_month": 4, "notes": "卧床，需翻身"});
+    let body = json!({"resident_id": w.resident_id, "facility_id": "E1", "services": ["home_bed_visit", "bathing"], "start": "2025-06-01", "end": "2030-05-31", "visits_per_month": 4, "notes": "卧床，需翻身"});
     let (st, v) = s.post(&w.other_staff, "/api/home-beds", body.clone()).await;
     assert_error(st, &v, StatusCode::FORBIDDEN, "forbidden");
-    let (st, v) = s.post(&w.staff, "/api/home-beds", json!({"resident_id": w.resident_id, "facility_id": "E1", "services": ["housekeeping"], "start": "2020-01-01", "end": "2099-12-31", "visits_per_month": 4})).await;
+    let (st, v) = s.post(&w.staff, "/api/home-beds", json!({"resident_id": w.resident_id, "facility_id": "E1", "services": ["housekeeping"], "start": "2025-06-01", "end": "2030-05-31", "visits_per_month": 4})).await;
     assert_invalid(st, &v, "invalid_service");
     let (st, v) = s.post(&w.staff, "/api/home-beds", body.clone()).await;
     assert_eq!(

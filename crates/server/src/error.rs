@@ -93,6 +93,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "Too many no-shows recently to book online; a community worker or a phone order still can.",
     ),
     (
+        "places_in_use",
+        409,
+        "A nursery's places cannot go below the places in use (offered and enrolled).",
+    ),
+    (
         "idempotency_key_required",
         400,
         "A booking needs an Idempotency-Key header.",

@@ -7,7 +7,9 @@
 use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
-use crate::domains::{accounts, assessments, care, logs, registry, services, system};
+use crate::domains::{
+    accounts, assessments, care, childcare, home_beds, logs, registry, services, system,
+};
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
 
@@ -74,6 +76,29 @@ use services::{bookings, offerings};
         care::visits::list_referrals,
         care::visits::rate,
         care::visits::rate_csv,
+        childcare::nurseries,
+        childcare::nursery,
+        childcare::set_places,
+        childcare::waiting,
+        childcare::places,
+        childcare::places_csv,
+        childcare::create,
+        childcare::list,
+        childcare::read,
+        childcare::accept,
+        childcare::decline,
+        childcare::withdraw,
+        childcare::leave,
+        home_beds::list,
+        home_beds::create,
+        home_beds::fulfilment,
+        home_beds::short,
+        home_beds::read,
+        home_beds::activate,
+        home_beds::end,
+        home_beds::terminate,
+        home_beds::visits,
+        home_beds::record_visit,
         logs::audit,
         logs::access_log,
         system::health,

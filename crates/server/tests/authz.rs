@@ -116,6 +116,29 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/care/referrals", "CGA"),
     ("GET", "/api/care/visit-rate", "CGA"),
     ("GET", "/api/care/visit-rate.csv", "CGA"),
+    ("GET", "/api/childcare/nurseries", "*RPCGA"),
+    ("GET", "/api/childcare/nurseries/{id}", "*RPCGA"),
+    ("PUT", "/api/childcare/nurseries/{id}/places", "PA"),
+    ("GET", "/api/childcare/nurseries/{id}/waiting", "PGA"),
+    ("GET", "/api/childcare/places", "*RPCGA"),
+    ("GET", "/api/childcare/places.csv", "*RPCGA"),
+    ("POST", "/api/childcare/enrolments", "RCA"),
+    ("GET", "/api/childcare/enrolments", "RPCGA"),
+    ("GET", "/api/childcare/enrolments/{id}", "RPCGA"),
+    ("POST", "/api/childcare/enrolments/{id}/accept", "RPA"),
+    ("POST", "/api/childcare/enrolments/{id}/decline", "RPA"),
+    ("POST", "/api/childcare/enrolments/{id}/withdraw", "RCA"),
+    ("POST", "/api/childcare/enrolments/{id}/leave", "RPA"),
+    ("GET", "/api/home-beds", "RPCGA"),
+    ("POST", "/api/home-beds", "PA"),
+    ("GET", "/api/home-beds/fulfilment", "RPCGA"),
+    ("GET", "/api/home-beds/short", "PCGA"),
+    ("GET", "/api/home-beds/{id}", "RPCGA"),
+    ("POST", "/api/home-beds/{id}/activate", "PA"),
+    ("POST", "/api/home-beds/{id}/end", "PA"),
+    ("POST", "/api/home-beds/{id}/terminate", "RPA"),
+    ("GET", "/api/home-beds/{id}/visits", "RPCGA"),
+    ("POST", "/api/home-beds/{id}/visits", "PA"),
     ("GET", "/api/audit", "GA"),
     ("GET", "/api/access-log", "A"),
 ];
@@ -150,6 +173,9 @@ struct Fixture {
     care_entry: i64,
     entitlement: i64,
     visit: i64,
+    /// The resident's child's application at nursery N1 and their home-bed contract at E1.
+    enrolment: i64,
+    home_bed: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -250,6 +276,20 @@ async fn fixture(s: &TestServer) -> Fixture {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let visit = v["id"].as_i64().unwrap();
+    for (id, category) in [("N1", "nursery"), ("E1", "elderly_service_station")] {
+        let (st, v) = s.post(&admin, "/api/facilities", json!({"id": id, "name": id, "category": category, "lon": 116.35, "lat": 40.0, "provider_code": P, "capacity": 2})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (st, v) = s
+        .post(&admin, "/api/childcare/enrolments", json!({"facility_id": "N1", "parent_resident_id": rids[0], "child_name": "张小宝", "child_birth_month": "2025-01"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let enrolment = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(&admin, "/api/home-beds", json!({"resident_id": rids[0], "facility_id": "E1", "services": ["home_bed_visit"], "start": "2025-01-01", "end": "2029-12-31", "visits_per_month": 4}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let home_bed = v["id"].as_i64().unwrap();
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -269,6 +309,8 @@ async fn fixture(s: &TestServer) -> Fixture {
         care_entry,
         entitlement,
         visit,
+        enrolment,
+        home_bed,
     }
 }
 
@@ -279,6 +321,12 @@ fn concrete(path: &str, f: &Fixture) -> String {
         f.entitlement.to_string()
     } else if path.starts_with("/api/care/visits/") {
         f.visit.to_string()
+    } else if path.starts_with("/api/childcare/nurseries/") {
+        "N1".into()
+    } else if path.starts_with("/api/childcare/enrolments/") {
+        f.enrolment.to_string()
+    } else if path.starts_with("/api/home-beds/") {
+        f.home_bed.to_string()
     } else if path.starts_with("/api/communities/") {
         C1.to_string()
     } else if path.starts_with("/api/facilities/") {

@@ -9,10 +9,14 @@
 //! - [`care`]: the register of elderly people in special difficulty and their entitlements.
 //! - [`ledger`]: the subsidy ledger in double entry.
 //! - [`visits`]: monthly visits (探访关爱) and the monthly visit rate.
+//! - [`childcare`]: childcare places (托位): enrolments with a waiting list.
+//! - [`home_beds`]: home elderly-care beds (家庭养老床位): contracts and the visits they promise.
 
 pub mod booking;
 pub mod care;
 pub mod catalogue;
+pub mod childcare;
+pub mod home_beds;
 pub mod ledger;
 pub mod money;
 pub mod plan;

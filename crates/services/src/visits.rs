@@ -149,44 +149,11 @@ impl VisitInput {
         if self.mode.is_none() {
             c.required("mode");
         }
-        let date = match self.date.as_deref() {
-            None | Some("") => {
-                c.required("date");
-                None
-            }
-            Some(s) => match parse_date(s) {
-                Ok(d) if (1900..=2199).contains(&d.year()) => Some(d),
-                _ => {
-                    c.fail(
-                        "date",
-                        "invalid_date",
-                        format!("date 不是有效日期（格式 YYYY-MM-DD）：{s}"),
-                        format!("date is not a real date in the form YYYY-MM-DD: {s}"),
-                    );
-                    None
-                }
-            },
+        let span = check_span(&mut c, &self.date, &self.start, &self.end, now_ms);
+        let (date, times) = match span {
+            Some((d, a, b)) => (Some(d), Some((a, b))),
+            None => (None, None),
         };
-        let mut minutes = |field: &str, v: &Option<String>| match v.as_deref() {
-            None | Some("") => {
-                c.required(field);
-                None
-            }
-            Some(s) => match parse_minutes(s) {
-                Ok(m) => Some(m),
-                Err(_) => {
-                    c.fail(
-                        field,
-                        "invalid_time",
-                        format!("{field} 应为 HH:MM：{s}"),
-                        format!("{field} must be HH:MM: {s}"),
-                    );
-                    None
-                }
-            },
-        };
-        let start = minutes("start", &self.start);
-        let end = minutes("end", &self.end);
         let place = c.text("place", &self.place, 200);
         let (visitor_user_id, visitor_name) =
             check_visitor(&mut c, self.visitor_user_id, &self.visitor_name);
@@ -233,45 +200,6 @@ impl VisitInput {
                 needs.push(Need { service, text });
             }
         }
-        let mut times = None;
-        if let (Some(d), Some(s), Some(e)) = (date, start, end) {
-            if e <= s {
-                c.fail(
-                    "end",
-                    "end_before_start",
-                    "结束时间应晚于开始时间".into(),
-                    "the end must be after the start".into(),
-                );
-            } else {
-                let at = |m: u16| -> Result<i64, TimeError> {
-                    if m == 1440 {
-                        crate::time::start_of_day(
-                            d.tomorrow()
-                                .map_err(|e| TimeError::OutOfRange(e.to_string()))?,
-                        )
-                    } else {
-                        let t = Time::new((m / 60) as i8, (m % 60) as i8, 0, 0)
-                            .map_err(|e| TimeError::OutOfRange(e.to_string()))?;
-                        instant(d, t)
-                    }
-                };
-                match (at(s), at(e)) {
-                    (Ok(a), Ok(b)) if b > now_ms => c.fail(
-                        "end",
-                        "in_future",
-                        "探访结束时间不能在将来".into(),
-                        format!("the visit cannot end in the future ({a}–{b})"),
-                    ),
-                    (Ok(a), Ok(b)) => times = Some((a, b)),
-                    _ => c.fail(
-                        "date",
-                        "out_of_range",
-                        "日期超出范围".into(),
-                        "the date is out of range".into(),
-                    ),
-                }
-            }
-        }
         c.finish()?;
         match (register_id, self.mode, date, times, place, outcome) {
             (
@@ -295,6 +223,100 @@ impl VisitInput {
                 needs,
             }),
             _ => Err(vec![]),
+        }
+    }
+}
+
+/// Checks the date and the start and end of a visit (EVV's date and its start and end time),
+/// civil times in Asia/Shanghai: a real date (1900–2199), `HH:MM` times, the end after the
+/// start on the same day (`24:00` is midnight), not ending in the future. The date and the
+/// instants (ms, UTC) of the start and end; `None` when a field failed (recorded in `c`).
+pub(crate) fn check_span(
+    c: &mut Check,
+    date: &Option<String>,
+    start: &Option<String>,
+    end: &Option<String>,
+    now_ms: i64,
+) -> Option<(Date, i64, i64)> {
+    let date = match date.as_deref() {
+        None | Some("") => {
+            c.required("date");
+            None
+        }
+        Some(s) => match parse_date(s) {
+            Ok(d) if (1900..=2199).contains(&d.year()) => Some(d),
+            _ => {
+                c.fail(
+                    "date",
+                    "invalid_date",
+                    format!("date 不是有效日期（格式 YYYY-MM-DD）：{s}"),
+                    format!("date is not a real date in the form YYYY-MM-DD: {s}"),
+                );
+                None
+            }
+        },
+    };
+    let mut minutes = |field: &str, v: &Option<String>| match v.as_deref() {
+        None | Some("") => {
+            c.required(field);
+            None
+        }
+        Some(s) => match parse_minutes(s) {
+            Ok(m) => Some(m),
+            Err(_) => {
+                c.fail(
+                    field,
+                    "invalid_time",
+                    format!("{field} 应为 HH:MM：{s}"),
+                    format!("{field} must be HH:MM: {s}"),
+                );
+                None
+            }
+        },
+    };
+    let start = minutes("start", start);
+    let end = minutes("end", end);
+    let (d, s, e) = (date?, start?, end?);
+    if e <= s {
+        c.fail(
+            "end",
+            "end_before_start",
+            "结束时间应晚于开始时间".into(),
+            "the end must be after the start".into(),
+        );
+        return None;
+    }
+    let at = |m: u16| -> Result<i64, TimeError> {
+        if m == 1440 {
+            crate::time::start_of_day(
+                d.tomorrow()
+                    .map_err(|e| TimeError::OutOfRange(e.to_string()))?,
+            )
+        } else {
+            let t = Time::new((m / 60) as i8, (m % 60) as i8, 0, 0)
+                .map_err(|e| TimeError::OutOfRange(e.to_string()))?;
+            instant(d, t)
+        }
+    };
+    match (at(s), at(e)) {
+        (Ok(a), Ok(b)) if b > now_ms => {
+            c.fail(
+                "end",
+                "in_future",
+                "探访结束时间不能在将来".into(),
+                format!("the visit cannot end in the future ({a}–{b})"),
+            );
+            None
+        }
+        (Ok(a), Ok(b)) => Some((d, a, b)),
+        _ => {
+            c.fail(
+                "date",
+                "out_of_range",
+                "日期超出范围".into(),
+                "the date is out of range".into(),
+            );
+            None
         }
     }
 }

@@ -8,6 +8,8 @@
 pub mod accounts;
 pub mod assessments;
 pub mod care;
+pub mod childcare;
+pub mod home_beds;
 pub mod logs;
 pub mod registry;
 pub mod services;
@@ -34,6 +36,8 @@ pub const TABLES: &[&[Endpoint]] = &[
     services::offerings::ENDPOINTS,
     services::bookings::ENDPOINTS,
     care::ENDPOINTS,
+    childcare::ENDPOINTS,
+    home_beds::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -52,5 +56,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(services::offerings::routes())
         .merge(services::bookings::routes())
         .merge(care::routes())
+        .merge(childcare::routes())
+        .merge(home_beds::routes())
         .merge(logs::routes())
 }

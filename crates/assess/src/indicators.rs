@@ -290,6 +290,19 @@ pub(crate) fn compute(
                     .entry((ind.scope.communities, level))
                     .or_insert_with(|| {
                         let filter = ind.scope.communities;
+                        if level == RegionLevel::Community {
+                            // Each community by itself, keyed by its id; no facility grouping
+                            // (only figures of communities are reported at this level).
+                            return Groups {
+                                communities: members
+                                    .iter()
+                                    .copied()
+                                    .filter(|&i| filter.admits(codes[i]))
+                                    .map(|i| (input.communities[i].id.as_str(), vec![i]))
+                                    .collect(),
+                                facilities: BTreeMap::new(),
+                            };
+                        }
                         Groups {
                             communities: by_region(
                                 members.iter().copied().filter(|&i| filter.admits(codes[i])),
@@ -312,15 +325,24 @@ pub(crate) fn compute(
                         group,
                         facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
                     };
-                    let e = evaluate(&cx, ind, &region, alloc);
-                    let met = e.value.map(|v| ind.comparison.met(v, ind.threshold));
-                    let gap = e.value.map(|v| ind.comparison.gap(v, ind.threshold));
+                    let e = evaluate(&cx, ind, &region, code, alloc);
+                    // A monitoring indicator has no target: never met or short.
+                    let met = e
+                        .value
+                        .zip(ind.threshold)
+                        .map(|(v, t)| ind.comparison.met(v, t));
+                    let gap = e
+                        .value
+                        .zip(ind.threshold)
+                        .map(|(v, t)| ind.comparison.gap(v, t));
                     rows.push(IndicatorRow {
                         plan: pi,
                         indicator: ii,
                         level,
                         region: code.to_string(),
-                        region_name: if code.is_empty() {
+                        region_name: if level == RegionLevel::Community {
+                            Some(input.communities[group[0]].name.clone())
+                        } else if code.is_empty() {
                             None
                         } else {
                             divisions.full_name(code)
@@ -435,7 +457,7 @@ fn supply_notes(
     }
 }
 
-fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> Eval {
+fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &mut Allocations) -> Eval {
     let input = cx.input;
     let group = r.group;
     let off = group.iter().filter(|&&i| !input.placed[i]).count();
@@ -614,6 +636,48 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
                 notes,
             }
         }
+        IndicatorKind::PlatformRate => platform_rate(cx, ind, r, code),
+        IndicatorKind::ElderlyCoverage {
+            categories,
+            distance_m,
+        } => {
+            let (mut num, mut den, mut missing) = (0.0, 0.0, 0);
+            for &i in group {
+                let Some(w) = input.communities[i].elderly.filter(|w| w.is_finite()) else {
+                    missing += 1;
+                    continue;
+                };
+                den += w;
+                if input.placed[i] && count_within(input, cx.plan, i, categories, *distance_m) >= 1
+                {
+                    num += w;
+                }
+            }
+            if missing > 0 {
+                notes.push(format!(
+                    "{} without elderly left out",
+                    lc_model::count(missing, "community")
+                ));
+            }
+            if off > 0 {
+                notes.push(format!(
+                    "{} not on the network counted as not covered (they reach nothing on foot)",
+                    lc_model::count(off, "community")
+                ));
+            }
+            let value = pct(num, den);
+            if value.is_none() {
+                notes.push("not computable: no elderly residents counted".into());
+            }
+            Eval {
+                basis: Basis::Access,
+                num,
+                den,
+                value,
+                walking: None,
+                notes,
+            }
+        }
         IndicatorKind::RegionCoverage {
             of,
             categories,
@@ -696,5 +760,88 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, alloc: &mut Allocations) -> E
                 notes,
             }
         }
+    }
+}
+
+/// A rate the platform computed (GS21): the file's row of the indicator for the region (the
+/// whole area: the sum of the file's rows of its communities; a community: its own row), as %.
+fn platform_rate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str) -> Eval {
+    let not_computable = |note: String| Eval {
+        basis: Basis::Access,
+        num: 0.0,
+        den: 0.0,
+        value: None,
+        walking: None,
+        notes: vec![note],
+    };
+    let Some(file) = cx.input.platform else {
+        return not_computable(format!(
+            "不可计算：未提供平台指标文件（--platform-indicators，平台的 GET /api/care/visit-rate.csv）not computable: the platform's indicator file was not given (--platform-indicators, the platform's GET /api/care/visit-rate.csv); {} has no other source",
+            ind.id
+        ));
+    };
+    let rows: Vec<&lc_model::PlatformRow> =
+        file.rows.iter().filter(|x| x.indicator == ind.id).collect();
+    let Some(month) = rows.first().map(|x| x.month.as_str()) else {
+        return not_computable(format!(
+            "不可计算：{0} 中没有 {1} 的行 not computable: {0} has no row of {1}",
+            file.file, ind.id
+        ));
+    };
+    let source = format!(
+        "来源：平台 {month} 月探访记录（{0}）source: the platform's visit records for {month} ({0})",
+        file.file
+    );
+    let (due, visited, found) = match r.level {
+        RegionLevel::All => {
+            let ids: BTreeSet<&str> = r
+                .group
+                .iter()
+                .map(|&i| cx.input.communities[i].id.as_str())
+                .collect();
+            let mut sum = (0u64, 0u64, 0usize);
+            for x in rows.iter().filter(|x| x.level == "community") {
+                if ids.contains(x.region_code.as_str()) {
+                    sum.0 += x.due;
+                    sum.1 += x.visited;
+                    sum.2 += 1;
+                }
+            }
+            sum
+        }
+        level => match rows
+            .iter()
+            .find(|x| x.level == level.key() && x.region_code == code)
+        {
+            Some(x) => (x.due, x.visited, 1),
+            None => (0, 0, 0),
+        },
+    };
+    if found == 0 {
+        return not_computable(format!(
+            "不可计算：平台文件中没有该地区的行 not computable: the platform's file has no row for this region; {source}"
+        ));
+    }
+    let mut notes = Vec::new();
+    if r.level == RegionLevel::All {
+        notes.push(format!(
+            "{} of the platform's file summed",
+            lc_model::count(found, "community row")
+        ));
+    }
+    let value = if due == 0 {
+        notes.push("不可计算：无人应探访 not computable: nobody is due".into());
+        None
+    } else {
+        pct(visited as f64, due as f64)
+    };
+    notes.push(source);
+    Eval {
+        basis: Basis::Access,
+        num: visited as f64,
+        den: due as f64,
+        value,
+        walking: None,
+        notes,
     }
 }

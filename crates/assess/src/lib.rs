@@ -42,6 +42,9 @@ pub struct Input<'a> {
     /// Per community: the engine's results, computed with [`AccessPlan::config`] and
     /// categories numbered by `Category::index`.
     pub access: &'a [CommunityAccess],
+    /// The service platform's indicator file (`--platform-indicators`), if given: the values of
+    /// `platform_rate` indicators (GS21). Without it they are not computable, with the reason.
+    pub platform: Option<&'a lc_model::PlatformIndicators>,
 }
 
 /// One missing requirement of one community.

@@ -54,7 +54,10 @@ impl AccessPlan {
                     IndicatorKind::Coverage { needs, .. } => {
                         circles.extend(needs.iter().map(|n| n.distance_m))
                     }
-                    IndicatorKind::RegionCoverage { distance_m, .. } => circles.push(*distance_m),
+                    IndicatorKind::RegionCoverage { distance_m, .. }
+                    | IndicatorKind::ElderlyCoverage { distance_m, .. } => {
+                        circles.push(*distance_m)
+                    }
                     IndicatorKind::Ratio {
                         categories,
                         catchment_m,
@@ -65,7 +68,7 @@ impl AccessPlan {
                         catchment_m,
                         ..
                     } => ratio(categories, *catchment_m, &mut catchment),
-                    IndicatorKind::StandardCoverage { .. } => {}
+                    IndicatorKind::StandardCoverage { .. } | IndicatorKind::PlatformRate => {}
                 }
             }
         }

@@ -42,6 +42,8 @@ struct World {
     facs: Vec<(Facility, f64)>,
     /// Ids of communities that are not on the network (too far from any way).
     off: Vec<String>,
+    /// The platform's indicator file, if given.
+    platform: Option<lc_model::PlatformIndicators>,
 }
 
 /// The position of the node `at` metres along the street (10 m ≈ 0.0000898° at the equator),
@@ -140,6 +142,7 @@ impl World {
             facilities: &facilities,
             placed: &placed,
             access: &access,
+            platform: self.platform.as_ref(),
         };
         assess(standards, plans, &ap, &input, &Divisions::new())
     }
@@ -905,6 +908,7 @@ fn a_path_whose_float_sum_overshoots_is_within_the_circle() {
         facilities: &facilities,
         placed: &[true],
         access: &access,
+        platform: None,
     };
     let a = assess(&s, &p, &ap, &input, &Divisions::new());
     let kg = req_index(&a, &s, "GB50180-2018", "5min.kindergarten");
@@ -1030,6 +1034,142 @@ fn a_value_exactly_at_its_target_is_met() {
     // households is met by the same stations within 300 m.
     assert!(lc_standards::Comparison::AtLeast.met(v, 30.0));
     assert!(!lc_standards::Comparison::MoreThan.met(30.0 + 1e-12, 30.0));
+}
+
+/// A platform row of GS21 for November 2026.
+fn visit_row(level: &str, code: &str, due: u64, visited: u64) -> lc_model::PlatformRow {
+    lc_model::PlatformRow {
+        indicator: "GS21".into(),
+        month: "2026-11".into(),
+        level: level.into(),
+        region_code: code.into(),
+        due,
+        visited,
+        rate: (due > 0).then(|| visited as f64 / due as f64),
+    }
+}
+
+/// GS21 from the platform's visit rates (issue 11), by hand: in street 620102001, community
+/// a has 2 persons due and 1 visited (50 %: short of 100 %), b 2 due and 2 visited (100 %:
+/// met); community c of street 620102002 has no row. The whole area sums the community rows
+/// of its communities: 3 of 4 = 75 %; the street and district rows are the platform's own.
+#[test]
+fn monthly_visit_rate_from_the_platform() {
+    let mut w = World::default();
+    w.comm("a", "620102001001", 0.0, 1000.0, None)
+        .comm("b", "620102001002", 500.0, 1000.0, None)
+        .comm("c", "620102002001", 5000.0, 1000.0, None);
+    w.platform = Some(lc_model::PlatformIndicators {
+        file: "visit-rate.csv".into(),
+        rows: vec![
+            visit_row("province", "62", 5, 3),
+            visit_row("district", "620102", 5, 3),
+            visit_row("street", "620102001", 4, 3),
+            visit_row("community", "a", 2, 1),
+            visit_row("community", "b", 2, 2),
+            // Someone registered in a community the assessment does not hold.
+            visit_row("community", "z", 1, 0),
+        ],
+    });
+    let (a, _, p) = w.run();
+    let ca = row(&a, &p, "GS21", RegionLevel::Community, "a");
+    close(ca.value, 50.0);
+    assert_eq!(
+        (ca.met, ca.numerator, ca.denominator),
+        (Some(false), 1.0, 2.0)
+    );
+    assert_eq!(ca.region_name.as_deref(), Some("社区 a"));
+    assert!(
+        ca.note
+            .contains("source: the platform's visit records for 2026-11 (visit-rate.csv)"),
+        "{}",
+        ca.note
+    );
+    let cb = row(&a, &p, "GS21", RegionLevel::Community, "b");
+    close(cb.value, 100.0);
+    assert_eq!(cb.met, Some(true));
+    let cc = row(&a, &p, "GS21", RegionLevel::Community, "c");
+    assert_eq!((cc.value, cc.met), (None, None));
+    assert!(cc
+        .note
+        .contains("not computable: the platform's file has no row for this region"));
+    // The whole area: the community rows of a and b (z is not assessed): 3 of 4.
+    let all = row(&a, &p, "GS21", RegionLevel::All, "");
+    close(all.value, 75.0);
+    assert_eq!(
+        (all.met, all.numerator, all.denominator),
+        (Some(false), 3.0, 4.0)
+    );
+    let street = row(&a, &p, "GS21", RegionLevel::Street, "620102001");
+    close(street.value, 75.0);
+    let district = row(&a, &p, "GS21", RegionLevel::District, "620102");
+    close(district.value, 60.0);
+    assert_eq!(district.gap, Some(40.0));
+    let other = row(&a, &p, "GS21", RegionLevel::Street, "620102002");
+    assert_eq!(other.value, None);
+}
+
+/// Without the platform's file GS21 is reported, not computable, with the reason; never met,
+/// never dropped.
+#[test]
+fn visit_rate_without_the_file_is_not_computable_with_the_reason() {
+    let mut w = World::default();
+    w.comm("a", "620102001001", 0.0, 1000.0, None);
+    let (a, _, p) = w.run();
+    for level in [
+        RegionLevel::All,
+        RegionLevel::Street,
+        RegionLevel::Community,
+    ] {
+        let code = match level {
+            RegionLevel::All => "",
+            RegionLevel::Street => "620102001",
+            _ => "a",
+        };
+        let r = row(&a, &p, "GS21", level, code);
+        assert_eq!((r.value, r.met, r.gap), (None, None, None));
+        assert!(
+            r.note.contains("not computable: the platform's indicator file was not given (--platform-indicators"),
+            "{}",
+            r.note
+        );
+    }
+}
+
+/// Meal sites within the 15-minute walk (CNM1, monitoring): communities with 100, 200 and 300
+/// elderly at 0, 800 and 3000 m; one community canteen at 500 m reaches the first two (500 m and
+/// 300 m ≤ 1000 m), not the third (2500 m): 300 of 600 elderly = 50 %. No target: never met.
+#[test]
+fn elderly_within_fifteen_minutes_of_a_meal_site() {
+    let mut w = World::default();
+    w.comm("a", "110101001001", 0.0, 500.0, None)
+        .comm("b", "110101001002", 800.0, 1000.0, None)
+        .comm("c", "110101002001", 3000.0, 1500.0, None)
+        .fac("community_canteen", 500.0, None, None);
+    let (a, _, p) = w.run();
+    let all = row(&a, &p, "CNM1", RegionLevel::All, "");
+    close(all.value, 50.0);
+    assert_eq!((all.numerator, all.denominator), (300.0, 600.0));
+    assert_eq!((all.met, all.gap), (None, None));
+    close(
+        row(&a, &p, "CNM1", RegionLevel::Street, "110101001").value,
+        100.0,
+    );
+    close(
+        row(&a, &p, "CNM1", RegionLevel::Street, "110101002").value,
+        0.0,
+    );
+    close(
+        row(&a, &p, "CNM1", RegionLevel::Community, "b").value,
+        100.0,
+    );
+    let c = row(&a, &p, "CNM1", RegionLevel::Community, "c");
+    close(c.value, 0.0);
+    assert_eq!(c.denominator, 300.0);
+    // An elderly care home serves meals too (the catalogue's `meal`): at 3000 m it covers c.
+    w.fac("elderly_care", 3000.0, Some(50.0), None);
+    let (a, _, p) = w.run();
+    close(row(&a, &p, "CNM1", RegionLevel::All, "").value, 100.0);
 }
 
 /// The bar: every shipped indicator has a hand-worked case above (its id appears in an

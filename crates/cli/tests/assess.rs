@@ -629,3 +629,188 @@ fn candidates_give_recommended_sites_for_the_items_found_short() {
         assert_eq!(rows[0][col(&rows[0], "candidate_id")], "candidate_id");
     }
 }
+
+/// The care platform's figures in the assessment (issue 11), on the straight street: G1 at 0 m
+/// (100 elderly), G2 at 1000 m (200 elderly), G3 at 2000 m (300 elderly), a community canteen at
+/// 500 m. Meal sites within the 15-minute walk (1000 m): G1 and G2, 300 of 600 elderly = 50 %.
+/// GS21 from the platform's visit rates of November 2026: G1 1 of 2 (50 %, short), G2 2 of 2
+/// (100 %, met), G3 no row; the whole area sums G1 and G2: 3 of 4 = 75 %.
+fn care_city(dir: &Path) {
+    street(dir);
+    write(
+        dir,
+        "communities.csv",
+        &format!(
+            "id,name,lon,lat,population,elderly,division_code\nG1,一号社区,{},36.06,500,100,620102001001\nG2,二号社区,{},36.06,1000,200,620102001002\nG3,三号社区,{},36.06,1500,300,620102001003\n",
+            lon(0),
+            lon(100),
+            lon(200)
+        ),
+    );
+    write(
+        dir,
+        "facilities.csv",
+        &format!(
+            "id,name,category,lon,lat\nM1,老年食堂,community_canteen,{},36.06\n",
+            lon(50)
+        ),
+    );
+    write(
+        dir,
+        "visit-rate.csv",
+        "indicator,month,region_code,level,due,visited,rate\nGS21,2026-11,62,province,4,3,0.75\nGS21,2026-11,6201,city,4,3,0.75\nGS21,2026-11,620102,district,4,3,0.75\nGS21,2026-11,620102001,street,4,3,0.75\nGS21,2026-11,G1,community,2,1,0.5\nGS21,2026-11,G2,community,2,2,1\n",
+    );
+}
+
+fn care_args(d: &Path) -> Args {
+    Args::quiet("assess").tables(d).opt("--out", d.join("out"))
+}
+
+#[test]
+fn visit_rate_and_meal_sites_from_the_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    care_city(d);
+    assert_ok(
+        &care_args(d)
+            .opt("--platform-indicators", d.join("visit-rate.csv"))
+            .run(),
+    );
+    let o = d.join("out");
+    let ind = records(&o.join("indicators.csv"));
+    let get = |id: &str, level: &str, code: &str| {
+        ind.iter()
+            .find(|r| r["indicator"] == id && r["level"] == level && r["region_code"] == code)
+            .unwrap_or_else(|| panic!("{id} {level} {code}"))
+            .clone()
+    };
+    let g1 = get("GS21", "community", "G1");
+    assert_eq!(
+        (
+            g1["value"].as_str(),
+            g1["met"].as_str(),
+            g1["target"].as_str()
+        ),
+        ("50", "no", "100")
+    );
+    assert_eq!(g1["region_name"], "一号社区");
+    assert!(
+        g1["note"].contains("source: the platform's visit records for 2026-11"),
+        "{}",
+        g1["note"]
+    );
+    let g2 = get("GS21", "community", "G2");
+    assert_eq!((g2["value"].as_str(), g2["met"].as_str()), ("100", "yes"));
+    let g3 = get("GS21", "community", "G3");
+    assert_eq!((g3["value"].as_str(), g3["met"].as_str()), ("", ""));
+    let all = get("GS21", "all", "");
+    assert_eq!(
+        (
+            all["value"].as_str(),
+            all["numerator"].as_str(),
+            all["denominator"].as_str()
+        ),
+        ("75", "3", "4")
+    );
+    assert_eq!(get("GS21", "street", "620102001")["value"], "75");
+
+    // Meal sites within 15 minutes: 300 of 600 elderly; a monitoring figure, no target.
+    let meal = get("CNM1", "all", "");
+    assert_eq!(
+        (
+            meal["value"].as_str(),
+            meal["numerator"].as_str(),
+            meal["denominator"].as_str(),
+            meal["target"].as_str(),
+            meal["met"].as_str()
+        ),
+        ("50", "300", "600", "", "")
+    );
+    assert_eq!(get("CNM1", "community", "G2")["value"], "100");
+    assert_eq!(get("CNM1", "community", "G3")["value"], "0");
+
+    let defs = records(&o.join("indicator_definitions.csv"));
+    let kind = |id: &str| {
+        defs.iter()
+            .find(|r| r["indicator"] == id)
+            .map(|r| r["kind"].clone())
+    };
+    assert_eq!(kind("GS21").as_deref(), Some("platform_rate"));
+    assert_eq!(kind("CNM1").as_deref(), Some("elderly_coverage"));
+    assert!(!read(o.join("unavailable.csv")).contains("GS21"));
+    assert!(xlsx_matches_indicators_csv(&o) > 50);
+
+    // The report: the source of GS21's value, the communities' table, both labels.
+    let html = read(o.join("index.html"));
+    assert!(
+        html.contains("来源：平台 2026-11 月探访记录")
+            && html.contains("visit records for 2026-11"),
+        "source of GS21 not in the report"
+    );
+    assert!(html.contains("id=\"regions-community\""));
+    assert!(
+        html.contains("特殊困难老年人月探访率")
+            && html.contains("Monthly visits to elderly people in special difficulty")
+    );
+    assert!(
+        html.contains("15分钟步行范围内有助餐点的老年人比例")
+            && html.contains("monitoring, no target")
+    );
+    let sum = json(o.join("summary.json"));
+    assert_eq!(
+        sum["platform_indicators"],
+        serde_json::json!(["GS21 2026-11"])
+    );
+}
+
+#[test]
+fn without_the_platform_file_gs21_is_not_computable_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    care_city(d);
+    assert_ok(&care_args(d).run());
+    let ind = records(&d.join("out/indicators.csv"));
+    let gs21: Vec<_> = ind.iter().filter(|r| r["indicator"] == "GS21").collect();
+    // all, province, city, district, street and the three communities: reported, not dropped.
+    assert_eq!(gs21.len(), 8);
+    for r in gs21 {
+        assert_eq!((r["value"].as_str(), r["met"].as_str()), ("", ""));
+        assert!(
+            r["note"].contains("not computable: the platform's indicator file was not given (--platform-indicators"),
+            "{}",
+            r["note"]
+        );
+    }
+}
+
+#[test]
+fn a_bad_platform_file_is_refused_with_line_field_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    care_city(d);
+    let bad = write(
+        d,
+        "bad-rate.csv",
+        "indicator,month,region_code,level,due,visited,rate\nGS21,2026-11,G1,community,2,1,1.5\nGS21,11/2026,G2,community,2,2,1\n",
+    );
+    let err = refused(&care_args(d).opt("--platform-indicators", &bad).run());
+    assert!(
+        err.contains("第 2 行 line 2, 字段 field 'rate': '1.5' 超出范围（0 至 1）'1.5' is out of range (0 to 1)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("第 3 行 line 3, 字段 field 'month': '11/2026' 不是 YYYY-MM 格式的月份 '11/2026' is not a month written YYYY-MM"),
+        "{err}"
+    );
+    assert!(!d.join("out").exists(), "nothing written");
+    let missing = write(
+        d,
+        "no-visited.csv",
+        "indicator,month,region_code,level,due,rate\nGS21,2026-11,G1,community,2,0.5\n",
+    );
+    let err = refused(&care_args(d).opt("--platform-indicators", &missing).run());
+    assert!(
+        err.contains("缺少必需的列 'visited'") && err.contains("missing required column 'visited'"),
+        "{err}"
+    );
+}

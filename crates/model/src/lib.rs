@@ -9,11 +9,13 @@
 //! WGS-84 longitude/latitude in degrees once inside the program.
 
 mod category;
+mod platform;
 mod points;
 mod text;
 
 pub use category::{
     known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
+pub use platform::{PlatformIndicators, PlatformRow, PLATFORM_LEVELS};
 pub use points::{Candidate, Community, Facility, LonLat};
 pub use text::{count, io_reason, plural, quote, MAX_SHOWN_CHARS};

@@ -40,6 +40,10 @@ pub struct AssessInputs<'a> {
     pub facilities: &'a [Facility],
     /// Candidate sites to place too (for recommendations); may be empty.
     pub candidates: &'a [LonLat],
+    /// The service platform's indicator file (`visit-rate.csv`, read with
+    /// `lc_tables::read_platform_indicators`), if given: the values of `platform_rate`
+    /// indicators (GS21); without it they are reported as not computable, with the reason.
+    pub platform: Option<&'a lc_model::PlatformIndicators>,
 }
 
 /// An assessment run's results.
@@ -118,6 +122,7 @@ pub fn run_assess(
             facilities: inputs.facilities,
             placed: &placed,
             access: &access,
+            platform: inputs.platform,
         };
         Ok(lc_assess::assess(
             inputs.standards,

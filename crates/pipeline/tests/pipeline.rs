@@ -257,6 +257,7 @@ fn the_assessment_through_the_library_checks_every_community_against_every_requi
             communities: &communities,
             facilities: &facilities,
             candidates: &[],
+            platform: None,
         },
         &AssessOptions {
             max_distance: 1500.0,
@@ -269,6 +270,22 @@ fn the_assessment_through_the_library_checks_every_community_against_every_requi
     .unwrap();
     let a = &run.assessment;
     assert!(!a.requirements.is_empty());
+    // The meal sites within 15 minutes (CNM1, monitoring): a share of the elderly, no target.
+    let cnm1 = plans[0]
+        .indicators
+        .iter()
+        .position(|i| i.id == "CNM1")
+        .unwrap();
+    let whole = a
+        .indicators
+        .iter()
+        .find(|r| r.indicator == cnm1 && r.level == lc_standards::RegionLevel::All)
+        .unwrap();
+    assert!(
+        whole.value.is_some_and(|v| (0.0..=100.0).contains(&v)),
+        "{whole:?}"
+    );
+    assert_eq!(whole.met, None);
     assert_eq!(a.checks.len(), communities.len() * a.requirements.len());
     assert!(!a.shortcomings.is_empty(), "the demo has gaps");
     assert_eq!(run.access.len(), communities.len());

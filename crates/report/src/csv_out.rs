@@ -146,6 +146,7 @@ pub fn indicators_csv(r: &Report) -> String {
     for row_ in &r.assessment.indicators {
         let p = &r.plans[row_.plan];
         let ind = &p.indicators[row_.indicator];
+        let (cmp, target) = crate::target_cells(ind);
         row(
             &mut s,
             &[
@@ -161,8 +162,8 @@ pub fn indicators_csv(r: &Report) -> String {
                 &fmt_num(row_.population),
                 &opt(row_.value),
                 &ind.unit,
-                ind.comparison.symbol(),
-                &fmt_num(ind.threshold),
+                cmp,
+                &target,
                 match row_.met {
                     Some(true) => "yes",
                     Some(false) => "no",
@@ -210,6 +211,7 @@ pub fn definitions_csv(r: &Report) -> String {
     s.push('\n');
     for p in r.plans {
         for ind in &p.indicators {
+            let (cmp, target) = crate::target_cells(ind);
             row(
                 &mut s,
                 &[
@@ -219,8 +221,8 @@ pub fn definitions_csv(r: &Report) -> String {
                     &ind.name_en,
                     crate::kind_key(&ind.kind),
                     &ind.unit,
-                    ind.comparison.symbol(),
-                    &fmt_num(ind.threshold),
+                    cmp,
+                    &target,
                     ind.status.label(),
                     &ind.definition,
                     &ind.quote,

@@ -438,10 +438,17 @@ fn indicators(h: &mut String, r: &Report) {
                 y + 26.0,
                 esc(&clip(&ind.name_en, 64))
             );
-            let max = ir.value.unwrap_or(0.0).max(ind.threshold).max(1e-9) * 1.15;
+            let max = ir
+                .value
+                .unwrap_or(0.0)
+                .max(ind.threshold.unwrap_or(0.0))
+                .max(1e-9)
+                * 1.15;
             let fill = match ir.met {
                 Some(true) => "#2e9d57",
                 Some(false) => "#d0473a",
+                // A monitoring indicator: a value, no target.
+                None if ir.value.is_some() => "#3b6ea8",
                 None => "#bbbbbb",
             };
             let vw = ir
@@ -455,16 +462,18 @@ fn indicators(h: &mut String, r: &Report) {
                 if ir.value.is_some() { "0.9" } else { "0.35" },
                 esc(&ind.definition)
             );
-            let tx = label_w + ind.threshold / max * bar_w;
+            if let Some(t) = ind.threshold {
+                let tx = label_w + t / max * bar_w;
+                let _ = write!(
+                    h,
+                    "<line class=\"target\" x1=\"{tx:.1}\" x2=\"{tx:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#222\" stroke-width=\"2\"/>",
+                    y,
+                    y + 26.0
+                );
+            }
             let _ = write!(
                 h,
-                "<line class=\"target\" x1=\"{tx:.1}\" x2=\"{tx:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#222\" stroke-width=\"2\"/>",
-                y,
-                y + 26.0
-            );
-            let _ = write!(
-                h,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" font-weight=\"bold\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">目标 target {} {} {}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" font-weight=\"bold\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">目标 target {}</text>",
                 label_w + bar_w + 8.0,
                 y + 13.0,
                 ir.value
@@ -472,12 +481,24 @@ fn indicators(h: &mut String, r: &Report) {
                     .unwrap_or_else(|| "无法计算 not computable".into()),
                 label_w + bar_w + 8.0,
                 y + 26.0,
-                ind.comparison.symbol(),
-                fmt_num(ind.threshold),
-                esc(&clip(&ind.unit, 28))
+                esc(&clip(&crate::target_text(ind), 48))
             );
         }
         let _ = write!(h, "</svg>");
+        // Where a value the platform computed came from (GS21: its visit records of a month).
+        for ir in &rows {
+            let ind = &p.indicators[ir.indicator];
+            if ind.kind == lc_standards::IndicatorKind::PlatformRate {
+                let _ = write!(
+                    h,
+                    "<p class=\"note platform\">{} {} {}：{}</p>",
+                    esc(&ind.id),
+                    esc(&ind.name_zh),
+                    esc(&ind.name_en),
+                    esc(&ir.note)
+                );
+            }
+        }
     }
     let _ = writeln!(h, "</section>");
 }
@@ -719,20 +740,25 @@ fn regions(h: &mut String, r: &Report) {
     let rows = |l: RegionLevel| a.indicators.iter().filter(|x| x.level == l).count();
     // The finest level with at most 400 rows; when that is the street, the districts as well
     // (first), so a city's report reads district by district and street by street.
-    let Some(finest) = [
+    let finest = [
         RegionLevel::Street,
         RegionLevel::District,
         RegionLevel::City,
         RegionLevel::Province,
     ]
     .into_iter()
-    .find(|l| (1..=400).contains(&rows(*l))) else {
-        return;
-    };
-    if finest == RegionLevel::Street && (1..=400).contains(&rows(RegionLevel::District)) {
-        region_table(h, r, RegionLevel::District, "regions-district");
+    .find(|l| (1..=400).contains(&rows(*l)));
+    if let Some(finest) = finest {
+        if finest == RegionLevel::Street && (1..=400).contains(&rows(RegionLevel::District)) {
+            region_table(h, r, RegionLevel::District, "regions-district");
+        }
+        region_table(h, r, finest, "regions");
     }
-    region_table(h, r, finest, "regions");
+    // The figures of single communities (GS21's visit rate, meal sites within 15 minutes), for
+    // a readable number of communities; indicators.csv has them all.
+    if (1..=1000).contains(&rows(RegionLevel::Community)) {
+        region_table(h, r, RegionLevel::Community, "regions-community");
+    }
 }
 
 fn region_table(h: &mut String, r: &Report, level: RegionLevel, id: &str) {
@@ -753,7 +779,7 @@ fn region_table(h: &mut String, r: &Report, level: RegionLevel, id: &str) {
         };
         let _ = write!(
             h,
-            "<tr><td>{} {}</td><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} {} {}</td><td class=\"{cls}\">{txt}</td><td class=\"note\">{}</td></tr>",
+            "<tr><td>{} {}</td><td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"{cls}\">{txt}</td><td class=\"note\">{}</td></tr>",
             esc(&ind.id),
             esc(&ind.name_zh),
             esc(&ir.region),
@@ -766,9 +792,7 @@ fn region_table(h: &mut String, r: &Report, level: RegionLevel, id: &str) {
             ir.walking_value
                 .map(|v| fmt_num((v * 100.0).round() / 100.0))
                 .unwrap_or_else(|| "—".into()),
-            ind.comparison.symbol(),
-            fmt_num(ind.threshold),
-            esc(&ind.unit),
+            esc(&crate::target_text(ind)),
             esc(&ir.note)
         );
     }

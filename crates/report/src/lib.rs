@@ -155,6 +155,25 @@ pub fn kind_key(k: &lc_standards::IndicatorKind) -> &'static str {
         Ratio { .. } => "ratio",
         Total { .. } => "total",
         RegionCoverage { .. } => "region_coverage",
+        PlatformRate => "platform_rate",
+        ElderlyCoverage { .. } => "elderly_coverage",
+    }
+}
+
+/// The comparison symbol and the target of an indicator as written in the outputs; both empty
+/// for a monitoring indicator (no target).
+pub fn target_cells(ind: &lc_standards::Indicator) -> (&'static str, String) {
+    match ind.threshold {
+        Some(t) => (ind.comparison.symbol(), fmt_num(t)),
+        None => ("", String::new()),
+    }
+}
+
+/// The target in words for the report: `>= 100 %`, or `监测指标，无目标 monitoring, no target`.
+pub fn target_text(ind: &lc_standards::Indicator) -> String {
+    match ind.threshold {
+        Some(t) => format!("{} {} {}", ind.comparison.symbol(), fmt_num(t), ind.unit),
+        None => format!("监测指标，无目标 monitoring, no target ({})", ind.unit),
     }
 }
 

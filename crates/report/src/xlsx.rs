@@ -76,22 +76,14 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
             format!("{} {} {}", ind.id, ind.name_zh, ind.name_en),
         )?;
         num_or_blank(ws, row, 1, ir.value)?;
-        ws.write_string(
-            row,
-            2,
-            format!(
-                "{} {} {}",
-                ind.comparison.symbol(),
-                fmt_num(ind.threshold),
-                ind.unit
-            ),
-        )?;
+        ws.write_string(row, 2, crate::target_text(ind))?;
         ws.write_string(
             row,
             3,
             match ir.met {
                 Some(true) => "yes 达标",
                 Some(false) => "no 未达标",
+                None if ind.threshold.is_none() && ir.value.is_some() => "monitoring 监测",
                 None => "not computable 无法计算",
             },
         )?;
@@ -119,8 +111,8 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         ws.write_number(row, 9, ir.population)?;
         num_or_blank(ws, row, 10, ir.value)?;
         ws.write_string(row, 11, &ind.unit)?;
-        ws.write_string(row, 12, ind.comparison.symbol())?;
-        ws.write_number(row, 13, ind.threshold)?;
+        ws.write_string(row, 12, crate::target_cells(ind).0)?;
+        num_or_blank(ws, row, 13, ind.threshold)?;
         ws.write_string(
             row,
             14,
@@ -282,8 +274,8 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
             ws.write_string(row, 3, &ind.name_en)?;
             ws.write_string(row, 4, kind_key(&ind.kind))?;
             ws.write_string(row, 5, &ind.unit)?;
-            ws.write_string(row, 6, ind.comparison.symbol())?;
-            ws.write_number(row, 7, ind.threshold)?;
+            ws.write_string(row, 6, crate::target_cells(ind).0)?;
+            num_or_blank(ws, row, 7, ind.threshold)?;
             ws.write_string(row, 8, ind.status.label())?;
             ws.write_string(row, 9, &ind.definition)?;
             ws.write_string(row, 10, &ind.quote)?;

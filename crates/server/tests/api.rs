@@ -675,6 +675,81 @@ async fn imports_and_exports(s: &TestServer) {
         ),
         (Some("next"), 0)
     );
+    // The figures of single communities (`level` community: GS21's visit rate, CNM1's meal
+    // sites) come through the latest run and the community's own endpoint; a region's row
+    // belongs to no community. The header is `indicators.csv`'s as `livingcircle assess`
+    // writes it.
+    let header = "plan,indicator,name_zh,name_en,level,region_code,region_name,scope,communities,population,value,unit,comparison,target,met,gap,numerator,denominator,status,note,basis,walking_value,communities_scope,units_scope,off_network\n";
+    let indicators = format!(
+        "{header}\
+        GS,GS21,特殊困难老年人月探访率,Monthly visits to elderly people in special difficulty,all,,,own,2,2000,75,% 应探访者 of persons due,>=,100,no,25,3,4,S,source: the platform's visit records for 2026-11 (visit-rate.csv),access,,all,all,0\n\
+        GS,GS21,特殊困难老年人月探访率,Monthly visits to elderly people in special difficulty,community,X1,一号,own,1,1000,50,% 应探访者 of persons due,>=,100,no,50,1,2,S,source: the platform's visit records for 2026-11 (visit-rate.csv),access,,all,all,0\n\
+        CN,CNM1,15分钟步行范围内有助餐点的老年人比例（监测）,Elderly residents within a 15-minute walk of a meal site (monitoring),community,X1,一号,own,1,1000,100,% 老年人 of elderly residents,,,,,200,200,S,,access,,all,all,0\n\
+        CN,CNM1,15分钟步行范围内有助餐点的老年人比例（监测）,Elderly residents within a 15-minute walk of a meal site (monitoring),community,X2,二号,own,1,2500,0,% 老年人 of elderly residents,,,,,0,500,S,,access,,all,all,0\n"
+    );
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/assessments",
+            json!({"label": "care", "shortcomings_csv": "community_id,requirement\nX2,nursery\n", "indicators_csv": indicators}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (_, v) = s.get(&Auth::Anonymous, "/api/assessments/latest").await;
+    let rows = v["indicators"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        (
+            rows[0]["indicator"].as_str(),
+            rows[0]["value"].as_str(),
+            rows[0]["met"].as_str()
+        ),
+        (Some("GS21"), Some("75"), Some("no"))
+    );
+    assert_eq!(rows[3]["indicator"], json!("CNM1"));
+    let (_, v) = s
+        .get(&Auth::Anonymous, "/api/communities/X1/assessment")
+        .await;
+    let mine = v["indicators"].as_array().unwrap();
+    assert_eq!(mine.len(), 2, "{v}");
+    assert_eq!(
+        (mine[0]["indicator"].as_str(), mine[0]["value"].as_str()),
+        (Some("GS21"), Some("50"))
+    );
+    assert_eq!(
+        (
+            mine[1]["indicator"].as_str(),
+            mine[1]["value"].as_str(),
+            mine[1]["target"].as_str()
+        ),
+        (Some("CNM1"), Some("100"), Some(""))
+    );
+    assert_eq!(v["shortcomings"].as_array().unwrap().len(), 0);
+    let (_, v) = s
+        .get(&Auth::Anonymous, "/api/communities/X2/assessment")
+        .await;
+    assert_eq!(v["indicators"][0]["value"], json!("0"), "{v}");
+    // A community-level row naming a community the registry does not hold is refused, by line.
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/assessments",
+            json!({"shortcomings_csv": "community_id,requirement\nX2,nursery\n", "indicators_csv": format!("{header}CN,CNM1,m,m,community,NOPE,n,own,1,1,0,%,,,,,0,1,S,,access,,all,all,0\n")}),
+        )
+        .await;
+    assert_eq!(
+        (
+            st,
+            v["errors"][0]["field"].as_str(),
+            v["errors"][0]["code"].as_str()
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("indicators.csv line 2: region_code"),
+            Some("unknown_reference")
+        ),
+        "{v}"
+    );
 }
 both!(imports_and_exports);
 

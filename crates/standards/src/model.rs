@@ -282,6 +282,10 @@ pub enum RegionLevel {
     District,
     /// Street or township, 9 digits.
     Street,
+    /// Each community by itself (its `id`, not a code prefix): only for indicators that are
+    /// figures of communities (coverage, visit rate, elderly coverage), and only when listed in
+    /// the indicator's `levels` (it is not in [`RegionLevel::ALL`]).
+    Community,
 }
 
 impl RegionLevel {
@@ -302,6 +306,7 @@ impl RegionLevel {
             RegionLevel::City => 4,
             RegionLevel::District => 6,
             RegionLevel::Street => 9,
+            RegionLevel::Community => 12,
         }
     }
 
@@ -313,6 +318,7 @@ impl RegionLevel {
             RegionLevel::City => "city",
             RegionLevel::District => "district",
             RegionLevel::Street => "street",
+            RegionLevel::Community => "community",
         }
     }
 
@@ -324,11 +330,15 @@ impl RegionLevel {
             RegionLevel::City => "市",
             RegionLevel::District => "区县",
             RegionLevel::Street => "街道乡镇",
+            RegionLevel::Community => "社区",
         }
     }
 
     pub(crate) fn parse(s: &str) -> Option<RegionLevel> {
-        RegionLevel::ALL.into_iter().find(|l| l.key() == s)
+        RegionLevel::ALL
+            .into_iter()
+            .chain([RegionLevel::Community])
+            .find(|l| l.key() == s)
     }
 }
 
@@ -549,6 +559,20 @@ pub enum IndicatorKind {
         /// Only sub-regions with this many residents (communities' population summed).
         min_population: Option<f64>,
     },
+    /// A rate the service platform computes from its records and exports as a file (today
+    /// `GET /api/care/visit-rate.csv`, GS21): the value of a region is the file's row of the
+    /// indicator's id for that region (`rate` × 100, in %); the whole area sums the file's
+    /// community rows of its communities. Without the file it is not computable, with the reason.
+    PlatformRate,
+    /// Percentage of the region's elderly residents (the `elderly` column) living in communities
+    /// within `distance_m` on foot of a facility of any of `categories`: Σ elderly of the
+    /// communities that reach one ÷ Σ elderly × 100.
+    ElderlyCoverage {
+        /// Any of these categories.
+        categories: Vec<Category>,
+        /// Walking distance, metres.
+        distance_m: f64,
+    },
 }
 
 /// A 2025 target computed from the data.
@@ -562,10 +586,11 @@ pub struct Indicator {
     pub name_en: String,
     /// Unit, for display.
     pub unit: String,
-    /// Comparison with the threshold.
+    /// Comparison with the threshold (for a monitoring indicator: which direction is better).
     pub comparison: Comparison,
-    /// The target value.
-    pub threshold: f64,
+    /// The target value; `None` for a monitoring indicator (no seed states a number for it:
+    /// reported, never met or short).
+    pub threshold: Option<f64>,
     /// The plan's sentence, verbatim.
     pub quote: String,
     /// The definition this project uses (where the official one is unknown).

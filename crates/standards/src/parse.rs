@@ -605,7 +605,8 @@ struct RawIndicator {
     kind: Spanned<String>,
     unit: Spanned<String>,
     comparison: Spanned<String>,
-    threshold: Spanned<f64>,
+    threshold: Option<Spanned<f64>>,
+    monitoring: Option<Spanned<bool>>,
     quote: Spanned<String>,
     definition: Spanned<String>,
     status: Spanned<String>,
@@ -686,14 +687,36 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                 ),
             )
         })?;
-        let threshold = *r.threshold.get_ref();
-        if !threshold.is_finite() {
-            return Err(ctx.err(
-                span_of(&r.threshold),
-                "indicator.threshold",
-                "须为有限数 must be a finite number",
-            ));
-        }
+        // A monitoring indicator (no seed states a number for it) says so and has no threshold;
+        // every other indicator has one, so a forgotten threshold is never read as "monitoring".
+        let monitoring = r.monitoring.as_ref().is_some_and(|m| *m.get_ref());
+        let threshold = match (&r.threshold, monitoring) {
+            (Some(t), false) => {
+                if !t.get_ref().is_finite() {
+                    return Err(ctx.err(
+                        span_of(t),
+                        "indicator.threshold",
+                        "须为有限数 must be a finite number",
+                    ));
+                }
+                Some(*t.get_ref())
+            }
+            (Some(t), true) => {
+                return Err(ctx.err(
+                    span_of(t),
+                    "indicator.threshold",
+                    "监测指标没有目标值 a monitoring indicator (monitoring = true) has no threshold",
+                ))
+            }
+            (None, false) => {
+                return Err(ctx.err(
+                    at.clone(),
+                    "indicator.threshold",
+                    "必须填写（没有目标值的指标写 monitoring = true）is required (an indicator without a target says monitoring = true)",
+                ))
+            }
+            (None, true) => None,
+        };
         let mut levels = Vec::new();
         match &r.levels {
             Some(ls) => {
@@ -703,7 +726,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                             span_of(l),
                             "indicator.levels",
                             format!(
-                                "{0} 不是区域层级，请用 all、province、city、district 或 street {0} is not a region level; use all, province, city, district or street",
+                                "{0} 不是区域层级，请用 all、province、city、district、street 或 community {0} is not a region level; use all, province, city, district, street or community",
                                 quote(l.get_ref())
                             ),
                         )
@@ -734,6 +757,8 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
             "ratio" => &["categories", "measure", "denominator", "per", "catchment_m"],
             "total" => &["categories", "measure", "catchment_m"],
             "region_coverage" => &["of", "units", "categories", "distance_m", "min_population"],
+            "platform_rate" => &[],
+            "elderly_coverage" => &["categories", "distance_m"],
             // An unknown kind is reported by the match below, not as a misplaced key.
             _ => &[
                 "units",
@@ -865,17 +890,44 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
                     min_population,
                 }
             }
+            "platform_rate" => IndicatorKind::PlatformRate,
+            "elderly_coverage" => {
+                let d = required(&ctx, &r.distance_m, &at, "indicator.distance_m", kind_s)?;
+                IndicatorKind::ElderlyCoverage {
+                    categories: cats(&ctx)?,
+                    distance_m: positive(&ctx, d, "indicator.distance_m")?,
+                }
+            }
             other => {
                 return Err(ctx.err(
                     span_of(&r.kind),
                     "indicator.kind",
                     format!(
-                        "{0} 不是指标类型，请用 coverage、standard_coverage、ratio、total 或 region_coverage {0} is not an indicator kind; use coverage, standard_coverage, ratio, total or region_coverage",
+                        "{0} 不是指标类型，请用 coverage、standard_coverage、ratio、total、region_coverage、platform_rate 或 elderly_coverage {0} is not an indicator kind; use coverage, standard_coverage, ratio, total, region_coverage, platform_rate or elderly_coverage",
                         quote(other)
                     ),
                 ))
             }
         };
+        // Each community by itself is a figure of communities, not of what stands in a region.
+        if levels.contains(&RegionLevel::Community)
+            && matches!(
+                kind,
+                IndicatorKind::Ratio { .. }
+                    | IndicatorKind::Total { .. }
+                    | IndicatorKind::RegionCoverage { .. }
+            )
+        {
+            let span = r.levels.as_ref().map(span_of).unwrap_or(at.clone());
+            return Err(ctx.err(
+                span,
+                "indicator.levels",
+                format!(
+                    "类型 {0} 不按单个社区统计，层级不能含 'community' kind {0} is not a figure of single communities; its levels cannot include 'community'",
+                    quote(kind_s)
+                ),
+            ));
+        }
         // The scope is stated for every target, next to its quote (issue 22): which communities,
         // for region coverage which sub-regions, and why.
         let scope_missing = |key: &str, (zh, en): (&str, &str)| {

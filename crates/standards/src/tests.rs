@@ -101,7 +101,7 @@ fn shipped_plans_parse_and_refer_to_loaded_standards() {
     let gs = &plans[1];
     assert_eq!(gs.jurisdiction, "62");
     let gs04 = gs.indicators.iter().find(|i| i.id == "GS04").unwrap();
-    assert_eq!(gs04.threshold, 4.5);
+    assert_eq!(gs04.threshold, Some(4.5));
     assert_eq!(gs04.comparison, Comparison::AtLeast);
 }
 
@@ -115,9 +115,9 @@ fn every_listed_target_is_encoded() {
         .flat_map(|p| p.indicators.iter().map(|i| i.id.as_str()))
         .collect();
     for id in [
-        "CN01", "GS03", "GS04", "GS08", "GS09", "GS12", "GS13", "GS15", "GS18", "GS19", "GS22",
-        "GS23", "HE06", "HE07", "HE08", "HE09", "HE10", "HE11", "HE14", "HL01", "HL02", "HL03",
-        "HL04", "HL05", "HL07", "SX01",
+        "CN01", "GS03", "GS04", "GS08", "GS09", "GS12", "GS13", "GS15", "GS18", "GS19", "GS21",
+        "GS22", "GS23", "HE06", "HE07", "HE08", "HE09", "HE10", "HE11", "HE14", "HL01", "HL02",
+        "HL03", "HL04", "HL05", "HL07", "SX01",
     ] {
         assert!(ind.contains(&id), "{id} is not an indicator");
     }
@@ -127,8 +127,8 @@ fn every_listed_target_is_encoded() {
         .collect();
     for id in [
         "CN02", "GS01", "GS02", "GS05", "GS06", "GS07", "GS10", "GS11", "GS14", "GS16", "GS17",
-        "GS20", "GS21", "GS24", "GS25", "HE01", "HE02", "HE03", "HE04", "HE05", "HE12", "HE13",
-        "HL06", "HL08",
+        "GS20", "GS24", "GS25", "HE01", "HE02", "HE03", "HE04", "HE05", "HE12", "HE13", "HL06",
+        "HL08",
     ] {
         assert!(una.contains(&id), "{id} is not listed as unavailable");
     }
@@ -582,6 +582,8 @@ fn comparisons_follow_the_sentence() {
 const SCOPES: &[(&str, &str, &str, &str)] = &[
     // 000: "Promote big cities to speed up … meal-assisting and home care …": about cities.
     ("CN01", "urban", "all", "big cities"),
+    // The monitoring indicator of meal sites: the paragraph's services reach every community.
+    ("CNM1", "all", "all", "all urban and rural communities"),
     ("GS03", "all", "all", ""),
     ("GS04", "all", "all", ""),
     ("GS08", "all", "all", ""),
@@ -592,6 +594,7 @@ const SCOPES: &[(&str, &str, &str, &str)] = &[
     ("GS15", "all", "all", ""),
     ("GS18", "all", "all", ""),
     ("GS19", "all", "all", ""),
+    ("GS21", "all", "all", ""),
     // The paragraph builds 城鄉社區 networks; the sentence itself names no qualifier.
     ("GS22", "all", "all", ""),
     ("GS23", "urban", "all", "基礎(chǔ)較好的城市"),
@@ -1022,4 +1025,107 @@ fn messages_are_in_chinese_and_english_and_long_values_are_cut() {
         "{e}"
     );
     assert!(!e.message.contains(&"m".repeat(61)), "{e}");
+}
+
+/// GS21 is computed from the platform's file (issue 11), no longer an unavailable target; the
+/// meal-site indicator is a monitoring one whose walk is GB 50180-2018's 15-minute distance.
+#[test]
+fn gs21_is_encoded_and_the_meal_indicator_walks_fifteen_minutes() {
+    let plans = shipped_plans().unwrap();
+    let gs = plans.iter().find(|p| p.id == "GS").unwrap();
+    assert!(gs.unavailable.iter().all(|u| u.id != "GS21"));
+    let gs21 = gs.indicators.iter().find(|i| i.id == "GS21").unwrap();
+    assert_eq!(gs21.kind, IndicatorKind::PlatformRate);
+    assert_eq!(gs21.threshold, Some(100.0));
+    assert!(gs21.levels.contains(&RegionLevel::Community));
+    let cn = plans.iter().find(|p| p.id == "CN").unwrap();
+    let m = cn.indicators.iter().find(|i| i.id == "CNM1").unwrap();
+    assert_eq!(m.threshold, None);
+    let IndicatorKind::ElderlyCoverage { distance_m, .. } = &m.kind else {
+        panic!("CNM1: {:?}", m.kind)
+    };
+    let standards = shipped_standards().unwrap();
+    let gb = standards.iter().find(|s| s.id == "GB50180-2018").unwrap();
+    let fifteen = gb.levels.iter().find(|l| l.id == "15min").unwrap();
+    assert_eq!(*distance_m, fifteen.distance_m);
+}
+
+const MONITOR: &str = r#"
+[plan]
+id = "T"
+name_zh = "测试"
+name_en = "Test"
+jurisdiction = ""
+year = 2025
+document = "t.txt"
+
+[[indicator]]
+id = "M1"
+name_zh = "老年人助餐"
+name_en = "Meals"
+kind = "elderly_coverage"
+unit = "%"
+comparison = ">="
+monitoring = true
+quote = "q"
+communities = "all"
+scope_note = "n"
+definition = "d"
+status = "S"
+levels = ["all", "community"]
+categories = ["community_canteen"]
+distance_m = 1000
+"#;
+
+#[test]
+fn monitoring_indicators_have_no_threshold_and_others_need_one() {
+    let p = parse_plan("t.toml", MONITOR).unwrap();
+    assert_eq!(p.indicators[0].threshold, None);
+    assert_eq!(
+        p.indicators[0].levels,
+        vec![RegionLevel::All, RegionLevel::Community]
+    );
+    let e = parse_plan(
+        "t.toml",
+        &MONITOR.replace("monitoring = true", "monitoring = true\nthreshold = 5"),
+    )
+    .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("indicator.threshold"));
+    assert!(
+        e.to_string().contains(
+            "监测指标没有目标值 a monitoring indicator (monitoring = true) has no threshold"
+        ),
+        "{e}"
+    );
+    let e = parse_plan("t.toml", &MONITOR.replace("monitoring = true\n", "")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("indicator.threshold"));
+    assert!(
+        e.to_string()
+            .contains("is required (an indicator without a target says monitoring = true)"),
+        "{e}"
+    );
+    // A figure of what stands in a region has no per-community value.
+    let ratio = MONITOR
+        .replace("kind = \"elderly_coverage\"", "kind = \"total\"")
+        .replace(
+            "distance_m = 1000",
+            "measure = \"capacity\"\ncatchment_m = 1000",
+        );
+    let e = parse_plan("t.toml", &ratio).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("indicator.levels"));
+    assert!(
+        e.to_string()
+            .contains("its levels cannot include 'community'"),
+        "{e}"
+    );
+    let rate = MONITOR
+        .replace("kind = \"elderly_coverage\"", "kind = \"platform_rate\"")
+        .replace(
+            "categories = [\"community_canteen\"]\ndistance_m = 1000\n",
+            "",
+        );
+    assert_eq!(
+        parse_plan("t.toml", &rate).unwrap().indicators[0].kind,
+        IndicatorKind::PlatformRate
+    );
 }

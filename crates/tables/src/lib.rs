@@ -6,6 +6,7 @@
 //! | `edges.csv` | `from,to,length_m` |
 //! | `communities.csv` | `id,name,lon,lat,population` + `households,elderly,children_0_3,division_code` |
 //! | `facilities.csv` | `id,name,category,lon,lat` + `capacity,floor_area_m2,provider_code,division_code` |
+//! | platform indicators (`visit-rate.csv`) | `indicator,month,region_code,level,due,visited,rate` |
 //!
 //! The column names are public interface. Readers match columns by header name (ASCII case
 //! ignored) in any order and ignore extra columns. Files are UTF-8 (a byte order mark, as
@@ -41,6 +42,7 @@ mod fields;
 mod folder;
 mod network;
 mod paths;
+mod platform;
 mod points;
 mod siting;
 
@@ -55,6 +57,7 @@ pub use network::{
     EDGE_COLUMNS, NODE_COLUMNS,
 };
 pub use paths::{check_outputs, PathClash};
+pub use platform::{read_platform_indicators, PLATFORM_COLUMNS, RATE_TOLERANCE};
 pub use points::{
     read_communities, read_communities_from, read_facilities, read_facilities_from,
     write_communities, write_communities_to, write_facilities, write_facilities_to,

@@ -76,6 +76,11 @@ pub(crate) struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
+    /// The row's 1-based physical line.
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
     pub(crate) fn raw(&self, col: usize) -> &'a [u8] {
         trim(self.rec.get(col).unwrap_or_default())
     }

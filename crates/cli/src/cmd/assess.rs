@@ -40,6 +40,11 @@ pub struct AssessArgs {
     /// streets.csv, villages.csv) or one `code,name` CSV file.
     #[arg(long, value_name = "DIR|FILE")]
     pub divisions: Option<PathBuf>,
+    /// Indicator values the service platform computes from its records: the monthly visit rate
+    /// `indicator,month,region_code,level,due,visited,rate` (`GET /api/care/visit-rate.csv`),
+    /// GS21's value. Without it GS21 is reported as not computable.
+    #[arg(long, value_name = "FILE")]
+    pub platform_indicators: Option<PathBuf>,
     /// Nearest facilities are reported up to this distance (metres) even when a requirement's
     /// distance is shorter.
     #[arg(
@@ -206,6 +211,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         inputs.extend(a.targets.iter().map(|p| ("--targets", Some(p.as_path()))));
         inputs.push(("--divisions", a.divisions.as_deref()));
         inputs.push(("--candidates", a.candidates.as_deref()));
+        inputs.push(("--platform-indicators", a.platform_indicators.as_deref()));
         let outs: Vec<PathBuf> = OUT_FILES.iter().map(|f| a.out.join(f)).collect();
         let outputs: Vec<(&str, Option<&Path>)> =
             outs.iter().map(|p| ("--out", Some(p.as_path()))).collect();
@@ -237,6 +243,10 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         Some(p) => reads.take(lc_tables::read_candidates(p, crs, false)),
         None => Vec::new(),
     };
+    let platform = a
+        .platform_indicators
+        .as_ref()
+        .map(|p| reads.take(lc_tables::read_platform_indicators(p)));
     reads.finish()?;
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
@@ -267,6 +277,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
             communities: &communities,
             facilities: &facilities,
             candidates: &candidate_points,
+            platform: platform.as_ref(),
         },
         &lc_pipeline::AssessOptions {
             max_distance: a.max_distance,
@@ -394,6 +405,25 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
             facts.push(("未选址 not sited".to_string(), n.clone()));
         }
     }
+    if let (Some(p), Some(path)) = (&platform, &a.platform_indicators) {
+        let months: BTreeSet<(&str, &str)> = p
+            .rows
+            .iter()
+            .map(|r| (r.indicator.as_str(), r.month.as_str()))
+            .collect();
+        facts.push((
+            "平台指标 platform indicators".to_string(),
+            format!(
+                "{} ({})",
+                crate::shown::shown(path),
+                months
+                    .iter()
+                    .map(|(i, m)| format!("{i} {m}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
     if !assessment.unknown_codes.is_empty() {
         facts.push((
             "未知区划代码 unknown division codes".to_string(),
@@ -506,6 +536,13 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         "headline_indicators_computed": computed,
         "indicator_rows": assessment.indicators.len(),
         "unknown_division_codes": assessment.unknown_codes,
+        // The platform's indicator file: which indicators of which month it gave.
+        "platform_indicators": platform.as_ref().map(|p| {
+            p.rows
+                .iter()
+                .map(|r| format!("{} {}", r.indicator, r.month))
+                .collect::<BTreeSet<_>>()
+        }),
         "recommendations": report.recommendations.iter().map(|r| json!({
             "requirements": r.requirement_ids(&report).1,
             "category": r.category.key(),

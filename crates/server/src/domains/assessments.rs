@@ -1,9 +1,11 @@
 //! 评估 Imported assessment runs (`livingcircle assess` outputs): routes and endpoint table.
 //!
 //! Coupling to `livingcircle assess`: an assessment run is imported from its
-//! `shortcomings.csv` and `indicators.csv`. Only one column is interpreted, the community
-//! (`community_id` or `community`) of each shortcoming; every other column is kept as it is,
-//! so the assessment's columns can grow without a change here.
+//! `shortcomings.csv` and `indicators.csv`. Only the community is interpreted: of each
+//! shortcoming its `community_id` (or `community`) column, of an indicator row at the
+//! `community` level (a figure of one community: GS21's visit rate, CNM1's meal sites within
+//! 15 minutes) its `region_code`, which is the community's id. Every other column is kept as it
+//! is, so the assessment's columns can grow without a change here.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -121,7 +123,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Public,
         "",
         "communities",
-        "The latest imported assessment's shortcomings of a community.",
+        "The latest imported assessment's shortcomings of a community and its own indicator rows (level community).",
         None,
         JSON
     ),
@@ -210,6 +212,20 @@ fn csv_objects(text: &str, file: &str) -> ApiResult<(Vec<String>, CsvRows)> {
 }
 
 /// POST /api/assessments: `{label, shortcomings_csv, indicators_csv}`.
+/// The community of a shortcoming row.
+fn shortcoming_community(row: &Map<String, Value>, col: &str) -> Option<String> {
+    row.get(col).and_then(Value::as_str).map(str::to_string)
+}
+
+/// The community of an indicator row: its `region_code` when its `level` is `community` (the
+/// figure of one community); none for a region's row.
+fn indicator_community(row: &Map<String, Value>) -> Option<String> {
+    (row.get("level").and_then(Value::as_str) == Some("community"))
+        .then(|| row.get("region_code").and_then(Value::as_str))
+        .flatten()
+        .map(str::to_string)
+}
+
 #[utoipa::path(post, path = "/api/assessments", tag = "assessments", request_body = AssessmentUpload,
     responses((status = 201, body = Object), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn import_assessment(
@@ -239,12 +255,21 @@ pub async fn import_assessment(
     };
     let mut errors = Vec::new();
     let mut known: HashSet<String> = HashSet::new();
-    for (line, row) in &shortcomings {
-        let id = row
-            .get(community_col)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+    let rows = shortcomings
+        .iter()
+        .map(|(line, row)| {
+            (
+                "shortcomings.csv",
+                community_col,
+                *line,
+                shortcoming_community(row, community_col),
+            )
+        })
+        .chain(indicators.iter().filter_map(|(line, row)| {
+            indicator_community(row).map(|id| ("indicators.csv", "region_code", *line, Some(id)))
+        }));
+    for (file, col, line, id) in rows {
+        let id = id.unwrap_or_default();
         if known.contains(&id) {
             continue;
         }
@@ -252,7 +277,7 @@ pub async fn import_assessment(
             known.insert(id);
         } else if errors.len() < 20 {
             errors.push(FieldError {
-                field: format!("shortcomings.csv line {line}: {community_col}"),
+                field: format!("{file} line {line}: {col}"),
                 code: "unknown_reference",
                 message_zh: format!("社区 {id} 不在社区库中"),
                 message_en: format!("community '{id}' is not in the registry"),
@@ -279,11 +304,9 @@ pub async fn import_assessment(
     for (kind, rows) in [("shortcoming", &shortcomings), ("indicator", &indicators)] {
         for (line, data) in rows {
             let community = if kind == "shortcoming" {
-                data.get(community_col)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
+                shortcoming_community(data, community_col)
             } else {
-                None
+                indicator_community(data)
             };
             batch.push((
                 kind,
@@ -325,12 +348,14 @@ pub async fn community_assessment(
     }
     let Some(run) = latest_run(&st).await? else {
         return Ok(Json(
-            json!({"community_id": id, "run": null, "shortcomings": []}),
+            json!({"community_id": id, "run": null, "shortcomings": [], "indicators": []}),
         ));
     };
     let rows = run_rows(&st, run.id, "shortcoming", Some(&id)).await?;
+    // The community's own figures (indicator rows at the `community` level).
+    let indicators = run_rows(&st, run.id, "indicator", Some(&id)).await?;
     Ok(Json(
-        json!({"community_id": id, "run": run, "shortcomings": rows}),
+        json!({"community_id": id, "run": run, "shortcomings": rows, "indicators": indicators}),
     ))
 }
 

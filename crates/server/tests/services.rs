@@ -944,7 +944,12 @@ async fn home_service_area(s: &TestServer) {
     assert!(ids.contains(&C1), "{area}");
     assert!(!ids.contains(&"110108010019"), "{area}");
     // C1's resident books; the far community's resident is refused with the reason.
-    let slot = bookable(s, o).await[0].clone();
+    let now = s.state().clock.now_ms();
+    let slot = bookable(s, o)
+        .await
+        .into_iter()
+        .find(|x| x["start_ms"].as_i64().unwrap() > now + 2 * HOUR)
+        .unwrap();
     let (st, v) = book(
         s,
         &w.resident,

@@ -280,7 +280,7 @@ impl Cover {
                 loss[st.xor[e] as usize] += self.w[e];
             }
         }
-        best_swap(&st.open, &loss, eps, fits, |k, extra| {
+        best_swap(&st.open, &loss, eps, 0.0, fits, |k, extra| {
             let mut gain = 0.0;
             for &e in self.by_cand.cols_of(k) {
                 let e = e as usize;

@@ -201,46 +201,58 @@ pub(crate) fn lazy_greedy<S>(
 /// maximisation gains. `loss[j]` is what closing open site `j` loses; `gain(k, extra)` is
 /// what opening closed site `k` gains and adds to `extra[j]` what the swap saves of `loss[j]`
 /// when `j` is the one closed; `fits(j, k)` says whether closing `j` and opening `k` is
-/// allowed (a budget). Returns `(out, in)` of the best allowed swap improving by more than
-/// `eps` (ties: the lower site out, the lower site in).
+/// allowed (a budget). Returns `(out, in)` of the best allowed swap whose improvement `v` is
+/// more than `eps` and more than `rel` times the sum of the terms it is the difference of
+/// (`gain + extra + loss`): a relative threshold at the scale of the swap itself, so that a
+/// real gain of 150 beside penalties of 1e16 elsewhere is taken while rounding noise of those
+/// sums is not (ties: the lower site out, the lower site in).
 pub(crate) fn best_swap(
     open: &[bool],
     loss: &[f64],
     eps: f64,
+    rel: f64,
     fits: impl Fn(usize, usize) -> bool,
     mut gain: impl FnMut(usize, &mut FxHashMap<u32, f64>) -> f64,
 ) -> Option<(usize, usize)> {
     let n = open.len();
+    let passes = |v: f64, scale: f64| v > eps && v > rel * scale;
     // Open sites by loss (then index): the first that fits is the one to close when the swap
     // saves nothing of it. Without a constraint that is the first.
     let mut by_loss: Vec<usize> = (0..n).filter(|&j| open[j]).collect();
     by_loss.sort_by(|&a, &b| loss[a].total_cmp(&loss[b]).then(a.cmp(&b)));
     let mut extra: FxHashMap<u32, f64> = FxHashMap::default();
-    let mut best = (eps, usize::MAX, usize::MAX);
+    let mut best: Option<(f64, usize, usize)> = None;
     for k in 0..n {
         if open[k] {
             continue;
         }
         extra.clear();
         let gain = gain(k, &mut extra);
-        let mut cand = match by_loss.iter().find(|&&j| fits(j, k)) {
-            Some(&j) => (gain - loss[j], j),
-            None => (f64::NEG_INFINITY, usize::MAX),
-        };
+        let mut cand: Option<(f64, usize)> = None;
+        if let Some(&j) = by_loss.iter().find(|&&j| fits(j, k)) {
+            let v = gain - loss[j];
+            if passes(v, gain + loss[j]) {
+                cand = Some((v, j));
+            }
+        }
         for (&j, &x) in &extra {
-            if !fits(j as usize, k) {
+            let j = j as usize;
+            if !fits(j, k) {
                 continue;
             }
-            let v = gain + x - loss[j as usize];
-            if v > cand.0 || (v == cand.0 && (j as usize) < cand.1) {
-                cand = (v, j as usize);
+            let v = gain + x - loss[j];
+            let better = cand.is_none_or(|(cv, cj)| v > cv || (v == cv && j < cj));
+            if passes(v, gain + x + loss[j]) && better {
+                cand = Some((v, j));
             }
         }
-        if cand.0 > best.0 {
-            best = (cand.0, cand.1, k);
+        if let Some((v, j)) = cand {
+            if best.is_none_or(|(bv, _, _)| v > bv) {
+                best = Some((v, j, k));
+            }
         }
     }
-    (best.1 != usize::MAX).then_some((best.1, best.2))
+    best.map(|(_, out, inn)| (out, inn))
 }
 
 /// The fractional knapsack: the most value of items (`value[j]`, `cost[j] ≥ 0`) within
@@ -411,12 +423,12 @@ mod tests {
         let loss = [5.0, 1.0, 0.0, 0.0];
         let gain = |k: usize, _: &mut FxHashMap<u32, f64>| [0.0, 0.0, 4.0, 3.0][k];
         assert_eq!(
-            best_swap(&open, &loss, 0.0, |_, _| true, gain),
+            best_swap(&open, &loss, 0.0, 0.0, |_, _| true, gain),
             Some((1, 2))
         );
         // Only closing site 0 makes room for site 2: not worth it; site 3 fits for site 1.
         let fits = |j: usize, k: usize| k == 3 || j == 0;
-        assert_eq!(best_swap(&open, &loss, 0.0, fits, gain), Some((1, 3)));
-        assert_eq!(best_swap(&open, &loss, 0.0, |_, _| false, gain), None);
+        assert_eq!(best_swap(&open, &loss, 0.0, 0.0, fits, gain), Some((1, 3)));
+        assert_eq!(best_swap(&open, &loss, 0.0, 0.0, |_, _| false, gain), None);
     }
 }

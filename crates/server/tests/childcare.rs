@@ -280,6 +280,22 @@ async fn waiting_list_by_hand(s: &TestServer) {
         (StatusCode::OK, Some(4), Some(1)),
         "{v}"
     );
+    // The registry's capacity follows (what `assess` reads for GS04/HE06 from the export).
+    let (_, f) = s.get(&Auth::Anonymous, "/api/facilities/N1").await;
+    assert_eq!(f["capacity"].as_f64(), Some(4.0), "{f}");
+    let (_, csv) = s
+        .bytes(&Auth::Anonymous, "/api/facilities/export.csv")
+        .await;
+    let csv = String::from_utf8(csv).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let cap = header.iter().position(|h| *h == "capacity").unwrap();
+    let row: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("N1,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    assert_eq!(row[cap], "4", "{csv}");
     // Wrong actions are refused with stable codes; closed stays closed.
     let (st, v) = s
         .post(

@@ -664,6 +664,35 @@ pub async fn set_places(
         json!({"places": {"from": stored.places, "to": places}}),
     )
     .await?;
+    // The registry's capacity of the nursery follows its places, in the same transaction (and
+    // compare-and-set on the facility's version): the facility export that `livingcircle
+    // assess` reads then computes GS04/HE06 (托位 per 1000 people) from the platform's places.
+    let mut f = f;
+    if f.capacity != Some(places as f64) {
+        let done = sqlx::query(
+            "UPDATE facilities SET capacity = $2, updated_at = $3, version = version + 1 WHERE id = $1 AND version = $4",
+        )
+        .bind(f.id.clone())
+        .bind(places as f64)
+        .bind(now)
+        .bind(f.version)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
+        if done.rows_affected() != 1 {
+            return Err(web::conflict("facility", &f.id));
+        }
+        tx.audit(
+            &c.actor(),
+            "update",
+            "facility",
+            &f.id,
+            json!({"capacity": {"from": f.capacity, "to": places}, "source": "childcare places"}),
+        )
+        .await?;
+        f.capacity = Some(places as f64);
+        f.version += 1;
+    }
     let view = nursery_of(tx.conn(), f).await?;
     tx.commit().await?;
     Ok(Json(view))

@@ -226,20 +226,23 @@ mod tests {
     use jiff::civil::date;
 
     #[test]
-    fn the_2026_notice_is_in_the_data() {
+    fn the_2025_and_2026_notices_are_in_the_data() {
         let cal = Calendar::national();
         assert!(cal.covers(date(2026, 6, 1)));
-        assert!(!cal.covers(date(2025, 12, 31)));
+        assert!(cal.covers(date(2025, 12, 31)));
+        assert!(!cal.covers(date(2024, 12, 31)));
         assert!(!cal.is_working_day(date(2026, 2, 16))); // Monday in the Spring Festival.
         assert!(cal.is_working_day(date(2026, 2, 14))); // 调休 Saturday.
         assert!(cal.is_working_day(date(2026, 1, 4))); // 调休 Sunday.
         assert!(!cal.is_working_day(date(2026, 10, 7)));
-        let holidays = cal
-            .days
-            .values()
-            .filter(|k| **k == DayKind::Holiday)
-            .count();
-        assert_eq!(holidays, 3 + 9 + 3 + 5 + 3 + 3 + 7);
+        let holidays = |y: i16| {
+            cal.days
+                .iter()
+                .filter(|(d, k)| d.year() == y && **k == DayKind::Holiday)
+                .count()
+        };
+        assert_eq!(holidays(2026), 3 + 9 + 3 + 5 + 3 + 3 + 7);
+        assert_eq!(holidays(2025), 1 + 8 + 3 + 5 + 3 + 8);
     }
 
     #[test]

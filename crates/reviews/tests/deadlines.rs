@@ -1,5 +1,7 @@
 //! Deadlines worked out by hand from `data/calendar_cn.json` (the 2026 notice: Spring Festival
-//! off 02-15 to 02-23; 调休 working Saturdays 02-14 and 02-28).
+//! off 02-15 to 02-23; 调休 working Saturdays 02-14 and 02-28; New Year 01-01 to 01-03, 调休
+//! Sunday 01-04. The 2025 notice: Spring Festival off 01-28 to 02-04; 调休 Sunday 01-26 and
+//! Saturday 02-08).
 
 use jiff::civil::{date, time, Date};
 use lc_reviews::case::{transition, Action, Actor, Case};
@@ -84,4 +86,21 @@ fn a_deadline_past_the_calendar_data_is_refused() {
     .unwrap_err();
     assert_eq!(err.code(), "calendar_not_covered");
     assert!(err.message_zh().contains("2027"));
+}
+
+#[test]
+fn sichuan_2025_spring_festival_and_across_new_year() {
+    let sc = jurisdiction::get("sichuan").unwrap();
+    // Received Monday 2025-01-27, the working day before the holiday (01-28..02-04 off):
+    //  1 Wed 02-05   2 Thu 02-06   3 Fri 02-07   4 Sat 02-08 (调休)  5 Mon 02-10
+    //  6 Tue 02-11   7 Wed 02-12   8 Thu 02-13   9 Fri 02-14        10 Mon 02-17
+    // 11 Tue 02-18  12 Wed 02-19  13 Thu 02-20  14 Fri 02-21        15 Mon 02-24
+    let c = Case::open(at(date(2025, 1, 27)), sc, Calendar::national()).unwrap();
+    assert_eq!(c.deadline, Some(date(2025, 2, 24)));
+    // Received Monday 2025-12-29, across the 2026 New Year (01-01..01-03 off, Sunday 01-04 worked):
+    //  1 Tue 12-30   2 Wed 12-31   3 Sun 01-04 (调休)  4 Mon 01-05   5 Tue 01-06
+    //  6 Wed 01-07   7 Thu 01-08   8 Fri 01-09        9 Mon 01-12  10 Tue 01-13
+    // 11 Wed 01-14  12 Thu 01-15  13 Fri 01-16       14 Mon 01-19  15 Tue 01-20
+    let c = Case::open(at(date(2025, 12, 29)), sc, Calendar::national()).unwrap();
+    assert_eq!(c.deadline, Some(date(2026, 1, 20)));
 }

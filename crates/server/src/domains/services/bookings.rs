@@ -1071,17 +1071,8 @@ pub async fn list(
     let offering = web::int_param("offering_id", &q.offering_id)?;
     let resident = web::int_param("resident_id", &q.resident_id)?;
     let day = |name: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
-        v.as_deref()
-            .map(|s| {
-                time::parse_date(s)
-                    .and_then(time::start_of_day)
-                    .map_err(|e| {
-                        AppError::bad_request(
-                            format!("参数 {name}：{e}"),
-                            format!("parameter {name}: {e}"),
-                        )
-                    })
-            })
+        offerings::date_param(name, v)?
+            .map(|d| time::start_of_day(d).map_err(AppError::internal))
             .transpose()
     };
     let from = day("from", &q.from)?;

@@ -570,16 +570,26 @@ async fn service_area(
         return Ok(None);
     }
     let from = LonLat::new(facility.lon, facility.lat);
-    let rows: Vec<(String, f64, f64)> = sqlx::query_as("SELECT id, lon, lat FROM communities")
-        .fetch_all(st.store.pool())
-        .await
-        .map_err(StoreError::from)?;
-    // Only communities a straight line could reach (a walk is never shorter than it; the
-    // margin covers placing both ends on the network).
+    // Only the communities in the box a straight line of that length could reach are read (a
+    // walk is never shorter than the straight line; the margin covers placing both ends on the
+    // network), not the whole registry for each offering.
+    let reach_m = radius + 2.0 * SNAP_LIMIT_M;
+    let dlat = reach_m / 111_000.0;
+    let dlon = dlat / from.lat.to_radians().cos().max(0.01);
+    let rows: Vec<(String, f64, f64)> = sqlx::query_as(
+        "SELECT id, lon, lat FROM communities WHERE lon BETWEEN $1 AND $2 AND lat BETWEEN $3 AND $4",
+    )
+    .bind(from.lon - dlon)
+    .bind(from.lon + dlon)
+    .bind(from.lat - dlat)
+    .bind(from.lat + dlat)
+    .fetch_all(st.store.pool())
+    .await
+    .map_err(StoreError::from)?;
     let near: Vec<(String, LonLat)> = rows
         .into_iter()
         .map(|(id, lon, lat)| (id, LonLat::new(lon, lat)))
-        .filter(|(_, p)| p.haversine_m(from) <= radius + 2.0 * SNAP_LIMIT_M)
+        .filter(|(_, p)| p.haversine_m(from) <= reach_m)
         .collect();
     let points: Vec<LonLat> = near.iter().map(|(_, p)| *p).collect();
     let (reach, dist) = tokio::task::spawn_blocking(move || {
@@ -757,7 +767,8 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn date_param(name: &str, v: &Option<String>) -> ApiResult<Option<Date>> {
+/// A `YYYY-MM-DD` query parameter, or 400 naming it.
+pub fn date_param(name: &str, v: &Option<String>) -> ApiResult<Option<Date>> {
     v.as_deref()
         .map(|s| {
             time::parse_date(s).map_err(|e| {

@@ -229,6 +229,25 @@ impl Status {
         Status::Closed,
     ];
 
+    /// The stable key (as serialised).
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Verified => "verified",
+            Status::Rectifying => "rectifying",
+            Status::Rectified => "rectified",
+            Status::Explained => "explained",
+            Status::Appealed => "appealed",
+            Status::CalledBack => "called_back",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// The status of a key.
+    pub fn from_key(key: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.key() == key)
+    }
+
     /// The Chinese name.
     pub fn zh(self) -> &'static str {
         match self {
@@ -263,9 +282,10 @@ impl Action {
     fn allowed(&self, actor: Actor) -> bool {
         use Actor::*;
         match self {
-            Action::Verify | Action::CallBack { .. } | Action::Close => {
-                matches!(actor, Provider | Regulator)
-            }
+            Action::Verify | Action::Close => matches!(actor, Provider | Regulator),
+            // The reviewer's identity is never shown to the provider, so the call-back is the
+            // supervising department's.
+            Action::CallBack { .. } => actor == Regulator,
             Action::Rectify
             | Action::Explain { .. }
             | Action::Appeal { .. }
@@ -541,6 +561,43 @@ mod tests {
             Event::AppealUpheld {
                 reason: "监控证实未到店".into()
             }
+        );
+    }
+
+    #[test]
+    fn status_keys_are_the_serialised_names_and_only_the_regulator_calls_back() {
+        for s in Status::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.key());
+            assert_eq!(Status::from_key(s.key()), Some(s));
+        }
+        assert_eq!(Status::from_key("open"), None);
+        let sc = jurisdiction::get("sichuan").unwrap();
+        let now = at(date(2026, 3, 2));
+        let mut c = Case::open(now, sc, Calendar::national()).unwrap();
+        for a in [
+            Action::Verify,
+            Action::Explain {
+                text: "按价目表收费".into(),
+            },
+        ] {
+            c = transition(&c, &a, Actor::Provider, now).unwrap().0;
+        }
+        let call = Action::CallBack {
+            accepted: true,
+            note: "已回访".into(),
+        };
+        assert_eq!(
+            transition(&c, &call, Actor::Provider, now)
+                .unwrap_err()
+                .code(),
+            "forbidden"
+        );
+        assert_eq!(
+            transition(&c, &call, Actor::Regulator, now)
+                .unwrap()
+                .0
+                .status,
+            Status::CalledBack
         );
     }
 }

@@ -98,6 +98,36 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "A nursery's places cannot go below the places in use (offered and enrolled).",
     ),
     (
+        "not_completed",
+        409,
+        "Only a completed service can be rated.",
+    ),
+    (
+        "already_reviewed",
+        409,
+        "The service has been rated already (one rating per service).",
+    ),
+    (
+        "invalid_transition",
+        409,
+        "The 差评 case's status does not admit this action.",
+    ),
+    (
+        "already_appealed",
+        409,
+        "A 差评 case may be appealed only once.",
+    ),
+    (
+        "deadline_backwards",
+        409,
+        "A rectification deadline can only be extended.",
+    ),
+    (
+        "calendar_not_covered",
+        409,
+        "The working-day calendar does not cover the year a deadline falls in.",
+    ),
+    (
         "idempotency_key_required",
         400,
         "A booking needs an Idempotency-Key header.",

@@ -272,14 +272,34 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let store = state.store.clone();
-    axum::serve(
+    let sweeper = tokio::spawn(sweep_hourly(state.clone()));
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    sweeper.abort();
+    served?;
     store.close().await;
     Ok(())
+}
+
+/// Gives the jurisdiction's default ratings once an hour (nothing when the rules in force set
+/// none); `POST /api/reviews/default-ratings` runs the same sweep on demand.
+async fn sweep_hourly(state: Arc<AppState>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate: let the server settle for an hour first.
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match domains::reviews::records::sweep_defaults(&state).await {
+            Ok(r) if r.created > 0 => tracing::info!(created = r.created, "default ratings given"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(code = e.code, "default-rating sweep failed"),
+        }
+    }
 }
 
 /// A server running in the background (tests).

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use crate::domains::{
-    accounts, assessments, care, childcare, home_beds, logs, registry, services, system,
+    accounts, assessments, care, childcare, home_beds, logs, registry, reviews, services, system,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -99,6 +99,20 @@ use services::{bookings, offerings};
         home_beds::terminate,
         home_beds::visits,
         home_beds::record_visit,
+        reviews::settings::get_settings,
+        reviews::settings::put_settings,
+        reviews::records::create,
+        reviews::records::list,
+        reviews::records::log,
+        reviews::records::default_ratings,
+        reviews::records::read,
+        reviews::cases::list,
+        reviews::cases::read,
+        reviews::cases::act,
+        reviews::stats::ratings,
+        reviews::stats::monthly,
+        reviews::stats::low_ranked,
+        reviews::stats::exchange,
         logs::audit,
         logs::access_log,
         system::health,

@@ -90,6 +90,20 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/bookings/{id}/no-show", "PA"),
     ("POST", "/api/bookings/{id}/annul", "GA"),
     ("GET", "/api/outbox", "A"),
+    ("GET", "/api/review-settings", "*RPCGA"),
+    ("PUT", "/api/review-settings", "A"),
+    ("POST", "/api/reviews", "RCA"),
+    ("GET", "/api/reviews", "RPCGA"),
+    ("GET", "/api/reviews/log", "GA"),
+    ("POST", "/api/reviews/default-ratings", "GA"),
+    ("GET", "/api/reviews/{id}", "RPCGA"),
+    ("GET", "/api/review-cases", "PGA"),
+    ("GET", "/api/review-cases/{id}", "PGA"),
+    ("POST", "/api/review-cases/{id}/actions", "PGA"),
+    ("GET", "/api/ratings", "*RPCGA"),
+    ("GET", "/api/review-stats/monthly", "GA"),
+    ("GET", "/api/review-stats/low-ranked", "GA"),
+    ("GET", "/api/review-exchange", "GA"),
     ("GET", "/api/care/categories", "*RPCGA"),
     ("GET", "/api/care/register", "CGA"),
     ("POST", "/api/care/register", "CA"),
@@ -176,6 +190,9 @@ struct Fixture {
     /// The resident's child's application at nursery N1 and their home-bed contract at E1.
     enrolment: i64,
     home_bed: i64,
+    /// A 差评 of the resident's second (completed) booking, and its case.
+    review: i64,
+    review_case: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -253,6 +270,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     let v: Value = v.json().await.unwrap();
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let booking = v["id"].as_i64().unwrap();
+    let (review, review_case) = reviewed_booking(s, &admin, offering, &slots, rids[0]).await;
     let (st, v) = s
         .post(
             &admin,
@@ -311,11 +329,63 @@ async fn fixture(s: &TestServer) -> Fixture {
         visit,
         enrolment,
         home_bed,
+        review,
+        review_case,
     }
 }
 
+/// A second booking of the resident, served and rated 非常不满意 (by the administrator with the
+/// resident's written consent): the review and its case.
+async fn reviewed_booking(
+    s: &TestServer,
+    admin: &Auth,
+    offering: i64,
+    slots: &Value,
+    resident: i64,
+) -> (i64, i64) {
+    let slot = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["bookable"] == json!(true))
+        .nth(1)
+        .unwrap();
+    let r = s
+        .request(admin, "POST", "/api/bookings")
+        .header("idempotency-key", "matrix-2")
+        .json(&json!({"offering_id": offering, "resident_id": resident, "start": slot["start"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (st, _) = s
+        .post(admin, &format!("/api/bookings/{id}/confirm"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let now = s.state().clock.now_ms();
+    s.state()
+        .clock
+        .advance(slot["start_ms"].as_i64().unwrap() - now);
+    for a in ["start", "complete"] {
+        let (st, v) = s
+            .post(admin, &format!("/api/bookings/{id}/{a}"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    let (st, v) = s
+        .post(admin, "/api/reviews", json!({"booking_id": id, "level": "very_dissatisfied", "consent": {"method": "written"}}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    (v["id"].as_i64().unwrap(), v["case"]["id"].as_i64().unwrap())
+}
+
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.starts_with("/api/care/register/") {
+    let id = if path.starts_with("/api/review-cases/") {
+        f.review_case.to_string()
+    } else if path.starts_with("/api/reviews/") {
+        f.review.to_string()
+    } else if path.starts_with("/api/care/register/") {
         f.care_entry.to_string()
     } else if path.starts_with("/api/care/entitlements/") {
         f.entitlement.to_string()

@@ -12,6 +12,7 @@ pub mod childcare;
 pub mod home_beds;
 pub mod logs;
 pub mod registry;
+pub mod reviews;
 pub mod services;
 pub mod system;
 
@@ -38,6 +39,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     care::ENDPOINTS,
     childcare::ENDPOINTS,
     home_beds::ENDPOINTS,
+    reviews::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -58,5 +60,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(care::routes())
         .merge(childcare::routes())
         .merge(home_beds::routes())
+        .merge(reviews::routes())
         .merge(logs::routes())
 }

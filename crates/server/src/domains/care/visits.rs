@@ -139,7 +139,10 @@ macro_rules! cols {
     };
 }
 
-async fn get_row(conn: &mut AnyConnection, id: i64) -> Result<Option<VisitRow>, StoreError> {
+pub(crate) async fn get_row(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<VisitRow>, StoreError> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         cols!(),

@@ -118,6 +118,9 @@ pub struct BookingRow {
     pub subsidy_fen: i64,
     /// 1 when cancelled inside the free-cancellation notice.
     pub late_cancel: i64,
+    /// Who served (recorded by the outlet when it starts or completes the service): the
+    /// practitioner a review of the booking rates.
+    pub practitioner_id: Option<i64>,
     #[serde(skip)]
     pub seat_held: Option<i64>,
     #[serde(skip)]
@@ -148,6 +151,7 @@ from_row!(BookingRow {
     price_fen,
     subsidy_fen,
     late_cancel,
+    practitioner_id,
     seat_held,
     idempotency_key,
     request_hash,
@@ -225,6 +229,9 @@ pub struct ActionInput {
     /// Why (shown to the resident): a rejection's or cancellation's reason.
     #[serde(default)]
     pub reason: Option<String>,
+    /// On start or complete: the practitioner who serves (of the booking's provider).
+    #[serde(default)]
+    pub practitioner_id: Option<i64>,
 }
 
 /// One entry of a booking's history.
@@ -284,7 +291,7 @@ from_row!(OutboxRow {
 
 macro_rules! cols {
     () => {
-        "id, offering_id, facility_id, provider_code, service, delivery, resident_id, community_id, start_ms, end_ms, status, channel, booked_by, consent_method, consent_note, note, price_fen, subsidy_fen, late_cancel, seat_held, idempotency_key, request_hash, created_at, updated_at, version"
+        "id, offering_id, facility_id, provider_code, service, delivery, resident_id, community_id, start_ms, end_ms, status, channel, booked_by, consent_method, consent_note, note, price_fen, subsidy_fen, late_cancel, practitioner_id, seat_held, idempotency_key, request_hash, created_at, updated_at, version"
     };
 }
 
@@ -398,7 +405,7 @@ async fn set_state(
     seen: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE bookings SET status = $2, seat_held = $3, late_cancel = $4, subsidy_fen = $5, updated_at = $6, version = version + 1 WHERE id = $1 AND version = $7",
+        "UPDATE bookings SET status = $2, seat_held = $3, late_cancel = $4, subsidy_fen = $5, updated_at = $6, practitioner_id = $8, version = version + 1 WHERE id = $1 AND version = $7",
     )
     .bind(r.id)
     .bind(r.status.clone())
@@ -407,6 +414,7 @@ async fn set_state(
     .bind(r.subsidy_fen)
     .bind(r.updated_at)
     .bind(seen)
+    .bind(r.practitioner_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -662,7 +670,7 @@ struct Request<'a> {
 }
 
 /// How a proxy booking's resident consented: the method and an optional note.
-type Consent = Option<(String, Option<String>)>;
+pub type Consent = Option<(String, Option<String>)>;
 
 fn checked_channel(c: &Caller, input: &BookingInput) -> ApiResult<(Channel, Consent)> {
     let role = c.user()?.role;
@@ -701,21 +709,7 @@ fn checked_channel(c: &Caller, input: &BookingInput) -> ApiResult<(Channel, Cons
     }
     let mut ck = Check::new();
     let consent = match (&input.consent, channel) {
-        (Some(k), _) => {
-            let method = ck.text("consent.method", &k.method, 16);
-            if let Some(m) = &method {
-                if !["in_person", "phone", "written", "video"].contains(&m.as_str()) {
-                    ck.fail(
-                        "consent.method",
-                        "invalid_consent",
-                        "consent.method 应为 in_person、phone、written 或 video".into(),
-                        "consent.method must be in_person, phone, written or video".into(),
-                    );
-                }
-            }
-            let note = ck.opt_text("consent.note", &k.note, 200);
-            method.map(|m| (m, note))
-        }
+        (Some(_), _) => checked_consent(&mut ck, &input.consent),
         (None, Channel::Proxy) => {
             ck.fail(
                 "consent",
@@ -729,6 +723,25 @@ fn checked_channel(c: &Caller, input: &BookingInput) -> ApiResult<(Channel, Cons
     };
     ck.finish().map_err(web::invalid)?;
     Ok((channel, consent))
+}
+
+/// A consent as sent, checked: the method (`in_person`, `phone`, `written`, `video`) and an
+/// optional note; `None` when none was sent (or it is invalid, with the failure in `ck`).
+pub fn checked_consent(ck: &mut Check, consent: &Option<ConsentInput>) -> Consent {
+    let k = consent.as_ref()?;
+    let method = ck.text("consent.method", &k.method, 16);
+    if let Some(m) = &method {
+        if !["in_person", "phone", "written", "video"].contains(&m.as_str()) {
+            ck.fail(
+                "consent.method",
+                "invalid_consent",
+                "consent.method 应为 in_person、phone、written 或 video".into(),
+                "consent.method must be in_person, phone, written or video".into(),
+            );
+        }
+    }
+    let note = ck.opt_text("consent.note", &k.note, 200);
+    method.map(|m| (m, note))
 }
 
 async fn try_create(st: &AppState, c: &Caller, req: &Request<'_>) -> ApiResult<Outcome> {
@@ -930,6 +943,7 @@ async fn try_create(st: &AppState, c: &Caller, req: &Request<'_>) -> ApiResult<O
         price_fen: o.price_fen,
         subsidy_fen: 0,
         late_cancel: 0,
+        practitioner_id: None,
         seat_held: Some(slot.start_ms),
         idempotency_key: req.key.to_string(),
         request_hash: req.hash.clone(),
@@ -1277,6 +1291,40 @@ async fn act(
     if event.reverses_subsidy() {
         reverse_subsidy(tx.conn(), &row, now).await?;
         row.subsidy_fen = 0;
+    }
+    if let Some(p) = input.practitioner_id {
+        if !matches!(action, Action::Start | Action::Complete) {
+            return Err(AppError::field(
+                "practitioner_id",
+                "not_applicable",
+                "只有开始或完成服务时才记录服务人员".into(),
+                "the practitioner is recorded only when the service starts or completes".into(),
+            ));
+        }
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT provider_code FROM practitioners WHERE id = $1")
+                .bind(p)
+                .fetch_optional(tx.conn())
+                .await
+                .map_err(StoreError::from)?;
+        match owner {
+            None => {
+                return Err(web::unknown_reference(
+                    "practitioner_id",
+                    "practitioner",
+                    &p.to_string(),
+                ))
+            }
+            Some(o) if Some(&o) != row.provider_code.as_ref() => {
+                return Err(AppError::field(
+                    "practitioner_id",
+                    "other_provider",
+                    format!("服务人员 {p} 不属于该预约的服务机构"),
+                    format!("practitioner {p} does not work for this booking's provider"),
+                ))
+            }
+            Some(_) => row.practitioner_id = Some(p),
+        }
     }
     if !set_state(tx.conn(), &row, stored.version).await? {
         return Err(web::conflict("booking", id));

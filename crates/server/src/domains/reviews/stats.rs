@@ -1,0 +1,699 @@
+//! What is published: public ratings per outlet, provider, practitioner and service type (the
+//! sharing platform's query "by area and service type"), monthly statistics per outlet and per
+//! region with the ranking, the outlets ranked low two months in a row (约谈), and the exchange
+//! file for a provincial system. Ratings use [`lc_reviews::rating`], the same function that
+//! recomputes them from the review log; an upheld appeal's review counts in none of them; a
+//! subject below the minimum number of reviews shows nothing, not even its count.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lc_registry::mask_name;
+use lc_reviews::level::Level;
+use lc_reviews::rating::{self, Figures, Public, ReviewEvent};
+use lc_services::time::{self, YearMonth};
+use lc_store::sqlx::{self, AnyConnection};
+use lc_store::{from_row, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::cases::{self, CaseRow};
+use super::records::{self, ReviewRow};
+use super::settings;
+use crate::bulk;
+use crate::error::{ApiResult, AppError};
+use crate::web;
+use crate::AppState;
+
+/// A review as the statistics read it.
+#[derive(Debug, Clone)]
+struct Counted {
+    id: i64,
+    facility_id: Option<String>,
+    provider_code: Option<String>,
+    practitioner_id: Option<i64>,
+    service: String,
+    division_code: Option<String>,
+    level: String,
+    is_default: i64,
+    excluded: i64,
+}
+from_row!(Counted {
+    id,
+    facility_id,
+    provider_code,
+    practitioner_id,
+    service,
+    division_code,
+    level,
+    is_default,
+    excluded
+});
+
+/// What a figure is cut by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Outlet,
+    Provider,
+    Practitioner,
+    Service,
+    Region,
+}
+
+impl By {
+    fn parse(v: Option<&str>, allowed: &[By]) -> ApiResult<By> {
+        let all = [
+            ("outlet", By::Outlet),
+            ("provider", By::Provider),
+            ("practitioner", By::Practitioner),
+            ("service", By::Service),
+            ("region", By::Region),
+        ];
+        let key = v.filter(|s| !s.is_empty()).unwrap_or("outlet");
+        all.iter()
+            .find(|(k, b)| *k == key && allowed.contains(b))
+            .map(|(_, b)| *b)
+            .ok_or_else(|| {
+                let names: Vec<&str> = all
+                    .iter()
+                    .filter(|(_, b)| allowed.contains(b))
+                    .map(|(k, _)| *k)
+                    .collect();
+                AppError::bad_request(
+                    format!("by 应为 {} 之一", names.join("、")),
+                    format!("by must be one of {}", names.join(", ")),
+                )
+            })
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            By::Outlet => "outlet",
+            By::Provider => "provider",
+            By::Practitioner => "practitioner",
+            By::Service => "service",
+            By::Region => "region",
+        }
+    }
+
+    fn of(self, r: &Counted) -> Option<String> {
+        match self {
+            By::Outlet => r.facility_id.clone(),
+            By::Provider => r.provider_code.clone(),
+            By::Practitioner => r.practitioner_id.map(|p| p.to_string()),
+            By::Service => Some(r.service.clone()),
+            By::Region => r.division_code.clone(),
+        }
+    }
+
+    fn of_case(self, r: &CaseRow) -> Option<String> {
+        match self {
+            By::Outlet => r.facility_id.clone(),
+            By::Provider => r.provider_code.clone(),
+            By::Service => Some(r.service.clone()),
+            By::Region => r.division_code.clone(),
+            By::Practitioner => None,
+        }
+    }
+}
+
+/// The reviews in a month (all months when none), in a division and of a service when given.
+async fn counted(
+    conn: &mut AnyConnection,
+    month: Option<YearMonth>,
+    area: Option<&str>,
+    service: Option<&str>,
+) -> Result<Vec<Counted>, StoreError> {
+    let area = area.map(|a| format!("{a}%"));
+    Ok(sqlx::query_as(
+        "SELECT id, facility_id, provider_code, practitioner_id, service, division_code, level, is_default, excluded FROM reviews WHERE ($1 IS NULL OR month = $1) AND ($2 IS NULL OR division_code LIKE $2) AND ($3 IS NULL OR service = $3) ORDER BY id",
+    )
+    .bind(month.map(|m| m.to_string()))
+    .bind(area)
+    .bind(service.map(str::to_string))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The figures of every subject, by the same function that recomputes them from the log.
+fn figures(rows: &[Counted], by: By) -> BTreeMap<String, Figures> {
+    let events: Vec<ReviewEvent> = rows
+        .iter()
+        .filter_map(|r| {
+            let level = Level::from_key(&r.level)?;
+            let subject = by.of(r)?;
+            let rated = ReviewEvent::Rated {
+                review: r.id as u64,
+                subject,
+                level,
+                default: r.is_default != 0,
+            };
+            Some(if r.excluded != 0 {
+                vec![
+                    rated,
+                    ReviewEvent::Excluded {
+                        review: r.id as u64,
+                    },
+                ]
+            } else {
+                vec![rated]
+            })
+        })
+        .flatten()
+        .collect();
+    rating::tally(&events)
+}
+
+/// The display name of a subject.
+async fn name_of(conn: &mut AnyConnection, by: By, key: &str) -> Result<String, StoreError> {
+    let q = match by {
+        By::Outlet => "SELECT name FROM facilities WHERE id = $1",
+        By::Provider => "SELECT name FROM providers WHERE uscc = $1",
+        By::Region => "SELECT name FROM divisions WHERE code = $1",
+        By::Practitioner => {
+            let id: i64 = key.parse().unwrap_or(-1);
+            let n: Option<String> =
+                sqlx::query_scalar("SELECT name FROM practitioners WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(conn)
+                    .await?;
+            return Ok(n.map(|n| mask_name(&n)).unwrap_or_default());
+        }
+        By::Service => {
+            return Ok(match lc_services::catalogue::service_type(key) {
+                Some(t) => format!("{} {}", t.zh, t.en),
+                None if key == "care_visit" => "关爱走访 Care visit".into(),
+                None => key.to_string(),
+            })
+        }
+    };
+    let n: Option<String> = sqlx::query_scalar(q)
+        .bind(key.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(n.unwrap_or_default())
+}
+
+// --- Public ratings ---------------------------------------------------------------------------
+
+/// The public query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RatingsQuery {
+    /// `outlet` (default), `provider`, `practitioner` or `service`.
+    pub by: Option<String>,
+    /// A division code prefix (the area): only outlets there.
+    pub area: Option<String>,
+    /// A service type key (`meal`, `housekeeping`, …).
+    pub service: Option<String>,
+    /// `YYYY-MM`: one month (default: all time).
+    pub month: Option<String>,
+}
+
+/// One subject's public rating.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RatingItem {
+    pub subject: String,
+    pub name: String,
+    pub rating: Public,
+}
+
+/// The public ratings.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Ratings {
+    pub by: String,
+    pub area: Option<String>,
+    pub service: Option<String>,
+    pub month: Option<String>,
+    /// The fewest reviews a rating needs to be shown.
+    pub minimum: u32,
+    pub items: Vec<RatingItem>,
+    pub note_zh: String,
+    pub note_en: String,
+}
+
+/// GET /api/ratings: public, without signing in; reviewers are never named.
+#[utoipa::path(get, path = "/api/ratings", tag = "reviews", params(RatingsQuery),
+    responses((status = 200, body = Ratings), (status = "default", body = crate::error::ErrorSchema)))]
+pub async fn ratings(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<RatingsQuery>,
+) -> ApiResult<Json<Ratings>> {
+    let by = By::parse(
+        q.by.as_deref(),
+        &[By::Outlet, By::Provider, By::Practitioner, By::Service],
+    )?;
+    let area = web::division_param(&q.area)?;
+    let month = super::month_param(&q.month)?;
+    let service = q.service.clone().filter(|s| !s.is_empty());
+    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let (rules, _) = settings::load(&mut conn).await?;
+    let rows = counted(&mut conn, month, area.as_deref(), service.as_deref()).await?;
+    let mut items = Vec::new();
+    for (subject, f) in figures(&rows, by) {
+        items.push(RatingItem {
+            name: name_of(&mut conn, by, &subject).await?,
+            rating: rating::publish(f, rules.minimum),
+            subject,
+        });
+    }
+    Ok(Json(Ratings {
+        by: by.key().into(),
+        area,
+        service,
+        month: month.map(|m| m.to_string()),
+        minimum: rules.minimum,
+        items,
+        note_zh: format!(
+            "好评率 = 好评（非常满意、满意）÷ 有效评价数；不足 {} 条评价的不公开；申诉复核成立的评价不计入；默认评价计入",
+            rules.minimum
+        ),
+        note_en: format!(
+            "good rate = good reviews (very satisfied, satisfied) ÷ reviews counted; nothing is shown below {}; reviews excluded by an upheld appeal do not count; default ratings do",
+            lc_model::count(rules.minimum as usize, "review")
+        ),
+    }))
+}
+
+// --- Monthly statistics -----------------------------------------------------------------------
+
+/// The statistics query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthlyQuery {
+    /// `YYYY-MM` (default: this month).
+    pub month: Option<String>,
+    /// `outlet` (default) or `region`.
+    pub by: Option<String>,
+}
+
+/// One outlet's or region's month.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct MonthlyRow {
+    pub key: String,
+    pub name: String,
+    /// Reviews counted (an upheld appeal's review is not).
+    pub reviews: u32,
+    pub good: u32,
+    pub neutral: u32,
+    pub bad: u32,
+    /// Counts per level, 非常满意 first.
+    pub levels: Vec<u32>,
+    /// Satisfaction: good ÷ reviews in basis points; none without reviews.
+    pub good_rate_bp: Option<u32>,
+    /// Of the reviews counted, default ratings.
+    pub default_ratings: u32,
+    /// Reviews of the month taken out by an upheld appeal.
+    pub excluded: u32,
+    /// 差评 cases received in the month.
+    pub cases: u32,
+    /// Cases whose fix was reported, or that are past their deadline without one.
+    pub rectification_due: u32,
+    pub rectified_on_time: u32,
+    pub on_time_rate_bp: Option<u32>,
+    /// Open cases past their deadline today.
+    pub overdue: u32,
+    /// Cases waiting for or past their call-back (rectified, explained, called back, closed;
+    /// not excluded).
+    pub callback_due: u32,
+    pub called_back: u32,
+    pub callback_rate_bp: Option<u32>,
+    pub appeals: u32,
+    pub appeals_upheld: u32,
+    /// The rank by satisfaction among the rows with at least the minimum number of reviews
+    /// (1 = best; ties: fewer 差评 first, then key); none below the minimum.
+    pub rank: Option<u32>,
+}
+
+/// A month's statistics.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Monthly {
+    pub month: String,
+    pub by: String,
+    pub minimum: u32,
+    /// Rows with a rank.
+    pub ranked: u32,
+    pub rows: Vec<MonthlyRow>,
+}
+
+fn rate(n: u32, d: u32) -> Option<u32> {
+    (d > 0).then(|| ((u64::from(n) * 20000 + u64::from(d)) / (2 * u64::from(d))) as u32)
+}
+
+/// A month's statistics (`by` outlet or region), with today for the overdue count.
+async fn monthly_of(
+    conn: &mut AnyConnection,
+    month: YearMonth,
+    by: By,
+    minimum: u32,
+    today: jiff::civil::Date,
+) -> ApiResult<Monthly> {
+    let rows = counted(conn, Some(month), None, None).await?;
+    let month_s = month.to_string();
+    let mut out: BTreeMap<String, MonthlyRow> = BTreeMap::new();
+    for (key, f) in figures(&rows, by) {
+        let r = out.entry(key.clone()).or_default();
+        r.reviews = f.count;
+        r.good = f.good;
+        r.neutral = f.neutral;
+        r.bad = f.bad;
+        r.levels = f.levels;
+        r.good_rate_bp = rate(f.good, f.count);
+    }
+    for r in &rows {
+        let Some(key) = by.of(r) else { continue };
+        let row = out.entry(key).or_default();
+        if r.excluded != 0 {
+            row.excluded += 1;
+        } else if r.is_default != 0 {
+            row.default_ratings += 1;
+        }
+    }
+    for k in cases::all(conn, Some(&month_s)).await? {
+        let Some(key) = by.of_case(&k) else { continue };
+        let row = out.entry(key).or_default();
+        let state = cases::state(&k)?;
+        let overdue = state.is_overdue(today);
+        row.cases += 1;
+        if k.rectified_on_time.is_some() || overdue {
+            row.rectification_due += 1;
+        }
+        if k.rectified_on_time == Some(1) {
+            row.rectified_on_time += 1;
+        }
+        row.overdue += u32::from(overdue);
+        let past_fix = matches!(
+            k.status.as_str(),
+            "rectified" | "explained" | "called_back" | "closed"
+        );
+        if past_fix && k.excluded == 0 {
+            row.callback_due += 1;
+        }
+        if k.callback_accepted.is_some() {
+            row.called_back += 1;
+        }
+        row.appeals += u32::from(k.appealed != 0);
+        row.appeals_upheld += u32::from(k.excluded != 0);
+    }
+    let mut list: Vec<MonthlyRow> = Vec::with_capacity(out.len());
+    for (key, mut r) in out {
+        r.name = name_of(conn, by, &key).await?;
+        r.key = key;
+        if r.levels.is_empty() {
+            r.levels = vec![0; Level::ALL.len()];
+        }
+        r.on_time_rate_bp = rate(r.rectified_on_time, r.rectification_due);
+        r.callback_rate_bp = rate(r.called_back, r.callback_due);
+        list.push(r);
+    }
+    // Rank by satisfaction among rows with enough reviews.
+    let mut order: Vec<usize> = (0..list.len())
+        .filter(|&i| list[i].reviews >= minimum.max(1))
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&list[a], &list[b]);
+        // good/reviews compared exactly: x.good * y.reviews vs y.good * x.reviews.
+        let lhs = u64::from(y.good) * u64::from(x.reviews);
+        let rhs = u64::from(x.good) * u64::from(y.reviews);
+        lhs.cmp(&rhs)
+            .then(
+                (u64::from(x.bad) * u64::from(y.reviews))
+                    .cmp(&(u64::from(y.bad) * u64::from(x.reviews))),
+            )
+            .then(x.key.cmp(&y.key))
+    });
+    for (rank, &i) in order.iter().enumerate() {
+        list[i].rank = Some(rank as u32 + 1);
+    }
+    Ok(Monthly {
+        month: month_s,
+        by: by.key().into(),
+        minimum,
+        ranked: order.len() as u32,
+        rows: list,
+    })
+}
+
+/// The month asked for, or this month.
+fn month_or_now(st: &AppState, v: &Option<String>) -> ApiResult<YearMonth> {
+    match super::month_param(v)? {
+        Some(m) => Ok(m),
+        None => YearMonth::of_instant(st.clock.now_ms()).map_err(AppError::internal),
+    }
+}
+
+async fn monthly_for(st: &AppState, month: YearMonth, by: By) -> ApiResult<Monthly> {
+    let today = time::local_date(st.clock.now_ms()).map_err(AppError::internal)?;
+    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let (rules, _) = settings::load(&mut conn).await?;
+    monthly_of(&mut conn, month, by, rules.minimum, today).await
+}
+
+/// GET /api/review-stats/monthly.
+#[utoipa::path(get, path = "/api/review-stats/monthly", tag = "reviews", params(MonthlyQuery),
+    responses((status = 200, body = Monthly), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn monthly(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<MonthlyQuery>,
+) -> ApiResult<Json<Monthly>> {
+    let by = By::parse(q.by.as_deref(), &[By::Outlet, By::Region])?;
+    let month = month_or_now(&st, &q.month)?;
+    Ok(Json(monthly_for(&st, month, by).await?))
+}
+
+/// The low-ranked query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LowQuery {
+    /// `YYYY-MM` (default: this month); the month before is the other month compared.
+    pub month: Option<String>,
+    /// The share of ranked outlets counted as low, in percent (default 10; at least one outlet
+    /// is low whenever any is ranked).
+    pub bottom_pct: Option<String>,
+}
+
+/// An outlet low in both months.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LowItem {
+    pub facility_id: String,
+    pub name: String,
+    pub provider_code: Option<String>,
+    /// `[rank, ranked, good_rate_bp]` this month and the month before.
+    pub this_month: [u32; 3],
+    pub previous_month: [u32; 3],
+}
+
+/// The outlets to call in for talks.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LowRanked {
+    pub month: String,
+    pub previous: String,
+    pub bottom_pct: u32,
+    pub outlets: Vec<LowItem>,
+    pub rule_zh: String,
+    pub rule_en: String,
+}
+
+fn low_set(m: &Monthly, pct: u32) -> BTreeMap<String, [u32; 3]> {
+    let ranked = m.ranked;
+    if ranked == 0 {
+        return BTreeMap::new();
+    }
+    let n = (ranked * pct).div_ceil(100).max(1);
+    m.rows
+        .iter()
+        .filter_map(|r| {
+            let rank = r.rank?;
+            (rank > ranked - n)
+                .then(|| (r.key.clone(), [rank, ranked, r.good_rate_bp.unwrap_or(0)]))
+        })
+        .collect()
+}
+
+/// GET /api/review-stats/low-ranked: outlets in the bottom share of the ranking this month and
+/// the month before (连续两个月排名靠后的窗口约谈).
+#[utoipa::path(get, path = "/api/review-stats/low-ranked", tag = "reviews", params(LowQuery),
+    responses((status = 200, body = LowRanked), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn low_ranked(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<LowQuery>,
+) -> ApiResult<Json<LowRanked>> {
+    let pct = match web::int_param("bottom_pct", &q.bottom_pct)? {
+        None => 10,
+        Some(p) if (1..=100).contains(&p) => p as u32,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "bottom_pct 应为 1 至 100",
+                "bottom_pct must be from 1 to 100",
+            ))
+        }
+    };
+    let month = month_or_now(&st, &q.month)?;
+    let this = monthly_for(&st, month, By::Outlet).await?;
+    let before = monthly_for(&st, month.previous(), By::Outlet).await?;
+    let (a, b) = (low_set(&this, pct), low_set(&before, pct));
+    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut outlets = Vec::new();
+    for (key, now) in &a {
+        if let Some(prev) = b.get(key) {
+            let provider: Option<Option<String>> =
+                sqlx::query_scalar("SELECT provider_code FROM facilities WHERE id = $1")
+                    .bind(key.clone())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(StoreError::from)?;
+            outlets.push(LowItem {
+                facility_id: key.clone(),
+                name: name_of(&mut conn, By::Outlet, key).await?,
+                provider_code: provider.flatten(),
+                this_month: *now,
+                previous_month: *prev,
+            });
+        }
+    }
+    Ok(Json(LowRanked {
+        month: this.month.clone(),
+        previous: before.month.clone(),
+        bottom_pct: pct,
+        outlets,
+        rule_zh: format!("连续两个月满意度排名位于后 {pct}%（至少 1 个）的服务网点，列入约谈名单；只有评价数达到 {} 条的网点参加排名", this.minimum),
+        rule_en: format!("outlets in the bottom {pct}% (at least one) of the satisfaction ranking two months in a row are listed for talks; only outlets with at least {} reviews are ranked", this.minimum),
+    }))
+}
+
+// --- Exchange ---------------------------------------------------------------------------------
+
+/// The exchange query.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExchangeQuery {
+    /// `YYYY-MM`: reviews rated that month (default: this month).
+    pub month: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The columns of the exchange, in order (`docs/review-exchange.md`).
+pub const EXCHANGE_COLUMNS: &[&str] = &[
+    "case_no",
+    "record_kind",
+    "facility_id",
+    "provider_code",
+    "practitioner_id",
+    "service",
+    "division_code",
+    "served_on",
+    "rated_at",
+    "month",
+    "level",
+    "level_zh",
+    "class",
+    "indicators_version",
+    "indicator_set",
+    "scores",
+    "text",
+    "is_default",
+    "proxy",
+    "excluded",
+    "case_status",
+    "received",
+    "deadline",
+    "rectified_on_time",
+    "callback_accepted",
+    "appealed",
+    "closed_at",
+];
+
+fn rfc3339(ms: i64) -> String {
+    time::local(ms).map(|t| t.to_string()).unwrap_or_default()
+}
+
+fn exchange_record(r: &ReviewRow, k: Option<&CaseRow>) -> Value {
+    let level = Level::from_key(&r.level);
+    json!({
+        "case_no": records::case_no(r.id, r.rated_at),
+        "record_kind": r.subject_kind,
+        "facility_id": r.facility_id,
+        "provider_code": r.provider_code,
+        "practitioner_id": r.practitioner_id,
+        "service": r.service,
+        "division_code": r.division_code,
+        "served_on": time::local_date(r.served_at).map(|d| d.to_string()).unwrap_or_default(),
+        "rated_at": rfc3339(r.rated_at),
+        "month": r.month,
+        "level": r.level,
+        "level_zh": level.map(Level::zh).unwrap_or(""),
+        "class": r.class,
+        "indicators_version": r.indicators_version,
+        "indicator_set": r.indicator_set,
+        "scores": r.scores,
+        "text": r.text,
+        "is_default": r.is_default != 0,
+        "proxy": r.proxy != 0,
+        "excluded": r.excluded != 0,
+        "case_status": k.map(|k| k.status.clone()),
+        "received": k.map(|k| k.received.clone()),
+        "deadline": k.and_then(|k| k.deadline.clone()),
+        "rectified_on_time": k.and_then(|k| k.rectified_on_time).map(|v| v != 0),
+        "callback_accepted": k.and_then(|k| k.callback_accepted).map(|v| v != 0),
+        "appealed": k.map(|k| k.appealed != 0),
+        "closed_at": k.and_then(|k| k.closed_at).map(rfc3339),
+    })
+}
+
+/// GET /api/review-exchange: a month's reviews and their cases for a provincial system, keyed
+/// by case number, without who rated (`docs/review-exchange.md`).
+#[utoipa::path(get, path = "/api/review-exchange", tag = "reviews", params(ExchangeQuery),
+    responses((status = 200, body = Object), (status = 200, content_type = "text/csv", body = String), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn exchange(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<ExchangeQuery>,
+) -> ApiResult<Response> {
+    let csv = match q.format.as_deref() {
+        None | Some("") | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "format 应为 json 或 csv",
+                "format must be json or csv",
+            ))
+        }
+    };
+    let month = month_or_now(&st, &q.month)?;
+    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let reviews: Vec<ReviewRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        records::cols!(),
+        " FROM reviews WHERE month = $1 ORDER BY id"
+    ))
+    .bind(month.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(StoreError::from)?;
+    let mut out = Vec::with_capacity(reviews.len());
+    for r in &reviews {
+        let k = cases::of_review(&mut conn, r.id).await?;
+        out.push(exchange_record(r, k.as_ref()));
+    }
+    if csv {
+        return bulk::csv_of_values(
+            &format!("review-exchange-{month}.csv"),
+            EXCHANGE_COLUMNS,
+            &out,
+        );
+    }
+    Ok(Json(json!({
+        "format": "livingcircle-review-exchange",
+        "format_version": 1,
+        "month": month.to_string(),
+        "count": out.len(),
+        "records": out,
+    }))
+    .into_response())
+}

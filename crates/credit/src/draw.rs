@@ -1,0 +1,1 @@
+//! 双随机一公开: verifiable draws (being written).

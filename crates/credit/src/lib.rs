@@ -1,11 +1,13 @@
 //! The pure rules of credit-based supervision (issue 13), no I/O:
 //! - [`amount`]: 双公示 amounts in 万元, read and written exactly (kept in fen).
+//! - [`class`]: credit-risk classes A–D from rules as data (internal, never published).
 //! - [`commitment`]: 信用承诺 in the full collection template and its code format.
 //! - [`publicity`]: how long a penalty is public, and when credit repair may end it early.
 //! - [`draw`]: 双随机一公开 — verifiable random draws of inspection objects and inspectors from
 //!   published pools, a seed fixed in advance and a manifest anyone can replay.
 
 pub mod amount;
+pub mod class;
 pub mod commitment;
 pub mod draw;
 pub mod publicity;

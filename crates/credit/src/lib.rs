@@ -3,6 +3,7 @@
 //! - [`class`]: credit-risk classes A–D from rules as data (internal, never published).
 //! - [`commitment`]: 信用承诺 in the full collection template and its code format.
 //! - [`publicity`]: how long a penalty is public, and when credit repair may end it early.
+//! - [`housekeeping`]: a housekeeping practitioner's credit status (green, yellow, red) with expiry.
 //! - [`draw`]: 双随机一公开 — verifiable random draws of inspection objects and inspectors from
 //!   published pools, a seed fixed in advance and a manifest anyone can replay.
 
@@ -10,4 +11,5 @@ pub mod amount;
 pub mod class;
 pub mod commitment;
 pub mod draw;
+pub mod housekeeping;
 pub mod publicity;

@@ -100,3 +100,5 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER review_events_no_update BEFORE UPDATE OR DELETE ON review_events
     FOR EACH ROW EXECUTE FUNCTION review_events_append_only();
+CREATE TRIGGER review_events_no_truncate BEFORE TRUNCATE ON review_events
+    FOR EACH STATEMENT EXECUTE FUNCTION review_events_append_only();

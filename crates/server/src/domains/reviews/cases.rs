@@ -2,7 +2,7 @@
 //! appealed (申诉复核) → called back → closed ([`lc_reviews::case::transition`]). The provider
 //! of the outlet handles its own cases (谁办理、谁负责) without ever seeing who rated; the
 //! supervising department (regulator) decides appeals, extends deadlines and makes the
-//! call-back. Every action is compare-and-set on the case's version, appended to the review log
+//! call-back; it also handles the cases that have no provider (a care visit). Every action is compare-and-set on the case's version, appended to the review log
 //! and, when it concerns someone else, put in the outbox. An upheld appeal closes the case and
 //! takes the review out of every statistic in the same transaction.
 
@@ -442,7 +442,16 @@ pub async fn act(
     let stored = get_row(tx.conn(), case_key(&id)?)
         .await?
         .ok_or_else(|| AppError::not_found("review case", &id))?;
-    let actor = actor_for(&c, &stored)?;
+    let mut actor = actor_for(&c, &stored)?;
+    // A case with no provider (a care visit, an outlet without one) is handled by the
+    // supervising department itself: it verifies, rectifies or explains as the handler.
+    let handles = matches!(
+        action,
+        Action::Verify | Action::Rectify | Action::Explain { .. } | Action::ReportRectified { .. }
+    );
+    if stored.provider_code.is_none() && actor == Actor::Regulator && handles {
+        actor = Actor::Provider;
+    }
     if expected.is_some_and(|v| v != stored.version) {
         return Err(web::conflict("review case", &id));
     }

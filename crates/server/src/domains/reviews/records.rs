@@ -128,8 +128,9 @@ pub fn case_no(id: i64, rated_at: i64) -> String {
     format!("HCP{day}{id:07}")
 }
 
-/// A review as answered. Who rated (the resident, the account, the record rated) is shown to
-/// the resident, their community worker, regulators and administrators; never to the provider.
+/// A review as answered. Who rated (the resident, the account, the record rated, the day of
+/// service and the time of rating) is shown to the resident, their community worker, regulators
+/// and administrators; never to the provider, who sees what was rated, the month and the text.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub id: i64,
@@ -151,9 +152,12 @@ pub struct ReviewView {
     pub proxy: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent_method: Option<String>,
-    /// The day of service (Asia/Shanghai).
-    pub served_on: String,
-    pub rated_at: i64,
+    /// The day of service (Asia/Shanghai); not shown to the provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served_on: Option<String>,
+    /// When rated; not shown to the provider (the month is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rated_at: Option<i64>,
     pub month: String,
     pub level: String,
     /// 非常满意 … 非常不满意.
@@ -205,10 +209,10 @@ pub fn view(
         submitted_by: if who { r.submitted_by } else { None },
         proxy: r.proxy != 0,
         consent_method: if who { r.consent_method } else { None },
-        served_on: time::local_date(r.served_at)
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        rated_at: r.rated_at,
+        served_on: who
+            .then(|| time::local_date(r.served_at).map(|d| d.to_string()).ok())
+            .flatten(),
+        rated_at: who.then_some(r.rated_at),
         month: r.month,
         level_zh: level.map(|l| l.zh().to_string()).unwrap_or_default(),
         stars: level.map(Level::stars).unwrap_or(0),
@@ -481,34 +485,40 @@ fn already_reviewed() -> AppError {
     )
 }
 
-async fn subject(conn: &mut AnyConnection, input: &ReviewInput) -> ApiResult<Subject> {
+/// The record rated and, for a booking, its status (checked only once the caller may rate it,
+/// so that nobody learns the status of someone else's booking).
+async fn subject(
+    conn: &mut AnyConnection,
+    input: &ReviewInput,
+) -> ApiResult<(Subject, Option<String>)> {
     match (input.booking_id, input.visit_id) {
         (Some(id), None) => {
             let b = bookings::get_row(&mut *conn, id)
                 .await?
                 .ok_or_else(|| web::unknown_reference("booking_id", "booking", &id.to_string()))?;
-            if b.status != "completed" {
-                return Err(not_completed("预约", &b.status));
-            }
-            Ok(Subject::of_booking(b))
+            let status = b.status.clone();
+            Ok((Subject::of_booking(b), Some(status)))
         }
         (None, Some(id)) => {
             let v = visits::get_row(conn, id)
                 .await?
                 .ok_or_else(|| web::unknown_reference("visit_id", "visit", &id.to_string()))?;
-            Ok(Subject {
-                kind: "visit",
-                id,
-                facility_id: None,
-                provider_code: None,
-                practitioner_id: None,
-                service: "care_visit".into(),
-                community_id: v.community_id,
-                resident_id: v.resident_id,
-                booked_by: None,
-                visitor: v.visitor_user_id.or(v.recorded_by),
-                served_at: v.ended_at,
-            })
+            Ok((
+                Subject {
+                    kind: "visit",
+                    id,
+                    facility_id: None,
+                    provider_code: None,
+                    practitioner_id: None,
+                    service: "care_visit".into(),
+                    community_id: v.community_id,
+                    resident_id: v.resident_id,
+                    booked_by: None,
+                    visitor: v.visitor_user_id.or(v.recorded_by),
+                    served_at: v.ended_at,
+                },
+                None,
+            ))
         }
         _ => Err(AppError::field(
             "booking_id",
@@ -638,8 +648,22 @@ pub async fn create(
     let month = YearMonth::of_instant(now).map_err(AppError::internal)?;
 
     let mut tx = st.store.begin().await?;
-    let s = subject(tx.conn(), &input).await?;
+    let (s, status) = subject(tx.conn(), &input).await?;
     let proxy = rater(tx.conn(), &c, &s).await?;
+    if let Some(status) = status {
+        // Completed, and kept so until this transaction ends: the version bump makes a
+        // concurrent annulment (compare-and-set on the version) lose, or this review see it.
+        let held = sqlx::query(
+            "UPDATE bookings SET version = version + 1 WHERE id = $1 AND status = 'completed'",
+        )
+        .bind(s.id)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
+        if held.rows_affected() != 1 {
+            return Err(not_completed("预约", &status));
+        }
+    }
     if proxy && consent.is_none() {
         return Err(AppError::field(
             "consent",
@@ -1018,10 +1042,13 @@ pub async fn sweep_defaults(st: &AppState) -> ApiResult<SweepReport> {
         });
     };
     let cal = settings::calendar(&mut conn).await?;
+    // Only services delivered since the rule took effect: turning it on does not rate the past.
+    let from = rules.default_from_ms.unwrap_or(i64::MAX);
     let candidates: Vec<i64> = sqlx::query_scalar(
-        "SELECT b.id FROM bookings b WHERE b.status = 'completed' AND b.end_ms < $1 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.subject_kind = 'booking' AND r.subject_id = b.id) ORDER BY b.id",
+        "SELECT b.id FROM bookings b WHERE b.status = 'completed' AND b.end_ms < $1 AND b.end_ms >= $2 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.subject_kind = 'booking' AND r.subject_id = b.id) ORDER BY b.id",
     )
     .bind(now)
+    .bind(from)
     .fetch_all(&mut *conn)
     .await
     .map_err(StoreError::from)?;
@@ -1030,10 +1057,20 @@ pub async fn sweep_defaults(st: &AppState) -> ApiResult<SweepReport> {
     let mut created = 0;
     for chunk in candidates.chunks(200) {
         let mut tx = st.store.begin().await?;
+        // The rules as they stand in this transaction (an administrator may have turned the
+        // rule off meanwhile).
+        let (rules, _) = settings::load(tx.conn()).await?;
+        let j = rules.effective();
+        if j.default_rating.is_none() {
+            break;
+        }
         for &id in chunk {
             let Some(b) = bookings::get_row(tx.conn(), id).await? else {
                 continue;
             };
+            if b.status != "completed" {
+                continue;
+            }
             let served = time::local_date(b.end_ms).map_err(AppError::internal)?;
             let due = j.default_rating(served, today, &cal).unwrap_or(None);
             let Some(level) = due else { continue };

@@ -39,6 +39,11 @@ pub struct Rules {
     /// The fewest reviews a subject needs before its rating is public (default 10).
     #[serde(default = "default_minimum")]
     pub minimum: u32,
+    /// Set by the server when the default rating in force changes: only services delivered
+    /// from then on are given one (turning the rule on does not rate the past). Ignored in a
+    /// request.
+    #[serde(default)]
+    pub default_from_ms: Option<i64>,
 }
 
 fn default_minimum() -> u32 {
@@ -52,6 +57,7 @@ impl Default for Rules {
             rectify: None,
             default_rating: None,
             minimum: default_minimum(),
+            default_from_ms: None,
         }
     }
 }
@@ -89,6 +95,14 @@ impl Rules {
                     );
                 }
             }
+        }
+        if self.default_rating.is_some_and(|d| d.level.is_bad()) {
+            c.fail(
+                "default_rating.level",
+                "bad_default",
+                "默认评价不能是差评（不满意、非常不满意）".into(),
+                "a default rating cannot be a bad one (dissatisfied, very dissatisfied)".into(),
+            );
         }
         if !(1..=1000).contains(&self.minimum) {
             c.fail(
@@ -219,16 +233,21 @@ pub async fn put_settings(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<SettingsView>> {
-    let rules: Rules = web::json_body(&body)?;
+    let mut rules: Rules = web::json_body(&body)?;
     rules.check()?;
     let expected = web::if_match(&headers)?;
-    let text = serde_json::to_string(&rules).map_err(AppError::internal)?;
     let now = st.clock.now_ms();
     let mut tx = st.store.begin().await?;
     let (before, version) = load(tx.conn()).await?;
     if expected.is_some_and(|v| v != version) {
         return Err(web::conflict("review_settings", "1"));
     }
+    rules.default_from_ms = match rules.effective().default_rating {
+        None => None,
+        Some(d) if before.effective().default_rating == Some(d) => before.default_from_ms,
+        Some(_) => Some(now),
+    };
+    let text = serde_json::to_string(&rules).map_err(AppError::internal)?;
     let done = if version == 0 {
         sqlx::query("INSERT INTO review_settings (id, rules, updated_at, version) VALUES (1, $1, $2, 1) ON CONFLICT (id) DO NOTHING")
             .bind(text)

@@ -30,7 +30,7 @@ use crate::AppState;
 
 /// A review as the statistics read it.
 #[derive(Debug, Clone)]
-struct Counted {
+pub struct Counted {
     id: i64,
     facility_id: Option<String>,
     provider_code: Option<String>,
@@ -55,7 +55,7 @@ from_row!(Counted {
 
 /// What a figure is cut by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum By {
+pub enum By {
     Outlet,
     Provider,
     Practitioner,
@@ -138,33 +138,14 @@ async fn counted(
     .await?)
 }
 
-/// The figures of every subject, by the same function that recomputes them from the log.
+/// The figures of every subject (published or not).
 fn figures(rows: &[Counted], by: By) -> BTreeMap<String, Figures> {
-    let events: Vec<ReviewEvent> = rows
+    let keyed: Vec<Counted> = rows
         .iter()
-        .filter_map(|r| {
-            let level = Level::from_key(&r.level)?;
-            let subject = by.of(r)?;
-            let rated = ReviewEvent::Rated {
-                review: r.id as u64,
-                subject,
-                level,
-                default: r.is_default != 0,
-            };
-            Some(if r.excluded != 0 {
-                vec![
-                    rated,
-                    ReviewEvent::Excluded {
-                        review: r.id as u64,
-                    },
-                ]
-            } else {
-                vec![rated]
-            })
-        })
-        .flatten()
+        .filter(|r| by.of(r).is_some())
+        .cloned()
         .collect();
-    rating::tally(&events)
+    figures_by(&keyed, |r| by.of(r).unwrap_or_default())
 }
 
 /// The display name of a subject.
@@ -209,8 +190,6 @@ pub struct RatingsQuery {
     pub area: Option<String>,
     /// A service type key (`meal`, `housekeeping`, …).
     pub service: Option<String>,
-    /// `YYYY-MM`: one month (default: all time).
-    pub month: Option<String>,
 }
 
 /// One subject's public rating.
@@ -227,12 +206,117 @@ pub struct Ratings {
     pub by: String,
     pub area: Option<String>,
     pub service: Option<String>,
-    pub month: Option<String>,
-    /// The fewest reviews a rating needs to be shown.
+    /// The fewest reviews a cell (one service of one outlet) needs to count in public.
     pub minimum: u32,
     pub items: Vec<RatingItem>,
     pub note_zh: String,
     pub note_en: String,
+}
+
+/// Adds one subject's figures to another's.
+fn merge(into: &mut Figures, f: &Figures) {
+    if into.levels.len() != Level::ALL.len() {
+        into.levels = vec![0; Level::ALL.len()];
+    }
+    into.count += f.count;
+    into.good += f.good;
+    into.neutral += f.neutral;
+    into.bad += f.bad;
+    for (a, b) in into.levels.iter_mut().zip(&f.levels) {
+        *a += b;
+    }
+    into.good_rate_bp = rate(into.good, into.count).unwrap_or(0);
+}
+
+/// The cell of a review: one service of one outlet (of one division for a care visit).
+fn cell_of(r: &Counted) -> String {
+    let place = match &r.facility_id {
+        Some(f) => format!("outlet:{f}"),
+        None => format!("division:{}", r.division_code.as_deref().unwrap_or("")),
+    };
+    format!("{place}\u{1f}{}", r.service)
+}
+
+/// The public figures by `by`: every figure is a sum of **published cells** (one service of
+/// one outlet with at least `minimum` reviews), so that no two public figures differ by
+/// reviews of a withheld cell — subtracting one public figure from another can never reveal a
+/// review that is not itself in public. A subject with reviews only in withheld cells is
+/// withheld. Practitioners: their reviews within published cells, published from `minimum`.
+pub fn public_figures(rows: &[Counted], by: By, minimum: u32) -> BTreeMap<String, Public> {
+    let minimum = minimum.max(1);
+    let cells = figures_by(rows, cell_of);
+    let published = |r: &Counted| cells.get(&cell_of(r)).is_some_and(|f| f.count >= minimum);
+    let mut out: BTreeMap<String, Public> = BTreeMap::new();
+    if by == By::Practitioner {
+        let inside: Vec<Counted> = rows.iter().filter(|r| published(r)).cloned().collect();
+        let mut sums = figures(&inside, by);
+        for r in rows {
+            if let Some(k) = by.of(r) {
+                let p = match sums.remove(&k) {
+                    Some(f) => rating::publish(f, minimum),
+                    None if out.contains_key(&k) => continue,
+                    None => Public::Withheld { minimum },
+                };
+                out.insert(k, p);
+            }
+        }
+    } else {
+        let mut sums: BTreeMap<String, Figures> = BTreeMap::new();
+        let mut seen: BTreeMap<String, ()> = BTreeMap::new();
+        let mut counted_cells: BTreeMap<(String, String), ()> = BTreeMap::new();
+        for r in rows {
+            let Some(subject) = by.of(r) else { continue };
+            seen.insert(subject.clone(), ());
+            let cell = cell_of(r);
+            if !published(r)
+                || counted_cells
+                    .insert((subject.clone(), cell.clone()), ())
+                    .is_some()
+            {
+                continue;
+            }
+            if let Some(f) = cells.get(&cell) {
+                merge(sums.entry(subject).or_default(), f);
+            }
+        }
+        for subject in seen.into_keys() {
+            let p = match sums.remove(&subject) {
+                Some(f) => rating::publish(f, minimum),
+                None => Public::Withheld { minimum },
+            };
+            out.insert(subject, p);
+        }
+    }
+    out
+}
+
+/// The figures of every key `key_of` gives, by the same function that recomputes them from the
+/// log.
+fn figures_by(rows: &[Counted], key_of: impl Fn(&Counted) -> String) -> BTreeMap<String, Figures> {
+    let events: Vec<ReviewEvent> = rows
+        .iter()
+        .filter_map(|r| {
+            let level = Level::from_key(&r.level)?;
+            let rated = ReviewEvent::Rated {
+                review: r.id as u64,
+                subject: key_of(r),
+                level,
+                default: r.is_default != 0,
+            };
+            Some(if r.excluded != 0 {
+                vec![
+                    rated,
+                    ReviewEvent::Excluded {
+                        review: r.id as u64,
+                    },
+                ]
+            } else {
+                vec![rated]
+            })
+        })
+        .flatten()
+        .collect();
+    rating::tally(&events)
 }
 
 /// GET /api/ratings: public, without signing in; reviewers are never named.
@@ -247,16 +331,17 @@ pub async fn ratings(
         &[By::Outlet, By::Provider, By::Practitioner, By::Service],
     )?;
     let area = web::division_param(&q.area)?;
-    let month = super::month_param(&q.month)?;
     let service = q.service.clone().filter(|s| !s.is_empty());
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let (rules, _) = settings::load(&mut conn).await?;
-    let rows = counted(&mut conn, month, area.as_deref(), service.as_deref()).await?;
+    // The area and the service select whole cells (an outlet has one division), never part of
+    // one.
+    let rows = counted(&mut conn, None, area.as_deref(), service.as_deref()).await?;
     let mut items = Vec::new();
-    for (subject, f) in figures(&rows, by) {
+    for (subject, rating) in public_figures(&rows, by, rules.minimum) {
         items.push(RatingItem {
             name: name_of(&mut conn, by, &subject).await?,
-            rating: rating::publish(f, rules.minimum),
+            rating,
             subject,
         });
     }
@@ -264,15 +349,14 @@ pub async fn ratings(
         by: by.key().into(),
         area,
         service,
-        month: month.map(|m| m.to_string()),
         minimum: rules.minimum,
         items,
         note_zh: format!(
-            "好评率 = 好评（非常满意、满意）÷ 有效评价数；不足 {} 条评价的不公开；申诉复核成立的评价不计入；默认评价计入",
+            "好评率 = 好评（非常满意、满意）÷ 有效评价数。某网点某项服务的评价不足 {} 条时，这些评价不计入任何公开数字（网点、机构、服务类别、服务人员），以免推算出个别评价；申诉复核成立的评价不计入；默认评价计入",
             rules.minimum
         ),
         note_en: format!(
-            "good rate = good reviews (very satisfied, satisfied) ÷ reviews counted; nothing is shown below {}; reviews excluded by an upheld appeal do not count; default ratings do",
+            "good rate = good reviews (very satisfied, satisfied) ÷ reviews counted. Reviews of a service of an outlet with fewer than {} count in no public figure (outlet, provider, service type, practitioner), so that no single review can be worked out; reviews excluded by an upheld appeal do not count; default ratings do",
             lc_model::count(rules.minimum as usize, "review")
         ),
     }))
@@ -308,10 +392,14 @@ pub struct MonthlyRow {
     pub default_ratings: u32,
     /// Reviews of the month taken out by an upheld appeal.
     pub excluded: u32,
-    /// 差评 cases received in the month.
+    /// 差评 cases received in the month, including those whose appeal was upheld (counted
+    /// again in `appeals_upheld`; their reviews are out of the satisfaction figures).
     pub cases: u32,
-    /// Cases whose fix was reported, or that are past their deadline without one.
+    /// Cases with a deadline whose fix was reported, or that are past it without one.
     pub rectification_due: u32,
+    /// Cases opened without a deadline (the rules set none, or the calendar did not cover the
+    /// year): out of the on-time rate until a regulator sets one.
+    pub without_deadline: u32,
     pub rectified_on_time: u32,
     pub on_time_rate_bp: Option<u32>,
     /// Open cases past their deadline today.
@@ -378,10 +466,12 @@ async fn monthly_of(
         let state = cases::state(&k)?;
         let overdue = state.is_overdue(today);
         row.cases += 1;
-        if k.rectified_on_time.is_some() || overdue {
+        if k.deadline.is_none() {
+            row.without_deadline += 1;
+        } else if k.rectified_on_time.is_some() || overdue {
             row.rectification_due += 1;
         }
-        if k.rectified_on_time == Some(1) {
+        if k.rectified_on_time == Some(1) && k.deadline.is_some() {
             row.rectified_on_time += 1;
         }
         row.overdue += u32::from(overdue);
@@ -409,24 +499,28 @@ async fn monthly_of(
         r.callback_rate_bp = rate(r.called_back, r.callback_due);
         list.push(r);
     }
-    // Rank by satisfaction among rows with enough reviews.
-    let mut order: Vec<usize> = (0..list.len())
-        .filter(|&i| list[i].reviews >= minimum.max(1))
-        .collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&list[a], &list[b]);
+    // Rank by satisfaction among rows with enough reviews; rows equal in good rate and 差评
+    // share share a rank (1 = best; competition ranking 1, 2, 2, 4).
+    let cmp = |x: &MonthlyRow, y: &MonthlyRow| {
         // good/reviews compared exactly: x.good * y.reviews vs y.good * x.reviews.
         let lhs = u64::from(y.good) * u64::from(x.reviews);
         let rhs = u64::from(x.good) * u64::from(y.reviews);
-        lhs.cmp(&rhs)
-            .then(
-                (u64::from(x.bad) * u64::from(y.reviews))
-                    .cmp(&(u64::from(y.bad) * u64::from(x.reviews))),
-            )
-            .then(x.key.cmp(&y.key))
-    });
-    for (rank, &i) in order.iter().enumerate() {
-        list[i].rank = Some(rank as u32 + 1);
+        lhs.cmp(&rhs).then(
+            (u64::from(x.bad) * u64::from(y.reviews))
+                .cmp(&(u64::from(y.bad) * u64::from(x.reviews))),
+        )
+    };
+    let mut order: Vec<usize> = (0..list.len())
+        .filter(|&i| list[i].reviews >= minimum.max(1))
+        .collect();
+    order.sort_by(|&a, &b| cmp(&list[a], &list[b]).then(list[a].key.cmp(&list[b].key)));
+    for pos in 0..order.len() {
+        let rank = if pos > 0 && cmp(&list[order[pos - 1]], &list[order[pos]]).is_eq() {
+            list[order[pos - 1]].rank
+        } else {
+            Some(pos as u32 + 1)
+        };
+        list[order[pos]].rank = rank;
     }
     Ok(Monthly {
         month: month_s,
@@ -498,17 +592,24 @@ pub struct LowRanked {
     pub rule_en: String,
 }
 
+/// The outlets ranked low in a month: in the bottom `pct` percent of the ranked outlets (at
+/// least one position), counting ties together, and strictly less satisfied than the best — an
+/// outlet as good as the best is never low, so one ranked outlet, or all equal, list nobody.
 fn low_set(m: &Monthly, pct: u32) -> BTreeMap<String, [u32; 3]> {
     let ranked = m.ranked;
     if ranked == 0 {
         return BTreeMap::new();
     }
     let n = (ranked * pct).div_ceil(100).max(1);
+    // The rank of the position `ranked - n + 1` (1-based) and every rank after it are low.
+    let mut ranks: Vec<u32> = m.rows.iter().filter_map(|r| r.rank).collect();
+    ranks.sort_unstable();
+    let cut = ranks[(ranked - n) as usize];
     m.rows
         .iter()
         .filter_map(|r| {
             let rank = r.rank?;
-            (rank > ranked - n)
+            (rank >= cut && rank > 1)
                 .then(|| (r.key.clone(), [rank, ranked, r.good_rate_bp.unwrap_or(0)]))
         })
         .collect()
@@ -610,7 +711,7 @@ pub const EXCHANGE_COLUMNS: &[&str] = &[
 ];
 
 fn rfc3339(ms: i64) -> String {
-    time::local(ms).map(|t| t.to_string()).unwrap_or_default()
+    crate::domains::services::offerings::rfc3339(ms)
 }
 
 fn exchange_record(r: &ReviewRow, k: Option<&CaseRow>) -> Value {
@@ -631,7 +732,7 @@ fn exchange_record(r: &ReviewRow, k: Option<&CaseRow>) -> Value {
         "class": r.class,
         "indicators_version": r.indicators_version,
         "indicator_set": r.indicator_set,
-        "scores": r.scores,
+        "scores": serde_json::from_str::<Value>(&r.scores).unwrap_or(Value::Null),
         "text": r.text,
         "is_default": r.is_default != 0,
         "proxy": r.proxy != 0,

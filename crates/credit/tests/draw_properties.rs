@@ -127,7 +127,10 @@ proptest! {
             let r = u64::from(ratios.of(c.class));
             // ceil(n × r / 10000): the quotient, plus one when there is a remainder.
             let product = n as u64 * r;
-            let expected = (product / 10_000 + u64::from(product % 10_000 != 0)) as usize;
+            let mut expected = (product / 10_000) as usize;
+            if expected as u64 * 10_000 < product {
+                expected += 1;
+            }
             prop_assert_eq!(c.pool_size, n);
             prop_assert_eq!(c.count, expected);
             prop_assert_eq!(c.objects.len(), expected);

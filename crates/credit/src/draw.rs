@@ -450,7 +450,13 @@ pub enum DrawError {
 fn field_errors(errors: &[FieldError]) -> String {
     errors
         .iter()
-        .map(|e| format!("{}: {} {}", e.field, e.message_zh, e.message_en))
+        .map(|e| {
+            if e.message_en.contains(&e.field) {
+                format!("{} {}", e.message_zh, e.message_en)
+            } else {
+                format!("{}: {} {}", e.field, e.message_zh, e.message_en)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

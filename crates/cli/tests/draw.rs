@@ -65,9 +65,21 @@ fn draw_run_and_verify() {
     let plan = write(d, "plan.json", PLAN);
     let out = d.join("manifest.json");
 
-    let o = run(&["draw", "run", s(&plan), "--out", s(&out)]);
+    let public = d.join("public.json");
+    let o = run(&[
+        "draw",
+        "run",
+        s(&plan),
+        "--out",
+        s(&out),
+        "--public",
+        s(&public),
+    ]);
     assert_ok(&o);
     let m = json(&out);
+    let public_text = common::read(&public);
+    assert!(!public_text.contains("class"), "{public_text}");
+    assert_ok(&run(&["draw", "verify", s(&out), "--public", s(&public)]));
     assert_eq!(m["algorithm"], "lc-draw/1");
     let objects_sha256 = m["objects_sha256"].as_str().unwrap().to_string();
     assert_mentions(&stdout(&o), &[&objects_sha256, "manifest_sha256", "D 类"]);
@@ -77,7 +89,7 @@ fn draw_run_and_verify() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["manifest.json", "plan.json"]);
+    assert_eq!(names, ["manifest.json", "plan.json", "public.json"]);
     // Recusal in the published result: i1 never for provider 1, i2 never for provider 2, i5
     // (unqualified) never.
     for class in m["result"]["classes"].as_array().unwrap() {
@@ -178,6 +190,13 @@ fn draw_run_and_verify() {
     let f = write_json(d, "forged.json", &t);
     let text = not_verified(&["draw", "verify", &f, "--objects-sha256", &objects_sha256]);
     assert_mentions(&text, &["published_objects_sha256", "事先公布"]);
+
+    // A public list that is not this manifest's.
+    let mut p = json(&public);
+    p["drawn"][0]["inspectors"][0] = "i5".into();
+    let f = write_json(d, "public-forged.json", &p);
+    let text = not_verified(&["draw", "verify", s(&out), "--public", &f]);
+    assert_mentions(&text, &["public_result", "公示名单"]);
 
     // An unknown algorithm version.
     let mut t = m.clone();

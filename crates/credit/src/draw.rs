@@ -68,6 +68,17 @@
 //! the pools) closes that, and using both is recommended. [`verify`] notes a seed without a public
 //! value. A secret has at least 16 characters so the commitment cannot be searched.
 //!
+//! # What is public
+//!
+//! The class is internal (DOMAIN.md §6.3: used to allocate supervision, never published), and a
+//! manifest holds every object's class, because the stratified draw cannot be replayed without
+//! it. So the manifest goes to those who may see the classes (the regulator, auditors, the
+//! supervising level), and the public list (一公开) is [`Manifest::public_result`]: the drawn
+//! objects and their inspectors sorted by object id (so the order reveals no class), the check
+//! items, the seed, the pool hashes and the manifest's hash, with no class and no per-class count.
+//! An auditor holding the manifest checks that a public list is its own with
+//! [`Published::public`].
+//!
 //! # Redraws
 //!
 //! A manifest may carry `redraw_of` (the [`Manifest::sha256`] of the manifest it replaces) with a
@@ -393,10 +404,50 @@ impl Manifest {
         }
     }
 
+    /// What is published to everyone: no class, no per-class count, objects sorted by id.
+    pub fn public_result(&self) -> PublicResult {
+        let mut drawn: Vec<Drawn> = self.drawn().cloned().collect();
+        drawn.sort_by(|a, b| a.object.cmp(&b.object));
+        PublicResult {
+            algorithm: self.algorithm.clone(),
+            label: self.label.clone(),
+            drawn_at: self.drawn_at.clone(),
+            manifest_sha256: self.sha256(),
+            objects_sha256: self.objects_sha256.clone(),
+            inspectors_sha256: self.inspectors_sha256.clone(),
+            check_items: self.check_items.clone(),
+            seed: self.seed.clone(),
+            redraw_of: self.redraw_of.clone(),
+            redraw_reason: self.redraw_reason.clone(),
+            drawn,
+        }
+    }
+
     /// The drawn objects of every class, A to D.
     pub fn drawn(&self) -> impl Iterator<Item = &Drawn> {
         self.result.classes.iter().flat_map(|c| c.objects.iter())
     }
+}
+
+/// The public list of a draw (一公开): nothing of the internal credit class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicResult {
+    pub algorithm: String,
+    pub label: String,
+    pub drawn_at: String,
+    /// [`Manifest::sha256`] of the manifest it comes from.
+    pub manifest_sha256: String,
+    pub objects_sha256: String,
+    pub inspectors_sha256: String,
+    pub check_items: Vec<CheckItem>,
+    pub seed: Seed,
+    #[serde(default)]
+    pub redraw_of: Option<String>,
+    #[serde(default)]
+    pub redraw_reason: Option<String>,
+    /// Every drawn object with its inspectors, sorted by object id.
+    pub drawn: Vec<Drawn>,
 }
 
 /// Why a draw is refused. Every message is in Chinese and English.

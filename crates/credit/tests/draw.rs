@@ -585,3 +585,28 @@ fn a_city_sized_pool() {
     assert!(total > 5_000);
     assert!(verify(&m).verified);
 }
+
+#[test]
+fn the_public_list_carries_no_class() {
+    let m = draw(&city(120)).unwrap();
+    let public = m.public_result();
+    let text = serde_json::to_string(&public).unwrap();
+    assert!(!text.contains("class"), "{text}");
+    assert!(!text.contains("ratio") && !text.contains("pool_size"));
+    let ids: Vec<&str> = public.drawn.iter().map(|d| d.object.as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "sorted by id, not grouped by class");
+    assert_eq!(ids.len(), m.drawn().count());
+    assert_eq!(public.manifest_sha256, m.sha256());
+
+    let with = |p: &lc_credit::draw::PublicResult| Published {
+        public: Some(p.clone()),
+        ..Published::default()
+    };
+    assert!(verify_published(&m, &with(&public)).verified);
+    let mut forged = public.clone();
+    forged.drawn[0].inspectors.reverse();
+    let r = verify_published(&m, &with(&forged));
+    assert!(r.failed("public_result"), "{}", r.text());
+}

@@ -23,9 +23,14 @@ pub enum DrawCommand {
     Run {
         /// The plan (JSON).
         plan: PathBuf,
-        /// Where to write the manifest (JSON).
+        /// Where to write the manifest (JSON). It holds every object's internal credit class:
+        /// for the regulator and auditors, not for publication.
         #[arg(long, value_name = "MANIFEST.json")]
         out: PathBuf,
+        /// Also write the public list (一公开): drawn objects and inspectors, hashes and seed,
+        /// no class.
+        #[arg(long, value_name = "PUBLIC.json")]
+        public: Option<PathBuf>,
     },
     /// The pool hashes of a plan, to publish with the pools before the seed is known; also checks
     /// the plan and that every object can be staffed. 计算名录库哈希（抽取前公布）
@@ -50,6 +55,9 @@ pub enum DrawCommand {
         /// The manifest of the draw this one replaces (a redraw).
         #[arg(long, value_name = "MANIFEST.json")]
         previous: Option<PathBuf>,
+        /// A public list that should be this manifest's (`draw run --public`).
+        #[arg(long, value_name = "PUBLIC.json")]
+        public: Option<PathBuf>,
         /// Print the report as JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -98,7 +106,7 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 /// Runs a `draw` subcommand.
 pub fn run(a: DrawArgs) -> Result<()> {
     match a.command {
-        DrawCommand::Run { plan, out } => run_draw(&plan, &out),
+        DrawCommand::Run { plan, out, public } => run_draw(&plan, &out, public.as_deref()),
         DrawCommand::Hash { plan } => {
             let p: Plan = read_json(&plan)?;
             let h = draw::pool_hashes(&p).with_context(|| plan.display().to_string())?;
@@ -118,6 +126,7 @@ pub fn run(a: DrawArgs) -> Result<()> {
             inspectors_sha256,
             commitment,
             previous,
+            public,
             json,
         } => {
             let m: Manifest = read_json(&manifest)?;
@@ -125,11 +134,16 @@ pub fn run(a: DrawArgs) -> Result<()> {
                 Some(p) => Some(read_json::<Manifest>(&p)?.sha256()),
                 None => None,
             };
+            let public = match public {
+                Some(p) => Some(read_json(&p)?),
+                None => None,
+            };
             let published = Published {
                 objects_sha256,
                 inspectors_sha256,
                 commitment,
                 previous_sha256,
+                public,
             };
             let report = draw::verify_published(&m, &published);
             if json {
@@ -148,10 +162,17 @@ pub fn run(a: DrawArgs) -> Result<()> {
     }
 }
 
-fn run_draw(plan: &Path, out: &Path) -> Result<()> {
+fn run_draw(plan: &Path, out: &Path, public: Option<&Path>) -> Result<()> {
     let p: Plan = read_json(plan)?;
     let m = draw::draw(&p).with_context(|| plan.display().to_string())?;
     write_json(out, &m)?;
+    if let Some(public) = public {
+        write_json(public, &m.public_result())?;
+        println!(
+            "已写出公示名单（不含信用风险分类） public list written to {} (no credit class)",
+            public.display()
+        );
+    }
     println!("{}（{}）", m.label, m.drawn_at);
     for c in &m.result.classes {
         println!(

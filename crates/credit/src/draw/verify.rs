@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::{select, validate, DrawError, DrawResult, Manifest, Recusal, KNOWN_ALGORITHMS};
+use super::{
+    select, validate, DrawError, DrawResult, Manifest, PublicResult, Recusal, KNOWN_ALGORITHMS,
+};
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,7 +25,7 @@ pub struct Finding {
     /// Stable name: `algorithm`, `inputs`, `objects_sha256`, `inspectors_sha256`, `recusal`,
     /// `ratios`, `commitment`, `seed`, `seed_key`, `staffing`, `replay`, `redraw_of`,
     /// `published_objects_sha256`, `published_inspectors_sha256`, `published_commitment`,
-    /// `public_value`.
+    /// `public_value`, `public_result`.
     pub check: &'static str,
     pub status: Status,
     pub zh: String,
@@ -87,6 +89,8 @@ pub struct Published {
     pub commitment: Option<String>,
     /// [`Manifest::sha256`] of the draw this one says it replaces.
     pub previous_sha256: Option<String>,
+    /// A public list ([`Manifest::public_result`]) that should be this manifest's.
+    pub public: Option<PublicResult>,
 }
 
 struct Findings(Vec<Finding>);
@@ -136,6 +140,27 @@ fn same_hex(a: &str, b: &str) -> bool {
 }
 
 fn check_all(m: &Manifest, published: &Published, f: &mut Findings) {
+    if let Some(p) = &published.public {
+        if *p == m.public_result() {
+            f.pass(
+                "public_result",
+                "公示名单与本清单一致".into(),
+                "the public list is this manifest's".into(),
+            );
+        } else {
+            f.fail(
+                "public_result",
+                format!(
+                    "公示名单不是本清单的（公示名单注明的清单哈希 {}）",
+                    p.manifest_sha256
+                ),
+                format!(
+                    "the public list is not this manifest's (it names manifest {})",
+                    p.manifest_sha256
+                ),
+            );
+        }
+    }
     if !KNOWN_ALGORITHMS.contains(&m.algorithm.trim()) {
         f.error(
             "algorithm",

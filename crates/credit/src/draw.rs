@@ -450,66 +450,144 @@ pub struct PublicResult {
     pub drawn: Vec<Drawn>,
 }
 
-/// Why a draw is refused. Every message is in Chinese and English.
+/// Why a draw is refused. Every message is in Chinese and English ([`DrawError::zh`],
+/// [`DrawError::en`]; both, Chinese first, as its `Display`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{} {}", self.zh(), self.en())]
 pub enum DrawError {
-    #[error("不认识的抽取算法版本 {0:?}（支持 lc-draw/1） unknown draw algorithm version {0:?} (known: lc-draw/1)")]
+    /// The plan or manifest names an algorithm version this crate does not implement.
     UnknownAlgorithm(String),
-    #[error("{}", field_errors(.0))]
+    /// Fields that are missing or wrong, each named.
     Invalid(Vec<FieldError>),
-    #[error(
-        "抽查事项含一般事项（{item}），{class} 类抽查比例 {ratio} 个基点超过上限 {cap} \
-         the check items include the general item {item}, so class {class}'s ratio of {ratio} \
-         basis points exceeds its limit of {cap}"
-    )]
+    /// A general check item is listed and a class's ratio exceeds its cap.
     RatioAboveCap {
         class: RiskClass,
         ratio: u32,
         cap: u32,
         item: String,
     },
-    #[error(
-        "检查对象 {object}（经营主体 {provider_code}）无法配齐 {needed} 名检查人员：\
-         符合资格且无须回避的仅 {eligible} 名 object {object} (provider {provider_code}) cannot \
-         be staffed with {needed} inspectors: only {eligible} are qualified and free of conflicts"
-    )]
+    /// An object of the pool has fewer eligible inspectors than it needs.
     Unstaffable {
         object: String,
         provider_code: String,
         eligible: usize,
         needed: u32,
     },
-    #[error(
-        "揭示的秘密与事先公布的承诺不符（承诺 {commitment}，秘密的 SHA-256 为 {computed}） \
-         the revealed secret does not match the commitment published before the draw \
-         (commitment {commitment}, SHA-256 of the secret {computed})"
-    )]
+    /// The revealed secret does not hash to the commitment.
     RevealMismatch {
         commitment: String,
         computed: String,
     },
-    #[error("已公布承诺但未揭示秘密，不能抽取 a commitment was published but the secret is not revealed: the draw cannot be made")]
+    /// A commitment without its reveal.
     RevealMissing,
-    #[error("揭示了秘密但没有事先公布的承诺 a secret is revealed without a commitment published before the draw")]
+    /// A reveal without a commitment.
     CommitmentMissing,
-    #[error("随机种子为空：须有揭示的秘密或公开数值 the seed is empty: a revealed secret or a public value is needed")]
+    /// Neither a reveal nor a public value.
     NoSeed,
-    #[error("抽取所需哈希次数超出算法范围 the draw needs more hashes than the algorithm allows")]
+    /// A stream needed more than 2³² hashes (not reachable with real pools).
     Exhausted,
 }
 
-fn field_errors(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| {
-            if e.message_en.contains(&e.field) {
-                format!("{} {}", e.message_zh, e.message_en)
-            } else {
-                format!("{}: {} {}", e.field, e.message_zh, e.message_en)
+impl DrawError {
+    /// The message in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            DrawError::UnknownAlgorithm(v) => {
+                format!("不认识的抽取算法版本 {v:?}（支持 {ALGORITHM}）")
             }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+            DrawError::Invalid(errors) => errors
+                .iter()
+                .map(|e| with_field(&e.field, &e.message_zh))
+                .collect::<Vec<_>>()
+                .join("；"),
+            DrawError::RatioAboveCap {
+                class,
+                ratio,
+                cap,
+                item,
+            } => format!(
+                "抽查事项含一般事项 {item}，{class} 类抽查比例 {ratio} 个基点超过上限 {cap}"
+            ),
+            DrawError::Unstaffable {
+                object,
+                provider_code,
+                eligible,
+                needed,
+            } => format!(
+                "检查对象 {object}（经营主体 {provider_code}）无法配齐 {needed} 名检查人员：\
+                 具备资格且无须回避的仅 {eligible} 名"
+            ),
+            DrawError::RevealMismatch {
+                commitment,
+                computed,
+            } => format!(
+                "揭示的秘密与事先公布的承诺不符（承诺 {commitment}，秘密的 SHA-256 为 {computed}）"
+            ),
+            DrawError::RevealMissing => "已公布承诺但未揭示秘密，不能抽取".into(),
+            DrawError::CommitmentMissing => "揭示了秘密但没有事先公布的承诺".into(),
+            DrawError::NoSeed => "随机种子为空：须有揭示的秘密或公开数值".into(),
+            DrawError::Exhausted => "抽取所需哈希次数超出算法范围".into(),
+        }
+    }
+
+    /// The message in English.
+    pub fn en(&self) -> String {
+        match self {
+            DrawError::UnknownAlgorithm(v) => {
+                format!("unknown draw algorithm version {v:?} (known: {ALGORITHM})")
+            }
+            DrawError::Invalid(errors) => errors
+                .iter()
+                .map(|e| with_field(&e.field, &e.message_en))
+                .collect::<Vec<_>>()
+                .join("; "),
+            DrawError::RatioAboveCap {
+                class,
+                ratio,
+                cap,
+                item,
+            } => format!(
+                "the check items include the general item {item}, so class {class}'s ratio of \
+                 {ratio} basis points exceeds its limit of {cap}"
+            ),
+            DrawError::Unstaffable {
+                object,
+                provider_code,
+                eligible,
+                needed,
+            } => format!(
+                "object {object} (provider {provider_code}) cannot be staffed with {needed} \
+                 inspectors: only {eligible} are qualified and free of conflicts"
+            ),
+            DrawError::RevealMismatch {
+                commitment,
+                computed,
+            } => format!(
+                "the revealed secret does not match the commitment published before the draw \
+                 (commitment {commitment}, SHA-256 of the secret {computed})"
+            ),
+            DrawError::RevealMissing => {
+                "a commitment was published but the secret is not revealed: the draw cannot be made"
+                    .into()
+            }
+            DrawError::CommitmentMissing => {
+                "a secret is revealed without a commitment published before the draw".into()
+            }
+            DrawError::NoSeed => {
+                "the seed is empty: a revealed secret or a public value is needed".into()
+            }
+            DrawError::Exhausted => "the draw needs more hashes than the algorithm allows".into(),
+        }
+    }
+}
+
+/// A field's message, prefixed with the field unless the message names it already.
+fn with_field(field: &str, message: &str) -> String {
+    if message.contains(field) {
+        message.to_string()
+    } else {
+        format!("{field}: {message}")
+    }
 }
 
 /// Makes a draw: checks the plan, derives the key from the seed and draws, per class, the objects

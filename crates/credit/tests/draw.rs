@@ -394,6 +394,11 @@ fn commit_reveal() {
     t.seed.reveal = q.seed.reveal.clone();
     let r = verify(&t);
     assert!(r.failed("commitment"), "{}", r.text());
+    let f = r.failures().next().unwrap();
+    assert!(
+        f.zh.contains("承诺") && f.en.contains("commitment") && !f.en.contains("承诺"),
+        "{f:?}"
+    );
 
     // Committed but not revealed; revealed without a commitment; no seed at all.
     let mut q = p.clone();

@@ -111,8 +111,7 @@ impl Findings {
         self.add(check, Status::Fail, zh, en);
     }
     fn error(&mut self, check: &'static str, e: &DrawError) {
-        // DrawError's messages already carry both languages.
-        self.add(check, Status::Fail, e.to_string(), String::new());
+        self.add(check, Status::Fail, e.zh(), e.en());
     }
 }
 

@@ -66,7 +66,8 @@
 //! secret at the draw. Alone it still lets whoever chose the secret try many secrets against the
 //! published pools before committing; a future public value (e.g. a lottery draw announced after
 //! the pools) closes that, and using both is recommended. [`verify`] notes a seed without a public
-//! value. A secret has at least 16 characters so the commitment cannot be searched.
+//! value. A secret has at least 16 characters and no `/`; it should be random (say 32 random hex
+//! digits), since a guessable secret can be found from its commitment before the reveal.
 //!
 //! # What is public
 //!
@@ -77,7 +78,10 @@
 //! objects and their inspectors sorted by object id (so the order reveals no class), the check
 //! items, the seed, the pool hashes and the manifest's hash, with no class and no per-class count.
 //! An auditor holding the manifest checks that a public list is its own with
-//! [`Published::public`].
+//! [`Published::public`]. Not solved here: the pool hashes are over entries that include the class,
+//! and the other fields of an entry come from the public registry, so for a very small pool the
+//! classes could be guessed and checked against a published hash (4ⁿ tries for n objects); a
+//! salted or per-entry commitment would close that.
 //!
 //! # Redraws
 //!

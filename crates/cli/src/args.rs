@@ -55,6 +55,10 @@ pub enum Command {
     /// a proven bound on how far the answer is from the best.
     /// 设施选址：最大覆盖、集合覆盖、p-中位、容量约束覆盖、预算约束覆盖（含最优性界）
     Site(SiteArgs),
+    /// 双随机一公开: draw inspection objects and inspectors from published pools with a seed
+    /// fixed in advance, and verify a draw's manifest offline.
+    /// 双随机抽取与抽取清单离线核验
+    Draw(crate::cmd::draw::DrawArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -44,9 +44,14 @@ fn main() -> std::process::ExitCode {
         args::Command::Serve(a) => cmd::serve::run(a, progress),
         args::Command::Divisions(a) => cmd::serve::run_divisions(a),
         args::Command::Site(a) => cmd::site::run(a, progress),
+        args::Command::Draw(a) => cmd::draw::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<cmd::draw::NotVerified>().is_some() => {
+            eprintln!("错误 error: {e}");
+            std::process::ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("错误 error: {}", message(&e));
             std::process::ExitCode::from(2)

@@ -4,6 +4,7 @@ pub mod access;
 pub mod assess;
 pub mod categories;
 pub mod demo;
+pub mod draw;
 pub mod generate;
 pub mod isochrone;
 pub mod serve;

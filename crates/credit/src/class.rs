@@ -45,6 +45,23 @@ impl Class {
         Class::ALL.into_iter().find(|c| c.key() == k)
     }
 
+    /// The letter (as [`Class::key`]).
+    pub fn letter(self) -> &'static str {
+        self.key()
+    }
+
+    /// The upper end of the class's Daqing sampling range in basis points (A ≤5%, B 5–20%,
+    /// C 21–60%, D 61–100%; `DOMAIN.md` §6.3): the most a draw with general check items may
+    /// sample.
+    pub fn general_cap(self) -> u32 {
+        match self {
+            Class::A => 500,
+            Class::B => 2000,
+            Class::C => 6000,
+            Class::D => 10_000,
+        }
+    }
+
     /// 风险等级.
     pub fn zh(self) -> &'static str {
         match self {
@@ -53,6 +70,12 @@ impl Class {
             Class::C => "C 类（较高风险）",
             Class::D => "D 类（高风险）",
         }
+    }
+}
+
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
     }
 }
 

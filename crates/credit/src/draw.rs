@@ -122,46 +122,8 @@ pub const RECUSAL_EN: &str = "An inspector is never drawn for an object whose pr
      inspector's affiliation or among the inspector's declared conflicts; an inspector must hold \
      every qualification the check items require; an object's inspectors are distinct.";
 
-/// The internal credit-risk class (SAMR 2022): A low, B ordinary, C higher, D high. Internal only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum RiskClass {
-    A,
-    B,
-    C,
-    D,
-}
-
-impl RiskClass {
-    /// A, B, C, D: the order of the draw.
-    pub const ALL: [RiskClass; 4] = [RiskClass::A, RiskClass::B, RiskClass::C, RiskClass::D];
-
-    /// The letter.
-    pub fn letter(self) -> &'static str {
-        match self {
-            RiskClass::A => "A",
-            RiskClass::B => "B",
-            RiskClass::C => "C",
-            RiskClass::D => "D",
-        }
-    }
-
-    /// The upper end of the class's Daqing range in basis points: the most a draw with general
-    /// check items may sample.
-    pub fn general_cap(self) -> u32 {
-        match self {
-            RiskClass::A => 500,
-            RiskClass::B => 2000,
-            RiskClass::C => 6000,
-            RiskClass::D => 10_000,
-        }
-    }
-}
-
-impl std::fmt::Display for RiskClass {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.letter())
-    }
-}
+/// The internal credit-risk class (SAMR 2022), as [`crate::class`] assesses it. Internal only.
+pub use crate::class::Class as RiskClass;
 
 /// Key items (重点检查事项, safety and quality) are unlimited; general items (一般检查事项) are
 /// limited.

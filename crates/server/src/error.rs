@@ -128,6 +128,26 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The working-day calendar does not cover the year a deadline falls in.",
     ),
     (
+        "not_a_penalty",
+        409,
+        "Only a penalty's publicity can be ended by credit repair.",
+    ),
+    (
+        "repair_too_early",
+        409,
+        "A penalty's publicity can be ended early only after its minimum period.",
+    ),
+    (
+        "not_repairable",
+        409,
+        "A specific serious dishonest act cannot be repaired during publicity.",
+    ),
+    (
+        "publicity_ended",
+        409,
+        "The penalty's publicity has already ended.",
+    ),
+    (
         "idempotency_key_required",
         400,
         "A booking needs an Idempotency-Key header.",

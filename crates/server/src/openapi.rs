@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use crate::domains::{
-    accounts, assessments, care, childcare, home_beds, logs, registry, reviews, services, system,
+    accounts, assessments, care, childcare, credit, home_beds, logs, registry, reviews, services,
+    system,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -113,6 +114,12 @@ use services::{bookings, offerings};
         reviews::stats::monthly,
         reviews::stats::low_ranked,
         reviews::stats::exchange,
+        credit::import_penalties,
+        credit::import_licences,
+        credit::list,
+        credit::repair,
+        credit::public_penalties,
+        credit::public_licences,
         logs::audit,
         logs::access_log,
         system::health,

@@ -104,6 +104,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/review-stats/monthly", "GA"),
     ("GET", "/api/review-stats/low-ranked", "GA"),
     ("GET", "/api/review-exchange", "GA"),
+    ("POST", "/api/credit/penalties/import", "GA"),
+    ("POST", "/api/credit/licences/import", "GA"),
+    ("GET", "/api/credit/records", "GA"),
+    ("POST", "/api/credit/records/{id}/repair", "GA"),
+    ("GET", "/api/public/penalties", "*RPCGA"),
+    ("GET", "/api/public/licences", "*RPCGA"),
     ("GET", "/api/care/categories", "*RPCGA"),
     ("GET", "/api/care/register", "CGA"),
     ("POST", "/api/care/register", "CA"),
@@ -193,6 +199,8 @@ struct Fixture {
     /// A 差评 of the resident's second (completed) booking, and its case.
     review: i64,
     review_case: i64,
+    /// A penalty of provider P in the credit records.
+    credit_record: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -271,6 +279,18 @@ async fn fixture(s: &TestServer) -> Fixture {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let booking = v["id"].as_i64().unwrap();
     let (review, review_case) = reviewed_booking(s, &admin, offering, &slots, rids[0]).await;
+    let penalty = format!("CF_XDR_MC,CF_XDR_SHXYM,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_JDRQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM\n甲家政公司,{P},罚〔2026〕1号,无证经营,检查发现,条例,警告,警告,2026-01-05,市监局,11510107MB1535302N,市监局,11510107MB1535302N\n");
+    let (st, v) = s
+        .upload(
+            &admin,
+            "/api/credit/penalties/import",
+            penalty,
+            Some("text/csv"),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s.get(&admin, "/api/credit/records").await;
+    let credit_record = v["items"][0]["id"].as_i64().unwrap();
     let (st, v) = s
         .post(
             &admin,
@@ -331,6 +351,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         home_bed,
         review,
         review_case,
+        credit_record,
     }
 }
 
@@ -381,7 +402,9 @@ async fn reviewed_booking(
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.starts_with("/api/review-cases/") {
+    let id = if path.starts_with("/api/credit/records/") {
+        f.credit_record.to_string()
+    } else if path.starts_with("/api/review-cases/") {
         f.review_case.to_string()
     } else if path.starts_with("/api/reviews/") {
         f.review.to_string()

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod care;
 pub mod childcare;
+pub mod credit;
 pub mod home_beds;
 pub mod logs;
 pub mod registry;
@@ -40,6 +41,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     childcare::ENDPOINTS,
     home_beds::ENDPOINTS,
     reviews::ENDPOINTS,
+    credit::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -61,5 +63,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(childcare::routes())
         .merge(home_beds::routes())
         .merge(reviews::routes())
+        .merge(credit::routes(max_body))
         .merge(logs::routes())
 }

@@ -750,7 +750,7 @@ fn exchange_record(r: &ReviewRow, k: Option<&CaseRow>) -> Value {
 /// GET /api/review-exchange: a month's reviews and their cases for a provincial system, keyed
 /// by case number, without who rated (`docs/review-exchange.md`).
 #[utoipa::path(get, path = "/api/review-exchange", tag = "reviews", params(ExchangeQuery),
-    responses((status = 200, body = Object), (status = 200, content_type = "text/csv", body = String), (status = "default", body = crate::error::ErrorSchema)),
+    responses((status = 200, description = "JSON, or CSV with format=csv", content((Object = "application/json"), (String = "text/csv"))), (status = "default", body = crate::error::ErrorSchema)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn exchange(
     State(st): State<Arc<AppState>>,

@@ -343,8 +343,8 @@ fn decode_payload(bytes: &[u8]) -> Result<(String, Claims), TokenError> {
         rest = tail;
         Ok(head)
     };
-    let kind = SubjectKind::from_byte(take(1)?[0])
-        .ok_or(TokenError::Malformed("unknown subject kind"))?;
+    let kind =
+        SubjectKind::from_byte(take(1)?[0]).ok_or(TokenError::Malformed("unknown subject kind"))?;
     let colour = colour_from_byte(take(1)?[0]).ok_or(TokenError::Malformed("unknown colour"))?;
     let time = |b: &[u8]| {
         let mut eight = [0u8; 8];
@@ -552,7 +552,12 @@ mod tests {
             );
         }
         // Ten digits, or digit runs broken by letters, are not refused.
-        for subject in ["1380013800", "a1380013800", "12345a123456", "pQ7vX2mK9aLw3sRt"] {
+        for subject in [
+            "1380013800",
+            "a1380013800",
+            "12345a123456",
+            "pQ7vX2mK9aLw3sRt",
+        ] {
             assert_eq!(check_personal_data(subject), Ok(()), "{subject}");
         }
     }
@@ -575,30 +580,46 @@ mod tests {
             1i64..1 << 40,
             any::<[u8; TOKEN_ID_LEN]>(),
         )
-            .prop_map(|(subject, enterprise, colour, issued, life, token_id)| Claims {
-                subject,
-                kind: if enterprise {
-                    SubjectKind::Enterprise
-                } else {
-                    SubjectKind::Practitioner
+            .prop_map(
+                |(subject, enterprise, colour, issued, life, token_id)| Claims {
+                    subject,
+                    kind: if enterprise {
+                        SubjectKind::Enterprise
+                    } else {
+                        SubjectKind::Practitioner
+                    },
+                    colour: colour_from_byte(colour).unwrap(),
+                    issued_at_ms: issued,
+                    expires_at_ms: (issued + life).min(TIME_LIMIT_MS - 1),
+                    token_id,
                 },
-                colour: colour_from_byte(colour).unwrap(),
-                issued_at_ms: issued,
-                expires_at_ms: (issued + life).min(TIME_LIMIT_MS - 1),
-                token_id,
+            )
+            .prop_filter("not personal data", |c| {
+                check_personal_data(&c.subject).is_ok()
             })
-            .prop_filter("not personal data", |c| check_personal_data(&c.subject).is_ok())
     }
 
     proptest! {
-        /// Decoding inverts encoding, and whatever decodes encodes back to the same bytes.
+        /// Decoding inverts encoding, and whatever decodes encodes back to the same bytes: a
+        /// payload with one byte changed, cut short or extended either is refused or has other
+        /// claims.
         #[test]
         fn the_payload_is_canonical(c in any_claims(), kid in "[A-Za-z0-9_-]{1,16}",
+                                    at in any::<proptest::sample::Index>(), byte in any::<u8>(),
                                     noise in proptest::collection::vec(any::<u8>(), 0..90)) {
             let bytes = encode_payload(&kid, &c);
-            prop_assert_eq!(decode_payload(&bytes), Ok((kid, c)));
-            if let Ok((kid, c)) = decode_payload(&noise) {
-                prop_assert_eq!(encode_payload(&kid, &c), noise);
+            prop_assert_eq!(decode_payload(&bytes), Ok((kid.clone(), c.clone())));
+            let mut changed = bytes.clone();
+            changed[at.index(bytes.len())] = byte;
+            let mut cut = bytes.clone();
+            cut.truncate(at.index(bytes.len()));
+            let mut longer = bytes.clone();
+            longer.push(byte);
+            for other in [changed, cut, longer, noise] {
+                if let Ok((k, d)) = decode_payload(&other) {
+                    prop_assert_eq!(&encode_payload(&k, &d), &other);
+                    prop_assert!(other == bytes || (k, d) != (kid.clone(), c.clone()));
+                }
             }
         }
     }

@@ -178,8 +178,7 @@ pub enum TokenError {
     /// No verifying key has this key id.
     #[error("unknown key id '{0}'")]
     UnknownKey(String),
-    /// The key configured for this key id is not an Ed25519 public key (or the signing key
-    /// given to [`issue`] is unusable).
+    /// The key configured for this key id is not an Ed25519 public key.
     #[error("the key for key id '{0}' is not a valid Ed25519 key")]
     InvalidKey(String),
     /// The signature does not match the text.

@@ -80,7 +80,20 @@ fn round_trip() {
 /// payload laid out by hand from the module's table:
 /// `00 00` (practitioner, green), `01 9e 70 44 88 00` (T0), `01 9e 70 4d af c0` (T0 + 600 000),
 /// `00 01 … 0f` (token id), `02 'k1'`, `10 'pQ7vX2mK9aLw3sRt'` — 50 bytes; base64url without
-/// padding, `"LC1." + payload` signed, `"." + signature` appended.
+/// padding, `"LC1." + payload` signed, `"." + signature` appended:
+///
+/// ```text
+/// from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+/// import base64
+/// key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(
+///     "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
+/// t0 = 1780000000000
+/// payload = (bytes([0, 0]) + t0.to_bytes(6, "big") + (t0 + 600000).to_bytes(6, "big")
+///            + bytes(range(16)) + b"\x02k1" + b"\x10pQ7vX2mK9aLw3sRt")
+/// b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+/// signed = "LC1." + b64(payload)
+/// print(signed + "." + b64(key.sign(signed.encode())))
+/// ```
 #[test]
 fn golden_token() {
     assert_eq!(verifying_key(&RFC_SECRET), RFC_PUBLIC);

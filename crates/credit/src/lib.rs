@@ -8,6 +8,7 @@
 //! - [`housekeeping`]: a housekeeping practitioner's credit status (green, yellow, red) with expiry.
 //! - [`draw`]: 双随机一公开 — verifiable random draws of inspection objects and inspectors from
 //!   published pools, a seed fixed in advance and a manifest anyone can replay.
+//! - [`token`]: the credit certificate QR token: signed, expiring, revocable, no personal data.
 
 pub mod amount;
 pub mod class;
@@ -16,3 +17,4 @@ pub mod draw;
 pub mod housekeeping;
 pub mod publicity;
 pub mod sgs;
+pub mod token;

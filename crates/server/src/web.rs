@@ -152,6 +152,18 @@ pub fn int_param(name: &str, v: &Option<String>) -> ApiResult<Option<i64>> {
     }
 }
 
+/// A `format` query parameter of a download: `json` (the default) or `csv`; `true` for CSV.
+pub fn csv_format(v: &Option<String>) -> ApiResult<bool> {
+    match v.as_deref() {
+        None | Some("") | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(AppError::bad_request(
+            "format 应为 json 或 csv",
+            "format must be json or csv",
+        )),
+    }
+}
+
 /// An optional division-code prefix filter (1-12 digits).
 pub fn division_param(v: &Option<String>) -> ApiResult<Option<String>> {
     match v.as_deref().filter(|s| !s.is_empty()) {

@@ -642,16 +642,7 @@ async fn public_of(
     kind: &str,
     columns: &[&str],
 ) -> ApiResult<Response> {
-    let csv = match q.format.as_deref() {
-        None | Some("") | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => {
-            return Err(AppError::bad_request(
-                "format 应为 json 或 csv",
-                "format must be json or csv",
-            ))
-        }
-    };
+    let csv = web::csv_format(&q.format)?;
     let today = lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)?;
     let subject = q.subject.clone().filter(|s| !s.is_empty());
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;

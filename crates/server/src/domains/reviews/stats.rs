@@ -756,16 +756,7 @@ pub async fn exchange(
     State(st): State<Arc<AppState>>,
     Query(q): Query<ExchangeQuery>,
 ) -> ApiResult<Response> {
-    let csv = match q.format.as_deref() {
-        None | Some("") | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => {
-            return Err(AppError::bad_request(
-                "format 应为 json 或 csv",
-                "format must be json or csv",
-            ))
-        }
-    };
+    let csv = web::csv_format(&q.format)?;
     let month = month_or_now(&st, &q.month)?;
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let reviews: Vec<ReviewRow> = sqlx::query_as(concat!(

@@ -767,14 +767,41 @@ async fn one_review_per_service(s: &TestServer) {
     serve(s, &w.staff, unrated, None).await;
     set_clock(s, "2026-03-02T13:30:00+08:00");
     rules(s, &w, json!({"jurisdiction": "guangdong"})).await;
-    set_clock(s, "2026-03-20T09:00:00+08:00");
+    // A care visit after the rule, left unrated: it gets the default (基本满意) once 7 natural
+    // days have passed; the meal before the rule does not.
+    set_clock(s, "2026-03-04T12:00:00+08:00");
+    let (st, v) = s.post(&w.worker, "/api/care/visits", json!({"register_id": entry, "mode": "home", "date": "2026-03-04", "start": "09:00", "end": "09:30", "place": "家中", "outcome": "良好", "needs": []})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let late_visit = v["id"].as_i64().unwrap();
+    set_clock(s, "2026-03-11T09:00:00+08:00");
+    let (_, v) = s
+        .post(&w.regulator, "/api/reviews/default-ratings", json!({}))
+        .await;
+    assert_eq!(
+        v["created"],
+        json!(0),
+        "served 03-04: rateable up to 03-11: {v}"
+    );
+    set_clock(s, "2026-03-12T09:00:00+08:00");
     let (st, v) = s
         .post(&w.regulator, "/api/reviews/default-ratings", json!({}))
         .await;
     assert_eq!(
         (st, &v["created"], &v["rule_on"]),
-        (StatusCode::OK, &json!(0), &json!(true)),
+        (StatusCode::OK, &json!(1), &json!(true)),
         "{v}"
+    );
+    let (_, v) = s.get(&w.regulator, "/api/reviews?limit=50").await;
+    let default: Vec<&Value> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["is_default"] == json!(true))
+        .collect();
+    assert_eq!(default.len(), 1, "{v}");
+    assert_eq!(
+        (&default[0]["subject_id"], &default[0]["level"]),
+        (&json!(late_visit), &json!("basic"))
     );
 }
 both!(one_review_per_service);

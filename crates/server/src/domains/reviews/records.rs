@@ -426,6 +426,22 @@ impl Subject {
         }
     }
 
+    fn of_visit(v: visits::VisitRow) -> Subject {
+        Subject {
+            kind: "visit",
+            id: v.id,
+            facility_id: None,
+            provider_code: None,
+            practitioner_id: None,
+            service: "care_visit".into(),
+            community_id: v.community_id,
+            resident_id: v.resident_id,
+            booked_by: None,
+            visitor: v.visitor_user_id.or(v.recorded_by),
+            served_at: v.ended_at,
+        }
+    }
+
     /// A review of this record rated `level` now, of the indicator version in force, offline
     /// (one rating per service), by nobody yet (the caller fills in who and how).
     fn review(
@@ -503,22 +519,7 @@ async fn subject(
             let v = visits::get_row(conn, id)
                 .await?
                 .ok_or_else(|| web::unknown_reference("visit_id", "visit", &id.to_string()))?;
-            Ok((
-                Subject {
-                    kind: "visit",
-                    id,
-                    facility_id: None,
-                    provider_code: None,
-                    practitioner_id: None,
-                    service: "care_visit".into(),
-                    community_id: v.community_id,
-                    resident_id: v.resident_id,
-                    booked_by: None,
-                    visitor: v.visitor_user_id.or(v.recorded_by),
-                    served_at: v.ended_at,
-                },
-                None,
-            ))
+            Ok((Subject::of_visit(v), None))
         }
         _ => Err(AppError::field(
             "booking_id",
@@ -1044,8 +1045,9 @@ pub async fn sweep_defaults(st: &AppState) -> ApiResult<SweepReport> {
     let cal = settings::calendar(&mut conn).await?;
     // Only services delivered since the rule took effect: turning it on does not rate the past.
     let from = rules.default_from_ms.unwrap_or(i64::MAX);
-    let candidates: Vec<i64> = sqlx::query_scalar(
-        "SELECT b.id FROM bookings b WHERE b.status = 'completed' AND b.end_ms < $1 AND b.end_ms >= $2 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.subject_kind = 'booking' AND r.subject_id = b.id) ORDER BY b.id",
+    // Completed bookings and care visits, unrated.
+    let candidates: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT 'booking', b.id FROM bookings b WHERE b.status = 'completed' AND b.end_ms < $1 AND b.end_ms >= $2 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.subject_kind = 'booking' AND r.subject_id = b.id) UNION ALL SELECT 'visit', v.id FROM care_visits v WHERE v.ended_at < $1 AND v.ended_at >= $2 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.subject_kind = 'visit' AND r.subject_id = v.id) ORDER BY 1, 2",
     )
     .bind(now)
     .bind(from)
@@ -1064,17 +1066,21 @@ pub async fn sweep_defaults(st: &AppState) -> ApiResult<SweepReport> {
         if j.default_rating.is_none() {
             break;
         }
-        for &id in chunk {
-            let Some(b) = bookings::get_row(tx.conn(), id).await? else {
-                continue;
+        for (kind, id) in chunk {
+            let s = if kind == "booking" {
+                match bookings::get_row(tx.conn(), *id).await? {
+                    Some(b) if b.status == "completed" => Subject::of_booking(b),
+                    _ => continue,
+                }
+            } else {
+                match visits::get_row(tx.conn(), *id).await? {
+                    Some(v) => Subject::of_visit(v),
+                    None => continue,
+                }
             };
-            if b.status != "completed" {
-                continue;
-            }
-            let served = time::local_date(b.end_ms).map_err(AppError::internal)?;
+            let served = time::local_date(s.served_at).map_err(AppError::internal)?;
             let due = j.default_rating(served, today, &cal).unwrap_or(None);
             let Some(level) = due else { continue };
-            let s = Subject::of_booking(b);
             let scores = BTreeMap::from([(indicators::OVERALL.to_string(), level)]);
             let division = division_of(tx.conn(), &s).await?;
             let mut row = s.review(division, now, month, level, &scores)?;
@@ -1095,12 +1101,12 @@ pub async fn sweep_defaults(st: &AppState) -> ApiResult<SweepReport> {
         checked: candidates.len() as u64,
         created,
         message_zh: format!(
-            "已检查 {} 个未评价的已完成预约，给出默认评价 {created} 个",
+            "已检查 {} 个未评价的已完成服务（预约、走访），给出默认评价 {created} 个",
             candidates.len()
         ),
         message_en: format!(
             "{} checked, {} given a default rating",
-            lc_model::count(candidates.len(), "completed unrated booking"),
+            lc_model::count(candidates.len(), "unrated completed service"),
             created
         ),
     })

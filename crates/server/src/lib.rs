@@ -285,8 +285,9 @@ pub async fn serve(
     Ok(())
 }
 
-/// Gives the jurisdiction's default ratings once an hour (nothing when the rules in force set
-/// none); `POST /api/reviews/default-ratings` runs the same sweep on demand.
+/// Once an hour: gives the jurisdiction's default ratings (nothing when the rules in force set
+/// none; `POST /api/reviews/default-ratings` on demand) and recomputes the credit-risk classes
+/// (`POST /api/credit/classes/recompute` on demand).
 async fn sweep_hourly(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -298,6 +299,10 @@ async fn sweep_hourly(state: Arc<AppState>) {
             Ok(r) if r.created > 0 => tracing::info!(created = r.created, "default ratings given"),
             Ok(_) => {}
             Err(e) => tracing::warn!(code = e.code, "default-rating sweep failed"),
+        }
+        // Credit-risk classes follow time (12-month windows, overdue cases).
+        if let Err(e) = domains::risk::recompute_all(&state).await {
+            tracing::warn!(code = e.code, "credit-class recomputation failed");
         }
     }
 }

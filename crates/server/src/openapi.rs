@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use crate::domains::{
-    accounts, assessments, care, childcare, credit, home_beds, logs, registry, reviews, services,
-    system,
+    accounts, assessments, care, childcare, credit, home_beds, logs, registry, reviews, risk,
+    services, system,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -120,6 +120,8 @@ use services::{bookings, offerings};
         credit::repair,
         credit::public_penalties,
         credit::public_licences,
+        risk::list,
+        risk::recompute_now,
         logs::audit,
         logs::access_log,
         system::health,

@@ -110,6 +110,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/credit/records/{id}/repair", "GA"),
     ("GET", "/api/public/penalties", "*RPCGA"),
     ("GET", "/api/public/licences", "*RPCGA"),
+    ("GET", "/api/credit/classes", "GA"),
+    ("POST", "/api/credit/classes/recompute", "GA"),
     ("GET", "/api/care/categories", "*RPCGA"),
     ("GET", "/api/care/register", "CGA"),
     ("POST", "/api/care/register", "CA"),
@@ -485,6 +487,16 @@ async fn authorization_matrix(s: &TestServer) {
             }
             let (st, v) = s.call(auth, e.method, &path, body).await;
             let who = role.map(|r| r.key()).unwrap_or("anonymous");
+            // The credit-risk class is internal: no answer to anyone but regulators and
+            // administrators carries it (the fixture's provider P has one).
+            // (The OpenAPI document names the field; a class itself is `"risk_class":"A"`.)
+            if !matches!(role, Some(Role::Regulator | Role::Admin)) {
+                assert!(
+                    !v.to_string().contains("\"risk_class\":\""),
+                    "{who} sees a credit class in {} {path}",
+                    e.method
+                );
+            }
             if admitted {
                 assert!(
                     st != StatusCode::UNAUTHORIZED

@@ -130,6 +130,45 @@ async fn penalties_in_the_shuanggongshi_layout(s: &TestServer) {
     let (_, v) = s.get(&regulator, "/api/credit/records?kind=penalty").await;
     assert_eq!(v["total"], json!(2));
     assert_eq!(v["items"][0]["fine_fen"], json!(1_200_000));
+    // The internal class: on 2027-03-01, the 2026-03-15 penalty is within 12 months (20 points:
+    // B). A licence revoked on 2027-02-20 adds a second penalty in 12 months (35) and a severe
+    // one (40): 75, D, down from B.
+    let (_, v) = s.get(&regulator, "/api/credit/classes").await;
+    assert_eq!(
+        (&v["items"][0]["risk_class"], &v["items"][0]["score"]),
+        (&json!("B"), &json!(20)),
+        "{v}"
+    );
+    let revoked = format!(
+        "{HEADER}\n{}\n",
+        penalty(
+            "武市监罚〔2027〕2号",
+            "吊销食品经营许可证",
+            "0",
+            "2027-02-20"
+        )
+    );
+    let (st, v) = upload(s, &regulator, "/api/credit/penalties/import", revoked).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s.get(&regulator, "/api/credit/classes").await;
+    let c = &v["items"][0];
+    assert_eq!(
+        (
+            &c["subject_uscc"],
+            &c["risk_class"],
+            &c["score"],
+            &c["previous_class"]
+        ),
+        (&json!(P), &json!("D"), &json!(75), &json!("B")),
+        "{v}"
+    );
+    let contributions = c["contributions"].as_array().unwrap();
+    assert!(contributions
+        .iter()
+        .any(|x| x["factor"] == json!("complaints_12m") && x["value"].is_null()));
+    // Never public: the public lists carry no class.
+    let (_, v) = s.get(&Auth::Anonymous, "/api/public/penalties").await;
+    assert!(!v.to_string().contains("risk_class"));
     // A bad file stores nothing and names line and field (line 1 is the header).
     let bad = format!(
         "{HEADER}\n{}\n{}\n",
@@ -140,7 +179,7 @@ async fn penalties_in_the_shuanggongshi_layout(s: &TestServer) {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["errors"][0]["field"], json!("line 3: CF_NR_FK"), "{v}");
     let (_, v) = s.get(&regulator, "/api/credit/records").await;
-    assert_eq!(v["total"], json!(2), "nothing of the bad file is stored");
+    assert_eq!(v["total"], json!(3), "nothing of the bad file is stored");
 }
 both!(penalties_in_the_shuanggongshi_layout);
 

@@ -338,6 +338,14 @@ async fn store(
             }
         }
     }
+    // A penalty changes its enterprise's class: recomputed in this transaction.
+    if kind == "penalty" {
+        let subjects: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| r.subject_uscc.as_str()).collect();
+        for s in subjects {
+            super::risk::recompute(tx.conn(), s, now).await?;
+        }
+    }
     tx.audit(
         &c.actor(),
         "import",

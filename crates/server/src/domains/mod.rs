@@ -14,6 +14,7 @@ pub mod home_beds;
 pub mod logs;
 pub mod registry;
 pub mod reviews;
+pub mod risk;
 pub mod services;
 pub mod system;
 
@@ -42,6 +43,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     home_beds::ENDPOINTS,
     reviews::ENDPOINTS,
     credit::ENDPOINTS,
+    risk::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -64,5 +66,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(home_beds::routes())
         .merge(reviews::routes())
         .merge(credit::routes(max_body))
+        .merge(risk::routes())
         .merge(logs::routes())
 }

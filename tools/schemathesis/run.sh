@@ -86,7 +86,9 @@ run() {
   stop
 }
 
-run sqlite --data-dir "$work/sqlite-data"
+# An explicit SQLite URL: `serve` would otherwise take DATABASE_URL from the environment and run
+# this pass on the shared PostgreSQL database.
+run sqlite --data-dir "$work/sqlite-data" --database-url "sqlite://$work/sqlite-data/livingcircle.db"
 
 if [ -n "${DATABASE_URL:-}" ]; then
   # A fresh database on the same cluster.

@@ -8,6 +8,7 @@
 //! - [`housekeeping`]: a housekeeping practitioner's credit status (green, yellow, red) with expiry.
 //! - [`draw`]: 双随机一公开 — verifiable random draws of inspection objects and inspectors from
 //!   published pools, a seed fixed in advance and a manifest anyone can replay.
+//! - [`warning`]: early-warning rules as data (conditions, severity, assignee, deadline).
 //! - [`token`]: the credit certificate QR token: signed, expiring, revocable, no personal data.
 
 pub mod amount;
@@ -18,3 +19,4 @@ pub mod housekeeping;
 pub mod publicity;
 pub mod sgs;
 pub mod token;
+pub mod warning;

@@ -287,7 +287,8 @@ pub async fn serve(
 
 /// Once an hour: gives the jurisdiction's default ratings (nothing when the rules in force set
 /// none; `POST /api/reviews/default-ratings` on demand) and recomputes the credit-risk classes
-/// (`POST /api/credit/classes/recompute` on demand).
+/// (`POST /api/credit/classes/recompute` on demand), then evaluates the early-warning rules
+/// (`POST /api/warnings/evaluate` on demand).
 async fn sweep_hourly(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -303,6 +304,12 @@ async fn sweep_hourly(state: Arc<AppState>) {
         // Credit-risk classes follow time (12-month windows, overdue cases).
         if let Err(e) = domains::risk::recompute_all(&state).await {
             tracing::warn!(code = e.code, "credit-class recomputation failed");
+        }
+        // Early warnings over the day's data (after the classes, whose drops they watch).
+        match domains::warnings::evaluate(&state).await {
+            Ok(r) if r.raised > 0 => tracing::info!(raised = r.raised, "warnings raised"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(code = e.code, "warning evaluation failed"),
         }
     }
 }

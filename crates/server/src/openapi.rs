@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::domains::{
     accounts, assessments, care, childcare, credit, home_beds, logs, registry, reviews, risk,
-    services, system,
+    services, system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -122,6 +122,10 @@ use services::{bookings, offerings};
         credit::public_licences,
         risk::list,
         risk::recompute_now,
+        warnings::list,
+        warnings::evaluate_now,
+        warnings::acknowledge,
+        warnings::resolve,
         logs::audit,
         logs::access_log,
         system::health,

@@ -112,6 +112,10 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/public/licences", "*RPCGA"),
     ("GET", "/api/credit/classes", "GA"),
     ("POST", "/api/credit/classes/recompute", "GA"),
+    ("GET", "/api/warnings", "PGA"),
+    ("POST", "/api/warnings/evaluate", "GA"),
+    ("POST", "/api/warnings/{id}/acknowledge", "PGA"),
+    ("POST", "/api/warnings/{id}/resolve", "GA"),
     ("GET", "/api/care/categories", "*RPCGA"),
     ("GET", "/api/care/register", "CGA"),
     ("POST", "/api/care/register", "CA"),
@@ -203,6 +207,8 @@ struct Fixture {
     review_case: i64,
     /// A penalty of provider P in the credit records.
     credit_record: i64,
+    /// A warning of provider P (a practitioner's health certificate about to expire).
+    warning: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -293,6 +299,18 @@ async fn fixture(s: &TestServer) -> Fixture {
     assert_eq!(st, StatusCode::OK, "{v}");
     let (_, v) = s.get(&admin, "/api/credit/records").await;
     let credit_record = v["items"][0]["id"].as_i64().unwrap();
+    let soon = lc_services::time::local_date(s.state().clock.now_ms())
+        .unwrap()
+        .checked_add(jiff::Span::new().days(10))
+        .unwrap();
+    let (st, v) = s
+        .post(&admin, "/api/practitioners", json!({"provider_code": P, "name": "钱七", "kind": "caregiver", "certificates": [{"name": "健康证", "number": "JK-1", "valid_until": soon.to_string()}]}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = s.post(&admin, "/api/warnings/evaluate", json!({})).await;
+    assert_eq!((st, &v["raised"]), (StatusCode::OK, &json!(1)), "{v}");
+    let (_, v) = s.get(&admin, "/api/warnings").await;
+    let warning = v["items"][0]["id"].as_i64().unwrap();
     let (st, v) = s
         .post(
             &admin,
@@ -354,6 +372,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         review,
         review_case,
         credit_record,
+        warning,
     }
 }
 
@@ -404,7 +423,9 @@ async fn reviewed_booking(
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.starts_with("/api/credit/records/") {
+    let id = if path.starts_with("/api/warnings/") {
+        f.warning.to_string()
+    } else if path.starts_with("/api/credit/records/") {
         f.credit_record.to_string()
     } else if path.starts_with("/api/review-cases/") {
         f.review_case.to_string()
@@ -589,8 +610,9 @@ async fn record_scopes(s: &TestServer) {
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (_, v) = s.get(&staff, "/api/practitioners").await;
-    assert_eq!(v["total"], json!(1));
-    assert_eq!(v["items"][0]["provider_code"], json!(P));
+    // The fixture's first practitioner and the one with the expiring health certificate.
+    assert_eq!(v["total"], json!(2));
+    assert!(v["items"].as_array().unwrap().iter().all(|x| x["provider_code"] == json!(P)));
     let (_, v) = s
         .get(&staff, &format!("/api/practitioners?provider_code={Q}"))
         .await;

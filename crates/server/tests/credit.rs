@@ -258,3 +258,170 @@ async fn credit_repair_and_licences(s: &TestServer) {
     assert_error(st, &v, StatusCode::BAD_REQUEST, "bad_request");
 }
 both!(credit_repair_and_licences);
+
+/// A practitioner's health certificate about to expire raises one warning (evaluated twice),
+/// seen by the provider's staff and the regulator and sent to both through the outbox, not seen
+/// by another provider; it is acknowledged, and resolved by itself once the certificate is
+/// renewed.
+async fn a_health_certificate_warning(s: &TestServer) {
+    const Q: &str = "91310115591693856A";
+    let admin = s.admin().await;
+    set_clock(s, "2026-12-01T09:00:00+08:00");
+    for (code, name) in [(P, "甲家政公司"), (Q, "乙养老公司")] {
+        let (st, v) = s
+            .post(
+                &admin,
+                "/api/providers",
+                json!({"uscc": code, "name": name}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (_, staff) = s
+        .user(
+            &admin,
+            "staff-p",
+            "provider_staff",
+            json!({"provider_code": P}),
+        )
+        .await;
+    let (_, other) = s
+        .user(
+            &admin,
+            "staff-q",
+            "provider_staff",
+            json!({"provider_code": Q}),
+        )
+        .await;
+    let (_, regulator) = s.user(&admin, "regulator", "regulator", json!({})).await;
+    // Valid until 2026-12-28: within the 30 days of the rule. Another certificate of 2027 and a
+    // training certificate expiring now are not watched.
+    let (st, v) = s
+        .post(
+            &staff,
+            "/api/practitioners",
+            json!({"provider_code": P, "name": "李秀兰", "kind": "caregiver", "certificates": [
+                {"name": "健康证", "number": "JK-2026-001", "valid_until": "2026-12-28"},
+                {"name": "养老护理员培训证", "number": "PX-1", "valid_until": "2026-12-05"}
+            ]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let practitioner = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(&regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!((st, &v["raised"]), (StatusCode::OK, &json!(1)), "{v}");
+    let (_, v) = s
+        .post(&regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!(
+        (&v["raised"], &v["open"]),
+        (&json!(0), &json!(1)),
+        "one open warning per condition: {v}"
+    );
+    let (_, v) = s.get(&staff, "/api/warnings").await;
+    let w = &v["items"][0];
+    assert_eq!(
+        (
+            &w["rule"],
+            &w["assignee"],
+            &w["severity"],
+            &w["due_date"],
+            &w["subject_id"]
+        ),
+        (
+            &json!("certificate_expiring"),
+            &json!("provider"),
+            &json!("medium"),
+            &json!("2026-12-16"),
+            &json!(practitioner.to_string())
+        ),
+        "{v}"
+    );
+    assert!(
+        w["message_zh"].as_str().unwrap().contains("2026-12-28"),
+        "{w}"
+    );
+    assert!(
+        !w["message_zh"].as_str().unwrap().contains("李秀兰"),
+        "names are masked: {w}"
+    );
+    let id = w["id"].as_i64().unwrap();
+    let (_, v) = s.get(&regulator, "/api/warnings").await;
+    assert_eq!(v["total"], json!(1));
+    let (_, v) = s.get(&other, "/api/warnings").await;
+    assert_eq!(v["total"], json!(0), "another provider sees nothing: {v}");
+    let (st, _) = s
+        .post(
+            &other,
+            &format!("/api/warnings/{id}/acknowledge"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Sent to the provider and to the regulators.
+    let (_, ob) = s.get(&admin, "/api/outbox?limit=100").await;
+    let mut to: Vec<(String, String)> = ob["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["kind"] == json!("warning_raised"))
+        .map(|x| {
+            (
+                x["recipient_kind"].as_str().unwrap().to_string(),
+                x["recipient"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            ("provider".to_string(), P.to_string()),
+            ("role".to_string(), "regulator".to_string())
+        ]
+    );
+    let (st, v) = s
+        .post(
+            &staff,
+            &format!("/api/warnings/{id}/acknowledge"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (st, &v["status"]),
+        (StatusCode::OK, &json!("acknowledged")),
+        "{v}"
+    );
+    let (st, v) = s
+        .post(
+            &staff,
+            &format!("/api/warnings/{id}/acknowledge"),
+            json!({}),
+        )
+        .await;
+    assert_error(st, &v, StatusCode::CONFLICT, "wrong_status");
+    // Renewed: the next evaluation resolves it.
+    let (st, v) = s
+        .patch(
+            &staff,
+            &format!("/api/practitioners/{practitioner}"),
+            json!({"certificates": [
+                {"name": "健康证", "number": "JK-2027-001", "valid_until": "2027-12-28"}
+            ]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s
+        .post(&regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!(
+        (&v["raised"], &v["cleared"], &v["open"]),
+        (&json!(0), &json!(1), &json!(0)),
+        "{v}"
+    );
+    let (_, v) = s.get(&staff, "/api/warnings?status=resolved").await;
+    assert_eq!(v["items"][0]["id"], json!(id), "{v}");
+}
+both!(a_health_certificate_warning);

@@ -17,6 +17,7 @@ pub mod reviews;
 pub mod risk;
 pub mod services;
 pub mod system;
+pub mod warnings;
 
 use std::sync::Arc;
 
@@ -44,6 +45,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     reviews::ENDPOINTS,
     credit::ENDPOINTS,
     risk::ENDPOINTS,
+    warnings::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -67,5 +69,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(reviews::routes())
         .merge(credit::routes(max_body))
         .merge(risk::routes())
+        .merge(warnings::routes())
         .merge(logs::routes())
 }

@@ -1,0 +1,531 @@
+//! Early warnings (预警, issue 13 item 5): the rules of `lc_credit::warning` evaluated over the
+//! platform's data — practitioners' certificates (health certificates) expiring, 差评 cases past
+//! their deadline, enterprises whose credit-risk class dropped. Each condition has a stable key;
+//! the database keeps one open warning per key (`warnings_one_open`), so evaluating twice, or
+//! from two places at once, raises nothing twice. A warning is assigned (the provider's staff, or
+//! the regulator), has a deadline, is acknowledged and resolved; one whose condition no longer
+//! holds is resolved by the next evaluation. New warnings go to the outbox for the provider and
+//! the regulators. Evaluated by the server's hourly job and on demand.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use jiff::civil::Date;
+use lc_credit::warning::{self, Assignee, Rule};
+use lc_registry::{Access, Check, Role};
+use lc_store::sqlx::{self, AnyConnection};
+use lc_store::{from_row, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::endpoints::{ep, Endpoint, JSON};
+use crate::error::{ApiResult, AppError};
+use crate::web::{self, Paged};
+use crate::AppState;
+
+use Role::*;
+
+const SCOPE: &str = "provider staff: warnings of their own provider";
+
+/// The endpoints of this domain.
+pub const ENDPOINTS: &[Endpoint] = &[
+    ep!(
+        "GET",
+        "/api/warnings",
+        Access::Roles(&[ProviderStaff, Regulator, Admin]),
+        SCOPE,
+        "warnings",
+        "Early warnings (status=open|acknowledged|resolved).",
+        None,
+        JSON
+    ),
+    ep!(
+        "POST",
+        "/api/warnings/evaluate",
+        Access::Roles(&[Regulator, Admin]),
+        "",
+        "warnings",
+        "Evaluate the warning rules now.",
+        None,
+        JSON
+    ),
+    ep!(
+        "POST",
+        "/api/warnings/{id}/acknowledge",
+        Access::Roles(&[ProviderStaff, Regulator, Admin]),
+        SCOPE,
+        "warnings",
+        "Acknowledge a warning.",
+        None,
+        JSON
+    ),
+    ep!(
+        "POST",
+        "/api/warnings/{id}/resolve",
+        Access::Roles(&[Regulator, Admin]),
+        "",
+        "warnings",
+        "Resolve a warning with what was done.",
+        Some(JSON),
+        JSON
+    ),
+];
+
+/// The routes of this domain.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/warnings", get(list))
+        .route("/api/warnings/evaluate", post(evaluate_now))
+        .route("/api/warnings/{id}/acknowledge", post(acknowledge))
+        .route("/api/warnings/{id}/resolve", post(resolve))
+}
+
+/// A stored warning.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct WarningRow {
+    pub id: i64,
+    pub rule: String,
+    pub condition_key: String,
+    #[serde(skip)]
+    pub open_key: Option<String>,
+    /// `practitioner`, `review_case` or `enterprise`.
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub provider_code: Option<String>,
+    /// `low`, `medium`, `high`.
+    pub severity: String,
+    /// `provider` or `regulator`.
+    pub assignee: String,
+    pub due_date: String,
+    pub message_zh: String,
+    pub message_en: String,
+    #[serde(serialize_with = "crate::web::json_text_plain")]
+    #[schema(value_type = Object)]
+    pub detail: String,
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: String,
+    pub raised_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub resolution: Option<String>,
+    pub version: i64,
+}
+from_row!(WarningRow {
+    id,
+    rule,
+    condition_key,
+    open_key,
+    subject_kind,
+    subject_id,
+    provider_code,
+    severity,
+    assignee,
+    due_date,
+    message_zh,
+    message_en,
+    detail,
+    status,
+    raised_at,
+    acknowledged_at,
+    acknowledged_by,
+    resolved_at,
+    resolution,
+    version
+});
+
+macro_rules! cols {
+    () => {
+        "id, rule, condition_key, open_key, subject_kind, subject_id, provider_code, severity, assignee, due_date, message_zh, message_en, detail, status, raised_at, acknowledged_at, acknowledged_by, resolved_at, resolution, version"
+    };
+}
+
+/// A condition that holds now.
+struct Condition {
+    key: String,
+    subject_kind: &'static str,
+    subject_id: String,
+    provider_code: Option<String>,
+    zh: String,
+    en: String,
+    detail: Value,
+}
+
+async fn certificates_expiring(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    today: Date,
+) -> ApiResult<Vec<Condition>> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, provider_code, name, certificates FROM practitioners ORDER BY id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    let mut out = Vec::new();
+    for (id, provider, name, certs) in rows {
+        let certs: Vec<lc_registry::records::Certificate> =
+            serde_json::from_str(&certs).unwrap_or_default();
+        for c in certs {
+            let Some(until) = c
+                .valid_until
+                .as_deref()
+                .and_then(|d| d.parse::<Date>().ok())
+            else {
+                continue;
+            };
+            if !rule.watches(&c.name) || !rule.expiry_due(until, today) {
+                continue;
+            }
+            let who = lc_registry::mask_name(&name);
+            out.push(Condition {
+                key: format!("certificate_expiring:{id}:{}:{until}", c.number),
+                subject_kind: "practitioner",
+                subject_id: id.to_string(),
+                provider_code: Some(provider.clone()),
+                zh: format!("从业人员 {who} 的{}（{}）有效期至 {until}，请及时复检换证", c.name, c.number),
+                en: format!("practitioner {who}'s {} ({}) is valid until {until}: renew it", c.name, c.number),
+                detail: json!({"practitioner_id": id, "certificate": c.name, "number": c.number, "valid_until": until.to_string()}),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn overdue_cases(conn: &mut AnyConnection, today: Date) -> ApiResult<Vec<Condition>> {
+    let rows: Vec<(i64, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, provider_code, deadline, facility_id FROM review_cases WHERE status IN ('received', 'verified', 'rectifying') AND deadline IS NOT NULL AND deadline < $1 ORDER BY id",
+    )
+    .bind(today.to_string())
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, provider, deadline, outlet)| Condition {
+            key: format!("rectification_overdue:{id}"),
+            subject_kind: "review_case",
+            subject_id: id.to_string(),
+            provider_code: provider,
+            zh: format!("差评工单 {id} 已过整改期限 {deadline}"),
+            en: format!("bad-review case {id} is past its deadline {deadline}"),
+            detail: json!({"case_id": id, "deadline": deadline, "facility_id": outlet}),
+        })
+        .collect())
+}
+
+async fn classes_dropped(conn: &mut AnyConnection) -> ApiResult<Vec<Condition>> {
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT subject_uscc, risk_class, previous_class FROM credit_classes WHERE previous_class IS NOT NULL AND risk_class > previous_class ORDER BY subject_uscc",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(|(uscc, now, before)| {
+            let before = before.unwrap_or_default();
+            Condition {
+                key: format!("class_dropped:{uscc}:{before}:{now}"),
+                subject_kind: "enterprise",
+                subject_id: uscc.clone(),
+                // The class is internal: the warning is the regulator's, not the provider's.
+                provider_code: None,
+                zh: format!("企业 {uscc} 信用风险分类由 {before} 类降至 {now} 类"),
+                en: format!("enterprise {uscc}: credit-risk class dropped from {before} to {now}"),
+                detail: json!({"subject_uscc": uscc}),
+            }
+        })
+        .collect())
+}
+
+/// What an evaluation did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EvaluationReport {
+    pub rules_version: String,
+    pub raised: usize,
+    /// Open warnings whose condition no longer holds, resolved.
+    pub cleared: usize,
+    pub open: usize,
+}
+
+/// Evaluates every rule now: raises a warning for each condition without an open one, resolves
+/// open warnings whose condition is gone.
+pub async fn evaluate(st: &AppState) -> ApiResult<EvaluationReport> {
+    let now = st.clock.now_ms();
+    let today = lc_services::time::local_date(now).map_err(AppError::internal)?;
+    let rules = warning::builtin();
+    let mut tx = st.store.begin().await?;
+    let mut held: BTreeMap<String, (&Rule, Condition)> = BTreeMap::new();
+    for rule in &rules.rules {
+        let found = match rule.key.as_str() {
+            "certificate_expiring" => certificates_expiring(tx.conn(), rule, today).await?,
+            "rectification_overdue" => overdue_cases(tx.conn(), today).await?,
+            "class_dropped" => classes_dropped(tx.conn()).await?,
+            _ => Vec::new(),
+        };
+        for c in found {
+            held.insert(c.key.clone(), (rule, c));
+        }
+    }
+    let mut raised = 0;
+    for (key, (rule, c)) in &held {
+        let assignee = match rule.assign_to {
+            Assignee::Provider if c.provider_code.is_some() => "provider",
+            _ => "regulator",
+        };
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO warnings (rule, condition_key, open_key, subject_kind, subject_id, provider_code, severity, assignee, due_date, message_zh, message_en, detail, status, raised_at, version) VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, 0) ON CONFLICT (open_key) DO NOTHING RETURNING id",
+        )
+        .bind(rule.key.clone())
+        .bind(key.clone())
+        .bind(c.subject_kind.to_string())
+        .bind(c.subject_id.clone())
+        .bind(c.provider_code.clone())
+        .bind(rule.severity.key().to_string())
+        .bind(assignee.to_string())
+        .bind(rule.deadline(today).to_string())
+        .bind(c.zh.clone())
+        .bind(c.en.clone())
+        .bind(c.detail.to_string())
+        .bind(now)
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
+        let Some(id) = id else { continue };
+        raised += 1;
+        let payload = json!({"warning_id": id, "rule": rule.key, "severity": rule.severity, "due_date": rule.deadline(today).to_string(), "message_zh": c.zh, "message_en": c.en}).to_string();
+        let mut recipients = vec![("role", "regulator".to_string())];
+        if let Some(p) = &c.provider_code {
+            recipients.push(("provider", p.clone()));
+        }
+        for (kind, to) in recipients {
+            sqlx::query("INSERT INTO outbox (at, recipient_kind, recipient, kind, booking_id, payload, delivered_at) VALUES ($1, $2, $3, 'warning_raised', NULL, $4, NULL)")
+                .bind(now)
+                .bind(kind.to_string())
+                .bind(to)
+                .bind(payload.clone())
+                .execute(tx.conn())
+                .await
+                .map_err(StoreError::from)?;
+        }
+    }
+    let open: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, open_key FROM warnings WHERE open_key IS NOT NULL")
+            .fetch_all(tx.conn())
+            .await
+            .map_err(StoreError::from)?;
+    let mut cleared = 0;
+    for (id, key) in &open {
+        if !held.contains_key(key) {
+            sqlx::query("UPDATE warnings SET status = 'resolved', open_key = NULL, resolved_at = $2, resolution = $3, version = version + 1 WHERE id = $1")
+                .bind(*id)
+                .bind(now)
+                .bind("条件已消除（自动） | the condition no longer holds (automatic)".to_string())
+                .execute(tx.conn())
+                .await
+                .map_err(StoreError::from)?;
+            cleared += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(EvaluationReport {
+        rules_version: rules.version.clone(),
+        raised,
+        cleared,
+        open: open.len() - cleared + raised,
+    })
+}
+
+/// Filters of the warning list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub page: web::PageQuery,
+}
+
+/// GET /api/warnings.
+#[utoipa::path(get, path = "/api/warnings", tag = "warnings", params(ListQuery, web::PageQuery),
+    responses((status = 200, body = Paged<WarningRow>), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Paged<WarningRow>>> {
+    let page = q.page.page()?;
+    let status = q.status.clone().filter(|s| !s.is_empty());
+    if status
+        .as_deref()
+        .is_some_and(|s| !["open", "acknowledged", "resolved"].contains(&s))
+    {
+        return Err(AppError::bad_request(
+            "status 应为 open、acknowledged 或 resolved",
+            "status must be open, acknowledged or resolved",
+        ));
+    }
+    let u = c.user()?;
+    let own = (u.role == ProviderStaff).then(|| u.provider_code.clone().unwrap_or_default());
+    let wh = "WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR provider_code = $2)";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM warnings {wh}"))
+        .bind(status.clone())
+        .bind(own.clone())
+        .fetch_one(st.store.pool())
+        .await
+        .map_err(StoreError::from)?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT {} FROM warnings {wh} ORDER BY id DESC LIMIT $3 OFFSET $4",
+        cols!()
+    ))
+    .bind(status)
+    .bind(own)
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(st.store.pool())
+    .await
+    .map_err(StoreError::from)?;
+    Ok(Json(Paged::new(rows, total, page)))
+}
+
+/// POST /api/warnings/evaluate.
+#[utoipa::path(post, path = "/api/warnings/evaluate", tag = "warnings",
+    responses((status = 200, body = EvaluationReport), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn evaluate_now(State(st): State<Arc<AppState>>) -> ApiResult<Json<EvaluationReport>> {
+    Ok(Json(evaluate(&st).await?))
+}
+
+async fn reachable(conn: &mut AnyConnection, c: &Caller, id: &str) -> ApiResult<WarningRow> {
+    let key: i64 = id.parse().map_err(|_| AppError::not_found("warning", id))?;
+    let w: WarningRow = sqlx::query_as(concat!("SELECT ", cols!(), " FROM warnings WHERE id = $1"))
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+        .map_err(StoreError::from)?
+        .ok_or_else(|| AppError::not_found("warning", id))?;
+    let u = c.user()?;
+    if u.role == ProviderStaff && (w.provider_code.is_none() || w.provider_code != u.provider_code)
+    {
+        return Err(web::forbidden_record("warning"));
+    }
+    Ok(w)
+}
+
+/// POST /api/warnings/{id}/acknowledge.
+#[utoipa::path(post, path = "/api/warnings/{id}/acknowledge", tag = "warnings", params(("id" = i64, Path)),
+    responses((status = 200, body = WarningRow), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn acknowledge(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WarningRow>> {
+    let now = st.clock.now_ms();
+    let mut tx = st.store.begin().await?;
+    let w = reachable(tx.conn(), &c, &id).await?;
+    if w.status != "open" {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "wrong_status",
+            format!("预警状态为 {}，不能确认", w.status),
+            format!("the warning is {}; it cannot be acknowledged", w.status),
+        ));
+    }
+    let user = c.user()?.id;
+    let done = sqlx::query("UPDATE warnings SET status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3, version = version + 1 WHERE id = $1 AND version = $4")
+        .bind(w.id)
+        .bind(now)
+        .bind(user)
+        .bind(w.version)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
+    if done.rows_affected() != 1 {
+        return Err(web::conflict("warning", &id));
+    }
+    tx.audit(&c.actor(), "acknowledge", "warning", &id, json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(Json(WarningRow {
+        status: "acknowledged".into(),
+        acknowledged_at: Some(now),
+        acknowledged_by: Some(user),
+        version: w.version + 1,
+        ..w
+    }))
+}
+
+/// What was done about a warning.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInput {
+    #[serde(default)]
+    pub resolution: Option<String>,
+}
+
+/// POST /api/warnings/{id}/resolve.
+#[utoipa::path(post, path = "/api/warnings/{id}/resolve", tag = "warnings", params(("id" = i64, Path)),
+    request_body = ResolveInput,
+    responses((status = 200, body = WarningRow), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn resolve(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<WarningRow>> {
+    let input: ResolveInput = web::json_body(&body)?;
+    let mut ck = Check::new();
+    let resolution = ck.text("resolution", &input.resolution, 500);
+    ck.finish().map_err(web::invalid)?;
+    let resolution = resolution.unwrap_or_default();
+    let now = st.clock.now_ms();
+    let mut tx = st.store.begin().await?;
+    let w = reachable(tx.conn(), &c, &id).await?;
+    if w.status == "resolved" {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "wrong_status",
+            "预警已处置".to_string(),
+            "the warning is resolved already".to_string(),
+        ));
+    }
+    let done = sqlx::query("UPDATE warnings SET status = 'resolved', open_key = NULL, resolved_at = $2, resolution = $3, version = version + 1 WHERE id = $1 AND version = $4")
+        .bind(w.id)
+        .bind(now)
+        .bind(resolution.clone())
+        .bind(w.version)
+        .execute(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
+    if done.rows_affected() != 1 {
+        return Err(web::conflict("warning", &id));
+    }
+    tx.audit(
+        &c.actor(),
+        "resolve",
+        "warning",
+        &id,
+        json!({"resolution": resolution}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(WarningRow {
+        status: "resolved".into(),
+        open_key: None,
+        resolved_at: Some(now),
+        resolution: Some(resolution),
+        version: w.version + 1,
+        ..w
+    }))
+}

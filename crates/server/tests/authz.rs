@@ -612,7 +612,11 @@ async fn record_scopes(s: &TestServer) {
     let (_, v) = s.get(&staff, "/api/practitioners").await;
     // The fixture's first practitioner and the one with the expiring health certificate.
     assert_eq!(v["total"], json!(2));
-    assert!(v["items"].as_array().unwrap().iter().all(|x| x["provider_code"] == json!(P)));
+    assert!(v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["provider_code"] == json!(P)));
     let (_, v) = s
         .get(&staff, &format!("/api/practitioners?provider_code={Q}"))
         .await;

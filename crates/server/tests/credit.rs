@@ -311,7 +311,11 @@ async fn a_health_certificate_warning(s: &TestServer) {
     let (st, v) = s
         .post(&regulator, "/api/warnings/evaluate", json!({}))
         .await;
-    assert_eq!((st, &v["raised"]), (StatusCode::OK, &json!(1)), "{v}");
+    assert_eq!(
+        (st, &v["raised"], &v["open"]),
+        (StatusCode::OK, &json!(1), &json!(1)),
+        "{v}"
+    );
     let (_, v) = s
         .post(&regulator, "/api/warnings/evaluate", json!({}))
         .await;

@@ -342,8 +342,9 @@ async fn store(
     if kind == "penalty" {
         let subjects: std::collections::BTreeSet<&str> =
             rows.iter().map(|r| r.subject_uscc.as_str()).collect();
+        let (review_rules, _) = super::reviews::settings::load(tx.conn()).await?;
         for s in subjects {
-            super::risk::recompute(tx.conn(), s, now).await?;
+            super::risk::recompute(tx.conn(), s, now, review_rules.minimum).await?;
         }
     }
     tx.audit(

@@ -157,11 +157,16 @@ pub async fn facts(
     Ok(f)
 }
 
-/// Assesses and stores an enterprise's class (compare-and-set on its version); the assessment.
-pub async fn recompute(conn: &mut AnyConnection, uscc: &str, now: i64) -> ApiResult<Assessment> {
+/// Assesses and stores an enterprise's class (compare-and-set on its version) with the review
+/// rules' public minimum (the 差评 rate counts from it); the assessment.
+pub async fn recompute(
+    conn: &mut AnyConnection,
+    uscc: &str,
+    now: i64,
+    review_minimum: u32,
+) -> ApiResult<Assessment> {
     let today = lc_services::time::local_date(now).map_err(AppError::internal)?;
-    let (review_rules, _) = super::reviews::settings::load(&mut *conn).await?;
-    let f = facts(&mut *conn, uscc, today, now, review_rules.minimum).await?;
+    let f = facts(&mut *conn, uscc, today, now, review_minimum).await?;
     let a = class::assess(class::builtin(), &f);
     let before: Option<(String, i64)> =
         sqlx::query_as("SELECT risk_class, version FROM credit_classes WHERE subject_uscc = $1")
@@ -214,8 +219,9 @@ pub async fn recompute_all(st: &AppState) -> ApiResult<usize> {
     let now = st.clock.now_ms();
     for chunk in subjects.chunks(200) {
         let mut tx = st.store.begin().await?;
+        let (review_rules, _) = super::reviews::settings::load(tx.conn()).await?;
         for s in chunk {
-            recompute(tx.conn(), s, now).await?;
+            recompute(tx.conn(), s, now, review_rules.minimum).await?;
         }
         tx.commit().await?;
     }

@@ -339,7 +339,8 @@ pub async fn evaluate(st: &AppState) -> ApiResult<EvaluationReport> {
         rules_version: rules.version.clone(),
         raised,
         cleared,
-        open: open.len() - cleared + raised,
+        // `open` was read after this evaluation's inserts: it holds the raised ones.
+        open: open.len() - cleared,
     })
 }
 

@@ -294,7 +294,6 @@ async fn insert(conn: &mut AnyConnection, r: &ReviewRow) -> Result<Option<i64>, 
 }
 
 /// Appends to the review log.
-#[allow(clippy::too_many_arguments)]
 pub async fn log_event(
     conn: &mut AnyConnection,
     c: Option<&Caller>,

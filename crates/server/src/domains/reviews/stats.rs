@@ -5,7 +5,7 @@
 //! recomputes them from the review log; an upheld appeal's review counts in none of them; a
 //! subject below the minimum number of reviews shows nothing, not even its count.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
@@ -30,7 +30,7 @@ use crate::AppState;
 
 /// A review as the statistics read it.
 #[derive(Debug, Clone)]
-pub struct Counted {
+struct Counted {
     id: i64,
     facility_id: Option<String>,
     provider_code: Option<String>,
@@ -55,7 +55,7 @@ from_row!(Counted {
 
 /// What a figure is cut by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum By {
+enum By {
     Outlet,
     Provider,
     Practitioner,
@@ -242,52 +242,38 @@ fn cell_of(r: &Counted) -> String {
 /// reviews of a withheld cell — subtracting one public figure from another can never reveal a
 /// review that is not itself in public. A subject with reviews only in withheld cells is
 /// withheld. Practitioners: their reviews within published cells, published from `minimum`.
-pub fn public_figures(rows: &[Counted], by: By, minimum: u32) -> BTreeMap<String, Public> {
+fn public_figures(rows: &[Counted], by: By, minimum: u32) -> BTreeMap<String, Public> {
     let minimum = minimum.max(1);
     let cells = figures_by(rows, cell_of);
     let published = |r: &Counted| cells.get(&cell_of(r)).is_some_and(|f| f.count >= minimum);
-    let mut out: BTreeMap<String, Public> = BTreeMap::new();
-    if by == By::Practitioner {
+    let seen: BTreeSet<String> = rows.iter().filter_map(|r| by.of(r)).collect();
+    let mut sums: BTreeMap<String, Figures> = if by == By::Practitioner {
         let inside: Vec<Counted> = rows.iter().filter(|r| published(r)).cloned().collect();
-        let mut sums = figures(&inside, by);
-        for r in rows {
-            if let Some(k) = by.of(r) {
-                let p = match sums.remove(&k) {
-                    Some(f) => rating::publish(f, minimum),
-                    None if out.contains_key(&k) => continue,
-                    None => Public::Withheld { minimum },
-                };
-                out.insert(k, p);
-            }
-        }
+        figures(&inside, by)
     } else {
+        // Each published cell once per subject, whole.
         let mut sums: BTreeMap<String, Figures> = BTreeMap::new();
-        let mut seen: BTreeMap<String, ()> = BTreeMap::new();
-        let mut counted_cells: BTreeMap<(String, String), ()> = BTreeMap::new();
-        for r in rows {
+        let mut counted: BTreeSet<(String, String)> = BTreeSet::new();
+        for r in rows.iter().filter(|r| published(r)) {
             let Some(subject) = by.of(r) else { continue };
-            seen.insert(subject.clone(), ());
             let cell = cell_of(r);
-            if !published(r)
-                || counted_cells
-                    .insert((subject.clone(), cell.clone()), ())
-                    .is_some()
-            {
-                continue;
-            }
             if let Some(f) = cells.get(&cell) {
-                merge(sums.entry(subject).or_default(), f);
+                if counted.insert((subject.clone(), cell)) {
+                    merge(sums.entry(subject).or_default(), f);
+                }
             }
         }
-        for subject in seen.into_keys() {
+        sums
+    };
+    seen.into_iter()
+        .map(|subject| {
             let p = match sums.remove(&subject) {
                 Some(f) => rating::publish(f, minimum),
                 None => Public::Withheld { minimum },
             };
-            out.insert(subject, p);
-        }
-    }
-    out
+            (subject, p)
+        })
+        .collect()
 }
 
 /// The figures of every key `key_of` gives, by the same function that recomputes them from the

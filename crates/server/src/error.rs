@@ -70,7 +70,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     (
         "wrong_status",
         409,
-        "The booking's status does not admit this action.",
+        "The record's status (a booking, a spot check) does not admit this action.",
     ),
     (
         "wrong_time",
@@ -146,6 +146,37 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "publicity_ended",
         409,
         "The penalty's publicity has already ended.",
+    ),
+    (
+        "empty_pool",
+        422,
+        "A spot check's object pool is empty: nothing in the registry matches its scope.",
+    ),
+    (
+        "unstaffable",
+        422,
+        "An object of a spot check's pool has too few qualified inspectors free of conflicts.",
+    ),
+    (
+        "draw_refused",
+        422,
+        "The draw cannot be made from this plan (see the message).",
+    ),
+    (
+        "too_early",
+        409,
+        "The draw is announced for a later day: the public values are not known yet.",
+    ),
+    ("not_drawn", 409, "The spot check has not been drawn yet."),
+    (
+        "results_recorded",
+        409,
+        "A spot check with results recorded cannot be redrawn.",
+    ),
+    (
+        "results_missing",
+        409,
+        "Every drawn object needs its result before the spot check is published.",
     ),
     (
         "idempotency_key_required",

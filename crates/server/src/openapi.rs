@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use crate::domains::{
-    accounts, assessments, care, childcare, credit, home_beds, logs, registry, reviews, risk,
-    services, system, warnings,
+    accounts, assessments, care, childcare, credit, home_beds, inspections, logs, registry,
+    reviews, risk, services, system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -126,6 +126,25 @@ use services::{bookings, offerings};
         warnings::evaluate_now,
         warnings::acknowledge,
         warnings::resolve,
+        inspections::pools::list_items,
+        inspections::pools::create_item,
+        inspections::pools::patch_item,
+        inspections::pools::list_inspectors,
+        inspections::pools::create_inspector,
+        inspections::pools::patch_inspector,
+        inspections::checks::list,
+        inspections::checks::announce,
+        inspections::checks::get_one,
+        inspections::checks::make_draw,
+        inspections::checks::manifest,
+        inspections::checks::redraw,
+        inspections::checks::events,
+        inspections::results::record,
+        inspections::results::rectified,
+        inspections::results::publish,
+        inspections::results::public_list,
+        inspections::results::public_draw,
+        inspections::results::public_results,
         logs::audit,
         logs::access_log,
         system::health,

@@ -116,6 +116,29 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/warnings/evaluate", "GA"),
     ("POST", "/api/warnings/{id}/acknowledge", "PGA"),
     ("POST", "/api/warnings/{id}/resolve", "GA"),
+    ("GET", "/api/check-items", "*RPCGA"),
+    ("POST", "/api/check-items", "GA"),
+    ("PATCH", "/api/check-items/{code}", "GA"),
+    ("GET", "/api/inspectors", "GA"),
+    ("POST", "/api/inspectors", "GA"),
+    ("PATCH", "/api/inspectors/{code}", "GA"),
+    ("GET", "/api/spot-checks", "GA"),
+    ("POST", "/api/spot-checks", "GA"),
+    ("GET", "/api/spot-checks/{id}", "GA"),
+    ("POST", "/api/spot-checks/{id}/draw", "GA"),
+    ("GET", "/api/spot-checks/{id}/manifest", "GA"),
+    ("POST", "/api/spot-checks/{id}/redraw", "GA"),
+    ("GET", "/api/spot-checks/{id}/events", "GA"),
+    ("POST", "/api/spot-checks/{id}/results", "GA"),
+    (
+        "POST",
+        "/api/spot-checks/{id}/results/{object}/rectified",
+        "GA",
+    ),
+    ("POST", "/api/spot-checks/{id}/publish", "GA"),
+    ("GET", "/api/public/spot-checks", "*RPCGA"),
+    ("GET", "/api/public/spot-checks/{id}/draw", "*RPCGA"),
+    ("GET", "/api/public/spot-check-results", "*RPCGA"),
     ("GET", "/api/care/categories", "*RPCGA"),
     ("GET", "/api/care/register", "CGA"),
     ("POST", "/api/care/register", "CA"),
@@ -209,6 +232,8 @@ struct Fixture {
     credit_record: i64,
     /// A warning of provider P (a practitioner's health certificate about to expire).
     warning: i64,
+    /// A published spot check of nursery N1 (check item SP-1, inspectors I1 and I2).
+    spot_check: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -348,6 +373,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let home_bed = v["id"].as_i64().unwrap();
+    let spot_check = published_spot_check(s, &admin).await;
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -373,7 +399,66 @@ async fn fixture(s: &TestServer) -> Fixture {
         review_case,
         credit_record,
         warning,
+        spot_check,
     }
+}
+
+/// A spot check of the nurseries (N1 alone), drawn, its result recorded and published.
+async fn published_spot_check(s: &TestServer, admin: &Auth) -> i64 {
+    let (st, v) = s
+        .post(
+            admin,
+            "/api/check-items",
+            json!({"code": "SP-1", "name": "托育安全", "kind": "key"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    for code in ["I1", "I2"] {
+        let (st, v) = s
+            .post(
+                admin,
+                "/api/inspectors",
+                json!({"code": code, "name": code, "department": "市监局"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    // An object needs its division (the pool is drawn by region).
+    let (st, v) = s
+        .patch(
+            admin,
+            "/api/facilities/N1",
+            json!({"division_code": "110108010"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let today = lc_services::time::local_date(s.state().clock.now_ms()).unwrap();
+    let (st, v) = s
+        .post(admin, "/api/spot-checks", json!({"label": "托育机构抽查", "categories": ["nursery"], "check_items": ["SP-1"], "public_value_sources": ["3D"], "draw_on": today.to_string()}))
+        .await;
+    assert_eq!((st, &v["objects"]), (StatusCode::CREATED, &json!(1)), "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(
+            admin,
+            &format!("/api/spot-checks/{id}/draw"),
+            json!({"public_values": [{"source": "3D", "value": "1"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s
+        .post(
+            admin,
+            &format!("/api/spot-checks/{id}/results"),
+            json!({"object_id": "N1", "outcome": "no_problem", "checked_on": today.to_string()}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s
+        .post(admin, &format!("/api/spot-checks/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    id
 }
 
 /// A second booking of the resident, served and rated 非常不满意 (by the administrator with the
@@ -423,45 +508,55 @@ async fn reviewed_booking(
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.starts_with("/api/warnings/") {
-        f.warning.to_string()
-    } else if path.starts_with("/api/credit/records/") {
-        f.credit_record.to_string()
-    } else if path.starts_with("/api/review-cases/") {
-        f.review_case.to_string()
-    } else if path.starts_with("/api/reviews/") {
-        f.review.to_string()
-    } else if path.starts_with("/api/care/register/") {
-        f.care_entry.to_string()
-    } else if path.starts_with("/api/care/entitlements/") {
-        f.entitlement.to_string()
-    } else if path.starts_with("/api/care/visits/") {
-        f.visit.to_string()
-    } else if path.starts_with("/api/childcare/nurseries/") {
-        "N1".into()
-    } else if path.starts_with("/api/childcare/enrolments/") {
-        f.enrolment.to_string()
-    } else if path.starts_with("/api/home-beds/") {
-        f.home_bed.to_string()
-    } else if path.starts_with("/api/communities/") {
-        C1.to_string()
-    } else if path.starts_with("/api/facilities/") {
-        "F1".into()
-    } else if path.starts_with("/api/practitioners/") {
-        f.practitioner.to_string()
-    } else if path.starts_with("/api/residents/") {
-        f.resident.to_string()
-    } else if path.starts_with("/api/offerings/") {
-        f.offering.to_string()
-    } else if path.starts_with("/api/bookings/") {
-        f.booking.to_string()
-    } else {
-        f.user.to_string()
-    };
+    if path.starts_with("/api/check-items/") {
+        return path.replace("{code}", "SP-1");
+    }
+    if path.starts_with("/api/inspectors/") {
+        return path.replace("{code}", "I1");
+    }
+    let id =
+        if path.starts_with("/api/spot-checks/") || path.starts_with("/api/public/spot-checks/") {
+            f.spot_check.to_string()
+        } else if path.starts_with("/api/warnings/") {
+            f.warning.to_string()
+        } else if path.starts_with("/api/credit/records/") {
+            f.credit_record.to_string()
+        } else if path.starts_with("/api/review-cases/") {
+            f.review_case.to_string()
+        } else if path.starts_with("/api/reviews/") {
+            f.review.to_string()
+        } else if path.starts_with("/api/care/register/") {
+            f.care_entry.to_string()
+        } else if path.starts_with("/api/care/entitlements/") {
+            f.entitlement.to_string()
+        } else if path.starts_with("/api/care/visits/") {
+            f.visit.to_string()
+        } else if path.starts_with("/api/childcare/nurseries/") {
+            "N1".into()
+        } else if path.starts_with("/api/childcare/enrolments/") {
+            f.enrolment.to_string()
+        } else if path.starts_with("/api/home-beds/") {
+            f.home_bed.to_string()
+        } else if path.starts_with("/api/communities/") {
+            C1.to_string()
+        } else if path.starts_with("/api/facilities/") {
+            "F1".into()
+        } else if path.starts_with("/api/practitioners/") {
+            f.practitioner.to_string()
+        } else if path.starts_with("/api/residents/") {
+            f.resident.to_string()
+        } else if path.starts_with("/api/offerings/") {
+            f.offering.to_string()
+        } else if path.starts_with("/api/bookings/") {
+            f.booking.to_string()
+        } else {
+            f.user.to_string()
+        };
     path.replace("{id}", &id)
         .replace("{code}", "110108010")
         .replace("{uscc}", P)
         .replace("{day}", "2027-02-17")
+        .replace("{object}", "N1")
 }
 
 #[test]

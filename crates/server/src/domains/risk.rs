@@ -1,10 +1,11 @@
 //! Credit-risk classes A–D (信用风险分类, issue 13 item 3): each enterprise's internal class,
 //! assessed by `lc_credit::class` from facts the platform holds — penalties in 12 months, severe
 //! penalties in 36 months, the 差评 rate of the last 12 months (once its reviews reach the public
-//! minimum), 差评 cases overdue. Facts the platform does not record yet (complaints, spot-check
-//! findings, broken commitments, the black list) are absent and count 0, and the answer says so.
+//! minimum), 差评 cases and spot-check rectifications overdue, spot checks with findings in 12
+//! months. Facts the platform does not record yet are absent and count 0, and the answer says so.
 //!
-//! Recomputed for an enterprise when its penalties are imported (in the import's transaction),
+//! Recomputed for an enterprise when its penalties are imported or a spot-check result of it is
+//! recorded (in that transaction),
 //! for all by the server's hourly job and on demand. **Internal**: only regulators and
 //! administrators read it; no public, provider, community-worker or resident response carries a
 //! class (the authorization matrix test checks every endpoint's answer for every role).
@@ -153,7 +154,26 @@ pub async fn facts(
     .fetch_one(&mut *conn)
     .await
     .map_err(StoreError::from)?;
-    f.insert("overdue_rectifications".into(), overdue);
+    // Rectifications a spot check ordered and not done by their deadline count as well.
+    let overdue_checks: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM spot_check_results WHERE provider_code = $1 AND outcome = 'rectify_ordered' AND rectified_on IS NULL AND rectification_due < $2",
+    )
+    .bind(uscc.to_string())
+    .bind(today.to_string())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::from)?;
+    f.insert("overdue_rectifications".into(), overdue + overdue_checks);
+    // Spot checks with findings (or that could not be made) in the last 12 months.
+    let failed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM spot_check_results WHERE provider_code = $1 AND outcome IS NOT NULL AND outcome <> 'no_problem' AND checked_on > $2",
+    )
+    .bind(uscc.to_string())
+    .bind(year_ago.clone())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::from)?;
+    f.insert("failed_spot_checks_12m".into(), failed);
     Ok(f)
 }
 
@@ -211,7 +231,7 @@ pub async fn recompute(
 /// Recomputes every enterprise with records or reviews; how many.
 pub async fn recompute_all(st: &AppState) -> ApiResult<usize> {
     let subjects: Vec<String> = sqlx::query_scalar(
-        "SELECT subject_uscc FROM credit_records UNION SELECT provider_code FROM reviews WHERE provider_code IS NOT NULL UNION SELECT subject_uscc FROM credit_classes ORDER BY 1",
+        "SELECT subject_uscc FROM credit_records UNION SELECT provider_code FROM reviews WHERE provider_code IS NOT NULL UNION SELECT provider_code FROM spot_check_results UNION SELECT subject_uscc FROM credit_classes ORDER BY 1",
     )
     .fetch_all(st.store.pool())
     .await

@@ -55,7 +55,31 @@ pub struct Rule {
     pub assign_to: Assignee,
     /// The warning's deadline, in days after it is raised.
     pub deadline_days: i64,
+    /// For rates, the threshold in basis points (a 差评 rate at or above it; a visit rate below
+    /// it); for spikes, how many times the previous window's count.
+    #[serde(default)]
+    pub threshold: i64,
+    /// For rates and spikes: the rolling window, in days.
+    #[serde(default)]
+    pub window_days: i64,
+    /// For rates and spikes: the fewest events in the window before the rule speaks.
+    #[serde(default)]
+    pub minimum: i64,
 }
+
+/// Every rule the server knows how to evaluate.
+pub const KNOWN: &[&str] = &[
+    "certificate_expiring",
+    "licence_expiring",
+    "rectification_overdue",
+    "spot_check_rectification_overdue",
+    "spot_check_publication_due",
+    "class_dropped",
+    "bad_review_rate",
+    "complaint_spike",
+    "visit_rate_below_target",
+    "assessment_shortfall",
+];
 
 /// The rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,17 +106,25 @@ impl Rules {
             if r.rules[..i].iter().any(|o| o.key == rule.key) {
                 return Err(format!("rule '{}' appears twice", rule.key));
             }
-            if ![
-                "certificate_expiring",
-                "rectification_overdue",
-                "class_dropped",
-            ]
-            .contains(&rule.key.as_str())
-            {
+            if !KNOWN.contains(&rule.key.as_str()) {
                 return Err(format!("unknown rule '{}'", rule.key));
             }
             if !(0..=365).contains(&rule.days) || !(1..=365).contains(&rule.deadline_days) {
                 return Err(format!("rule '{}': days out of range", rule.key));
+            }
+            let windowed = matches!(rule.key.as_str(), "bad_review_rate" | "complaint_spike");
+            if windowed && (!(1..=366).contains(&rule.window_days) || rule.minimum < 1) {
+                return Err(format!(
+                    "rule '{}': window_days must be 1 to 366 and minimum at least 1",
+                    rule.key
+                ));
+            }
+            let thresholded = matches!(
+                rule.key.as_str(),
+                "bad_review_rate" | "complaint_spike" | "visit_rate_below_target"
+            );
+            if thresholded && !(1..=10_000).contains(&rule.threshold) {
+                return Err(format!("rule '{}': threshold must be 1 to 10000", rule.key));
             }
         }
         Ok(r)
@@ -116,6 +148,24 @@ impl Rule {
     pub fn expiry_due(&self, valid_until: Date, today: Date) -> bool {
         let horizon = today.checked_add(self.days.days()).unwrap_or(Date::MAX);
         valid_until <= horizon
+    }
+
+    /// Whether `bad` 差评 among `count` reviews in the window reach the threshold (with at least
+    /// `minimum` reviews): `bad / count ≥ threshold / 10 000`, in integers.
+    pub fn rate_at_or_above(&self, bad: i64, count: i64) -> bool {
+        count >= self.minimum.max(1) && bad * 10_000 >= self.threshold * count
+    }
+
+    /// Whether `recent` events in the last window are a spike against `previous` in the window
+    /// before: at least `minimum`, and at least `threshold` times the previous count (any number
+    /// from none).
+    pub fn spike(&self, recent: i64, previous: i64) -> bool {
+        recent >= self.minimum.max(1) && recent >= self.threshold * previous
+    }
+
+    /// Whether a rate of `num / den` is below the threshold (basis points); never when `den` is 0.
+    pub fn rate_below(&self, num: u64, den: u64) -> bool {
+        den > 0 && u128::from(num) * 10_000 < u128::from(den) * self.threshold as u128
     }
 
     /// The warning's deadline when raised on `today`.
@@ -143,6 +193,20 @@ mod tests {
             "already expired"
         );
         assert_eq!(r.deadline(date(2026, 12, 1)), date(2026, 12, 16));
+        // 差评 rate 10% over 30 days with at least 10 reviews: 1 of 10 reaches it, 1 of 11 not,
+        // 5 of 9 too few.
+        let r = builtin().rule("bad_review_rate").unwrap();
+        assert_eq!((r.threshold, r.window_days, r.minimum), (1000, 30, 10));
+        assert!(
+            r.rate_at_or_above(1, 10) && !r.rate_at_or_above(1, 11) && !r.rate_at_or_above(5, 9)
+        );
+        // Complaints: at least 3 in 7 days and at least twice the 7 days before.
+        let r = builtin().rule("complaint_spike").unwrap();
+        assert!(r.spike(3, 0) && r.spike(4, 2) && !r.spike(5, 3) && !r.spike(2, 0));
+        // Gansu's 100% monthly visit rate: 99 of 100 is below, 100 of 100 is not, none due never.
+        let r = builtin().rule("visit_rate_below_target").unwrap();
+        assert!(r.rate_below(99, 100) && !r.rate_below(100, 100) && !r.rate_below(0, 0));
+        assert!(Rules::parse(r#"{"version": "x", "rules": [{"key": "bad_review_rate", "zh": "", "en": "", "severity": "low", "days": 0, "names": [], "assign_to": "provider", "deadline_days": 1, "threshold": 1000, "window_days": 0, "minimum": 10}]}"#).is_err());
         assert!(Rules::parse(r#"{"version": "x", "rules": [{"key": "rain", "zh": "", "en": "", "severity": "low", "days": 1, "names": [], "assign_to": "provider", "deadline_days": 1}]}"#).is_err());
     }
 }

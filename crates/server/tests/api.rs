@@ -636,6 +636,23 @@ async fn imports_and_exports(s: &TestServer) {
     );
     let (_, v) = s.get(&Auth::Anonymous, "/api/assessments/latest").await;
     assert_eq!(v["indicators"][0]["gap"], json!("1.4"));
+    // Early warnings: one per community with shortcomings in the latest run.
+    let (_, v) = s.post(&admin, "/api/warnings/evaluate", json!({})).await;
+    assert_eq!(v["raised"], json!(2), "{v}");
+    let (_, v) = s.get(&admin, "/api/warnings").await;
+    let mut short: Vec<(&str, &Value)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["subject_id"].as_str().unwrap(),
+                &x["detail"]["shortcomings"],
+            )
+        })
+        .collect();
+    short.sort_by_key(|x| x.0);
+    assert_eq!(short, [("X1", &json!(2)), ("X2", &json!(1))], "{v}");
     let (st, v) = s
         .post(
             &admin,
@@ -674,6 +691,13 @@ async fn imports_and_exports(s: &TestServer) {
             v["shortcomings"].as_array().unwrap().len()
         ),
         (Some("next"), 0)
+    );
+    // X1 has none any more; X2's warning is the new run's.
+    let (_, v) = s.post(&admin, "/api/warnings/evaluate", json!({})).await;
+    assert_eq!(
+        (&v["raised"], &v["cleared"], &v["open"]),
+        (&json!(1), &json!(2), &json!(1)),
+        "{v}"
     );
     // The figures of single communities (`level` community: GS21's visit rate, CNM1's meal
     // sites) come through the latest run and the community's own endpoint; a region's row

@@ -869,6 +869,36 @@ async fn visits_and_rate(s: &TestServer) {
         csv.contains(&format!("GS21,{last},{C1},community,2,1,0.5")),
         "{csv}"
     );
+    // Below Gansu's 100% last month: an early warning for the regulator, naming the community.
+    let (st, v) = s
+        .post(&w.regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s.get(&w.regulator, "/api/warnings").await;
+    let visit: Vec<&Value> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == json!("visit_rate_below_target"))
+        .collect();
+    assert_eq!(visit.len(), 1, "{v}");
+    assert_eq!(
+        (
+            &visit[0]["subject_id"],
+            &visit[0]["assignee"],
+            &visit[0]["detail"]["visited"],
+            &visit[0]["detail"]["due"],
+            &visit[0]["detail"]["month"]
+        ),
+        (
+            &json!(C1),
+            &json!("regulator"),
+            &json!(1),
+            &json!(2),
+            &json!(last.to_string())
+        ),
+        "{v}"
+    );
     let (st, v) = s.get(&w.regulator, "/api/care/visit-rate?month=nope").await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, "bad_request");
     let (st, _) = s.get(&w.staff, "/api/care/visit-rate").await;

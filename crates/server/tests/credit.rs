@@ -429,3 +429,69 @@ async fn a_health_certificate_warning(s: &TestServer) {
     assert_eq!(v["items"][0]["id"], json!(id), "{v}");
 }
 both!(a_health_certificate_warning);
+
+/// A licence whose validity ends within the rule's 60 days raises a warning for its holder;
+/// renewed (the same decision re-imported with a later end), the warning resolves by itself.
+async fn a_licence_expiring_warning(s: &TestServer) {
+    let admin = s.admin().await;
+    set_clock(s, "2026-12-01T09:00:00+08:00");
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/providers",
+            json!({"uscc": P, "name": "甲餐饮公司"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (_, staff) = s
+        .user(
+            &admin,
+            "staff-p",
+            "provider_staff",
+            json!({"provider_code": P}),
+        )
+        .await;
+    let (_, regulator) = s.user(&admin, "regulator", "regulator", json!({})).await;
+    let licence = |until: &str| {
+        format!("XK_XDR_MC,XK_XDR_SHXYM,XK_XKWS,XK_WSH,XK_XKLB,XK_NR,XK_JDRQ,XK_YXQZ,XK_YXQZI,XK_XKJG,XK_XKJGDM,XK_ZT,XK_LYDW,XK_LYDWDM\n甲餐饮公司,{P},食品经营许可决定书,JY15101070012345,普通,热食类食品制售,2022/01/31,2022/01/31,{until},武侯区市场监督管理局,{AUTHORITY},有效,武侯区市场监督管理局,{AUTHORITY}\n")
+    };
+    // 2027-01-30 is the 60th day after 2026-12-01: due; a day later would not be.
+    let (st, v) = upload(
+        s,
+        &regulator,
+        "/api/credit/licences/import",
+        licence("2027/01/30"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s
+        .post(&regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!(v["raised"], json!(1), "{v}");
+    let (_, v) = s.get(&staff, "/api/warnings").await;
+    assert_eq!(
+        (&v["items"][0]["rule"], &v["items"][0]["assignee"]),
+        (&json!("licence_expiring"), &json!("provider")),
+        "{v}"
+    );
+    assert!(
+        v["items"][0]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("JY15101070012345"),
+        "{v}"
+    );
+    let (st, v) = upload(
+        s,
+        &regulator,
+        "/api/credit/licences/import",
+        licence("2027/01/31"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s
+        .post(&regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!((&v["raised"], &v["cleared"]), (&json!(0), &json!(1)), "{v}");
+}
+both!(a_licence_expiring_warning);

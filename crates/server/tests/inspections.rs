@@ -348,6 +348,41 @@ async fn a_spot_check_from_announcement_to_publication(s: &TestServer) {
         "{row}"
     );
 
+    // Three weeks on, nothing published and nothing rectified: two early warnings — the
+    // rectification (due 2026-11-18) for the provider, the publication (due 2026-12-02, within
+    // the rule's 5 days) for the regulator.
+    set_clock(s, "2026-11-27T10:00:00+08:00");
+    let (st, v) = s
+        .post(&regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!((st, &v["raised"]), (StatusCode::OK, &json!(2)), "{v}");
+    let (_, v) = s.get(&regulator, "/api/warnings").await;
+    let mut raised: Vec<(&str, &str, &Value)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["rule"].as_str().unwrap(),
+                w["assignee"].as_str().unwrap(),
+                &w["provider_code"],
+            )
+        })
+        .collect();
+    raised.sort_by_key(|r| r.0);
+    assert_eq!(
+        raised,
+        [
+            ("spot_check_publication_due", "regulator", &json!(null)),
+            (
+                "spot_check_rectification_overdue",
+                "provider",
+                &json!(c_provider)
+            )
+        ],
+        "{v}"
+    );
+
     // Published: the deadline is 20 working days after the last check, 2026-11-04 → 2026-12-02.
     let (st, v) = s
         .post(
@@ -394,7 +429,7 @@ async fn a_spot_check_from_announcement_to_publication(s: &TestServer) {
         .filter(|r| r["object_id"] == json!(c_object))
         .collect();
     assert_eq!(mine[0]["outcome_zh"], json!("发现问题，已责令整改"), "{v}");
-    assert_eq!(mine[0]["published_on"], json!("2026-11-04"), "{v}");
+    assert_eq!(mine[0]["published_on"], json!("2026-11-27"), "{v}");
     let (st, text, _) = s
         .raw(
             &Auth::Anonymous,
@@ -405,24 +440,29 @@ async fn a_spot_check_from_announcement_to_publication(s: &TestServer) {
         .await;
     assert_eq!(st, StatusCode::OK);
     assert!(text.contains("留样记录不全"), "{text}");
-    // Rectified: the overdue count never includes it; after publication no redraw.
+    // Rectified (late); after publication no redraw.
     let (st, v) = s
         .post(
             &regulator,
             &format!("/api/spot-checks/{id}/results/{c_object}/rectified"),
-            json!({"on": "2026-11-04", "note": "已补全留样记录"}),
+            json!({"on": "2026-11-20", "note": "已补全留样记录"}),
         )
         .await;
     assert_eq!(
         (st, &v["rectified_on"]),
-        (StatusCode::OK, &json!("2026-11-04")),
+        (StatusCode::OK, &json!("2026-11-20")),
         "{v}"
     );
+    // Both conditions are gone: both warnings resolve by themselves.
+    let (_, v) = s
+        .post(&regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!((&v["cleared"], &v["open"]), (&json!(2), &json!(0)), "{v}");
     let (st, v) = s
         .post(
             &regulator,
             &format!("/api/spot-checks/{id}/redraw"),
-            json!({"reason": "x", "public_value_sources": ["y"], "draw_on": "2026-11-05"}),
+            json!({"reason": "x", "public_value_sources": ["y"], "draw_on": "2026-12-01"}),
         )
         .await;
     assert_error(st, &v, StatusCode::CONFLICT, "wrong_status");

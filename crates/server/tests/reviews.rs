@@ -1516,3 +1516,87 @@ async fn low_ranked_two_months_in_a_row(s: &TestServer) {
     assert_eq!(v["outlets"], json!([]), "{v}");
 }
 both!(low_ranked_two_months_in_a_row);
+
+/// Early warnings from the reviews (issue 13 item 5): ten meals rated in a day, three of them
+/// 差评 — a 差评 rate of 30% over the 10% threshold with the minimum of 10 reviews reached, and
+/// three 差评 cases in seven days against none before (a spike) — raise one warning each for the
+/// canteen's provider, seen by its staff and not by the other provider's; 31 days later the
+/// window holds none, and both resolve by themselves.
+async fn bad_reviews_raise_warnings(s: &TestServer) {
+    set_clock(s, "2026-11-09T08:00:00+08:00");
+    let w = world(s, 10).await;
+    let start = "2026-11-09T11:00:00+08:00";
+    let mut meals = Vec::new();
+    for &r in &w.neighbours {
+        meals.push(book(s, &w, w.offering, Some(r), start).await);
+    }
+    set_clock(s, "2026-11-09T11:05:00+08:00");
+    for &b in &meals {
+        serve(s, &w.staff, b, None).await;
+    }
+    for (i, &b) in meals.iter().enumerate() {
+        let level = if i < 3 {
+            "very_dissatisfied"
+        } else {
+            "satisfied"
+        };
+        let (st, v) = s
+            .post(
+                &w.worker,
+                "/api/reviews",
+                json!({"booking_id": b, "level": level, "consent": {"method": "phone"}}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (st, v) = s
+        .post(&w.regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s.get(&w.staff, "/api/warnings").await;
+    let mut rules: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    rules.sort();
+    assert_eq!(rules, ["bad_review_rate", "complaint_spike"], "{v}");
+    let rate = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == json!("bad_review_rate"))
+        .unwrap();
+    assert_eq!(
+        (&rate["detail"]["bad"], &rate["detail"]["reviews"]),
+        (&json!(3), &json!(10)),
+        "{rate}"
+    );
+    assert!(
+        rate["message_zh"].as_str().unwrap().contains("30.0%"),
+        "{rate}"
+    );
+    let (_, v) = s.get(&w.other_staff, "/api/warnings").await;
+    assert_eq!(v["total"], json!(0), "{v}");
+    // Evaluated again: nothing raised twice.
+    let (_, v) = s
+        .post(&w.regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert_eq!(v["raised"], json!(0), "{v}");
+    set_clock(s, "2026-12-10T09:00:00+08:00");
+    let (_, v) = s
+        .post(&w.regulator, "/api/warnings/evaluate", json!({}))
+        .await;
+    assert!(v["cleared"].as_i64().unwrap() >= 2, "{v}");
+    let (_, v) = s.get(&w.staff, "/api/warnings?status=resolved").await;
+    let mut resolved: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    resolved.sort();
+    assert_eq!(resolved, ["bad_review_rate", "complaint_spike"], "{v}");
+}
+both!(bad_reviews_raise_warnings);

@@ -1,6 +1,10 @@
 //! Early warnings (预警, issue 13 item 5): the rules of `lc_credit::warning` evaluated over the
-//! platform's data — practitioners' certificates (health certificates) expiring, 差评 cases past
-//! their deadline, enterprises whose credit-risk class dropped. Each condition has a stable key;
+//! platform's data — practitioners' certificates (health certificates) and administrative
+//! licences expiring, 差评 cases and spot-check rectifications past their deadline, spot-check
+//! results due for publication, enterprises whose credit-risk class dropped, a 差评 rate over its
+//! threshold in a rolling window, a spike of 差评 cases against the window before, communities
+//! whose monthly visit rate was below target last month, communities with shortcomings in the
+//! latest assessment. Each condition has a stable key;
 //! the database keeps one open warning per key (`warnings_one_open`), so evaluating twice, or
 //! from two places at once, raises nothing twice. A warning is assigned (the provider's staff, or
 //! the regulator), has a deadline, is acknowledged and resolved; one whose condition no longer
@@ -16,6 +20,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use jiff::civil::Date;
+use jiff::ToSpan;
 use lc_credit::warning::{self, Assignee, Rule};
 use lc_registry::{Access, Check, Role};
 use lc_store::sqlx::{self, AnyConnection};
@@ -245,6 +250,224 @@ async fn classes_dropped(conn: &mut AnyConnection) -> ApiResult<Vec<Condition>> 
         .collect())
 }
 
+async fn licences_expiring(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    today: Date,
+) -> ApiResult<Vec<Condition>> {
+    let until = today
+        .checked_add(rule.days.days())
+        .unwrap_or(Date::MAX)
+        .to_string();
+    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, subject_uscc, subject_name, doc_number, valid_until FROM credit_records WHERE kind = 'licence' AND valid_until IS NOT NULL AND valid_until <= $1 AND valid_until >= $2 ORDER BY id",
+    )
+    .bind(until)
+    .bind(today.to_string())
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, uscc, name, doc, valid_until)| Condition {
+            key: format!("licence_expiring:{id}:{valid_until}"),
+            subject_kind: "licence",
+            subject_id: id.to_string(),
+            provider_code: Some(uscc.clone()),
+            zh: format!("{name} 的行政许可（{doc}）有效期至 {valid_until}，请及时办理延续"),
+            en: format!("{name}'s licence ({doc}) is valid until {valid_until}: renew it"),
+            detail: json!({"record_id": id, "subject_uscc": uscc, "doc_number": doc, "valid_until": valid_until}),
+        })
+        .collect())
+}
+
+async fn spot_check_rectifications_overdue(
+    conn: &mut AnyConnection,
+    today: Date,
+) -> ApiResult<Vec<Condition>> {
+    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, spot_check_id, object_id, provider_code, rectification_due FROM spot_check_results WHERE outcome = 'rectify_ordered' AND rectified_on IS NULL AND rectification_due < $1 ORDER BY id",
+    )
+    .bind(today.to_string())
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, check, object, provider, due)| Condition {
+            key: format!("spot_check_rectification_overdue:{id}"),
+            subject_kind: "spot_check_result",
+            subject_id: id.to_string(),
+            provider_code: Some(provider),
+            zh: format!("抽查 {check} 对 {object} 责令的整改已过期限 {due}"),
+            en: format!("the rectification spot check {check} ordered at {object} is past its deadline {due}"),
+            detail: json!({"spot_check_id": check, "object_id": object, "rectification_due": due}),
+        })
+        .collect())
+}
+
+async fn spot_check_publications_due(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    today: Date,
+) -> ApiResult<Vec<Condition>> {
+    let checks: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT id, label, publish_within_days FROM spot_checks WHERE status = 'drawn' ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(StoreError::from)?;
+    let calendar = super::reviews::settings::calendar(&mut *conn).await?;
+    let horizon = today.checked_add(rule.days.days()).unwrap_or(Date::MAX);
+    let mut out = Vec::new();
+    for (id, label, within) in checks {
+        let results = super::inspections::results::of_check(&mut *conn, id).await?;
+        let within = u32::try_from(within).unwrap_or(20);
+        let Some((due, _)) = super::inspections::results::publish_due(&results, within, &calendar)
+        else {
+            continue;
+        };
+        if due > horizon {
+            continue;
+        }
+        out.push(Condition {
+            key: format!("spot_check_publication_due:{id}:{due}"),
+            subject_kind: "spot_check",
+            subject_id: id.to_string(),
+            provider_code: None,
+            zh: format!("抽查“{label}”的结果须在 {due} 前公示"),
+            en: format!("the results of spot check '{label}' must be published by {due}"),
+            detail: json!({"spot_check_id": id, "publish_due": due.to_string()}),
+        });
+    }
+    Ok(out)
+}
+
+async fn bad_review_rates(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    now: i64,
+) -> ApiResult<Vec<Condition>> {
+    let since = now - rule.window_days * 86_400_000;
+    let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT provider_code, COUNT(*), SUM(CASE WHEN class = 'bad' THEN 1 ELSE 0 END) FROM reviews WHERE provider_code IS NOT NULL AND excluded = 0 AND rated_at >= $1 GROUP BY provider_code ORDER BY provider_code",
+    )
+    .bind(since)
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(provider, count, bad)| {
+            let bad = bad.unwrap_or(0);
+            rule.rate_at_or_above(bad, count).then(|| {
+                let pct = bad as f64 * 100.0 / count as f64;
+                let days = rule.window_days;
+                let limit = rule.threshold as f64 / 100.0;
+                Condition {
+                    key: format!("bad_review_rate:{provider}"),
+                    subject_kind: "enterprise",
+                    subject_id: provider.clone(),
+                    provider_code: Some(provider.clone()),
+                    zh: format!("近 {days} 天差评率 {pct:.1}%（{bad}/{count}），超过 {limit:.1}%"),
+                    en: format!("差评 rate of the last {days} days {pct:.1}% ({bad} of {count}), over {limit:.1}%"),
+                    detail: json!({"subject_uscc": provider, "bad": bad, "reviews": count, "window_days": days, "threshold_bp": rule.threshold}),
+                }
+            })
+        })
+        .collect())
+}
+
+async fn complaint_spikes(
+    conn: &mut AnyConnection,
+    rule: &Rule,
+    now: i64,
+) -> ApiResult<Vec<Condition>> {
+    let window = rule.window_days * 86_400_000;
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT provider_code, SUM(CASE WHEN opened_at >= $1 THEN 1 ELSE 0 END), SUM(CASE WHEN opened_at < $1 THEN 1 ELSE 0 END) FROM review_cases WHERE provider_code IS NOT NULL AND excluded = 0 AND opened_at >= $2 AND opened_at <= $3 GROUP BY provider_code ORDER BY provider_code",
+    )
+    .bind(now - window)
+    .bind(now - 2 * window)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, recent, previous)| rule.spike(*recent, *previous))
+        .map(|(provider, recent, previous)| {
+            let days = rule.window_days;
+            Condition {
+                key: format!("complaint_spike:{provider}"),
+                subject_kind: "enterprise",
+                subject_id: provider.clone(),
+                provider_code: Some(provider.clone()),
+                zh: format!("近 {days} 天差评工单 {recent} 件，此前 {days} 天 {previous} 件"),
+                en: format!("{recent} 差评 cases in the last {days} days against {previous} in the {days} days before"),
+                detail: json!({"subject_uscc": provider, "recent": recent, "previous": previous, "window_days": days}),
+            }
+        })
+        .collect())
+}
+
+async fn visit_rates_below(st: &AppState, rule: &Rule, now: i64) -> ApiResult<Vec<Condition>> {
+    // The last complete month.
+    let month = lc_services::time::YearMonth::of_instant(now)
+        .map_err(AppError::internal)?
+        .previous();
+    let rates = super::care::visits::rates_of(st, month).await?;
+    Ok(rates
+        .rows
+        .into_iter()
+        .filter(|r| r.level.key() == "community" && rule.rate_below(r.visited, r.due))
+        .map(|r| {
+            let target = rule.threshold as f64 / 100.0;
+            Condition {
+                key: format!("visit_rate_below_target:{}:{month}", r.code),
+                subject_kind: "community",
+                subject_id: r.code.clone(),
+                provider_code: None,
+                zh: format!("社区 {} {month} 月探访率 {}/{}，低于目标 {target:.0}%", r.code, r.visited, r.due),
+                en: format!("community {}: visit rate {} of {} in {month}, below the target of {target:.0}%", r.code, r.visited, r.due),
+                detail: json!({"community_id": r.code, "month": month.to_string(), "visited": r.visited, "due": r.due, "target_bp": rule.threshold}),
+            }
+        })
+        .collect())
+}
+
+async fn assessment_shortfalls(conn: &mut AnyConnection) -> ApiResult<Vec<Condition>> {
+    let run: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, label FROM assessment_runs ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+    let Some((run, label)) = run else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT community_id, COUNT(*) FROM assessment_rows WHERE run_id = $1 AND kind = 'shortcoming' AND community_id IS NOT NULL GROUP BY community_id ORDER BY community_id",
+    )
+    .bind(run)
+    .fetch_all(conn)
+    .await
+    .map_err(StoreError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(|(community, n)| Condition {
+            key: format!("assessment_shortfall:{community}:{run}"),
+            subject_kind: "community",
+            subject_id: community.clone(),
+            provider_code: None,
+            zh: format!("社区 {community} 在最新评估“{label}”中有 {n} 项设施缺项"),
+            en: format!(
+                "community {community} has {n} shortcomings in the latest assessment '{label}'"
+            ),
+            detail: json!({"community_id": community, "assessment_run": run, "shortcomings": n}),
+        })
+        .collect())
+}
+
 /// What an evaluation did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EvaluationReport {
@@ -261,13 +484,29 @@ pub async fn evaluate(st: &AppState) -> ApiResult<EvaluationReport> {
     let now = st.clock.now_ms();
     let today = lc_services::time::local_date(now).map_err(AppError::internal)?;
     let rules = warning::builtin();
+    // The visit rates are computed from their own reads, before the write transaction.
+    let mut visits = match rules.rule("visit_rate_below_target") {
+        Some(rule) => visit_rates_below(st, rule, now).await?,
+        None => Vec::new(),
+    };
     let mut tx = st.store.begin().await?;
     let mut held: BTreeMap<String, (&Rule, Condition)> = BTreeMap::new();
     for rule in &rules.rules {
         let found = match rule.key.as_str() {
             "certificate_expiring" => certificates_expiring(tx.conn(), rule, today).await?,
+            "licence_expiring" => licences_expiring(tx.conn(), rule, today).await?,
             "rectification_overdue" => overdue_cases(tx.conn(), today).await?,
+            "spot_check_rectification_overdue" => {
+                spot_check_rectifications_overdue(tx.conn(), today).await?
+            }
+            "spot_check_publication_due" => {
+                spot_check_publications_due(tx.conn(), rule, today).await?
+            }
             "class_dropped" => classes_dropped(tx.conn()).await?,
+            "bad_review_rate" => bad_review_rates(tx.conn(), rule, now).await?,
+            "complaint_spike" => complaint_spikes(tx.conn(), rule, now).await?,
+            "visit_rate_below_target" => std::mem::take(&mut visits),
+            "assessment_shortfall" => assessment_shortfalls(tx.conn()).await?,
             _ => Vec::new(),
         };
         for c in found {

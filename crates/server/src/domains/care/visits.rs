@@ -634,7 +634,7 @@ pub struct VisitRates {
     pub rows: Vec<RateRow>,
 }
 
-async fn rates_of(st: &AppState, month: YearMonth) -> ApiResult<VisitRates> {
+pub(crate) async fn rates_of(st: &AppState, month: YearMonth) -> ApiResult<VisitRates> {
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let entries = register::all_rows(&mut conn, None).await?;
     let mut codes: BTreeMap<String, Option<String>> = BTreeMap::new();

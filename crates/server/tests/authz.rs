@@ -110,6 +110,21 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/credit/records/{id}/repair", "GA"),
     ("GET", "/api/public/penalties", "*RPCGA"),
     ("GET", "/api/public/licences", "*RPCGA"),
+    ("POST", "/api/credit/commitments", "PGA"),
+    ("POST", "/api/credit/commitments/import", "GA"),
+    ("GET", "/api/credit/commitments", "PGA"),
+    ("GET", "/api/credit/commitments/{id}", "PGA"),
+    ("POST", "/api/credit/commitments/{id}/fulfilment", "GA"),
+    ("POST", "/api/credit/rewards", "GA"),
+    ("GET", "/api/credit/rewards", "GA"),
+    ("POST", "/api/credit/lists", "GA"),
+    ("GET", "/api/credit/lists", "GA"),
+    ("POST", "/api/credit/lists/{id}/exit", "GA"),
+    ("GET", "/api/public/commitments", "*RPCGA"),
+    ("GET", "/api/public/rewards", "*RPCGA"),
+    ("GET", "/api/public/red-list", "*RPCGA"),
+    ("GET", "/api/public/black-list", "*RPCGA"),
+    ("GET", "/api/public/listed-outlets", "*RPCGA"),
     ("GET", "/api/credit/classes", "GA"),
     ("POST", "/api/credit/classes/recompute", "GA"),
     ("GET", "/api/warnings", "PGA"),
@@ -209,6 +224,9 @@ struct Fixture {
     credit_record: i64,
     /// A warning of provider P (a practitioner's health certificate about to expire).
     warning: i64,
+    /// A credit commitment of provider P and a red-list entry of P.
+    commitment: i64,
+    list_entry: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -311,6 +329,19 @@ async fn fixture(s: &TestServer) -> Fixture {
     assert_eq!((st, &v["raised"]), (StatusCode::OK, &json!(1)), "{v}");
     let (_, v) = s.get(&admin, "/api/warnings").await;
     let warning = v["items"][0]["id"].as_i64().unwrap();
+    let today = lc_services::time::local_date(s.state().clock.now_ms())
+        .unwrap()
+        .to_string();
+    let (st, v) = s
+        .post(&admin, "/api/credit/commitments", json!({"committer_name": "甲家政公司", "committer_kind": "organisation", "committer_code": P, "kind": "voluntary", "content": "明码标价", "liability": "退出清单", "made_on": today, "accepted_by": "商务局", "accepted_by_code": "11510107MB1535302N", "publication": "public", "division": "110108"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let commitment = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(&admin, "/api/credit/lists", json!({"list_kind": "red", "subject_uscc": P, "subject_name": "甲家政公司", "entered_on": today, "entry_reason": "诚信经营", "decided_by": "发改局", "decision_doc": "红〔2026〕1号", "source": "发改局"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let list_entry = v["id"].as_i64().unwrap();
     let (st, v) = s
         .post(
             &admin,
@@ -373,6 +404,8 @@ async fn fixture(s: &TestServer) -> Fixture {
         review_case,
         credit_record,
         warning,
+        commitment,
+        list_entry,
     }
 }
 
@@ -423,7 +456,11 @@ async fn reviewed_booking(
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.starts_with("/api/warnings/") {
+    let id = if path.starts_with("/api/credit/commitments/") {
+        f.commitment.to_string()
+    } else if path.starts_with("/api/credit/lists/") {
+        f.list_entry.to_string()
+    } else if path.starts_with("/api/warnings/") {
         f.warning.to_string()
     } else if path.starts_with("/api/credit/records/") {
         f.credit_record.to_string()

@@ -10,6 +10,7 @@ pub mod assessments;
 pub mod care;
 pub mod childcare;
 pub mod credit;
+pub mod credit_lists;
 pub mod home_beds;
 pub mod logs;
 pub mod registry;
@@ -44,6 +45,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     home_beds::ENDPOINTS,
     reviews::ENDPOINTS,
     credit::ENDPOINTS,
+    credit_lists::ENDPOINTS,
     risk::ENDPOINTS,
     warnings::ENDPOINTS,
     logs::ENDPOINTS,
@@ -68,6 +70,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(home_beds::routes())
         .merge(reviews::routes())
         .merge(credit::routes(max_body))
+        .merge(credit_lists::routes(max_body))
         .merge(risk::routes())
         .merge(warnings::routes())
         .merge(logs::routes())

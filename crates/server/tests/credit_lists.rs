@@ -1,6 +1,6 @@
 //! Credit commitments, rewards and red and black lists (issue 13) over HTTP, on SQLite and
-//! PostgreSQL: commitment codes allocated by the server and worked out by hand (division + date
-//! + serial, consecutive under concurrent creates, an imported code kept); imports that write
+//! PostgreSQL: commitment codes allocated by the server and worked out by hand (division, date
+//! and serial; consecutive under concurrent creates; an imported code kept); imports that write
 //! nothing on a bad row; fulfilment assessed compare-and-set with its history; the class moved
 //! by a broken commitment and by the black list and back; publicity without the non-public
 //! commitments, with exited entries gone on their exit day; the listed inclusive outlets.

@@ -136,6 +136,14 @@ async fn commitment_codes_are_allocated(s: &TestServer) {
     );
     let staff_own = v["id"].as_i64().unwrap();
     let (st, v) = s
+        .get(&staff, &format!("/api/credit/commitments/{staff_own}"))
+        .await;
+    assert_eq!(
+        (st, &v["commitment"]["created_by"], &v["history"]),
+        (StatusCode::OK, &Value::Null, &json!([])),
+        "{v}"
+    );
+    let (st, v) = s
         .post(
             &staff,
             "/api/credit/commitments",

@@ -28,7 +28,8 @@
 //!
 //! **Lists.** At most one open entry per enterprise, list kind and list name (a partial unique
 //! index). An exit (day, reason, document) closes the entry, compare-and-set; the entry leaves
-//! the public list on its exit day.
+//! the public list on its exit day. An exit dated today moves the class back at once; one dated
+//! later, at the first recomputation on or after that day (the server's hourly job).
 //!
 //! **Publicity** (no sign-in, `format=csv` for CSV): commitments whose publication type is
 //! 可向社会公开 (never 特定范围内公开 or 不可公开), rewards, the red list and the black list (entries
@@ -845,7 +846,7 @@ pub async fn create_commitment(
         json!({"committer_code": row.committer_code, "kind": row.kind, "publication": row.publication}),
     )
     .await?;
-    if row.broken != 0 {
+    if row.broken != 0 && row.committer_kind != "person" {
         recompute_class(tx.conn(), &row.committer_code, now).await?;
     }
     tx.commit().await?;
@@ -1035,7 +1036,7 @@ pub async fn list_commitments(
         .fetch_one(st.store.pool())
         .await
         .map_err(StoreError::from)?;
-    let rows = sqlx::query_as(&format!(
+    let mut rows: Vec<CommitmentRow> = sqlx::query_as(&format!(
         "SELECT {} FROM credit_commitments {wh} ORDER BY made_on DESC, code DESC LIMIT $5 OFFSET $6",
         ccols!()
     ))
@@ -1048,6 +1049,11 @@ pub async fn list_commitments(
     .fetch_all(st.store.pool())
     .await
     .map_err(StoreError::from)?;
+    if u.role == ProviderStaff {
+        for r in &mut rows {
+            r.created_by = None;
+        }
+    }
     Ok(Json(Paged::new(rows, total, page)))
 }
 
@@ -1108,14 +1114,21 @@ pub async fn read_commitment(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CommitmentDetail>> {
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
-    let row = reachable(&mut conn, &c, &id).await?;
-    let history = sqlx::query_as(
+    let mut row = reachable(&mut conn, &c, &id).await?;
+    let mut history: Vec<FulfilmentEvent> = sqlx::query_as(
         "SELECT at, actor_id, from_fulfilment, to_fulfilment, assessed_on, reason FROM credit_commitment_events WHERE commitment_id = $1 ORDER BY id",
     )
     .bind(row.id)
     .fetch_all(&mut *conn)
     .await
     .map_err(StoreError::from)?;
+    if c.is(ProviderStaff) {
+        // The provider sees what was decided, not the accounts of the regulators who did.
+        row.created_by = None;
+        for e in &mut history {
+            e.actor_id = None;
+        }
+    }
     Ok(Json(CommitmentDetail {
         commitment: row,
         history,

@@ -215,6 +215,20 @@ async fn commitment_codes_are_allocated(s: &TestServer) {
         "{v}"
     );
 
+    // Before 1990 no code can be made.
+    let (st, v) = s
+        .post(
+            &regulator,
+            "/api/credit/commitments",
+            commitment("1989-12-31", "public", json!({"division": "620102"})),
+        )
+        .await;
+    assert_eq!(
+        (st, &v["errors"][0]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("made_on")),
+        "{v}"
+    );
+
     // Import: a code of its own is kept and raises the day's serial past it.
     let file = format!(
         "{IMPORT_HEADER}\n{}\n{}\n",

@@ -446,14 +446,25 @@ fn check_fields(f: &CommitmentFields) -> Result<Ready, Vec<FieldError>> {
     let checked = input.check();
     let mut errors = c.errors;
     let reported: BTreeSet<String> = errors.iter().map(|e| e.field.clone()).collect();
+    let allocated = own_code.is_none();
     let checked = match checked {
         Ok(k) => Some(k),
         Err(e) => {
-            // A field refused above is not "required" as well; without a code and a readable
-            // date, the code's own "required" is not the caller's: the server allocates it.
-            errors.extend(e.into_iter().filter(|x| {
-                !reported.contains(&x.field) && (own_code.is_some() || x.field != "code")
-            }));
+            // A field refused above is not "required" as well. Without a code of its own, the
+            // stand-in's problems are the date's (before 1990), or nobody's when the date did
+            // not read (made_on says so): the server allocates the code.
+            for mut x in e {
+                if reported.contains(&x.field) {
+                    continue;
+                }
+                if allocated && x.field == "code" {
+                    if made_on.is_none() {
+                        continue;
+                    }
+                    x.field = "made_on".into();
+                }
+                errors.push(x);
+            }
             None
         }
     };

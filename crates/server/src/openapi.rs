@@ -128,6 +128,7 @@ use services::{bookings, offerings};
         credit_lists::create_reward,
         credit_lists::list_rewards,
         credit_lists::create_entry,
+        credit_lists::import_entries,
         credit_lists::list_entries,
         credit_lists::exit_entry,
         credit_lists::public_commitments,

@@ -118,6 +118,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/credit/rewards", "GA"),
     ("GET", "/api/credit/rewards", "GA"),
     ("POST", "/api/credit/lists", "GA"),
+    ("POST", "/api/credit/lists/import", "GA"),
     ("GET", "/api/credit/lists", "GA"),
     ("POST", "/api/credit/lists/{id}/exit", "GA"),
     ("GET", "/api/public/commitments", "*RPCGA"),

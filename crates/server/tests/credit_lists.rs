@@ -750,6 +750,49 @@ async fn black_list_entry_and_exit(s: &TestServer) {
         .await;
     assert_eq!(v["total"], json!(2), "{v}");
 
+    // An import: all rows or none (Q is on the red list already, line 3).
+    let header = "list_kind,list_name,subject_uscc,subject_name,entered_on,entry_reason,decided_by,decision_doc,source";
+    let black_q = format!("黑名单,,{Q},乙养老公司,2026-04-10,拒不履行行政处罚决定,城关区市场监督管理局,失信〔2026〕7号,城关区市场监督管理局");
+    let red_q = format!(
+        "red,,{Q},乙养老公司,2026-04-10,守信,城关区发展和改革局,红〔2026〕2号,城关区发展和改革局"
+    );
+    let (st, v) = s
+        .upload(
+            &regulator,
+            "/api/credit/lists/import",
+            format!("{header}\n{black_q}\n{red_q}\n"),
+            Some("text/csv"),
+        )
+        .await;
+    assert_eq!(
+        (st, &v["errors"][0]["field"], &v["errors"][0]["code"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("line 3: subject_uscc"),
+            &json!("already_listed")
+        ),
+        "{v}"
+    );
+    assert!(public("black").await.is_empty(), "nothing written");
+    let (st, v) = s
+        .upload(
+            &regulator,
+            "/api/credit/lists/import",
+            format!("{header}\n{black_q}\n"),
+            Some("text/csv"),
+        )
+        .await;
+    assert_eq!((st, &v["created"]), (StatusCode::OK, &json!(1)), "{v}");
+    assert_eq!(public("black").await, [Q]);
+    let (_, v) = s.get(&regulator, "/api/credit/classes").await;
+    let q_class = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["subject_uscc"] == json!(Q))
+        .map(|c| c["risk_class"].clone());
+    assert_eq!(q_class, Some(json!("D")), "{v}");
+
     // Rewards: one per subject and decision document; public.
     let reward = json!({"subject_uscc": Q, "subject_name": "乙养老公司", "title": "2025 年度诚信示范企业", "awarded_by": "城关区人民政府", "decision_doc": "城政发〔2026〕9号", "awarded_on": "2026-03-20", "source": "城关区发展和改革局"});
     let (st, v) = s

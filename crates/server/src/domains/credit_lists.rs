@@ -26,8 +26,8 @@
 //! (entered on or before today, not exited by today). Every change that can move them
 //! recomputes the enterprise's class in the same transaction.
 //!
-//! **Lists.** At most one open entry per enterprise, list kind and list name (a partial unique
-//! index). An exit (day, reason, document) closes the entry, compare-and-set; the entry leaves
+//! **Lists.** Entries are recorded one by one (JSON) or imported (CSV, all rows or none). At most
+//! one open entry per enterprise, list kind and list name (a partial unique index). An exit (day, reason, document) closes the entry, compare-and-set; the entry leaves
 //! the public list on its exit day. An exit dated today moves the class back at once; one dated
 //! later, at the first recomputation on or after that day (the server's hourly job).
 //!
@@ -76,6 +76,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/credit/rewards", Access::Roles(&[Regulator, Admin]), "", "credit", "Record a reward (表彰奖励).", Some(JSON), JSON),
     ep!("GET", "/api/credit/rewards", Access::Roles(&[Regulator, Admin]), "", "credit", "Rewards.", None, JSON),
     ep!("POST", "/api/credit/lists", Access::Roles(&[Regulator, Admin]), "", "credit", "Put an enterprise on the red list (守信激励) or the black list (严重失信主体名单).", Some(JSON), JSON),
+    ep!("POST", "/api/credit/lists/import", Access::Roles(&[Regulator, Admin]), "", "credit", "Import red and black list entries (CSV, header of the entry's field names); all rows or none.", Some(CSV), JSON),
     ep!("GET", "/api/credit/lists", Access::Roles(&[Regulator, Admin]), "", "credit", "Red and black list entries, open and exited.", None, JSON),
     ep!("POST", "/api/credit/lists/{id}/exit", Access::Roles(&[Regulator, Admin]), "", "credit", "Take an enterprise off a list: the exit day, reason and document (If-Match).", Some(JSON), JSON),
     ep!("GET", "/api/public/commitments", Access::Public, "", "credit", "Credit commitments open to the public (可向社会公开) (format=json|csv).", None, JSON),
@@ -103,6 +104,10 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         )
         .route("/api/credit/rewards", post(create_reward).get(list_rewards))
         .route("/api/credit/lists", post(create_entry).get(list_entries))
+        .route(
+            "/api/credit/lists/import",
+            post(import_entries).layer(axum::extract::DefaultBodyLimit::max(max_body)),
+        )
         .route("/api/credit/lists/{id}/exit", post(exit_entry))
         .route("/api/public/commitments", get(public_commitments))
         .route("/api/public/rewards", get(public_rewards))
@@ -313,36 +318,38 @@ const COLUMNS: &[&str] = &[
     "publication",
 ];
 
-impl CommitmentFields {
-    /// A CSV row (header names lower-cased); unknown columns are refused.
-    fn from_row(m: &BTreeMap<String, String>) -> Result<CommitmentFields, Vec<FieldError>> {
-        let mut c = Check::new();
-        let mut obj = serde_json::Map::new();
-        for (k, v) in m {
-            let k = k.to_ascii_lowercase();
-            if COLUMNS.contains(&k.as_str()) {
-                obj.insert(k, Value::String(v.clone()));
-            } else {
-                c.fail(
-                    &k,
-                    "unknown_field",
-                    format!("未知字段 {k}"),
-                    format!("unknown field {k}"),
-                );
-            }
-        }
-        c.finish()?;
-        serde_json::from_value(Value::Object(obj)).map_err(|e| {
-            let mut c = Check::new();
+/// A CSV row (header names lower-cased) as the input `T` whose fields are `columns`; unknown
+/// columns are refused by name.
+fn row_input<T: serde::de::DeserializeOwned>(
+    m: &BTreeMap<String, String>,
+    columns: &[&str],
+) -> Result<T, Vec<FieldError>> {
+    let mut c = Check::new();
+    let mut obj = serde_json::Map::new();
+    for (k, v) in m {
+        let k = k.to_ascii_lowercase();
+        if columns.contains(&k.as_str()) {
+            obj.insert(k, Value::String(v.clone()));
+        } else {
             c.fail(
-                "row",
-                "invalid_row",
-                format!("无法读取：{e}"),
-                format!("cannot be read: {e}"),
+                &k,
+                "unknown_field",
+                format!("未知字段 {k}"),
+                format!("unknown field {k}"),
             );
-            c.errors
-        })
+        }
     }
+    c.finish()?;
+    serde_json::from_value(Value::Object(obj)).map_err(|e| {
+        let mut c = Check::new();
+        c.fail(
+            "row",
+            "invalid_row",
+            format!("无法读取：{e}"),
+            format!("cannot be read: {e}"),
+        );
+        c.errors
+    })
 }
 
 /// A checked commitment, ready to store (its code still to allocate when `code` is `None`).
@@ -888,7 +895,7 @@ pub async fn import_commitments(
     let mut ready = Vec::new();
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
     for (line, m) in rows {
-        match CommitmentFields::from_row(&m).and_then(|f| check_fields(&f)) {
+        match row_input::<CommitmentFields>(&m, COLUMNS).and_then(|f| check_fields(&f)) {
             Ok(r) => {
                 if let Some(k) = r.code {
                     if let Some(first) = seen.insert(k.format(), line) {
@@ -1616,6 +1623,44 @@ pub async fn create_entry(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<EntryRow>)> {
     let i: EntryInput = web::json_body(&body)?;
+    let e = check_entry(&i).map_err(web::invalid)?;
+    let now = st.clock.now_ms();
+    let mut tx = st.store.begin().await?;
+    let row = insert_entry(tx.conn(), &e, now, c.user.as_ref().map(|u| u.id))
+        .await
+        .map_err(|err| match lc_store::sql::unique("list entry")(err) {
+            StoreError::Duplicate(_) => already_listed(&e),
+            other => other.into(),
+        })?;
+    tx.audit(
+        &c.actor(),
+        "enter",
+        "credit_list_entry",
+        &row.id.to_string(),
+        json!({"list_kind": row.list_kind, "list_name": row.list_name, "subject_uscc": row.subject_uscc, "entered_on": row.entered_on}),
+    )
+    .await?;
+    if row.list_kind == "black" {
+        recompute_class(tx.conn(), &row.subject_uscc, now).await?;
+    }
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// A checked list entry.
+struct CheckedEntry {
+    kind: &'static str,
+    list_name: String,
+    uscc: String,
+    subject_name: String,
+    entered: Date,
+    reason: String,
+    decided_by: String,
+    doc: String,
+    source: String,
+}
+
+fn check_entry(i: &EntryInput) -> Result<CheckedEntry, Vec<FieldError>> {
     let mut ck = Check::new();
     let kind = match i
         .list_kind
@@ -1657,17 +1702,8 @@ pub async fn create_entry(
     let decided_by = ck.text("decided_by", &i.decided_by, 200);
     let doc = ck.text("decision_doc", &i.decision_doc, 128);
     let source = ck.text("source", &i.source, 200);
-    ck.finish().map_err(web::invalid)?;
-    let (
-        Some((kind, default_name)),
-        Some(uscc),
-        Some(subject_name),
-        Some(entered),
-        Some(reason),
-        Some(decided_by),
-        Some(doc),
-        Some(source),
-    ) = (
+    ck.finish()?;
+    match (
         kind,
         uscc,
         subject_name,
@@ -1676,52 +1712,172 @@ pub async fn create_entry(
         decided_by,
         doc,
         source,
+    ) {
+        (
+            Some((kind, default_name)),
+            Some(uscc),
+            Some(subject_name),
+            Some(entered),
+            Some(reason),
+            Some(decided_by),
+            Some(doc),
+            Some(source),
+        ) => Ok(CheckedEntry {
+            kind,
+            list_name: name.unwrap_or_else(|| default_name.to_string()),
+            uscc,
+            subject_name,
+            entered,
+            reason,
+            decided_by,
+            doc,
+            source,
+        }),
+        _ => {
+            let mut c = Check::new();
+            c.required("entry");
+            Err(c.errors)
+        }
+    }
+}
+
+fn already_listed(e: &CheckedEntry) -> AppError {
+    AppError::new(
+        StatusCode::CONFLICT,
+        "already_listed",
+        format!("{} 已在「{}」中（未移出）", e.uscc, e.list_name),
+        format!(
+            "{} is on the list '{}' already (not exited)",
+            e.uscc, e.list_name
+        ),
     )
-    else {
-        return Err(AppError::internal("checked fields missing"));
-    };
-    let list_name = name.unwrap_or_else(|| default_name.to_string());
-    let now = st.clock.now_ms();
-    let mut tx = st.store.begin().await?;
-    let row: EntryRow = sqlx::query_as(concat!(
+}
+
+async fn insert_entry(
+    conn: &mut AnyConnection,
+    e: &CheckedEntry,
+    now: i64,
+    by: Option<i64>,
+) -> Result<EntryRow, sqlx::Error> {
+    sqlx::query_as(concat!(
         "INSERT INTO credit_list_entries (list_kind, list_name, subject_uscc, subject_name, entered_on, entry_reason, decided_by, decision_doc, source, exited_on, exit_reason, exit_doc, created_at, created_by, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, $10, $11, $10, 0) RETURNING ",
         ecols!()
     ))
-    .bind(kind.to_string())
-    .bind(list_name.clone())
-    .bind(uscc.clone())
-    .bind(subject_name)
-    .bind(entered.to_string())
-    .bind(reason)
-    .bind(decided_by)
-    .bind(doc)
-    .bind(source)
+    .bind(e.kind.to_string())
+    .bind(e.list_name.clone())
+    .bind(e.uscc.clone())
+    .bind(e.subject_name.clone())
+    .bind(e.entered.to_string())
+    .bind(e.reason.clone())
+    .bind(e.decided_by.clone())
+    .bind(e.doc.clone())
+    .bind(e.source.clone())
     .bind(now)
-    .bind(c.user.as_ref().map(|u| u.id))
-    .fetch_one(tx.conn())
+    .bind(by)
+    .fetch_one(conn)
     .await
-    .map_err(|e| match lc_store::sql::unique("list entry")(e) {
-        StoreError::Duplicate(_) => AppError::new(
-            StatusCode::CONFLICT,
-            "already_listed",
-            format!("{uscc} 已在「{list_name}」中（未移出）"),
-            format!("{uscc} is on the list '{list_name}' already (not exited)"),
-        ),
-        other => other.into(),
-    })?;
+}
+
+const ENTRY_COLUMNS: &[&str] = &[
+    "list_kind",
+    "list_name",
+    "subject_uscc",
+    "subject_name",
+    "entered_on",
+    "entry_reason",
+    "decided_by",
+    "decision_doc",
+    "source",
+];
+
+/// What a list import did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntryImport {
+    pub rows: usize,
+    pub created: usize,
+}
+
+/// POST /api/credit/lists/import.
+#[utoipa::path(post, path = "/api/credit/lists/import", tag = "credit",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = EntryImport), (status = "default", body = crate::error::ErrorSchema)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import_entries(
+    State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<Json<EntryImport>> {
+    let rows = super::credit::csv_rows(&body)?;
+    let mut errors = Vec::new();
+    let mut ready = Vec::new();
+    for (line, m) in rows {
+        match row_input::<EntryInput>(&m, ENTRY_COLUMNS).and_then(|i| check_entry(&i)) {
+            Ok(e) => ready.push((line, e)),
+            Err(e) => errors.extend(super::credit::at_line(line, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let now = st.clock.now_ms();
+    let by = c.user.as_ref().map(|u| u.id);
+    let mut tx = st.store.begin().await?;
+    let mut black = BTreeSet::new();
+    for (line, e) in &ready {
+        // An open entry stored, or on an earlier line: refused (the index is the guard).
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM credit_list_entries WHERE subject_uscc = $1 AND list_kind = $2 AND list_name = $3 AND exited_on IS NULL",
+        )
+        .bind(e.uscc.clone())
+        .bind(e.kind.to_string())
+        .bind(e.list_name.clone())
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(StoreError::from)?;
+        if open.is_some() {
+            let mut ck = Check::new();
+            ck.fail(
+                "subject_uscc",
+                "already_listed",
+                format!("{} 已在「{}」中（未移出）", e.uscc, e.list_name),
+                format!(
+                    "{} is on the list '{}' already (not exited)",
+                    e.uscc, e.list_name
+                ),
+            );
+            errors.extend(super::credit::at_line(*line, ck.errors));
+            continue;
+        }
+        insert_entry(tx.conn(), e, now, by).await.map_err(|err| {
+            match lc_store::sql::unique("list entry")(err) {
+                StoreError::Duplicate(_) => already_listed(e),
+                other => other.into(),
+            }
+        })?;
+        if e.kind == "black" {
+            black.insert(e.uscc.clone());
+        }
+    }
+    if !errors.is_empty() {
+        // Nothing written: the transaction is dropped, rolled back.
+        return Err(AppError::validation(errors));
+    }
+    for s in &black {
+        recompute_class(tx.conn(), s, now).await?;
+    }
     tx.audit(
         &c.actor(),
-        "enter",
+        "import",
         "credit_list_entry",
-        &row.id.to_string(),
-        json!({"list_kind": row.list_kind, "list_name": row.list_name, "subject_uscc": row.subject_uscc, "entered_on": row.entered_on}),
+        "*",
+        json!({"rows": ready.len()}),
     )
     .await?;
-    if row.list_kind == "black" {
-        recompute_class(tx.conn(), &row.subject_uscc, now).await?;
-    }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok(Json(EntryImport {
+        rows: ready.len(),
+        created: ready.len(),
+    }))
 }
 
 /// Filters of the list entries.

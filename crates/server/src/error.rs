@@ -179,6 +179,21 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "Every drawn object needs its result before the spot check is published.",
     ),
     (
+        "serials_exhausted",
+        409,
+        "A division's commitment serials of the day (999,999) are used up.",
+    ),
+    (
+        "already_listed",
+        409,
+        "The enterprise has an open entry on this list already.",
+    ),
+    (
+        "already_exited",
+        409,
+        "The list entry has been closed by an exit already.",
+    ),
+    (
         "idempotency_key_required",
         400,
         "A booking needs an Idempotency-Key header.",

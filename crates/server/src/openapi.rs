@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use crate::domains::{
-    accounts, assessments, care, childcare, credit, home_beds, inspections, logs, registry,
-    reviews, risk, services, system, warnings,
+    accounts, assessments, care, childcare, credit, credit_lists, home_beds, inspections, logs,
+    registry, reviews, risk, services, system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -120,6 +120,22 @@ use services::{bookings, offerings};
         credit::repair,
         credit::public_penalties,
         credit::public_licences,
+        credit_lists::create_commitment,
+        credit_lists::import_commitments,
+        credit_lists::list_commitments,
+        credit_lists::read_commitment,
+        credit_lists::assess_fulfilment,
+        credit_lists::create_reward,
+        credit_lists::list_rewards,
+        credit_lists::create_entry,
+        credit_lists::import_entries,
+        credit_lists::list_entries,
+        credit_lists::exit_entry,
+        credit_lists::public_commitments,
+        credit_lists::public_rewards,
+        credit_lists::public_red_list,
+        credit_lists::public_black_list,
+        credit_lists::public_outlets,
         risk::list,
         risk::recompute_now,
         warnings::list,

@@ -110,6 +110,22 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/credit/records/{id}/repair", "GA"),
     ("GET", "/api/public/penalties", "*RPCGA"),
     ("GET", "/api/public/licences", "*RPCGA"),
+    ("POST", "/api/credit/commitments", "PGA"),
+    ("POST", "/api/credit/commitments/import", "GA"),
+    ("GET", "/api/credit/commitments", "PGA"),
+    ("GET", "/api/credit/commitments/{id}", "PGA"),
+    ("POST", "/api/credit/commitments/{id}/fulfilment", "GA"),
+    ("POST", "/api/credit/rewards", "GA"),
+    ("GET", "/api/credit/rewards", "GA"),
+    ("POST", "/api/credit/lists", "GA"),
+    ("POST", "/api/credit/lists/import", "GA"),
+    ("GET", "/api/credit/lists", "GA"),
+    ("POST", "/api/credit/lists/{id}/exit", "GA"),
+    ("GET", "/api/public/commitments", "*RPCGA"),
+    ("GET", "/api/public/rewards", "*RPCGA"),
+    ("GET", "/api/public/red-list", "*RPCGA"),
+    ("GET", "/api/public/black-list", "*RPCGA"),
+    ("GET", "/api/public/listed-outlets", "*RPCGA"),
     ("GET", "/api/credit/classes", "GA"),
     ("POST", "/api/credit/classes/recompute", "GA"),
     ("GET", "/api/warnings", "PGA"),
@@ -234,6 +250,9 @@ struct Fixture {
     warning: i64,
     /// A published spot check of nursery N1 (check item SP-1, inspectors I1 and I2).
     spot_check: i64,
+    /// A credit commitment of provider P and a red-list entry of P.
+    commitment: i64,
+    list_entry: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -336,6 +355,19 @@ async fn fixture(s: &TestServer) -> Fixture {
     assert_eq!((st, &v["raised"]), (StatusCode::OK, &json!(1)), "{v}");
     let (_, v) = s.get(&admin, "/api/warnings").await;
     let warning = v["items"][0]["id"].as_i64().unwrap();
+    let today = lc_services::time::local_date(s.state().clock.now_ms())
+        .unwrap()
+        .to_string();
+    let (st, v) = s
+        .post(&admin, "/api/credit/commitments", json!({"committer_name": "甲家政公司", "committer_kind": "organisation", "committer_code": P, "kind": "voluntary", "content": "明码标价", "liability": "退出清单", "made_on": today, "accepted_by": "商务局", "accepted_by_code": "11510107MB1535302N", "publication": "public", "division": "110108"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let commitment = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .post(&admin, "/api/credit/lists", json!({"list_kind": "red", "subject_uscc": P, "subject_name": "甲家政公司", "entered_on": today, "entry_reason": "诚信经营", "decided_by": "发改局", "decision_doc": "红〔2026〕1号", "source": "发改局"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let list_entry = v["id"].as_i64().unwrap();
     let (st, v) = s
         .post(
             &admin,
@@ -400,6 +432,8 @@ async fn fixture(s: &TestServer) -> Fixture {
         credit_record,
         warning,
         spot_check,
+        commitment,
+        list_entry,
     }
 }
 
@@ -514,44 +548,36 @@ fn concrete(path: &str, f: &Fixture) -> String {
     if path.starts_with("/api/inspectors/") {
         return path.replace("{code}", "I1");
     }
-    let id =
-        if path.starts_with("/api/spot-checks/") || path.starts_with("/api/public/spot-checks/") {
-            f.spot_check.to_string()
-        } else if path.starts_with("/api/warnings/") {
-            f.warning.to_string()
-        } else if path.starts_with("/api/credit/records/") {
-            f.credit_record.to_string()
-        } else if path.starts_with("/api/review-cases/") {
-            f.review_case.to_string()
-        } else if path.starts_with("/api/reviews/") {
-            f.review.to_string()
-        } else if path.starts_with("/api/care/register/") {
-            f.care_entry.to_string()
-        } else if path.starts_with("/api/care/entitlements/") {
-            f.entitlement.to_string()
-        } else if path.starts_with("/api/care/visits/") {
-            f.visit.to_string()
-        } else if path.starts_with("/api/childcare/nurseries/") {
-            "N1".into()
-        } else if path.starts_with("/api/childcare/enrolments/") {
-            f.enrolment.to_string()
-        } else if path.starts_with("/api/home-beds/") {
-            f.home_bed.to_string()
-        } else if path.starts_with("/api/communities/") {
-            C1.to_string()
-        } else if path.starts_with("/api/facilities/") {
-            "F1".into()
-        } else if path.starts_with("/api/practitioners/") {
-            f.practitioner.to_string()
-        } else if path.starts_with("/api/residents/") {
-            f.resident.to_string()
-        } else if path.starts_with("/api/offerings/") {
-            f.offering.to_string()
-        } else if path.starts_with("/api/bookings/") {
-            f.booking.to_string()
-        } else {
-            f.user.to_string()
-        };
+    // The fixture's record for each path prefix (the first that matches); an account otherwise.
+    let records: [(&str, String); 22] = [
+        ("/api/spot-checks/", f.spot_check.to_string()),
+        ("/api/public/spot-checks/", f.spot_check.to_string()),
+        ("/api/credit/commitments/", f.commitment.to_string()),
+        ("/api/credit/lists/", f.list_entry.to_string()),
+        ("/api/warnings/", f.warning.to_string()),
+        ("/api/credit/records/", f.credit_record.to_string()),
+        ("/api/review-cases/", f.review_case.to_string()),
+        ("/api/reviews/", f.review.to_string()),
+        ("/api/care/register/", f.care_entry.to_string()),
+        ("/api/care/entitlements/", f.entitlement.to_string()),
+        ("/api/care/visits/", f.visit.to_string()),
+        ("/api/childcare/nurseries/", "N1".into()),
+        ("/api/childcare/enrolments/", f.enrolment.to_string()),
+        ("/api/home-beds/", f.home_bed.to_string()),
+        ("/api/communities/", C1.to_string()),
+        ("/api/facilities/", "F1".into()),
+        ("/api/practitioners/", f.practitioner.to_string()),
+        ("/api/residents/", f.resident.to_string()),
+        ("/api/offerings/", f.offering.to_string()),
+        ("/api/bookings/", f.booking.to_string()),
+        ("/api/users/", f.user.to_string()),
+        ("/api/auth/tokens/", f.user.to_string()),
+    ];
+    let id = records
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map(|(_, id)| id.clone())
+        .unwrap_or_else(|| f.user.to_string());
     path.replace("{id}", &id)
         .replace("{code}", "110108010")
         .replace("{uscc}", P)

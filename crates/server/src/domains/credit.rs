@@ -130,7 +130,7 @@ macro_rules! cols {
 
 /// The rows of a CSV upload as field maps with their line numbers. The header is a row of
 /// field codes; a UTF-8 byte-order mark is allowed.
-fn csv_rows(body: &Bytes) -> ApiResult<Vec<(u64, BTreeMap<String, String>)>> {
+pub(crate) fn csv_rows(body: &Bytes) -> ApiResult<Vec<(u64, BTreeMap<String, String>)>> {
     let text = std::str::from_utf8(body).map_err(|_| {
         AppError::field(
             "body",
@@ -188,7 +188,7 @@ fn csv_rows(body: &Bytes) -> ApiResult<Vec<(u64, BTreeMap<String, String>)>> {
 }
 
 /// Field errors of row `line`, named `line N: FIELD`.
-fn at_line(line: u64, errors: Vec<FieldError>) -> Vec<FieldError> {
+pub(crate) fn at_line(line: u64, errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
         .into_iter()
         .map(|e| FieldError {

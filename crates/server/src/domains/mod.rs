@@ -10,6 +10,7 @@ pub mod assessments;
 pub mod care;
 pub mod childcare;
 pub mod credit;
+pub mod credit_lists;
 pub mod home_beds;
 pub mod inspections;
 pub mod logs;
@@ -45,6 +46,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     home_beds::ENDPOINTS,
     reviews::ENDPOINTS,
     credit::ENDPOINTS,
+    credit_lists::ENDPOINTS,
     risk::ENDPOINTS,
     warnings::ENDPOINTS,
     inspections::ENDPOINTS,
@@ -70,6 +72,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(home_beds::routes())
         .merge(reviews::routes())
         .merge(credit::routes(max_body))
+        .merge(credit_lists::routes(max_body))
         .merge(risk::routes())
         .merge(warnings::routes())
         .merge(inspections::routes())

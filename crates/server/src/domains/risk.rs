@@ -2,10 +2,14 @@
 //! assessed by `lc_credit::class` from facts the platform holds — penalties in 12 months, severe
 //! penalties in 36 months, the 差评 rate of the last 12 months (once its reviews reach the public
 //! minimum), 差评 cases and spot-check rectifications overdue, spot checks with findings in 12
-//! months. Facts the platform does not record yet are absent and count 0, and the answer says so.
+//! months, credit commitments assessed broken (partly or not fulfilled) on a day within 36
+//! months, an entry on the black list in force today (`credit_lists.rs`). Facts the platform
+//! does not record yet (complaints beyond 差评 cases) are absent and count 0, and the answer says
+//! so.
 //!
-//! Recomputed for an enterprise when its penalties are imported or a spot-check result of it is
-//! recorded (in that transaction),
+//! Recomputed for an enterprise when its penalties are imported, a spot-check result of it is
+//! recorded, a commitment of its is assessed broken (or no longer), or it enters or leaves the
+//! black list (in that change's transaction),
 //! for all by the server's hourly job and on demand. **Internal**: only regulators and
 //! administrators read it; no public, provider, community-worker or resident response carries a
 //! class (the authorization matrix test checks every endpoint's answer for every role).
@@ -174,6 +178,13 @@ pub async fn facts(
     .await
     .map_err(StoreError::from)?;
     f.insert("failed_spot_checks_12m".into(), failed);
+    // Commitments assessed broken within 36 months; an open black-list entry.
+    let broken =
+        super::credit_lists::broken_since(&mut *conn, uscc, &days_before(today, 3 * 365 + 1))
+            .await?;
+    f.insert("broken_commitments".into(), broken);
+    let black = super::credit_lists::black_listed(&mut *conn, uscc, today).await?;
+    f.insert("black_list".into(), i64::from(black));
     Ok(f)
 }
 
@@ -231,7 +242,7 @@ pub async fn recompute(
 /// Recomputes every enterprise with records or reviews; how many.
 pub async fn recompute_all(st: &AppState) -> ApiResult<usize> {
     let subjects: Vec<String> = sqlx::query_scalar(
-        "SELECT subject_uscc FROM credit_records UNION SELECT provider_code FROM reviews WHERE provider_code IS NOT NULL UNION SELECT provider_code FROM spot_check_results UNION SELECT subject_uscc FROM credit_classes ORDER BY 1",
+        "SELECT subject_uscc FROM credit_records UNION SELECT provider_code FROM reviews WHERE provider_code IS NOT NULL UNION SELECT provider_code FROM spot_check_results UNION SELECT subject_uscc FROM credit_classes UNION SELECT committer_code FROM credit_commitments WHERE broken = 1 AND committer_kind <> 'person' UNION SELECT subject_uscc FROM credit_list_entries WHERE list_kind = 'black' ORDER BY 1",
     )
     .fetch_all(st.store.pool())
     .await

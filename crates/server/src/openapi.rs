@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use crate::domains::{
-    accounts, assessments, care, childcare, credit, home_beds, logs, registry, reviews, risk,
-    services, system, warnings,
+    accounts, assessments, care, childcare, credit, home_beds, housekeeping, logs, registry,
+    reviews, risk, services, system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -126,6 +126,19 @@ use services::{bookings, offerings};
         warnings::evaluate_now,
         warnings::acknowledge,
         warnings::resolve,
+        housekeeping::read_record,
+        housekeeping::write_record,
+        housekeeping::write_consent,
+        housekeeping::issue_practitioner,
+        housekeeping::enterprise,
+        housekeeping::issue_enterprise,
+        housekeeping::list_tokens,
+        housekeeping::revoke,
+        housekeeping::qr_svg,
+        housekeeping::list_scans,
+        housekeeping::keys,
+        housekeeping::scan_json,
+        housekeeping::scan_page,
         logs::audit,
         logs::access_log,
         system::health,

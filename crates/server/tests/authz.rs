@@ -116,6 +116,19 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/warnings/evaluate", "GA"),
     ("POST", "/api/warnings/{id}/acknowledge", "PGA"),
     ("POST", "/api/warnings/{id}/resolve", "GA"),
+    ("GET", "/api/housekeeping/practitioners/{id}", "PGA"),
+    ("PUT", "/api/housekeeping/practitioners/{id}", "PGA"),
+    ("PUT", "/api/housekeeping/practitioners/{id}/consent", "PGA"),
+    ("POST", "/api/housekeeping/practitioners/{id}/tokens", "PGA"),
+    ("GET", "/api/housekeeping/enterprises/{uscc}", "PGA"),
+    ("POST", "/api/housekeeping/enterprises/{uscc}/tokens", "PGA"),
+    ("GET", "/api/housekeeping/tokens", "PGA"),
+    ("POST", "/api/housekeeping/tokens/{id}/revoke", "PGA"),
+    ("GET", "/api/housekeeping/tokens/{id}/qr.svg", "PGA"),
+    ("GET", "/api/housekeeping/scans", "PGA"),
+    ("GET", "/api/public/credit-keys", "*RPCGA"),
+    ("GET", "/api/public/credit-scan", "*RPCGA"),
+    ("GET", "/q/{token}", "*RPCGA"),
     ("GET", "/api/care/categories", "*RPCGA"),
     ("GET", "/api/care/register", "CGA"),
     ("POST", "/api/care/register", "CA"),
@@ -209,6 +222,9 @@ struct Fixture {
     credit_record: i64,
     /// A warning of provider P (a practitioner's health certificate about to expire).
     warning: i64,
+    /// A credit certificate token of the first practitioner (consented): its id and text.
+    hk_token: String,
+    hk_text: String,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -348,6 +364,25 @@ async fn fixture(s: &TestServer) -> Fixture {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let home_bed = v["id"].as_i64().unwrap();
+    let (st, v) = s
+        .call(
+            &admin,
+            "PUT",
+            &format!("/api/housekeeping/practitioners/{}/consent", pids[0]),
+            Some(json!({"given": true, "method": "written"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s
+        .post(
+            &admin,
+            &format!("/api/housekeeping/practitioners/{}/tokens", pids[0]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let hk_token = v["token_id"].as_str().unwrap().to_string();
+    let hk_text = v["text"].as_str().unwrap().to_string();
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -373,6 +408,8 @@ async fn fixture(s: &TestServer) -> Fixture {
         review_case,
         credit_record,
         warning,
+        hk_token,
+        hk_text,
     }
 }
 
@@ -423,7 +460,11 @@ async fn reviewed_booking(
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.starts_with("/api/warnings/") {
+    let id = if path.starts_with("/api/housekeeping/practitioners/") {
+        f.practitioner.to_string()
+    } else if path.starts_with("/api/housekeeping/tokens/") {
+        f.hk_token.clone()
+    } else if path.starts_with("/api/warnings/") {
         f.warning.to_string()
     } else if path.starts_with("/api/credit/records/") {
         f.credit_record.to_string()
@@ -462,6 +503,7 @@ fn concrete(path: &str, f: &Fixture) -> String {
         .replace("{code}", "110108010")
         .replace("{uscc}", P)
         .replace("{day}", "2027-02-17")
+        .replace("{token}", &f.hk_text)
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod care;
 pub mod childcare;
 pub mod credit;
 pub mod home_beds;
+pub mod housekeeping;
 pub mod logs;
 pub mod registry;
 pub mod reviews;
@@ -46,6 +47,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     credit::ENDPOINTS,
     risk::ENDPOINTS,
     warnings::ENDPOINTS,
+    housekeeping::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -70,5 +72,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(credit::routes(max_body))
         .merge(risk::routes())
         .merge(warnings::routes())
+        .merge(housekeeping::routes())
         .merge(logs::routes())
 }

@@ -209,6 +209,12 @@ async fn colours_follow_the_day(s: &TestServer) {
         ]
     );
 
+    let mut blank = complete();
+    blank["identity"]["verified_on"] = json!(" ");
+    let (st, v) = put(s, &w.staff_p, &path, blank, None).await;
+    assert_invalid(st, &v, "required");
+    assert_eq!(v["errors"][0]["field"], json!("identity.verified_on"));
+
     // The black list is the regulators': provider staff cannot set it; a regulator can, and a
     // provider's later write keeps it.
     let mut listed = complete();

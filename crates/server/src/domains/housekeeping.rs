@@ -59,7 +59,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/housekeeping/practitioners/{id}/tokens", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "Issue a practitioner's credit certificate QR token (needs the worker's consent).", Some(JSON), JSON),
     ep!("GET", "/api/housekeeping/enterprises/{uscc}", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "An enterprise's housekeeping credit record: practitioners by colour, items expiring, penalties in publicity, reviews.", None, JSON),
     ep!("POST", "/api/housekeeping/enterprises/{uscc}/tokens", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "Issue an enterprise's credit certificate QR token.", Some(JSON), JSON),
-    ep!("GET", "/api/housekeeping/tokens", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "Tokens issued (practitioner_id, kind), with their state.", None, JSON),
+    ep!("GET", "/api/housekeeping/tokens", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "Tokens issued (practitioner_id, kind), newest first, with their expiry and revocation.", None, JSON),
     ep!("POST", "/api/housekeeping/tokens/{id}/revoke", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "Revoke a token (by its token id) with a reason.", Some(JSON), JSON),
     ep!("GET", "/api/housekeeping/tokens/{id}/qr.svg", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "The token's QR code (SVG) for printing: the scan page's address with the token.", None, SVG),
     ep!("GET", "/api/housekeeping/scans", PROVIDER_WRITE, OWN_PROVIDER, "housekeeping", "The scan log (token, subject, time, outcome).", None, JSON),
@@ -671,23 +671,27 @@ pub async fn read_record(
     Ok(Json(view_of(&mut conn, &p, today(&st)?).await?))
 }
 
+/// A required date `YYYY-MM-DD` (missing or blank: `required`).
+fn required_date(ck: &mut Check, field: &str, v: &Option<String>) -> Option<String> {
+    if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        ck.required(field);
+        return None;
+    }
+    ck.date(field, v)
+}
+
 /// The checked record, ready to store.
 fn check_record(input: &RecordInput) -> ApiResult<RecordRow> {
     let mut ck = Check::new();
     let mut r = RecordRow::default();
     if let Some(i) = &input.identity {
-        r.identity_verified_on = ck.date("identity.verified_on", &i.verified_on);
-        if i.verified_on.is_none() {
-            ck.required("identity.verified_on");
-        }
+        r.identity_verified_on = required_date(&mut ck, "identity.verified_on", &i.verified_on);
         r.identity_method = ck.text("identity.method", &i.method, 100);
         r.identity_verified_by = ck.text("identity.verified_by", &i.verified_by, 200);
     }
     if let Some(b) = &input.background_check {
-        r.background_checked_on = ck.date("background_check.checked_on", &b.checked_on);
-        if b.checked_on.is_none() {
-            ck.required("background_check.checked_on");
-        }
+        r.background_checked_on =
+            required_date(&mut ck, "background_check.checked_on", &b.checked_on);
         match b.clean {
             Some(clean) => r.background_clean = Some(clean as i64),
             None => ck.required("background_check.clean"),
@@ -695,10 +699,7 @@ fn check_record(input: &RecordInput) -> ApiResult<RecordRow> {
         r.background_issuer = ck.opt_text("background_check.issuer", &b.issuer, 200);
     }
     if let Some(h) = &input.health_check {
-        r.health_checked_on = ck.date("health_check.checked_on", &h.checked_on);
-        if h.checked_on.is_none() {
-            ck.required("health_check.checked_on");
-        }
+        r.health_checked_on = required_date(&mut ck, "health_check.checked_on", &h.checked_on);
         r.health_issuer = ck.opt_text("health_check.issuer", &h.issuer, 200);
     }
     let mut training = Vec::new();
@@ -706,10 +707,7 @@ fn check_record(input: &RecordInput) -> ApiResult<RecordRow> {
         let f = |k: &str| format!("training[{n}].{k}");
         let course = ck.text(&f("course"), &t.course, 200);
         let hours = ck.number(&f("hours"), t.hours, 0.0, 10_000.0, true);
-        let on = ck.date(&f("completed_on"), &t.completed_on);
-        if t.completed_on.is_none() {
-            ck.required(&f("completed_on"));
-        }
+        let on = required_date(&mut ck, &f("completed_on"), &t.completed_on);
         let issuer = ck.text(&f("issuer"), &t.issuer, 200);
         training.push(Training {
             course,
@@ -721,19 +719,13 @@ fn check_record(input: &RecordInput) -> ApiResult<RecordRow> {
     if let Some(i) = &input.insurance {
         r.insurer = ck.text("insurance.insurer", &i.insurer, 200);
         r.policy_number = ck.text("insurance.policy_number", &i.policy_number, 100);
-        r.insured_until = ck.date("insurance.valid_until", &i.valid_until);
-        if i.valid_until.is_none() {
-            ck.required("insurance.valid_until");
-        }
+        r.insured_until = required_date(&mut ck, "insurance.valid_until", &i.valid_until);
     }
     let mut work = Vec::new();
     for (n, w) in input.work_history.iter().flatten().enumerate() {
         let f = |k: &str| format!("work_history[{n}].{k}");
         let employer = ck.text(&f("employer"), &w.employer, 200);
-        let from = ck.date(&f("from"), &w.from);
-        if w.from.is_none() {
-            ck.required(&f("from"));
-        }
+        let from = required_date(&mut ck, &f("from"), &w.from);
         let to = ck.date(&f("to"), &w.to);
         if let (Some(a), Some(b)) = (&from, &to) {
             if b < a {
@@ -1445,7 +1437,7 @@ pub async fn revoke(
 }
 
 /// The origin the scan page is reached at: the request's host, over HTTPS when the deployment
-/// uses secure cookies (behind TLS), else HTTP.
+/// uses secure cookies (behind TLS) unless the host is this machine, else HTTP.
 fn origin(st: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
@@ -1455,7 +1447,9 @@ fn origin(st: &AppState, headers: &HeaderMap) -> String {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         })
         .unwrap_or("localhost");
-    let scheme = if st.config.secure_cookies && !host.starts_with("127.0.0.1") {
+    let local =
+        host.starts_with("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
+    let scheme = if st.config.secure_cookies && !local {
         "https"
     } else {
         "http"
@@ -1878,13 +1872,22 @@ async fn check_scan(conn: &mut AnyConnection, st: &AppState, text: &str) -> ApiR
             };
             let rec = record_of(&mut *conn, pid).await?.unwrap_or_default();
             let s = Status::of(&rec.records(), today);
+            // The firm the worker is with now (they may have moved since the issue).
+            let provider_name = if person.provider_code == row.provider_code {
+                provider_name
+            } else {
+                providers::get_row(&mut *conn, &person.provider_code)
+                    .await?
+                    .map(|p| p.name)
+                    .unwrap_or_default()
+            };
             LiveView {
                 kind: claims.kind.key().into(),
                 kind_zh: claims.kind.zh().into(),
                 status: status_view(&s, today),
                 masked_name: consent.show_name.then(|| mask_name(&person.name)),
                 practitioner_kind: Some(person.kind),
-                provider_code: row.provider_code.clone(),
+                provider_code: person.provider_code,
                 provider_name,
             }
         }

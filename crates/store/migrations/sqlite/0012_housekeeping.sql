@@ -78,6 +78,8 @@ CREATE TABLE hk_tokens (
 );
 CREATE INDEX hk_tokens_practitioner ON hk_tokens (practitioner_id);
 CREATE INDEX hk_tokens_provider ON hk_tokens (provider_code);
+-- A refused scan is logged with the token it was, if the text is one issued here.
+CREATE INDEX hk_tokens_text ON hk_tokens (text);
 
 -- Every scan with its outcome; no scanner data beyond a keyed hash of the client address.
 CREATE TABLE hk_scans (

@@ -231,6 +231,16 @@ async fn colours_follow_the_day(s: &TestServer) {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["black_list"]["listed"], json!(true));
     assert_eq!(v["status"]["colour"], json!("red"));
+    let mut cleared = complete();
+    cleared["black_list"] = json!({"listed": false});
+    let (st, v) = put(s, &w.staff_p, &path, cleared.clone(), Some(4)).await;
+    assert_error(st, &v, StatusCode::FORBIDDEN, "forbidden");
+    let (st, v) = put(s, &w.regulator, &path, cleared, Some(4)).await;
+    assert_eq!(
+        (st, &v["black_list"]["listed"]),
+        (StatusCode::OK, &json!(false)),
+        "{v}"
+    );
 
     // Another provider's staff reach none of it.
     let (st, v) = s.get(&w.staff_q, &path).await;
@@ -253,7 +263,7 @@ async fn colours_follow_the_day(s: &TestServer) {
             &format!("/api/audit?entity=hk_record&entity_id={}", w.worker),
         )
         .await;
-    assert_eq!(v["total"], json!(4), "{v}");
+    assert_eq!(v["total"], json!(5), "{v}");
 }
 both!(colours_follow_the_day);
 

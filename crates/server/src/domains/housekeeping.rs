@@ -371,7 +371,7 @@ pub struct BlackList {
 }
 
 /// A practitioner's credit record as written (`PUT`): the whole record; an absent part is
-/// empty.
+/// empty, except the black list, which stays as it is unless sent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordInput {
@@ -381,7 +381,7 @@ pub struct RecordInput {
     pub training: Option<Vec<Training>>,
     pub insurance: Option<Insurance>,
     pub work_history: Option<Vec<Work>>,
-    /// Only regulators and administrators may change it.
+    /// Only regulators and administrators may change it; absent, it stays as stored.
     pub black_list: Option<BlackList>,
 }
 
@@ -794,21 +794,21 @@ pub async fn write_record(
     if expected.is_some_and(|v| v != seen) {
         return Err(web::conflict("credit record", &id));
     }
-    // The black list is the regulators': provider staff keep whatever is stored.
+    // The black list is the regulators': a write without it keeps what is stored, and provider
+    // staff cannot change it.
     let stored_black = stored
         .as_ref()
         .map(|s| (s.black_listed, s.black_list_reason.clone()))
         .unwrap_or((0, None));
-    if c.is(ProviderStaff) {
-        if input.black_list.is_some()
-            && (row.black_listed, row.black_list_reason.clone()) != stored_black
-        {
-            return Err(AppError::forbidden(
-                "严重失信名单由监管部门认定，服务机构不能修改",
-                "the black list is set by regulators; provider staff cannot change it",
-            ));
-        }
+    if input.black_list.is_none() {
         (row.black_listed, row.black_list_reason) = stored_black;
+    } else if c.is(ProviderStaff)
+        && (row.black_listed, row.black_list_reason.clone()) != stored_black
+    {
+        return Err(AppError::forbidden(
+            "严重失信名单由监管部门认定，服务机构不能修改",
+            "the black list is set by regulators; provider staff cannot change it",
+        ));
     }
     row.practitioner_id = p.id;
     row.provider_code = p.provider_code.clone();

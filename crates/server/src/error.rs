@@ -194,6 +194,16 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The list entry has been closed by an exit already.",
     ),
     (
+        "consent_required",
+        409,
+        "A practitioner's credit QR code needs the worker's recorded consent (or there is none to withdraw).",
+    ),
+    (
+        "already_revoked",
+        409,
+        "The credit certificate token has been revoked already.",
+    ),
+    (
         "idempotency_key_required",
         400,
         "A booking needs an Idempotency-Key header.",

@@ -175,6 +175,8 @@ pub struct AppState {
     pub password_checks: std::sync::atomic::AtomicU64,
     /// The time the rules see (bookings' notice and no-shows, visits' months).
     pub clock: Clock,
+    /// The key that signs housekeeping credit certificate QR tokens (key file in `data_dir`).
+    pub signing_key: secrets::SigningKey,
 }
 
 /// The time the rules see: the system clock, plus an offset that only tests move (to complete
@@ -228,6 +230,7 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
     let pii_key = secrets::fingerprint_key(&store, &config.data_dir, config.pii_key.as_deref())
         .await?
         .into_bytes();
+    let signing_key = secrets::signing_key(&config.data_dir)?;
     let dummy_hash = auth::hash_password(auth::random_hex(16))
         .await
         .map_err(|e| ServerError::Startup(e.to_string()))?;
@@ -240,6 +243,7 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
         throttle: Default::default(),
         password_checks: Default::default(),
         clock: Clock::default(),
+        signing_key,
     };
     seed::bootstrap_admin(&state).await?;
     if state.config.seed_demo {

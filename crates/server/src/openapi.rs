@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use crate::domains::{
-    accounts, assessments, care, childcare, credit, credit_lists, home_beds, inspections, logs,
-    registry, reviews, risk, services, system, warnings,
+    accounts, assessments, care, childcare, credit, credit_lists, home_beds, housekeeping,
+    inspections, logs, registry, reviews, risk, services, system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -161,6 +161,19 @@ use services::{bookings, offerings};
         inspections::results::public_list,
         inspections::results::public_draw,
         inspections::results::public_results,
+        housekeeping::read_record,
+        housekeeping::write_record,
+        housekeeping::write_consent,
+        housekeeping::issue_practitioner,
+        housekeeping::enterprise,
+        housekeeping::issue_enterprise,
+        housekeeping::list_tokens,
+        housekeeping::revoke,
+        housekeeping::qr_svg,
+        housekeeping::list_scans,
+        housekeeping::keys,
+        housekeeping::scan_json,
+        housekeeping::scan_page,
         logs::audit,
         logs::access_log,
         system::health,

@@ -34,6 +34,11 @@ pub enum SecretError {
     /// The key is too short or not hexadecimal.
     #[error("the fingerprint key from {0} must be at least 32 hexadecimal characters")]
     BadKey(String),
+    /// The credit certificate signing key file does not hold 64 hexadecimal characters.
+    #[error(
+        "the credit certificate signing key in {0} must be 64 hexadecimal characters (32 bytes)"
+    )]
+    BadSigningKey(String),
     /// The key given differs from the one the database's fingerprints were made with.
     #[error("the fingerprint key from {0} differs from the one stored in the database; the stored fingerprints were made with that one")]
     Mismatch(String),
@@ -200,4 +205,104 @@ pub async fn fingerprint_key(
         store.delete_setting(LEGACY_SETTING).await?;
     }
     Ok(key)
+}
+
+/// Name of the credit certificate signing key file in the data directory.
+pub const SIGNING_KEY_FILE: &str = "credit-signing.key";
+
+/// The Ed25519 key that signs the housekeeping credit certificate QR tokens
+/// (`lc_credit::token`), with its key id and public key. Scanners verify offline with the
+/// public key the server publishes (`GET /api/public/credit-keys`).
+#[derive(Clone)]
+pub struct SigningKey {
+    /// The 32 secret bytes.
+    pub secret: [u8; 32],
+    /// The key id tokens name: `k` and 8 base64url characters of the public key's SHA-256, so
+    /// a new key file gets a new id.
+    pub key_id: String,
+    /// The 32-byte Ed25519 public key.
+    pub public: [u8; 32],
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("key_id", &self.key_id)
+            .field("secret", &"<hidden>")
+            .finish()
+    }
+}
+
+impl SigningKey {
+    /// The key of 32 secret bytes.
+    pub fn from_secret(secret: [u8; 32]) -> SigningKey {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let public = lc_credit::token::verifying_key(&secret);
+        let digest = Sha256::digest(public);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        SigningKey {
+            secret,
+            key_id: format!("k{}", &b64[..8]),
+            public,
+        }
+    }
+}
+
+/// The signing key from the key file [`SIGNING_KEY_FILE`] in `data_dir` (64 hexadecimal
+/// characters), created with mode 0600 from the operating system's random source on first
+/// start, like the fingerprint key.
+pub fn signing_key(data_dir: &Path) -> Result<SigningKey, SecretError> {
+    create_private_dir(data_dir)?;
+    let path = data_dir.join(SIGNING_KEY_FILE);
+    let hex = match fs::read_to_string(&path) {
+        Ok(text) => {
+            make_private(&path)?;
+            text.trim().to_string()
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let k = crate::auth::random_hex(32);
+            write_key_file(&path, &k)?;
+            k
+        }
+        Err(e) => return Err(io(&path)(e)),
+    };
+    let bad = || SecretError::BadSigningKey(path.display().to_string());
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let mut secret = [0u8; 32];
+    for (i, b) in secret.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(SigningKey::from_secret(secret))
+}
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    #[test]
+    fn the_signing_key_is_made_once_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let a = signing_key(&data).unwrap();
+        let b = signing_key(&data).unwrap();
+        assert_eq!((a.secret, &a.key_id), (b.secret, &b.key_id));
+        assert_eq!(a.key_id.len(), 9);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(data.join(SIGNING_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        fs::write(data.join(SIGNING_KEY_FILE), "not a key\n").unwrap();
+        assert!(matches!(
+            signing_key(&data),
+            Err(SecretError::BadSigningKey(_))
+        ));
+    }
 }

@@ -155,6 +155,19 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/public/spot-checks", "*RPCGA"),
     ("GET", "/api/public/spot-checks/{id}/draw", "*RPCGA"),
     ("GET", "/api/public/spot-check-results", "*RPCGA"),
+    ("GET", "/api/housekeeping/practitioners/{id}", "PGA"),
+    ("PUT", "/api/housekeeping/practitioners/{id}", "PGA"),
+    ("PUT", "/api/housekeeping/practitioners/{id}/consent", "PGA"),
+    ("POST", "/api/housekeeping/practitioners/{id}/tokens", "PGA"),
+    ("GET", "/api/housekeeping/enterprises/{uscc}", "PGA"),
+    ("POST", "/api/housekeeping/enterprises/{uscc}/tokens", "PGA"),
+    ("GET", "/api/housekeeping/tokens", "PGA"),
+    ("POST", "/api/housekeeping/tokens/{id}/revoke", "PGA"),
+    ("GET", "/api/housekeeping/tokens/{id}/qr.svg", "PGA"),
+    ("GET", "/api/housekeeping/scans", "PGA"),
+    ("GET", "/api/public/credit-keys", "*RPCGA"),
+    ("GET", "/api/public/credit-scan", "*RPCGA"),
+    ("GET", "/q/{token}", "*RPCGA"),
     ("GET", "/api/care/categories", "*RPCGA"),
     ("GET", "/api/care/register", "CGA"),
     ("POST", "/api/care/register", "CA"),
@@ -253,6 +266,9 @@ struct Fixture {
     /// A credit commitment of provider P and a red-list entry of P.
     commitment: i64,
     list_entry: i64,
+    /// A credit certificate token of the first practitioner (consented): its id and text.
+    hk_token: String,
+    hk_text: String,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -406,6 +422,25 @@ async fn fixture(s: &TestServer) -> Fixture {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let home_bed = v["id"].as_i64().unwrap();
     let spot_check = published_spot_check(s, &admin).await;
+    let (st, v) = s
+        .call(
+            &admin,
+            "PUT",
+            &format!("/api/housekeeping/practitioners/{}/consent", pids[0]),
+            Some(json!({"given": true, "method": "written"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s
+        .post(
+            &admin,
+            &format!("/api/housekeeping/practitioners/{}/tokens", pids[0]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let hk_token = v["token_id"].as_str().unwrap().to_string();
+    let hk_text = v["text"].as_str().unwrap().to_string();
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -434,6 +469,8 @@ async fn fixture(s: &TestServer) -> Fixture {
         spot_check,
         commitment,
         list_entry,
+        hk_token,
+        hk_text,
     }
 }
 
@@ -549,7 +586,12 @@ fn concrete(path: &str, f: &Fixture) -> String {
         return path.replace("{code}", "I1");
     }
     // The fixture's record for each path prefix (the first that matches); an account otherwise.
-    let records: [(&str, String); 22] = [
+    let records: [(&str, String); 24] = [
+        (
+            "/api/housekeeping/practitioners/",
+            f.practitioner.to_string(),
+        ),
+        ("/api/housekeeping/tokens/", f.hk_token.clone()),
         ("/api/spot-checks/", f.spot_check.to_string()),
         ("/api/public/spot-checks/", f.spot_check.to_string()),
         ("/api/credit/commitments/", f.commitment.to_string()),
@@ -583,6 +625,7 @@ fn concrete(path: &str, f: &Fixture) -> String {
         .replace("{uscc}", P)
         .replace("{day}", "2027-02-17")
         .replace("{object}", "N1")
+        .replace("{token}", &f.hk_text)
 }
 
 #[test]

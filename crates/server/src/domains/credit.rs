@@ -686,7 +686,7 @@ async fn public_of(
 
 /// The records of a kind public on `today`: licences all; penalties from their decision date to
 /// their 公示截止期 (inclusive) unless a repair ended it on or before today.
-async fn public_rows(
+pub(crate) async fn public_rows(
     conn: &mut AnyConnection,
     kind: &str,
     subject: Option<String>,

@@ -12,6 +12,7 @@ pub mod childcare;
 pub mod credit;
 pub mod credit_lists;
 pub mod home_beds;
+pub mod housekeeping;
 pub mod inspections;
 pub mod logs;
 pub mod registry;
@@ -50,6 +51,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     risk::ENDPOINTS,
     warnings::ENDPOINTS,
     inspections::ENDPOINTS,
+    housekeeping::ENDPOINTS,
     logs::ENDPOINTS,
 ];
 
@@ -76,5 +78,6 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(risk::routes())
         .merge(warnings::routes())
         .merge(inspections::routes())
+        .merge(housekeeping::routes())
         .merge(logs::routes())
 }

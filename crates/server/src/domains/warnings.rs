@@ -170,7 +170,7 @@ async fn certificates_expiring(
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT id, provider_code, name, certificates FROM practitioners ORDER BY id",
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await
     .map_err(StoreError::from)?;
     let mut out = Vec::new();
@@ -199,6 +199,47 @@ async fn certificates_expiring(
                 detail: json!({"practitioner_id": id, "certificate": c.name, "number": c.number, "valid_until": until.to_string()}),
             });
         }
+    }
+    // The health check of the housekeeping credit record (valid one year,
+    // `lc_credit::housekeeping`), when the rule watches health certificates.
+    if !rule.watches("健康体检 health check") {
+        return Ok(out);
+    }
+    let checks: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT r.practitioner_id, p.provider_code, p.name, r.health_checked_on FROM hk_records r JOIN practitioners p ON p.id = r.practitioner_id WHERE r.health_checked_on IS NOT NULL ORDER BY r.practitioner_id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(StoreError::from)?;
+    for (id, provider, name, checked) in checks {
+        let Ok(checked) = checked.parse::<Date>() else {
+            continue;
+        };
+        let records = lc_credit::housekeeping::Records {
+            health_check: Some(checked),
+            ..Default::default()
+        };
+        let status = lc_credit::housekeeping::Status::of(&records, today);
+        let Some(&(_, until)) = status
+            .valid_until
+            .iter()
+            .find(|(i, _)| *i == lc_credit::housekeeping::Item::HealthCheck)
+        else {
+            continue;
+        };
+        if !rule.expiry_due(until, today) {
+            continue;
+        }
+        let who = lc_registry::mask_name(&name);
+        out.push(Condition {
+            key: format!("certificate_expiring:{id}:health_check:{until}"),
+            subject_kind: "practitioner",
+            subject_id: id.to_string(),
+            provider_code: Some(provider),
+            zh: format!("从业人员 {who} 的健康体检（{checked}）有效期至 {until}，请及时复检"),
+            en: format!("practitioner {who}'s health check ({checked}) is valid until {until}: renew it"),
+            detail: json!({"practitioner_id": id, "health_check": checked.to_string(), "valid_until": until.to_string()}),
+        });
     }
     Ok(out)
 }

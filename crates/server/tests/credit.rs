@@ -165,7 +165,10 @@ async fn penalties_in_the_shuanggongshi_layout(s: &TestServer) {
     let contributions = c["contributions"].as_array().unwrap();
     assert!(contributions
         .iter()
-        .any(|x| x["factor"] == json!("complaints_12m") && x["value"].is_null()));
+        .any(|x| x["factor"] == json!("complaints_12m") && x["value"] == json!(0)));
+    assert!(contributions
+        .iter()
+        .any(|x| x["factor"] == json!("bad_review_rate_bp") && x["value"].is_null()));
     // Never public: the public lists carry no class.
     let (_, v) = s.get(&Auth::Anonymous, "/api/public/penalties").await;
     assert!(!v.to_string().contains("risk_class"));

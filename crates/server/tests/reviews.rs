@@ -313,6 +313,25 @@ async fn meal_bad_review_end_to_end(s: &TestServer) {
         let (st, v) = case_action(s, &w.staff, case_id, a).await;
         assert_eq!(st, StatusCode::OK, "{v}");
     }
+    // A verified 差评 is a substantiated complaint: a fact of the provider's class.
+    let (st, v) = s
+        .post(&w.regulator, "/api/credit/classes/recompute", json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s.get(&w.regulator, "/api/credit/classes").await;
+    let mine = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject_uscc"] == json!(P))
+        .unwrap();
+    let complaints = mine["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["factor"] == json!("complaints_12m"))
+        .unwrap();
+    assert_eq!(complaints["value"], json!(1), "{mine}");
     set_clock(s, "2026-03-06T15:00:00+08:00");
     let (st, v) = case_action(
         s,

@@ -2,10 +2,11 @@
 //! assessed by `lc_credit::class` from facts the platform holds — penalties in 12 months, severe
 //! penalties in 36 months, the 差评 rate of the last 12 months (once its reviews reach the public
 //! minimum), 差评 cases and spot-check rectifications overdue, spot checks with findings in 12
-//! months, credit commitments assessed broken (partly or not fulfilled) on a day within 36
-//! months, an entry on the black list in force today (`credit_lists.rs`). Facts the platform
-//! does not record yet (complaints beyond 差评 cases) are absent and count 0, and the answer says
-//! so.
+//! months, substantiated complaints (差评 cases verified, not excluded on appeal) in 12 months,
+//! credit commitments assessed broken (partly or not fulfilled) on a day within 36 months, an
+//! entry on the black list in force today (`credit_lists.rs`). A fact the platform cannot give
+//! (the 差评 rate below the public minimum of reviews) is absent and counts 0, and the answer
+//! says so.
 //!
 //! Recomputed for an enterprise when its penalties are imported, a spot-check result of it is
 //! recorded, a commitment of its is assessed broken (or no longer), or it enters or leaves the
@@ -168,6 +169,17 @@ pub async fn facts(
     .await
     .map_err(StoreError::from)?;
     f.insert("overdue_rectifications".into(), overdue + overdue_checks);
+    // Substantiated complaints: 差评 cases the provider verified (not excluded on appeal), opened
+    // in the last 12 months.
+    let complaints: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM review_cases WHERE provider_code = $1 AND verified = 1 AND excluded = 0 AND opened_at >= $2",
+    )
+    .bind(uscc.to_string())
+    .bind(now - 365 * 86_400_000)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(StoreError::from)?;
+    f.insert("complaints_12m".into(), complaints);
     // Spot checks with findings (or that could not be made) in the last 12 months.
     let failed: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM spot_check_results WHERE provider_code = $1 AND outcome IS NOT NULL AND outcome <> 'no_problem' AND checked_on > $2",

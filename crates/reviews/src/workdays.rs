@@ -215,6 +215,23 @@ pub fn add_working_days(date: Date, n: u32, calendar: &Calendar) -> Result<Date,
     Ok(d)
 }
 
+/// The `n`th weekday (Monday to Friday) strictly after `date`: the count where no holiday
+/// notice covers the year yet (an estimate, to be said so).
+pub fn add_weekdays(date: Date, n: u32) -> Date {
+    let mut d = date;
+    let mut left = n;
+    while left > 0 {
+        let Ok(next) = d.tomorrow() else {
+            return Date::MAX;
+        };
+        d = next;
+        if !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            left -= 1;
+        }
+    }
+    d
+}
+
 /// `date` plus `n` calendar days (自然日); the day of receipt does not count either.
 pub fn add_natural_days(date: Date, n: u32) -> Date {
     date.checked_add((n as i64).days()).unwrap_or(Date::MAX)

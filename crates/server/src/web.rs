@@ -203,6 +203,11 @@ pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     })
 }
 
+/// The server's day in China (Asia/Shanghai), from its clock.
+pub fn today(st: &AppState) -> ApiResult<jiff::civil::Date> {
+    lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)
+}
+
 /// 409: the record changed since the version the update was made against.
 pub fn conflict(entity: &str, key: &str) -> AppError {
     AppError::new(

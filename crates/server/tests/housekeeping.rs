@@ -358,7 +358,6 @@ async fn tokens_offline_and_online(s: &TestServer) {
     let claims = offline(&keys, &text, now(s)).unwrap();
     assert_eq!(claims.token_id_hex(), token_id);
     assert_eq!(claims.subject.len(), 16);
-    assert!(!text.contains(&w.worker.to_string()) || claims.subject != w.worker.to_string());
     // Online: accepted, the live status, the provider's name; no name unless consented.
     let v = online(s, &text).await;
     assert_eq!(
@@ -370,7 +369,9 @@ async fn tokens_offline_and_online(s: &TestServer) {
     assert_eq!(v["live"]["provider_name"], json!("甲家政公司"));
     assert_eq!(v["live"]["masked_name"], json!(null));
     let answer = v.to_string();
-    for personal in ["赵", "13912345678", "11010519491231002X", "1101", "6789"] {
+    // Neither in full nor masked (the masked forms keep `002X` and runs of `*`); bare digit
+    // runs would turn up by chance in the random token id.
+    for personal in ["赵", "13912345678", "11010519491231002X", "002X", "****"] {
         assert!(!answer.contains(personal), "{personal} in {answer}");
     }
     // With consent to show the name: masked, never in full.

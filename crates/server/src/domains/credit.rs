@@ -342,10 +342,7 @@ async fn store(
     if kind == "penalty" {
         let subjects: std::collections::BTreeSet<&str> =
             rows.iter().map(|r| r.subject_uscc.as_str()).collect();
-        let (review_rules, _) = super::reviews::settings::load(tx.conn()).await?;
-        for s in subjects {
-            super::risk::recompute(tx.conn(), s, now, review_rules.minimum).await?;
-        }
+        super::risk::recompute_for(tx.conn(), subjects, now).await?;
     }
     tx.audit(
         &c.actor(),
@@ -530,7 +527,7 @@ pub async fn repair(
     let mut ck = Check::new();
     let reason = ck.text("reason", &input.reason, 500);
     let on = match input.on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Some(lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)?),
+        None => Some(web::today(&st)?),
         Some(s) => match s.parse::<Date>() {
             Ok(d) => Some(d),
             Err(_) => {
@@ -652,7 +649,7 @@ async fn public_of(
     columns: &[&str],
 ) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
-    let today = lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)?;
+    let today = web::today(st)?;
     let subject = q.subject.clone().filter(|s| !s.is_empty());
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let rows: Vec<RecordRow> = public_rows(&mut conn, kind, subject, today).await?;

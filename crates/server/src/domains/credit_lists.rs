@@ -222,17 +222,6 @@ fn uscc_of(c: &mut Check, field: &str, v: &Option<String>) -> Option<String> {
     }
 }
 
-fn today(st: &AppState) -> ApiResult<Date> {
-    lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)
-}
-
-/// Recomputes an enterprise's class in the writing transaction.
-async fn recompute_class(conn: &mut AnyConnection, uscc: &str, now: i64) -> ApiResult<()> {
-    let (review_rules, _) = super::reviews::settings::load(&mut *conn).await?;
-    super::risk::recompute(conn, uscc, now, review_rules.minimum).await?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Commitments.
 
@@ -865,7 +854,7 @@ pub async fn create_commitment(
     )
     .await?;
     if row.broken != 0 && row.committer_kind != "person" {
-        recompute_class(tx.conn(), &row.committer_code, now).await?;
+        super::risk::recompute_for(tx.conn(), [row.committer_code.as_str()], now).await?;
     }
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(row)))
@@ -953,9 +942,7 @@ pub async fn import_commitments(
         // Nothing written: the transaction is dropped, rolled back.
         return Err(AppError::validation(errors));
     }
-    for s in &broken {
-        recompute_class(tx.conn(), s, now).await?;
-    }
+    super::risk::recompute_for(tx.conn(), broken.iter().map(String::as_str), now).await?;
     tx.audit(
         &c.actor(),
         "import",
@@ -1216,7 +1203,7 @@ pub async fn assess_fulfilment(
             .as_deref()
             .is_none_or(|s| s.trim().is_empty()) =>
         {
-            Some(today(&st)?)
+            Some(web::today(&st)?)
         }
         None => None,
     };
@@ -1263,7 +1250,7 @@ pub async fn assess_fulfilment(
             "assessed_on cannot be before made_on".into(),
         );
     }
-    if assessed_on > today(&st)? {
+    if assessed_on > web::today(&st)? {
         ck.fail(
             "assessed_on",
             "in_future",
@@ -1316,7 +1303,7 @@ pub async fn assess_fulfilment(
     )
     .await?;
     if row.committer_kind != "person" && (broken != 0 || row.broken != 0) {
-        recompute_class(tx.conn(), &row.committer_code, now).await?;
+        super::risk::recompute_for(tx.conn(), [row.committer_code.as_str()], now).await?;
     }
     tx.commit().await?;
     Ok(Json(CommitmentRow {
@@ -1641,7 +1628,7 @@ pub async fn create_entry(
     )
     .await?;
     if row.list_kind == "black" {
-        recompute_class(tx.conn(), &row.subject_uscc, now).await?;
+        super::risk::recompute_for(tx.conn(), [row.subject_uscc.as_str()], now).await?;
     }
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(row)))
@@ -1862,9 +1849,7 @@ pub async fn import_entries(
         // Nothing written: the transaction is dropped, rolled back.
         return Err(AppError::validation(errors));
     }
-    for s in &black {
-        recompute_class(tx.conn(), s, now).await?;
-    }
+    super::risk::recompute_for(tx.conn(), black.iter().map(String::as_str), now).await?;
     tx.audit(
         &c.actor(),
         "import",
@@ -1991,7 +1976,9 @@ pub async fn exit_entry(
     let doc = ck.opt_text("exit_doc", &i.exit_doc, 128);
     let on = match date_of(&mut ck, "exited_on", &i.exited_on) {
         Some(d) => Some(d),
-        None if i.exited_on.as_deref().is_none_or(|s| s.trim().is_empty()) => Some(today(&st)?),
+        None if i.exited_on.as_deref().is_none_or(|s| s.trim().is_empty()) => {
+            Some(web::today(&st)?)
+        }
         None => None,
     };
     ck.finish().map_err(web::invalid)?;
@@ -2056,7 +2043,7 @@ pub async fn exit_entry(
     )
     .await?;
     if row.list_kind == "black" {
-        recompute_class(tx.conn(), &row.subject_uscc, now).await?;
+        super::risk::recompute_for(tx.conn(), [row.subject_uscc.as_str()], now).await?;
     }
     tx.commit().await?;
     Ok(Json(EntryRow {
@@ -2182,7 +2169,7 @@ pub async fn public_commitments(
     Query(q): Query<PublicQuery>,
 ) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
-    let on = today(&st)?;
+    let on = web::today(&st)?;
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let rows = public_commitment_rows(&mut conn, subject_param(&q)).await?;
     let items = rows.iter().map(public_commitment).collect();
@@ -2207,7 +2194,7 @@ pub async fn public_rewards(
     Query(q): Query<PublicQuery>,
 ) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
-    let on = today(&st)?;
+    let on = web::today(&st)?;
     let rows: Vec<RewardRow> = sqlx::query_as(concat!(
         "SELECT ",
         rcols!(),
@@ -2240,7 +2227,7 @@ const PUBLIC_ENTRY: &[&str] = &[
 
 async fn public_list(st: &AppState, q: &PublicQuery, kind: &str) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
-    let on = today(st)?;
+    let on = web::today(st)?;
     let rows: Vec<EntryRow> = sqlx::query_as(concat!(
         "SELECT ",
         ecols!(),
@@ -2316,7 +2303,7 @@ pub async fn public_outlets(
     Query(q): Query<OutletQuery>,
 ) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
-    let on = today(&st)?;
+    let on = web::today(&st)?;
     let division = web::division_param(&q.division)?.map(|d| lc_store::sql::prefix_pattern(&d));
     let category = q.category.clone().filter(|s| !s.is_empty());
     let provider = q
@@ -2346,10 +2333,15 @@ pub async fn public_outlets(
     .await
     .map_err(StoreError::from)?;
     let providers: BTreeSet<String> = outlets.iter().filter_map(|o| o.6.clone()).collect();
+    // One read of the public commitments, grouped by the listed outlets' providers.
     let mut by_provider: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for p in providers {
-        let rows = public_commitment_rows(&mut conn, Some(p.clone())).await?;
-        by_provider.insert(p, rows.iter().map(public_commitment).collect());
+    for row in public_commitment_rows(&mut conn, None).await? {
+        if providers.contains(&row.committer_code) {
+            by_provider
+                .entry(row.committer_code.clone())
+                .or_default()
+                .push(public_commitment(&row));
+        }
     }
     let items: Vec<Value> = outlets
         .into_iter()

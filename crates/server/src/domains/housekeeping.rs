@@ -574,10 +574,6 @@ async fn reviews_of(conn: &mut AnyConnection, of: ReviewsOf) -> ApiResult<Review
     Ok(s)
 }
 
-fn today(st: &AppState) -> ApiResult<Date> {
-    lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)
-}
-
 fn practitioner_key(id: &str) -> ApiResult<i64> {
     id.parse()
         .map_err(|_| AppError::not_found("practitioner", id))
@@ -668,7 +664,7 @@ pub async fn read_record(
 ) -> ApiResult<Json<RecordView>> {
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let p = reachable_practitioner(&mut conn, &c, &id).await?;
-    Ok(Json(view_of(&mut conn, &p, today(&st)?).await?))
+    Ok(Json(view_of(&mut conn, &p, web::today(&st)?).await?))
 }
 
 /// A required date `YYYY-MM-DD` (missing or blank: `required`).
@@ -880,7 +876,7 @@ pub async fn write_record(
         json!({"before": stored.as_ref().map(audit_form), "after": audit_form(&row)}),
     )
     .await?;
-    let view = view_of(tx.conn(), &p, today(&st)?).await?;
+    let view = view_of(tx.conn(), &p, web::today(&st)?).await?;
     tx.commit().await?;
     Ok(Json(view))
 }
@@ -1252,7 +1248,7 @@ pub async fn issue_practitioner(
         ));
     }
     let rec = record_of(tx.conn(), p.id).await?.unwrap_or_default();
-    let colour = Status::of(&rec.records(), today(&st)?).colour;
+    let colour = Status::of(&rec.records(), web::today(&st)?).colour;
     let issued = issue(
         tx.conn(),
         &st,
@@ -1625,7 +1621,9 @@ pub async fn enterprise(
 ) -> ApiResult<Json<EnterpriseView>> {
     reachable_enterprise(&c, &uscc)?;
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
-    Ok(Json(enterprise_view(&mut conn, &uscc, today(&st)?).await?))
+    Ok(Json(
+        enterprise_view(&mut conn, &uscc, web::today(&st)?).await?,
+    ))
 }
 
 /// POST /api/housekeeping/enterprises/{uscc}/tokens.
@@ -1642,7 +1640,7 @@ pub async fn issue_enterprise(
     let days = issue_days(&body)?;
     reachable_enterprise(&c, &uscc)?;
     let mut tx = st.store.begin().await?;
-    let e = enterprise_view(tx.conn(), &uscc, today(&st)?).await?;
+    let e = enterprise_view(tx.conn(), &uscc, web::today(&st)?).await?;
     let colour = Colour::from_key(&e.colour).unwrap_or(Colour::Yellow);
     let issued = issue(
         tx.conn(),
@@ -1793,21 +1791,22 @@ async fn check_scan(conn: &mut AnyConnection, st: &AppState, text: &str) -> ApiR
     let now = st.clock.now_ms();
     let key = &st.signing_key;
     let keys = [(key.key_id.as_str(), key.public)];
-    // The stored token with exactly this text, if any (for the log of a refused scan).
-    let stored: Option<TokenRow> = if text.len() <= token::MAX_TOKEN_LEN {
-        sqlx::query_as(&format!(
-            "SELECT {TOKEN_COLS} FROM hk_tokens WHERE text = $1"
-        ))
-        .bind(text.to_string())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(StoreError::from)?
-    } else {
-        None
-    };
     let claims = match token::verify(text, &keys, now) {
         Ok(c) => c,
         Err(e) => {
+            // The stored token with exactly this text, if any (for the log of a refused scan):
+            // read only for a refusal, as an accepted scan reads it by its id below.
+            let stored: Option<TokenRow> = if text.len() <= token::MAX_TOKEN_LEN {
+                sqlx::query_as(&format!(
+                    "SELECT {TOKEN_COLS} FROM hk_tokens WHERE text = $1"
+                ))
+                .bind(text.to_string())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(StoreError::from)?
+            } else {
+                None
+            };
             let subject = stored.as_ref().map(|t| t.subject.clone());
             return Ok(Scanned {
                 answer: refusal(e.code(), e.message_zh(), english(&e), None, now),
@@ -2022,13 +2021,12 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// A practitioner kind's Chinese name, as the registry names it.
 fn kind_zh(k: &str) -> &'static str {
-    match k {
-        "caregiver" => "护理员",
-        "housekeeper" => "家政服务员",
-        "nursery_staff" => "保育人员",
-        _ => "服务人员",
-    }
+    lc_registry::records::PRACTITIONER_KINDS
+        .iter()
+        .find(|(key, _)| *key == k)
+        .map_or("服务人员", |(_, zh)| *zh)
 }
 
 /// The scan page.

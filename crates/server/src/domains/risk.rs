@@ -251,6 +251,20 @@ pub async fn recompute(
     Ok(a)
 }
 
+/// Recomputes the classes of these enterprises in the caller's (writing) transaction, reading the
+/// review rules in force once: what every change that can move a class calls.
+pub async fn recompute_for<'a>(
+    conn: &mut AnyConnection,
+    subjects: impl IntoIterator<Item = &'a str>,
+    now: i64,
+) -> ApiResult<()> {
+    let (review_rules, _) = super::reviews::settings::load(&mut *conn).await?;
+    for uscc in subjects {
+        recompute(&mut *conn, uscc, now, review_rules.minimum).await?;
+    }
+    Ok(())
+}
+
 /// Recomputes every enterprise with records or reviews; how many.
 pub async fn recompute_all(st: &AppState) -> ApiResult<usize> {
     let subjects: Vec<String> = sqlx::query_scalar(

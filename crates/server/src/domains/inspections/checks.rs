@@ -520,10 +520,6 @@ pub fn path_id(id: &str) -> ApiResult<i64> {
         .map_err(|_| AppError::not_found("spot check", id))
 }
 
-fn today(st: &AppState) -> ApiResult<Date> {
-    lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)
-}
-
 /// POST /api/spot-checks.
 #[utoipa::path(post, path = "/api/spot-checks", tag = "inspections", request_body = AnnounceInput,
     responses((status = 201, body = Announced), (status = "default", body = crate::error::ErrorSchema)),
@@ -617,7 +613,7 @@ pub async fn announce(
             "publish_within_days must be 1 to 60 working days".into(),
         );
     }
-    let today = today(&st)?;
+    let today = web::today(&st)?;
     if let Some(d) = draw_on.as_deref().and_then(|d| d.parse::<Date>().ok()) {
         if d < today {
             ck.fail(
@@ -720,7 +716,7 @@ pub async fn make_draw(
     let expected = web::if_match(&headers)?;
     let key = path_id(&id)?;
     let now = st.clock.now_ms();
-    let today = today(&st)?;
+    let today = web::today(&st)?;
     let mut tx = st.store.begin().await?;
     let row = load(tx.conn(), key).await?;
     if expected.is_some_and(|v| v != row.version) {
@@ -878,7 +874,7 @@ pub async fn redraw(
     let sources = sources(&mut ck, &input.public_value_sources);
     seed_fixed(&mut ck, &commitment, &sources);
     let draw_on = ck.date("draw_on", &input.draw_on);
-    let today = today(&st)?;
+    let today = web::today(&st)?;
     if draw_on
         .as_deref()
         .and_then(|d| d.parse::<Date>().ok())

@@ -270,7 +270,8 @@ pub async fn create_item(
         version: 0,
     };
     let mut tx = st.store.begin().await?;
-    let done = sqlx::query("INSERT INTO check_items (code, name, kind, qualifications, legal_basis, active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0) ON CONFLICT (code) DO NOTHING")
+    // A code stored already is a unique violation: 409 `conflict`.
+    sqlx::query("INSERT INTO check_items (code, name, kind, qualifications, legal_basis, active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0)")
         .bind(row.code.clone())
         .bind(row.name.clone())
         .bind(row.kind.clone())
@@ -280,15 +281,7 @@ pub async fn create_item(
         .bind(now)
         .execute(tx.conn())
         .await
-        .map_err(StoreError::from)?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            format!("抽查事项 {code} 已存在"),
-            format!("check item {code} exists already"),
-        ));
-    }
+        .map_err(lc_store::sql::unique("check item code"))?;
     tx.audit(&c.actor(), "create", "check_item", &code, json!(row))
         .await?;
     tx.commit().await?;
@@ -450,7 +443,7 @@ pub async fn create_inspector(
         version: 0,
     };
     let mut tx = st.store.begin().await?;
-    let done = sqlx::query("INSERT INTO inspectors (code, name, department, qualifications, affiliation, conflicts, active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 0) ON CONFLICT (code) DO NOTHING")
+    sqlx::query("INSERT INTO inspectors (code, name, department, qualifications, affiliation, conflicts, active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 0)")
         .bind(row.code.clone())
         .bind(row.name.clone())
         .bind(row.department.clone())
@@ -461,15 +454,7 @@ pub async fn create_inspector(
         .bind(now)
         .execute(tx.conn())
         .await
-        .map_err(StoreError::from)?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            format!("检查人员 {code} 已存在"),
-            format!("inspector {code} exists already"),
-        ));
-    }
+        .map_err(lc_store::sql::unique("inspector code"))?;
     tx.audit(&c.actor(), "create", "inspector", &code, json!(row))
         .await?;
     tx.commit().await?;

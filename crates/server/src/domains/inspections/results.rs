@@ -121,10 +121,6 @@ pub struct RectifiedInput {
     pub note: Option<String>,
 }
 
-fn today(st: &AppState) -> ApiResult<Date> {
-    lc_services::time::local_date(st.clock.now_ms()).map_err(AppError::internal)
-}
-
 /// POST /api/spot-checks/{id}/results: records (or corrects, before publication) what the
 /// check of one drawn object found.
 #[utoipa::path(post, path = "/api/spot-checks/{id}/results", tag = "inspections", request_body = ResultInput,
@@ -141,7 +137,7 @@ pub async fn record(
     let input: ResultInput = web::json_body(&body)?;
     let expected = web::if_match(&headers)?;
     let key = path_id(&id)?;
-    let today = today(&st)?;
+    let today = web::today(&st)?;
     let mut ck = Check::new();
     let object = ck.text("object_id", &input.object_id, 64);
     let outcome = ck.text("outcome", &input.outcome, 32);
@@ -283,9 +279,7 @@ pub async fn record(
     }
     log(tx.conn(), key, now, &c, "result", json!({"object_id": object, "outcome": outcome, "checked_on": checked_on, "corrects": before.outcome})).await?;
     // A finding changes the enterprise's class: recompute it with the result.
-    let (review_rules, _) = crate::domains::reviews::settings::load(tx.conn()).await?;
-    crate::domains::risk::recompute(tx.conn(), &before.provider_code, now, review_rules.minimum)
-        .await?;
+    crate::domains::risk::recompute_for(tx.conn(), [before.provider_code.as_str()], now).await?;
     tx.commit().await?;
     let after = ResultRow {
         outcome: Some(outcome),
@@ -317,7 +311,7 @@ pub async fn rectified(
     let input: RectifiedInput = web::json_body(&body)?;
     let expected = web::if_match(&headers)?;
     let key = path_id(&id)?;
-    let today = today(&st)?;
+    let today = web::today(&st)?;
     let mut ck = Check::new();
     let on = match ck.date("on", &input.on) {
         Some(d) => d,
@@ -390,9 +384,7 @@ pub async fn rectified(
         json!({"object_id": object, "on": on}),
     )
     .await?;
-    let (review_rules, _) = crate::domains::reviews::settings::load(tx.conn()).await?;
-    crate::domains::risk::recompute(tx.conn(), &before.provider_code, now, review_rules.minimum)
-        .await?;
+    crate::domains::risk::recompute_for(tx.conn(), [before.provider_code.as_str()], now).await?;
     tx.commit().await?;
     Ok(Json(ResultRow {
         rectified_on: Some(on),
@@ -419,20 +411,7 @@ pub fn publish_due(
         .max()?;
     match workdays::add_working_days(last, within, calendar) {
         Ok(d) => Some((d, true)),
-        Err(_) => {
-            let mut d = last;
-            let mut left = within;
-            while left > 0 {
-                d = d.tomorrow().ok()?;
-                if !matches!(
-                    d.weekday(),
-                    jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
-                ) {
-                    left -= 1;
-                }
-            }
-            Some((d, false))
-        }
+        Err(_) => Some((workdays::add_weekdays(last, within), false)),
     }
 }
 
@@ -450,7 +429,7 @@ pub async fn publish(
     let expected = web::if_match(&headers)?;
     let key = path_id(&id)?;
     let now = st.clock.now_ms();
-    let today = today(&st)?;
+    let today = web::today(&st)?;
     let mut tx = st.store.begin().await?;
     let row = load(tx.conn(), key).await?;
     if expected.is_some_and(|v| v != row.version) {
@@ -554,7 +533,6 @@ pub struct PublicQuery {
 struct Joined {
     sid: i64,
     label: String,
-    plan: String,
     object_id: String,
     fname: Option<String>,
     provider_code: String,
@@ -569,7 +547,6 @@ struct Joined {
 from_row!(Joined {
     sid,
     label,
-    plan,
     object_id,
     fname,
     provider_code,
@@ -582,6 +559,36 @@ from_row!(Joined {
     published_at
 });
 
+/// The check items of a stored plan, without reading its pools.
+#[derive(Deserialize)]
+struct PlanItems {
+    check_items: Vec<lc_credit::draw::CheckItem>,
+}
+
+/// The check items of every spot check (`code name`), read once per answer from the stored
+/// plans: the pools the plans also hold are skipped, not built.
+async fn check_item_labels(
+    conn: &mut AnyConnection,
+) -> ApiResult<std::collections::BTreeMap<i64, Vec<String>>> {
+    let plans: Vec<(i64, String)> = sqlx::query_as("SELECT id, plan FROM spot_checks")
+        .fetch_all(conn)
+        .await
+        .map_err(StoreError::from)?;
+    plans
+        .into_iter()
+        .map(|(id, text)| {
+            let p: PlanItems = serde_json::from_str(&text)
+                .map_err(|e| AppError::internal(format!("stored plan of spot check {id}: {e}")))?;
+            let labels = p
+                .check_items
+                .iter()
+                .map(|i| format!("{} {}", i.code, i.name))
+                .collect();
+            Ok((id, labels))
+        })
+        .collect()
+}
+
 /// GET /api/public/spot-check-results: every published result.
 #[utoipa::path(get, path = "/api/public/spot-check-results", tag = "inspections", params(PublicQuery),
     responses((status = 200, description = "JSON, or CSV with format=csv", content((Object = "application/json"), (String = "text/csv"))), (status = "default", body = crate::error::ErrorSchema)))]
@@ -592,17 +599,18 @@ pub async fn public_results(
     let csv = web::csv_format(&q.format)?;
     let subject = q.subject.clone().filter(|s| !s.trim().is_empty());
     let rows: Vec<Joined> = sqlx::query_as(
-        "SELECT s.id AS sid, s.label, s.plan, r.object_id, f.name AS fname, r.provider_code, p.name AS pname, r.checked_on, r.outcome, r.findings, r.rectification_due AS due, r.rectified_on, s.published_at FROM spot_check_results r JOIN spot_checks s ON s.id = r.spot_check_id LEFT JOIN facilities f ON f.id = r.object_id LEFT JOIN providers p ON p.uscc = r.provider_code WHERE s.status = 'published' AND ($1 IS NULL OR r.provider_code = $1) ORDER BY s.id DESC, r.object_id",
+        "SELECT s.id AS sid, s.label, r.object_id, f.name AS fname, r.provider_code, p.name AS pname, r.checked_on, r.outcome, r.findings, r.rectification_due AS due, r.rectified_on, s.published_at FROM spot_check_results r JOIN spot_checks s ON s.id = r.spot_check_id LEFT JOIN facilities f ON f.id = r.object_id LEFT JOIN providers p ON p.uscc = r.provider_code WHERE s.status = 'published' AND ($1 IS NULL OR r.provider_code = $1) ORDER BY s.id DESC, r.object_id",
     )
     .bind(subject)
     .fetch_all(st.store.pool())
     .await
     .map_err(StoreError::from)?;
+    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let labels = check_item_labels(&mut conn).await?;
     let mut items = Vec::with_capacity(rows.len());
     for Joined {
         sid,
         label,
-        plan,
         object_id: object,
         fname,
         provider_code: provider,
@@ -615,8 +623,6 @@ pub async fn public_results(
         published_at: published,
     } in rows
     {
-        let plan: lc_credit::draw::Plan = serde_json::from_str(&plan)
-            .map_err(|e| AppError::internal(format!("stored plan of spot check {sid}: {e}")))?;
         let outcome = outcome.unwrap_or_default();
         let published_on = published
             .and_then(|ms| lc_services::time::local_date(ms).ok())
@@ -629,12 +635,7 @@ pub async fn public_results(
             object_id: object,
             provider_code: provider,
             provider_name: pname,
-            check_items: plan
-                .check_items
-                .iter()
-                .map(|i| format!("{} {}", i.code, i.name))
-                .collect::<Vec<_>>()
-                .join("；"),
+            check_items: labels.get(&sid).map(|l| l.join("；")).unwrap_or_default(),
             checked_on: checked.unwrap_or_default(),
             outcome_zh: outcome_zh(&outcome).to_string(),
             outcome,
@@ -646,7 +647,7 @@ pub async fn public_results(
     }
     let values = web::to_values(&items);
     if csv {
-        let today = today(&st)?;
+        let today = web::today(&st)?;
         return bulk::csv_of_values(
             &format!("spot-check-results-{today}.csv"),
             &[
@@ -693,7 +694,7 @@ pub struct PublicSpotCheck {
     pub superseded_by: Option<i64>,
 }
 
-fn public_view(r: &checks::SpotCheckRow, plan: &lc_credit::draw::Plan) -> PublicSpotCheck {
+fn public_view(r: &checks::SpotCheckRow, check_items: Vec<String>) -> PublicSpotCheck {
     let published = r.status == "published" || r.status == "superseded";
     PublicSpotCheck {
         id: r.id,
@@ -704,11 +705,7 @@ fn public_view(r: &checks::SpotCheckRow, plan: &lc_credit::draw::Plan) -> Public
         inspectors_sha256: r.inspectors_sha256.clone(),
         seed_commitment: r.seed_commitment.clone(),
         public_value_sources: super::pools::list_of(&r.public_value_sources),
-        check_items: plan
-            .check_items
-            .iter()
-            .map(|i| format!("{} {}", i.code, i.name))
-            .collect(),
+        check_items,
         // The drawn list stays internal until the results are published (surprise checks).
         manifest_sha256: if published {
             r.manifest_sha256.clone()
@@ -737,18 +734,13 @@ pub async fn public_list(State(st): State<Arc<AppState>>) -> ApiResult<Json<Vec<
     .fetch_all(st.store.pool())
     .await
     .map_err(StoreError::from)?;
-    let mut out = Vec::with_capacity(rows.len());
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
-    for r in rows {
-        let plan: String = sqlx::query_scalar("SELECT plan FROM spot_checks WHERE id = $1")
-            .bind(r.id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(StoreError::from)?;
-        let plan = serde_json::from_str(&plan).map_err(AppError::internal)?;
-        out.push(public_view(&r, &plan));
-    }
-    Ok(Json(out))
+    let mut labels = check_item_labels(&mut conn).await?;
+    Ok(Json(
+        rows.iter()
+            .map(|r| public_view(r, labels.remove(&r.id).unwrap_or_default()))
+            .collect(),
+    ))
 }
 
 /// GET /api/public/spot-checks/{id}/draw: the public result of a published draw, in the form

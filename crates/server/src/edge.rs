@@ -181,13 +181,24 @@ fn is_json(resp: &Response) -> bool {
         .is_some_and(|s| s.starts_with("application/json"))
 }
 
+fn is_html(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|s| s.starts_with("text/html"))
+}
+
 /// Puts the request id into error bodies (turning axum's plain-text refusals into API
 /// errors) and sets the response headers.
 fn finish(resp: Response, request_id: &str, method: &Method) -> Response {
     let status = resp.status();
     let body = match resp.extensions().get::<ErrorBody>() {
         Some(ErrorBody(b)) => Some(b.clone()),
-        None if (status.is_client_error() || status.is_server_error()) && !is_json(&resp) => {
+        // The portal's pages answer refusals as pages.
+        None if (status.is_client_error() || status.is_server_error())
+            && !is_json(&resp)
+            && !is_html(&resp) =>
+        {
             if status == StatusCode::INTERNAL_SERVER_ERROR {
                 tracing::error!("a response left the router as a bare 500");
             }

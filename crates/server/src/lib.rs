@@ -252,21 +252,30 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
     Ok(Arc::new(state))
 }
 
-/// The router with all endpoints and layers.
+/// The router with all endpoints and layers: the API under `/api` (and the scan page `/q/…`),
+/// the web portal (`lc_portal`) at `/`, calling the API in-process.
 pub fn app(state: Arc<AppState>) -> Router {
-    let api = domains::routes(state.config.max_body)
+    // Every body is small unless its route says otherwise (the imports, the login).
+    let api: Router = domains::routes(state.config.max_body)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
         ))
-        .fallback(system::not_found);
-    // Every body is small unless its route says otherwise (the imports, the login).
-    api.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .fallback(system::not_found)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .with_state(state.clone());
+    let portal = lc_portal::Portal::new(
+        api.clone(),
+        state.config.network.as_deref(),
+        state.config.secure_cookies,
+    );
+    lc_portal::routes(Arc::new(portal))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .fallback_service(api)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(edge::IdMaker::new()),
             edge::edge,
         ))
-        .with_state(state)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight and closes the pool.

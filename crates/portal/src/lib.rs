@@ -1,0 +1,115 @@
+//! livingcircle's web portal (门户, issue 14): server-rendered pages for residents, community
+//! workers, service providers, planners and regulators, served by `livingcircle serve` at `/`.
+//!
+//! * **A thin client of the API.** Every page reads and every form writes through the
+//!   platform's own JSON API, called in-process ([`ctx::Ctx`]) with the browser's session
+//!   cookie: the API's role gates, per-record scopes, CSRF rule, audit trail and error messages
+//!   hold for the pages exactly as for any other client. The portal owns no table and no rule.
+//! * **No Node.js, no internet.** Templates are compiled into the binary (askama, `templates/`);
+//!   the stylesheet, the one small script and the map's road layer are embedded or drawn from
+//!   the server's own walking network ([`map`]); no CDN, no online tiles.
+//! * **Chinese first, English on request; 长辈版 (elder mode) from every page.** Both are
+//!   preferences kept in cookies ([`ui`]); elder mode meets MIIT's 适老化 numbers (base text
+//!   ≥ 18 px, targets ≥ 60 × 60 px, contrast ≥ 4.5:1, line spacing ≥ 1.3, no pop-ups).
+//! * **Forms work without JavaScript**: each posts to a portal route that calls the API and
+//!   redirects (post/redirect/get) with a one-time message; refusals show the API's own
+//!   bilingual message.
+
+pub mod ctx;
+pub mod map;
+mod pages;
+pub mod ui;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// What the pages share.
+pub struct Portal {
+    /// The API, called in-process (its router with its state and layers, without the edge).
+    pub api: Router,
+    /// The base map (projection and road layer), when the server has a walking network or
+    /// communities to frame.
+    pub map: Option<map::BaseMap>,
+    /// Mark the portal's cookies `Secure` (as the session cookie).
+    pub secure_cookies: bool,
+}
+
+impl Portal {
+    /// A portal over `api`, its map drawn from `network` when there is one.
+    pub fn new(api: Router, network: Option<&lc_network::Graph>, secure_cookies: bool) -> Portal {
+        Portal {
+            api,
+            map: network.and_then(map::BaseMap::from_network),
+            secure_cookies,
+        }
+    }
+}
+
+/// The portal's routes (the API's are served beside them).
+pub fn routes(portal: Arc<Portal>) -> Router {
+    Router::new()
+        .route("/", get(pages::home::home))
+        .route("/prefs", get(pages::home::prefs))
+        .route(
+            "/login",
+            get(pages::account::login_form).post(pages::account::login),
+        )
+        .route("/logout", post(pages::account::logout))
+        .route("/nearby", get(pages::resident::nearby))
+        .route("/outlets/{id}", get(pages::resident::outlet))
+        .route("/book", post(pages::resident::book))
+        .route("/my/bookings", get(pages::resident::my_bookings))
+        .route("/my/bookings/{id}/cancel", post(pages::resident::cancel))
+        .route(
+            "/my/bookings/{id}/rate",
+            get(pages::resident::rate_form).post(pages::resident::rate),
+        )
+        .route("/provider/bookings", get(pages::provider::bookings))
+        .route(
+            "/provider/bookings/{id}/{action}",
+            post(pages::provider::act),
+        )
+        .route("/worker", get(pages::worker::home))
+        .route(
+            "/worker/visits/new",
+            get(pages::worker::visit_form).post(pages::worker::record_visit),
+        )
+        .route("/static/portal.css", get(css))
+        .route("/static/portal.js", get(js))
+        .route("/static/roads.svg", get(roads))
+        .with_state(portal)
+}
+
+const CSS: &str = include_str!("../static/portal.css");
+const JS: &str = include_str!("../static/portal.js");
+
+fn asset(ctype: &'static str, body: impl Into<axum::body::Body>) -> Response {
+    let mut r = Response::new(body.into());
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    // Embedded in the binary: a day's cache is safe (a new binary is a restart).
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    r
+}
+
+async fn css() -> Response {
+    asset("text/css; charset=utf-8", CSS)
+}
+
+async fn js() -> Response {
+    asset("text/javascript; charset=utf-8", JS)
+}
+
+async fn roads(axum::extract::State(p): axum::extract::State<Arc<Portal>>) -> Response {
+    match &p.map {
+        Some(m) => asset("image/svg+xml", m.roads_svg.clone()),
+        None => (StatusCode::NOT_FOUND, "").into_response(),
+    }
+}

@@ -146,11 +146,10 @@ impl FromRequestParts<Arc<Portal>> for Ctx {
             },
             headers,
             extensions: {
-                // The request id and the peer address go along; the portal route's own
-                // routing facts do not (the API routes the call afresh).
-                let mut e = parts.extensions.clone();
-                e.remove::<axum::extract::MatchedPath>();
-                e.remove::<axum::extract::OriginalUri>();
+                // What the server asks for (request id, peer address); never the page route's
+                // own routing facts, which would mix with the API's path parameters.
+                let mut e = Extensions::new();
+                (portal.forward)(&parts.extensions, &mut e);
                 e
             },
         };

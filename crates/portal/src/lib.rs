@@ -36,15 +36,29 @@ pub struct Portal {
     pub map: Option<map::BaseMap>,
     /// Mark the portal's cookies `Secure` (as the session cookie).
     pub secure_cookies: bool,
+    /// Copies what the API needs from a page request's extensions onto its in-process calls
+    /// (the server's request id, the peer address): the server says which, the portal does not
+    /// know the server's types. The rest (the page route's own path parameters above all) is
+    /// not carried over.
+    pub forward: Forward,
 }
+
+/// See [`Portal::forward`].
+pub type Forward = fn(from: &axum::http::Extensions, to: &mut axum::http::Extensions);
 
 impl Portal {
     /// A portal over `api`, its map drawn from `network` when there is one.
-    pub fn new(api: Router, network: Option<&lc_network::Graph>, secure_cookies: bool) -> Portal {
+    pub fn new(
+        api: Router,
+        network: Option<&lc_network::Graph>,
+        secure_cookies: bool,
+        forward: Forward,
+    ) -> Portal {
         Portal {
             api,
             map: network.and_then(map::BaseMap::from_network),
             secure_cookies,
+            forward,
         }
     }
 }
@@ -78,6 +92,21 @@ pub fn routes(portal: Arc<Portal>) -> Router {
             "/worker/visits/new",
             get(pages::worker::visit_form).post(pages::worker::record_visit),
         )
+        .route(
+            "/regulator/spot-checks",
+            get(pages::regulator::checks).post(pages::regulator::announce),
+        )
+        .route("/regulator/spot-checks/{id}", get(pages::regulator::check))
+        .route(
+            "/regulator/spot-checks/{id}/{step}",
+            post(pages::regulator::step),
+        )
+        .route("/regulator/warnings", get(pages::regulator::warnings))
+        .route(
+            "/regulator/warnings/{id}/{action}",
+            post(pages::regulator::warning_act),
+        )
+        .route("/regulator/credit", get(pages::regulator::credit))
         .route("/static/portal.css", get(css))
         .route("/static/portal.js", get(js))
         .route("/static/roads.svg", get(roads))

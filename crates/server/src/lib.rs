@@ -268,6 +268,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         api.clone(),
         state.config.network.as_deref(),
         state.config.secure_cookies,
+        forward_extensions,
     );
     lc_portal::routes(Arc::new(portal))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -276,6 +277,17 @@ pub fn app(state: Arc<AppState>) -> Router {
             Arc::new(edge::IdMaker::new()),
             edge::edge,
         ))
+}
+
+/// What a portal page's in-process API call carries over from the page request: the server's
+/// request id (audit trail, logs) and the peer address (login throttling, scan log).
+fn forward_extensions(from: &axum::http::Extensions, to: &mut axum::http::Extensions) {
+    if let Some(ids) = from.get::<edge::RequestIds>() {
+        to.insert(ids.clone());
+    }
+    if let Some(ci) = from.get::<axum::extract::ConnectInfo<SocketAddr>>() {
+        to.insert(*ci);
+    }
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight and closes the pool.

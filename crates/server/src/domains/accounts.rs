@@ -548,15 +548,45 @@ pub async fn logout(
     Ok((headers, Json(json!({"signed_out": true}))).into_response())
 }
 
+/// A resident account's own registry record (what the account books and is visited as).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OwnResident {
+    pub id: i64,
+    pub community_id: String,
+}
+
+/// The signed-in account, and for a resident their own record.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MeAnswer {
+    #[serde(flatten)]
+    pub user: UserRow,
+    /// Residents: their registry record (`null` until one is linked to the account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident: Option<OwnResident>,
+}
+
 /// GET /api/auth/me.
 #[utoipa::path(get, path = "/api/auth/me", tag = "accounts",
-    responses((status = 200, body = UserRow), (status = "default", body = crate::error::ErrorSchema)))]
+    responses((status = 200, body = MeAnswer), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn me(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
-) -> ApiResult<Json<UserRow>> {
+) -> ApiResult<Json<MeAnswer>> {
     let u = c.user()?;
-    Ok(Json(user_or_404(&st, &u.id.to_string()).await?))
+    let user = user_or_404(&st, &u.id.to_string()).await?;
+    let resident = if u.role == Role::Resident {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, community_id FROM residents WHERE user_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(u.id)
+        .fetch_optional(st.store.pool())
+        .await
+        .map_err(StoreError::from)?;
+        row.map(|(id, community_id)| OwnResident { id, community_id })
+    } else {
+        None
+    };
+    Ok(Json(MeAnswer { user, resident }))
 }
 
 /// A change of one's own password.

@@ -201,7 +201,7 @@ struct Outlet {
 }
 
 /// The nearest community (straight line) of a point.
-fn nearest<'a>(communities: &'a [Community], p: LonLat) -> Option<&'a Community> {
+fn nearest(communities: &[Community], p: LonLat) -> Option<&Community> {
     communities.iter().min_by(|a, b| {
         a.pos
             .haversine_m(p)
@@ -300,7 +300,7 @@ async fn seed_offerings(st: &AppState, outlets: &[Outlet]) -> Result<usize, Serv
                     "capacity": 2, "home_area_m": 1500.0, "cancel_notice_min": 240,
                     "plan": weekdays(&hours, MON_SAT),
                 }));
-                if station % 2 == 0 {
+                if station.is_multiple_of(2) {
                     bodies.push(json!({
                         "facility_id": id, "service": "bathing", "delivery": "home",
                         "price_fen": 8000, "subsidy_cap_fen": 4000, "duration_min": 60,
@@ -430,7 +430,8 @@ async fn seed_accounts(
     let home = resident_community(communities, outlets);
     let canteen = nearest_canteen(st, home, outlets).await?;
     let provider = codes[canteen.provider.unwrap_or(0)].clone();
-    let password = |_: &str| {
+    // One generated password per account, unless the deployment gives them all one.
+    let password = || {
         st.config
             .demo_password
             .clone()
@@ -440,22 +441,22 @@ async fn seed_accounts(
         DemoAccount {
             username: "resident",
             role: "resident",
-            password: password("resident"),
+            password: password(),
         },
         DemoAccount {
             username: "provider",
             role: "provider_staff",
-            password: password("provider"),
+            password: password(),
         },
         DemoAccount {
             username: "worker",
             role: "community_worker",
-            password: password("worker"),
+            password: password(),
         },
         DemoAccount {
             username: "regulator",
             role: "regulator",
-            password: password("regulator"),
+            password: password(),
         },
     ];
     let display = |a: &DemoAccount| match a.role {

@@ -5,7 +5,8 @@
 //!   405 for a method a path does not declare), per-route body limits, and the [`edge`]
 //!   (server-made request ids, security headers, every error in the JSON format).
 //! * [`prepare`] opens the database (applying migrations), makes the deployment's secrets,
-//!   seeds the demo district into a fresh database and creates the first administrator.
+//!   creates the first administrator and seeds the [`Demo`] into a fresh database (central
+//!   Chengdu: [`demo_city`]).
 //! * [`start`] binds and serves in the background (tests, port 0); [`serve`] serves until a
 //!   shutdown signal and then drains in-flight requests (graceful shutdown).
 //!
@@ -236,7 +237,7 @@ impl Clock {
     }
 }
 
-/// Opens the database and readies the deployment (migrations, secrets, seed, first admin).
+/// Opens the database and readies the deployment (migrations, secrets, first admin, demo).
 pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
     secrets::create_private_dir(&config.data_dir)?;
     let (url, sqlite_file) = match &config.database_url {

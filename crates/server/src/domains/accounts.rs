@@ -980,7 +980,22 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<UserRow>)> {
     let u: UserInput = json_body(&body)?;
     let mut tx = st.store.begin().await?;
-    let m = check_user(tx.conn(), &u, true).await?;
+    let row = insert_new_user(tx.conn(), &u).await?;
+    tx.audit(
+        &c.actor(),
+        "create",
+        "user",
+        &row.id.to_string(),
+        json!({"username": row.username, "role": row.role}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Checks a new account and inserts it in `conn` (the write's transaction); the caller audits.
+pub(crate) async fn insert_new_user(conn: &mut AnyConnection, u: &UserInput) -> ApiResult<UserRow> {
+    let m = check_user(&mut *conn, u, true).await?;
     let now = now_ms();
     let mut row = UserRow {
         id: 0,
@@ -995,7 +1010,7 @@ pub async fn create_user(
         updated_at: now,
         version: 0,
     };
-    row.id = insert_user(tx.conn(), &row).await.map_err(|e| match e {
+    row.id = insert_user(conn, &row).await.map_err(|e| match e {
         StoreError::Duplicate(_) => AppError::new(
             StatusCode::CONFLICT,
             "conflict",
@@ -1004,16 +1019,7 @@ pub async fn create_user(
         ),
         other => other.into(),
     })?;
-    tx.audit(
-        &c.actor(),
-        "create",
-        "user",
-        &row.id.to_string(),
-        json!({"username": row.username, "role": row.role}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok(row)
 }
 
 /// Query of the account list.

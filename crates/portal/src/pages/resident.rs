@@ -30,6 +30,11 @@ pub struct MapView {
     pub markers: Vec<Marker>,
     /// Where a click goes: a URL with `{lon}` and `{lat}` to fill in (empty: not clickable).
     pub click: String,
+    /// The part shown (`x y w h` of the SVG viewBox): the whole map, or around the markers.
+    pub view: String,
+    /// Marker radius and label size in map units (about the same on screen at any zoom).
+    pub r: f64,
+    pub font: f64,
 }
 
 impl MapView {
@@ -44,7 +49,36 @@ impl MapView {
             roads,
             markers: vec![],
             click,
+            view: format!("0 0 {} {}", crate::map::WIDTH, m.height),
+            r: 15.0,
+            font: 16.0,
         }
+    }
+
+    /// Shows the part around the markers (at least `min_w` map units wide, the map's own
+    /// proportions), inside the map.
+    fn zoom_to_markers(&mut self, min_w: f64) {
+        if self.markers.is_empty() {
+            return;
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for k in &self.markers {
+            x0 = x0.min(k.x);
+            y0 = y0.min(k.y);
+            x1 = x1.max(k.x);
+            y1 = y1.max(k.y);
+        }
+        let aspect = self.height / self.width;
+        let w = ((x1 - x0) * 1.3)
+            .max((y1 - y0) * 1.3 / aspect)
+            .max(min_w)
+            .min(self.width);
+        let h = w * aspect;
+        let cx = ((x0 + x1) / 2.0).clamp(w / 2.0, self.width - w / 2.0);
+        let cy = ((y0 + y1) / 2.0).clamp(h / 2.0, self.height - h / 2.0);
+        self.view = format!("{:.1} {:.1} {:.1} {:.1}", cx - w / 2.0, cy - h / 2.0, w, h);
+        self.r = (w / 60.0).round().max(3.0);
+        self.font = (self.r * 1.1).round();
     }
 
     fn mark(&mut self, m: &BaseMap, p: LonLat, label: &str, title: &str, class: &str, href: &str) {
@@ -314,6 +348,9 @@ pub async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> Response {
             }
             Err(e) => error = ui.tr_s(&e.zh, &e.en),
         }
+    }
+    if let Some(view) = map.as_mut() {
+        view.zoom_to_markers(250.0);
     }
     let t = NearbyPage {
         ui: ui.clone(),

@@ -145,14 +145,9 @@ impl FromRequestParts<Arc<Portal>> for Ctx {
                 flash,
             },
             headers,
-            extensions: {
-                // The request id and the peer address go along; the portal route's own
-                // routing facts do not (the API routes the call afresh).
-                let mut e = parts.extensions.clone();
-                e.remove::<axum::extract::MatchedPath>();
-                e.remove::<axum::extract::OriginalUri>();
-                e
-            },
+            // The request id and the peer address go along; the portal route's own routing
+            // facts (matched path, path parameters) do not: the API routes the call afresh.
+            extensions: (portal.carry)(&parts.extensions),
         };
         if cookie(&parts.headers, "lc_session").is_some() {
             if let Ok(me) = ctx.get("/api/auth/me").await {

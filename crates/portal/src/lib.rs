@@ -36,15 +36,29 @@ pub struct Portal {
     pub map: Option<map::BaseMap>,
     /// Mark the portal's cookies `Secure` (as the session cookie).
     pub secure_cookies: bool,
+    /// Which of a page request's extensions its API calls carry ([`Carry`]).
+    pub carry: Carry,
 }
+
+/// Copies, from a page request's extensions, those the API reads (the server's request id,
+/// the peer address): given by the server, which knows their types. Never all of them: the
+/// page route's path parameters would join the API route's own, and its `Path` extractors
+/// would refuse the call (500).
+pub type Carry = fn(&axum::http::Extensions) -> axum::http::Extensions;
 
 impl Portal {
     /// A portal over `api`, its map drawn from `network` when there is one.
-    pub fn new(api: Router, network: Option<&lc_network::Graph>, secure_cookies: bool) -> Portal {
+    pub fn new(
+        api: Router,
+        network: Option<&lc_network::Graph>,
+        secure_cookies: bool,
+        carry: Carry,
+    ) -> Portal {
         Portal {
             api,
             map: network.and_then(map::BaseMap::from_network),
             secure_cookies,
+            carry,
         }
     }
 }

@@ -268,6 +268,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         api.clone(),
         state.config.network.as_deref(),
         state.config.secure_cookies,
+        carry,
     );
     lc_portal::routes(Arc::new(portal))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -276,6 +277,19 @@ pub fn app(state: Arc<AppState>) -> Router {
             Arc::new(edge::IdMaker::new()),
             edge::edge,
         ))
+}
+
+/// What the portal's in-process API calls carry of a page request's extensions: the request
+/// ids (the caller's `request_id`, the audit trail) and the peer address (the login throttle).
+fn carry(from: &axum::http::Extensions) -> axum::http::Extensions {
+    let mut e = axum::http::Extensions::new();
+    if let Some(ids) = from.get::<edge::RequestIds>() {
+        e.insert(ids.clone());
+    }
+    if let Some(peer) = from.get::<axum::extract::ConnectInfo<SocketAddr>>() {
+        e.insert(*peer);
+    }
+    e
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight and closes the pool.

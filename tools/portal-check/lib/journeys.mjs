@@ -1,0 +1,178 @@
+// The journeys of issue 14, each as the person would do it in the browser. Every page they
+// visit is audited (axe and the elder-mode numbers) in both modes by `h.audit`.
+import { apiLogin } from "./server.mjs";
+
+const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/**
+ * Before the journeys, as the `provider` account through the API: a meal offering open all
+ * day every day in 30-minute slots with no notice, at the provider's canteen nearest the
+ * resident. A provider may start a service at most an hour before its slot and completes it
+ * after starting, so the demo's lunch and dinner slots would make the journey depend on the
+ * time of day; with this offering the first free slot is always within the next half hour.
+ * Returns { facility, offering, community, byDistance } (byDistance: the canteens' ids in the
+ * API's walking order, or null without a walking network).
+ */
+export async function prepare(h, server, accounts, fallbackCanteen) {
+  const resident = await apiLogin(server.base, "resident", accounts.resident.password);
+  const provider = await apiLogin(server.base, "provider", accounts.provider.password);
+  // The resident's community, from their record (read as the administrator: a resident may
+  // not list residents).
+  const admin = await apiLogin(server.base, "admin", accounts.admin?.password ?? server.adminPassword);
+  const me = (await resident.call("GET", "/api/auth/me")).body;
+  const all = await admin.call("GET", "/api/residents?limit=1000");
+  const community = all.body?.items?.find((r) => r.user_id === me.id)?.community_id;
+  h.must("the resident has a community", !!community, JSON.stringify(me).slice(0, 200));
+  const near = await resident.call("GET", `/api/public/nearby?service=meal&community=${community}&limit=10`);
+  const byDistance = near.status === 200 ? near.body.items.map((i) => i.facility_id) : null;
+  const candidates = byDistance ?? [fallbackCanteen];
+  const body = (facility_id) => ({
+    facility_id,
+    service: "meal",
+    delivery: "outlet",
+    price_fen: 1200,
+    subsidy_cap_fen: 400,
+    duration_min: 30,
+    capacity: 20,
+    min_notice_min: 0,
+    horizon_days: 2,
+    plan: { week: Object.fromEntries(WEEK.map((d) => [d, ["00:00-24:00"]])) },
+  });
+  for (const facility of candidates.filter(Boolean)) {
+    const r = await provider.call("POST", "/api/offerings", body(facility));
+    if (r.status === 201) {
+      console.log(`setup: all-day meal offering ${r.body.id} at ${facility} (rank ${candidates.indexOf(facility) + 1} by walking distance)`);
+      return { facility, offering: r.body.id, community, byDistance };
+    }
+  }
+  h.must("the provider can add an offering to a canteen near the resident", false, `candidates ${candidates.join(", ")}`);
+}
+
+/** 1. A resident finds the nearest meal site by walking distance and books. */
+export async function residentBooks(h, s, password, setup) {
+  const { page } = s;
+  await h.login(s, "resident", password);
+  await h.audit(s, "resident-home", "/ (resident)");
+
+  // Both languages once: English, then back to Chinese.
+  await page.click("[data-testid=lang-toggle]");
+  h.check("English: <html lang=en>", (await page.getAttribute("html", "lang")) === "en");
+  const h1 = await page.textContent("h1");
+  h.check("English: the heading is translated", /living circle/i.test(h1), h1);
+  await h.audit(s, "resident-home-en", "/ (resident)");
+  await page.click("[data-testid=lang-toggle]");
+  h.check("Chinese again: <html lang=zh-CN>", (await page.getAttribute("html", "lang")) === "zh-CN");
+
+  await page.goto("/nearby?service=meal");
+  if (setup.byDistance && (await page.locator("[data-testid=result]").count()) === 0) {
+    // The page did not start from the resident's own community: choose it in the form.
+    h.note("/nearby?service=meal did not start from the resident's own community; chosen in the form");
+    await page.selectOption("#community", setup.community);
+    await Promise.all([page.waitForURL(/community=/), page.click("[data-testid=nearby-form] button[type=submit]")]);
+  }
+  await h.audit(s, "resident-nearby", "/nearby (resident)");
+  if (setup.byDistance) {
+    const results = page.locator("[data-testid=result]");
+    const metres = (await results.evaluateAll((els) => els.map((e) => Number(e.dataset.metres))));
+    h.check("nearby: results listed", metres.length > 0, `${metres.length} outlets`);
+    h.check("nearby: ordered by walking distance", metres.every((m, i) => i === 0 || metres[i - 1] <= m), metres.join(" ≤ "));
+    const walk = await results.first().locator(".walk").textContent();
+    h.check("nearby: the first shows minutes on foot", /\d+\s*分钟/.test(walk), walk.trim());
+    const first = await results.first().getAttribute("data-facility");
+    h.check("nearby: the first is the provider's canteen with the all-day offering", first === setup.facility, `${first} vs ${setup.facility}`);
+    await page.locator(`[data-testid=result][data-facility="${setup.facility}"] h3 a`).click();
+  } else {
+    // No walking network on this server (no demo city): straight to the canteen.
+    h.note("no walking network: the nearby list and its order are not checked");
+    await page.goto(`/outlets/${encodeURIComponent(setup.facility)}?service=meal`);
+  }
+  await page.waitForURL(/\/outlets\//);
+  await h.audit(s, "resident-outlet", "/outlets/{id}");
+  const card = page.locator(`[data-testid=offering][data-offering="${setup.offering}"]`);
+  h.must("outlet: the all-day offering has free slots", (await card.locator("input[name=start]").count()) > 0);
+  await card.locator("input[name=start]").first().check();
+  await card.locator("[data-testid=book]").click();
+  await page.waitForURL(/\/my\/bookings/);
+  h.check("booked: flash", /预约已提交/.test(await page.textContent("[data-testid=flash]")));
+  const booking = page.locator("[data-testid=booking][data-status=requested]").first();
+  h.must("my bookings: the booking is 待确认", (await booking.count()) === 1 && /待确认/.test(await booking.textContent()));
+  const id = await booking.getAttribute("data-booking");
+  await h.audit(s, "resident-booked", "/my/bookings (requested)");
+  return id;
+}
+
+/** 2. The provider confirms, starts and completes the booking. */
+export async function providerServes(h, s, password, id) {
+  const { page } = s;
+  await h.login(s, "provider", password);
+  await page.goto("/provider/bookings");
+  await h.audit(s, "provider-open", "/provider/bookings");
+  for (const [action, says] of [
+    ["confirm", /确认/],
+    ["start", /开始/],
+    ["complete", /完成/],
+  ]) {
+    const card = page.locator(`[data-testid=booking][data-booking="${id}"]`);
+    h.must(`provider: booking #${id} has ${action}`, (await card.locator(`[data-testid=${action}]`).count()) === 1);
+    await Promise.all([page.waitForEvent("load"), card.locator(`[data-testid=${action}]`).click()]);
+    const flash = (await page.locator("[data-testid=flash]").textContent().catch(() => "")) ?? "";
+    h.must(`provider: ${action} confirmed by the flash`, says.test(flash) && !/flash-error/.test(await page.getAttribute("[data-testid=flash]", "class")), flash.trim());
+    if (action === "confirm") await h.audit(s, "provider-confirmed", "/provider/bookings (confirmed)");
+  }
+  await h.audit(s, "provider-done", "/provider/bookings (done)");
+}
+
+/** 3. The resident sees the service completed and rates it 满意. */
+export async function residentRates(h, s, id) {
+  const { page } = s;
+  await page.goto("/my/bookings");
+  const card = page.locator(`[data-testid=booking][data-booking="${id}"]`);
+  h.check("my bookings: 已完成", /已完成/.test(await card.textContent()));
+  h.must("my bookings: a 评价 link", (await card.locator("[data-testid=rate]").count()) === 1);
+  await h.audit(s, "resident-completed", "/my/bookings (completed)");
+  await card.locator("[data-testid=rate]").click();
+  await page.waitForURL(/\/rate$/);
+  await h.audit(s, "resident-rate", "/my/bookings/{id}/rate");
+  await page.locator("input[name=level][value=satisfied]").check();
+  await page.fill("#text", "饭菜热乎，分量足。");
+  await page.click("[data-testid=submit-rating]");
+  await page.waitForURL(/\/my\/bookings$/);
+  h.check("rated: flash", (await page.locator("[data-testid=flash]").count()) === 1, await page.textContent("[data-testid=flash]").catch(() => ""));
+  h.check("my bookings: 已评价", /已评价/.test(await page.locator(`[data-testid=booking][data-booking="${id}"]`).textContent()));
+  await h.audit(s, "resident-rated", "/my/bookings (rated)");
+}
+
+/** 4. The community worker records a visit to someone due one. */
+export async function workerVisits(h, s, password) {
+  const { page } = s;
+  await h.login(s, "worker", password);
+  await page.goto("/worker");
+  // Elder mode by its link (the rest of this journey runs in it).
+  await page.click("[data-testid=elder-toggle]");
+  h.check("elder mode by the link: html.elder", await page.evaluate(() => document.documentElement.classList.contains("elder")));
+  await h.audit(s, "worker-due", "/worker");
+  const due = page.locator("[data-testid=due-item][data-visited=false]").first();
+  h.must("worker: someone is due a visit", (await due.count()) === 1);
+  const register = await due.getAttribute("data-register");
+  await due.locator("[data-testid=record-visit]").click();
+  await page.waitForURL(/\/worker\/visits\/new/);
+  await h.audit(s, "worker-visit-form", "/worker/visits/new");
+  // Start 20 minutes before the pre-filled end (now), not before midnight.
+  const end = await page.inputValue("#end");
+  const [hh, mm] = end.split(":").map(Number);
+  const startMin = Math.max(0, hh * 60 + mm - 20);
+  await page.fill("#start", `${String(Math.floor(startMin / 60)).padStart(2, "0")}:${String(startMin % 60).padStart(2, "0")}`);
+  await page.fill("#place", "家中");
+  await page.fill("#outcome", "身体状况良好，已提醒按时服药。");
+  await page.click("[data-testid=save-visit]");
+  await page.waitForURL(/\/worker$/);
+  h.check("visit: flash", /走访记录已保存/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+  const item = page.locator(`[data-testid=due-item][data-register="${register}"]`);
+  h.check("worker: the person shows as visited", (await item.getAttribute("data-visited")) === "true");
+  await h.audit(s, "worker-visited", "/worker (visited)");
+  await h.setElder(s.context, false);
+}
+
+// 5. Planner (规划师) and regulator (监管) journeys: added with their pages (issue 14, later
+//    items); `check.mjs` runs them in order after the worker's.
+export const later = [];

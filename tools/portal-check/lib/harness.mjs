@@ -135,7 +135,7 @@ export class Harness {
     );
     const car = await carousels(page);
     this.check(`${where} no carousel`, car.length === 0, car.join("; "));
-    const entry = { page: key, label, mode, lang, axe: v.map((x) => x.rule) };
+    const entry = { page: key, label, mode, lang, axe: v.map((x) => x.rule), axe_lesser: axeViolations.lesser };
     if (mode === "elder") {
       const n = await elderNumbers(page);
       entry.numbers = {

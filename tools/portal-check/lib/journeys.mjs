@@ -55,12 +55,12 @@ export async function residentBooks(h, s, password, setup) {
   await h.audit(s, "resident-home", "/ (resident)");
 
   // Both languages once: English, then back to Chinese.
-  await page.click("[data-testid=lang-toggle]");
+  await Promise.all([page.waitForEvent("load"), page.click("[data-testid=lang-toggle]")]);
   h.check("English: <html lang=en>", (await page.getAttribute("html", "lang")) === "en");
   const h1 = await page.textContent("h1");
   h.check("English: the heading is translated", /living circle/i.test(h1), h1);
   await h.audit(s, "resident-home-en", "/ (resident)");
-  await page.click("[data-testid=lang-toggle]");
+  await Promise.all([page.waitForEvent("load"), page.click("[data-testid=lang-toggle]")]);
   h.check("Chinese again: <html lang=zh-CN>", (await page.getAttribute("html", "lang")) === "zh-CN");
 
   await page.goto("/nearby?service=meal");
@@ -148,7 +148,7 @@ export async function workerVisits(h, s, password) {
   await h.login(s, "worker", password);
   await page.goto("/worker");
   // Elder mode by its link (the rest of this journey runs in it).
-  await page.click("[data-testid=elder-toggle]");
+  await Promise.all([page.waitForEvent("load"), page.click("[data-testid=elder-toggle]")]);
   h.check("elder mode by the link: html.elder", await page.evaluate(() => document.documentElement.classList.contains("elder")));
   await h.audit(s, "worker-due", "/worker");
   const due = page.locator("[data-testid=due-item][data-visited=false]").first();

@@ -105,13 +105,14 @@ try {
   // Page weight and first render, cold cache, signed in as the journeys were.
   const state = {};
   for (const s of [resident, provider, worker]) state[s.who] = await s.context.storageState();
+  const nearbyHome = `/nearby?service=meal&community=${encodeURIComponent(setup.community)}`;
   const outlet = `/outlets/${encodeURIComponent(setup.facility)}?service=meal`;
   perf = await measure(browser, server.base, [
     { name: "home", path: "/", as: "anonymous" },
     { name: "login", path: "/login", as: "anonymous" },
     { name: "nearby (map only)", path: "/nearby?service=meal", as: "anonymous" },
-    { name: "nearby (results and map)", path: "/nearby?service=meal", as: "resident", state: state.resident },
-    { name: "nearby, elder mode", path: "/nearby?service=meal", as: "resident", state: state.resident, elder: true },
+    { name: "nearby (results and map)", path: nearbyHome, as: "resident", state: state.resident },
+    { name: "nearby, elder mode", path: nearbyHome, as: "resident", state: state.resident, elder: true },
     { name: "outlet", path: outlet, as: "resident", state: state.resident },
     { name: "my bookings", path: "/my/bookings", as: "resident", state: state.resident },
     { name: "provider bookings", path: "/provider/bookings", as: "provider", state: state.provider },

@@ -5,13 +5,14 @@ import { apiLogin } from "./server.mjs";
 const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /**
- * Before the journeys, as the `provider` account through the API: a meal offering open all
- * day every day in 30-minute slots with no notice, at the provider's canteen nearest the
- * resident. A provider may start a service at most an hour before its slot and completes it
- * after starting, so the demo's lunch and dinner slots would make the journey depend on the
- * time of day; with this offering the first free slot is always within the next half hour.
- * Returns { facility, offering, community, byDistance } (byDistance: the canteens' ids in the
- * API's walking order, or null without a walking network).
+ * Before the journeys, as the `provider` account through the API: the provider's canteen
+ * nearest the resident serves meals all day every day in 30-minute slots with no notice (its
+ * meal offering changed by PATCH, or added when it has none). A provider may start a service
+ * at most an hour before its slot and completes it after starting, so the demo's lunch and
+ * dinner slots would make the journey depend on the time of day; with this plan the first free
+ * slot is always within the next half hour. Returns { facility, offering, community,
+ * byDistance } (byDistance: the canteens' ids in the API's walking order, or null without a
+ * walking network).
  */
 export async function prepare(h, server, accounts, fallbackCanteen) {
   const resident = await apiLogin(server.base, "resident", accounts.resident.password);
@@ -25,27 +26,34 @@ export async function prepare(h, server, accounts, fallbackCanteen) {
   h.must("the resident has a community", !!community, JSON.stringify(me).slice(0, 200));
   const near = await resident.call("GET", `/api/public/nearby?service=meal&community=${community}&limit=10`);
   const byDistance = near.status === 200 ? near.body.items.map((i) => i.facility_id) : null;
-  const candidates = byDistance ?? [fallbackCanteen];
-  const body = (facility_id) => ({
-    facility_id,
-    service: "meal",
-    delivery: "outlet",
-    price_fen: 1200,
-    subsidy_cap_fen: 400,
-    duration_min: 30,
-    capacity: 20,
-    min_notice_min: 0,
-    horizon_days: 2,
-    plan: { week: Object.fromEntries(WEEK.map((d) => [d, ["00:00-24:00"]])) },
-  });
-  for (const facility of candidates.filter(Boolean)) {
-    const r = await provider.call("POST", "/api/offerings", body(facility));
-    if (r.status === 201) {
-      console.log(`setup: all-day meal offering ${r.body.id} at ${facility} (rank ${candidates.indexOf(facility) + 1} by walking distance)`);
-      return { facility, offering: r.body.id, community, byDistance };
-    }
+  const mine = (await provider.call("GET", "/api/auth/me")).body.provider_code;
+  const plan = {
+    week: Object.fromEntries(WEEK.map((d) => [d, ["00:00-24:00"]])),
+    holidays: "ignore",
+  };
+  for (const [rank, facility] of (byDistance ?? [fallbackCanteen]).entries()) {
+    const f = await provider.call("GET", `/api/facilities/${encodeURIComponent(facility)}`);
+    if (f.body?.provider_code !== mine) continue;
+    const list = await provider.call("GET", `/api/offerings?facility_id=${encodeURIComponent(facility)}&service=meal&limit=100`);
+    const existing = list.body?.items?.find((o) => o.delivery === "outlet");
+    const r = existing
+      ? await provider.call("PATCH", `/api/offerings/${existing.id}`, { min_notice_min: 0, plan })
+      : await provider.call("POST", "/api/offerings", {
+          facility_id: facility,
+          service: "meal",
+          delivery: "outlet",
+          price_fen: 1200,
+          subsidy_cap_fen: 400,
+          duration_min: 30,
+          capacity: 20,
+          min_notice_min: 0,
+          plan,
+        });
+    h.must(`setup: the provider's canteen ${facility} serves meals all day`, r.status === 200 || r.status === 201, JSON.stringify(r.body).slice(0, 300));
+    console.log(`setup: meal offering ${r.body.id} at ${facility} (rank ${rank + 1} by walking distance) open all day`);
+    return { facility, offering: r.body.id, community, byDistance };
   }
-  h.must("the provider can add an offering to a canteen near the resident", false, `candidates ${candidates.join(", ")}`);
+  h.must("setup: the provider runs a canteen near the resident", false, (byDistance ?? []).join(", "));
 }
 
 /** 1. A resident finds the nearest meal site by walking distance and books. */

@@ -165,10 +165,18 @@ export async function workerVisits(h, s, password) {
   await due.locator("[data-testid=record-visit]").click();
   await page.waitForURL(/\/worker\/visits\/new/);
   await h.audit(s, "worker-visit-form", "/worker/visits/new");
-  // Start 20 minutes before the pre-filled end (now), not before midnight.
+  // Start 20 minutes before the pre-filled end (now), not before midnight; in the first
+  // minute of the day, yesterday 23:39–23:59 (a visit may not end in the future).
   const end = await page.inputValue("#end");
   const [hh, mm] = end.split(":").map(Number);
-  const startMin = Math.max(0, hh * 60 + mm - 20);
+  const endMin = hh * 60 + mm;
+  if (endMin === 0) {
+    const d = new Date(`${await page.inputValue("#date")}T12:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - 1);
+    await page.fill("#date", d.toISOString().slice(0, 10));
+    await page.fill("#end", "23:59");
+  }
+  const startMin = endMin === 0 ? 23 * 60 + 39 : Math.max(0, endMin - 20);
   await page.fill("#start", `${String(Math.floor(startMin / 60)).padStart(2, "0")}:${String(startMin % 60).padStart(2, "0")}`);
   await page.fill("#place", "家中");
   await page.fill("#outcome", "身体状况良好，已提醒按时服药。");

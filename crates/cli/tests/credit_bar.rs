@@ -78,7 +78,14 @@ impl Api {
 /// Starts `livingcircle serve` in `dir`; the child and its address.
 fn start(dir: &std::path::Path) -> (Child, String) {
     let mut child = bin()
-        .args(["serve", "--bind", "127.0.0.1:0", "--insecure-cookies"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--insecure-cookies",
+            "--demo",
+            "xueyuanlu",
+        ])
         .current_dir(dir)
         .env("LIVINGCIRCLE_ADMIN_PASSWORD", PASSWORD)
         .env_remove("DATABASE_URL")

@@ -1,5 +1,5 @@
 //! `livingcircle serve` as a user runs it: no other step, an embedded database in a fresh data
-//! directory, the demo district's communities listed; SIGTERM stops it cleanly. And
+//! directory, the demo city's communities listed and services found near one on foot; SIGTERM stops it cleanly. And
 //! `livingcircle divisions import` on a slice of the real national list.
 
 mod common;
@@ -61,11 +61,32 @@ fn serve_answers_and_lists_the_demo_communities() {
     let (status, body) = get(&addr, "/api/health");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"ok\""), "{body}");
-    let (status, body) = get(&addr, "/api/communities?limit=100");
+    // The demo city: central Chengdu, with its walking network.
+    let (status, body) = get(&addr, "/api/communities?limit=1");
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["total"], serde_json::json!(9));
-    assert!(body.contains("富润家园"), "{body}");
+    assert_eq!(v["total"], serde_json::json!(206));
+    let (status, body) = get(&addr, "/api/communities/CD-N1947168658");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("星辰苑"), "{body}");
+    let (status, body) = get(
+        &addr,
+        "/api/public/nearby?service=meal&community=CD-N1947168658&max_m=3000",
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(!v["items"].as_array().unwrap().is_empty(), "{body}");
+    assert_eq!(v["items"][0]["category"], "community_canteen", "{body}");
+    let accounts =
+        std::fs::read_to_string(dir.path().join("livingcircle-data/demo-accounts.txt")).unwrap();
+    let users: Vec<&str> = accounts
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        users,
+        ["admin", "resident", "provider", "worker", "regulator"]
+    );
     assert!(dir
         .path()
         .join("livingcircle-data/livingcircle.db")
@@ -85,6 +106,8 @@ fn serve_answers_and_lists_the_demo_communities() {
     let log = drain.join().unwrap().join("\n");
     assert!(status.success(), "{status:?}\n{log}");
     assert!(log.contains("request_id"), "structured request logs: {log}");
+    assert!(log.contains("walking network of the demo city"), "{log}");
+    assert!(log.contains("demo-accounts.txt"), "{log}");
 }
 
 fn beijing_slice(dst: &Path) -> bool {

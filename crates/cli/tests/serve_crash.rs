@@ -58,13 +58,20 @@ fn request(
 /// Starts the server; returns it with its address once it listens.
 fn start(dir: &Path, database_url: Option<&str>) -> (Child, String) {
     let mut cmd = bin();
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--insecure-cookies"])
-        .current_dir(dir)
-        .env("LIVINGCIRCLE_ADMIN_PASSWORD", PASSWORD)
-        .env_remove("DATABASE_URL")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--insecure-cookies",
+        "--demo",
+        "xueyuanlu",
+    ])
+    .current_dir(dir)
+    .env("LIVINGCIRCLE_ADMIN_PASSWORD", PASSWORD)
+    .env_remove("DATABASE_URL")
+    .env_remove("RUST_LOG")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     if let Some(url) = database_url {
         cmd.args(["--database-url", url]);
     }

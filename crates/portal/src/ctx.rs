@@ -145,9 +145,13 @@ impl FromRequestParts<Arc<Portal>> for Ctx {
                 flash,
             },
             headers,
-            // The request id and the peer address go along; the portal route's own routing
-            // facts (matched path, path parameters) do not: the API routes the call afresh.
-            extensions: (portal.carry)(&parts.extensions),
+            extensions: {
+                // What the server asks for (request id, peer address); never the page route's
+                // own routing facts, which would mix with the API's path parameters.
+                let mut e = Extensions::new();
+                (portal.forward)(&parts.extensions, &mut e);
+                e
+            },
         };
         if cookie(&parts.headers, "lc_session").is_some() {
             if let Ok(me) = ctx.get("/api/auth/me").await {

@@ -36,15 +36,15 @@ pub struct Portal {
     pub map: Option<map::BaseMap>,
     /// Mark the portal's cookies `Secure` (as the session cookie).
     pub secure_cookies: bool,
-    /// Which of a page request's extensions its API calls carry ([`Carry`]).
-    pub carry: Carry,
+    /// Copies what the API needs from a page request's extensions onto its in-process calls
+    /// (the server's request id, the peer address): the server says which, the portal does not
+    /// know the server's types. The rest (the page route's own path parameters above all) is
+    /// not carried over.
+    pub forward: Forward,
 }
 
-/// Copies, from a page request's extensions, those the API reads (the server's request id,
-/// the peer address): given by the server, which knows their types. Never all of them: the
-/// page route's path parameters would join the API route's own, and its `Path` extractors
-/// would refuse the call (500).
-pub type Carry = fn(&axum::http::Extensions) -> axum::http::Extensions;
+/// See [`Portal::forward`].
+pub type Forward = fn(from: &axum::http::Extensions, to: &mut axum::http::Extensions);
 
 impl Portal {
     /// A portal over `api`, its map drawn from `network` when there is one.
@@ -52,13 +52,13 @@ impl Portal {
         api: Router,
         network: Option<&lc_network::Graph>,
         secure_cookies: bool,
-        carry: Carry,
+        forward: Forward,
     ) -> Portal {
         Portal {
             api,
             map: network.and_then(map::BaseMap::from_network),
             secure_cookies,
-            carry,
+            forward,
         }
     }
 }
@@ -92,6 +92,21 @@ pub fn routes(portal: Arc<Portal>) -> Router {
             "/worker/visits/new",
             get(pages::worker::visit_form).post(pages::worker::record_visit),
         )
+        .route(
+            "/regulator/spot-checks",
+            get(pages::regulator::checks).post(pages::regulator::announce),
+        )
+        .route("/regulator/spot-checks/{id}", get(pages::regulator::check))
+        .route(
+            "/regulator/spot-checks/{id}/{step}",
+            post(pages::regulator::step),
+        )
+        .route("/regulator/warnings", get(pages::regulator::warnings))
+        .route(
+            "/regulator/warnings/{id}/{action}",
+            post(pages::regulator::warning_act),
+        )
+        .route("/regulator/credit", get(pages::regulator::credit))
         .route("/static/portal.css", get(css))
         .route("/static/portal.js", get(js))
         .route("/static/roads.svg", get(roads))

@@ -23,6 +23,9 @@ pub struct Me {
     pub display_name: String,
     pub provider_code: Option<String>,
     pub community_id: Option<String>,
+    /// A resident's own registry record and its community.
+    pub resident_id: Option<i64>,
+    pub resident_community: Option<String>,
 }
 
 impl Me {
@@ -36,6 +39,8 @@ impl Me {
             display_name: s("display_name").unwrap_or_default(),
             provider_code: s("provider_code"),
             community_id: s("community_id"),
+            resident_id: v["resident"]["id"].as_i64(),
+            resident_community: v["resident"]["community_id"].as_str().map(str::to_string),
         })
     }
 }

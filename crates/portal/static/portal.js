@@ -27,3 +27,36 @@
     }
   });
 })();
+// Spot-check announcements: the seed secret's SHA-256 commitment is computed here (WebCrypto,
+// available on https and localhost), and the secret itself is not sent. Elsewhere the server
+// computes it from the secret and keeps nothing.
+(function () {
+  "use strict";
+  function hex(buf) {
+    var b = new Uint8Array(buf), s = "";
+    for (var i = 0; i < b.length; i++) s += ("0" + b[i].toString(16)).slice(-2);
+    return s;
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var forms = document.querySelectorAll("form[data-commit]");
+    for (var i = 0; i < forms.length; i++) {
+      (function (form) {
+        if (!(window.crypto && window.crypto.subtle && window.TextEncoder)) return;
+        var done = false;
+        form.addEventListener("submit", function (ev) {
+          if (done) return;
+          var secret = form.querySelector("[data-secret]");
+          var out = form.querySelector("input[name=seed_commitment]");
+          if (!secret || !out || !secret.value.trim()) return;
+          ev.preventDefault();
+          window.crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret.value.trim())).then(function (d) {
+            out.value = hex(d);
+            secret.removeAttribute("name");
+            done = true;
+            form.submit();
+          });
+        });
+      })(forms[i]);
+    }
+  });
+})();

@@ -239,6 +239,16 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "An unexpected server error; the request id identifies it in the logs.",
     ),
     ("unavailable", 503, "The database cannot be reached."),
+    (
+        "no_network",
+        503,
+        "The server has no walking network (started without --osm or --nodes/--edges, or without the Chengdu demo's): walking distances cannot be computed.",
+    ),
+    (
+        "point_off_network",
+        400,
+        "The place is farther than the snap limit (300 m) from the walking network; the message names the distance.",
+    ),
 ];
 
 impl AppError {

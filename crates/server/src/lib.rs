@@ -5,7 +5,8 @@
 //!   405 for a method a path does not declare), per-route body limits, and the [`edge`]
 //!   (server-made request ids, security headers, every error in the JSON format).
 //! * [`prepare`] opens the database (applying migrations), makes the deployment's secrets,
-//!   seeds the demo district into a fresh database and creates the first administrator.
+//!   creates the first administrator and seeds the [`Demo`] into a fresh database (central
+//!   Chengdu: [`demo_city`]).
 //! * [`start`] binds and serves in the background (tests, port 0); [`serve`] serves until a
 //!   shutdown signal and then drains in-flight requests (graceful shutdown).
 //!
@@ -13,6 +14,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod demo_city;
 pub mod domains;
 pub mod edge;
 pub mod endpoints;
@@ -44,8 +46,11 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Directory of the embedded database and the first administrator's password file.
     pub data_dir: PathBuf,
-    /// Seed the demo district (divisions and communities of Xueyuanlu street) into a fresh database.
-    pub seed_demo: bool,
+    /// The demo seeded into a fresh database ([`Demo`]).
+    pub demo: Demo,
+    /// Password of every demo account (`LIVINGCIRCLE_DEMO_PASSWORD`); generated per account when
+    /// `None`. The passwords are written to `data_dir/demo-accounts.txt` (0600).
+    pub demo_password: Option<String>,
     /// Password of the first administrator (`admin`); generated and written to
     /// `data_dir/initial-admin-password.txt` when `None`.
     pub admin_password: Option<String>,
@@ -71,7 +76,8 @@ impl std::fmt::Debug for Config {
                 &self.database_url.as_deref().map(redact_password),
             )
             .field("data_dir", &self.data_dir)
-            .field("seed_demo", &self.seed_demo)
+            .field("demo", &self.demo)
+            .field("demo_password", &hidden(&self.demo_password))
             .field("admin_password", &hidden(&self.admin_password))
             .field("secure_cookies", &self.secure_cookies)
             .field("max_body", &self.max_body)
@@ -119,6 +125,36 @@ mod redact_tests {
     }
 }
 
+/// The demo a fresh database receives (once per database: a database that has communities, or
+/// was seeded before, is left alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Demo {
+    /// Nothing.
+    None,
+    /// Xueyuanlu street, Haidian, Beijing: its divisions and nine communities
+    /// (`crates/server/seed/`; the tests' district).
+    #[default]
+    Xueyuanlu,
+    /// Central Chengdu inside the 2nd ring (`demo/chengdu-central/`): divisions, 206
+    /// communities, 821 outlets, demo providers with their offerings, one account per role and
+    /// a few care-register entries ([`demo_city`]).
+    Chengdu,
+}
+
+impl std::str::FromStr for Demo {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Demo, String> {
+        match s {
+            "none" => Ok(Demo::None),
+            "xueyuanlu" => Ok(Demo::Xueyuanlu),
+            "chengdu" => Ok(Demo::Chengdu),
+            other => Err(format!(
+                "未知示例 unknown demo '{other}' (xueyuanlu, chengdu, none)"
+            )),
+        }
+    }
+}
+
 /// Largest JSON body of an endpoint that is not an import.
 pub const JSON_BODY_LIMIT: usize = 64 << 10;
 /// Largest body of the public login.
@@ -130,7 +166,8 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
             data_dir: PathBuf::from("livingcircle-data"),
-            seed_demo: true,
+            demo: Demo::Xueyuanlu,
+            demo_password: None,
             admin_password: None,
             secure_cookies: true,
             max_body: 256 << 20,
@@ -200,7 +237,7 @@ impl Clock {
     }
 }
 
-/// Opens the database and readies the deployment (migrations, secrets, seed, first admin).
+/// Opens the database and readies the deployment (migrations, secrets, first admin, demo).
 pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
     secrets::create_private_dir(&config.data_dir)?;
     let (url, sqlite_file) = match &config.database_url {
@@ -245,9 +282,11 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
         clock: Clock::default(),
         signing_key,
     };
-    seed::bootstrap_admin(&state).await?;
-    if state.config.seed_demo {
-        seed::seed_demo(&state).await?;
+    let admin_password = seed::bootstrap_admin(&state).await?;
+    match state.config.demo {
+        Demo::None => {}
+        Demo::Xueyuanlu => seed::seed_demo(&state).await?,
+        Demo::Chengdu => demo_city::seed(&state, admin_password).await?,
     }
     Ok(Arc::new(state))
 }
@@ -268,7 +307,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         api.clone(),
         state.config.network.as_deref(),
         state.config.secure_cookies,
-        carry,
+        forward_extensions,
     );
     lc_portal::routes(Arc::new(portal))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -279,17 +318,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         ))
 }
 
-/// What the portal's in-process API calls carry of a page request's extensions: the request
-/// ids (the caller's `request_id`, the audit trail) and the peer address (the login throttle).
-fn carry(from: &axum::http::Extensions) -> axum::http::Extensions {
-    let mut e = axum::http::Extensions::new();
+/// What a portal page's in-process API call carries over from the page request: the server's
+/// request id (audit trail, logs) and the peer address (login throttling, scan log).
+fn forward_extensions(from: &axum::http::Extensions, to: &mut axum::http::Extensions) {
     if let Some(ids) = from.get::<edge::RequestIds>() {
-        e.insert(ids.clone());
+        to.insert(ids.clone());
     }
-    if let Some(peer) = from.get::<axum::extract::ConnectInfo<SocketAddr>>() {
-        e.insert(*peer);
+    if let Some(ci) = from.get::<axum::extract::ConnectInfo<SocketAddr>>() {
+        to.insert(*ci);
     }
-    e
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight and closes the pool.

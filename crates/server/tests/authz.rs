@@ -74,6 +74,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("PATCH", "/api/offerings/{id}", "PGA"),
     ("GET", "/api/offerings/{id}/slots", "*RPCGA"),
     ("GET", "/api/offerings/{id}/area", "*RPCGA"),
+    ("GET", "/api/public/nearby", "*RPCGA"),
     ("GET", "/api/calendar", "*RPCGA"),
     ("PUT", "/api/calendar/{day}", "GA"),
     ("DELETE", "/api/calendar/{day}", "GA"),

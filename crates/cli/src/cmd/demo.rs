@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use std::path::Path;
 
-const OSM: &[u8] = include_bytes!("../../../../demo/chengdu-central/chengdu-central.osm.pbf");
+pub(crate) const OSM: &[u8] =
+    include_bytes!("../../../../demo/chengdu-central/chengdu-central.osm.pbf");
 const COMMUNITIES: &[u8] = include_bytes!("../../../../demo/chengdu-central/communities.csv");
 const FACILITIES: &[u8] = include_bytes!("../../../../demo/chengdu-central/facilities.csv");
 const CANDIDATES: &[u8] = include_bytes!("../../../../demo/chengdu-central/candidates.csv");

@@ -52,8 +52,14 @@ pub struct ServeArgs {
     pub bind: SocketAddr,
     #[command(flatten)]
     pub db: DbArgs,
-    /// Do not seed the demo district into a fresh database.
-    #[arg(long)]
+    /// The demo seeded into a fresh database: `chengdu` (central Chengdu: 206 communities, 821
+    /// outlets, providers with their offerings, one account per role; its walking network is
+    /// loaded unless a network option is given), `xueyuanlu` (nine communities of a Beijing
+    /// street, no network) or `none`.
+    #[arg(long, value_name = "DEMO", default_value = "chengdu", value_parser = ["chengdu", "xueyuanlu", "none"])]
+    pub demo: String,
+    /// Seed no demo (as `--demo none`).
+    #[arg(long, conflicts_with = "demo")]
     pub no_demo: bool,
     /// Send the session cookie without the Secure flag (plain-HTTP deployments behind no TLS;
     /// browsers treat localhost as secure anyway).
@@ -117,15 +123,45 @@ async fn shutdown_signal() {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(a: ServeArgs, progress: crate::progress::Progress) -> Result<()> {
+    let demo: lc_server::Demo = if a.no_demo {
+        lc_server::Demo::None
+    } else {
+        a.demo.parse().map_err(anyhow::Error::msg)?
+    };
+    let t0 = Instant::now();
     let network = if a.network.osm.is_some() || a.network.nodes.is_some() {
         let source = a.network.source()?;
         let loaded =
             crate::network_input::load(&source, &a.network.load_options(false), &progress)?;
         eprintln!(
-            "步行路网 walking network: {} nodes, {} edges ({})",
+            "步行路网 walking network: {} nodes, {} edges ({}), {:.2} s",
             loaded.graph.node_count(),
             loaded.graph.edge_count(),
-            crate::network_input::source_label(&source)
+            crate::network_input::source_label(&source),
+            t0.elapsed().as_secs_f64()
+        );
+        Some(std::sync::Arc::new(loaded.graph))
+    } else if demo == lc_server::Demo::Chengdu {
+        // The demo city's own network: the embedded OSM extract, read from a temporary copy.
+        let dir =
+            tempfile::tempdir().context("无法创建临时目录 cannot create a temporary directory")?;
+        let path = dir.path().join("chengdu-central.osm.pbf");
+        std::fs::write(&path, crate::cmd::demo::OSM)?;
+        let options = lc_pipeline::LoadOptions {
+            use_cache: false,
+            label: Some("demo/chengdu-central/chengdu-central.osm.pbf (embedded)".into()),
+            ..a.network.load_options(false)
+        };
+        let loaded = lc_pipeline::network::load(
+            &lc_pipeline::NetworkSource::Osm(path),
+            &options,
+            &progress.observer(),
+        )?;
+        eprintln!(
+            "步行路网 walking network of the demo city: {} nodes, {} edges (demo/chengdu-central/chengdu-central.osm.pbf, embedded), {:.2} s",
+            loaded.graph.node_count(),
+            loaded.graph.edge_count(),
+            t0.elapsed().as_secs_f64()
         );
         Some(std::sync::Arc::new(loaded.graph))
     } else {
@@ -136,7 +172,10 @@ pub fn run(a: ServeArgs, progress: crate::progress::Progress) -> Result<()> {
         bind: a.bind,
         database_url: a.db.url(),
         data_dir: a.db.data_dir.clone(),
-        seed_demo: !a.no_demo,
+        demo,
+        demo_password: std::env::var("LIVINGCIRCLE_DEMO_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty()),
         admin_password: std::env::var("LIVINGCIRCLE_ADMIN_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty()),
@@ -156,7 +195,18 @@ pub fn run(a: ServeArgs, progress: crate::progress::Progress) -> Result<()> {
             Some(u) => u.clone(),
             None => config.data_dir.join("livingcircle.db").display().to_string(),
         };
+        let t0 = Instant::now();
         let state = lc_server::prepare(config).await.context("无法启动平台 cannot start the platform")?;
+        if demo == lc_server::Demo::Chengdu {
+            let accounts = state.config.data_dir.join(lc_server::demo_city::ACCOUNTS_FILE);
+            if accounts.exists() {
+                eprintln!(
+                    "示例城市 demo city: central Chengdu (成都市中心城区); demo accounts resident, provider, worker, regulator: passwords in {} (ready in {:.2} s)",
+                    accounts.display(),
+                    t0.elapsed().as_secs_f64()
+                );
+            }
+        }
         eprintln!("livingcircle service platform 社区生活服务平台 on http://{addr}/api/health (database: {db}; API: http://{addr}/api/openapi.json)");
         lc_server::serve(listener, state, shutdown_signal()).await?;
         Ok(())

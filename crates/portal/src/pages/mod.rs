@@ -4,6 +4,7 @@
 pub mod account;
 pub mod home;
 pub mod provider;
+pub mod regulator;
 pub mod resident;
 pub mod worker;
 

@@ -154,17 +154,13 @@ fn delivery_name(ui: &Ui, key: &str) -> String {
     }
 }
 
-/// The resident's own community (their resident record), if they have one.
-async fn own_community(ctx: &Ctx) -> Option<String> {
+/// The signed-in account's community: a community worker's, a resident's record's.
+fn own_community(ctx: &Ctx) -> Option<String> {
     let me = ctx.ui.user.as_ref()?;
     if let Some(c) = &me.community_id {
         return Some(c.clone());
     }
-    if me.role != "resident" {
-        return None;
-    }
-    let v = ctx.get("/api/residents?limit=1").await.ok()?;
-    v["items"][0]["community_id"].as_str().map(str::to_string)
+    me.resident_community.clone()
 }
 
 /// GET /nearby: outlets of a service by walking distance from a community or a point.
@@ -189,7 +185,7 @@ pub async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> Response {
     };
     let mut community = q.community.clone().filter(|c| !c.is_empty());
     if community.is_none() && point.is_none() {
-        community = own_community(&ctx).await;
+        community = own_community(&ctx);
     }
     let all = ctx
         .get("/api/communities?limit=1000")

@@ -548,15 +548,45 @@ pub async fn logout(
     Ok((headers, Json(json!({"signed_out": true}))).into_response())
 }
 
+/// A resident account's own registry record (what the account books and is visited as).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OwnResident {
+    pub id: i64,
+    pub community_id: String,
+}
+
+/// The signed-in account, and for a resident their own record.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MeAnswer {
+    #[serde(flatten)]
+    pub user: UserRow,
+    /// Residents: their registry record (`null` until one is linked to the account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident: Option<OwnResident>,
+}
+
 /// GET /api/auth/me.
 #[utoipa::path(get, path = "/api/auth/me", tag = "accounts",
-    responses((status = 200, body = UserRow), (status = "default", body = crate::error::ErrorSchema)))]
+    responses((status = 200, body = MeAnswer), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn me(
     State(st): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
-) -> ApiResult<Json<UserRow>> {
+) -> ApiResult<Json<MeAnswer>> {
     let u = c.user()?;
-    Ok(Json(user_or_404(&st, &u.id.to_string()).await?))
+    let user = user_or_404(&st, &u.id.to_string()).await?;
+    let resident = if u.role == Role::Resident {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, community_id FROM residents WHERE user_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(u.id)
+        .fetch_optional(st.store.pool())
+        .await
+        .map_err(StoreError::from)?;
+        row.map(|(id, community_id)| OwnResident { id, community_id })
+    } else {
+        None
+    };
+    Ok(Json(MeAnswer { user, resident }))
 }
 
 /// A change of one's own password.
@@ -950,7 +980,22 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<UserRow>)> {
     let u: UserInput = json_body(&body)?;
     let mut tx = st.store.begin().await?;
-    let m = check_user(tx.conn(), &u, true).await?;
+    let row = insert_new_user(tx.conn(), &u).await?;
+    tx.audit(
+        &c.actor(),
+        "create",
+        "user",
+        &row.id.to_string(),
+        json!({"username": row.username, "role": row.role}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Checks a new account and inserts it in `conn` (the write's transaction); the caller audits.
+pub(crate) async fn insert_new_user(conn: &mut AnyConnection, u: &UserInput) -> ApiResult<UserRow> {
+    let m = check_user(&mut *conn, u, true).await?;
     let now = now_ms();
     let mut row = UserRow {
         id: 0,
@@ -965,7 +1010,7 @@ pub async fn create_user(
         updated_at: now,
         version: 0,
     };
-    row.id = insert_user(tx.conn(), &row).await.map_err(|e| match e {
+    row.id = insert_user(conn, &row).await.map_err(|e| match e {
         StoreError::Duplicate(_) => AppError::new(
             StatusCode::CONFLICT,
             "conflict",
@@ -974,16 +1019,7 @@ pub async fn create_user(
         ),
         other => other.into(),
     })?;
-    tx.audit(
-        &c.actor(),
-        "create",
-        "user",
-        &row.id.to_string(),
-        json!({"username": row.username, "role": row.role}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok(row)
 }
 
 /// Query of the account list.

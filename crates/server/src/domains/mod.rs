@@ -41,6 +41,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     registry::practitioners::ENDPOINTS,
     registry::residents::ENDPOINTS,
     services::offerings::ENDPOINTS,
+    services::nearby::ENDPOINTS,
     services::bookings::ENDPOINTS,
     care::ENDPOINTS,
     childcare::ENDPOINTS,
@@ -68,6 +69,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(registry::practitioners::routes())
         .merge(registry::residents::routes())
         .merge(services::offerings::routes())
+        .merge(services::nearby::routes())
         .merge(services::bookings::routes())
         .merge(care::routes())
         .merge(childcare::routes())

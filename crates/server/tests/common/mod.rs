@@ -9,6 +9,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
+/// The demo accounts' password (`Config::demo_password`) of the servers started here.
+pub const DEMO_PASSWORD: &str = "demo-password-1";
 
 /// A running server and what it runs on.
 pub struct TestServer {
@@ -17,6 +19,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
+    /// The configuration it was started with (for restarts).
+    pub config: lc_server::Config,
 }
 
 /// Which database.
@@ -38,6 +42,16 @@ impl TestServer {
         test: &str,
         network: Option<std::sync::Arc<lc_network::Graph>>,
     ) -> Option<TestServer> {
+        TestServer::start_demo(db, test, network, lc_server::Demo::Xueyuanlu).await
+    }
+
+    /// Starts a server with a demo (and a walking network, if given).
+    pub async fn start_demo(
+        db: Db,
+        test: &str,
+        network: Option<std::sync::Arc<lc_network::Graph>>,
+        demo: lc_server::Demo,
+    ) -> Option<TestServer> {
         // Server errors show in the failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
@@ -56,21 +70,33 @@ impl TestServer {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: url,
             data_dir: dir.path().join("data"),
-            seed_demo: true,
+            demo,
+            demo_password: Some(DEMO_PASSWORD.into()),
             admin_password: Some(ADMIN_PASSWORD.into()),
             secure_cookies: true,
             max_body: 64 << 20,
             pii_key: None,
             network,
         };
-        let running = lc_server::start(config).await.unwrap();
+        let running = lc_server::start(config.clone()).await.unwrap();
         Some(TestServer {
             base: running.url(),
             running: Some(running),
             client: reqwest::Client::new(),
             _dir: dir,
             pg,
+            config,
         })
+    }
+
+    /// Stops the server and starts it again on the same database and data directory.
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.unwrap();
+        }
+        let running = lc_server::start(self.config.clone()).await.unwrap();
+        self.base = running.url();
+        self.running = Some(running);
     }
 
     /// Stops gracefully and drops the PostgreSQL database.

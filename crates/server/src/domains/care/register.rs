@@ -95,7 +95,8 @@ pub struct RegisterView {
 }
 
 impl RegisterRow {
-    fn new(
+    /// A new row of a checked entry in the resident's community.
+    pub(crate) fn new(
         e: &RegisterEntry,
         community_id: String,
         id: i64,
@@ -239,7 +240,7 @@ async fn list_rows(
     Ok((rows, total))
 }
 
-async fn insert(conn: &mut AnyConnection, r: &RegisterRow) -> Result<i64, StoreError> {
+pub(crate) async fn insert(conn: &mut AnyConnection, r: &RegisterRow) -> Result<i64, StoreError> {
     sqlx::query_scalar(
         "INSERT INTO care_register (resident_id, community_id, categories, since_date, until_date, visitor_user_id, visitor_name, notes, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )

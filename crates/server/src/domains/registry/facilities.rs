@@ -324,7 +324,7 @@ pub async fn update(
 // --- Rules that read stored state (inside the write transaction) -----------------------------
 
 /// A facility's division and provider must exist.
-async fn check_refs(conn: &mut AnyConnection, f: &Facility) -> ApiResult<()> {
+pub(crate) async fn check_refs(conn: &mut AnyConnection, f: &Facility) -> ApiResult<()> {
     if let Some(d) = &f.division_code {
         if !divisions::exists(&mut *conn, d).await? {
             return Err(web::unknown_reference("division_code", "division", d));

@@ -75,7 +75,7 @@ from_row!(ProviderRow {
 });
 
 impl ProviderRow {
-    fn new(p: Provider, created_at: i64, version: i64) -> ProviderRow {
+    pub(crate) fn new(p: Provider, created_at: i64, version: i64) -> ProviderRow {
         ProviderRow {
             uscc: p.uscc,
             kind: p.kind,
@@ -229,7 +229,7 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-async fn check_refs(conn: &mut AnyConnection, p: &Provider) -> ApiResult<()> {
+pub(crate) async fn check_refs(conn: &mut AnyConnection, p: &Provider) -> ApiResult<()> {
     if let Some(d) = &p.division_code {
         if !divisions::exists(&mut *conn, d).await? {
             return Err(web::unknown_reference("division_code", "division", d));

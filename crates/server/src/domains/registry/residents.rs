@@ -86,7 +86,13 @@ from_row!(ResidentRow {
 });
 
 impl ResidentRow {
-    fn new(st: &AppState, r: Resident, id: i64, created_at: i64, version: i64) -> ResidentRow {
+    pub(crate) fn new(
+        st: &AppState,
+        r: Resident,
+        id: i64,
+        created_at: i64,
+        version: i64,
+    ) -> ResidentRow {
         let (masked, hash) = web::fingerprint_opt(st, r.resident_id.as_ref());
         ResidentRow {
             id,
@@ -243,7 +249,7 @@ pub async fn update(
 
 /// A resident's community must exist and their account, if named, be a resident's (checked
 /// inside the write transaction).
-async fn check_refs(conn: &mut AnyConnection, r: &Resident) -> ApiResult<()> {
+pub(crate) async fn check_refs(conn: &mut AnyConnection, r: &Resident) -> ApiResult<()> {
     if !communities::exists(&mut *conn, &r.community_id).await? {
         return Err(web::unknown_reference(
             "community_id",

@@ -305,6 +305,17 @@ fn figures_by(rows: &[Counted], key_of: impl Fn(&Counted) -> String) -> BTreeMap
     rating::tally(&events)
 }
 
+/// The public rating of every outlet with reviews of `service`, as `GET
+/// /api/ratings?by=outlet&service=…` answers it (the services-near-me answer).
+pub(crate) async fn outlet_ratings(
+    conn: &mut AnyConnection,
+    service: &str,
+) -> ApiResult<BTreeMap<String, Public>> {
+    let (rules, _) = settings::load(&mut *conn).await?;
+    let rows = counted(&mut *conn, None, None, Some(service)).await?;
+    Ok(public_figures(&rows, By::Outlet, rules.minimum))
+}
+
 /// GET /api/ratings: public, without signing in; reviewers are never named.
 #[utoipa::path(get, path = "/api/ratings", tag = "reviews", params(RatingsQuery),
     responses((status = 200, body = Ratings), (status = "default", body = crate::error::ErrorSchema)))]

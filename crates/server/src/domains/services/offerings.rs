@@ -473,6 +473,33 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(row)))
 }
 
+/// Creates an offering inside the write transaction `tx` by the rules of `POST /api/offerings`
+/// (the outlet and its provider, the offering and its plan, the home area on the walking
+/// network), audited as `c`: the demo seed's path.
+pub(crate) async fn create_in(
+    st: &AppState,
+    tx: &mut lc_store::Tx,
+    c: &Caller,
+    body: &OfferingBody,
+) -> ApiResult<OfferingRow> {
+    let facility_id = body.facility_id.clone().unwrap_or_default();
+    let facility = check_outlet(tx.conn(), c, &facility_id).await?;
+    let now = st.clock.now_ms();
+    let mut row = checked_row(body, &facility, now)?;
+    let reach = service_area(st, &facility, &row).await?;
+    row.id = insert(tx.conn(), &row).await?;
+    row.area_computed_at = store_area(tx.conn(), row.id, reach, now).await?;
+    tx.audit(
+        &c.actor(),
+        "create",
+        "offering",
+        &row.id.to_string(),
+        web::changes(None, &row, &[]),
+    )
+    .await?;
+    Ok(row)
+}
+
 /// PATCH /api/offerings/{id}: a merge of the stored offering and the fields sent, checked as a
 /// whole; `facility_id`, `service` and `delivery` cannot change.
 #[utoipa::path(patch, path = "/api/offerings/{id}", tag = "services",

@@ -1,0 +1,615 @@
+//! The web portal (issue 14) through its own forms, on the real server (SQLite and
+//! PostgreSQL), with a cookie-keeping client that follows no redirect by itself: the pages a
+//! resident, a provider and a community worker use, the one-time messages, the CSRF rule, the
+//! preferences, and the API's refusals shown as pages. The browser journeys with axe-core are
+//! `tools/portal-check`.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Auth, TestServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const P: &str = "91310110666007217T";
+const C1: &str = "110108010031";
+
+fn set_clock(s: &TestServer, at: &str) {
+    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let now = s.state().clock.now_ms();
+    s.state().clock.advance(target - now);
+}
+
+/// A browser without JavaScript: keeps cookies, shows each answer as it comes.
+struct Browser<'a> {
+    s: &'a TestServer,
+    http: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    html: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(s: &'a TestServer) -> Browser<'a> {
+        Browser {
+            s,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
+        let resp = rb
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        Page {
+            status: resp.status(),
+            location: resp
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default(),
+            html: resp.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let rb = self.http.get(format!("{}{path}", self.s.base));
+        self.send(rb).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let rb = self
+            .http
+            .post(format!("{}{path}", self.s.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(rb).await
+    }
+
+    /// Follows a 303 to the page it names.
+    async fn follow(&mut self, p: Page) -> Page {
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+        let to = p.location.clone();
+        self.get(&to).await
+    }
+
+    fn csrf(&self) -> String {
+        self.cookies.get("lc_csrf").cloned().unwrap_or_default()
+    }
+
+    async fn login(&mut self, user: &str, password: &str) {
+        let p = self
+            .post(
+                "/login",
+                &[("username", user), ("password", password), ("next", "/")],
+            )
+            .await;
+        assert_eq!(
+            (p.status, p.location.as_str()),
+            (StatusCode::SEE_OTHER, "/"),
+            "{}",
+            p.html
+        );
+        assert!(self.cookies.contains_key("lc_session") && !self.csrf().is_empty());
+    }
+}
+
+/// The value of the first `name="…" value="…"` input after `after` in a page.
+fn input_value(html: &str, after: &str, name: &str) -> String {
+    let from = html
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} in {html}"));
+    let rest = &html[from..];
+    let at = rest
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("{name} after {after}"));
+    let v = &rest[at + name.len() + 15..];
+    v[..v.find('"').unwrap()].to_string()
+}
+
+/// The one-time message shown on a page.
+fn flash(html: &str) -> String {
+    let Some(at) = html.find("data-testid=\"flash\">") else {
+        return String::new();
+    };
+    let v = &html[at + 20..];
+    v[..v.find('<').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn portal_on_sqlite() {
+    let s = TestServer::start(common::Db::Sqlite, "portal")
+        .await
+        .unwrap();
+    journeys(&s).await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn portal_on_postgres() {
+    let Some(s) = TestServer::start(common::Db::Postgres, "portal").await else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the PostgreSQL tests"
+        );
+        return;
+    };
+    journeys(&s).await;
+    s.stop().await;
+}
+
+async fn api(s: &TestServer, who: &Auth, path: &str) -> Value {
+    let (st, v) = s.get(who, path).await;
+    assert_eq!(st, StatusCode::OK, "{path}: {v}");
+    v
+}
+
+async fn journeys(s: &TestServer) {
+    set_clock(s, "2026-06-10T09:00:00+08:00");
+    preferences_and_sign_in(s).await;
+
+    // The world: a canteen of P offering lunch, its staff, a resident of C1 with an account, a
+    // community worker of C1 with one person to visit.
+    let admin = s.admin().await;
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/providers",
+            json!({"uscc": P, "name": "甲餐饮公司"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = s.post(&admin, "/api/facilities", json!({"id": "CANTEEN", "name": "学院路长者食堂", "category": "community_canteen", "lon": 116.348, "lat": 39.998, "provider_code": P, "opening_hours": "10:30-19:00"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    s.user(
+        &admin,
+        "staff",
+        "provider_staff",
+        json!({"provider_code": P}),
+    )
+    .await;
+    let (worker_id, _) = s
+        .user(
+            &admin,
+            "worker",
+            "community_worker",
+            json!({"community_id": C1}),
+        )
+        .await;
+    let (uid, _) = s.user(&admin, "resident", "resident", json!({})).await;
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/residents",
+            json!({"community_id": C1, "name": "王秀英", "phone": "13700001234", "user_id": uid}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = s
+        .post(
+            &admin,
+            "/api/residents",
+            json!({"community_id": C1, "name": "李桂兰"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, entry) = s.post(&admin, "/api/care/register", json!({"resident_id": v["id"], "categories": ["living_alone"], "since": "2026-01-01", "visitor_user_id": worker_id})).await;
+    assert_eq!(st, StatusCode::CREATED, "{entry}");
+    let week: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| (d.to_string(), json!(["11:00-13:00"])))
+        .collect();
+    let (st, v) = s.post(&admin, "/api/offerings", json!({"facility_id": "CANTEEN", "service": "meal", "delivery": "outlet", "price_fen": 1500, "subsidy_cap_fen": 500, "duration_min": 60, "capacity": 1, "plan": {"week": week}})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
+    let booking = resident_books(s).await;
+    provider_serves(s, booking).await;
+    resident_rates(s, booking).await;
+    worker_visits(s, entry["id"].as_i64().unwrap()).await;
+}
+
+async fn preferences_and_sign_in(s: &TestServer) {
+    let mut b = Browser::new(s);
+    let p = b.get("/").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("<html lang=\"zh-CN\">"), "{}", p.html);
+    assert!(p.html.contains("长辈版") && p.html.contains(">English<"));
+    // English, then elder mode; each choice comes back to the page it was made on.
+    let p = b
+        .get("/prefs?lang=en&back=%2Fnearby%3Fservice%3Dmeal")
+        .await;
+    assert_eq!(
+        (p.status, p.location.as_str()),
+        (StatusCode::SEE_OTHER, "/nearby?service=meal")
+    );
+    let p = b.get("/prefs?elder=1&back=%2F").await;
+    let p = b.follow(p).await;
+    assert!(
+        p.html.contains("<html lang=\"en\" class=\"elder\">"),
+        "{}",
+        &p.html[..200]
+    );
+    assert!(p.html.contains("Sign in") && p.html.contains("Standard view"));
+    // Never back to another site.
+    let p = b.get("/prefs?lang=zh&back=%2F%2Fevil.example%2F").await;
+    assert_eq!(p.location, "/");
+    let p = b.get("/prefs?elder=0&back=https://evil.example/").await;
+    assert_eq!(p.location, "/");
+    assert!(!b.cookies.contains_key("lc_lang") && !b.cookies.contains_key("lc_elder"));
+
+    // Pages that need an account send to the login page and come back.
+    let p = b.get("/my/bookings").await;
+    assert_eq!(
+        (p.status, p.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login?next=%2Fmy%2Fbookings")
+    );
+    // A wrong password: the API's message on the login page, no session.
+    let p = b
+        .post(
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", "wrong-password"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(p.html.contains("data-testid=\"login-error\""), "{}", p.html);
+    assert!(!b.cookies.contains_key("lc_session"));
+    // Signed in, the page names the account; a login's `next` never leaves the site.
+    let p = b
+        .post(
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", common::ADMIN_PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location.as_str()),
+        (StatusCode::SEE_OTHER, "/")
+    );
+    let p = b.get("/").await;
+    assert!(p.html.contains("系统管理员 Administrator"), "{}", p.html);
+    // Signing out needs the form's token; then the session is gone at the API too.
+    let session = b.cookies["lc_session"].clone();
+    let p = b.post("/logout", &[("_csrf", "0000")]).await;
+    let p = b.follow(p).await;
+    assert!(flash(&p.html).contains("页面已过期"), "{}", p.html);
+    let csrf = b.csrf();
+    let p = b.post("/logout", &[("_csrf", &csrf)]).await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "您已安全退出");
+    assert!(!b.cookies.contains_key("lc_session") && !b.cookies.contains_key("lc_csrf"));
+    let (st, _) = s
+        .get(
+            &Auth::Session {
+                cookie: session,
+                csrf,
+            },
+            "/api/auth/me",
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // The one-time message is shown once.
+    let p = b.get("/").await;
+    assert_eq!(flash(&p.html), "");
+}
+
+/// The resident books lunch at the canteen from its page; returns the booking id.
+async fn resident_books(s: &TestServer) -> i64 {
+    let mut b = Browser::new(s);
+    b.login("resident", "password-123456").await;
+    // Without a walking network the nearby search says so, in the API's words.
+    let p = b.get("/nearby?service=meal").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.html.contains("data-testid=\"nearby-error\""),
+        "{}",
+        p.html
+    );
+    // The outlet: its service, price, subsidy, rating, free slots, the booking form.
+    let p = b.get("/outlets/CANTEEN?service=meal").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    for text in [
+        "学院路长者食堂",
+        "助餐",
+        "¥15.00",
+        "¥5.00",
+        "10:30-19:00",
+        "暂无评价",
+    ] {
+        assert!(p.html.contains(text), "{text}: {}", p.html);
+    }
+    // Today 11:00 (Wednesday) is the first free slot.
+    let first = p.html.find("name=\"start\" value=\"").unwrap();
+    let first = &p.html[first + 20..];
+    let first = first[..first.find('"').unwrap()].to_string();
+    assert_eq!(first, "2026-06-10T11:00:00+08:00");
+    assert!(p.html.contains("6月10日 周三 11:00"), "{}", p.html);
+    let offering = input_value(&p.html, "action=\"/book\"", "offering_id");
+    let idem = input_value(&p.html, "action=\"/book\"", "idem");
+    let form = |csrf: &str| -> Vec<(String, String)> {
+        vec![
+            ("_csrf".into(), csrf.into()),
+            ("offering_id".into(), offering.clone()),
+            ("idem".into(), idem.clone()),
+            ("start".into(), first.clone()),
+            ("note".into(), "少盐".into()),
+            ("back".into(), "/outlets/CANTEEN?service=meal".into()),
+        ]
+    };
+    let pairs = |v: &[(String, String)]| -> Vec<(String, String)> { v.to_vec() };
+    // A form without this session's token is refused and books nothing.
+    let f = pairs(&form("forged"));
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let p = b.post("/book", &f).await;
+    assert_eq!(p.location, "/outlets/CANTEEN?service=meal");
+    let p = b.follow(p).await;
+    assert!(flash(&p.html).contains("页面已过期"), "{}", p.html);
+    let admin = s.admin().await;
+    assert_eq!(api(s, &admin, "/api/bookings").await["total"], 0);
+    // Booked; the same form sent twice is one booking.
+    let csrf = b.csrf();
+    let f = pairs(&form(&csrf));
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let p = b.post("/book", &f).await;
+    assert_eq!(p.location, "/my/bookings");
+    let again = b.post("/book", &f).await;
+    assert_eq!(again.location, "/my/bookings");
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "预约已提交，等待服务点确认");
+    assert!(p.html.contains("data-status=\"requested\""), "{}", p.html);
+    // No subsidy entitlement: the resident pays the full price.
+    assert!(
+        p.html.contains("待确认") && p.html.contains("自付 ¥15.00"),
+        "{}",
+        p.html
+    );
+    let list = api(s, &admin, "/api/bookings").await;
+    assert_eq!(list["total"], 1, "{list}");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(list["items"][0]["note"], "少盐");
+    // The API's refusal in its own words: the slot has one seat, now taken.
+    let csrf = b.csrf();
+    let p = b
+        .post(
+            "/book",
+            &[
+                ("_csrf", &csrf),
+                ("offering_id", &offering),
+                ("idem", "another-key"),
+                ("start", &first),
+                ("back", "/outlets/CANTEEN"),
+            ],
+        )
+        .await;
+    let p = b.follow(p).await;
+    assert!(p.html.contains("flash-error"), "{}", p.html);
+    assert!(!flash(&p.html).is_empty());
+    assert_eq!(api(s, &admin, "/api/bookings").await["total"], 1);
+    // A resident is not a provider: the page says who it is for.
+    let p = b.get("/provider/bookings").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("服务机构"), "{}", p.html);
+    id
+}
+
+async fn provider_serves(s: &TestServer, id: i64) {
+    let mut b = Browser::new(s);
+    b.login("staff", "password-123456").await;
+    let p = b.get("/provider/bookings").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.html
+            .contains(&format!("data-booking=\"{id}\" data-status=\"requested\"")),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("少盐"));
+    let csrf = b.csrf();
+    for (action, at, status, msg) in [
+        (
+            "confirm",
+            "2026-06-10T09:05:00+08:00",
+            "confirmed",
+            "已确认预约",
+        ),
+        (
+            "start",
+            "2026-06-10T10:50:00+08:00",
+            "in_service",
+            "已开始服务",
+        ),
+        (
+            "complete",
+            "2026-06-10T11:55:00+08:00",
+            "completed",
+            "服务已完成",
+        ),
+    ] {
+        set_clock(s, at);
+        let p = b
+            .post(
+                &format!("/provider/bookings/{id}/{action}"),
+                &[("_csrf", &csrf)],
+            )
+            .await;
+        let p = b.follow(p).await;
+        assert_eq!(flash(&p.html), format!("{msg}（#{id}）"), "{}", p.html);
+        let admin = s.admin().await;
+        assert_eq!(
+            api(s, &admin, &format!("/api/bookings/{id}")).await["status"],
+            status
+        );
+    }
+    // An action the booking's state does not allow: the API's refusal, nothing changes.
+    let p = b
+        .post(
+            &format!("/provider/bookings/{id}/confirm"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    let p = b.follow(p).await;
+    assert!(p.html.contains("flash-error"), "{}", p.html);
+    let p = b
+        .post(
+            &format!("/provider/bookings/{id}/teleport"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "未知的操作");
+}
+
+async fn resident_rates(s: &TestServer, id: i64) {
+    set_clock(s, "2026-06-10T13:00:00+08:00");
+    let mut b = Browser::new(s);
+    b.login("resident", "password-123456").await;
+    let p = b.get("/my/bookings").await;
+    assert!(p.html.contains("data-status=\"completed\""), "{}", p.html);
+    assert!(p.html.contains(&format!("/my/bookings/{id}/rate")));
+    let p = b.get(&format!("/my/bookings/{id}/rate")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("非常满意") && p.html.contains("学院路长者食堂"));
+    let csrf = b.csrf();
+    // No level chosen: asked again, nothing stored.
+    let p = b
+        .post(
+            &format!("/my/bookings/{id}/rate"),
+            &[("_csrf", &csrf), ("text", "好")],
+        )
+        .await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "请选择满意程度");
+    let p = b
+        .post(
+            &format!("/my/bookings/{id}/rate"),
+            &[
+                ("_csrf", &csrf),
+                ("level", "satisfied"),
+                ("text", "饭菜可口"),
+            ],
+        )
+        .await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "感谢您的评价");
+    assert!(p.html.contains("已评价"), "{}", p.html);
+    let admin = s.admin().await;
+    let reviews = api(s, &admin, "/api/reviews").await;
+    assert_eq!(reviews["total"], 1, "{reviews}");
+    assert_eq!(reviews["items"][0]["subject_id"].as_i64(), Some(id));
+    // A second rating of the same service is the API's refusal.
+    let p = b
+        .post(
+            &format!("/my/bookings/{id}/rate"),
+            &[("_csrf", &csrf), ("level", "basic")],
+        )
+        .await;
+    let p = b.follow(p).await;
+    assert!(p.html.contains("flash-error"), "{}", p.html);
+    assert_eq!(api(s, &admin, "/api/reviews").await["total"], 1);
+}
+
+async fn worker_visits(s: &TestServer, entry: i64) {
+    let mut b = Browser::new(s);
+    b.login("worker", "password-123456").await;
+    let p = b.get("/worker").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(
+        p.html
+            .contains(&format!("data-register=\"{entry}\" data-visited=\"false\"")),
+        "{}",
+        p.html
+    );
+    // Names are masked as the API masks them.
+    assert!(!p.html.contains("李桂兰"), "{}", p.html);
+    let p = b
+        .get(&format!("/worker/visits/new?register_id={entry}"))
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    let csrf = b.csrf();
+    let entry_s = entry.to_string();
+    let visit = |end: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("register_id", entry_s.clone()),
+            ("mode", "home".to_string()),
+            ("date", "2026-06-10".to_string()),
+            ("start", "09:30".to_string()),
+            ("end", end.to_string()),
+            ("place", "家中".to_string()),
+            ("outcome", "身体尚可".to_string()),
+            ("need", "想订午餐".to_string()),
+        ]
+    };
+    // An end before the start: the API's refusal on the form's page, nothing stored.
+    let f = visit("09:00");
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let p = b.post("/worker/visits/new", &f).await;
+    assert_eq!(
+        p.location,
+        format!("/worker/visits/new?register_id={entry}")
+    );
+    let p = b.follow(p).await;
+    assert!(p.html.contains("flash-error"), "{}", p.html);
+    let f = visit("10:00");
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let p = b.post("/worker/visits/new", &f).await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "走访记录已保存", "{}", p.html);
+    assert!(
+        p.html
+            .contains(&format!("data-register=\"{entry}\" data-visited=\"true\"")),
+        "{}",
+        p.html
+    );
+    let admin = s.admin().await;
+    let visits = api(s, &admin, "/api/care/visits").await;
+    assert_eq!(visits["total"], 1, "{visits}");
+    // Lists mask it; the record itself holds what the form said.
+    let one = api(
+        s,
+        &admin,
+        &format!("/api/care/visits/{}", visits["items"][0]["id"]),
+    )
+    .await;
+    assert_eq!(
+        (&one["outcome"], &one["mode"]),
+        (&json!("身体尚可"), &json!("home")),
+        "{one}"
+    );
+}

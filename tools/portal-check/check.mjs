@@ -12,7 +12,6 @@ import { chromium } from "playwright-core";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startServer } from "./lib/server.mjs";
-import { createAccounts } from "./lib/fixture.mjs";
 import { Harness } from "./lib/harness.mjs";
 import { AXE_VERSION, ELDER } from "./lib/audit.mjs";
 import * as journeys from "./lib/journeys.mjs";
@@ -46,15 +45,10 @@ const browser = await chromium.launch({
 const h = new Harness(browser, server.base, artDir);
 let perf = [];
 try {
-  let accounts = server.demoAccounts();
-  let fallbackCanteen = null;
-  if (!accounts?.resident) {
-    console.log("no demo-accounts.txt: creating the journeys' accounts as admin (no demo city)");
-    const f = await createAccounts(server);
-    accounts = f.accounts;
-    fallbackCanteen = f.canteen;
-  }
-  const setup = await journeys.prepare(h, server, accounts, fallbackCanteen);
+  // The demo city's accounts (`livingcircle serve` seeds them into a fresh data directory).
+  const accounts = server.demoAccounts();
+  h.must("the server wrote demo-accounts.txt", !!accounts?.resident && !!accounts?.provider && !!accounts?.worker);
+  const setup = await journeys.prepare(h, server, accounts);
 
   // Public pages, signed out.
   const anon = await h.session("anonymous");
@@ -82,6 +76,7 @@ try {
   const resident = await h.session("resident");
   const provider = await h.session("provider");
   const worker = await h.session("worker");
+  const regulator = await h.session("regulator");
   const step = async (name, f) => {
     try {
       return await f();
@@ -100,6 +95,7 @@ try {
     if (served) await step("resident rates", () => journeys.residentRates(h, resident, id));
   }
   await step("worker visits", () => journeys.workerVisits(h, worker, accounts.worker.password));
+  await step("regulator's pages", () => journeys.regulatorPages(h, regulator, accounts.regulator.password));
   for (const j of journeys.later) await step(j.name, () => j(h, server, accounts));
 
   // Page weight and first render, cold cache, signed in as the journeys were.
@@ -118,7 +114,7 @@ try {
     { name: "provider bookings", path: "/provider/bookings", as: "provider", state: state.provider },
     { name: "worker visits", path: "/worker", as: "worker", state: state.worker },
   ]);
-  for (const s of [resident, provider, worker]) await s.context.close();
+  for (const s of [resident, provider, worker, regulator]) await s.context.close();
 } catch (e) {
   h.check("portal-check ran to the end", false, e.stack ?? String(e));
 } finally {

@@ -148,6 +148,21 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The penalty's publicity has already ended.",
     ),
     (
+        "no_network",
+        409,
+        "The server has no walking network (start it with `serve --osm`): nothing to compute distances on.",
+    ),
+    (
+        "assessment_running",
+        409,
+        "An assessment run is in progress; one runs at a time.",
+    ),
+    (
+        "nothing_to_assess",
+        409,
+        "No community in the registry (or none on the walking network): nothing to assess.",
+    ),
+    (
         "empty_pool",
         422,
         "A spot check's object pool is empty: nothing in the registry matches its scope.",

@@ -214,6 +214,9 @@ pub struct AppState {
     pub clock: Clock,
     /// The key that signs housekeeping credit certificate QR tokens (key file in `data_dir`).
     pub signing_key: secrets::SigningKey,
+    /// Assessment runs computed by this process (in memory: jobs do not survive a restart,
+    /// the stored runs do).
+    pub assessment_jobs: domains::assessments::jobs::Jobs,
 }
 
 /// The time the rules see: the system clock, plus an offset that only tests move (to complete
@@ -281,6 +284,7 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
         password_checks: Default::default(),
         clock: Clock::default(),
         signing_key,
+        assessment_jobs: Default::default(),
     };
     let admin_password = seed::bootstrap_admin(&state).await?;
     match state.config.demo {

@@ -67,6 +67,14 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("PATCH", "/api/residents/{id}", "RCA"),
     ("POST", "/api/assessments", "GA"),
     ("GET", "/api/assessments/latest", "*RPCGA"),
+    ("GET", "/api/assessments", "*RPCGA"),
+    ("GET", "/api/assessments/{id}", "*RPCGA"),
+    ("GET", "/api/assessments/{id}/communities", "*RPCGA"),
+    ("GET", "/api/assessments/compare", "*RPCGA"),
+    ("POST", "/api/assessments/runs", "GA"),
+    ("GET", "/api/assessments/jobs", "GA"),
+    ("GET", "/api/assessments/jobs/{id}", "GA"),
+    ("POST", "/api/assessments/jobs/{id}/cancel", "GA"),
     ("GET", "/api/service-types", "*RPCGA"),
     ("GET", "/api/offerings", "*RPCGA"),
     ("POST", "/api/offerings", "PGA"),
@@ -270,6 +278,10 @@ struct Fixture {
     /// A credit certificate token of the first practitioner (consented): its id and text.
     hk_token: String,
     hk_text: String,
+    /// An assessment job (finished) and the run it stored (on the server's walking network;
+    /// `-` and 0 on a server without one).
+    assessment_job: String,
+    assessment_run: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -284,8 +296,9 @@ async fn fixture(s: &TestServer) -> Fixture {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
+    // Beside C1 (富润家园), on the walking network: the home offering of F1 reaches C1.
     for (id, owner) in [("F1", P), ("F2", Q)] {
-        let (st, v) = s.post(&admin, "/api/facilities", json!({"id": id, "name": id, "category": "housekeeping", "lon": 116.35, "lat": 40.0, "provider_code": owner})).await;
+        let (st, v) = s.post(&admin, "/api/facilities", json!({"id": id, "name": id, "category": "housekeeping", "lon": 116.3481, "lat": 39.9986, "provider_code": owner})).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
     let mut pids = Vec::new();
@@ -442,6 +455,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let hk_token = v["token_id"].as_str().unwrap().to_string();
     let hk_text = v["text"].as_str().unwrap().to_string();
+    let (assessment_job, assessment_run) = assessment_run(s, &admin).await;
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -472,7 +486,28 @@ async fn fixture(s: &TestServer) -> Fixture {
         list_entry,
         hk_token,
         hk_text,
+        assessment_job,
+        assessment_run,
     }
+}
+
+/// An assessment run computed by the server on the fixture's registry, finished.
+async fn assessment_run(s: &TestServer, admin: &Auth) -> (String, i64) {
+    let (st, v) = s.post(admin, "/api/assessments/runs", json!({})).await;
+    if st == StatusCode::CONFLICT && v["code"] == json!("no_network") {
+        return ("-".into(), 0);
+    }
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    for _ in 0..2400 {
+        let (_, v) = s.get(admin, &format!("/api/assessments/jobs/{id}")).await;
+        if v["status"] != json!("running") {
+            assert_eq!(v["status"], json!("done"), "{v}");
+            return (id, v["run_id"].as_i64().unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the fixture's assessment run did not finish");
 }
 
 /// A spot check of the nurseries (N1 alone), drawn, its result recorded and published.
@@ -587,7 +622,9 @@ fn concrete(path: &str, f: &Fixture) -> String {
         return path.replace("{code}", "I1");
     }
     // The fixture's record for each path prefix (the first that matches); an account otherwise.
-    let records: [(&str, String); 24] = [
+    let records: [(&str, String); 26] = [
+        ("/api/assessments/jobs/", f.assessment_job.clone()),
+        ("/api/assessments/", f.assessment_run.to_string()),
         (
             "/api/housekeeping/practitioners/",
             f.practitioner.to_string(),
@@ -720,7 +757,51 @@ async fn authorization_matrix(s: &TestServer) {
         .iter()
         .any(|e| matches!(e.access, Access::Roles(rs) if rs == [Role::Admin])));
 }
-both!(authorization_matrix);
+/// The walking network of the CAU extract (real OpenStreetMap data, © OpenStreetMap
+/// contributors, ODbL): the assessment runs' endpoints need one.
+fn cau_network() -> std::sync::Arc<lc_network::Graph> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/osm/beijing-haidian-cau.osm.pbf");
+    let loaded = lc_pipeline::network::load(
+        &lc_pipeline::NetworkSource::Osm(path),
+        &lc_pipeline::LoadOptions {
+            use_cache: false,
+            ..Default::default()
+        },
+        &lc_pipeline::Silent,
+    )
+    .unwrap();
+    std::sync::Arc::new(loaded.graph)
+}
+
+mod authorization_matrix {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let s = super::TestServer::start_with_network(
+            super::common::Db::Sqlite,
+            "authorization_matrix",
+            Some(super::cau_network()),
+        )
+        .await
+        .unwrap();
+        super::authorization_matrix(&s).await;
+        s.stop().await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(s) = super::TestServer::start_with_network(
+            super::common::Db::Postgres,
+            "authorization_matrix",
+            Some(super::cau_network()),
+        )
+        .await
+        else {
+            return;
+        };
+        super::authorization_matrix(&s).await;
+        s.stop().await;
+    }
+}
 
 async fn record_scopes(s: &TestServer) {
     let f = fixture(s).await;

@@ -6,6 +6,13 @@
 //! `community` level (a figure of one community: GS21's visit rate, CNM1's meal sites within
 //! 15 minutes) its `region_code`, which is the community's id. Every other column is kept as it
 //! is, so the assessment's columns can grow without a change here.
+//!
+//! A run is also computed by the server itself on the registry's data ([`jobs`]: started,
+//! followed and cancelled as a job) and stored exactly as an import of the command line's two
+//! files would be. [`views`]: the runs for a map (per community) and side by side.
+
+pub mod jobs;
+pub mod views;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,7 +24,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use lc_registry::{Access, FieldError};
 use lc_store::sqlx::{self, AnyConnection};
-use lc_store::{from_row, now_ms, StoreError};
+use lc_store::{from_row, now_ms, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -48,7 +55,7 @@ from_row!(RunRow {
 });
 
 /// The latest run.
-async fn latest_run(st: &AppState) -> Result<Option<RunRow>, StoreError> {
+pub(crate) async fn latest_run(st: &AppState) -> Result<Option<RunRow>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, created_at, created_by, label, shortcomings, indicators FROM assessment_runs ORDER BY id DESC LIMIT 1",
     )
@@ -57,7 +64,7 @@ async fn latest_run(st: &AppState) -> Result<Option<RunRow>, StoreError> {
 }
 
 /// The rows of a run of one kind (and community), each the CSV row it was imported from.
-async fn run_rows(
+pub(crate) async fn run_rows(
     st: &AppState,
     run: i64,
     kind: &str,
@@ -115,6 +122,63 @@ async fn insert_rows(
     Ok(())
 }
 
+/// One run.
+pub(crate) async fn get_run(st: &AppState, id: i64) -> Result<Option<RunRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, created_at, created_by, label, shortcomings, indicators FROM assessment_runs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(st.store.pool())
+    .await?)
+}
+
+/// A run to store: the rows of `shortcomings.csv` and `indicators.csv` as parsed.
+pub(crate) struct NewRun<'a> {
+    pub created_at: i64,
+    pub created_by: Option<i64>,
+    pub label: &'a str,
+    /// The shortcomings' community column (`community_id` or `community`).
+    pub community_col: &'a str,
+    pub shortcomings: &'a CsvRows,
+    pub indicators: &'a CsvRows,
+}
+
+/// Stores a run and its rows in a transaction (an import and a run computed by the server
+/// store alike); the run's id.
+pub(crate) async fn insert_run(tx: &mut Tx, run: &NewRun<'_>) -> Result<i64, StoreError> {
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO assessment_runs (created_at, created_by, label, shortcomings, indicators) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(run.created_at)
+    .bind(run.created_by)
+    .bind(run.label.to_string())
+    .bind(run.shortcomings.len() as i64)
+    .bind(run.indicators.len() as i64)
+    .fetch_one(tx.conn())
+    .await?;
+    let mut batch = Vec::with_capacity(run.shortcomings.len() + run.indicators.len());
+    for (kind, rows) in [
+        ("shortcoming", run.shortcomings),
+        ("indicator", run.indicators),
+    ] {
+        for (line, data) in rows {
+            let community = if kind == "shortcoming" {
+                shortcoming_community(data, run.community_col)
+            } else {
+                indicator_community(data)
+            };
+            batch.push((
+                kind,
+                *line,
+                community,
+                Value::Object(data.clone()).to_string(),
+            ));
+        }
+    }
+    insert_rows(tx.conn(), run_id, &batch).await?;
+    Ok(run_id)
+}
+
 /// The endpoints of this domain.
 pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
@@ -147,6 +211,86 @@ pub const ENDPOINTS: &[Endpoint] = &[
         None,
         JSON
     ),
+    ep!(
+        "GET",
+        "/api/assessments",
+        Access::Public,
+        "",
+        "assessments",
+        "Assessment runs (imported or computed), newest first.",
+        None,
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/assessments/{id}",
+        Access::Public,
+        "",
+        "assessments",
+        "One assessment run with its indicator rows.",
+        None,
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/assessments/{id}/communities",
+        Access::Public,
+        "",
+        "assessments",
+        "A run's communities with position and the requirements each misses (the map), and totals.",
+        None,
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/assessments/compare",
+        Access::Public,
+        "",
+        "assessments",
+        "Two runs side by side: indicators by region and key (value, met, change), shortcomings per community.",
+        None,
+        JSON
+    ),
+    ep!(
+        "POST",
+        "/api/assessments/runs",
+        STAFF_WRITE,
+        "",
+        "assessments",
+        "Start an assessment on the registry's communities and facilities and the server's walking network (202 with the job; one at a time).",
+        Some(JSON),
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/assessments/jobs",
+        STAFF_WRITE,
+        "",
+        "assessments",
+        "The assessment jobs of this server process, newest first (in memory: not kept across a restart).",
+        None,
+        JSON
+    ),
+    ep!(
+        "GET",
+        "/api/assessments/jobs/{id}",
+        STAFF_WRITE,
+        "",
+        "assessments",
+        "An assessment job: status, step, progress, timings, the stored run or the error.",
+        None,
+        JSON
+    ),
+    ep!(
+        "POST",
+        "/api/assessments/jobs/{id}/cancel",
+        STAFF_WRITE,
+        "",
+        "assessments",
+        "Cancel a running assessment job: it ends as cancelled and stores nothing.",
+        None,
+        JSON
+    ),
 ];
 
 /// The routes of this domain.
@@ -161,6 +305,17 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
             post(import_assessment).layer(axum::extract::DefaultBodyLimit::max(max_body)),
         )
         .route("/api/assessments/latest", get(latest_assessment))
+        .route("/api/assessments", get(views::list_runs))
+        .route("/api/assessments/compare", get(views::compare_runs))
+        .route("/api/assessments/{id}", get(views::get_run_rows))
+        .route(
+            "/api/assessments/{id}/communities",
+            get(views::run_communities_map),
+        )
+        .route("/api/assessments/runs", post(jobs::start_run))
+        .route("/api/assessments/jobs", get(jobs::list_jobs))
+        .route("/api/assessments/jobs/{id}", get(jobs::get_job))
+        .route("/api/assessments/jobs/{id}/cancel", post(jobs::cancel_job))
 }
 
 /// An assessment run as uploaded: the CSV texts of `livingcircle assess`.
@@ -173,9 +328,9 @@ pub struct AssessmentUpload {
 }
 
 /// Parses a CSV text into (line, object of header → cell) rows.
-type CsvRows = Vec<(u64, Map<String, Value>)>;
+pub(crate) type CsvRows = Vec<(u64, Map<String, Value>)>;
 
-fn csv_objects(text: &str, file: &str) -> ApiResult<(Vec<String>, CsvRows)> {
+pub(crate) fn csv_objects(text: &str, file: &str) -> ApiResult<(Vec<String>, CsvRows)> {
     let mut rdr =
         csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let headers: Vec<String> = rdr
@@ -289,34 +444,18 @@ pub async fn import_assessment(
     }
     let mut tx = st.store.begin().await?;
     let label = up.label.unwrap_or_else(|| "assess".into());
-    let run_id: i64 = sqlx::query_scalar(
-        "INSERT INTO assessment_runs (created_at, created_by, label, shortcomings, indicators) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    let run_id = insert_run(
+        &mut tx,
+        &NewRun {
+            created_at: now_ms(),
+            created_by: c.user.as_ref().map(|u| u.id),
+            label: &label,
+            community_col,
+            shortcomings: &shortcomings,
+            indicators: &indicators,
+        },
     )
-    .bind(now_ms())
-    .bind(c.user.as_ref().map(|u| u.id))
-    .bind(label)
-    .bind(shortcomings.len() as i64)
-    .bind(indicators.len() as i64)
-    .fetch_one(tx.conn())
-    .await
-    .map_err(StoreError::from)?;
-    let mut batch = Vec::with_capacity(shortcomings.len() + indicators.len());
-    for (kind, rows) in [("shortcoming", &shortcomings), ("indicator", &indicators)] {
-        for (line, data) in rows {
-            let community = if kind == "shortcoming" {
-                shortcoming_community(data, community_col)
-            } else {
-                indicator_community(data)
-            };
-            batch.push((
-                kind,
-                *line,
-                community,
-                Value::Object(data.clone()).to_string(),
-            ));
-        }
-    }
-    insert_rows(tx.conn(), run_id, &batch).await?;
+    .await?;
     tx.audit(
         &c.actor(),
         "import",
@@ -326,13 +465,7 @@ pub async fn import_assessment(
     )
     .await?;
     tx.commit().await?;
-    let run: Option<RunRow> = sqlx::query_as(
-        "SELECT id, created_at, created_by, label, shortcomings, indicators FROM assessment_runs WHERE id = $1",
-    )
-    .bind(run_id)
-    .fetch_optional(st.store.pool())
-    .await
-    .map_err(StoreError::from)?;
+    let run = get_run(&st, run_id).await?;
     Ok((StatusCode::CREATED, Json(json!({"run": run}))))
 }
 

@@ -148,11 +148,6 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The penalty's publicity has already ended.",
     ),
     (
-        "no_network",
-        409,
-        "The server has no walking network (start it with `serve --osm`): nothing to compute distances on.",
-    ),
-    (
         "assessment_running",
         409,
         "An assessment run is in progress; one runs at a time.",
@@ -257,7 +252,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     (
         "no_network",
         503,
-        "The server has no walking network (started without --osm or --nodes/--edges, or without the Chengdu demo's): walking distances cannot be computed.",
+        "The server has no walking network (started without --osm or --nodes/--edges, or without the Chengdu demo's): walking distances (services nearby, assessment runs) cannot be computed.",
     ),
     (
         "point_off_network",

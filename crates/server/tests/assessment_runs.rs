@@ -536,11 +536,11 @@ mod runs_on_the_registry {
     }
 }
 
-/// Without a walking network nothing can be assessed: 409 `no_network`, no job.
+/// Without a walking network nothing can be assessed: 503 `no_network`, no job.
 async fn no_network(s: &TestServer) {
     let admin = s.admin().await;
     let (st, v) = s.post(&admin, "/api/assessments/runs", json!({})).await;
-    assert_error(st, &v, StatusCode::CONFLICT, "no_network");
+    assert_error(st, &v, StatusCode::SERVICE_UNAVAILABLE, "no_network");
     assert!(v["message_zh"].as_str().unwrap().contains("路网"), "{v}");
     let (_, jobs) = s.get(&admin, "/api/assessments/jobs").await;
     assert_eq!(jobs["items"], json!([]));

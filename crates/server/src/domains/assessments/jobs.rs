@@ -327,10 +327,10 @@ impl Drop for EndGuard {
     }
 }
 
-/// 409 `no_network`.
+/// 503 `no_network` (as services nearby answer it).
 pub fn no_network() -> AppError {
     AppError::new(
-        StatusCode::CONFLICT,
+        StatusCode::SERVICE_UNAVAILABLE,
         "no_network",
         "服务器没有步行路网（以 serve --osm 启动），无法计算评估",
         "the server has no walking network (start it with serve --osm): nothing to assess on",
@@ -373,7 +373,8 @@ fn check_label(label: Option<String>, now: i64) -> ApiResult<String> {
 
 #[utoipa::path(post, path = "/api/assessments/runs", tag = "assessments", request_body = RunRequest,
     responses((status = 202, description = "The job (see GET /api/assessments/jobs/{id})", body = Object),
-        (status = 409, description = "`no_network`, `assessment_running` or `nothing_to_assess`", body = crate::error::ErrorSchema),
+        (status = 409, description = "`assessment_running` or `nothing_to_assess`", body = crate::error::ErrorSchema),
+        (status = 503, description = "`no_network`", body = crate::error::ErrorSchema),
         (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn start_run(
     State(st): State<Arc<AppState>>,

@@ -97,6 +97,7 @@ try {
   }
   await step("worker visits", () => journeys.workerVisits(h, worker, accounts.worker.password));
   await step("regulator's pages", () => journeys.regulatorPages(h, regulator, accounts.regulator.password));
+  await step("planner runs an assessment", () => journeys.plannerRuns(h, regulator));
   for (const j of journeys.later) await step(j.name, () => j(h, server, accounts));
 
   // Page weight and first render, cold cache, signed in as the journeys were.

@@ -107,6 +107,10 @@ pub fn routes(portal: Arc<Portal>) -> Router {
             post(pages::regulator::warning_act),
         )
         .route("/regulator/credit", get(pages::regulator::credit))
+        .route("/planner", get(pages::planner::planner))
+        .route("/planner/runs", post(pages::planner::start))
+        .route("/planner/jobs/{id}", get(pages::planner::job))
+        .route("/planner/compare", get(pages::planner::compare))
         .route("/static/portal.css", get(css))
         .route("/static/portal.js", get(js))
         .route("/static/roads.svg", get(roads))
@@ -136,9 +140,28 @@ async fn js() -> Response {
     asset("text/javascript; charset=utf-8", JS)
 }
 
-async fn roads(axum::extract::State(p): axum::extract::State<Arc<Portal>>) -> Response {
-    match &p.map {
-        Some(m) => asset("image/svg+xml", m.roads_svg.clone()),
-        None => (StatusCode::NOT_FOUND, "").into_response(),
-    }
+/// The road layer; gzip-compressed for browsers that accept it (all do).
+async fn roads(
+    axum::extract::State(p): axum::extract::State<Arc<Portal>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(m) = &p.map else {
+        return (StatusCode::NOT_FOUND, "").into_response();
+    };
+    let gzip = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let mut r = if gzip && !m.roads_svg_gz.is_empty() {
+        let mut r = asset("image/svg+xml", m.roads_svg_gz.clone());
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        asset("image/svg+xml", m.roads_svg.clone())
+    };
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    r
 }

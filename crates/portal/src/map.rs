@@ -22,6 +22,8 @@ pub struct BaseMap {
     pub height: f64,
     /// The road layer (an SVG document).
     pub roads_svg: String,
+    /// The same, gzip-compressed once (a fraction of the size over the wire).
+    pub roads_svg_gz: Vec<u8>,
     /// Road segments drawn.
     pub segments: usize,
 }
@@ -67,6 +69,7 @@ impl BaseMap {
             w = WIDTH,
             h = m.height,
         );
+        m.roads_svg_gz = gzip(m.roads_svg.as_bytes());
         Some(m)
     }
 
@@ -86,6 +89,7 @@ impl BaseMap {
             ky,
             height: ((max_lat - min_lat) * ky).ceil(),
             roads_svg: String::new(),
+            roads_svg_gz: Vec::new(),
             segments: 0,
         }
     }
@@ -108,6 +112,14 @@ impl BaseMap {
         let (x, y) = self.project(p);
         (0.0..=WIDTH).contains(&x) && (0.0..=self.height).contains(&y)
     }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into memory cannot fail.
+    let _ = e.write_all(bytes);
+    e.finish().unwrap_or_default()
 }
 
 /// A point drawn on a page's map.

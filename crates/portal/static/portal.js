@@ -60,3 +60,13 @@
     }
   });
 })();
+// A running job's page reloads itself (data-poll, milliseconds) until the job ends.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.querySelector("[data-poll]");
+    if (!el) return;
+    var ms = parseInt(el.getAttribute("data-poll"), 10) || 2000;
+    window.setTimeout(function () { window.location.reload(); }, ms);
+  });
+})();

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::cau_network;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,21 +20,6 @@ use serde_json::{json, Map, Value};
 
 /// Fuyun community (富润社区), on the network.
 const C1: &str = "110108010031";
-
-fn cau_network() -> Arc<lc_network::Graph> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/osm/beijing-haidian-cau.osm.pbf");
-    let loaded = lc_pipeline::network::load(
-        &lc_pipeline::NetworkSource::Osm(path),
-        &lc_pipeline::LoadOptions {
-            use_cache: false,
-            ..Default::default()
-        },
-        &lc_pipeline::Silent,
-    )
-    .unwrap();
-    Arc::new(loaded.graph)
-}
 
 /// Polls a job until it is no longer running (at most 120 s); its last answer.
 async fn wait(s: &TestServer, who: &Auth, id: &str) -> Value {

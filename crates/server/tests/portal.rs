@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::cau_network;
+
 use std::collections::BTreeMap;
 
 use common::{Auth, TestServer};
@@ -612,4 +614,126 @@ async fn worker_visits(s: &TestServer, entry: i64) {
         (&json!("身体尚可"), &json!("home")),
         "{one}"
     );
+}
+
+#[tokio::test]
+async fn planner_on_sqlite() {
+    let s =
+        TestServer::start_with_network(common::Db::Sqlite, "portal_planner", Some(cau_network()))
+            .await
+            .unwrap();
+    planner(&s).await;
+    s.stop().await;
+}
+
+/// Runs the job page until the job ends; the run it stored.
+async fn run_from_the_page(b: &mut Browser<'_>, label: &str) -> i64 {
+    let csrf = b.csrf();
+    let p = b
+        .post("/planner/runs", &[("_csrf", &csrf), ("label", label)])
+        .await;
+    assert!(p.location.starts_with("/planner/jobs/"), "{}", p.location);
+    let job = p.location.clone();
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "评估已开始");
+    for _ in 0..600 {
+        let p = b.get(&job).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+        if p.html.contains("data-status=\"done\"") {
+            assert!(p.html.contains("value=\"100\""), "{}", p.html);
+            let at = p.html.find("/planner?run=").unwrap();
+            let rest = &p.html[at + 13..];
+            return rest[..rest.find('"').unwrap()].parse().unwrap();
+        }
+        // While it runs, the page asks the browser to come back.
+        assert!(p.html.contains("data-poll="), "{}", p.html);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the run did not end");
+}
+
+async fn planner(s: &TestServer) {
+    // The road layer is drawn from the network: every segment once, gzip-compressed when asked.
+    let plain = s
+        .client
+        .get(format!("{}/static/roads.svg", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.headers()["content-type"], "image/svg+xml");
+    let plain = plain.text().await.unwrap();
+    assert!(
+        plain.starts_with("<svg") && plain.matches('M').count() > 100,
+        "{}",
+        &plain[..200]
+    );
+    let gz = s
+        .client
+        .get(format!("{}/static/roads.svg", s.base))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let gz = gz.bytes().await.unwrap();
+    assert!(gz.starts_with(&[0x1f, 0x8b]) && gz.len() * 2 < plain.len());
+
+    let mut b = Browser::new(s);
+    // Before any run: the page says so; starting one needs a regulator or an administrator.
+    let p = b.get("/planner").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("data-testid=\"no-runs\""), "{}", p.html);
+    assert!(!p.html.contains("start-run"));
+    b.login("admin", common::ADMIN_PASSWORD).await;
+    let p = b.get("/planner").await;
+    assert!(p.html.contains("data-testid=\"start-run\""), "{}", p.html);
+    let first = run_from_the_page(&mut b, "第一次评估").await;
+    // The run as a map (one dot per community of the seed) and the targets table.
+    let p = b.get(&format!("/planner?run={first}")).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    let admin = s.admin().await;
+    let view = api(s, &admin, &format!("/api/assessments/{first}/communities")).await;
+    let n = view["communities"].as_array().unwrap().len();
+    assert!(n >= 9, "{view}");
+    let dots = p.html.matches("<g class=\"mk mk-").count();
+    assert_eq!(dots, n, "one dot per community");
+    assert!(p.html.contains("第一次评估"));
+    assert!(p.html.contains("data-testid=\"indicators\""));
+    assert!(p.html.contains("<tr data-met="), "{}", p.html);
+    // A canteen at 富润 (C1), a second run, the comparison shows C1 lacking less.
+    let (st, v) = s.post(&admin, "/api/facilities", json!({"id": "NEW-CANTEEN", "name": "富润社区食堂", "category": "community_canteen", "lon": 116.3481, "lat": 39.9986})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let second = run_from_the_page(&mut b, "第二次评估").await;
+    assert!(second > first);
+    let p = b.get(&format!("/planner?run={second}")).await;
+    assert!(
+        p.html
+            .contains(&format!("/planner/compare?a={first}&amp;b={second}")),
+        "{}",
+        p.html
+    );
+    let p = b
+        .get(&format!("/planner/compare?a={first}&b={second}"))
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("第一次评估") && p.html.contains("第二次评估"));
+    assert!(
+        p.html.contains("data-testid=\"compare-communities\""),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("富润"), "{}", p.html);
+    // A resident reads the map but cannot start a run.
+    let (uid, _) = s
+        .user(&admin, "planner-reader", "resident", json!({}))
+        .await;
+    let _ = uid;
+    let mut r = Browser::new(s);
+    r.login("planner-reader", "password-123456").await;
+    let p = r.get("/planner").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(!p.html.contains("start-run"));
+    let csrf = r.csrf();
+    let p = r.post("/planner/runs", &[("_csrf", &csrf)]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
 }

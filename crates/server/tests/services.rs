@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::cau_network;
+
 use std::sync::Arc;
 
 use common::{assert_error, assert_invalid, Auth, TestServer};
@@ -872,24 +874,6 @@ async fn resident_meal_end_to_end(s: &TestServer) {
     assert_eq!(rate(&v), (Some(1), Some(1), Some(1.0)), "{v}");
 }
 both!(resident_meal_end_to_end);
-
-/// The walking network of the CAU extract (China Agricultural University's east campus and the
-/// streets around it, by Xueyuanlu: real OpenStreetMap data, © OpenStreetMap contributors, ODbL),
-/// where the demo district's communities stand.
-fn cau_network() -> Arc<lc_network::Graph> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/osm/beijing-haidian-cau.osm.pbf");
-    let loaded = lc_pipeline::network::load(
-        &lc_pipeline::NetworkSource::Osm(path),
-        &lc_pipeline::LoadOptions {
-            use_cache: false,
-            ..Default::default()
-        },
-        &lc_pipeline::Silent,
-    )
-    .unwrap();
-    Arc::new(loaded.graph)
-}
 
 /// A home service reaches the communities within its walking distance of the outlet, computed
 /// on the walking network; a resident of a community outside it cannot book it.

@@ -191,6 +191,27 @@ export async function regulatorPages(h, s, password) {
   }
 }
 
+/**
+ * A planner (here the regulator account, which may start runs) runs a new assessment on the
+ * registry's data from the page, follows its progress and sees the map of communities.
+ */
+export async function plannerRuns(h, s) {
+  const { page } = s;
+  const r = await page.goto("/planner");
+  h.check("/planner answers 200", r.status() === 200, String(r.status()));
+  await page.click("[data-testid=start-run]");
+  await page.waitForURL(/\/planner\/jobs\//);
+  // The progress page reloads itself until the job ends.
+  await page.locator("[data-testid=see-run]").waitFor({ timeout: 120_000 });
+  h.check("planner: the run ended done", (await page.getAttribute("[data-testid=job]", "data-status")) === "done");
+  await page.click("[data-testid=see-run]");
+  await page.waitForURL(/\/planner\?run=/);
+  const dots = await page.locator("svg[data-testid=map] g.mk").count();
+  h.check("planner: one dot per community of the demo city on the map", dots >= 206, String(dots));
+  h.check("planner: the targets table has rows", (await page.locator("[data-testid=indicators] tbody tr").count()) > 0);
+  await h.audit(s, "planner-run", "/planner (a run)");
+}
+
 // 5. The planner's (规划师) and the regulator's journeys: functions (h, server, accounts) added
 //    here as their pages come (issue 14, later items); check.mjs runs them in order after the
 //    others, each reported as one journey.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod home;
+pub mod planner;
 pub mod provider;
 pub mod regulator;
 pub mod resident;
@@ -95,6 +96,52 @@ pub fn form<T: DeserializeOwned>(body: &[u8]) -> Result<T, Flash> {
             format!("the form is incomplete or wrong: {e}"),
         )
     })
+}
+
+/// A JSON field as text: strings as they are, numbers as written, null as empty.
+pub fn text(v: &serde_json::Value, k: &str) -> String {
+    match &v[k] {
+        serde_json::Value::String(x) => x.clone(),
+        serde_json::Value::Null => String::new(),
+        x => x.to_string(),
+    }
+}
+
+/// A form whose fields may repeat (check boxes, one value per source).
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// From a form body.
+    pub fn parse(body: &[u8]) -> Result<Fields, Flash> {
+        form(body).map(Fields)
+    }
+
+    /// The first value of a field, trimmed (empty when absent).
+    pub fn get(&self, k: &str) -> String {
+        self.0
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, b)| b.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Every value of a field, trimmed, empty ones too, in form order.
+    pub fn each(&self, k: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(a, _)| a == k)
+            .map(|(_, b)| b.trim().to_string())
+            .collect()
+    }
+
+    /// Every non-empty value of a field, trimmed, in form order.
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(a, b)| a == k && !b.trim().is_empty())
+            .map(|(_, b)| b.trim().to_string())
+            .collect()
+    }
 }
 
 /// The one-time message for a form that did not carry this session's CSRF token.

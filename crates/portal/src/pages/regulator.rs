@@ -15,13 +15,7 @@ use crate::ui::{encode, Flash, Ui};
 /// Who may use the regulator pages (as the API admits them).
 const ROLES: &[&str] = &["regulator", "admin"];
 
-fn s(v: &Value, k: &str) -> String {
-    match &v[k] {
-        Value::String(x) => x.clone(),
-        Value::Null => String::new(),
-        x => x.to_string(),
-    }
-}
+use super::text as s;
 
 /// A spot check's status in the page language.
 fn check_status(ui: &Ui, key: &str) -> String {
@@ -110,21 +104,9 @@ pub async fn checks(ctx: Ctx) -> Response {
 
 /// The announcement form: `check_items` may repeat.
 fn announce_body(body: &[u8]) -> Result<(String, Value), Flash> {
-    let pairs: Vec<(String, String)> = super::form(body)?;
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(a, _)| a == k)
-            .map(|(_, b)| b.trim().to_string())
-            .unwrap_or_default()
-    };
-    let all = |k: &str| -> Vec<String> {
-        pairs
-            .iter()
-            .filter(|(a, b)| a == k && !b.trim().is_empty())
-            .map(|(_, b)| b.trim().to_string())
-            .collect()
-    };
+    let f = super::Fields::parse(body)?;
+    let get = |k: &str| f.get(k);
+    let all = |k: &str| f.all(k);
     // The commitment: computed in the browser when it can (the secret never leaves it), else
     // here from the secret typed in, which is used for this and nothing else.
     let mut commitment = get("seed_commitment");
@@ -381,31 +363,22 @@ pub async fn step(ctx: Ctx, Path((id, step)): Path<(i64, String)>, body: Bytes) 
         return *r;
     }
     let back = format!("/regulator/spot-checks/{id}");
-    let pairs: Vec<(String, String)> = match super::form(&body) {
-        Ok(p) => p,
-        Err(f) => return ctx.redirect_with(&back, f),
+    let f = match super::Fields::parse(&body) {
+        Ok(f) => f,
+        Err(flash) => return ctx.redirect_with(&back, flash),
     };
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(a, _)| a == k)
-            .map(|(_, b)| b.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| f.get(k);
     if !ctx.csrf_ok(&get("_csrf")) {
         return ctx.redirect_with(&back, super::stale_form());
     }
     let (path, req, zh, en) = match step.as_str() {
         "draw" => {
             // One public value per announced source, in the announced order.
-            let sources: Vec<&(String, String)> =
-                pairs.iter().filter(|(k, _)| k == "source").collect();
-            let values: Vec<&(String, String)> =
-                pairs.iter().filter(|(k, _)| k == "value").collect();
-            let public_values: Vec<Value> = sources
+            let public_values: Vec<Value> = f
+                .each("source")
                 .iter()
-                .zip(values.iter())
-                .map(|((_, src), (_, val))| json!({"source": src, "value": val.trim()}))
+                .zip(f.each("value"))
+                .map(|(src, val)| json!({"source": src, "value": val}))
                 .collect();
             (
                 "draw",

@@ -38,7 +38,7 @@ pub struct MapView {
 }
 
 impl MapView {
-    fn new(m: &BaseMap, roads: bool, click: String) -> MapView {
+    pub(crate) fn new(m: &BaseMap, roads: bool, click: String) -> MapView {
         MapView {
             width: crate::map::WIDTH,
             height: m.height,
@@ -57,7 +57,7 @@ impl MapView {
 
     /// Shows the part around the markers (at least `min_w` map units wide, the map's own
     /// proportions), inside the map.
-    fn zoom_to_markers(&mut self, min_w: f64) {
+    pub(crate) fn zoom_to_markers(&mut self, min_w: f64) {
         if self.markers.is_empty() {
             return;
         }
@@ -81,7 +81,15 @@ impl MapView {
         self.font = (self.r * 1.1).round();
     }
 
-    fn mark(&mut self, m: &BaseMap, p: LonLat, label: &str, title: &str, class: &str, href: &str) {
+    pub(crate) fn mark(
+        &mut self,
+        m: &BaseMap,
+        p: LonLat,
+        label: &str,
+        title: &str,
+        class: &str,
+        href: &str,
+    ) {
         let (x, y) = m.project(p);
         self.markers.push(Marker {
             x: (x * 10.0).round() / 10.0,

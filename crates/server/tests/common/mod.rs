@@ -335,3 +335,21 @@ macro_rules! both {
         }
     };
 }
+
+/// The walking network of the CAU extract (China Agricultural University's east campus and the
+/// streets around it, by Xueyuanlu: real OpenStreetMap data, © OpenStreetMap contributors, ODbL),
+/// where the demo district's communities stand.
+pub fn cau_network() -> std::sync::Arc<lc_network::Graph> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/osm/beijing-haidian-cau.osm.pbf");
+    let loaded = lc_pipeline::network::load(
+        &lc_pipeline::NetworkSource::Osm(path),
+        &lc_pipeline::LoadOptions {
+            use_cache: false,
+            ..Default::default()
+        },
+        &lc_pipeline::Silent,
+    )
+    .unwrap();
+    std::sync::Arc::new(loaded.graph)
+}

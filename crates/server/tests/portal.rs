@@ -737,3 +737,168 @@ async fn planner(s: &TestServer) {
     let p = r.post("/planner/runs", &[("_csrf", &csrf)]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn regulator_on_sqlite() {
+    let s = TestServer::start(common::Db::Sqlite, "portal_regulator")
+        .await
+        .unwrap();
+    regulator(&s).await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn regulator_on_postgres() {
+    let Some(s) = TestServer::start(common::Db::Postgres, "portal_regulator").await else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the PostgreSQL tests"
+        );
+        return;
+    };
+    regulator(&s).await;
+    s.stop().await;
+}
+
+fn uscc(n: u32) -> String {
+    let body = format!("91110108MA{n:07}");
+    format!("{body}{}", lc_registry::uscc_check_char(&body).unwrap())
+}
+
+/// A 双随机 spot check through the regulator's pages: announced with the seed's commitment
+/// made from the secret (no JavaScript here), drawn, replayed by the page, results recorded,
+/// published.
+async fn regulator(s: &TestServer) {
+    set_clock(s, "2026-06-10T09:00:00+08:00");
+    let admin = s.admin().await;
+    s.user(&admin, "regulator", "regulator", json!({})).await;
+    for p in 0..3u32 {
+        let (st, v) = s
+            .post(
+                &admin,
+                "/api/providers",
+                json!({"uscc": uscc(p), "name": format!("第{p}助餐公司")}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        let (st, v) = s.post(&admin, "/api/facilities", json!({"id": format!("F{p}"), "name": format!("第{p}助餐点"), "category": "community_canteen", "lon": 116.348, "lat": 39.998, "provider_code": uscc(p), "division_code": "110108010001"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (st, v) = s.post(&admin, "/api/check-items", json!({"code": "SP-01", "name": "食品安全管理制度落实情况", "kind": "key", "qualifications": ["食品安全"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    for i in 1..=4 {
+        let (st, v) = s.post(&admin, "/api/inspectors", json!({"code": format!("I{i}"), "name": format!("检查员{i}"), "department": "海淀区市场监督管理局", "qualifications": ["食品安全"]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let mut b = Browser::new(s);
+    b.login("regulator", "password-123456").await;
+    let p = b.get("/regulator/spot-checks").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("value=\"SP-01\""), "{}", p.html);
+    let csrf = b.csrf();
+    const SECRET: &str = "a secret of at least sixteen";
+    let p = b
+        .post(
+            "/regulator/spot-checks",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("seed_commitment", ""),
+                ("label", "社区助餐点双随机抽查"),
+                ("categories", "community_canteen"),
+                ("division_code", "110108010"),
+                ("check_items", "SP-01"),
+                ("secret", SECRET),
+                ("public_value_sources", "福利彩票3D 第2026150期"),
+                ("draw_on", "2026-06-10"),
+            ],
+        )
+        .await;
+    assert!(
+        p.location.starts_with("/regulator/spot-checks/"),
+        "{}",
+        p.location
+    );
+    let page = p.location.clone();
+    let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    let p = b.follow(p).await;
+    assert!(flash(&p.html).contains("检查对象 3 个"), "{}", p.html);
+    assert!(p.html.contains("data-status=\"announced\""));
+    // The commitment is the secret's, the secret itself is stored nowhere.
+    let regulator_api = s.admin().await;
+    let v = api(s, &regulator_api, &format!("/api/spot-checks/{id}")).await;
+    assert_eq!(
+        v["seed_commitment"],
+        json!(lc_credit::draw::commitment(SECRET))
+    );
+    assert!(!v.to_string().contains(SECRET));
+    // A wrong secret is the API's refusal; the right one draws.
+    let draw = |reveal: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("reveal", reveal.to_string()),
+            ("source", "福利彩票3D 第2026150期".to_string()),
+            ("value", "5 0 8".to_string()),
+        ]
+    };
+    let f = draw("not the secret at all, no");
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let p = b.post(&format!("{page}/draw"), &f).await;
+    let p = b.follow(p).await;
+    assert!(
+        p.html.contains("flash-error") && p.html.contains("data-status=\"announced\""),
+        "{}",
+        p.html
+    );
+    let f = draw(SECRET);
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let p = b.post(&format!("{page}/draw"), &f).await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "已完成抽取", "{}", p.html);
+    // The page replays the draw from its manifest against what was announced.
+    assert!(p.html.contains("data-verified=\"true\""), "{}", p.html);
+    let objects: Vec<String> = p
+        .html
+        .match_indices("data-testid=\"result-row\" data-object=\"")
+        .map(|(i, m)| {
+            let rest = &p.html[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect();
+    assert!(!objects.is_empty(), "{}", p.html);
+    // Publishing before every result is in: the API refuses.
+    let p = b
+        .post(&format!("{page}/publish"), &[("_csrf", &csrf)])
+        .await;
+    let p = b.follow(p).await;
+    assert!(p.html.contains("flash-error"), "{}", p.html);
+    for o in &objects {
+        let p = b
+            .post(
+                &format!("{page}/results"),
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("object_id", o.as_str()),
+                    ("outcome", "no_problem"),
+                    ("checked_on", "2026-06-10"),
+                    ("findings", ""),
+                    ("rectification_due", ""),
+                ],
+            )
+            .await;
+        let p = b.follow(p).await;
+        assert_eq!(flash(&p.html), "检查结果已录入", "{}", p.html);
+    }
+    let p = b
+        .post(&format!("{page}/publish"), &[("_csrf", &csrf)])
+        .await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "抽查结果已公示", "{}", p.html);
+    assert!(p.html.contains("data-status=\"published\""), "{}", p.html);
+    let v = api(s, &regulator_api, &format!("/api/spot-checks/{id}")).await;
+    assert_eq!(v["status"], "published");
+    // A resident is refused the regulator's pages.
+    let (_, _) = s.user(&admin, "someone", "resident", json!({})).await;
+    let mut r = Browser::new(s);
+    r.login("someone", "password-123456").await;
+    assert_eq!(r.get(&page).await.status, StatusCode::FORBIDDEN);
+}

@@ -98,6 +98,14 @@ pub fn form<T: DeserializeOwned>(body: &[u8]) -> Result<T, Flash> {
     })
 }
 
+/// The items of a list answer: a page (`{"items": […], "total": …}`) or a plain array.
+pub fn items(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v.as_array()
+        .or_else(|| v["items"].as_array())
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// A JSON field as text: strings as they are, numbers as written, null as empty.
 pub fn text(v: &serde_json::Value, k: &str) -> String {
     match &v[k] {

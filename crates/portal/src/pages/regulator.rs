@@ -68,13 +68,13 @@ pub async fn checks(ctx: Ctx) -> Response {
     }
     let ui = &ctx.ui;
     let list = match ctx.get("/api/spot-checks?limit=200").await {
-        Ok(v) => v["items"].as_array().cloned().unwrap_or_default(),
+        Ok(v) => super::items(&v),
         Err(e) => return super::api_error(&ctx, &e),
     };
     let items = ctx
         .get("/api/check-items?limit=500")
         .await
-        .map(|v| v["items"].as_array().cloned().unwrap_or_default())
+        .map(|v| super::items(&v))
         .unwrap_or_default();
     let t = ChecksPage {
         ui: ui.clone(),
@@ -440,7 +440,7 @@ pub async fn warnings(ctx: Ctx) -> Response {
     }
     let ui = &ctx.ui;
     let list = match ctx.get("/api/warnings?limit=300").await {
-        Ok(v) => v["items"].as_array().cloned().unwrap_or_default(),
+        Ok(v) => super::items(&v),
         Err(e) => return super::api_error(&ctx, &e),
     };
     let mut warnings: Vec<WarningLine> = list
@@ -558,10 +558,10 @@ pub async fn credit(ctx: Ctx) -> Response {
     let classes = ctx
         .get("/api/credit/classes?limit=500")
         .await
-        .map(|v| v["items"].as_array().cloned().unwrap_or_default())
+        .map(|v| super::items(&v))
         .unwrap_or_default();
     let records = match ctx.get("/api/credit/records?limit=200").await {
-        Ok(v) => v["items"].as_array().cloned().unwrap_or_default(),
+        Ok(v) => super::items(&v),
         Err(e) => return super::api_error(&ctx, &e),
     };
     let t = CreditPage {

@@ -224,6 +224,7 @@ const CONSENT_COLS: &str = "id, practitioner_id, given, method, show_name, note,
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct TokenRow {
     #[serde(skip)]
+    #[schema(ignore)]
     pub id: i64,
     /// 32 hexadecimal characters (what revocation names).
     pub token_id: String,

@@ -381,11 +381,8 @@ pub async fn start_run(
     Extension(c): Extension<Caller>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let req: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RunRequest::default()
-    } else {
-        json_body(&body)?
-    };
+    // A JSON object is required, `{}` for the defaults (as the OpenAPI document says).
+    let req: RunRequest = json_body(&body)?;
     let now = st.clock.now_ms();
     let label = check_label(req.label, now)?;
     let Some(graph) = st.config.network.clone() else {

@@ -220,8 +220,10 @@ impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for ConsentRow {
 
 const CONSENT_COLS: &str = "id, practitioner_id, given, method, show_name, note, recorded_by, recorded_at, withdrawn_at, version";
 
-/// A stored token.
+/// A stored token (`CreditTokenRow` in the OpenAPI document: `TokenRow` there is a bearer
+/// token of the accounts).
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = CreditTokenRow)]
 pub struct TokenRow {
     #[serde(skip)]
     #[schema(ignore)]

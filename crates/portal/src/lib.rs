@@ -43,6 +43,20 @@ pub struct Portal {
     pub forward: Forward,
 }
 
+impl Portal {
+    /// The map a page draws on: the network's (borrowed, with its road layer), else a frame
+    /// around `records` (JSON records with `lon`, `lat`).
+    pub fn frame(
+        &self,
+        records: &[serde_json::Value],
+    ) -> Option<std::borrow::Cow<'_, map::BaseMap>> {
+        match &self.map {
+            Some(m) => Some(std::borrow::Cow::Borrowed(m)),
+            None => map::BaseMap::around(records).map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
 /// See [`Portal::forward`].
 pub type Forward = fn(from: &axum::http::Extensions, to: &mut axum::http::Extensions);
 

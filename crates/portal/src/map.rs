@@ -94,6 +94,23 @@ impl BaseMap {
         }
     }
 
+    /// The projection framing points (JSON records with `lon`, `lat`), without roads; `None`
+    /// when none has a position.
+    pub fn around(records: &[serde_json::Value]) -> Option<BaseMap> {
+        let pts: Vec<(f64, f64)> = records
+            .iter()
+            .filter_map(|c| Some((c["lon"].as_f64()?, c["lat"].as_f64()?)))
+            .collect();
+        if pts.is_empty() {
+            return None;
+        }
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for (x, y) in pts {
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+        }
+        Some(BaseMap::frame(x0, x1, y0, y1))
+    }
+
     /// Map coordinates of a point.
     pub fn project(&self, p: LonLat) -> (f64, f64) {
         (
@@ -131,10 +148,8 @@ pub struct Marker {
     pub label: String,
     /// Title (tooltip and accessible name).
     pub title: String,
-    /// CSS class: `home`, `outlet`, `community`, ….
+    /// CSS class: `home`, `outlet`, `ok`/`some`/`many` (a community by its shortcomings).
     pub class: String,
-    /// Link, may be empty.
-    pub href: String,
 }
 
 #[cfg(test)]
@@ -162,5 +177,18 @@ mod tests {
         );
         // North is up.
         assert!(y1 < y0);
+    }
+
+    #[test]
+    fn a_frame_around_records_holds_them_all() {
+        let recs = vec![
+            serde_json::json!({"lon": 104.06, "lat": 30.65}),
+            serde_json::json!({"lon": 104.09, "lat": 30.68}),
+            serde_json::json!({"name": "no position"}),
+        ];
+        let m = BaseMap::around(&recs).unwrap();
+        assert!(m.contains(LonLat::new(104.06, 30.65)) && m.contains(LonLat::new(104.09, 30.68)));
+        assert!(!m.contains(LonLat::new(104.2, 30.68)));
+        assert!(BaseMap::around(&recs[2..]).is_none());
     }
 }

@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 use super::resident::MapView;
 use crate::ctx::Ctx;
-use crate::map::BaseMap;
 use crate::ui::{encode, Flash, Ui};
 
 /// Who may start runs (as the API admits them); reading is public, as the API's views are.
@@ -145,20 +144,7 @@ pub async fn planner(ctx: Ctx, Query(q): Query<PlannerQuery>) -> Response {
     page.population_short = s(t, "population_short");
     let list = view["communities"].as_array().cloned().unwrap_or_default();
     // The map: the network's frame, else the communities'.
-    let frame = ctx.portal.map.clone().or_else(|| {
-        let pts: Vec<(f64, f64)> = list
-            .iter()
-            .filter_map(|c| Some((c["lon"].as_f64()?, c["lat"].as_f64()?)))
-            .collect();
-        (!pts.is_empty()).then(|| {
-            BaseMap::frame(
-                pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min),
-                pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max),
-                pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
-                pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
-            )
-        })
-    });
+    let frame = ctx.portal.frame(&list);
     if let Some(m) = &frame {
         let mut view = MapView::new(m, ctx.portal.map.is_some(), String::new());
         for c in &list {
@@ -175,7 +161,7 @@ pub async fn planner(ctx: Ctx, Query(q): Query<PlannerQuery>) -> Response {
                 crate::ui::Lang::Zh => format!("{}：缺 {n} 项", s(c, "name")),
                 crate::ui::Lang::En => format!("{}: {n} missing", s(c, "name")),
             };
-            view.mark(m, LonLat::new(lon, lat), "", &title, class, "");
+            view.mark(m, LonLat::new(lon, lat), "", &title, class);
         }
         view.zoom_to_markers(250.0);
         view.r = (view.r * 0.5).max(2.0);

@@ -81,15 +81,7 @@ impl MapView {
         self.font = (self.r * 1.1).round();
     }
 
-    pub(crate) fn mark(
-        &mut self,
-        m: &BaseMap,
-        p: LonLat,
-        label: &str,
-        title: &str,
-        class: &str,
-        href: &str,
-    ) {
+    pub(crate) fn mark(&mut self, m: &BaseMap, p: LonLat, label: &str, title: &str, class: &str) {
         let (x, y) = m.project(p);
         self.markers.push(Marker {
             x: (x * 10.0).round() / 10.0,
@@ -97,7 +89,6 @@ impl MapView {
             label: label.into(),
             title: title.into(),
             class: class.into(),
-            href: href.into(),
         });
     }
 }
@@ -248,24 +239,7 @@ pub async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> Response {
     communities.sort_by(|a, b| a.label.cmp(&b.label).then(a.value.cmp(&b.value)));
 
     // The frame: the network's, else the communities'.
-    let frame = ctx.portal.map.clone().or_else(|| {
-        let pts: Vec<(f64, f64)> = all
-            .iter()
-            .filter_map(|c| Some((c["lon"].as_f64()?, c["lat"].as_f64()?)))
-            .collect();
-        if pts.is_empty() {
-            return None;
-        }
-        let f = |g: fn(f64, f64) -> f64, init: f64, sel: fn(&(f64, f64)) -> f64| {
-            pts.iter().map(sel).fold(init, g)
-        };
-        Some(BaseMap::frame(
-            f(f64::min, f64::INFINITY, |p| p.0),
-            f(f64::max, f64::NEG_INFINITY, |p| p.0),
-            f(f64::min, f64::INFINITY, |p| p.1),
-            f(f64::max, f64::NEG_INFINITY, |p| p.1),
-        ))
-    });
+    let frame = ctx.portal.frame(&all);
     let walker = if elderly_pace { "elderly" } else { "normal" };
     let mut map = frame.as_ref().map(|m| {
         MapView::new(
@@ -303,7 +277,7 @@ pub async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> Response {
                 if let (Some(m), Some(view), Some(lon), Some(lat)) =
                     (&frame, map.as_mut(), f["lon"].as_f64(), f["lat"].as_f64())
                 {
-                    view.mark(m, LonLat::new(lon, lat), "", &origin, "home", "");
+                    view.mark(m, LonLat::new(lon, lat), "", &origin, "home");
                 }
                 for (i, it) in v["items"].as_array().into_iter().flatten().enumerate() {
                     let id = it["facility_id"].as_str().unwrap_or_default().to_string();
@@ -325,7 +299,6 @@ pub async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> Response {
                             &(i + 1).to_string(),
                             &name,
                             "outlet",
-                            &href,
                         );
                     }
                     items.push(NearbyItem {

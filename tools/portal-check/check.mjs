@@ -1,8 +1,8 @@
 // The web portal's browser tests (issue 14) in headless Chromium (Debian's chromium driven by
 // playwright-core): starts `livingcircle serve` on a free port with a fresh data directory,
 // runs the journeys (a resident finds the nearest meal site by walking distance, books and
-// rates; the provider confirms, starts and completes; a community worker records a visit),
-// audits every page they visit and the public pages with axe-core and the elder-mode
+// rates; the provider confirms, starts and completes; a community worker records a visit; a
+// regulator runs and verifies a spot check's draw; a planner runs an assessment), audits every page they visit and the public pages with axe-core and the elder-mode
 // (长辈版) numbers in normal and elder mode, keeps full-page screenshots, and measures page
 // weight and first contentful paint of the heaviest pages (table on stdout, JSON in the
 // artefact directory). Exits non-zero on any failure, naming the page, the mode and the rule.
@@ -97,6 +97,7 @@ try {
   }
   await step("worker visits", () => journeys.workerVisits(h, worker, accounts.worker.password));
   await step("regulator's pages", () => journeys.regulatorPages(h, regulator, accounts.regulator.password));
+  await step("regulator runs and verifies a draw", () => journeys.regulatorDraws(h, regulator));
   await step("planner runs an assessment", () => journeys.plannerRuns(h, regulator));
   for (const j of journeys.later) await step(j.name, () => j(h, server, accounts));
 

@@ -41,7 +41,13 @@ pub struct Portal {
     /// know the server's types. The rest (the page route's own path parameters above all) is
     /// not carried over.
     pub forward: Forward,
+    /// The time the platform's rules see, in milliseconds since the epoch (the server's clock,
+    /// which tests move): forms default to its day, not the machine's.
+    pub clock: Clock,
 }
+
+/// See [`Portal::clock`].
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 impl Portal {
     /// The map a page draws on: the network's (borrowed, with its road layer), else a frame
@@ -73,7 +79,21 @@ impl Portal {
             map: network.and_then(map::BaseMap::from_network),
             secure_cookies,
             forward,
+            clock: Arc::new(|| jiff::Timestamp::now().as_millisecond()),
         }
+    }
+
+    /// The same portal with the server's clock.
+    pub fn with_clock(mut self, clock: Clock) -> Portal {
+        self.clock = clock;
+        self
+    }
+
+    /// Now by [`Portal::clock`], in the platform's time zone (Beijing time).
+    pub fn now(&self) -> jiff::Zoned {
+        jiff::Timestamp::from_millisecond((self.clock)())
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+            .to_zoned(lc_services::time::zone())
     }
 }
 

@@ -13,7 +13,9 @@
 //! * one account per role (`resident`, `provider`, `worker`, `regulator`) tied to demo records,
 //!   their passwords (generated, or `Config::demo_password`) written with the administrator's
 //!   to `data_dir/demo-accounts.txt` (0600);
-//! * three entries in the care register of the worker's community (visits due this month).
+//! * three entries in the care register of the worker's community (visits due this month);
+//! * the check-item list (three items under real rules) and an illustrative inspector pool (two
+//!   in each district's market regulation bureau) for 双随机、一公开 spot checks.
 //!
 //! Every record goes through the registry's checks; each table group is one transaction,
 //! audited with its source.
@@ -32,6 +34,7 @@ use serde_json::json;
 
 use crate::auth::{random_hex, Caller};
 use crate::domains::care::register::{self, RegisterRow};
+use crate::domains::inspections::pools::{self, CheckItemInput, InspectorInput};
 use crate::domains::registry::{facilities, providers, residents};
 use crate::domains::services::offerings::{self, OfferingBody, SNAP_LIMIT_M};
 use crate::seed::{self, startup};
@@ -147,6 +150,7 @@ pub async fn seed(st: &AppState, admin_password: Option<String>) -> Result<(), S
     let outlets = seed_facilities(st, &communities, &codes).await?;
     let offerings = seed_offerings(st, &outlets).await?;
     let accounts = seed_accounts(st, &communities, &outlets, &codes).await?;
+    let (items, inspectors) = seed_inspections(st).await?;
     st.store.setting_or_insert("demo_seeded", "chengdu").await?;
     let path = write_accounts(st, admin_password, &accounts)?;
     tracing::info!(
@@ -154,6 +158,8 @@ pub async fn seed(st: &AppState, admin_password: Option<String>) -> Result<(), S
         communities = communities.len(),
         facilities = outlets.len(),
         offerings,
+        check_items = items,
+        inspectors,
         seconds = format!("{:.2}", t0.elapsed().as_secs_f64()),
         accounts = %path.display(),
         "seeded the demo city (central Chengdu); the demo accounts' passwords are in the file"
@@ -330,6 +336,81 @@ async fn seed_offerings(st: &AppState, outlets: &[Outlet]) -> Result<usize, Serv
     .await?;
     tx.commit().await?;
     Ok(bodies.len())
+}
+
+/// The check-item list and the inspector pool of 双随机、一公开 (one transaction, by the rules of
+/// `POST /api/check-items` and `POST /api/inspectors`), so that the regulator can announce,
+/// draw and publish a spot check of the demo's canteens and stations. The items name real rules;
+/// the inspectors are illustrative (示例), two to a district's market regulation bureau.
+async fn seed_inspections(st: &AppState) -> Result<(usize, usize), ServerError> {
+    const ITEMS: [(&str, &str, &str, &str, &str); 3] = [
+        (
+            "SP-01",
+            "食品安全管理制度落实情况 Food safety management",
+            "key",
+            "食品安全",
+            "《中华人民共和国食品安全法》",
+        ),
+        (
+            "PR-01",
+            "明码标价执行情况 Clearly marked prices",
+            "general",
+            "价格监督",
+            "《明码标价和禁止价格欺诈规定》",
+        ),
+        (
+            "YL-01",
+            "养老服务质量与安全 Elderly-care service quality and safety",
+            "general",
+            "养老服务",
+            "GB/T 35796-2017《养老机构服务质量基本规范》",
+        ),
+    ];
+    const BUREAUS: [&str; 5] = [
+        "成都市金牛区市场监督管理局",
+        "成都市成华区市场监督管理局",
+        "成都市锦江区市场监督管理局",
+        "成都市青羊区市场监督管理局",
+        "成都市武侯区市场监督管理局",
+    ];
+    let c = system();
+    let mut tx = st.store.begin().await?;
+    for (code, name, kind, qualification, basis) in ITEMS {
+        let input = CheckItemInput {
+            code: Some(code.into()),
+            name: Some(name.into()),
+            kind: Some(kind.into()),
+            qualifications: Some(vec![qualification.into()]),
+            legal_basis: Some(basis.into()),
+            active: None,
+        };
+        pools::create_item_in(st, &mut tx, &c, &input)
+            .await
+            .map_err(|e| startup(format!("demo check item {code}: {}", e.message_en)))?;
+    }
+    let mut n = 0;
+    for (d, bureau) in BUREAUS.iter().enumerate() {
+        for k in 0..2 {
+            n += 1;
+            // Every inspector may check food safety and prices; one in each pair elderly care too.
+            let mut quals = vec!["食品安全".to_string(), "价格监督".to_string()];
+            if k == 0 {
+                quals.push("养老服务".into());
+            }
+            let input = InspectorInput {
+                code: Some(format!("CD-{:02}", d * 2 + k + 1)),
+                name: Some(format!("示例检查员{n:02}")),
+                department: Some((*bureau).into()),
+                qualifications: Some(quals),
+                ..InspectorInput::default()
+            };
+            pools::create_inspector_in(st, &mut tx, &c, &input)
+                .await
+                .map_err(|e| startup(format!("demo inspector {n}: {}", e.message_en)))?;
+        }
+    }
+    tx.commit().await?;
+    Ok((ITEMS.len(), n))
 }
 
 /// A demo account: username, role, password.

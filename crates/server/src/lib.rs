@@ -313,6 +313,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         state.config.secure_cookies,
         forward_extensions,
     );
+    let clock_state = state.clone();
+    let portal = portal.with_clock(Arc::new(move || clock_state.clock.now_ms()));
     lc_portal::routes(Arc::new(portal))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback_service(api)

@@ -5,19 +5,13 @@
 
 mod common;
 
-use common::{assert_error, Auth, TestServer};
+use common::{assert_error, set_clock, Auth, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const P: &str = "91310110666007217T";
 /// 成都市武侯区市场监督管理局 (a made-up code with a valid GB 32100 check character).
 const AUTHORITY: &str = "11510107MB1535302N";
-
-fn set_clock(s: &TestServer, at: &str) {
-    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let now = s.state().clock.now_ms();
-    s.state().clock.advance(target - now);
-}
 
 const HEADER: &str = "CF_XDR_MC,CF_XDR_SHXYM,CF_FRDB,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_NR_FK,CF_JDRQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM";
 

@@ -7,19 +7,13 @@
 
 mod common;
 
-use common::{assert_error, Auth, TestServer};
+use common::{assert_error, set_clock, Auth, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const P: &str = "91310110666007217T";
 const Q: &str = "91310115591693856A";
 const AUTHORITY: &str = "11510107MB1535302N";
-
-fn set_clock(s: &TestServer, at: &str) {
-    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let now = s.state().clock.now_ms();
-    s.state().clock.advance(target - now);
-}
 
 /// A commitment of P made on `made_on`, 可向社会公开 unless `publication` says otherwise.
 fn commitment(made_on: &str, publication: &str, extra: Value) -> Value {

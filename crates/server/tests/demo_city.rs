@@ -193,6 +193,42 @@ async fn demo_city(s: &mut TestServer) {
     let (st, due) = s.get(&worker, "/api/care/visits/due").await;
     assert_eq!(st, StatusCode::OK, "{due}");
     assert!(due.to_string().matches("resident_id").count() >= 3, "{due}");
+    // 双随机: the seeded check items and inspectors let the regulator announce a spot check of
+    // every demo canteen (each in a division, run by a provider), with qualified inspectors.
+    let (st, items) = s.get(&Auth::Anonymous, "/api/check-items").await;
+    assert_eq!(st, StatusCode::OK, "{items}");
+    let codes: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 3, "{items}");
+    assert!(codes.contains(&"SP-01"), "{items}");
+    let (st, inspectors) = s.get(&regulator, "/api/inspectors").await;
+    assert_eq!(st, StatusCode::OK, "{inspectors}");
+    assert_eq!(inspectors.as_array().unwrap().len(), 10, "{inspectors}");
+    let draw_on = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
+        .tomorrow()
+        .unwrap()
+        .to_string();
+    let (st, announced) = s
+        .post(
+            &regulator,
+            "/api/spot-checks",
+            serde_json::json!({
+                "label": "社区助餐点双随机抽查", "categories": ["community_canteen"],
+                "check_items": ["SP-01"],
+                "seed_commitment": lc_credit::draw::commitment("a demo secret of sixteen+"),
+                "public_value_sources": ["福利彩票3D"], "draw_on": draw_on,
+            }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{announced}");
+    assert_eq!(announced["objects"], 41, "{announced}");
+    assert_eq!(announced["inspectors"], 10, "{announced}");
     // The passwords file: 0600, the administrator's first (created at this start).
     let file = s.config.data_dir.join(lc_server::demo_city::ACCOUNTS_FILE);
     let text = std::fs::read_to_string(&file).unwrap();

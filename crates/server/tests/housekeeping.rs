@@ -9,19 +9,13 @@
 mod common;
 
 use base64::Engine;
-use common::{assert_error, assert_invalid, Auth, TestServer};
+use common::{assert_error, assert_invalid, set_clock, Auth, TestServer};
 use lc_credit::token::{self, TokenError};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const P: &str = "91310110666007217T";
 const Q: &str = "91310115591693856A";
-
-fn set_clock(s: &TestServer, at: &str) {
-    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let now = s.state().clock.now_ms();
-    s.state().clock.advance(target - now);
-}
 
 fn now(s: &TestServer) -> i64 {
     s.state().clock.now_ms()

@@ -8,23 +8,12 @@
 
 mod common;
 
-use common::{assert_error, Auth, TestServer};
+use common::{assert_error, set_clock, uscc, Auth, TestServer};
 use lc_credit::draw::{self, Manifest, PublicResult, Published};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn set_clock(s: &TestServer, at: &str) {
-    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let now = s.state().clock.now_ms();
-    s.state().clock.advance(target - now);
-}
-
 /// A valid unified social credit code for enterprise number `n` in Haidian (110108).
-fn uscc(n: u32) -> String {
-    let body = format!("91110108MA{n:07}");
-    format!("{body}{}", lc_registry::uscc_check_char(&body).unwrap())
-}
-
 const SECRET: &str = "7f3a9c0e5b2d4f6a8c1e3b5d7f9a2c4e";
 const SOURCE: &str = "中国福利彩票3D 第2026300期";
 

@@ -6,147 +6,13 @@
 
 mod common;
 
-use common::cau_network;
-
-use std::collections::BTreeMap;
-
-use common::{Auth, TestServer};
+use common::browser::{flash, input_value, Browser};
+use common::{cau_network, set_clock, uscc, Auth, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const P: &str = "91310110666007217T";
 const C1: &str = "110108010031";
-
-fn set_clock(s: &TestServer, at: &str) {
-    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let now = s.state().clock.now_ms();
-    s.state().clock.advance(target - now);
-}
-
-/// A browser without JavaScript: keeps cookies, shows each answer as it comes.
-struct Browser<'a> {
-    s: &'a TestServer,
-    http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: String,
-    html: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a TestServer) -> Browser<'a> {
-        Browser {
-            s,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
-        let resp = rb
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        for c in resp.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap();
-            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-        Page {
-            status: resp.status(),
-            location: resp
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap().to_string())
-                .unwrap_or_default(),
-            html: resp.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let rb = self.http.get(format!("{}{path}", self.s.base));
-        self.send(rb).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(form).unwrap();
-        let rb = self
-            .http
-            .post(format!("{}{path}", self.s.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(rb).await
-    }
-
-    /// Follows a 303 to the page it names.
-    async fn follow(&mut self, p: Page) -> Page {
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-        let to = p.location.clone();
-        self.get(&to).await
-    }
-
-    fn csrf(&self) -> String {
-        self.cookies.get("lc_csrf").cloned().unwrap_or_default()
-    }
-
-    async fn login(&mut self, user: &str, password: &str) {
-        let p = self
-            .post(
-                "/login",
-                &[("username", user), ("password", password), ("next", "/")],
-            )
-            .await;
-        assert_eq!(
-            (p.status, p.location.as_str()),
-            (StatusCode::SEE_OTHER, "/"),
-            "{}",
-            p.html
-        );
-        assert!(self.cookies.contains_key("lc_session") && !self.csrf().is_empty());
-    }
-}
-
-/// The value of the first `name="…" value="…"` input after `after` in a page.
-fn input_value(html: &str, after: &str, name: &str) -> String {
-    let from = html
-        .find(after)
-        .unwrap_or_else(|| panic!("{after} in {html}"));
-    let rest = &html[from..];
-    let at = rest
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("{name} after {after}"));
-    let v = &rest[at + name.len() + 15..];
-    v[..v.find('"').unwrap()].to_string()
-}
-
-/// The one-time message shown on a page.
-fn flash(html: &str) -> String {
-    let Some(at) = html.find("data-testid=\"flash\">") else {
-        return String::new();
-    };
-    let v = &html[at + 20..];
-    v[..v.find('<').unwrap()].to_string()
-}
 
 #[tokio::test]
 async fn portal_on_sqlite() {
@@ -423,6 +289,64 @@ async fn resident_books(s: &TestServer) -> i64 {
     assert!(p.html.contains("flash-error"), "{}", p.html);
     assert!(!flash(&p.html).is_empty());
     assert_eq!(api(s, &admin, "/api/bookings").await["total"], 1);
+    // Another slot booked, then cancelled with a reason from the list: the reason reaches the
+    // booking's history.
+    let p = b.get("/outlets/CANTEEN?service=meal").await;
+    let second = p
+        .html
+        .match_indices("name=\"start\" value=\"")
+        .map(|(i, m)| &p.html[i + m.len()..])
+        .map(|r| r[..r.find('"').unwrap()].to_string())
+        .find(|v| *v != first)
+        .expect("a second free slot");
+    let csrf = b.csrf();
+    let p = b
+        .post(
+            "/book",
+            &[
+                ("_csrf", &csrf),
+                ("offering_id", &offering),
+                ("idem", "second-booking"),
+                ("start", &second),
+                ("back", "/outlets/CANTEEN"),
+            ],
+        )
+        .await;
+    assert_eq!(p.location, "/my/bookings");
+    let p = b.follow(p).await;
+    assert!(p.html.contains("取消原因"), "{}", p.html);
+    let list = api(s, &admin, "/api/bookings").await;
+    assert_eq!(list["total"], 2, "{list}");
+    let other = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_i64().unwrap())
+        .find(|b| *b != id)
+        .unwrap();
+    let p = b
+        .post(
+            &format!("/my/bookings/{other}/cancel"),
+            &[("_csrf", &csrf), ("reason", "身体不适")],
+        )
+        .await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "预约已取消", "{}", p.html);
+    let events = api(s, &admin, &format!("/api/bookings/{other}/events")).await;
+    let cancelled = events
+        .as_array()
+        .or(events["items"].as_array())
+        .unwrap()
+        .iter()
+        .find(|e| e["to_status"] == "cancelled")
+        .cloned()
+        .unwrap_or_else(|| panic!("no cancellation in {events}"));
+    assert!(
+        cancelled["detail"]
+            .to_string()
+            .contains("身体不适 Not feeling well"),
+        "{cancelled}"
+    );
     // A resident is not a provider: the page says who it is for.
     let p = b.get("/provider/bookings").await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
@@ -760,11 +684,6 @@ async fn regulator_on_postgres() {
     s.stop().await;
 }
 
-fn uscc(n: u32) -> String {
-    let body = format!("91110108MA{n:07}");
-    format!("{body}{}", lc_registry::uscc_check_char(&body).unwrap())
-}
-
 /// A 双随机 spot check through the regulator's pages: announced with the seed's commitment
 /// made from the secret (no JavaScript here), drawn, replayed by the page, results recorded,
 /// published.
@@ -851,6 +770,60 @@ async fn regulator(s: &TestServer) {
     );
     let f = draw(SECRET);
     let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let p = b.post(&format!("{page}/draw"), &f).await;
+    let p = b.follow(p).await;
+    assert_eq!(flash(&p.html), "已完成抽取", "{}", p.html);
+    // Redrawn before any result, with a reason and a new secret: this check is superseded
+    // (its page links to the new one) and the new one is announced with the new commitment.
+    assert!(p.html.contains("data-testid=\"redraw-form\""), "{}", p.html);
+    const SECRET2: &str = "another secret of sixteen or more";
+    let p = b
+        .post(
+            &format!("{page}/redraw"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("seed_commitment", ""),
+                ("reason", "检查人员回避：名录库信息有误"),
+                ("secret", SECRET2),
+                ("public_value_sources", "福利彩票3D 第2026151期"),
+                ("draw_on", "2026-06-10"),
+            ],
+        )
+        .await;
+    let old_page = page.clone();
+    let page = p.location.clone();
+    assert!(
+        page.starts_with("/regulator/spot-checks/") && page != old_page,
+        "{page}"
+    );
+    let id: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    let p = b.follow(p).await;
+    assert!(flash(&p.html).contains("已重新公告抽查"), "{}", p.html);
+    assert!(
+        p.html.contains("data-status=\"announced\"") && p.html.contains("检查人员回避"),
+        "{}",
+        p.html
+    );
+    let v = api(s, &regulator_api, &format!("/api/spot-checks/{id}")).await;
+    assert_eq!(
+        v["seed_commitment"],
+        json!(lc_credit::draw::commitment(SECRET2))
+    );
+    let old = b.get(&old_page).await;
+    assert!(
+        old.html.contains("data-status=\"superseded\"")
+            && old
+                .html
+                .contains(&format!("href=\"{page}\" data-testid=\"superseded-by\"")),
+        "{}",
+        old.html
+    );
+    let f = vec![
+        ("_csrf", csrf.as_str()),
+        ("reveal", SECRET2),
+        ("source", "福利彩票3D 第2026151期"),
+        ("value", "1 9 4"),
+    ];
     let p = b.post(&format!("{page}/draw"), &f).await;
     let p = b.follow(p).await;
     assert_eq!(flash(&p.html), "已完成抽取", "{}", p.html);

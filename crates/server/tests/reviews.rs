@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{assert_error, assert_invalid, Auth, TestServer};
+use common::{assert_error, assert_invalid, set_clock, Auth, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -33,12 +33,6 @@ struct World {
 }
 
 /// Moves the server's clock to an instant written in RFC 3339.
-fn set_clock(s: &TestServer, at: &str) {
-    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let now = s.state().clock.now_ms();
-    s.state().clock.advance(target - now);
-}
-
 /// Providers P (a canteen in 学院路街道) and Q, their staff, a cook of P, a community worker
 /// and residents of C1 (the first with an account), a regulator, and the canteen's daily meal
 /// (11:00–13:00, one-hour slots, 40 seats).

@@ -1,5 +1,6 @@
 // The journeys of issue 14, each as the person would do it in the browser. Every page they
 // visit is audited (axe and the elder-mode numbers) in both modes by `h.audit`.
+import { createHash, randomBytes } from "node:crypto";
 import { apiLogin } from "./server.mjs";
 
 const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -177,8 +178,8 @@ export async function workerVisits(h, s, password) {
 }
 
 /**
- * The regulator's pages (issue 14), audited as they stand on the demo city; the regulator's
- * journey (a spot check from announcement to publication) is still to come, below.
+ * The regulator's pages (issue 14), audited as they stand on the demo city (the spot check's
+ * own journey is `regulatorDraws`).
  */
 export async function regulatorPages(h, s, password) {
   const { page } = s;
@@ -189,6 +190,75 @@ export async function regulatorPages(h, s, password) {
     // Screenshots of the first only (at most 40 in all).
     await h.audit(s, `regulator-${path.split("/").pop()}`, path, { shots: i === 0 });
   }
+}
+
+/**
+ * 6. The regulator runs and verifies a 双随机 draw on the demo city: announces a spot check of the
+ * community canteens (the page sends only the seed secret's SHA-256, computed in the browser),
+ * reveals the secret and the public value to draw, sees the page's independent replay of the
+ * draw verify it, records every drawn object's result and publishes; the public API then lists
+ * it. Needs the demo's check items and inspectors (seeded with the demo city).
+ */
+export async function regulatorDraws(h, s) {
+  const { page } = s;
+  await page.goto("/regulator/spot-checks");
+  const items = await page.locator("input[name=check_items]").count();
+  h.must("spot checks: the demo's check-item list is offered", items > 0, String(items));
+  const secret = randomBytes(16).toString("hex");
+  const stamp = new Date().toISOString().slice(0, 19).replace(/\D/g, "");
+  const label = `社区助餐点双随机抽查 ${stamp}`;
+  await page.fill("#label", label);
+  await page.fill("#secret", secret);
+  await page.fill("#source", "中国福利彩票3D 当日开奖号码");
+  await page.click("[data-testid=announce]");
+  await page.waitForURL(/\/regulator\/spot-checks\/\d+$/);
+  const flash = (await page.textContent("[data-testid=flash]").catch(() => "")) ?? "";
+  h.must("announce: flash names the pools", /检查对象 \d+ 个/.test(flash), flash.trim());
+  h.must("announce: 已公告", (await page.getAttribute("[data-testid=check-facts]", "data-status")) === "announced");
+  const commitment = (await page.locator("[data-testid=check-facts] code.hash").nth(2).textContent()).trim();
+  h.check(
+    "announce: the commitment is the secret's SHA-256 (computed in the browser, the secret not sent)",
+    commitment === createHash("sha256").update(secret).digest("hex"),
+    commitment,
+  );
+  await h.audit(s, "regulator-announced", "/regulator/spot-checks/{id} (announced)");
+
+  // The draw: a wrong secret is refused, the right one draws and the replay verifies it.
+  await page.fill("#reveal", "not the secret, but long enough");
+  await page.fill("#value-1", "5 0 8");
+  await Promise.all([page.waitForEvent("load"), page.click("[data-testid=draw]")]);
+  h.check("draw: a wrong secret is refused", /flash-error/.test((await page.getAttribute("[data-testid=flash]", "class")) ?? ""));
+  await page.fill("#reveal", secret);
+  await page.fill("#value-1", "5 0 8");
+  await Promise.all([page.waitForEvent("load"), page.click("[data-testid=draw]")]);
+  h.must("draw: 已抽取", (await page.getAttribute("[data-testid=check-facts]", "data-status")) === "drawn");
+  h.check("draw: the page's independent replay verifies it", (await page.getAttribute("[data-testid=verify]", "data-verified")) === "true");
+  const drawn = await page.locator("[data-testid=result-row]").count();
+  h.must("draw: objects drawn", drawn > 0, String(drawn));
+  await h.audit(s, "regulator-drawn", "/regulator/spot-checks/{id} (drawn)");
+
+  // Every result, one form each (the page reloads after each); the first finds a problem.
+  for (let i = 0; i < drawn; i++) {
+    const row = page.locator("[data-testid=result-row][data-outcome='']").first();
+    if ((await row.count()) === 0) break;
+    if (i === 0) {
+      await row.locator("select[name=outcome]").selectOption("rectify_ordered");
+      await row.locator("input[name=findings]").fill("留样记录不全");
+      const due = new Date(Date.now() + 15 * 86_400_000).toISOString().slice(0, 10);
+      await row.locator("input[name=rectification_due]").fill(due);
+    }
+    await Promise.all([page.waitForEvent("load"), row.locator("[data-testid=record-result]").click()]);
+    const said = (await page.textContent("[data-testid=flash]").catch(() => "")) ?? "";
+    h.must(`result ${i + 1} of ${drawn} recorded`, /检查结果已录入/.test(said), said.trim());
+  }
+  h.check("results: every object has its result", (await page.locator("[data-testid=result-row][data-outcome='']").count()) === 0);
+  await Promise.all([page.waitForEvent("load"), page.click("[data-testid=publish]")]);
+  h.must("publish: 已公示", (await page.getAttribute("[data-testid=check-facts]", "data-status")) === "published");
+  await h.audit(s, "regulator-published", "/regulator/spot-checks/{id} (published)");
+  const id = page.url().split("/").pop();
+  const pub = await page.evaluate(async () => (await fetch("/api/public/spot-checks")).json());
+  const list = Array.isArray(pub) ? pub : (pub.items ?? []);
+  h.check("public: the published spot check is listed for everyone", list.some((c) => String(c.id) === id), JSON.stringify(pub).slice(0, 200));
 }
 
 /**

@@ -54,13 +54,6 @@ struct ChecksPage {
     today: String,
 }
 
-fn today() -> String {
-    jiff::Timestamp::now()
-        .to_zoned(lc_services::time::zone())
-        .date()
-        .to_string()
-}
-
 /// GET /regulator/spot-checks: the spot checks and the form to announce one.
 pub async fn checks(ctx: Ctx) -> Response {
     if let Err(r) = ctx.require_role(ROLES) {
@@ -97,7 +90,7 @@ pub async fn checks(ctx: Ctx) -> Response {
                 name: s(i, "name"),
             })
             .collect(),
-        today: today(),
+        today: ctx.portal.now().date().to_string(),
     };
     super::render(&ctx, StatusCode::OK, &t)
 }
@@ -203,6 +196,12 @@ struct CheckPage {
     verified: bool,
     findings: Vec<String>,
     today: String,
+    /// Whether no result is recorded yet (a drawn check may then be redrawn, with a reason).
+    none_recorded: bool,
+    /// The spot check this one redrew, and why; the one that superseded this one.
+    redraw_of: Option<i64>,
+    redraw_reason: String,
+    superseded_by: Option<i64>,
 }
 
 fn outcome_name(ui: &Ui, key: &str) -> String {
@@ -334,6 +333,10 @@ pub async fn check(ctx: Ctx, Path(id): Path<i64>) -> Response {
         sources,
         publish_due: s(&v, "publish_due"),
         all_recorded: !lines.is_empty() && lines.iter().all(|l| !l.outcome_key.is_empty()),
+        none_recorded: lines.iter().all(|l| l.outcome_key.is_empty()),
+        redraw_of: v["redraw_of"].as_i64(),
+        redraw_reason: s(&v, "redraw_reason"),
+        superseded_by: v["superseded_by"].as_i64(),
         results: lines,
         outcomes: [
             "no_problem",
@@ -352,12 +355,31 @@ pub async fn check(ctx: Ctx, Path(id): Path<i64>) -> Response {
         verified,
         findings,
         status_key: status,
-        today: today(),
+        today: ctx.portal.now().date().to_string(),
     };
     super::render(&ctx, StatusCode::OK, &t)
 }
 
-/// POST /regulator/spot-checks/{id}/{step}: draw, record a result, publish.
+/// The redraw's body from its form: the reason, the new seed's commitment (computed in the
+/// browser, else here from the secret, which is used for nothing else), the source, the day.
+fn redraw_body(f: &super::Fields) -> Value {
+    let mut commitment = f.get("seed_commitment");
+    let secret = f.get("secret");
+    if commitment.is_empty() && !secret.is_empty() {
+        commitment = lc_credit::draw::commitment(&secret);
+    }
+    let mut v = json!({
+        "reason": f.get("reason"),
+        "public_value_sources": f.all("public_value_sources"),
+        "draw_on": f.get("draw_on"),
+    });
+    if !commitment.is_empty() {
+        v["seed_commitment"] = json!(commitment);
+    }
+    v
+}
+
+/// POST /regulator/spot-checks/{id}/{step}: draw, record a result, publish, redraw.
 pub async fn step(ctx: Ctx, Path((id, step)): Path<(i64, String)>, body: Bytes) -> Response {
     if let Err(r) = ctx.require_role(ROLES) {
         return *r;
@@ -400,6 +422,22 @@ pub async fn step(ctx: Ctx, Path((id, step)): Path<(i64, String)>, body: Bytes) 
             ("results", r, "检查结果已录入", "Result recorded")
         }
         "publish" => ("publish", json!({}), "抽查结果已公示", "Results published"),
+        "redraw" => {
+            // A new spot check supersedes this one: its page is where to go next.
+            return match ctx
+                .post(&format!("/api/spot-checks/{id}/redraw"), &redraw_body(&f))
+                .await
+            {
+                Ok(v) => ctx.redirect_with(
+                    &format!("/regulator/spot-checks/{}", v["id"].as_i64().unwrap_or(id)),
+                    Flash::ok(
+                        format!("已重新公告抽查（原抽查 {id} 作废，理由已记录）：请在抽取日抽取"),
+                        format!("Announced anew (spot check {id} superseded, the reason logged): draw on the draw day"),
+                    ),
+                ),
+                Err(e) => ctx.redirect_with(&back, e.flash()),
+            };
+        }
         _ => {
             return ctx.redirect_with(&back, Flash::error("未知的操作", "unknown action"));
         }

@@ -571,6 +571,7 @@ pub struct BookingLine {
 struct MyBookingsPage {
     ui: Ui,
     bookings: Vec<BookingLine>,
+    reasons: Vec<String>,
 }
 
 /// A booking status in the page language.
@@ -653,31 +654,51 @@ pub async fn my_bookings(ctx: Ctx) -> Response {
     let t = MyBookingsPage {
         ui: ui.clone(),
         bookings,
+        reasons: CANCEL_REASONS
+            .iter()
+            .map(|(zh, en)| ui.tr_s(zh, en))
+            .collect(),
     };
     super::render(&ctx, StatusCode::OK, &t)
 }
 
-#[derive(Deserialize)]
-struct CsrfOnly {
+#[derive(Deserialize, Default)]
+struct CancelForm {
     #[serde(default)]
     _csrf: String,
+    /// One of [`CANCEL_REASONS`] (in the page's language), or empty.
+    #[serde(default)]
+    reason: String,
 }
+
+/// The reasons a resident may give for cancelling (the provider sees the one chosen), in
+/// Chinese and English.
+pub const CANCEL_REASONS: [(&str, &str); 4] = [
+    ("行程有变", "Plans changed"),
+    ("身体不适", "Not feeling well"),
+    ("重复预约", "Booked twice"),
+    ("已找到其他服务", "Found another service"),
+];
 
 /// POST /my/bookings/{id}/cancel.
 pub async fn cancel(ctx: Ctx, Path(id): Path<i64>, body: Bytes) -> Response {
     if let Err(r) = ctx.require_role(&["resident"]) {
         return *r;
     }
-    let f: CsrfOnly = super::form(&body).unwrap_or(CsrfOnly {
-        _csrf: String::new(),
-    });
+    let f: CancelForm = super::form(&body).unwrap_or_default();
     if !ctx.csrf_ok(&f._csrf) {
         return ctx.redirect_with("/my/bookings", super::stale_form());
     }
-    match ctx
-        .post(&format!("/api/bookings/{id}/cancel"), &json!({}))
-        .await
-    {
+    // Only a listed reason is passed on (the API's field is free text; the page offers a list).
+    let reason = CANCEL_REASONS
+        .iter()
+        .find(|(zh, en)| f.reason == *zh || f.reason == *en)
+        .map(|(zh, en)| format!("{zh} {en}"));
+    let body = match reason {
+        Some(r) => json!({ "reason": r }),
+        None => json!({}),
+    };
+    match ctx.post(&format!("/api/bookings/{id}/cancel"), &body).await {
         Ok(v) => {
             let late = v["late_cancel"].as_i64() == Some(1);
             ctx.redirect_with(

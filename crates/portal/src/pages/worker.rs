@@ -96,7 +96,7 @@ pub async fn visit_form(ctx: Ctx, Query(q): Query<VisitQuery>) -> Response {
         Ok(v) => v,
         Err(e) => return super::api_error(&ctx, &e),
     };
-    let now = jiff::Timestamp::now().to_zoned(lc_services::time::zone());
+    let now = ctx.portal.now();
     let t = VisitPage {
         ui: ctx.ui.clone(),
         register_id: id,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
@@ -352,4 +354,17 @@ pub fn cau_network() -> std::sync::Arc<lc_network::Graph> {
     )
     .unwrap();
     std::sync::Arc::new(loaded.graph)
+}
+
+/// Moves the server's clock (the time its rules see) to `at` (RFC 3339).
+pub fn set_clock(s: &TestServer, at: &str) {
+    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let now = s.state().clock.now_ms();
+    s.state().clock.advance(target - now);
+}
+
+/// A valid unified social credit code, the `n`th of a test series.
+pub fn uscc(n: u32) -> String {
+    let body = format!("91110108MA{n:07}");
+    format!("{body}{}", lc_registry::uscc_check_char(&body).unwrap())
 }

@@ -243,6 +243,19 @@ pub async fn create_item(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<CheckItemRow>)> {
     let input: CheckItemInput = web::json_body(&body)?;
+    let mut tx = st.store.begin().await?;
+    let row = create_item_in(&st, &mut tx, &c, &input).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Checks and stores a check item in `tx` (audited): the API's rules, also for the demo seed.
+pub async fn create_item_in(
+    st: &AppState,
+    tx: &mut lc_store::Tx,
+    c: &Caller,
+    input: &CheckItemInput,
+) -> ApiResult<CheckItemRow> {
     let mut ck = Check::new();
     let code = code(&mut ck, "code", &input.code);
     let name = ck.text("name", &input.name, 200);
@@ -269,7 +282,6 @@ pub async fn create_item(
         updated_at: now,
         version: 0,
     };
-    let mut tx = st.store.begin().await?;
     // A code stored already is a unique violation: 409 `conflict`.
     sqlx::query("INSERT INTO check_items (code, name, kind, qualifications, legal_basis, active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0)")
         .bind(row.code.clone())
@@ -284,8 +296,7 @@ pub async fn create_item(
         .map_err(lc_store::sql::unique("check item code"))?;
     tx.audit(&c.actor(), "create", "check_item", &code, json!(row))
         .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok(row)
 }
 
 /// PATCH /api/check-items/{code}.
@@ -407,6 +418,19 @@ pub async fn create_inspector(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<InspectorRow>)> {
     let input: InspectorInput = web::json_body(&body)?;
+    let mut tx = st.store.begin().await?;
+    let row = create_inspector_in(&st, &mut tx, &c, &input).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Checks and stores an inspector in `tx` (audited): the API's rules, also for the demo seed.
+pub async fn create_inspector_in(
+    st: &AppState,
+    tx: &mut lc_store::Tx,
+    c: &Caller,
+    input: &InspectorInput,
+) -> ApiResult<InspectorRow> {
     let mut ck = Check::new();
     let code = code(&mut ck, "code", &input.code);
     let name = ck.text("name", &input.name, 100);
@@ -442,7 +466,6 @@ pub async fn create_inspector(
         updated_at: now,
         version: 0,
     };
-    let mut tx = st.store.begin().await?;
     sqlx::query("INSERT INTO inspectors (code, name, department, qualifications, affiliation, conflicts, active, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 0)")
         .bind(row.code.clone())
         .bind(row.name.clone())
@@ -457,8 +480,7 @@ pub async fn create_inspector(
         .map_err(lc_store::sql::unique("inspector code"))?;
     tx.audit(&c.actor(), "create", "inspector", &code, json!(row))
         .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(row)))
+    Ok(row)
 }
 
 /// PATCH /api/inspectors/{code}.

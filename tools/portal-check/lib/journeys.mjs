@@ -245,7 +245,10 @@ export async function providerManages(h, server, accounts) {
   const allDay = offers.body.items?.find((o) => o.min_notice_min === 0 && o.plan?.week?.mon?.[0] === "00:00-24:00");
   h.must("provider pages: the all-day meal service of the setup", !!allDay, JSON.stringify(offers.body).slice(0, 300));
   const slots = await resident.call("GET", `/api/offerings/${allDay.id}/slots`);
-  const slot = slots.body.find((x) => x.bookable);
+  // A slot the resident does not hold yet (their own journey booked the first), starting
+  // within the hour (a service starts at most an hour before its slot).
+  const held = new Set(((await resident.call("GET", "/api/bookings?limit=200")).body.items ?? []).map((b) => b.start_ms));
+  const slot = slots.body.find((x) => x.bookable && !held.has(x.start_ms) && x.start_ms - Date.now() < 3_600_000);
   h.must("provider pages: a free slot to book", !!slot);
   const booked = await resident.call("POST", "/api/bookings", { offering_id: allDay.id, start: slot.start }, { "idempotency-key": `provider-manages-${Date.now()}` });
   h.must("provider pages: the resident books", booked.status === 201, JSON.stringify(booked.body).slice(0, 300));

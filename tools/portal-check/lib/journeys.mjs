@@ -268,17 +268,17 @@ export async function providerManages(h, server, accounts) {
       `示例服务机构,${mine},成市监罚〔2026〕88号,未按规定公示价格,检查发现,价格法,警告,警告,2026-01-05,成都市市场监督管理局,11510107MB1535302N,成都市市场监督管理局,11510107MB1535302N\n`,
   );
   h.check("provider pages: a penalty of the provider imported", penalty.status === 200, penalty.body.slice(0, 300));
-  // An outlet of the provider lacking a service its kind may offer at the outlet.
+  // An outlet of the provider lacking a service its kind may offer (at the outlet if it can,
+  // else at home within a walk).
   const types = (await provider.call("GET", "/api/service-types")).body;
   const outlets = (await provider.call("GET", `/api/facilities?provider_code=${encodeURIComponent(mine)}&limit=1000`)).body.items ?? [];
   const all = (await provider.call("GET", `/api/offerings?provider_code=${encodeURIComponent(mine)}&limit=1000`)).body.items ?? [];
   let toAdd = null;
-  for (const f of outlets) {
-    const has = new Set(all.filter((o) => o.facility_id === f.id).map((o) => o.service));
-    const t = types.find((t) => t.categories.includes(f.category) && t.deliveries.includes("outlet") && !has.has(t.key));
-    if (t) {
-      toAdd = { facility: f.id, service: t.key };
-      break;
+  for (const delivery of ["outlet", "home"]) {
+    for (const f of outlets) {
+      const has = new Set(all.filter((o) => o.facility_id === f.id).map((o) => o.service));
+      const t = types.find((t) => t.categories.includes(f.category) && t.deliveries.includes(delivery) && !has.has(t.key));
+      if (t && !toAdd) toAdd = { facility: f.id, service: t.key, delivery };
     }
   }
 
@@ -296,7 +296,8 @@ export async function providerManages(h, server, accounts) {
       await page.waitForURL(/\/provider\/outlets\//);
       await h.audit(s, "provider-outlet", "/provider/outlets/{id}", { shots: false });
       await page.selectOption("#service", toAdd.service);
-      await page.check("input[name=delivery][value=outlet]");
+      await page.check(`input[name=delivery][value=${toAdd.delivery}]`);
+      if (toAdd.delivery === "home") await page.fill("#home_area_m", "1000");
       await page.fill("#price", "10");
       await page.fill("#duration_min", "60");
       await page.fill("#capacity", "2");
@@ -304,7 +305,7 @@ export async function providerManages(h, server, accounts) {
       await page.fill("#week_wed", "09:00-11:00");
       await Promise.all([page.waitForEvent("load"), page.click("[data-testid=add-offering] [data-testid=save-offering]")]);
       const said = (await page.textContent("[data-testid=flash]").catch(() => "")) ?? "";
-      h.check(`provider: a ${toAdd.service} service added to ${toAdd.facility} by the form`, /已新增服务项目/.test(said), said.trim());
+      h.check(`provider: a ${toAdd.service} service (${toAdd.delivery}) added to ${toAdd.facility} by the form`, /已新增服务项目/.test(said), said.trim());
       const added = await provider.call("GET", `/api/offerings?facility_id=${encodeURIComponent(toAdd.facility)}&service=${toAdd.service}`);
       h.check("provider: the API holds the added service with its hours", added.body.items?.[0]?.plan?.week?.mon?.length === 2, JSON.stringify(added.body.items?.[0]?.plan ?? null));
     } else {

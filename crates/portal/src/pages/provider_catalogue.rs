@@ -353,8 +353,8 @@ impl FormValues {
 
 fn day_fields(ui: &Ui, plan: &Value) -> Vec<DayField> {
     DAYS.iter()
-        .map(|(k, zh, en)| DayField {
-            key: *k,
+        .map(|&(k, zh, en)| DayField {
+            key: k,
             label: ui.tr_s(zh, en),
             value: day_hours(plan, k),
         })

@@ -121,6 +121,32 @@ pub fn routes(portal: Arc<Portal>) -> Router {
             "/provider/bookings/{id}/{action}",
             post(pages::provider::act),
         )
+        // Providers' outlets, catalogue and slots, reviews and cases, credit records.
+        .route("/provider", get(pages::provider_catalogue::outlets))
+        .route("/provider/outlets", get(pages::provider_catalogue::outlets))
+        .route(
+            "/provider/outlets/{id}",
+            get(pages::provider_catalogue::outlet),
+        )
+        .route(
+            "/provider/outlets/{id}/offerings",
+            post(pages::provider_catalogue::create),
+        )
+        .route(
+            "/provider/offerings/{id}",
+            get(pages::provider_catalogue::offering).post(pages::provider_catalogue::change),
+        )
+        .route("/provider/reviews", get(pages::provider_cases::reviews))
+        .route("/provider/cases/{id}", get(pages::provider_cases::case))
+        .route(
+            "/provider/cases/{id}/actions",
+            post(pages::provider_cases::act),
+        )
+        .route("/provider/credit", get(pages::provider_cases::credit))
+        .route(
+            "/provider/credit/{id}/repair",
+            post(pages::provider_cases::repair),
+        )
         .route("/worker", get(pages::worker::home))
         .route(
             "/worker/visits/new",

@@ -117,7 +117,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/review-exchange", "GA"),
     ("POST", "/api/credit/penalties/import", "GA"),
     ("POST", "/api/credit/licences/import", "GA"),
-    ("GET", "/api/credit/records", "GA"),
+    ("GET", "/api/credit/records", "PGA"),
     ("POST", "/api/credit/records/{id}/repair", "GA"),
     ("GET", "/api/public/penalties", "*RPCGA"),
     ("GET", "/api/public/licences", "*RPCGA"),
@@ -865,6 +865,29 @@ async fn record_scopes(s: &TestServer) {
     assert_eq!(v["contact_phone"], json!("13800001111"));
     let (_, v) = s.get(&staff, &format!("/api/providers/{Q}")).await;
     assert_eq!(v["contact_phone"], json!("138****1111"));
+    // Credit records: a provider reads its own (never who imported them), not another's,
+    // whatever it filters by.
+    let penalty = format!("CF_XDR_MC,CF_XDR_SHXYM,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_JDRQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM\n乙公司,{Q},罚〔2026〕9号,无证经营,检查发现,条例,警告,警告,2026-01-06,市监局,11510107MB1535302N,市监局,11510107MB1535302N\n");
+    let (st, v) = s
+        .upload(
+            &regulator,
+            "/api/credit/penalties/import",
+            penalty,
+            Some("text/csv"),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = s.get(&regulator, "/api/credit/records").await;
+    assert_eq!(v["total"], json!(2), "{v}");
+    let (st, v) = s.get(&staff, "/api/credit/records").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["total"], json!(1), "{v}");
+    assert_eq!(v["items"][0]["subject_uscc"], json!(P));
+    assert_eq!(v["items"][0]["imported_by"], Value::Null);
+    let (_, v) = s
+        .get(&staff, &format!("/api/credit/records?subject={Q}"))
+        .await;
+    assert_eq!(v["total"], json!(0), "a filter cannot widen the scope");
 
     // A community worker sees only their community's residents, masked in lists.
     let own_record = format!("/api/residents/{}", f.resident);

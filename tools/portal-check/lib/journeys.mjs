@@ -282,7 +282,147 @@ export async function plannerRuns(h, s) {
   await h.audit(s, "planner-run", "/planner (a run)");
 }
 
+/** A CSV upload as `username` through the API (the JSON client sends JSON only). */
+async function uploadCsv(base, username, password, path, csv) {
+  const r = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = await r.json();
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { cookie: r.headers.get("set-cookie").split(";")[0], "x-csrf-token": body.csrf_token, "content-type": "text/csv" },
+    body: csv,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+/**
+ * 6. The provider manages its outlets and answers a 差评 (issue 14, item 4): opens its outlets,
+ * adds a service to an outlet that lacks one (when it has such an outlet) and changes the
+ * all-day meal service's price through the forms, sees the slots, opens the 差评 case and
+ * verifies it, reads its credit records (never a credit class). Before it, through the API: the
+ * resident rates a meal the provider served 非常不满意 (a case to handle); the regulator imports
+ * a penalty of the provider (a record to read).
+ */
+export async function providerManages(h, server, accounts) {
+  const pw = accounts.provider.password;
+  const resident = await apiLogin(server.base, "resident", accounts.resident.password);
+  const provider = await apiLogin(server.base, "provider", pw);
+  const mine = (await provider.call("GET", "/api/auth/me")).body.provider_code;
+  const offers = await provider.call("GET", `/api/offerings?provider_code=${encodeURIComponent(mine)}&service=meal&limit=1000`);
+  const allDay = offers.body.items?.find((o) => o.min_notice_min === 0 && o.plan?.week?.mon?.[0] === "00:00-24:00");
+  h.must("provider pages: the all-day meal service of the setup", !!allDay, JSON.stringify(offers.body).slice(0, 300));
+  const slots = await resident.call("GET", `/api/offerings/${allDay.id}/slots`);
+  // A slot the resident does not hold yet (their own journey booked the first), starting
+  // within the hour (a service starts at most an hour before its slot).
+  const held = new Set(((await resident.call("GET", "/api/bookings?limit=200")).body.items ?? []).map((b) => b.start_ms));
+  const slot = slots.body.find((x) => x.bookable && !held.has(x.start_ms) && x.start_ms - Date.now() < 3_600_000);
+  h.must("provider pages: a free slot to book", !!slot);
+  const booked = await resident.call("POST", "/api/bookings", { offering_id: allDay.id, start: slot.start }, { "idempotency-key": `provider-manages-${Date.now()}` });
+  h.must("provider pages: the resident books", booked.status === 201, JSON.stringify(booked.body).slice(0, 300));
+  for (const a of ["confirm", "start", "complete"]) {
+    const r = await provider.call("POST", `/api/bookings/${booked.body.id}/${a}`, {});
+    h.must(`provider pages: the provider can ${a} the booking`, r.status === 200, JSON.stringify(r.body).slice(0, 300));
+  }
+  const review = await resident.call("POST", "/api/reviews", { booking_id: booked.body.id, level: "very_dissatisfied", text: "饭菜送到时已经凉了。" });
+  h.must("provider pages: the resident's 差评 opens a case", review.status === 201 && !!review.body.case?.id, JSON.stringify(review.body).slice(0, 300));
+  const caseId = review.body.case.id;
+  const penalty = await uploadCsv(
+    server.base,
+    "regulator",
+    accounts.regulator.password,
+    "/api/credit/penalties/import",
+    "CF_XDR_MC,CF_XDR_SHXYM,CF_WSH,CF_WFXW,CF_SY,CF_YJ,CF_CFLB,CF_NR,CF_JDRQ,CF_CFJG,CF_CFJGDM,CF_SJLY,CF_SJLYDM\n" +
+      `示例服务机构,${mine},成市监罚〔2026〕88号,未按规定公示价格,检查发现,价格法,警告,警告,2026-01-05,成都市市场监督管理局,11510107MB1535302N,成都市市场监督管理局,11510107MB1535302N\n`,
+  );
+  h.check("provider pages: a penalty of the provider imported", penalty.status === 200, penalty.body.slice(0, 300));
+  // An outlet of the provider lacking a service its kind may offer (at the outlet if it can,
+  // else at home within a walk).
+  const types = (await provider.call("GET", "/api/service-types")).body;
+  const outlets = (await provider.call("GET", `/api/facilities?provider_code=${encodeURIComponent(mine)}&limit=1000`)).body.items ?? [];
+  const all = (await provider.call("GET", `/api/offerings?provider_code=${encodeURIComponent(mine)}&limit=1000`)).body.items ?? [];
+  let toAdd = null;
+  for (const delivery of ["outlet", "home"]) {
+    for (const f of outlets) {
+      const has = new Set(all.filter((o) => o.facility_id === f.id).map((o) => o.service));
+      const t = types.find((t) => t.categories.includes(f.category) && t.deliveries.includes(delivery) && !has.has(t.key));
+      if (t && !toAdd) toAdd = { facility: f.id, service: t.key, delivery };
+    }
+  }
+
+  const s = await h.session("provider-manages");
+  const { page } = s;
+  try {
+    await h.login(s, "provider", pw);
+    // From the menu to the outlets.
+    await Promise.all([page.waitForURL(/\/provider$/), page.click(".main-nav a[href='/provider']")]);
+    const cards = await page.locator("[data-testid=outlet]").count();
+    h.check("provider: the outlets are listed", cards === outlets.length && cards > 0, `${cards} of ${outlets.length}`);
+    await h.audit(s, "provider-outlets", "/provider", { shots: false });
+    if (toAdd) {
+      await page.click(`[data-testid=outlet][data-outlet="${toAdd.facility}"] [data-testid=manage-outlet]`);
+      await page.waitForURL(/\/provider\/outlets\//);
+      await h.audit(s, "provider-outlet", "/provider/outlets/{id}", { shots: false });
+      await page.selectOption("#service", toAdd.service);
+      await page.check(`input[name=delivery][value=${toAdd.delivery}]`);
+      if (toAdd.delivery === "home") await page.fill("#home_area_m", "1000");
+      await page.fill("#price", "10");
+      await page.fill("#duration_min", "60");
+      await page.fill("#capacity", "2");
+      await page.fill("#week_mon", "09:00-11:00, 14:00-17:00");
+      await page.fill("#week_wed", "09:00-11:00");
+      await Promise.all([page.waitForEvent("load"), page.click("[data-testid=add-offering] [data-testid=save-offering]")]);
+      const said = (await page.textContent("[data-testid=flash]").catch(() => "")) ?? "";
+      h.check(`provider: a ${toAdd.service} service (${toAdd.delivery}) added to ${toAdd.facility} by the form`, /已新增服务项目/.test(said), said.trim());
+      const added = await provider.call("GET", `/api/offerings?facility_id=${encodeURIComponent(toAdd.facility)}&service=${toAdd.service}`);
+      h.check("provider: the API holds the added service with its hours", added.body.items?.[0]?.plan?.week?.mon?.length === 2, JSON.stringify(added.body.items?.[0]?.plan ?? null));
+    } else {
+      h.note("provider: every outlet already offers every service its kind may (nothing to add)");
+    }
+    // The all-day meal service: its outlet, its page with the slots, a new price by the form.
+    await page.goto(`/provider/outlets/${encodeURIComponent(allDay.facility_id)}`);
+    if (!toAdd) await h.audit(s, "provider-outlet", "/provider/outlets/{id}", { shots: false });
+    await Promise.all([page.waitForURL(/\/provider\/offerings\//), page.click(`[data-testid=offering-row][data-offering="${allDay.id}"] [data-testid=edit-offering]`)]);
+    h.check("provider: the offering's slots are listed", (await page.locator("[data-testid=slot]").count()) > 0);
+    h.check("provider: the booked slot shows", (await page.locator("[data-testid=slot]", { hasText: "1 /" }).count()) >= 1);
+    await h.audit(s, "provider-offering", "/provider/offerings/{id}", { shots: false });
+    await page.fill("#price", "13.50");
+    await Promise.all([page.waitForEvent("load"), page.click("[data-testid=edit-offering-form] [data-testid=save-offering]")]);
+    const saved = (await page.textContent("[data-testid=flash]").catch(() => "")) ?? "";
+    h.check("provider: the price changed by the form", /服务项目已保存/.test(saved), saved.trim());
+    const after = await provider.call("GET", `/api/offerings/${allDay.id}`);
+    h.check("provider: the API holds the new price, the plan unchanged", after.body.price_fen === 1350 && after.body.plan?.week?.sun?.[0] === "00:00-24:00" && after.body.version === allDay.version + 1, JSON.stringify(after.body).slice(0, 300));
+
+    // The 差评 case: listed with its status, opened, verified.
+    await page.click(".main-nav a[href='/provider/reviews']");
+    await page.waitForURL(/\/provider\/reviews/);
+    const item = page.locator(`[data-testid=case][data-case="${caseId}"]`);
+    h.must("provider: the new 差评 case is listed as received", (await item.getAttribute("data-status")) === "received");
+    await h.audit(s, "provider-reviews", "/provider/reviews", { shots: false });
+    await Promise.all([page.waitForURL(/\/provider\/cases\//), item.locator("[data-testid=open-case]").click()]);
+    await h.audit(s, "provider-case", "/provider/cases/{id}", { shots: false });
+    await Promise.all([page.waitForEvent("load"), page.click("[data-testid=act-verify]")]);
+    h.check("provider: the case verified by the form", (await page.getAttribute("[data-testid=case-facts]", "data-status")) === "verified");
+    await page.fill("#text-explain", "当日送餐车故障，已更换保温箱并向居民致歉。");
+    await Promise.all([page.waitForEvent("load"), page.click("[data-testid=act-explain]")]);
+    h.check("provider: the explanation sent", (await page.getAttribute("[data-testid=case-facts]", "data-status")) === "explained", (await page.textContent("[data-testid=flash]").catch(() => "")) ?? "");
+    await h.audit(s, "provider-case-explained", "/provider/cases/{id} (explained)", { shots: false });
+
+    // Credit records: the provider's own, no class.
+    await page.click(".main-nav a[href='/provider/credit']");
+    await page.waitForURL(/\/provider\/credit/);
+    h.check("provider: its penalty is listed", (await page.locator("[data-testid=credit-record][data-kind=penalty]").count()) >= 1);
+    const text = await page.textContent("main");
+    h.check("provider: no credit class on the credit page", !/风险分类|分级分类|risk class/i.test(text));
+    await h.audit(s, "provider-credit", "/provider/credit", { shots: false });
+  } finally {
+    await s.context.close();
+  }
+}
+
 // 5. The planner's (规划师) and the regulator's journeys: functions (h, server, accounts) added
 //    here as their pages come (issue 14, later items); check.mjs runs them in order after the
 //    others, each reported as one journey.
-export const later = [];
+export const later = [providerManages];

@@ -5,6 +5,8 @@ pub mod account;
 pub mod home;
 pub mod planner;
 pub mod provider;
+pub mod provider_cases;
+pub mod provider_catalogue;
 pub mod regulator;
 pub mod resident;
 pub mod worker;

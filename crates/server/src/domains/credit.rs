@@ -41,7 +41,7 @@ use Role::*;
 pub const ENDPOINTS: &[Endpoint] = &[
     ep!("POST", "/api/credit/penalties/import", Access::Roles(&[Regulator, Admin]), "", "credit", "Import administrative penalties in the 双公示 CF_ layout (CSV, header of field codes; amounts in 万元).", Some(CSV), JSON),
     ep!("POST", "/api/credit/licences/import", Access::Roles(&[Regulator, Admin]), "", "credit", "Import administrative licences in the 双公示 XK_ layout (CSV, header of field codes).", Some(CSV), JSON),
-    ep!("GET", "/api/credit/records", Access::Roles(&[Regulator, Admin]), "", "credit", "Credit records with their publicity and repair.", None, JSON),
+    ep!("GET", "/api/credit/records", Access::Roles(&[ProviderStaff, Regulator, Admin]), "provider staff: only their own provider's records (never its credit-risk class)", "credit", "Credit records with their publicity and repair.", None, JSON),
     ep!("POST", "/api/credit/records/{id}/repair", Access::Roles(&[Regulator, Admin]), "", "credit", "Credit repair: end a penalty's publicity early where the rules allow (If-Match).", Some(JSON), JSON),
     ep!("GET", "/api/public/penalties", Access::Public, "", "credit", "Penalties within their publicity today, in the 双公示 layout (format=json|csv).", None, JSON),
     ep!("GET", "/api/public/licences", Access::Public, "", "credit", "Administrative licences in the 双公示 layout (format=json|csv).", None, JSON),
@@ -468,29 +468,41 @@ fn kind_param(v: &Option<String>) -> ApiResult<Option<String>> {
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Paged<RecordRow>>> {
     let page = q.page.page()?;
     let kind = kind_param(&q.kind)?;
     let subject = q.subject.clone().filter(|s| !s.is_empty());
-    let wh = "WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR subject_uscc = $2)";
+    // Provider staff read their own provider's records only (none without a provider).
+    let u = c.user()?;
+    let own = (u.role == ProviderStaff).then(|| u.provider_code.clone().unwrap_or_default());
+    let wh = "WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR subject_uscc = $2) AND ($3 IS NULL OR subject_uscc = $3)";
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM credit_records {wh}"))
         .bind(kind.clone())
         .bind(subject.clone())
+        .bind(own.clone())
         .fetch_one(st.store.pool())
         .await
         .map_err(StoreError::from)?;
-    let rows = sqlx::query_as(&format!(
-        "SELECT {} FROM credit_records {wh} ORDER BY id LIMIT $3 OFFSET $4",
+    let mut rows: Vec<RecordRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM credit_records {wh} ORDER BY id LIMIT $4 OFFSET $5",
         cols!()
     ))
     .bind(kind)
     .bind(subject)
+    .bind(own.clone())
     .bind(page.limit)
     .bind(page.offset)
     .fetch_all(st.store.pool())
     .await
     .map_err(StoreError::from)?;
+    if own.is_some() {
+        // Which regulator's account imported a record is not the provider's to know.
+        for r in &mut rows {
+            r.imported_by = None;
+        }
+    }
     Ok(Json(Paged::new(rows, total, page)))
 }
 

@@ -736,17 +736,17 @@ pub async fn set_rules(ctx: Ctx, body: Bytes) -> Response {
     if !ctx.csrf_ok(&f.get("_csrf")) {
         return ctx.redirect_with(BACK, super::stale_form());
     }
-    let number = |k: &str| -> Result<Option<i64>, Response> {
+    let number = |k: &str| -> Result<Option<i64>, Box<Response>> {
         match f.get(k) {
             v if v.is_empty() => Ok(None),
             v => v.parse::<i64>().map(Some).map_err(|_| {
-                ctx.redirect_with(
+                Box::new(ctx.redirect_with(
                     BACK,
                     Flash::error(
                         format!("{k} 应为整数，而非 “{v}”"),
                         format!("{k} must be a whole number, not '{v}'"),
                     ),
-                )
+                ))
             }),
         }
     };
@@ -756,7 +756,7 @@ pub async fn set_rules(ctx: Ctx, body: Bytes) -> Response {
         number("default_days"),
     ) {
         (Ok(m), Ok(r), Ok(d)) => (m, r, d),
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return *r,
     };
     let mut req = json!({});
     if let Some(j) = some(&f, "jurisdiction") {

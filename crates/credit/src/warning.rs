@@ -38,6 +38,9 @@ pub enum Assignee {
     Provider,
     /// The supervising department.
     Regulator,
+    /// The community's workers, for a condition of one community (its monthly visit rate);
+    /// the regulator told as well.
+    Community,
 }
 
 /// One rule.

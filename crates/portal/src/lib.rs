@@ -152,6 +152,40 @@ pub fn routes(portal: Arc<Portal>) -> Router {
             "/worker/visits/new",
             get(pages::worker::visit_form).post(pages::worker::record_visit),
         )
+        // Community workers' proxy bookings and warnings; administrators (issue 14, items 3
+        // and 6).
+        .route("/worker/residents", get(pages::proxy::residents))
+        .route(
+            "/worker/proxy",
+            get(pages::proxy::nearby).post(pages::proxy::book),
+        )
+        .route("/worker/proxy/{id}", get(pages::proxy::outlet))
+        .route("/worker/bookings", get(pages::proxy::bookings))
+        .route("/worker/bookings/{id}/cancel", post(pages::proxy::cancel))
+        .route("/worker/warnings", get(pages::proxy::warnings))
+        .route(
+            "/worker/warnings/{id}/{action}",
+            post(pages::proxy::warning_act),
+        )
+        .route("/admin", get(pages::admin::home))
+        .route(
+            "/admin/users",
+            get(pages::admin::users).post(pages::admin::create_user),
+        )
+        .route("/admin/users/{id}", post(pages::admin::update_user))
+        .route("/admin/users/{id}/unlock", post(pages::admin::unlock_user))
+        .route(
+            "/admin/calendar",
+            get(pages::admin::calendar).post(pages::admin::set_day),
+        )
+        .route(
+            "/admin/calendar/{day}/delete",
+            post(pages::admin::delete_day),
+        )
+        .route(
+            "/admin/rules",
+            get(pages::admin::rules).post(pages::admin::set_rules),
+        )
         .route(
             "/regulator/spot-checks",
             get(pages::regulator::checks).post(pages::regulator::announce),

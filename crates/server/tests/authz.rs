@@ -139,10 +139,10 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/public/listed-outlets", "*RPCGA"),
     ("GET", "/api/credit/classes", "GA"),
     ("POST", "/api/credit/classes/recompute", "GA"),
-    ("GET", "/api/warnings", "PGA"),
+    ("GET", "/api/warnings", "PCGA"),
     ("POST", "/api/warnings/evaluate", "GA"),
-    ("POST", "/api/warnings/{id}/acknowledge", "PGA"),
-    ("POST", "/api/warnings/{id}/resolve", "GA"),
+    ("POST", "/api/warnings/{id}/acknowledge", "PCGA"),
+    ("POST", "/api/warnings/{id}/resolve", "CGA"),
     ("GET", "/api/check-items", "*RPCGA"),
     ("POST", "/api/check-items", "GA"),
     ("PATCH", "/api/check-items/{code}", "GA"),
@@ -272,6 +272,8 @@ struct Fixture {
     credit_record: i64,
     /// A warning of provider P (a practitioner's health certificate about to expire).
     warning: i64,
+    /// A warning assigned to community C1's workers (its visit rate last month).
+    community_warning: i64,
     /// A published spot check of nursery N1 (check item SP-1, inspectors I1 and I2).
     spot_check: i64,
     /// A credit commitment of provider P and a red-list entry of P.
@@ -423,6 +425,21 @@ async fn fixture(s: &TestServer) -> Fixture {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let visit = v["id"].as_i64().unwrap();
+    // Nobody on the register was visited last month: C1's workers get a warning.
+    let (st, v) = s.post(&admin, "/api/warnings/evaluate", json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s.get(&worker, "/api/warnings").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        (
+            &v["total"],
+            &v["items"][0]["rule"],
+            &v["items"][0]["subject_id"]
+        ),
+        (&json!(1), &json!("visit_rate_below_target"), &json!(C1)),
+        "{v}"
+    );
+    let community_warning = v["items"][0]["id"].as_i64().unwrap();
     for (id, category) in [("N1", "nursery"), ("E1", "elderly_service_station")] {
         let (st, v) = s.post(&admin, "/api/facilities", json!({"id": id, "name": id, "category": category, "lon": 116.35, "lat": 40.0, "provider_code": P, "capacity": 2})).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -483,6 +500,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         review_case,
         credit_record,
         warning,
+        community_warning,
         spot_check,
         commitment,
         list_entry,
@@ -709,6 +727,13 @@ async fn authorization_matrix(s: &TestServer) {
                     .await;
                 assert_eq!(st, StatusCode::CREATED, "{v}");
                 path = format!("/api/auth/tokens/{}", v["id"]);
+            }
+            if e.path.starts_with("/api/warnings/{id}") && *role == Some(Role::CommunityWorker) {
+                // A community worker acts on the warnings of their community.
+                path = path.replace(
+                    &format!("/{}/", f.warning),
+                    &format!("/{}/", f.community_warning),
+                );
             }
             let (st, v) = s.call(auth, e.method, &path, body).await;
             let who = role.map(|r| r.key()).unwrap_or("anonymous");

@@ -869,7 +869,7 @@ async fn visits_and_rate(s: &TestServer) {
         csv.contains(&format!("GS21,{last},{C1},community,2,1,0.5")),
         "{csv}"
     );
-    // Below Gansu's 100% last month: an early warning for the regulator, naming the community.
+    // Below Gansu's 100% last month: an early warning for the community's workers (the regulator sees it too).
     let (st, v) = s
         .post(&w.regulator, "/api/warnings/evaluate", json!({}))
         .await;
@@ -892,7 +892,7 @@ async fn visits_and_rate(s: &TestServer) {
         ),
         (
             &json!(C1),
-            &json!("regulator"),
+            &json!("community"),
             &json!(1),
             &json!(2),
             &json!(last.to_string())

@@ -425,4 +425,154 @@ export async function providerManages(h, server, accounts) {
 // 5. The planner's (规划师) and the regulator's journeys: functions (h, server, accounts) added
 //    here as their pages come (issue 14, later items); check.mjs runs them in order after the
 //    others, each reported as one journey.
-export const later = [providerManages];
+export const later = [providerManages, workerBooksForResident, adminPages];
+
+/**
+ * 6. A community worker books lunch on a resident's behalf (代办): a resident of their
+ * community from the list, canteens near that resident's community by walking distance, a free
+ * slot, the consent recorded; the booking shows in the worker's proxy list with the consent and
+ * is cancelled with a reason; the warnings assigned to the community are acknowledged and
+ * resolved (the administrator evaluates the rules first).
+ */
+export async function workerBooksForResident(h, server, accounts) {
+  const s = await h.session("worker");
+  const { page } = s;
+  try {
+    await h.login(s, "worker", accounts.worker.password);
+    await Promise.all([page.waitForURL(/\/worker\/residents$/), page.click("a.tile[href='/worker/residents']")]);
+    await h.audit(s, "worker-residents", "/worker/residents");
+    const people = page.locator("[data-testid=resident]");
+    h.must("worker: residents of the community listed", (await people.count()) > 0);
+    // The first resident whose community has a canteen with free slots within walking distance.
+    let booked = null;
+    const n = Math.min(await people.count(), 5);
+    for (let i = 0; i < n && !booked; i += 1) {
+      await page.goto("/worker/residents");
+      const rid = await people.nth(i).getAttribute("data-resident");
+      await Promise.all([page.waitForURL(/\/worker\/proxy\?/), people.nth(i).locator("[data-testid=book-for]").click()]);
+      if (i === 0) await h.audit(s, "worker-proxy-nearby", "/worker/proxy", { shots: true });
+      const results = page.locator("[data-testid=result]");
+      const metres = await results.evaluateAll((els) => els.map((e) => Number(e.dataset.metres)));
+      if (i === 0) h.check("proxy: canteens ordered by walking distance", metres.every((m, k) => k === 0 || metres[k - 1] <= m), metres.join(" ≤ "));
+      const links = await results.locator("h3 a").evaluateAll((els) => els.map((e) => e.getAttribute("href")));
+      for (const href of links) {
+        await page.goto(href);
+        const card = page.locator("[data-testid=offering]").filter({ has: page.locator("input[name=start]") }).first();
+        if ((await card.count()) === 0) continue;
+        await h.audit(s, "worker-proxy-outlet", "/worker/proxy/{id}", { shots: false });
+        await card.locator("input[name=start]").first().check();
+        await card.locator("input[name=consent][value=phone]").check();
+        await card.locator("input[name=consent_note]").fill("电话确认，本人同意");
+        await Promise.all([page.waitForURL(/\/worker\/bookings$/), card.locator("[data-testid=proxy-book]").click()]);
+        booked = rid;
+        break;
+      }
+    }
+    h.must("proxy: booked for a resident", !!booked);
+    h.check("proxy: flash", /已为居民代办预约/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+    const item = page.locator("[data-testid=proxy-booking][data-status=requested]").first();
+    h.must("proxy bookings: the booking is listed as 待确认", (await item.count()) === 1);
+    h.check("proxy bookings: the consent is shown", /电话同意/.test(await item.textContent()));
+    await h.audit(s, "worker-proxy-bookings", "/worker/bookings");
+    const id = await item.getAttribute("data-booking");
+    await item.locator("input[name=reason]").fill("老人改约其他时间");
+    await Promise.all([page.waitForEvent("load"), item.locator("[data-testid=cancel]").click()]);
+    h.check("proxy: cancelled", /已取消/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+    h.check("proxy bookings: now 已取消", (await page.getAttribute(`[data-testid=proxy-booking][data-booking="${id}"]`, "data-status")) === "cancelled");
+
+    // Warnings: the administrator evaluates the rules now; the worker handles theirs.
+    const admin = await apiLogin(server.base, "admin", server.adminPassword);
+    const ev = await admin.call("POST", "/api/warnings/evaluate", {});
+    h.check("warnings evaluated", ev.status === 200, JSON.stringify(ev.body).slice(0, 200));
+    await Promise.all([page.waitForURL(/\/worker\/warnings$/), page.click("[data-testid=nav-warnings]")]);
+    await h.audit(s, "worker-warnings", "/worker/warnings", { shots: false });
+    const open = page.locator("[data-testid=warning][data-status=open]").first();
+    if ((await open.count()) === 0) {
+      h.note("worker: no open warning for the demo worker's community (nothing to resolve)");
+    } else {
+      const wid = await open.getAttribute("data-warning");
+      await Promise.all([page.waitForEvent("load"), open.locator("[data-testid=acknowledge]").click()]);
+      h.check("warning: acknowledged", /已接收/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+      const card = page.locator(`[data-testid=warning][data-warning="${wid}"]`);
+      h.check("warning: now 已接收", (await card.getAttribute("data-status")) === "acknowledged");
+      await card.locator("textarea[name=resolution]").fill("已逐户补访并登记");
+      await Promise.all([page.waitForEvent("load"), card.locator("[data-testid=resolve]").click()]);
+      h.check("warning: resolved", /预警已处置/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+      h.check("warning: gone from the open ones", (await page.locator(`[data-testid=warning][data-warning="${wid}"]`).count()) === 0);
+      await h.audit(s, "worker-warnings-resolved", "/worker/warnings (resolved)", { shots: false });
+    }
+  } finally {
+    await s.context.close();
+  }
+}
+
+/**
+ * 7. The administrator: creates an account, changes its role, ends a login lock; adds a day
+ * to the holiday calendar and removes it; changes a review setting. A community worker is
+ * refused the administration pages.
+ */
+export async function adminPages(h, server, accounts) {
+  const s = await h.session("admin");
+  const { page } = s;
+  try {
+    await h.login(s, "admin", server.adminPassword);
+    await Promise.all([page.waitForURL(/\/admin$/), page.click("[data-testid=nav-admin]")]);
+    await h.audit(s, "admin-home", "/admin", { shots: false });
+    await page.goto("/admin/users");
+    await h.audit(s, "admin-users", "/admin/users");
+    const name = `pc-clerk-${Date.now() % 100000}`;
+    const community = await page.evaluate(() => document.querySelector("#community-list option")?.value ?? "");
+    h.must("admin: communities to choose from", community !== "");
+    await page.fill("#nu-username", name);
+    await page.fill("#nu-display", "周晓");
+    await page.selectOption("#nu-role", "community_worker");
+    await page.fill("#nu-community", community);
+    await page.fill("#nu-password", "first-password-1");
+    await Promise.all([page.waitForEvent("load"), page.click("[data-testid=create]")]);
+    h.check("admin: account created", new RegExp(`账户 ${name} 已创建`).test(await page.textContent("[data-testid=flash]").catch(() => "")));
+    const card = page.locator(`[data-testid=user][data-username="${name}"]`);
+    h.must("admin: the new account is listed as a community worker", (await card.getAttribute("data-role")) === "community_worker");
+    await card.locator("summary").click();
+    await card.locator("select[name=role]").selectOption("regulator");
+    await Promise.all([page.waitForEvent("load"), card.locator("[data-testid=save-user]").click()]);
+    h.check("admin: role changed", /已更新/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+    h.check("admin: now a regulator", (await page.getAttribute(`[data-testid=user][data-username="${name}"]`, "data-role")) === "regulator");
+    await Promise.all([page.waitForEvent("load"), page.locator(`[data-testid=user][data-username="${name}"] [data-testid=unlock]`).click()]);
+    h.check("admin: login lock ended", /已解除登录限制/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+    await h.audit(s, "admin-users-changed", "/admin/users (changed)", { shots: false });
+
+    await page.goto("/admin/calendar");
+    const year = new Date().getFullYear() + 1;
+    await page.goto(`/admin/calendar?year=${year}`);
+    await page.fill("#day", `${year}-10-09`);
+    await page.locator("input[name=kind][value=holiday]").check();
+    await page.fill("#name", "国庆节（本地延长）");
+    await Promise.all([page.waitForEvent("load"), page.click("[data-testid=save-day]")]);
+    h.check("calendar: saved", /已保存/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+    const row = page.locator(`[data-testid=day][data-day="${year}-10-09"]`);
+    h.must("calendar: the day is listed as a holiday", (await row.getAttribute("data-kind")) === "holiday");
+    await h.audit(s, "admin-calendar", "/admin/calendar");
+    await Promise.all([page.waitForEvent("load"), row.locator("[data-testid=delete-day]").click()]);
+    h.check("calendar: removed", (await page.locator(`[data-testid=day][data-day="${year}-10-09"]`).count()) === 0);
+
+    await page.goto("/admin/rules");
+    await h.audit(s, "admin-rules", "/admin/rules", { shots: false });
+    const before = Number(await page.inputValue("#minimum-input"));
+    const next = before === 8 ? 9 : 8;
+    await page.fill("#minimum-input", String(next));
+    await Promise.all([page.waitForEvent("load"), page.click("[data-testid=save-rules]")]);
+    h.check("rules: saved", /评价规则已保存/.test(await page.textContent("[data-testid=flash]").catch(() => "")));
+    h.check("rules: the new minimum is in force", (await page.textContent("[data-testid=minimum]")).trim() === String(next));
+  } finally {
+    await s.context.close();
+  }
+  // Not for anyone else.
+  const w = await h.session("worker");
+  try {
+    await h.login(w, "worker", accounts.worker.password);
+    const r = await w.page.goto("/admin/users");
+    h.check("admin pages: a community worker is refused", r.status() === 403 && (await w.page.locator("[data-testid=message]").count()) === 1, String(r.status()));
+  } finally {
+    await w.context.close();
+  }
+}

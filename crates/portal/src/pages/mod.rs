@@ -2,11 +2,13 @@
 //! (`templates/`), or — for a form — calls the API and redirects with a one-time message.
 
 pub mod account;
+pub mod admin;
 pub mod home;
 pub mod planner;
 pub mod provider;
 pub mod provider_cases;
 pub mod provider_catalogue;
+pub mod proxy;
 pub mod regulator;
 pub mod resident;
 pub mod worker;

@@ -471,16 +471,8 @@ struct WarningsPage {
     warnings: Vec<WarningLine>,
 }
 
-/// GET /regulator/warnings: the early-warning board, open ones first.
-pub async fn warnings(ctx: Ctx) -> Response {
-    if let Err(r) = ctx.require_role(ROLES) {
-        return *r;
-    }
-    let ui = &ctx.ui;
-    let list = match ctx.get("/api/warnings?limit=300").await {
-        Ok(v) => super::items(&v),
-        Err(e) => return super::api_error(&ctx, &e),
-    };
+/// Warnings as the boards show them, open ones first, then by deadline.
+pub fn warning_lines(ui: &Ui, list: &[serde_json::Value]) -> Vec<WarningLine> {
     let mut warnings: Vec<WarningLine> = list
         .iter()
         .map(|w| {
@@ -512,6 +504,20 @@ pub async fn warnings(ctx: Ctx) -> Response {
         _ => 2,
     };
     warnings.sort_by_key(|w| (rank(&w.status_key), w.due.clone(), w.id));
+    warnings
+}
+
+/// GET /regulator/warnings: the early-warning board, open ones first.
+pub async fn warnings(ctx: Ctx) -> Response {
+    if let Err(r) = ctx.require_role(ROLES) {
+        return *r;
+    }
+    let ui = &ctx.ui;
+    let list = match ctx.get("/api/warnings?limit=300").await {
+        Ok(v) => super::items(&v),
+        Err(e) => return super::api_error(&ctx, &e),
+    };
+    let warnings = warning_lines(ui, &list);
     let t = WarningsPage {
         ui: ui.clone(),
         warnings,
@@ -536,29 +542,34 @@ pub async fn warning_act(
     if let Err(r) = ctx.require_role(ROLES) {
         return *r;
     }
-    const BACK: &str = "/regulator/warnings";
-    let f: WarningForm = match super::form(&body) {
+    act_on_warning(&ctx, id, &action, &body, "/regulator/warnings").await
+}
+
+/// Acknowledges or resolves (with the form's `resolution`) a warning through the API and goes
+/// back to `back` with the API's answer.
+pub async fn act_on_warning(ctx: &Ctx, id: i64, action: &str, body: &[u8], back: &str) -> Response {
+    let f: WarningForm = match super::form(body) {
         Ok(f) => f,
-        Err(flash) => return ctx.redirect_with(BACK, flash),
+        Err(flash) => return ctx.redirect_with(back, flash),
     };
     if !ctx.csrf_ok(&f._csrf) {
-        return ctx.redirect_with(BACK, super::stale_form());
+        return ctx.redirect_with(back, super::stale_form());
     }
-    let (req, zh, en) = match action.as_str() {
+    let (req, zh, en) = match action {
         "acknowledge" => (json!({}), "已接收预警", "Warning acknowledged"),
         "resolve" => (
             json!({"resolution": f.resolution.trim()}),
             "预警已处置",
             "Warning resolved",
         ),
-        _ => return ctx.redirect_with(BACK, Flash::error("未知的操作", "unknown action")),
+        _ => return ctx.redirect_with(back, Flash::error("未知的操作", "unknown action")),
     };
     match ctx
         .post(&format!("/api/warnings/{id}/{action}"), &req)
         .await
     {
-        Ok(_) => ctx.redirect_with(BACK, Flash::ok(zh, en)),
-        Err(e) => ctx.redirect_with(BACK, e.flash()),
+        Ok(_) => ctx.redirect_with(back, Flash::ok(zh, en)),
+        Err(e) => ctx.redirect_with(back, e.flash()),
     }
 }
 

@@ -249,87 +249,31 @@ pub async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> Response {
         )
     });
 
-    let mut items = Vec::new();
-    let mut beyond = 0;
-    let mut error = String::new();
-    let mut origin = String::new();
-    let mut max_km = String::new();
     let searched = community.is_some() || point.is_some();
-    if searched {
-        let from = match (&community, point) {
-            (Some(c), _) => format!("community={}", encode(c)),
-            (None, Some((lon, lat))) => format!("lon={lon:.6}&lat={lat:.6}"),
-            _ => unreachable!("searched"),
-        };
-        let url = format!("/api/public/nearby?service={service}&{from}&walker={walker}&limit=10");
-        match ctx.get(&url).await {
-            Ok(v) => {
-                let f = &v["from"];
-                origin = match f["name"].as_str().filter(|s| !s.is_empty()) {
-                    Some(n) => n.to_string(),
-                    None => ui.tr_s("地图上选定的地点", "the point chosen on the map"),
-                };
-                max_km = v["max_m"]
-                    .as_f64()
-                    .map(|m| format!("{:.1}", m / 1000.0))
-                    .unwrap_or_else(|| "2.0".into());
-                beyond = v["beyond"].as_i64().unwrap_or(0);
-                if let (Some(m), Some(view), Some(lon), Some(lat)) =
-                    (&frame, map.as_mut(), f["lon"].as_f64(), f["lat"].as_f64())
-                {
-                    view.mark(m, LonLat::new(lon, lat), "", &origin, "home");
-                }
-                for (i, it) in v["items"].as_array().into_iter().flatten().enumerate() {
-                    let id = it["facility_id"].as_str().unwrap_or_default().to_string();
-                    let name = it["name"].as_str().unwrap_or(&id).to_string();
-                    let href = format!(
-                        "/outlets/{}?service={service}{}",
-                        encode(&id),
-                        community
-                            .as_ref()
-                            .map(|c| format!("&community={}", encode(c)))
-                            .unwrap_or_default()
-                    );
-                    if let (Some(m), Some(view), Some(lon), Some(lat)) =
-                        (&frame, map.as_mut(), it["lon"].as_f64(), it["lat"].as_f64())
-                    {
-                        view.mark(
-                            m,
-                            LonLat::new(lon, lat),
-                            &(i + 1).to_string(),
-                            &name,
-                            "outlet",
-                        );
-                    }
-                    items.push(NearbyItem {
-                        rank: i + 1,
-                        minutes: it["walk_min"].as_i64().unwrap_or(0),
-                        metres: it["distance_m"].as_f64().unwrap_or(0.0).round() as i64,
-                        offerings: it["offerings"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .map(|o| OfferingLine {
-                                id: o["id"].as_i64().unwrap_or(0),
-                                service: service_name(
-                                    ui,
-                                    o["service"].as_str().unwrap_or(&service),
-                                ),
-                                delivery: delivery_name(ui, o["delivery"].as_str().unwrap_or("")),
-                                price: yuan(o["price_fen"].as_i64().unwrap_or(0)),
-                                subsidy: yuan(o["subsidy_cap_fen"].as_i64().unwrap_or(0)),
-                            })
-                            .collect(),
-                        rating: rating_text(ui, &it["rating"]),
-                        facility_id: id,
-                        name,
-                        href,
-                    });
-                }
-            }
-            Err(e) => error = ui.tr_s(&e.zh, &e.en),
-        }
-    }
+    let found = if searched {
+        let comm = community.clone();
+        search(
+            &ctx,
+            &service,
+            community.as_deref(),
+            point,
+            walker,
+            frame.as_deref(),
+            map.as_mut(),
+            &|id: &str| {
+                format!(
+                    "/outlets/{}?service={service}{}",
+                    encode(id),
+                    comm.as_ref()
+                        .map(|c| format!("&community={}", encode(c)))
+                        .unwrap_or_default()
+                )
+            },
+        )
+        .await
+    } else {
+        Found::default()
+    };
     if let Some(view) = map.as_mut() {
         view.zoom_to_markers(250.0);
     }
@@ -342,15 +286,114 @@ pub async fn nearby(ctx: Ctx, Query(q): Query<NearbyQuery>) -> Response {
         elderly_pace,
         pace_normal: lc_access::speed::WALK_M_PER_MIN,
         pace_elderly: lc_access::speed::ELDERLY_M_PER_MIN,
-        origin,
+        origin: found.origin,
         searched,
-        items,
-        beyond,
-        max_km,
-        error,
+        items: found.items,
+        beyond: found.beyond,
+        max_km: found.max_km,
+        error: found.error,
         map,
     };
     super::render(&ctx, StatusCode::OK, &t)
+}
+
+/// What a search of `/api/public/nearby` found, as the results list shows it.
+#[derive(Default)]
+pub struct Found {
+    pub origin: String,
+    pub items: Vec<NearbyItem>,
+    pub beyond: i64,
+    pub max_km: String,
+    /// The API's refusal, in the page language.
+    pub error: String,
+}
+
+/// Outlets of `service` by walking distance from a community or a point (`/api/public/nearby`),
+/// marked on `view` (the start and the outlets, numbered); `href` is each outlet's link.
+#[allow(clippy::too_many_arguments)]
+pub async fn search(
+    ctx: &Ctx,
+    service: &str,
+    community: Option<&str>,
+    point: Option<(f64, f64)>,
+    walker: &str,
+    frame: Option<&BaseMap>,
+    mut map: Option<&mut MapView>,
+    href: &(dyn Fn(&str) -> String + Sync),
+) -> Found {
+    let ui = &ctx.ui;
+    let mut found = Found::default();
+    let from = match (community, point) {
+        (Some(c), _) => format!("community={}", encode(c)),
+        (None, Some((lon, lat))) => format!("lon={lon:.6}&lat={lat:.6}"),
+        _ => return found,
+    };
+    let url = format!("/api/public/nearby?service={service}&{from}&walker={walker}&limit=10");
+    let v = match ctx.get(&url).await {
+        Ok(v) => v,
+        Err(e) => {
+            found.error = ui.tr_s(&e.zh, &e.en);
+            return found;
+        }
+    };
+    let f = &v["from"];
+    found.origin = match f["name"].as_str().filter(|s| !s.is_empty()) {
+        Some(n) => n.to_string(),
+        None => ui.tr_s("地图上选定的地点", "the point chosen on the map"),
+    };
+    found.max_km = v["max_m"]
+        .as_f64()
+        .map(|m| format!("{:.1}", m / 1000.0))
+        .unwrap_or_else(|| "2.0".into());
+    found.beyond = v["beyond"].as_i64().unwrap_or(0);
+    if let (Some(m), Some(view), Some(lon), Some(lat)) = (
+        frame,
+        map.as_deref_mut(),
+        f["lon"].as_f64(),
+        f["lat"].as_f64(),
+    ) {
+        view.mark(m, LonLat::new(lon, lat), "", &found.origin, "home");
+    }
+    for (i, it) in v["items"].as_array().into_iter().flatten().enumerate() {
+        let id = it["facility_id"].as_str().unwrap_or_default().to_string();
+        let name = it["name"].as_str().unwrap_or(&id).to_string();
+        if let (Some(m), Some(view), Some(lon), Some(lat)) = (
+            frame,
+            map.as_deref_mut(),
+            it["lon"].as_f64(),
+            it["lat"].as_f64(),
+        ) {
+            view.mark(
+                m,
+                LonLat::new(lon, lat),
+                &(i + 1).to_string(),
+                &name,
+                "outlet",
+            );
+        }
+        found.items.push(NearbyItem {
+            rank: i + 1,
+            minutes: it["walk_min"].as_i64().unwrap_or(0),
+            metres: it["distance_m"].as_f64().unwrap_or(0.0).round() as i64,
+            offerings: it["offerings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| OfferingLine {
+                    id: o["id"].as_i64().unwrap_or(0),
+                    service: service_name(ui, o["service"].as_str().unwrap_or(service)),
+                    delivery: delivery_name(ui, o["delivery"].as_str().unwrap_or("")),
+                    price: yuan(o["price_fen"].as_i64().unwrap_or(0)),
+                    subsidy: yuan(o["subsidy_cap_fen"].as_i64().unwrap_or(0)),
+                })
+                .collect(),
+            rating: rating_text(ui, &it["rating"]),
+            href: href(&id),
+            facility_id: id,
+            name,
+        });
+    }
+    found
 }
 
 // --- An outlet ---------------------------------------------------------------------------------
@@ -411,42 +454,7 @@ pub async fn outlet(ctx: Ctx, Path(id): Path<String>, Query(q): Query<OutletQuer
         Ok(f) => f,
         Err(e) => return super::api_error(&ctx, &e),
     };
-    let offerings = ctx
-        .get(&format!(
-            "/api/offerings?facility_id={}&limit=100",
-            encode(&id)
-        ))
-        .await
-        .map(|v| v["items"].as_array().cloned().unwrap_or_default())
-        .unwrap_or_default();
-    let mut cards = Vec::new();
-    for o in offerings.iter().filter(|o| o["active"].as_i64() != Some(0)) {
-        let oid = o["id"].as_i64().unwrap_or(0);
-        let slots = ctx
-            .get(&format!("/api/offerings/{oid}/slots"))
-            .await
-            .map(|v| v.as_array().cloned().unwrap_or_default())
-            .unwrap_or_default();
-        cards.push(OfferingCard {
-            id: oid,
-            service: service_name(ui, o["service"].as_str().unwrap_or("")),
-            delivery: delivery_name(ui, o["delivery"].as_str().unwrap_or("")),
-            price: yuan(o["price_fen"].as_i64().unwrap_or(0)),
-            subsidy: yuan(o["subsidy_cap_fen"].as_i64().unwrap_or(0)),
-            duration_min: o["duration_min"].as_i64().unwrap_or(0),
-            slots: slots
-                .iter()
-                .filter(|s| s["bookable"] == json!(true))
-                .take(12)
-                .map(|s| SlotChoice {
-                    value: s["start"].as_str().unwrap_or_default().to_string(),
-                    label: when(ui, s["start"].as_str().unwrap_or_default()),
-                    free: s["free"].as_i64().unwrap_or(0),
-                })
-                .collect(),
-            idem: idempotency_key(),
-        });
-    }
+    let mut cards = offering_cards(&ctx, &id).await;
     // The asked-for service first.
     if let Some(s) = q.service.as_deref().map(|k| service_name(ui, k)) {
         cards.sort_by_key(|c| c.service != s);
@@ -488,6 +496,49 @@ pub async fn outlet(ctx: Ctx, Path(id): Path<String>, Query(q): Query<OutletQuer
         id,
     };
     super::render(&ctx, StatusCode::OK, &t)
+}
+
+/// An outlet's active offerings with their next free slots (at most 12 each), each with a fresh
+/// idempotency key for its booking form.
+pub async fn offering_cards(ctx: &Ctx, facility: &str) -> Vec<OfferingCard> {
+    let ui = &ctx.ui;
+    let offerings = ctx
+        .get(&format!(
+            "/api/offerings?facility_id={}&limit=100",
+            encode(facility)
+        ))
+        .await
+        .map(|v| v["items"].as_array().cloned().unwrap_or_default())
+        .unwrap_or_default();
+    let mut cards = Vec::new();
+    for o in offerings.iter().filter(|o| o["active"].as_i64() != Some(0)) {
+        let oid = o["id"].as_i64().unwrap_or(0);
+        let slots = ctx
+            .get(&format!("/api/offerings/{oid}/slots"))
+            .await
+            .map(|v| v.as_array().cloned().unwrap_or_default())
+            .unwrap_or_default();
+        cards.push(OfferingCard {
+            id: oid,
+            service: service_name(ui, o["service"].as_str().unwrap_or("")),
+            delivery: delivery_name(ui, o["delivery"].as_str().unwrap_or("")),
+            price: yuan(o["price_fen"].as_i64().unwrap_or(0)),
+            subsidy: yuan(o["subsidy_cap_fen"].as_i64().unwrap_or(0)),
+            duration_min: o["duration_min"].as_i64().unwrap_or(0),
+            slots: slots
+                .iter()
+                .filter(|s| s["bookable"] == json!(true))
+                .take(12)
+                .map(|s| SlotChoice {
+                    value: s["start"].as_str().unwrap_or_default().to_string(),
+                    label: when(ui, s["start"].as_str().unwrap_or_default()),
+                    free: s["free"].as_i64().unwrap_or(0),
+                })
+                .collect(),
+            idem: idempotency_key(),
+        });
+    }
+    cards
 }
 
 #[derive(Deserialize)]

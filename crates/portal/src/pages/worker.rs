@@ -1,5 +1,5 @@
 //! Community workers (mobile first): who in their community is due a visit this month, and
-//! recording a visit.
+//! recording a visit (bookings on a resident's behalf and warnings: [`super::proxy`]).
 
 use askama::Template;
 use axum::body::Bytes;
@@ -16,6 +16,7 @@ const ROLES: &[&str] = &["community_worker", "regulator", "admin"];
 
 pub struct Due {
     pub register_id: i64,
+    pub resident_id: i64,
     pub name: String,
     pub visits: u64,
     pub visited: bool,
@@ -46,6 +47,7 @@ pub async fn home(ctx: Ctx) -> Response {
         .flatten()
         .map(|d| Due {
             register_id: d["register_id"].as_i64().unwrap_or(0),
+            resident_id: d["resident_id"].as_i64().unwrap_or(0),
             name: d["resident_name"].as_str().unwrap_or("—").to_string(),
             visits: d["visits"].as_u64().unwrap_or(0),
             visited: d["visited"].as_bool().unwrap_or(false),

@@ -6,9 +6,11 @@
 //! whose monthly visit rate was below target last month, communities with shortcomings in the
 //! latest assessment. Each condition has a stable key;
 //! the database keeps one open warning per key (`warnings_one_open`), so evaluating twice, or
-//! from two places at once, raises nothing twice. A warning is assigned (the provider's staff, or
-//! the regulator), has a deadline, is acknowledged and resolved; one whose condition no longer
-//! holds is resolved by the next evaluation. New warnings go to the outbox for the provider and
+//! from two places at once, raises nothing twice. A warning is assigned (the provider's staff,
+//! the community's workers for a community's own monthly visit rate, or the regulator), has a
+//! deadline, is acknowledged and resolved (the community's workers resolve theirs); one whose
+//! condition no longer holds is resolved by the next evaluation. New warnings go to the outbox
+//! for the provider or the community and
 //! the regulators. Evaluated by the server's hourly job and on demand.
 
 use std::collections::BTreeMap;
@@ -36,14 +38,15 @@ use crate::AppState;
 
 use Role::*;
 
-const SCOPE: &str = "provider staff: warnings of their own provider";
+const SCOPE: &str = "provider staff: warnings of their own provider; community worker: warnings assigned to their community";
+const SCOPE_RESOLVE: &str = "community worker: warnings assigned to their community";
 
 /// The endpoints of this domain.
 pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "GET",
         "/api/warnings",
-        Access::Roles(&[ProviderStaff, Regulator, Admin]),
+        Access::Roles(&[ProviderStaff, CommunityWorker, Regulator, Admin]),
         SCOPE,
         "warnings",
         "Early warnings (status=open|acknowledged|resolved).",
@@ -63,7 +66,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "POST",
         "/api/warnings/{id}/acknowledge",
-        Access::Roles(&[ProviderStaff, Regulator, Admin]),
+        Access::Roles(&[ProviderStaff, CommunityWorker, Regulator, Admin]),
         SCOPE,
         "warnings",
         "Acknowledge a warning.",
@@ -73,8 +76,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep!(
         "POST",
         "/api/warnings/{id}/resolve",
-        Access::Roles(&[Regulator, Admin]),
-        "",
+        Access::Roles(&[CommunityWorker, Regulator, Admin]),
+        SCOPE_RESOLVE,
         "warnings",
         "Resolve a warning with what was done.",
         Some(JSON),
@@ -105,7 +108,7 @@ pub struct WarningRow {
     pub provider_code: Option<String>,
     /// `low`, `medium`, `high`.
     pub severity: String,
-    /// `provider` or `regulator`.
+    /// `provider`, `community` (the workers of the community it names) or `regulator`.
     pub assignee: String,
     pub due_date: String,
     pub message_zh: String,
@@ -558,6 +561,7 @@ pub async fn evaluate(st: &AppState) -> ApiResult<EvaluationReport> {
     for (key, (rule, c)) in &held {
         let assignee = match rule.assign_to {
             Assignee::Provider if c.provider_code.is_some() => "provider",
+            Assignee::Community if c.subject_kind == "community" => "community",
             _ => "regulator",
         };
         let id: Option<i64> = sqlx::query_scalar(
@@ -584,6 +588,9 @@ pub async fn evaluate(st: &AppState) -> ApiResult<EvaluationReport> {
         let mut recipients = vec![("role", "regulator".to_string())];
         if let Some(p) = &c.provider_code {
             recipients.push(("provider", p.clone()));
+        }
+        if assignee == "community" {
+            recipients.push(("community", c.subject_id.clone()));
         }
         for (kind, to) in recipients {
             sqlx::query("INSERT INTO outbox (at, recipient_kind, recipient, kind, booking_id, payload, delivered_at) VALUES ($1, $2, $3, 'warning_raised', NULL, $4, NULL)")
@@ -657,19 +664,22 @@ pub async fn list(
     }
     let u = c.user()?;
     let own = (u.role == ProviderStaff).then(|| u.provider_code.clone().unwrap_or_default());
-    let wh = "WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR provider_code = $2)";
+    let community = (u.role == CommunityWorker).then(|| u.community_id.clone().unwrap_or_default());
+    let wh = "WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR provider_code = $2) AND ($3 IS NULL OR (assignee = 'community' AND subject_kind = 'community' AND subject_id = $3))";
     let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM warnings {wh}"))
         .bind(status.clone())
         .bind(own.clone())
+        .bind(community.clone())
         .fetch_one(st.store.pool())
         .await
         .map_err(StoreError::from)?;
     let rows = sqlx::query_as(&format!(
-        "SELECT {} FROM warnings {wh} ORDER BY id DESC LIMIT $3 OFFSET $4",
+        "SELECT {} FROM warnings {wh} ORDER BY id DESC LIMIT $4 OFFSET $5",
         cols!()
     ))
     .bind(status)
     .bind(own)
+    .bind(community)
     .bind(page.limit)
     .bind(page.offset)
     .fetch_all(st.store.pool())
@@ -696,6 +706,13 @@ async fn reachable(conn: &mut AnyConnection, c: &Caller, id: &str) -> ApiResult<
         .ok_or_else(|| AppError::not_found("warning", id))?;
     let u = c.user()?;
     if u.role == ProviderStaff && (w.provider_code.is_none() || w.provider_code != u.provider_code)
+    {
+        return Err(web::forbidden_record("warning"));
+    }
+    if u.role == CommunityWorker
+        && !(w.assignee == "community"
+            && w.subject_kind == "community"
+            && u.community_id.as_deref() == Some(w.subject_id.as_str()))
     {
         return Err(web::forbidden_record("warning"));
     }

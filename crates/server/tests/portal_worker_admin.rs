@@ -7,9 +7,8 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use common::{cau_network, Auth, TestServer};
+use common::browser::{input_value, Browser};
+use common::{cau_network, set_clock, Auth, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -17,134 +16,6 @@ const P: &str = "91310110666007217T";
 /// 富润家园 and a community of the same street, both on the CAU walking network.
 const C1: &str = "110108010031";
 const C2: &str = "110108010021";
-
-fn set_clock(s: &TestServer, at: &str) {
-    let target = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
-    let now = s.state().clock.now_ms();
-    s.state().clock.advance(target - now);
-}
-
-/// A browser without JavaScript: keeps cookies, shows each answer as it comes.
-struct Browser<'a> {
-    s: &'a TestServer,
-    http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: String,
-    html: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a TestServer) -> Browser<'a> {
-        Browser {
-            s,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let resp = rb.header("cookie", cookie).send().await.unwrap();
-        for c in resp.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap();
-            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-        Page {
-            status: resp.status(),
-            location: resp
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap().to_string())
-                .unwrap_or_default(),
-            html: resp.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let rb = self.http.get(format!("{}{path}", self.s.base));
-        self.send(rb).await
-    }
-
-    /// Posts a form with this session's CSRF token.
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let csrf = self.cookies.get("lc_csrf").cloned().unwrap_or_default();
-        let mut fields = vec![("_csrf", csrf.as_str())];
-        fields.extend_from_slice(form);
-        let rb = self
-            .http
-            .post(format!("{}{path}", self.s.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(&fields).unwrap());
-        self.send(rb).await
-    }
-
-    /// Posts a form and follows its redirect (post/redirect/get): the page and its message.
-    async fn submit(&mut self, path: &str, form: &[(&str, &str)]) -> (Page, String) {
-        let p = self.post(path, form).await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{path}: {}", p.html);
-        let to = p.location.clone();
-        let p = self.get(&to).await;
-        let f = flash(&p.html);
-        (p, f)
-    }
-
-    async fn login(&mut self, user: &str, password: &str) {
-        let p = self
-            .post(
-                "/login",
-                &[("username", user), ("password", password), ("next", "/")],
-            )
-            .await;
-        assert_eq!(
-            (p.status, p.location.as_str()),
-            (StatusCode::SEE_OTHER, "/"),
-            "{}",
-            p.html
-        );
-        assert!(self.cookies.contains_key("lc_session") && self.cookies.contains_key("lc_csrf"));
-    }
-}
-
-/// The value of the first `name="…" value="…"` input after `after` in a page.
-fn input_value(html: &str, after: &str, name: &str) -> String {
-    let from = html
-        .find(after)
-        .unwrap_or_else(|| panic!("{after} in {html}"));
-    let rest = &html[from..];
-    let key = format!("name=\"{name}\" value=\"");
-    let at = rest
-        .find(&key)
-        .unwrap_or_else(|| panic!("{name} after {after}"));
-    let v = &rest[at + key.len()..];
-    v[..v.find('"').unwrap()].to_string()
-}
-
-/// The one-time message shown on a page (empty when none).
-fn flash(html: &str) -> String {
-    let Some(at) = html.find("data-testid=\"flash\">") else {
-        return String::new();
-    };
-    let v = &html[at + 20..];
-    v[..v.find('<').unwrap()].to_string()
-}
 
 fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
     v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
@@ -321,12 +192,12 @@ async fn worker_books_for_a_resident(s: &TestServer, w: &World) {
         };
     // Without the consent the API refuses, in its words, and nothing is booked.
     let f = form(w.mine, "idem-no-consent", "", "");
-    let (p, msg) = b.submit("/worker/proxy", &pairs(&f)).await;
+    let (p, msg) = b.send_form("/worker/proxy", &pairs(&f)).await;
     assert!(msg.contains("consent"), "{msg}: {}", p.html);
     assert_eq!(api(s, &w.admin, "/api/bookings").await["total"], 0);
     // With it: booked on the resident's behalf, channel proxy, the consent stored.
     let f = form(w.mine, &idem, "phone", "10:05 电话确认");
-    let (p, msg) = b.submit("/worker/proxy", &pairs(&f)).await;
+    let (p, msg) = b.send_form("/worker/proxy", &pairs(&f)).await;
     assert_eq!(msg, "已为居民代办预约，等待服务点确认", "{}", p.html);
     let list = api(s, &w.admin, "/api/bookings").await;
     assert_eq!(list["total"], 1, "{list}");
@@ -368,12 +239,12 @@ async fn worker_books_for_a_resident(s: &TestServer, w: &World) {
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
     let f = form(w.other, "idem-other", "in_person", "");
-    let (_, msg) = b.submit("/worker/proxy", &pairs(&f)).await;
+    let (_, msg) = b.send_form("/worker/proxy", &pairs(&f)).await;
     assert!(msg.contains("无权"), "{msg}");
     assert_eq!(api(s, &w.admin, "/api/bookings").await["total"], 1);
     // Cancelled with a reason: the booking is cancelled and the reason is in its history.
     let (p, msg) = b
-        .submit(
+        .send_form(
             &format!("/worker/bookings/{id}/cancel"),
             &[("reason", "老人临时住院")],
         )
@@ -411,7 +282,7 @@ async fn worker_resolves_a_warning(s: &TestServer, w: &World) {
     assert_eq!(p.status, StatusCode::OK, "{}", p.html);
     assert!(!p.html.contains("data-warning="), "{}", p.html);
     let (_, msg) = other
-        .submit(
+        .send_form(
             &format!("/worker/warnings/{id}/resolve"),
             &[("resolution", "不是我的")],
         )
@@ -429,11 +300,11 @@ async fn worker_resolves_a_warning(s: &TestServer, w: &World) {
         p.html
     );
     let (_, msg) = b
-        .submit(&format!("/worker/warnings/{id}/acknowledge"), &[])
+        .send_form(&format!("/worker/warnings/{id}/acknowledge"), &[])
         .await;
     assert_eq!(msg, "已接收预警");
     let (p, msg) = b
-        .submit(
+        .send_form(
             &format!("/worker/warnings/{id}/resolve"),
             &[("resolution", "6月9日已上门补访，今后每月第一周走访")],
         )
@@ -466,7 +337,7 @@ async fn admin_accounts(s: &TestServer, w: &World) {
         .contains("data-username=\"worker\" data-role=\"community_worker\""));
     // A community worker needs a community: the API says so, nothing is made.
     let (_, msg) = b
-        .submit(
+        .send_form(
             "/admin/users",
             &[
                 ("username", "clerk"),
@@ -479,7 +350,7 @@ async fn admin_accounts(s: &TestServer, w: &World) {
     assert!(msg.contains("community_id"), "{msg}");
     assert_eq!(api(s, &w.admin, "/api/users?q=clerk").await["total"], 0);
     let (p, msg) = b
-        .submit(
+        .send_form(
             "/admin/users",
             &[
                 ("username", "clerk"),
@@ -538,7 +409,7 @@ async fn admin_accounts(s: &TestServer, w: &World) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let (_, msg) = b
-        .submit(
+        .send_form(
             &format!("/admin/users/{id}/unlock"),
             &[("back", "/admin/users?q=clerk")],
         )
@@ -547,7 +418,7 @@ async fn admin_accounts(s: &TestServer, w: &World) {
     s.login("clerk", "first-password-1").await;
     // The role changes to regulator (the community link goes with it).
     let (_, msg) = b
-        .submit(
+        .send_form(
             &format!("/admin/users/{id}"),
             &[
                 ("version", &version),
@@ -567,7 +438,7 @@ async fn admin_accounts(s: &TestServer, w: &World) {
     );
     // The same form again is stale (the version moved on): refused, nothing changes.
     let (_, msg) = b
-        .submit(
+        .send_form(
             &format!("/admin/users/{id}"),
             &[
                 ("version", &version),
@@ -583,7 +454,7 @@ async fn admin_accounts(s: &TestServer, w: &World) {
     );
     // Disabled: its sign-in is refused.
     let (_, msg) = b
-        .submit(
+        .send_form(
             &format!("/admin/users/{id}"),
             &[
                 ("version", &u["version"].to_string()),
@@ -612,7 +483,7 @@ async fn admin_calendar_and_rules(s: &TestServer, w: &World) {
     assert!(p.html.contains("data-testid=\"no-days\""), "{}", p.html);
     // A local holiday, then changed into a working day, then removed.
     let (p, msg) = b
-        .submit(
+        .send_form(
             "/admin/calendar",
             &[
                 ("day", "2027-02-17"),
@@ -638,7 +509,7 @@ async fn admin_calendar_and_rules(s: &TestServer, w: &World) {
         p.html
     );
     let (_, msg) = b
-        .submit(
+        .send_form(
             "/admin/calendar",
             &[
                 ("day", "2027-02-17"),
@@ -657,13 +528,13 @@ async fn admin_calendar_and_rules(s: &TestServer, w: &World) {
     );
     // The API's refusal of a bad day, in its words.
     let (_, msg) = b
-        .submit(
+        .send_form(
             "/admin/calendar",
             &[("day", "2027-02-30"), ("kind", "holiday"), ("name", "x")],
         )
         .await;
     assert!(msg.contains("date"), "{msg}");
-    let (p, msg) = b.submit("/admin/calendar/2027-02-17/delete", &[]).await;
+    let (p, msg) = b.send_form("/admin/calendar/2027-02-17/delete", &[]).await;
     assert_eq!(msg, "已删除 2027-02-17", "{}", p.html);
     assert_eq!(api(s, &w.admin, "/api/calendar?year=2027").await, json!([]));
 
@@ -678,7 +549,7 @@ async fn admin_calendar_and_rules(s: &TestServer, w: &World) {
     );
     let version = input_value(&p.html, "action=\"/admin/rules\"", "version");
     let (_, msg) = b
-        .submit(
+        .send_form(
             "/admin/rules",
             &[
                 ("version", &version),
@@ -689,7 +560,7 @@ async fn admin_calendar_and_rules(s: &TestServer, w: &World) {
         .await;
     assert!(msg.contains("minimum"), "{msg}");
     let (p, msg) = b
-        .submit(
+        .send_form(
             "/admin/rules",
             &[
                 ("version", &version),
@@ -715,7 +586,7 @@ async fn admin_calendar_and_rules(s: &TestServer, w: &World) {
     // A local rectification deadline on top, against the new version.
     let version = input_value(&p.html, "action=\"/admin/rules\"", "version");
     let (_, msg) = b
-        .submit(
+        .send_form(
             "/admin/rules",
             &[
                 ("version", &version),
@@ -735,7 +606,7 @@ async fn admin_calendar_and_rules(s: &TestServer, w: &World) {
     );
     // A form made before that change is stale.
     let (_, msg) = b
-        .submit("/admin/rules", &[("version", "1"), ("minimum", "7")])
+        .send_form("/admin/rules", &[("version", "1"), ("minimum", "7")])
         .await;
     assert!(msg.contains("已被他人修改"), "{msg}");
     assert_eq!(
@@ -758,7 +629,7 @@ async fn only_administrators(s: &TestServer) {
             assert!(p.html.contains("系统管理员"), "{}", p.html);
         }
         let p = b
-            .post(
+            .post_csrf(
                 "/admin/users",
                 &[
                     ("username", "intruder"),
@@ -769,7 +640,7 @@ async fn only_administrators(s: &TestServer) {
             .await;
         assert_eq!(p.status, StatusCode::FORBIDDEN);
         let p = b
-            .post(
+            .post_csrf(
                 "/admin/calendar",
                 &[("day", "2027-10-08"), ("kind", "holiday"), ("name", "x")],
             )

@@ -89,6 +89,41 @@ impl<'a> Browser<'a> {
         self.get(&to).await
     }
 
+    /// Posts a form with this session's CSRF token first.
+    pub async fn post_csrf(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf();
+        let mut f = vec![("_csrf", csrf.as_str())];
+        f.extend_from_slice(form);
+        self.post(path, &f).await
+    }
+
+    /// Posts a form with this session's CSRF token and follows its redirect
+    /// (post/redirect/get): the page it leads to and its one-time message.
+    pub async fn send_form(&mut self, path: &str, form: &[(&str, &str)]) -> (Page, String) {
+        let p = self.post_csrf(path, form).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{path}: {}", p.html);
+        let to = p.location.clone();
+        let p = self.get(&to).await;
+        let f = flash(&p.html);
+        (p, f)
+    }
+
+    /// Posts a form with this session's CSRF token, expects the redirect to `back` and shows
+    /// the page it leads to.
+    pub async fn submit(&mut self, path: &str, back: &str, form: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf();
+        let mut f = vec![("_csrf", csrf.as_str())];
+        f.extend_from_slice(form);
+        let p = self.post(path, &f).await;
+        assert_eq!(
+            (p.status, p.location.as_str()),
+            (StatusCode::SEE_OTHER, back),
+            "{}",
+            p.html
+        );
+        self.get(back).await
+    }
+
     pub fn csrf(&self) -> String {
         self.cookies.get("lc_csrf").cloned().unwrap_or_default()
     }

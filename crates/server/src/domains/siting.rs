@@ -761,11 +761,8 @@ pub async fn start_run(
             let mut errors = Vec::new();
             for (k, id) in ids.iter().enumerate() {
                 match by_id.get(id.as_str()) {
-                    Some(r) => {
-                        if seen.insert(id.as_str()) {
-                            out.push((*r).clone());
-                        }
-                    }
+                    Some(r) if seen.insert(id.as_str()) => out.push((*r).clone()),
+                    Some(_) => {}
                     None if errors.len() < 20 => errors.push(FieldError {
                         field: format!("candidates/{k}"),
                         code: "unknown_reference",

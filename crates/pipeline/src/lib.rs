@@ -23,6 +23,7 @@ mod error;
 pub mod network;
 pub mod observer;
 pub mod place;
+pub mod site;
 
 pub use access::{run_access, AccessOptions, AccessRun};
 pub use assess::{run_assess, AssessInputs, AssessOptions, AssessRun};
@@ -30,6 +31,7 @@ pub use error::PipelineError;
 pub use network::{LoadOptions, Loaded, NetworkSource};
 pub use observer::{CancelFlag, Observer, Silent, Step};
 pub use place::Placed;
+pub use site::{run_site, standard_radius, OrderedSite, SiteInputs, SiteOptions, SiteRun};
 
 /// Seconds per step, keyed by [`Step::key`].
 pub type Timings = std::collections::BTreeMap<&'static str, f64>;

@@ -16,6 +16,8 @@ pub enum Step {
     Access,
     /// Every community against the standards, every region against the targets.
     Assess,
+    /// Choosing sites among candidate plots (a siting scenario).
+    Site,
 }
 
 impl Step {
@@ -27,6 +29,7 @@ impl Step {
             Step::Place => "snap",
             Step::Access => "access",
             Step::Assess => "assess",
+            Step::Site => "site",
         }
     }
 
@@ -38,6 +41,7 @@ impl Step {
             Step::Place => "落点 Placing points",
             Step::Access => "可达性 Access",
             Step::Assess => "评估 Assessing",
+            Step::Site => "选址 Siting",
         }
     }
 }

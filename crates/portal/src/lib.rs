@@ -205,6 +205,11 @@ pub fn routes(portal: Arc<Portal>) -> Router {
         .route("/planner/runs", post(pages::planner::start))
         .route("/planner/jobs/{id}", get(pages::planner::job))
         .route("/planner/compare", get(pages::planner::compare))
+        .route(
+            "/planner/siting",
+            get(pages::planner::siting).post(pages::planner::run_siting),
+        )
+        .route("/planner/siting/{id}", get(pages::planner::siting_result))
         .route("/static/portal.css", get(css))
         .route("/static/portal.js", get(js))
         .route("/static/roads.svg", get(roads))

@@ -15,7 +15,9 @@
 //!   to `data_dir/demo-accounts.txt` (0600);
 //! * three entries in the care register of the worker's community (visits due this month);
 //! * the check-item list (three items under real rules) and an illustrative inspector pool (two
-//!   in each district's market regulation bureau) for 双随机、一公开 spot checks.
+//!   in each district's market regulation bureau) for 双随机、一公开 spot checks;
+//! * the 36 candidate plots of `candidates.csv` (siting scenarios), each in the division of the
+//!   community nearest to it.
 //!
 //! Every record goes through the registry's checks; each table group is one transaction,
 //! audited with its source.
@@ -43,6 +45,7 @@ use crate::{AppState, ServerError};
 const DIVISIONS: &str = include_str!("../../../demo/chengdu-central/divisions.csv");
 const COMMUNITIES: &str = include_str!("../../../demo/chengdu-central/communities.csv");
 const FACILITIES: &str = include_str!("../../../demo/chengdu-central/facilities.csv");
+const CANDIDATES: &str = include_str!("../../../demo/chengdu-central/candidates.csv");
 
 /// The file of the demo accounts' passwords in the data directory.
 pub const ACCOUNTS_FILE: &str = "demo-accounts.txt";
@@ -146,6 +149,7 @@ pub async fn seed(st: &AppState, admin_password: Option<String>) -> Result<(), S
         "seed: demo/chengdu-central/communities.csv",
     )
     .await?;
+    let candidates = seed_candidates(st).await?;
     let codes = seed_providers(st).await?;
     let outlets = seed_facilities(st, &communities, &codes).await?;
     let offerings = seed_offerings(st, &outlets).await?;
@@ -157,6 +161,7 @@ pub async fn seed(st: &AppState, admin_password: Option<String>) -> Result<(), S
         divisions,
         communities = communities.len(),
         facilities = outlets.len(),
+        candidates,
         offerings,
         check_items = items,
         inspectors,
@@ -165,6 +170,21 @@ pub async fn seed(st: &AppState, admin_password: Option<String>) -> Result<(), S
         "seeded the demo city (central Chengdu); the demo accounts' passwords are in the file"
     );
     Ok(())
+}
+
+/// The 36 candidate plots of `candidates.csv` (one transaction), each in the division of the
+/// community nearest to it; how many.
+async fn seed_candidates(st: &AppState) -> Result<usize, ServerError> {
+    let file = "demo/chengdu-central/candidates.csv";
+    let read =
+        lc_tables::read_candidates_from(file, CANDIDATES.as_bytes(), lc_tables::Crs::Wgs84, false)
+            .map_err(|e| ServerError::Startup(format!("{file}: {e}")))?;
+    let mut tx = st.store.begin().await?;
+    let (created, _) = crate::domains::siting::store_candidates(&mut tx, &actor(), read, "seed")
+        .await
+        .map_err(|e| ServerError::Startup(format!("{file}: {}", e.message_en)))?;
+    tx.commit().await?;
+    Ok(created)
 }
 
 /// The three demo providers (one transaction); their codes.

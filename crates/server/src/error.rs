@@ -158,6 +158,16 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "No community in the registry (or none on the walking network): nothing to assess.",
     ),
     (
+        "no_candidates",
+        409,
+        "A siting scenario has no candidate plot to choose from: none in the registry, or none of them on the walking network.",
+    ),
+    (
+        "nothing_to_site",
+        409,
+        "No community of the registry is on the walking network: nothing to site for.",
+    ),
+    (
         "empty_pool",
         422,
         "A spot check's object pool is empty: nothing in the registry matches its scope.",

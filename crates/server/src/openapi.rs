@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::domains::{
     accounts, assessments, care, childcare, credit, credit_lists, home_beds, housekeeping,
-    inspections, logs, registry, reviews, risk, services, system, warnings,
+    inspections, logs, registry, reviews, risk, services, siting, system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -203,6 +203,13 @@ use services::{bookings, nearby, offerings};
         assessments::jobs::list_jobs,
         assessments::jobs::get_job,
         assessments::jobs::cancel_job,
+        siting::list_candidates,
+        siting::add_candidate,
+        siting::import_candidates,
+        siting::delete_candidate,
+        siting::start_run,
+        siting::list_runs,
+        siting::get_run,
         offerings::service_types,
         offerings::list,
         offerings::read,

@@ -230,6 +230,13 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/home-beds/{id}/visits", "PA"),
     ("GET", "/api/audit", "GA"),
     ("GET", "/api/access-log", "A"),
+    ("GET", "/api/siting/candidates", "GA"),
+    ("POST", "/api/siting/candidates", "GA"),
+    ("POST", "/api/siting/candidates/import", "GA"),
+    ("DELETE", "/api/siting/candidates/{id}", "GA"),
+    ("POST", "/api/siting/runs", "GA"),
+    ("GET", "/api/siting/runs", "GA"),
+    ("GET", "/api/siting/runs/{id}", "GA"),
 ];
 
 /// The letter of a role (or of no sign-in) in [`EXPECTED`].
@@ -286,6 +293,8 @@ struct Fixture {
     /// `-` and 0 on a server without one).
     assessment_job: String,
     assessment_run: i64,
+    /// A siting scenario on a candidate plot beside C1 (0 on a server without a network).
+    siting_run: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -475,6 +484,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     let hk_token = v["token_id"].as_str().unwrap().to_string();
     let hk_text = v["text"].as_str().unwrap().to_string();
     let (assessment_job, assessment_run) = assessment_run(s, &admin).await;
+    let siting_run = siting_run(s, &admin).await;
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -508,7 +518,33 @@ async fn fixture(s: &TestServer) -> Fixture {
         hk_text,
         assessment_job,
         assessment_run,
+        siting_run,
     }
+}
+
+/// A candidate plot beside C1 and a siting scenario on it.
+async fn siting_run(s: &TestServer, admin: &Auth) -> i64 {
+    let (st, v) = s
+        .upload(
+            admin,
+            "/api/siting/candidates/import",
+            "id,name,lon,lat\nKX,富润旁地块,116.3481,39.9990\n",
+            Some("text/csv"),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s
+        .post(
+            admin,
+            "/api/siting/runs",
+            json!({"category": "community_canteen", "sites": 1}),
+        )
+        .await;
+    if st == StatusCode::SERVICE_UNAVAILABLE && v["code"] == json!("no_network") {
+        return 0;
+    }
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
 }
 
 /// An assessment run computed by the server on the fixture's registry, finished.
@@ -642,7 +678,9 @@ fn concrete(path: &str, f: &Fixture) -> String {
         return path.replace("{code}", "I1");
     }
     // The fixture's record for each path prefix (the first that matches); an account otherwise.
-    let records: [(&str, String); 26] = [
+    let records: [(&str, String); 28] = [
+        ("/api/siting/runs/", f.siting_run.to_string()),
+        ("/api/siting/candidates/", "KX".into()),
         ("/api/assessments/jobs/", f.assessment_job.clone()),
         ("/api/assessments/", f.assessment_run.to_string()),
         (
@@ -734,6 +772,20 @@ async fn authorization_matrix(s: &TestServer) {
                     &format!("/{}/", f.warning),
                     &format!("/{}/", f.community_warning),
                 );
+            }
+            if e.path == "/api/siting/candidates/{id}" && admitted {
+                // Each admitted role deletes a plot of its own.
+                let admin = &f.sessions.last().unwrap().1;
+                let key = format!("DEL-{}", letter(*role));
+                let (st, v) = s
+                    .post(
+                        admin,
+                        "/api/siting/candidates",
+                        json!({"id": key, "name": "待删地块", "lon": 116.35, "lat": 40.0}),
+                    )
+                    .await;
+                assert_eq!(st, StatusCode::CREATED, "{v}");
+                path = format!("/api/siting/candidates/{key}");
             }
             let (st, v) = s.call(auth, e.method, &path, body).await;
             let who = role.map(|r| r.key()).unwrap_or("anonymous");

@@ -65,6 +65,6 @@ pub use points::{
     MAX_DISTANCE_M,
 };
 pub use siting::{
-    read_candidates, read_cost_tables, write_candidates, write_cost_tables, CostTables,
-    CANDIDATE_COLUMNS,
+    read_candidates, read_candidates_from, read_cost_tables, write_candidates, write_cost_tables,
+    CostTables, CANDIDATE_COLUMNS,
 };

@@ -11,7 +11,8 @@ use rustc_hash::FxHashMap;
 
 use crate::error::TableError;
 use crate::fields::show;
-use crate::points::{read_rows, MAX_CAPACITY, MAX_COST, MAX_DISTANCE_M};
+use crate::fields::Source;
+use crate::points::{read_rows, read_rows_of, source_from, MAX_CAPACITY, MAX_COST, MAX_DISTANCE_M};
 
 /// Columns of `candidates.csv` (`cost` is required for a budget problem).
 pub const CANDIDATE_COLUMNS: [(&str, bool); 6] = [
@@ -30,10 +31,25 @@ pub fn read_candidates(
     crs: Crs,
     need_cost: bool,
 ) -> Result<Vec<Candidate>, TableError> {
+    candidates_of(Source::load(path)?, crs, need_cost)
+}
+
+/// [`read_candidates`] from a reader (an upload, an embedded file): `name` names it in
+/// messages. CSV (UTF-8 or GBK/GB18030) or an `.xlsx` workbook, as from a file.
+pub fn read_candidates_from(
+    name: &str,
+    input: impl std::io::Read,
+    crs: Crs,
+    need_cost: bool,
+) -> Result<Vec<Candidate>, TableError> {
+    candidates_of(source_from(name, input)?, crs, need_cost)
+}
+
+fn candidates_of(src: Source, crs: Crs, need_cost: bool) -> Result<Vec<Candidate>, TableError> {
     let mut columns = CANDIDATE_COLUMNS;
     columns[5].1 = need_cost;
     let mut seen = FxHashMap::default();
-    read_rows(path, &columns, |r, c| {
+    read_rows_of(src, &columns, |r, c| {
         let id = r.id(c[0], &mut seen);
         let pos = r.position(c[1], c[2], crs);
         let name = r.opt_text(c[3], "name").unwrap_or_default();

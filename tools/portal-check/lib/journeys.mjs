@@ -425,7 +425,7 @@ export async function providerManages(h, server, accounts) {
 // 5. The planner's (规划师) and the regulator's journeys: functions (h, server, accounts) added
 //    here as their pages come (issue 14, later items); check.mjs runs them in order after the
 //    others, each reported as one journey.
-export const later = [providerManages, workerBooksForResident, adminPages];
+export const later = [providerManages, workerBooksForResident, adminPages, plannerSites];
 
 /**
  * 6. A community worker books lunch on a resident's behalf (代办): a resident of their
@@ -574,5 +574,51 @@ export async function adminPages(h, server, accounts) {
     h.check("admin pages: a community worker is refused", r.status() === 403 && (await w.page.locator("[data-testid=message]").count()) === 1, String(r.status()));
   } finally {
     await w.context.close();
+  }
+}
+
+/**
+ * A planner (the regulator account, which may run scenarios) reads the latest assessment by
+ * region, then runs a siting scenario for community canteens on the demo city's candidate
+ * plots and sees the chosen sites on the map and in the table, with the proven bound.
+ */
+export async function plannerSites(h, server, accounts) {
+  const s = await h.session("planner");
+  try {
+    await h.login(s, "regulator", accounts.regulator.password);
+    const { page } = s;
+    const r = await page.goto("/planner");
+    h.check("/planner answers 200 (regions)", r.status() === 200, String(r.status()));
+    const regions = await page.locator("[data-testid=regions] tbody tr").count();
+    h.check("planner: the table by region has rows", regions > 0, String(regions));
+    const circles = await page.locator("svg[data-testid=region-map] g.rg").count();
+    h.check("planner: one circle per region on the region map", circles === regions, `${circles} circles, ${regions} regions`);
+    h.check("planner: the region's indicators against the 2025 targets", (await page.locator("[data-testid=region-indicators] tbody tr").count()) > 0);
+    // Another region by the selector.
+    const options = await page.locator("#region option").evaluateAll((os) => os.map((o) => o.value));
+    if (options.length > 1) {
+      await page.selectOption("#region", options[options.length - 1]);
+      await Promise.all([page.waitForURL(/region=/), page.click("[data-testid=show-region]")]);
+      h.check("planner: the selector shows the region chosen", (await page.inputValue("#region")) === options[options.length - 1]);
+      await h.audit(s, "planner-region", "/planner (a region)", { shots: false });
+    }
+    await Promise.all([page.waitForURL(/\/planner\/siting$/), page.click("[data-testid=siting-link]")]);
+    const boxes = await page.locator("input[name=candidate]").count();
+    h.check("siting: the demo city's 36 candidate plots to tick", boxes === 36, String(boxes));
+    await h.audit(s, "planner-siting", "/planner/siting");
+    await page.selectOption("#category", "community_canteen");
+    await page.fill("#sites", "3");
+    await Promise.all([page.waitForURL(/\/planner\/siting\/\d+$/, { timeout: 60_000 }), page.click("[data-testid=run-siting]")]);
+    const rows = await page.locator("[data-testid=sites] tbody tr").count();
+    h.check("siting: the table lists the chosen sites", rows >= 1 && rows <= 3, String(rows));
+    const numbered = await page.locator("svg[data-testid=map] g.mk-site").count();
+    h.check("siting: each chosen site numbered on the map", numbered === rows, `${numbered} vs ${rows}`);
+    const grey = await page.locator("svg[data-testid=map] g.mk-cand").count();
+    h.check("siting: the other candidates grey on the map", grey === 36 - rows, String(grey));
+    const proof = (await page.textContent("[data-testid=siting-proof]")) ?? "";
+    h.check("siting: the bound and gap in plain words", /已证明这是最优方案|最多覆盖/.test(proof), proof.trim());
+    await h.audit(s, "planner-siting-result", "/planner/siting/{id}");
+  } finally {
+    await s.context.close();
   }
 }

@@ -19,6 +19,7 @@ pub mod registry;
 pub mod reviews;
 pub mod risk;
 pub mod services;
+pub mod siting;
 pub mod system;
 pub mod warnings;
 
@@ -36,6 +37,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     registry::divisions::ENDPOINTS,
     registry::communities::ENDPOINTS,
     assessments::ENDPOINTS,
+    siting::ENDPOINTS,
     registry::facilities::ENDPOINTS,
     registry::providers::ENDPOINTS,
     registry::practitioners::ENDPOINTS,
@@ -64,6 +66,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(registry::divisions::routes())
         .merge(registry::communities::routes(max_body))
         .merge(assessments::routes(max_body))
+        .merge(siting::routes(max_body))
         .merge(registry::facilities::routes(max_body))
         .merge(registry::providers::routes())
         .merge(registry::practitioners::routes())

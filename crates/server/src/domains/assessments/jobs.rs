@@ -437,16 +437,16 @@ async fn run_job(guard: EndGuard, graph: Arc<lc_network::Graph>, actor: Actor) {
     }
 }
 
-/// What the registry holds, as the engine's types.
-struct Registry {
-    communities: Vec<lc_model::Community>,
-    facilities: Vec<lc_model::Facility>,
-    divisions: lc_assess::Divisions,
+/// What the registry holds, as the engine's types (read by the siting scenarios too).
+pub(crate) struct Registry {
+    pub(crate) communities: Vec<lc_model::Community>,
+    pub(crate) facilities: Vec<lc_model::Facility>,
+    pub(crate) divisions: lc_assess::Divisions,
 }
 
 /// Every community and facility, and the names of the divisions the communities' codes roll up
 /// to (street, district, city, province).
-async fn read_registry(st: &AppState) -> Result<(Registry, usize), StoreError> {
+pub(crate) async fn read_registry(st: &AppState) -> Result<(Registry, usize), StoreError> {
     let mut conn = st.store.pool().acquire().await?;
     let all = || Filter {
         search: None,

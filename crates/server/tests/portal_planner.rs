@@ -8,114 +8,12 @@
 
 mod common;
 
-use common::cau_network;
-
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Auth, TestServer};
+use common::browser::{flash, Browser};
+use common::{cau_network, Auth, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-/// A browser without JavaScript: keeps cookies, shows each answer as it comes.
-struct Browser<'a> {
-    s: &'a TestServer,
-    http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: String,
-    html: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(s: &'a TestServer) -> Browser<'a> {
-        Browser {
-            s,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let resp = rb.header("cookie", cookie).send().await.unwrap();
-        for c in resp.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap();
-            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-        Page {
-            status: resp.status(),
-            location: resp
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap().to_string())
-                .unwrap_or_default(),
-            html: resp.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let rb = self.http.get(format!("{}{path}", self.s.base));
-        self.send(rb).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(form).unwrap();
-        let rb = self
-            .http
-            .post(format!("{}{path}", self.s.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(rb).await
-    }
-
-    async fn follow(&mut self, p: Page) -> Page {
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-        let to = p.location.clone();
-        self.get(&to).await
-    }
-
-    fn csrf(&self) -> String {
-        self.cookies.get("lc_csrf").cloned().unwrap_or_default()
-    }
-
-    async fn login(&mut self, user: &str, password: &str) {
-        let p = self
-            .post(
-                "/login",
-                &[("username", user), ("password", password), ("next", "/")],
-            )
-            .await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-        assert!(self.cookies.contains_key("lc_session") && !self.csrf().is_empty());
-    }
-}
-
-/// The one-time message shown on a page.
-fn flash(html: &str) -> String {
-    let Some(at) = html.find("data-testid=\"flash\">") else {
-        return String::new();
-    };
-    let v = &html[at + 20..];
-    v[..v.find('<').unwrap()].to_string()
-}
 
 /// The part of a page inside the element with `data-testid="…"` (up to its table's or
 /// figure's end).

@@ -103,7 +103,7 @@ try {
 
   // Page weight and first render, cold cache, signed in as the journeys were.
   const state = {};
-  for (const s of [resident, provider, worker]) state[s.who] = await s.context.storageState();
+  for (const s of [resident, provider, worker, regulator]) state[s.who] = await s.context.storageState();
   const nearbyHome = `/nearby?service=meal&community=${encodeURIComponent(setup.community)}`;
   const outlet = `/outlets/${encodeURIComponent(setup.facility)}?service=meal`;
   perf = await measure(browser, server.base, [
@@ -116,6 +116,11 @@ try {
     { name: "my bookings", path: "/my/bookings", as: "resident", state: state.resident },
     { name: "provider bookings", path: "/provider/bookings", as: "provider", state: state.provider },
     { name: "worker visits", path: "/worker", as: "worker", state: state.worker },
+    { name: "worker: residents for 代办", path: "/worker/residents", as: "worker", state: state.worker },
+    { name: "provider outlets", path: "/provider", as: "provider", state: state.provider },
+    { name: "planner (latest run, by region)", path: "/planner", as: "regulator", state: state.regulator },
+    { name: "planner: siting form", path: "/planner/siting", as: "regulator", state: state.regulator },
+    { name: "regulator spot checks", path: "/regulator/spot-checks", as: "regulator", state: state.regulator },
   ]);
   for (const s of [resident, provider, worker, regulator]) await s.context.close();
 } catch (e) {

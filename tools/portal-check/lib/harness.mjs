@@ -3,6 +3,9 @@
 import { join } from "node:path";
 import { axeViolations, elderNumbers, carousels } from "./audit.mjs";
 
+/** Full-page screenshots kept at most (about 130 KiB each), so that the artefacts stay small. */
+const MAX_SHOTS = 120;
+
 export class Harness {
   constructor(browser, base, artDir) {
     this.browser = browser;
@@ -88,7 +91,7 @@ export class Harness {
   }
 
   async screenshot(page, name) {
-    if (this.shots >= 40) return;
+    if (this.shots >= MAX_SHOTS) return;
     this.shots += 1;
     const file = `${String(this.shots).padStart(2, "0")}-${name}.png`;
     await page.screenshot({ path: join(this.artDir, file), fullPage: true });
@@ -98,7 +101,7 @@ export class Harness {
    * Audits the page as displayed (its mode is the context's) and, in a second tab of the
    * same session, the same address in the other mode; full-page screenshots of both.
    * `label` names the step ("resident-outlet"); `key` (default: the path) audits a page
-   * kind once per mode; `shots: false` keeps no screenshot (at most 40 in all).
+   * kind once per mode; `shots: false` keeps no screenshot (at most MAX_SHOTS in all).
    */
   async audit(s, label, key, { shots = true } = {}) {
     const url = s.page.url();

@@ -187,7 +187,7 @@ export async function regulatorPages(h, s, password) {
   for (const [i, path] of ["/regulator/spot-checks", "/regulator/warnings", "/regulator/credit"].entries()) {
     const r = await page.goto(path);
     h.check(`${path} answers 200`, r.status() === 200, String(r.status()));
-    // Screenshots of the first only (at most 40 in all).
+    // Screenshots of the first only (the rest are audited without).
     await h.audit(s, `regulator-${path.split("/").pop()}`, path, { shots: i === 0 });
   }
 }
@@ -360,7 +360,7 @@ export async function providerManages(h, server, accounts) {
     await Promise.all([page.waitForURL(/\/provider$/), page.click(".main-nav a[href='/provider']")]);
     const cards = await page.locator("[data-testid=outlet]").count();
     h.check("provider: the outlets are listed", cards === outlets.length && cards > 0, `${cards} of ${outlets.length}`);
-    await h.audit(s, "provider-outlets", "/provider", { shots: false });
+    await h.audit(s, "provider-outlets", "/provider");
     if (toAdd) {
       await page.click(`[data-testid=outlet][data-outlet="${toAdd.facility}"] [data-testid=manage-outlet]`);
       await page.waitForURL(/\/provider\/outlets\//);
@@ -387,7 +387,7 @@ export async function providerManages(h, server, accounts) {
     await Promise.all([page.waitForURL(/\/provider\/offerings\//), page.click(`[data-testid=offering-row][data-offering="${allDay.id}"] [data-testid=edit-offering]`)]);
     h.check("provider: the offering's slots are listed", (await page.locator("[data-testid=slot]").count()) > 0);
     h.check("provider: the booked slot shows", (await page.locator("[data-testid=slot]", { hasText: "1 /" }).count()) >= 1);
-    await h.audit(s, "provider-offering", "/provider/offerings/{id}", { shots: false });
+    await h.audit(s, "provider-offering", "/provider/offerings/{id}");
     await page.fill("#price", "13.50");
     await Promise.all([page.waitForEvent("load"), page.click("[data-testid=edit-offering-form] [data-testid=save-offering]")]);
     const saved = (await page.textContent("[data-testid=flash]").catch(() => "")) ?? "";
@@ -402,7 +402,7 @@ export async function providerManages(h, server, accounts) {
     h.must("provider: the new 差评 case is listed as received", (await item.getAttribute("data-status")) === "received");
     await h.audit(s, "provider-reviews", "/provider/reviews", { shots: false });
     await Promise.all([page.waitForURL(/\/provider\/cases\//), item.locator("[data-testid=open-case]").click()]);
-    await h.audit(s, "provider-case", "/provider/cases/{id}", { shots: false });
+    await h.audit(s, "provider-case", "/provider/cases/{id}");
     await Promise.all([page.waitForEvent("load"), page.click("[data-testid=act-verify]")]);
     h.check("provider: the case verified by the form", (await page.getAttribute("[data-testid=case-facts]", "data-status")) === "verified");
     await page.fill("#text-explain", "当日送餐车故障，已更换保温箱并向居民致歉。");
@@ -416,15 +416,14 @@ export async function providerManages(h, server, accounts) {
     h.check("provider: its penalty is listed", (await page.locator("[data-testid=credit-record][data-kind=penalty]").count()) >= 1);
     const text = await page.textContent("main");
     h.check("provider: no credit class on the credit page", !/风险分类|分级分类|risk class/i.test(text));
-    await h.audit(s, "provider-credit", "/provider/credit", { shots: false });
+    await h.audit(s, "provider-credit", "/provider/credit");
   } finally {
     await s.context.close();
   }
 }
 
-// 5. The planner's (规划师) and the regulator's journeys: functions (h, server, accounts) added
-//    here as their pages come (issue 14, later items); check.mjs runs them in order after the
-//    others, each reported as one journey.
+// The journeys that open their own session (functions of (h, server, accounts)): check.mjs runs
+// them in order after the others, each reported as one journey.
 export const later = [providerManages, workerBooksForResident, adminPages, plannerSites];
 
 /**
@@ -459,7 +458,7 @@ export async function workerBooksForResident(h, server, accounts) {
         await page.goto(href);
         const card = page.locator("[data-testid=offering]").filter({ has: page.locator("input[name=start]") }).first();
         if ((await card.count()) === 0) continue;
-        await h.audit(s, "worker-proxy-outlet", "/worker/proxy/{id}", { shots: false });
+        await h.audit(s, "worker-proxy-outlet", "/worker/proxy/{id}");
         await card.locator("input[name=start]").first().check();
         await card.locator("input[name=consent][value=phone]").check();
         await card.locator("input[name=consent_note]").fill("电话确认，本人同意");
@@ -485,7 +484,7 @@ export async function workerBooksForResident(h, server, accounts) {
     const ev = await admin.call("POST", "/api/warnings/evaluate", {});
     h.check("warnings evaluated", ev.status === 200, JSON.stringify(ev.body).slice(0, 200));
     await Promise.all([page.waitForURL(/\/worker\/warnings$/), page.click("[data-testid=nav-warnings]")]);
-    await h.audit(s, "worker-warnings", "/worker/warnings", { shots: false });
+    await h.audit(s, "worker-warnings", "/worker/warnings");
     const open = page.locator("[data-testid=warning][data-status=open]").first();
     if ((await open.count()) === 0) {
       h.note("worker: no open warning for the demo worker's community (nothing to resolve)");
@@ -517,7 +516,7 @@ export async function adminPages(h, server, accounts) {
   try {
     await h.login(s, "admin", server.adminPassword);
     await Promise.all([page.waitForURL(/\/admin$/), page.click("[data-testid=nav-admin]")]);
-    await h.audit(s, "admin-home", "/admin", { shots: false });
+    await h.audit(s, "admin-home", "/admin");
     await page.goto("/admin/users");
     await h.audit(s, "admin-users", "/admin/users");
     const name = `pc-clerk-${Date.now() % 100000}`;
@@ -556,7 +555,7 @@ export async function adminPages(h, server, accounts) {
     h.check("calendar: removed", (await page.locator(`[data-testid=day][data-day="${year}-10-09"]`).count()) === 0);
 
     await page.goto("/admin/rules");
-    await h.audit(s, "admin-rules", "/admin/rules", { shots: false });
+    await h.audit(s, "admin-rules", "/admin/rules");
     const before = Number(await page.inputValue("#minimum-input"));
     const next = before === 8 ? 9 : 8;
     await page.fill("#minimum-input", String(next));
@@ -600,7 +599,7 @@ export async function plannerSites(h, server, accounts) {
       await page.selectOption("#region", options[options.length - 1]);
       await Promise.all([page.waitForURL(/region=/), page.click("[data-testid=show-region]")]);
       h.check("planner: the selector shows the region chosen", (await page.inputValue("#region")) === options[options.length - 1]);
-      await h.audit(s, "planner-region", "/planner (a region)", { shots: false });
+      await h.audit(s, "planner-region", "/planner (a region)");
     }
     await Promise.all([page.waitForURL(/\/planner\/siting$/), page.click("[data-testid=siting-link]")]);
     const boxes = await page.locator("input[name=candidate]").count();

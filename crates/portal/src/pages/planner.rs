@@ -148,6 +148,29 @@ pub(crate) async fn categories(ctx: &Ctx, selected: &str) -> Vec<(String, String
         .collect()
 }
 
+/// One indicator row of an assessment (a region's value against its target) for the tables.
+fn indicator_line(ui: &Ui, r: &Value) -> IndicatorLine {
+    let met = s(r, "met");
+    IndicatorLine {
+        name: format!(
+            "{} {}",
+            s(r, "indicator"),
+            ui.tr_s(&s(r, "name_zh"), &s(r, "name_en"))
+        ),
+        region: s(r, "region_name"),
+        value: format!("{} {}", s(r, "value"), s(r, "unit"))
+            .trim()
+            .to_string(),
+        target: target_text(r),
+        met: match met.as_str() {
+            "yes" => ui.tr_s("达标", "met"),
+            "no" => ui.tr_s("未达标", "not met"),
+            _ => ui.tr_s("无法计算", "not computable"),
+        },
+        met_key: met,
+    }
+}
+
 /// A comparison as people write it: `≥ 80`.
 fn target_text(row: &Value) -> String {
     let cmp = match row["comparison"].as_str().unwrap_or("") {
@@ -325,27 +348,7 @@ pub async fn planner(ctx: Ctx, Query(q): Query<PlannerQuery>) -> Response {
         .iter()
         .filter(|r| s(r, "level") == level && s(r, "plan") == plan)
         .take(400)
-        .map(|r| {
-            let met = s(r, "met");
-            IndicatorLine {
-                name: format!(
-                    "{} {}",
-                    s(r, "indicator"),
-                    ui.tr_s(&s(r, "name_zh"), &s(r, "name_en"))
-                ),
-                region: s(r, "region_name"),
-                value: format!("{} {}", s(r, "value"), s(r, "unit"))
-                    .trim()
-                    .to_string(),
-                target: target_text(r),
-                met: match met.as_str() {
-                    "yes" => ui.tr_s("达标", "met"),
-                    "no" => ui.tr_s("未达标", "not met"),
-                    _ => ui.tr_s("无法计算", "not computable"),
-                },
-                met_key: met,
-            }
-        })
+        .map(|r| indicator_line(ui, r))
         .collect();
     regions(
         &ctx,
@@ -507,27 +510,7 @@ fn regions(
     page.region_rows = mine
         .iter()
         .filter(|r| s(r, "region_code") == region)
-        .map(|r| {
-            let met = s(r, "met");
-            IndicatorLine {
-                name: format!(
-                    "{} {}",
-                    s(r, "indicator"),
-                    ui.tr_s(&s(r, "name_zh"), &s(r, "name_en"))
-                ),
-                region: s(r, "region_name"),
-                value: format!("{} {}", s(r, "value"), s(r, "unit"))
-                    .trim()
-                    .to_string(),
-                target: target_text(r),
-                met: match met.as_str() {
-                    "yes" => ui.tr_s("达标", "met"),
-                    "no" => ui.tr_s("未达标", "not met"),
-                    _ => ui.tr_s("无法计算", "not computable"),
-                },
-                met_key: met,
-            }
-        })
+        .map(|r| indicator_line(ui, r))
         .collect();
     page.region = region;
 }

@@ -673,13 +673,8 @@ pub async fn credit(ctx: Ctx, Query(q): Query<ProviderQuery>) -> Response {
         Ok(v) => super::items(&v),
         Err(e) => return super::api_error(&ctx, &e),
     };
-    // The server's day, as the API's public list names it (asked for no subject: only its day
-    // is read).
-    let today = ctx
-        .get("/api/public/penalties?subject=-")
-        .await
-        .map(|v| s(&v, "on"))
-        .unwrap_or_default();
+    // The server's day (its clock, as the API's publicity periods use it).
+    let today = ctx.portal.now().date().to_string();
     let mut records: Vec<CreditLine> = list
         .iter()
         .map(|r| {

@@ -321,7 +321,7 @@ pub async fn book(ctx: Ctx, body: Bytes) -> Response {
         req["note"] = json!(f.note.trim());
     }
     let key = if f.idem.is_empty() {
-        format!("proxy-{}", jiff::Timestamp::now().as_nanosecond())
+        super::resident::idempotency_key()
     } else {
         f.idem.clone()
     };

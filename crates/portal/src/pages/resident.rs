@@ -439,7 +439,7 @@ struct OutletPage {
 static IDEM: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh idempotency key for one booking form (a resubmitted form answers the same booking).
-fn idempotency_key() -> String {
+pub(crate) fn idempotency_key() -> String {
     format!(
         "portal-{}-{}",
         jiff::Timestamp::now().as_nanosecond(),

@@ -74,6 +74,10 @@ run() {
   echo "== schemathesis on $label ($base) =="
   # The operations that end the run's own credentials are left out: signing out, changing the
   # password, revoking tokens and changing accounts (the administrator could disable itself).
+  # One worker: with two threads, hypothesis parses source with `ast` in both at once, and
+  # CPython 3.11's AST recursion counter is shared, so a run could stop on a spurious "AST
+  # constructor recursion depth mismatch" (a Runtime Error of the tool, no server failure;
+  # seen once in 11,000 cases; cpython#106905).
   "$venv/bin/schemathesis" --config-file tools/schemathesis/schemathesis.toml \
     run "$base/api/openapi.json" \
     --header "Authorization: Bearer $token" \
@@ -82,7 +86,7 @@ run() {
     --exclude-operation-id-regex '^(logout|change_password|revoke_token|update_user)$' \
     --suppress-health-check all \
     --seed 10 \
-    --workers 2 || { echo "schemathesis found failures on $label; server log:" >&2; tail -50 "$work/$label.log" >&2; return 1; }
+    --workers 1 || { echo "schemathesis found failures on $label; server log:" >&2; tail -50 "$work/$label.log" >&2; return 1; }
   stop
 }
 

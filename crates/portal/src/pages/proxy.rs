@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -320,20 +320,7 @@ pub async fn book(ctx: Ctx, body: Bytes) -> Response {
     if !f.note.trim().is_empty() {
         req["note"] = json!(f.note.trim());
     }
-    let key = if f.idem.is_empty() {
-        super::resident::idempotency_key()
-    } else {
-        f.idem.clone()
-    };
-    match ctx
-        .call(
-            Method::POST,
-            "/api/bookings",
-            Some(&req),
-            &[("idempotency-key", &key)],
-        )
-        .await
-    {
+    match super::resident::post_booking(&ctx, &req, &f.idem).await {
         Ok(_) => ctx.redirect_with(
             "/worker/bookings",
             Flash::ok(

@@ -557,6 +557,34 @@ struct BookForm {
 }
 
 /// POST /book: books a slot through the API (with the form's idempotency key).
+/// Books through `POST /api/bookings` with the form's idempotency key (a fresh one when the
+/// form had none), so that the same form sent twice is one booking.
+pub(crate) async fn post_booking(
+    ctx: &Ctx,
+    req: &serde_json::Value,
+    idem: &str,
+) -> Result<
+    (
+        axum::http::StatusCode,
+        axum::http::HeaderMap,
+        serde_json::Value,
+    ),
+    crate::ctx::ApiError,
+> {
+    let key = if idem.is_empty() {
+        idempotency_key()
+    } else {
+        idem.to_string()
+    };
+    ctx.call(
+        Method::POST,
+        "/api/bookings",
+        Some(req),
+        &[("idempotency-key", &key)],
+    )
+    .await
+}
+
 pub async fn book(ctx: Ctx, body: Bytes) -> Response {
     if let Err(r) = ctx.require_login() {
         return *r;
@@ -576,20 +604,7 @@ pub async fn book(ctx: Ctx, body: Bytes) -> Response {
     if !f.note.trim().is_empty() {
         req["note"] = json!(f.note.trim());
     }
-    let key = if f.idem.is_empty() {
-        idempotency_key()
-    } else {
-        f.idem.clone()
-    };
-    match ctx
-        .call(
-            Method::POST,
-            "/api/bookings",
-            Some(&req),
-            &[("idempotency-key", &key)],
-        )
-        .await
-    {
+    match post_booking(&ctx, &req, &f.idem).await {
         Ok(_) => ctx.redirect_with(
             "/my/bookings",
             Flash::ok(

@@ -154,6 +154,10 @@ struct Scratch {
     touched: Vec<u32>,
     /// `(category, millimetres, tie rank, facility)` of the facilities reached, for ordering.
     keyed: Vec<(u16, i64, u32, u32)>,
+    /// `(millimetres, tie rank, facility)` of the facilities within the distance, grouped by
+    /// category (`starts[c]..starts[c + 1]`), for choosing the k nearest of each.
+    grouped: Vec<(i64, u32, u32)>,
+    starts: Vec<u32>,
 }
 
 /// Computes access for every source (community). `None` sources (not placed on the network)
@@ -208,6 +212,8 @@ pub fn compute_access_until(
                         best: vec![f64::INFINITY; targets.len()],
                         touched: Vec::new(),
                         keyed: Vec::new(),
+                        grouped: Vec::new(),
+                        starts: Vec::new(),
                     });
                     one_source(graph, targets, a, cfg, radius, scratch)
                 }
@@ -243,6 +249,8 @@ fn one_source(
         best,
         touched,
         keyed,
+        grouped,
+        starts,
     } = s;
     for &f in touched.iter() {
         best[f as usize] = f64::INFINITY;
@@ -273,6 +281,9 @@ fn one_source(
                 offer(f, (src.du - du).abs(), best, touched);
             }
         }
+    }
+    if cfg.catchment.is_none() {
+        return nearest_by_selection(t, cfg, best, touched, grouped, starts);
     }
     // Order by category, distance to the millimetre, then id rank. Distances that differ only
     // by rounding noise (two ways round of equal length) are ties, broken by id.
@@ -320,6 +331,78 @@ fn one_source(
             {
                 out.pairs.push((f, d));
             }
+        }
+    }
+    out
+}
+
+/// [`one_source`]'s results without the pairs, without sorting every facility reached (about
+/// a thousand a community on a province, where k is 3): the counts need no order, and the k
+/// nearest of each category are selected from its group, then only they are sorted. The same
+/// order as the full sort: category, distance to the millimetre, id rank.
+fn nearest_by_selection(
+    t: &Targets,
+    cfg: &AccessConfig,
+    best: &[f64],
+    touched: &[u32],
+    grouped: &mut Vec<(i64, u32, u32)>,
+    starts: &mut Vec<u32>,
+) -> CommunityAccess {
+    let nc = cfg.circles.len();
+    let n_cat = t.n_categories;
+    let mut out = CommunityAccess {
+        nearest: Vec::new(),
+        counts: vec![0; n_cat * nc],
+        pairs: Vec::new(),
+    };
+    // Count, and group the facilities within the distance by category (a counting sort).
+    starts.clear();
+    starts.resize(n_cat + 1, 0);
+    for &f in touched {
+        let (d, c) = (best[f as usize], t.category[f as usize] as usize);
+        for (i, &r) in cfg.circles.iter().enumerate() {
+            if within(d, r) {
+                out.counts[c * nc + i] += 1;
+            }
+        }
+        if within(d, cfg.max_distance) {
+            starts[c + 1] += 1;
+        }
+    }
+    for c in 0..n_cat {
+        starts[c + 1] += starts[c];
+    }
+    let total = starts[n_cat] as usize;
+    grouped.clear();
+    grouped.resize(total, (0, 0, 0));
+    let mut fill: Vec<u32> = starts[..n_cat].to_vec();
+    for &f in touched {
+        let fi = f as usize;
+        let d = best[fi];
+        if within(d, cfg.max_distance) {
+            let c = t.category[fi] as usize;
+            grouped[fill[c] as usize] = (tie_key(d), t.tie_rank[fi], f);
+            fill[c] += 1;
+        }
+    }
+    for c in 0..n_cat {
+        let group = &mut grouped[starts[c] as usize..starts[c + 1] as usize];
+        let k = cfg.k.min(group.len());
+        if k == 0 {
+            continue;
+        }
+        if group.len() > k {
+            group.select_nth_unstable(k - 1);
+        }
+        let first = &mut group[..k];
+        first.sort_unstable();
+        for (r, &(_, _, f)) in first.iter().enumerate() {
+            out.nearest.push(Found {
+                category: c as u16,
+                rank: r as u16 + 1,
+                facility: f,
+                distance_m: best[f as usize],
+            });
         }
     }
     out

@@ -1,14 +1,13 @@
 //! Placing points on the graph: on the nearest edge (default) or the nearest node.
 //!
 //! Distances are searched in a local equirectangular projection (metres, scaled by the cosine
-//! of the network's mean latitude), then the reported snap distance is the haversine
-//! distance from the point to its snapped position.
+//! of the network's mean latitude) over a uniform grid of cells, then the reported snap
+//! distance is the haversine distance from the point to its snapped position.
 
 use crate::Graph;
 use lc_model::LonLat;
 use rayon::prelude::*;
-use rstar::primitives::{GeomWithData, Line};
-use rstar::RTree;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// `Anchor::edge` of a point snapped to a node.
 pub const NO_EDGE: u32 = u32::MAX;
@@ -60,16 +59,12 @@ impl Anchor {
     }
 }
 
-type NodeEntry = GeomWithData<[f64; 2], u32>;
-type EdgeEntry = GeomWithData<Line<[f64; 2]>, u32>;
-
 /// A spatial index over the graph for one [`SnapMode`].
 pub struct Snapper<'g> {
     graph: &'g Graph,
     mode: SnapMode,
     proj: Projection,
-    nodes: Option<RTree<NodeEntry>>,
-    edges: Option<RTree<EdgeEntry>>,
+    grid: Grid,
 }
 
 /// Local equirectangular projection to metres.
@@ -99,40 +94,240 @@ impl Projection {
     }
 }
 
+/// A uniform grid of square cells over the projected network, each cell listing the items
+/// (edges or nodes, by index) whose bounding box touches it: a compressed row of item indices
+/// per cell. Issue 15 measured the R-tree it replaces at 2 GB and a quarter of the run on a
+/// 10M-node province; this takes 4 bytes per cell and per (item, cell) pair, builds in
+/// parallel, and answers a nearest query by searching rings of cells outwards.
+///
+/// The nearest item is exact: rings are searched until the best distance found is below the
+/// distance to any cell not yet searched. Among items at exactly the same distance the lowest
+/// index wins, whatever the order of the cells.
+struct Grid {
+    min: [f64; 2],
+    cell: f64,
+    nx: i64,
+    ny: i64,
+    /// `items[first[c]..first[c + 1]]` are cell `c`'s (row-major, `c = y * nx + x`).
+    first: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Grid {
+    /// A grid over `n` items in the box `[min, max]`, with cells of about `cell` metres,
+    /// made larger where needed so that there are at most two cells per item.
+    fn build(
+        min: [f64; 2],
+        max: [f64; 2],
+        cell: f64,
+        n: usize,
+        cells_of: impl Fn(u32, &Grid) -> [i64; 4] + Sync,
+    ) -> Grid {
+        let (w, h) = ((max[0] - min[0]).max(1.0), (max[1] - min[1]).max(1.0));
+        let floor = (w * h / (2.0 * n.max(1) as f64)).sqrt();
+        let cell = cell.max(floor).max(1.0);
+        let nx = (w / cell).floor() as i64 + 1;
+        let ny = (h / cell).floor() as i64 + 1;
+        let mut grid = Grid {
+            min,
+            cell,
+            nx,
+            ny,
+            first: Vec::new(),
+            items: Vec::new(),
+        };
+        let n_cells = (nx * ny) as usize;
+        // Count the items of each cell, then place them: a counting sort, in parallel.
+        let counts: Vec<AtomicU32> = (0..n_cells).map(|_| AtomicU32::new(0)).collect();
+        (0..n as u32).into_par_iter().for_each(|i| {
+            let [x0, y0, x1, y1] = cells_of(i, &grid);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    counts[(y * nx + x) as usize].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        let mut first = Vec::with_capacity(n_cells + 1);
+        let mut total = 0u64;
+        first.push(0u32);
+        for c in &counts {
+            total += u64::from(c.load(Ordering::Relaxed));
+            first.push(u32::try_from(total).expect("fewer than 4 billion (item, cell) pairs"));
+        }
+        // Reuse the counters as each cell's fill cursor.
+        for (c, f) in counts.iter().zip(&first) {
+            c.store(*f, Ordering::Relaxed);
+        }
+        let slots: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
+        (0..n as u32).into_par_iter().for_each(|i| {
+            let [x0, y0, x1, y1] = cells_of(i, &grid);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let at = counts[(y * nx + x) as usize].fetch_add(1, Ordering::Relaxed);
+                    slots[at as usize].store(i, Ordering::Relaxed);
+                }
+            }
+        });
+        drop(counts);
+        let mut items: Vec<u32> = slots.into_iter().map(AtomicU32::into_inner).collect();
+        // Each cell's items in index order, so the index reads the same on every run.
+        let mut rest: &mut [u32] = &mut items;
+        let mut parts = Vec::with_capacity(n_cells);
+        for w in first.windows(2) {
+            let (part, tail) = rest.split_at_mut((w[1] - w[0]) as usize);
+            parts.push(part);
+            rest = tail;
+        }
+        parts.into_par_iter().for_each(|p| p.sort_unstable());
+        grid.first = first;
+        grid.items = items;
+        grid
+    }
+
+    /// The cell column or row of a projected coordinate (possibly outside the grid).
+    fn cell_of(&self, v: f64, axis: usize) -> i64 {
+        ((v - self.min[axis]) / self.cell).floor() as i64
+    }
+
+    /// The cells `[x0, y0, x1, y1]` (clipped to the grid) that the box `a`–`b` touches.
+    fn span(&self, a: [f64; 2], b: [f64; 2]) -> [i64; 4] {
+        let clip_x = |v: f64| self.cell_of(v, 0).clamp(0, self.nx - 1);
+        let clip_y = |v: f64| self.cell_of(v, 1).clamp(0, self.ny - 1);
+        [
+            clip_x(a[0].min(b[0])),
+            clip_y(a[1].min(b[1])),
+            clip_x(a[0].max(b[0])),
+            clip_y(a[1].max(b[1])),
+        ]
+    }
+
+    fn cell_items(&self, x: i64, y: i64) -> &[u32] {
+        let c = (y * self.nx + x) as usize;
+        &self.items[self.first[c] as usize..self.first[c + 1] as usize]
+    }
+
+    /// The item nearest to `q` by `dist2` (squared metres), lowest index among equals;
+    /// `None` for an empty grid.
+    fn nearest(&self, q: [f64; 2], dist2: impl Fn(u32) -> f64) -> Option<u32> {
+        if self.items.is_empty() {
+            return None;
+        }
+        let (cx, cy) = (self.cell_of(q[0], 0), self.cell_of(q[1], 1));
+        // Rings wholly outside the grid hold nothing; the last ring that holds a cell.
+        let gap = |c: i64, n: i64| if c < 0 { -c } else { (c - (n - 1)).max(0) };
+        let r0 = gap(cx, self.nx).max(gap(cy, self.ny));
+        let r_max = (cx.max(self.nx - 1 - cx)).max(cy.max(self.ny - 1 - cy));
+        let (fx, fy) = (
+            (q[0] - self.min[0]) / self.cell - cx as f64,
+            (q[1] - self.min[1]) / self.cell - cy as f64,
+        );
+        let inside = fx.min(1.0 - fx).min(fy).min(1.0 - fy).max(0.0) * self.cell;
+        let mut best = (f64::INFINITY, u32::MAX);
+        let visit = |x: i64, y: i64, best: &mut (f64, u32)| {
+            for &i in self.cell_items(x, y) {
+                let d = dist2(i);
+                if d < best.0 || (d == best.0 && i < best.1) {
+                    *best = (d, i);
+                }
+            }
+        };
+        for r in r0..=r_max {
+            let (x0, x1) = ((cx - r).max(0), (cx + r).min(self.nx - 1));
+            let (y0, y1) = ((cy - r).max(0), (cy + r).min(self.ny - 1));
+            for y in [cy - r, cy + r] {
+                if (0..self.ny).contains(&y) {
+                    for x in x0..=x1 {
+                        visit(x, y, &mut best);
+                    }
+                    if r == 0 {
+                        break;
+                    }
+                }
+            }
+            for x in [cx - r, cx + r] {
+                if r > 0 && (0..self.nx).contains(&x) {
+                    for y in (y0.max(cy - r + 1))..=(y1.min(cy + r - 1)) {
+                        visit(x, y, &mut best);
+                    }
+                }
+            }
+            // Any item in no cell searched so far lies beyond the block of cells searched:
+            // at least `r` whole cells plus the way from `q` to its own cell's nearest side
+            // away (for a `q` outside the grid, the cells it would be in count).
+            let reach = r as f64 * self.cell + inside;
+            if best.1 != u32::MAX && best.0 < reach * reach {
+                break;
+            }
+        }
+        (best.1 != u32::MAX).then_some(best.1)
+    }
+}
+
+/// Squared distance from `q` to the segment `a`–`b` (a point for `a == b`).
+fn segment_dist2(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let s = if len2 > 0.0 {
+        ((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2
+    } else {
+        0.0
+    };
+    let p = if s <= 0.0 {
+        a
+    } else if s >= 1.0 {
+        b
+    } else {
+        [a[0] + dx * s, a[1] + dy * s]
+    };
+    let (ex, ey) = (p[0] - q[0], p[1] - q[1]);
+    ex * ex + ey * ey
+}
+
 impl<'g> Snapper<'g> {
     /// Builds the index the mode needs (nodes for [`SnapMode::Node`], edges for [`SnapMode::Edge`]).
     pub fn new(graph: &'g Graph, mode: SnapMode) -> Snapper<'g> {
         let proj = Projection::for_graph(graph);
-        let (nodes, edges) = match mode {
-            SnapMode::Node => {
-                let entries: Vec<NodeEntry> = graph
-                    .coords()
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, &c)| GeomWithData::new(proj.fwd(c), i as u32))
-                    .collect();
-                (Some(RTree::bulk_load(entries)), None)
+        let xy: Vec<[f64; 2]> = graph.coords().par_iter().map(|&c| proj.fwd(c)).collect();
+        let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for p in &xy {
+            for k in 0..2 {
+                min[k] = min[k].min(p[k]);
+                max[k] = max[k].max(p[k]);
             }
+        }
+        if xy.is_empty() {
+            (min, max) = ([0.0; 2], [0.0; 2]);
+        }
+        let grid = match mode {
+            SnapMode::Node => Grid::build(min, max, 100.0, xy.len(), |i, g| {
+                g.span(xy[i as usize], xy[i as usize])
+            }),
             SnapMode::Edge => {
-                let entries: Vec<EdgeEntry> = graph
-                    .edges()
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, e)| {
-                        let a = proj.fwd(graph.coord(e.u));
-                        let b = proj.fwd(graph.coord(e.v));
-                        GeomWithData::new(Line::new(a, b), i as u32)
-                    })
-                    .collect();
-                (None, Some(RTree::bulk_load(entries)))
+                let edges = graph.edges();
+                // Cells about as long as an average edge: a few edges each.
+                let mean = if edges.is_empty() {
+                    100.0
+                } else {
+                    edges
+                        .par_iter()
+                        .map(|e| {
+                            let (a, b) = (xy[e.u as usize], xy[e.v as usize]);
+                            ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+                        })
+                        .sum::<f64>()
+                        / edges.len() as f64
+                };
+                Grid::build(min, max, mean.clamp(20.0, 500.0), edges.len(), |i, g| {
+                    let e = edges[i as usize];
+                    g.span(xy[e.u as usize], xy[e.v as usize])
+                })
             }
         };
         Snapper {
             graph,
             mode,
             proj,
-            nodes,
-            edges,
+            grid,
         }
     }
 
@@ -144,20 +339,23 @@ impl<'g> Snapper<'g> {
     /// Places one point. Returns `None` only for a graph without nodes or edges.
     pub fn snap(&self, p: LonLat) -> Option<Anchor> {
         let q = self.proj.fwd(p);
+        let g = self.graph;
         match self.mode {
             SnapMode::Node => {
-                let hit = self.nodes.as_ref()?.nearest_neighbor(&q)?;
-                let node = hit.data;
-                Some(Anchor::at_node(
-                    self.graph,
-                    node,
-                    p.haversine_m(self.graph.coord(node)),
-                ))
+                let node = self.grid.nearest(q, |i| {
+                    let c = self.proj.fwd(g.coord(i));
+                    let (ex, ey) = (c[0] - q[0], c[1] - q[1]);
+                    ex * ex + ey * ey
+                })?;
+                Some(Anchor::at_node(g, node, p.haversine_m(g.coord(node))))
             }
             SnapMode::Edge => {
-                let hit = self.edges.as_ref()?.nearest_neighbor(&q)?;
-                let line = hit.geom();
-                let (a, b) = (line.from, line.to);
+                let edge = self.grid.nearest(q, |i| {
+                    let e = g.edges()[i as usize];
+                    segment_dist2(q, self.proj.fwd(g.coord(e.u)), self.proj.fwd(g.coord(e.v)))
+                })?;
+                let e = g.edges()[edge as usize];
+                let (a, b) = (self.proj.fwd(g.coord(e.u)), self.proj.fwd(g.coord(e.v)));
                 let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
                 let len2 = dx * dx + dy * dy;
                 // A position at or before `u` is exactly +0.0: a point
@@ -174,16 +372,15 @@ impl<'g> Snapper<'g> {
                 } else {
                     0.0
                 };
-                let e = self.graph.edges()[hit.data as usize];
                 let snapped = if t <= 0.0 {
-                    self.graph.coord(e.u)
+                    g.coord(e.u)
                 } else if t >= 1.0 {
-                    self.graph.coord(e.v)
+                    g.coord(e.v)
                 } else {
                     self.proj.inv([a[0] + t * dx, a[1] + t * dy])
                 };
                 Some(Anchor {
-                    edge: hit.data,
+                    edge,
                     u: e.u,
                     v: e.v,
                     du: t * e.len,
@@ -197,36 +394,36 @@ impl<'g> Snapper<'g> {
 
     /// Places many points in parallel; results are in input order.
     ///
-    /// Points are visited in grid-cell order (cells of about 1 km) so that consecutive queries
-    /// walk the same branches of the spatial index.
+    /// Points are visited in the order of the grid's cells, so that consecutive queries read
+    /// the same edges and nodes from memory (5.7M facilities in file order made most reads
+    /// cache misses).
     pub fn snap_all(&self, points: &[LonLat]) -> Vec<Anchor> {
         let mut order: Vec<(u64, u32)> = points
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(i, &p)| {
-                let [x, y] = self.proj.fwd(p);
-                let cx = ((x / 1000.0).floor() as i64 + (1 << 20)) as u64 & 0x1F_FFFF;
-                let cy = ((y / 1000.0).floor() as i64 + (1 << 20)) as u64 & 0x1F_FFFF;
-                ((cy << 21) | cx, i as u32)
+                let q = self.proj.fwd(p);
+                let (x, y) = (self.grid.cell_of(q[0], 0), self.grid.cell_of(q[1], 1));
+                let key = ((y.clamp(-1, self.grid.ny) + 1) as u64) << 32
+                    | (x.clamp(-1, self.grid.nx) + 1) as u64;
+                (key, i as u32)
             })
             .collect();
         order.par_sort_unstable();
-        let snapped: Vec<(u32, Anchor)> = order
+        let snapped: Vec<Anchor> = order
             .par_iter()
             .map(|&(_, i)| {
-                let a = self
-                    .snap(points[i as usize])
-                    .expect("a built graph has at least one edge");
-                (i, a)
+                self.snap(points[i as usize])
+                    .expect("a built graph has at least one edge")
             })
             .collect();
-        let mut out = vec![None; points.len()];
-        for (i, a) in snapped {
-            out[i as usize] = Some(a);
+        // `at[i]`: where point `i` is in `snapped`.
+        let mut at = vec![0u32; points.len()];
+        for (k, &(_, i)) in order.iter().enumerate() {
+            at[i as usize] = k as u32;
         }
-        out.into_iter()
-            .map(|a| a.expect("every point snapped"))
-            .collect()
+        drop(order);
+        at.par_iter().map(|&k| snapped[k as usize]).collect()
     }
 }
 
@@ -333,5 +530,105 @@ mod tests {
         assert_eq!(a.u, 0);
         assert_eq!(a.du, 0.0);
         assert!((a.snap_m - 111.2).abs() < 0.1, "{a:?}");
+    }
+
+    /// A random network: nodes on a jittered patch about 2 km across (a few far-off ones),
+    /// edges between random pairs of nearby-index nodes.
+    fn random_graph(seed: u64, n: usize, m: usize) -> Graph {
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let coords: Vec<LonLat> = (0..n)
+            .map(|i| {
+                let far = if i % 17 == 5 { 0.05 } else { 0.0 };
+                LonLat::new(104.0 + far + next() * 0.02, 30.6 + next() * 0.02)
+            })
+            .collect();
+        let edges = (0..m)
+            .map(|k| {
+                let a = k % n;
+                let b = (a + 1 + (next() * 6.0) as usize) % n;
+                RawEdge {
+                    from: a as u32,
+                    to: b as u32,
+                    length_m: coords[a].haversine_m(coords[b]) * (1.0 + next() * 0.2),
+                }
+            })
+            .collect();
+        let raw = RawNetwork {
+            node_ids: (0..n as i64).collect(),
+            coords,
+            edges,
+        };
+        Graph::build(
+            &raw,
+            BuildOptions {
+                keep_largest_component: false,
+            },
+        )
+        .unwrap()
+        .0
+    }
+
+    /// The nearest edge or node by looking at every one (lowest index among equals).
+    fn brute(s: &Snapper<'_>, g: &Graph, p: LonLat) -> u32 {
+        let q = s.proj.fwd(p);
+        let n = match s.mode {
+            SnapMode::Edge => g.edges().len(),
+            SnapMode::Node => g.node_count(),
+        };
+        let mut best = (f64::INFINITY, u32::MAX);
+        for i in 0..n as u32 {
+            let d = match s.mode {
+                SnapMode::Edge => {
+                    let e = g.edges()[i as usize];
+                    segment_dist2(q, s.proj.fwd(g.coord(e.u)), s.proj.fwd(g.coord(e.v)))
+                }
+                SnapMode::Node => {
+                    let c = s.proj.fwd(g.coord(i));
+                    (c[0] - q[0]).powi(2) + (c[1] - q[1]).powi(2)
+                }
+            };
+            if d < best.0 {
+                best = (d, i);
+            }
+        }
+        best.1
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The grid finds exactly the nearest edge (and node) that a scan of all of them
+        /// finds, for points on, near, between and far outside the network.
+        #[test]
+        fn the_grid_finds_what_a_full_scan_finds(
+            seed in 0u64..1_000_000,
+            n in 2usize..300,
+            extra in 0usize..400,
+            pts in proptest::collection::vec((-0.1f64..0.12, -0.1f64..0.12), 1..40),
+        ) {
+            let g = random_graph(seed, n, n + extra);
+            for mode in [SnapMode::Edge, SnapMode::Node] {
+                let s = Snapper::new(&g, mode);
+                let mut points: Vec<LonLat> =
+                    pts.iter().map(|&(dx, dy)| LonLat::new(104.0 + dx, 30.6 + dy)).collect();
+                // Points exactly on nodes: equal distances to every edge that meets there.
+                points.extend(g.coords().iter().step_by(7).copied());
+                for (p, a) in points.iter().zip(s.snap_all(&points)) {
+                    let want = brute(&s, &g, *p);
+                    let got = match mode {
+                        SnapMode::Edge => a.edge,
+                        SnapMode::Node => a.u,
+                    };
+                    proptest::prop_assert_eq!(got, want, "{:?} {:?}", mode, p);
+                }
+            }
+        }
     }
 }

@@ -101,7 +101,7 @@ fn close_up<T: Copy>(v: &mut Vec<T>, lens: &[usize], counts: &[usize]) {
 }
 
 /// Splits `data[start..]` into about `n` ranges that begin at line starts.
-fn chunk_bounds(data: &[u8], start: usize, n: usize) -> Vec<(usize, usize)> {
+pub(crate) fn chunk_bounds(data: &[u8], start: usize, n: usize) -> Vec<(usize, usize)> {
     let len = data.len().saturating_sub(start);
     let n = n.clamp(1, (len / (1 << 16)).max(1));
     let mut bounds = Vec::with_capacity(n);

@@ -112,12 +112,8 @@ impl<'a> Row<'a> {
             .map(str::to_string)
     }
 
-    /// The row id: non-empty and not seen before in the file.
-    pub(crate) fn id(
-        &mut self,
-        col: Option<usize>,
-        seen: &mut FxHashMap<String, u64>,
-    ) -> Option<String> {
+    /// The row id, non-empty (uniqueness is checked by the caller).
+    pub(crate) fn nonempty_id(&mut self, col: Option<usize>) -> Option<String> {
         let id = self.text(col, "id")?;
         if id.is_empty() {
             self.fail(
@@ -126,7 +122,17 @@ impl<'a> Row<'a> {
             );
             return None;
         }
-        if let Some(&first) = seen.get(id) {
+        Some(id.to_string())
+    }
+
+    /// The row id: non-empty and not seen before in the file.
+    pub(crate) fn id(
+        &mut self,
+        col: Option<usize>,
+        seen: &mut FxHashMap<String, u64>,
+    ) -> Option<String> {
+        let id = self.nonempty_id(col)?;
+        if let Some(&first) = seen.get(&id) {
             self.fail(
                 "id",
                 format!(
@@ -136,8 +142,8 @@ impl<'a> Row<'a> {
             );
             return None;
         }
-        seen.insert(id.to_string(), self.line);
-        Some(id.to_string())
+        seen.insert(id.clone(), self.line);
+        Some(id)
     }
 
     /// A number column. Required: must be present. `non_negative`: must be 0 or more.
@@ -277,7 +283,10 @@ pub(crate) fn read_rows_of<T>(
     let (cols, width) = src.header(&mut reader, columns)?;
     let mut errs = Collector::new(&src.file);
     let mut lines = src.lines();
-    let mut out = Vec::new();
+    // Sized once by the line count (an upper bound on the rows): a vector grown by doubling
+    // would hold up to twice the rows' room at its peak (5.7M facilities: 1.3 GB instead of
+    // 0.87 GB).
+    let mut out = Vec::with_capacity(crate::fields::count_newlines(src.bytes()) as usize + 1);
     let mut rec = ByteRecord::new();
     while reader
         .read_byte_record(&mut rec)
@@ -303,7 +312,99 @@ pub(crate) fn read_rows_of<T>(
         }
     }
     errs.finish()?;
+    out.shrink_to_fit();
     Ok(out)
+}
+
+/// [`read_rows_of`] on all threads, for the common case of a table without quotes or carriage
+/// returns (a generated or exported table; 5.7M facilities of a province took 11 s on one
+/// thread): the body is cut into chunks at line breaks and each chunk read by its own `csv`
+/// reader, with the same row checks (`row`, which must not check ids against each other) and
+/// physical line numbers. Ids must be unique (`id` gives a row's id): checked after, by
+/// sorting. Anything else — a quote or `\r` anywhere, any row error, a repeated id — and the
+/// table is read again by [`read_rows_of`] with `seq_row`, which reports every problem in line
+/// order exactly as a table that never took this path.
+pub(crate) fn read_rows_par<T: Send + Sync>(
+    src: Source,
+    columns: &[(&str, bool)],
+    row: impl Fn(&mut Row<'_>, &[Option<usize>]) -> Option<T> + Sync,
+    id: impl Fn(&T) -> &str + Sync,
+    seq_row: impl FnMut(&mut Row<'_>, &[Option<usize>]) -> Option<T>,
+) -> Result<Vec<T>, TableError> {
+    use rayon::prelude::*;
+    let fast = || -> Result<Option<Vec<T>>, TableError> {
+        let data = src.bytes();
+        if data.len() < (1 << 20) || data.iter().any(|&b| b == b'"' || b == b'\r') {
+            return Ok(None);
+        }
+        let mut reader = src.reader();
+        let (cols, width) = src.header(&mut reader, columns)?;
+        let start = reader.position().byte() as usize;
+        let header_lines = crate::fields::count_newlines(&data[..start]);
+        let bounds = crate::fast::chunk_bounds(data, start, rayon::current_num_threads() * 4);
+        // The line each chunk starts on.
+        let mut first_line = Vec::with_capacity(bounds.len());
+        let mut line = header_lines + 1;
+        for &(from, to) in &bounds {
+            first_line.push(line);
+            line += crate::fields::count_newlines(&data[from..to]);
+        }
+        let parts: Option<Vec<Vec<T>>> = bounds
+            .par_iter()
+            .zip(&first_line)
+            .map(|(&(from, to), &first)| {
+                let chunk = &data[from..to];
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(chunk);
+                let mut errs = Collector::new(&src.file);
+                let mut out = Vec::with_capacity(crate::fields::count_newlines(chunk) as usize + 1);
+                let mut rec = ByteRecord::new();
+                let (mut at, mut line) = (0usize, first);
+                while reader.read_byte_record(&mut rec).ok()? {
+                    let pos = rec.position().map_or(0, |p| p.byte() as usize);
+                    line += crate::fields::count_newlines(&chunk[at..pos]);
+                    at = pos;
+                    if is_blank(&rec) || !check_width(&rec, line, width, &mut errs) {
+                        continue;
+                    }
+                    let mut r = Row {
+                        rec: &rec,
+                        line,
+                        errs: &mut errs,
+                        ok: true,
+                    };
+                    let value = row(&mut r, &cols);
+                    match (r.ok, value) {
+                        (true, Some(v)) => out.push(v),
+                        _ => return None,
+                    }
+                }
+                errs.errors.is_empty().then_some(out)
+            })
+            .collect();
+        let Some(parts) = parts else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            out.extend(p);
+        }
+        let mut order: Vec<u32> = (0..out.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| id(&out[a as usize]).cmp(id(&out[b as usize])));
+        if order
+            .windows(2)
+            .any(|w| id(&out[w[0] as usize]) == id(&out[w[1] as usize]))
+        {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    };
+    match fast()? {
+        Some(rows) => Ok(rows),
+        None => read_rows_of(src, columns, seq_row),
+    }
 }
 
 /// Reads `communities.csv`; positions are converted from `crs` to WGS-84.
@@ -382,41 +483,60 @@ pub fn read_facilities_from(
 
 fn facilities_of(src: Source, crs: Crs) -> Result<Vec<Facility>, TableError> {
     let mut seen = FxHashMap::default();
-    read_rows_of(src, &FACILITY_COLUMNS, |r, c| {
-        let id = r.id(c[0], &mut seen);
-        let name = r.text(c[1], "name");
-        let category = match r.text(c[2], "category") {
-            Some("") => {
-                r.fail(
-                    "category",
-                    "为空，须填类别键（如 kindergarten）is empty; a category key is required (e.g. kindergarten)".into(),
-                );
+    read_rows_par(
+        src,
+        &FACILITY_COLUMNS,
+        |r, c| {
+            let id = r.nonempty_id(c[0]);
+            facility_row(r, c, id, crs)
+        },
+        |f| f.id.as_str(),
+        |r, c| {
+            let id = r.id(c[0], &mut seen);
+            facility_row(r, c, id, crs)
+        },
+    )
+}
+
+/// The rest of a facility's row, its id read.
+fn facility_row(
+    r: &mut Row<'_>,
+    c: &[Option<usize>],
+    id: Option<String>,
+    crs: Crs,
+) -> Option<Facility> {
+    let name = r.text(c[1], "name");
+    let category = match r.text(c[2], "category") {
+        Some("") => {
+            r.fail(
+                "category",
+                "为空，须填类别键（如 kindergarten）is empty; a category key is required (e.g. kindergarten)".into(),
+            );
+            None
+        }
+        Some(key) => match Category::from_key(key) {
+            Ok(cat) => Some(cat),
+            Err(e) => {
+                r.fail("category", e.to_string());
                 None
             }
-            Some(key) => match Category::from_key(key) {
-                Ok(cat) => Some(cat),
-                Err(e) => {
-                    r.fail("category", e.to_string());
-                    None
-                }
-            },
-            None => None,
-        };
-        let pos = r.position(c[3], c[4], crs);
-        let capacity = r.amount(c[5], "capacity", MAX_CAPACITY);
-        let floor_area_m2 = r.amount(c[6], "floor_area_m2", MAX_AREA_M2);
-        let provider_code = r.opt_text(c[7], "provider_code");
-        let division_code = r.opt_text(c[8], "division_code");
-        Some(Facility {
-            id: id?,
-            name: name?.to_string(),
-            category: category?,
-            pos,
-            capacity,
-            floor_area_m2,
-            provider_code,
-            division_code,
-        })
+        },
+        None => None,
+    };
+    let pos = r.position(c[3], c[4], crs);
+    let capacity = r.amount(c[5], "capacity", MAX_CAPACITY);
+    let floor_area_m2 = r.amount(c[6], "floor_area_m2", MAX_AREA_M2);
+    let provider_code = r.opt_text(c[7], "provider_code");
+    let division_code = r.opt_text(c[8], "division_code");
+    Some(Facility {
+        id: id?,
+        name: name?.to_string(),
+        category: category?,
+        pos,
+        capacity,
+        floor_area_m2,
+        provider_code,
+        division_code,
     })
 }
 

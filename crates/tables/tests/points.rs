@@ -770,3 +770,71 @@ fn a_sheet_spread_far_is_refused_before_it_is_allocated() {
     let m = msg(read_communities(&badf, Crs::Wgs84), &d);
     assert!(m.contains("bad.xlsx 第 3 行 line 3"), "{m}");
 }
+
+/// A facilities table of `n` rows (over 1 MB from about 25,000 rows: read on all threads),
+/// with blank lines here and there.
+fn big_facilities(n: usize) -> String {
+    let mut s = String::from("id,name,category,lon,lat,capacity\n");
+    for i in 0..n {
+        let cat = ["nursery", "pharmacy", "clinic", "park"][i % 4];
+        let cap = if i % 3 == 0 {
+            String::new()
+        } else {
+            (i % 97).to_string()
+        };
+        s.push_str(&format!(
+            "F{i:07},设施{i},{cat},{:.6},{:.6},{cap}\n",
+            104.0 + (i % 1000) as f64 * 1e-4,
+            30.6 + (i / 1000) as f64 * 1e-4
+        ));
+        if i % 5000 == 4999 {
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// Issue 15: a big table is read on all threads with the same rows, in file order, as the
+/// one-thread reader gives (the same text with `\r\n` line ends takes the one-thread path).
+#[test]
+fn a_big_facilities_table_reads_the_same_on_all_threads() {
+    let text = big_facilities(60_000);
+    assert!(text.len() > 2 << 20, "{}", text.len());
+    let fast = lc_tables::read_facilities_from("f.csv", text.as_bytes(), Crs::Wgs84).unwrap();
+    let crlf = text.replace('\n', "\r\n");
+    let slow = lc_tables::read_facilities_from("f.csv", crlf.as_bytes(), Crs::Wgs84).unwrap();
+    assert_eq!(fast.len(), 60_000);
+    assert_eq!(fast, slow);
+    assert_eq!(fast[12_345].id, "F0012345");
+    assert_eq!(fast[12_345].name, "设施12345");
+    assert_eq!(fast[12_345].capacity, None);
+    assert_eq!(fast[12_346].capacity, Some((12_346 % 97) as f64));
+}
+
+/// A repeated id and a bad cell in a big table: every problem with its line, in line order,
+/// as for a small table (line numbers count the header and the blank lines).
+#[test]
+fn a_big_table_with_errors_reports_them_with_their_lines() {
+    let mut lines: Vec<String> = big_facilities(60_000).lines().map(str::to_string).collect();
+    // Line numbers: header is line 1; row i is on line i + 2 + (blank lines before it).
+    let line_of = |i: usize| i + 2 + i / 5000;
+    let (a, b, c) = (20, 40_000, 55_003);
+    assert!(lines[line_of(a) - 1].starts_with("F0000020,"));
+    lines[line_of(b) - 1] = lines[line_of(b) - 1].replacen("F0040000", "F0000020", 1);
+    lines[line_of(c) - 1] = lines[line_of(c) - 1].replacen(",park,", ",parc,", 1);
+    let text = lines.join("\n") + "\n";
+    let err = lc_tables::read_facilities_from("f.csv", text.as_bytes(), Crs::Wgs84).unwrap_err();
+    let errors = err.row_errors();
+    assert_eq!(errors.len(), 2, "{err}");
+    assert_eq!(errors[0].line, line_of(b) as u64);
+    assert_eq!(errors[0].field.as_deref(), Some("id"));
+    assert!(
+        errors[0]
+            .message
+            .contains(&format!("first on line {}", line_of(a))),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(errors[1].line, line_of(c) as u64);
+    assert_eq!(errors[1].field.as_deref(), Some("category"));
+}

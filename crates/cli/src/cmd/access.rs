@@ -335,45 +335,55 @@ fn write_access(
     minutes: Option<f64>,
 ) -> Result<usize> {
     use std::fmt::Write as _;
-    let chunks: Vec<(String, usize)> = results
-        .par_chunks(512)
-        .enumerate()
-        .map(|(ci, chunk)| {
-            let mut s =
-                String::with_capacity(chunk.iter().map(|r| r.nearest.len()).sum::<usize>() * 64);
-            let mut rows = 0;
-            for (j, r) in chunk.iter().enumerate() {
-                let c = &communities[ci * 512 + j];
-                for f in &r.nearest {
-                    field(&mut s, &c.id);
-                    s.push(',');
-                    s.push_str(selected[f.category as usize].key());
-                    let _ = write!(s, ",{},", f.rank);
-                    field(&mut s, &facilities[f.facility as usize].id);
-                    push_metres(&mut s, f.distance_m);
-                    if let Some(speed) = minutes {
-                        let _ = write!(s, ",{:.2}", f.distance_m / speed);
-                    }
-                    s.push('\n');
-                    rows += 1;
+    // Rows are formatted in parallel chunks of 512 communities, a window of chunks at a time,
+    // and each window is written before the next is formatted: the text of 18M rows (a
+    // province) is never in memory at once.
+    const CHUNK: usize = 512;
+    const WINDOW: usize = CHUNK * 32;
+    let format = |first: usize, chunk: &[CommunityAccess]| -> (String, usize) {
+        let mut s =
+            String::with_capacity(chunk.iter().map(|r| r.nearest.len()).sum::<usize>() * 64);
+        let mut rows = 0;
+        for (j, r) in chunk.iter().enumerate() {
+            let c = &communities[first + j];
+            for f in &r.nearest {
+                field(&mut s, &c.id);
+                s.push(',');
+                s.push_str(selected[f.category as usize].key());
+                let _ = write!(s, ",{},", f.rank);
+                field(&mut s, &facilities[f.facility as usize].id);
+                push_metres(&mut s, f.distance_m);
+                if let Some(speed) = minutes {
+                    let _ = write!(s, ",{:.2}", f.distance_m / speed);
                 }
+                s.push('\n');
+                rows += 1;
             }
-            (s, rows)
-        })
-        .collect();
+        }
+        (s, rows)
+    };
     let header = if minutes.is_some() {
         "community_id,category,rank,facility_id,distance_m,walk_min\n"
     } else {
         "community_id,category,rank,facility_id,distance_m\n"
     };
+    let mut rows = 0;
     lc_tables::write_atomic(path, |w| {
         w.write_all(header.as_bytes())?;
-        for (s, _) in &chunks {
-            w.write_all(s.as_bytes())?;
+        for (wi, window) in results.chunks(WINDOW).enumerate() {
+            let parts: Vec<(String, usize)> = window
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(ci, chunk)| format(wi * WINDOW + ci * CHUNK, chunk))
+                .collect();
+            for (s, n) in parts {
+                w.write_all(s.as_bytes())?;
+                rows += n;
+            }
         }
         Ok(())
     })?;
-    Ok(chunks.iter().map(|c| c.1).sum())
+    Ok(rows)
 }
 
 /// Appends `,<metres with 3 decimals>` using integer formatting (much faster than `{:.3}`).

@@ -89,7 +89,8 @@ pub fn error_to_py(e: PipelineError) -> PyErr {
         PipelineError::Table(t) => {
             d.kind = "table";
             match &t {
-                lc_tables::TableError::Open { path, .. } | lc_tables::TableError::Read { path, .. } => {
+                lc_tables::TableError::Open { path, .. }
+                | lc_tables::TableError::Read { path, .. } => {
                     d.kind = "io";
                     d.file = Some(path.display().to_string());
                 }
@@ -290,7 +291,10 @@ pub fn access_columns<'py>(
     let d = PyDict::new(py);
     d.set_item(
         "community_ids",
-        communities.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        communities
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
     )?;
     d.set_item(
         "facility_ids",
@@ -360,7 +364,8 @@ pub fn access_columns<'py>(
         d.set_item("capacity", cap)?;
     }
 
-    let placed = |p: &lc_pipeline::Placed| -> Vec<u32> { p.too_far.iter().map(|&i| i as u32).collect() };
+    let placed =
+        |p: &lc_pipeline::Placed| -> Vec<u32> { p.too_far.iter().map(|&i| i as u32).collect() };
     d.set_item("communities_too_far", placed(&run.communities_placed))?;
     d.set_item("facilities_too_far", placed(&run.facilities_placed))?;
     d.set_item("median_snap_m", run.communities_placed.median_snap_m)?;
@@ -409,9 +414,16 @@ pub fn isochrone_columns<'py>(
     speed: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
     type Rings = Vec<Vec<(f64, f64)>>;
-    let ring = |r: &geo::LineString<f64>| -> Vec<(f64, f64)> { r.0.iter().map(|c| (c.x, c.y)).collect() };
-    let (mut start, mut minutes, mut dist, mut street, mut nodes, mut polys) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let ring =
+        |r: &geo::LineString<f64>| -> Vec<(f64, f64)> { r.0.iter().map(|c| (c.x, c.y)).collect() };
+    let (mut start, mut minutes, mut dist, mut street, mut nodes, mut polys) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for (i, list) in isos.iter().enumerate() {
         for iso in list {
             start.push(i as u32);
@@ -419,16 +431,16 @@ pub fn isochrone_columns<'py>(
             dist.push(iso.limit_m);
             street.push((iso.street_length_m * 10.0).round() / 10.0);
             nodes.push(iso.nodes as u32);
-            let p: Vec<Rings> =
-                iso.area
-                    .0
-                    .iter()
-                    .map(|p| {
-                        let mut rings = vec![ring(p.exterior())];
-                        rings.extend(p.interiors().iter().map(ring));
-                        rings
-                    })
-                    .collect();
+            let p: Vec<Rings> = iso
+                .area
+                .0
+                .iter()
+                .map(|p| {
+                    let mut rings = vec![ring(p.exterior())];
+                    rings.extend(p.interiors().iter().map(ring));
+                    rings
+                })
+                .collect();
             polys.push(p);
         }
     }

@@ -404,10 +404,7 @@ impl Network {
                 ("shortcomings", lc_report::shortcomings_csv(&report).0),
                 ("indicators", lc_report::indicators_csv(&report)),
                 ("unavailable", lc_report::unavailable_csv(&report)),
-                (
-                    "indicator_definitions",
-                    lc_report::definitions_csv(&report),
-                ),
+                ("indicator_definitions", lc_report::definitions_csv(&report)),
                 ("facilities", lc_report::facilities_csv(&report)),
             ])
         })?;
@@ -523,7 +520,10 @@ fn categories() -> Vec<(String, String, String)> {
 #[pyfunction]
 fn convert_points(lons: Vec<f64>, lats: Vec<f64>, from: &str) -> PyResult<(Vec<f64>, Vec<f64>)> {
     let crs = parse_crs(from)?;
-    let (mut x, mut y) = (Vec::with_capacity(lons.len()), Vec::with_capacity(lons.len()));
+    let (mut x, mut y) = (
+        Vec::with_capacity(lons.len()),
+        Vec::with_capacity(lons.len()),
+    );
     for (lon, lat) in lons.into_iter().zip(lats) {
         let p = lc_crs::to_wgs84(crs, LonLat::new(lon, lat));
         x.push(p.lon);

@@ -492,7 +492,11 @@ fn tables_in_memory_read_as_the_files_do() {
     let rows = e.row_errors();
     assert_eq!(rows.len(), 1, "{e}");
     assert_eq!(
-        (rows[0].file.as_str(), rows[0].line, rows[0].field.as_deref()),
+        (
+            rows[0].file.as_str(),
+            rows[0].line,
+            rows[0].field.as_deref()
+        ),
         ("<edges>", 3, Some("to"))
     );
 }

@@ -35,6 +35,8 @@ __all__ = [
     "assess",
     "site",
     "categories",
+    "read_table",
+    "to_wgs84",
     "LivingcircleError",
     "InputError",
     "TableError",
@@ -744,6 +746,14 @@ def assess(network: Network, communities: Table, facilities: Optional[Table] = N
 def site(network: Network, communities: Table, candidates: Table, category: str, sites: int = 3, **options: Any) -> SiteResult:
     """:meth:`Network.site` as a function."""
     return network.site(communities, candidates, category, sites, **options)
+
+
+def to_wgs84(lon: Sequence[float], lat: Sequence[float], crs: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes from GCJ-02 (``"gcj02"``: AMap/Gaode, Tencent) or BD-09
+    (``"bd09"``: Baidu) to WGS-84, as the engine converts tables given with ``crs=``. (Other
+    CRSs: GeoPandas' ``to_crs(4326)``.)"""
+    x, y = _call(_native.convert_points, [float(v) for v in lon], [float(v) for v in lat], crs)
+    return np.asarray(x), np.asarray(y)
 
 
 def categories() -> pd.DataFrame:

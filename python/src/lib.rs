@@ -518,8 +518,8 @@ fn categories() -> Vec<(String, String, String)> {
 
 /// Converts points between WGS-84, GCJ-02 and BD-09 (lc-crs).
 #[pyfunction]
-fn convert_points(lons: Vec<f64>, lats: Vec<f64>, from: &str) -> PyResult<(Vec<f64>, Vec<f64>)> {
-    let crs = parse_crs(from)?;
+fn convert_points(lons: Vec<f64>, lats: Vec<f64>, crs: &str) -> PyResult<(Vec<f64>, Vec<f64>)> {
+    let crs = parse_crs(crs)?;
     let (mut x, mut y) = (
         Vec::with_capacity(lons.len()),
         Vec::with_capacity(lons.len()),

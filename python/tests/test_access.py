@@ -126,3 +126,11 @@ def test_progress_reaches_the_callback_and_a_raising_callback_stops_the_run(city
 
     with pytest.raises(Stop):
         net.access(city / "communities.csv", city / "facilities.csv", progress=stop)
+
+
+def test_default_progress_draws_tqdm_bars(city, capsys):
+    pytest.importorskip("tqdm")  # installed by .ci/run (python/requirements-ci.txt)
+    net = lc.Network.from_tables(city / "nodes.csv", city / "edges.csv", cache=False)
+    net.access(city / "communities.csv", city / "facilities.csv")
+    err = capsys.readouterr().err
+    assert "Reading the network" in err and "可达性 Access" in err

@@ -95,3 +95,14 @@ def test_isochrones_of_lon_lat_pairs(net):
     assert list(iso["start_id"]) == ["point1"]
     assert iso["distance_m"].iloc[0] == 800
     assert iso.geometry.iloc[0].area > 0
+
+
+def test_to_wgs84_matches_the_engine_reading_gcj02(demo):
+    communities = pd.read_csv(demo / "communities.csv").head(5)
+    lon, lat = lc.to_wgs84(communities["lon"], communities["lat"], "gcj02")
+    # GCJ-02 is offset from WGS-84 by a few hundred metres in China.
+    assert np.all(np.abs(lon - communities["lon"].to_numpy()) > 1e-4)
+    same, _ = lc.to_wgs84(communities["lon"], communities["lat"], "wgs84")
+    assert np.array_equal(same, communities["lon"].to_numpy())
+    with pytest.raises(lc.OptionError):
+        lc.to_wgs84([1.0], [2.0], "epsg:3857")

@@ -224,6 +224,27 @@ def _plain_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _network_arrays(nodes: Any, edges: Any) -> Optional[Tuple[List[bytes], List[bytes]]]:
+    """The node and edge columns as little-endian int64/float64 bytes, when both frames are plain
+    DataFrames with integer ids and ends and numeric coordinates and lengths (otherwise the
+    frames go as CSV text)."""
+    if _is_geo(nodes) or not isinstance(nodes, pd.DataFrame) or not isinstance(edges, pd.DataFrame):
+        return None
+    spec = ((nodes, ("id", "lon", "lat")), (edges, ("from", "to", "length_m")))
+    out = []
+    for df, (a, b, c) in spec:
+        if not {a, b, c} <= set(df.columns):
+            return None
+        kinds = [df[x].dtype.kind for x in (a, b, c)]
+        ints = (kinds[:2] if a == "from" else kinds[:1])
+        floats = (kinds[2:] if a == "from" else kinds[1:])
+        if any(k != "i" for k in ints) or any(k not in "iuf" for k in floats):
+            return None
+        dtypes = ("<i8", "<i8", "<f8") if a == "from" else ("<i8", "<f8", "<f8")
+        out.append([np.ascontiguousarray(df[x].to_numpy(), dtype=t).tobytes() for x, t in zip((a, b, c), dtypes)])
+    return out[0], out[1]
+
+
 def _table(x: Any, what: str) -> Tuple[str, Optional[bytes]]:
     """A table argument for the engine: ``(path, None)`` or ``(name, csv_bytes)``."""
     if isinstance(x, (str, os.PathLike)):
@@ -418,13 +439,26 @@ class Network:
         """Builds the network of DataFrames with the engine's columns: ``nodes`` with
         ``id,lon,lat`` (or a GeoDataFrame of points with ``id``, any CRS), ``edges`` with
         ``from,to,length_m``. Checked as the files are (errors name the frame's row)."""
-        native = _call(
-            _native.Network.load_frames,
-            _table(nodes, "nodes"),
-            _table(edges, "edges"),
-            keep_all_components,
-            _progress(progress),
-        )
+        arrays = _network_arrays(nodes, edges)
+        if arrays is not None:
+            # Numeric columns cross as arrays (the engine renders and reads them as the tables).
+            native = _call(
+                _native.Network.load_arrays,
+                _FRAME.format("nodes"),
+                *arrays[0],
+                _FRAME.format("edges"),
+                *arrays[1],
+                keep_all_components,
+                _progress(progress),
+            )
+        else:
+            native = _call(
+                _native.Network.load_frames,
+                _table(nodes, "nodes"),
+                _table(edges, "edges"),
+                keep_all_components,
+                _progress(progress),
+            )
         return cls(native)
 
     # -- facts --------------------------------------------------------------------------------
@@ -487,9 +521,7 @@ class Network:
             [float(c) for c in circles],
             None if catchment is None else float(catchment),
             None if categories is None else [str(c) for c in categories],
-            snap,
-            float(snap_limit),
-            _points_crs(crs, communities, facilities),
+            (snap, float(snap_limit), _points_crs(crs, communities, facilities)),
             _progress(progress),
         )
         return _access_result(r)
@@ -594,9 +626,7 @@ class Network:
             [float(m) for m in minutes],
             float(speed),
             float(buffer),
-            snap,
-            float(snap_limit),
-            point_crs,
+            (snap, float(snap_limit), point_crs),
             _progress(progress),
         )
         geoms = [
@@ -646,9 +676,7 @@ class Network:
             [_text(p) for p in targets],
             None if divisions is None else _text(divisions),
             float(max_distance),
-            snap,
-            float(snap_limit),
-            _points_crs(crs, communities, facilities),
+            (snap, float(snap_limit), _points_crs(crs, communities, facilities)),
             _progress(progress),
         )
         return {name: read_table(io.StringIO(text)) for name, text in r.items()}
@@ -683,9 +711,7 @@ class Network:
             int(sites),
             None if radius is None else float(radius),
             float(time_limit),
-            snap,
-            float(snap_limit),
-            _points_crs(crs, communities, candidates, facilities),
+            (snap, float(snap_limit), _points_crs(crs, communities, candidates, facilities)),
             _progress(progress),
         )
         f = r.pop("figures")

@@ -37,6 +37,80 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Table {
     }
 }
 
+/// Where points go and how their coordinates read: `(snap, snap_limit, crs)`.
+pub struct Placing {
+    pub snap: SnapMode,
+    pub snap_limit: f64,
+    pub crs: lc_crs::Crs,
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Placing {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let (snap, snap_limit, crs): (String, f64, String) = ob.extract()?;
+        positive("snap_limit", snap_limit)?;
+        Ok(Placing {
+            snap: parse_snap(&snap)?,
+            snap_limit,
+            crs: parse_crs(&crs)?,
+        })
+    }
+}
+
+/// A column of little-endian numbers (a numpy array's bytes).
+pub enum Column<'a> {
+    I64(&'a [u8]),
+    F64(&'a [u8]),
+}
+
+impl Column<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Column::I64(b) | Column::F64(b) => b.len() / 8,
+        }
+    }
+
+    fn push(&self, row: usize, out: &mut String) {
+        use std::fmt::Write as _;
+        let at = |b: &[u8]| -> [u8; 8] {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(&b[row * 8..row * 8 + 8]);
+            x
+        };
+        // `{}` of an f64 is the shortest text that reads back as the same number.
+        let _ = match self {
+            Column::I64(b) => write!(out, "{}", i64::from_le_bytes(at(b))),
+            Column::F64(b) => write!(out, "{}", f64::from_le_bytes(at(b))),
+        };
+    }
+}
+
+/// Columns as CSV text with a header line (for the table readers).
+pub fn columns_csv(names: &[&str], columns: &[Column<'_>]) -> PyResult<Vec<u8>> {
+    let rows = columns.first().map_or(0, Column::len);
+    if columns.iter().any(|c| {
+        c.len() != rows || matches!(c, Column::I64(b) | Column::F64(b) if b.len() % 8 != 0)
+    }) {
+        return Err(option_error(
+            "columns of different lengths (internal error of the conversion)".into(),
+        ));
+    }
+    let mut out = String::with_capacity(rows * 12 * columns.len() + 32);
+    out.push_str(&names.join(","));
+    out.push('\n');
+    for r in 0..rows {
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            c.push(r, &mut out);
+        }
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
+}
+
 /// The details of an error for the Python side: kind, message and where.
 #[derive(Default)]
 struct Details {
@@ -464,40 +538,17 @@ pub fn site_columns<'py>(
     category: Category,
 ) -> PyResult<Bound<'py, PyDict>> {
     let s = &run.sites;
+    let chosen: Vec<&Candidate> = s.iter().map(|x| &candidates[x.candidate]).collect();
     let d = PyDict::new(py);
     d.set_item("rank", (1..=s.len() as u32).collect::<Vec<_>>())?;
-    d.set_item(
-        "candidate_id",
-        s.iter()
-            .map(|x| candidates[x.candidate].id.as_str())
-            .collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "name",
-        s.iter()
-            .map(|x| candidates[x.candidate].name.as_str())
-            .collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "lon",
-        s.iter()
-            .map(|x| candidates[x.candidate].pos.lon)
-            .collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "lat",
-        s.iter()
-            .map(|x| candidates[x.candidate].pos.lat)
-            .collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "newly_covered",
-        s.iter().map(|x| x.newly_covered).collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "cumulative",
-        s.iter().map(|x| x.cumulative).collect::<Vec<_>>(),
-    )?;
+    let text = |f: fn(&Candidate) -> &str| chosen.iter().map(|c| f(c)).collect::<Vec<_>>();
+    d.set_item("candidate_id", text(|c| &c.id))?;
+    d.set_item("name", text(|c| &c.name))?;
+    let number = |f: &dyn Fn(usize) -> f64| (0..s.len()).map(f).collect::<Vec<_>>();
+    d.set_item("lon", number(&|i| chosen[i].pos.lon))?;
+    d.set_item("lat", number(&|i| chosen[i].pos.lat))?;
+    d.set_item("newly_covered", number(&|i| s[i].newly_covered))?;
+    d.set_item("cumulative", number(&|i| s[i].cumulative))?;
     d.set_item(
         "communities",
         s.iter().map(|x| x.communities.len()).collect::<Vec<_>>(),

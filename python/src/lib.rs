@@ -12,7 +12,7 @@
 mod convert;
 mod observe;
 
-use convert::{parse_crs, parse_snap, Table};
+use convert::{parse_crs, Placing, Table};
 use lc_model::{Candidate, Category, Community, Demand, Facility, LonLat};
 use lc_network::Snapper;
 use lc_pipeline::{
@@ -226,6 +226,56 @@ impl Network {
         })
     }
 
+    /// Builds the network of node and edge columns (little-endian int64 ids and ends, float64
+    /// coordinates and lengths, as `numpy` arrays' bytes): rendered as the tables' CSV text and
+    /// read by the same readers as the files, so every check and message is theirs.
+    #[staticmethod]
+    #[pyo3(signature = (nodes_name, id, lon, lat, edges_name, from, to, length_m, keep_all_components, progress))]
+    #[allow(clippy::too_many_arguments)]
+    fn load_arrays(
+        py: Python<'_>,
+        nodes_name: String,
+        id: &[u8],
+        lon: &[u8],
+        lat: &[u8],
+        edges_name: String,
+        from: &[u8],
+        to: &[u8],
+        length_m: &[u8],
+        keep_all_components: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Network> {
+        let nodes = convert::columns_csv(
+            &["id", "lon", "lat"],
+            &[
+                convert::Column::I64(id),
+                convert::Column::F64(lon),
+                convert::Column::F64(lat),
+            ],
+        )?;
+        let edges = convert::columns_csv(
+            &["from", "to", "length_m"],
+            &[
+                convert::Column::I64(from),
+                convert::Column::I64(to),
+                convert::Column::F64(length_m),
+            ],
+        )?;
+        Network::load_frames(
+            py,
+            Table {
+                name: nodes_name,
+                data: Some(nodes),
+            },
+            Table {
+                name: edges_name,
+                data: Some(edges),
+            },
+            keep_all_components,
+            progress,
+        )
+    }
+
     /// Nodes, edges, source, cache and build figures.
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         network_info(py, self)
@@ -240,7 +290,7 @@ impl Network {
     }
 
     /// Nearest facilities, counts within circles and (with a catchment) 2SFCA ratios.
-    #[pyo3(signature = (communities, facilities, with_osm_facilities, k, max_distance, circles, catchment, categories, snap, snap_limit, crs, progress))]
+    #[pyo3(signature = (communities, facilities, with_osm_facilities, k, max_distance, circles, catchment, categories, placing, progress))]
     #[allow(clippy::too_many_arguments)]
     fn access<'py>(
         &self,
@@ -253,12 +303,14 @@ impl Network {
         circles: Vec<f64>,
         catchment: Option<f64>,
         categories: Option<Vec<String>>,
-        snap: &str,
-        snap_limit: f64,
-        crs: &str,
+        placing: Placing,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (snap, crs) = (parse_snap(snap)?, parse_crs(crs)?);
+        let Placing {
+            snap,
+            snap_limit,
+            crs,
+        } = placing;
         convert::positive("max_distance", max_distance)?;
         for &c in &circles {
             convert::positive("circles", c)?;
@@ -292,7 +344,7 @@ impl Network {
     }
 
     /// Walking isochrones around points: one polygon per point and limit.
-    #[pyo3(signature = (ids, lons, lats, communities, minutes, speed, buffer, snap, snap_limit, crs, progress))]
+    #[pyo3(signature = (ids, lons, lats, communities, minutes, speed, buffer, placing, progress))]
     #[allow(clippy::too_many_arguments)]
     fn isochrones<'py>(
         &self,
@@ -304,12 +356,14 @@ impl Network {
         minutes: Vec<f64>,
         speed: f64,
         buffer: f64,
-        snap: &str,
-        snap_limit: f64,
-        crs: &str,
+        placing: Placing,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (snap, crs) = (parse_snap(snap)?, parse_crs(crs)?);
+        let Placing {
+            snap,
+            snap_limit,
+            crs,
+        } = placing;
         for &m in &minutes {
             convert::positive("minutes", m)?;
         }
@@ -341,7 +395,7 @@ impl Network {
     }
 
     /// The assessment against the standards and targets: its tables as CSV text.
-    #[pyo3(signature = (communities, facilities, with_osm_facilities, standards, targets, divisions, max_distance, snap, snap_limit, crs, progress))]
+    #[pyo3(signature = (communities, facilities, with_osm_facilities, standards, targets, divisions, max_distance, placing, progress))]
     #[allow(clippy::too_many_arguments)]
     fn assess<'py>(
         &self,
@@ -353,12 +407,14 @@ impl Network {
         targets: Vec<(String, String)>,
         divisions: Option<(String, String)>,
         max_distance: f64,
-        snap: &str,
-        snap_limit: f64,
-        crs: &str,
+        placing: Placing,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (snap, crs) = (parse_snap(snap)?, parse_crs(crs)?);
+        let Placing {
+            snap,
+            snap_limit,
+            crs,
+        } = placing;
         convert::positive("max_distance", max_distance)?;
         let (standards, plans) = convert::specs(&standards, &targets)?;
         let mut divs = lc_assess::Divisions::new();
@@ -417,7 +473,7 @@ impl Network {
 
     /// Where new facilities of a category bring the most people within a walk (maximal
     /// coverage among candidate plots), in order of what each adds, with the proven bound.
-    #[pyo3(signature = (communities, candidates, facilities, with_osm_facilities, category, sites, radius, time_limit, snap, snap_limit, crs, progress))]
+    #[pyo3(signature = (communities, candidates, facilities, with_osm_facilities, category, sites, radius, time_limit, placing, progress))]
     #[allow(clippy::too_many_arguments)]
     fn site<'py>(
         &self,
@@ -430,12 +486,14 @@ impl Network {
         sites: usize,
         radius: Option<f64>,
         time_limit: f64,
-        snap: &str,
-        snap_limit: f64,
-        crs: &str,
+        placing: Placing,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let (snap, crs) = (parse_snap(snap)?, parse_crs(crs)?);
+        let Placing {
+            snap,
+            snap_limit,
+            crs,
+        } = placing;
         convert::positive("time_limit", time_limit)?;
         let category = Category::from_key(category)
             .map_err(|e| convert::option_error(format!("category: {e}")))?;

@@ -106,3 +106,16 @@ def test_to_wgs84_matches_the_engine_reading_gcj02(demo):
     assert np.array_equal(same, communities["lon"].to_numpy())
     with pytest.raises(lc.OptionError):
         lc.to_wgs84([1.0], [2.0], "epsg:3857")
+
+
+def test_network_nodes_as_a_geodataframe_in_another_crs(city):
+    nodes, edges = pd.read_csv(city / "nodes.csv"), pd.read_csv(city / "edges.csv")
+    plain = lc.Network.from_frames(nodes, edges, progress=False)
+    g = _points(nodes, 3857)
+    assert "lon" not in g.columns
+    from_geo = lc.Network.from_frames(g, edges, progress=False)
+    assert (from_geo.node_count, from_geo.edge_count) == (plain.node_count, plain.edge_count)
+    a = plain.access(city / "communities.csv", city / "facilities.csv", progress=False)
+    b = from_geo.access(city / "communities.csv", city / "facilities.csv", progress=False)
+    pd.testing.assert_frame_equal(a.drop(columns="distance_m"), b.drop(columns="distance_m"))
+    assert np.abs(a["distance_m"].to_numpy() - b["distance_m"].to_numpy()).max() < 0.005

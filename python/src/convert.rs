@@ -235,22 +235,30 @@ pub fn specs(
     standards: &[(String, String)],
     targets: &[(String, String)],
 ) -> PyResult<(Vec<Standard>, Vec<Plan>)> {
-    let standards = if standards.is_empty() {
-        lc_standards::shipped_standards().map_err(spec_error)?
-    } else {
-        standards
+    /// The files given, or the shipped ones.
+    fn given_or<T>(
+        given: &[(String, String)],
+        shipped: fn() -> Result<Vec<T>, SpecError>,
+        parse: fn(&str, &str) -> Result<T, SpecError>,
+    ) -> PyResult<Vec<T>> {
+        if given.is_empty() {
+            return shipped().map_err(spec_error);
+        }
+        given
             .iter()
-            .map(|(n, t)| lc_standards::parse_standard(n, t).map_err(spec_error))
-            .collect::<PyResult<_>>()?
-    };
-    let plans = if targets.is_empty() {
-        lc_standards::shipped_plans().map_err(spec_error)?
-    } else {
-        targets
-            .iter()
-            .map(|(n, t)| lc_standards::parse_plan(n, t).map_err(spec_error))
-            .collect::<PyResult<_>>()?
-    };
+            .map(|(n, t)| parse(n, t).map_err(spec_error))
+            .collect()
+    }
+    let standards = given_or(
+        standards,
+        lc_standards::shipped_standards,
+        lc_standards::parse_standard,
+    )?;
+    let plans = given_or(
+        targets,
+        lc_standards::shipped_plans,
+        lc_standards::parse_plan,
+    )?;
     let mut ids = std::collections::BTreeSet::new();
     for s in &standards {
         if !ids.insert(s.id.clone()) {

@@ -145,6 +145,30 @@ fn category_keys(keys: Option<Vec<String>>) -> Result<Option<Vec<Category>>, Pip
     .transpose()
 }
 
+impl Network {
+    fn new(loaded: Loaded, label: String) -> Network {
+        let facilities = lc_pipeline::place::from_osm(&loaded.osm_facilities);
+        Network {
+            loaded,
+            facilities,
+            label,
+        }
+    }
+
+    /// Loads a file source through the pipeline (and its cache).
+    fn load_source(
+        py: Python<'_>,
+        source: NetworkSource,
+        opts: &LoadOptions,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Network> {
+        let loaded = observed(py, progress.as_ref(), |obs| {
+            network::load(&source, opts, obs)
+        })?;
+        Ok(Network::new(loaded, source.label()))
+    }
+}
+
 #[pymethods]
 impl Network {
     /// Loads an OpenStreetMap PBF or XML file (through the cache next to it).
@@ -160,17 +184,7 @@ impl Network {
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Network> {
         let opts = load_options(profile, keep_all_components, cache, osm_facilities)?;
-        let source = NetworkSource::Osm(path);
-        let label = source.label();
-        let loaded = observed(py, progress.as_ref(), |obs| {
-            network::load(&source, &opts, obs)
-        })?;
-        let facilities = lc_pipeline::place::from_osm(&loaded.osm_facilities);
-        Ok(Network {
-            loaded,
-            facilities,
-            label,
-        })
+        Network::load_source(py, NetworkSource::Osm(path), &opts, progress)
     }
 
     /// Loads `nodes.csv` and `edges.csv` (through the cache next to edges.csv).
@@ -185,16 +199,7 @@ impl Network {
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Network> {
         let opts = load_options("walk", keep_all_components, cache, false)?;
-        let source = NetworkSource::Tables { nodes, edges };
-        let label = source.label();
-        let loaded = observed(py, progress.as_ref(), |obs| {
-            network::load(&source, &opts, obs)
-        })?;
-        Ok(Network {
-            loaded,
-            facilities: Vec::new(),
-            label,
-        })
+        Network::load_source(py, NetworkSource::Tables { nodes, edges }, &opts, progress)
     }
 
     /// Builds the network of node and edge tables held in memory (CSV bytes, `id,lon,lat` and
@@ -219,11 +224,7 @@ impl Network {
             };
             network::from_raw(raw, &label, &opts, obs)
         })?;
-        Ok(Network {
-            loaded,
-            facilities: Vec::new(),
-            label,
-        })
+        Ok(Network::new(loaded, label))
     }
 
     /// Builds the network of node and edge columns (little-endian int64 ids and ends, float64

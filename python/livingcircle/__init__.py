@@ -39,6 +39,7 @@ __all__ = [
     "to_wgs84",
     "LivingcircleError",
     "InputError",
+    "InputFileNotFound",
     "TableError",
     "SpecError",
     "NetworkError",
@@ -87,6 +88,10 @@ class InputError(LivingcircleError):
     """An input file or table is missing or wrong."""
 
 
+class InputFileNotFound(InputError, FileNotFoundError):
+    """An input file does not exist."""
+
+
 class TableError(InputError, ValueError):
     """A table has a missing column or bad rows (file, line and field say where)."""
 
@@ -132,7 +137,7 @@ def _raise(e: "_native.NativeError") -> "LivingcircleError":
         err.row = err.line - 2
     if kind == "io" and err.file and not os.path.exists(err.file):
         # A missing input is also a FileNotFoundError for callers that catch that.
-        err = type("InputFileNotFound", (InputError, FileNotFoundError), {})(message, details, kind)
+        err = InputFileNotFound(message, details, kind)
     return err
 
 

@@ -61,7 +61,7 @@ def test_bad_network_frames_name_the_edge_row(city):
 def test_a_missing_file_is_an_input_error(city, tmp_path):
     with pytest.raises(lc.InputError) as e:
         lc.Network.from_osm(tmp_path / "nowhere.osm.pbf", progress=False)
-    assert isinstance(e.value, FileNotFoundError)
+    assert isinstance(e.value, FileNotFoundError) and isinstance(e.value, lc.InputFileNotFound)
     assert e.value.file == str(tmp_path / "nowhere.osm.pbf")
 
 

@@ -150,20 +150,7 @@ pub fn load(
                 Ok((lc_tables::read_network(nodes, edges)?, Vec::new()))
             }
         })?;
-    let (graph, report) = steps.run(Step::BuildNetwork, None, |_| {
-        let built = Graph::build(
-            &raw,
-            BuildOptions {
-                keep_largest_component: !opts.keep_all_components,
-            },
-        )
-        .map_err(|reason| PipelineError::Network {
-            source_label: label.clone(),
-            reason,
-        });
-        drop(raw);
-        built
-    })?;
+    let (graph, report) = steps.run(Step::BuildNetwork, None, |_| build(raw, &label, opts))?;
     if opts.use_cache {
         if let Some(path) = &cache_path {
             let bytes = cache::encode(&graph, &key);
@@ -179,6 +166,49 @@ pub fn load(
         from_cache: None,
         timings,
     })
+}
+
+/// Builds the walkable graph of a network read elsewhere (e.g. node and edge tables held in
+/// memory by a Python caller): the same build as [`load`]'s, without a file or a cache.
+/// `label` names the source in messages.
+pub fn from_raw(
+    raw: RawNetwork,
+    label: &str,
+    opts: &LoadOptions,
+    obs: &dyn Observer,
+) -> Result<Loaded, PipelineError> {
+    let mut timings = Timings::new();
+    let mut steps = Stepper {
+        obs,
+        timings: &mut timings,
+    };
+    let (graph, report) = steps.run(Step::BuildNetwork, None, |_| build(raw, label, opts))?;
+    Ok(Loaded {
+        graph,
+        report: Some(report),
+        osm_facilities: Vec::new(),
+        from_cache: None,
+        timings,
+    })
+}
+
+fn build(
+    raw: RawNetwork,
+    label: &str,
+    opts: &LoadOptions,
+) -> Result<(Graph, BuildReport), PipelineError> {
+    let built = Graph::build(
+        &raw,
+        BuildOptions {
+            keep_largest_component: !opts.keep_all_components,
+        },
+    )
+    .map_err(|reason| PipelineError::Network {
+        source_label: label.to_string(),
+        reason,
+    });
+    drop(raw);
+    built
 }
 
 fn profile_key(p: Profile) -> &'static str {

@@ -53,8 +53,8 @@ pub use folder::OutputFolder;
 pub use lc_crs::Crs;
 pub use lc_model::io_reason;
 pub use network::{
-    read_network, write_edges, write_edges_to, write_network, write_nodes, write_nodes_to,
-    EDGE_COLUMNS, NODE_COLUMNS,
+    read_network, read_network_from, write_edges, write_edges_to, write_network, write_nodes,
+    write_nodes_to, EDGE_COLUMNS, NODE_COLUMNS,
 };
 pub use paths::{check_outputs, PathClash};
 pub use platform::{read_platform_indicators, PLATFORM_COLUMNS, RATE_TOLERANCE};

@@ -51,7 +51,24 @@ pub const EDGE_COLUMNS: [&str; 3] = ["from", "to", "length_m"];
 /// column. When `nodes.csv` has errors they are reported (and `edges.csv` is not checked).
 pub fn read_network(nodes: &Path, edges: &Path) -> Result<RawNetwork, TableError> {
     let (node_src, edge_src) = rayon::join(|| Source::load(nodes), || Source::load(edges));
-    let (node_src, edge_src) = (node_src?, edge_src?);
+    network_of(node_src?, edge_src?)
+}
+
+/// [`read_network`] from readers (tables held in memory, e.g. a Python caller's data frames):
+/// `nodes_name` and `edges_name` name them in messages. CSV (UTF-8 or GBK/GB18030) or an
+/// `.xlsx` workbook, as from a file.
+pub fn read_network_from(
+    nodes_name: &str,
+    nodes: impl std::io::Read,
+    edges_name: &str,
+    edges: impl std::io::Read,
+) -> Result<RawNetwork, TableError> {
+    let node_src = crate::points::source_from(nodes_name, nodes)?;
+    let edge_src = crate::points::source_from(edges_name, edges)?;
+    network_of(node_src, edge_src)
+}
+
+fn network_of(node_src: Source, edge_src: Source) -> Result<RawNetwork, TableError> {
     let (parsed_nodes, parsed_edges) = rayon::join(
         || parse_nodes(&node_src, true).and_then(|n| n.index().map(|i| (n, i))),
         || parse_edges(&edge_src, None),

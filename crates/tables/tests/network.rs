@@ -468,3 +468,35 @@ fn a_carriage_return_inside_an_extra_column_is_read_as_the_csv_crate_reads_it() 
         "nodes.csv 第 3 行 line 3: 应有 4 个字段（与表头行相同），实有 1 个 expected 4 fields as in the header line, found 1"
     );
 }
+
+#[test]
+fn tables_in_memory_read_as_the_files_do() {
+    // The Python package passes DataFrames as CSV bytes (issue 20): the same network, and
+    // errors named by the names given.
+    let d = Dir::new();
+    let edges = "from,to,length_m\n1,2,855.5\n2,3,1111.95\n";
+    let from_files = d.read(NODES, edges).unwrap();
+    let from_memory =
+        lc_tables::read_network_from("<nodes>", NODES.as_bytes(), "<edges>", edges.as_bytes())
+            .unwrap();
+    assert_eq!(from_memory.node_ids, from_files.node_ids);
+    assert_eq!(from_memory.coords, from_files.coords);
+    assert_eq!(from_memory.edges, from_files.edges);
+    let e = lc_tables::read_network_from(
+        "<nodes>",
+        NODES.as_bytes(),
+        "<edges>",
+        "from,to,length_m\n1,2,5\n2,9,5\n".as_bytes(),
+    )
+    .expect_err("an edge to an unknown node");
+    let rows = e.row_errors();
+    assert_eq!(rows.len(), 1, "{e}");
+    assert_eq!(
+        (
+            rows[0].file.as_str(),
+            rows[0].line,
+            rows[0].field.as_deref()
+        ),
+        ("<edges>", 3, Some("to"))
+    );
+}

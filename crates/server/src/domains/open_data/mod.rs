@@ -731,13 +731,41 @@ fn do_package_search(st: &AppState, headers: &HeaderMap, p: &Params) -> Response
 
 type QueryPairs = Query<Vec<(String, String)>>;
 
+/// The query parameters of the actions (each action reads its own; the same names in a POST
+/// body).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; the handlers read them as pairs
+pub struct ActionParams {
+    /// package_show, resource_show: the dataset's name or the resource's id.
+    pub id: Option<String>,
+    /// package_search: words or `field:value` (docs/open-data.md).
+    pub q: Option<String>,
+    /// package_search: `field:value` conditions.
+    pub fq: Option<String>,
+    /// package_search: results per page (default 10, at most 1000).
+    pub rows: Option<i64>,
+    /// package_search: the first result (offset).
+    pub start: Option<i64>,
+    /// package_search: `score desc`, `name asc|desc`, `title_string asc|desc`.
+    pub sort: Option<String>,
+    /// package_search: a JSON list of facet fields.
+    #[serde(rename = "facet.field")]
+    pub facet_field: Option<String>,
+    /// package_list: at most this many names.
+    pub limit: Option<i64>,
+    /// package_list: skip this many names.
+    pub offset: Option<i64>,
+}
+
 macro_rules! ckan_handlers {
     ($get:ident, $post:ident, $action:literal, $path:literal, |$st:ident, $h:ident, $p:ident| $body:expr) => {
         #[doc = concat!("GET ", $path, " (CKAN `", $action, "`).")]
-        #[utoipa::path(get, path = $path, tag = "open-data",
+        #[utoipa::path(get, path = $path, tag = "open-data", params(ActionParams),
             responses((status = 200, description = "CKAN envelope {help, success, result}", content((Object = "application/json"))),
                       (status = 404, description = "CKAN error (Not Found Error)", content((Object = "application/json"))),
-                      (status = 409, description = "CKAN error (Validation Error)", content((Object = "application/json")))))]
+                      (status = 409, description = "CKAN error (Validation Error)", content((Object = "application/json"))),
+                      (status = "default", body = crate::error::ErrorSchema)))]
         pub async fn $get(State($st): State<Arc<AppState>>, $h: HeaderMap, Query(q): QueryPairs) -> Response {
             let $p = query_params(q);
             let $st = &*$st;
@@ -746,8 +774,10 @@ macro_rules! ckan_handlers {
         #[doc = concat!("POST ", $path, " (CKAN `", $action, "`, JSON body).")]
         #[utoipa::path(post, path = $path, tag = "open-data", request_body(content = Object, content_type = "application/json"),
             responses((status = 200, description = "CKAN envelope {help, success, result}", content((Object = "application/json"))),
+                      (status = 400, description = "CKAN error: the body is not a JSON object", content((Object = "application/json"))),
                       (status = 404, description = "CKAN error (Not Found Error)", content((Object = "application/json"))),
-                      (status = 409, description = "CKAN error (Validation Error)", content((Object = "application/json")))))]
+                      (status = 409, description = "CKAN error (Validation Error)", content((Object = "application/json"))),
+                      (status = "default", body = crate::error::ErrorSchema)))]
         pub async fn $post(State($st): State<Arc<AppState>>, $h: HeaderMap, body: Bytes) -> Response {
             let $p = match body_params($action, &body) {
                 Ok(p) => p,

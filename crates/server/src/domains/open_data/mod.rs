@@ -404,6 +404,7 @@ fn query_params(q: Vec<(String, String)>) -> Params {
     q.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
 }
 
+#[allow(clippy::result_large_err)] // the CKAN error answer, built once per request
 fn body_params(action: &str, body: &Bytes) -> Result<Params, Response> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
@@ -427,6 +428,7 @@ fn text(p: &Params, k: &str) -> Option<String> {
 }
 
 /// A natural number parameter (CKAN: `Invalid integer`, `Must be a natural number`).
+#[allow(clippy::result_large_err)] // the CKAN error answer, built once per request
 fn natural(action: &str, p: &Params, k: &str) -> Result<Option<u64>, Response> {
     let Some(v) = p.get(k).filter(|v| !v.is_null()) else {
         return Ok(None);
@@ -612,6 +614,7 @@ pub struct Search<'a> {
 
 /// `package_search` over a catalogue (pure: the tests run it on catalogues larger than the
 /// platform's, to see `rows`' default and cap).
+#[allow(clippy::result_large_err)] // the CKAN error answer, built once per request
 pub fn search<'a>(catalogue: &'a [Dataset], p: &Params) -> Result<Search<'a>, Response> {
     let action = "package_search";
     let rows = match natural(action, p, "rows") {

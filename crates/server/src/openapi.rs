@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 
 use crate::domains::{
     accounts, assessments, care, childcare, credit, credit_lists, home_beds, housekeeping,
-    inspections, logs, registry, reviews, risk, services, siting, system, warnings,
+    inspections, logs, open_data, registry, reviews, risk, services, siting, system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -234,6 +234,16 @@ use services::{bookings, nearby, offerings};
         bookings::no_show,
         bookings::annul,
         bookings::outbox,
+        open_data::package_list_get,
+        open_data::package_list_post,
+        open_data::package_show_get,
+        open_data::package_show_post,
+        open_data::package_search_get,
+        open_data::package_search_post,
+        open_data::resource_show_get,
+        open_data::resource_show_post,
+        open_data::catalog_jsonld,
+        open_data::dataset_file,
     ),
     components(schemas(crate::error::ErrorSchema, crate::error::FieldErrorSchema))
 )]

@@ -237,6 +237,16 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/siting/runs", "GA"),
     ("GET", "/api/siting/runs", "GA"),
     ("GET", "/api/siting/runs/{id}", "GA"),
+    ("GET", "/api/3/action/package_list", "*RPCGA"),
+    ("POST", "/api/3/action/package_list", "*RPCGA"),
+    ("GET", "/api/3/action/package_show", "*RPCGA"),
+    ("POST", "/api/3/action/package_show", "*RPCGA"),
+    ("GET", "/api/3/action/package_search", "*RPCGA"),
+    ("POST", "/api/3/action/package_search", "*RPCGA"),
+    ("GET", "/api/3/action/resource_show", "*RPCGA"),
+    ("POST", "/api/3/action/resource_show", "*RPCGA"),
+    ("GET", "/api/open/catalog.jsonld", "*RPCGA"),
+    ("GET", "/api/open/datasets/{file}", "*RPCGA"),
 ];
 
 /// The letter of a role (or of no sign-in) in [`EXPECTED`].
@@ -722,6 +732,7 @@ fn concrete(path: &str, f: &Fixture) -> String {
         .replace("{day}", "2027-02-17")
         .replace("{object}", "N1")
         .replace("{token}", &f.hk_text)
+        .replace("{file}", "communities.csv")
 }
 
 #[test]

@@ -15,6 +15,7 @@ pub mod home_beds;
 pub mod housekeeping;
 pub mod inspections;
 pub mod logs;
+pub mod open_data;
 pub mod registry;
 pub mod reviews;
 pub mod risk;
@@ -56,6 +57,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     inspections::ENDPOINTS,
     housekeeping::ENDPOINTS,
     logs::ENDPOINTS,
+    open_data::ENDPOINTS,
 ];
 
 /// Every domain's routes (`max_body`: the limit of the import endpoints).
@@ -85,4 +87,5 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(inspections::routes())
         .merge(housekeeping::routes())
         .merge(logs::routes())
+        .merge(open_data::routes())
 }

@@ -598,6 +598,42 @@ pub async fn public_results(
 ) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
     let subject = q.subject.clone().filter(|s| !s.trim().is_empty());
+    let items = public_result_rows(&st, subject).await?;
+    let values = web::to_values(&items);
+    if csv {
+        let today = web::today(&st)?;
+        return bulk::csv_of_values(
+            &format!("spot-check-results-{today}.csv"),
+            PUBLIC_RESULT_COLUMNS,
+            &values,
+        );
+    }
+    Ok(Json(json!({"count": values.len(), "items": values})).into_response())
+}
+
+/// The columns of the public results' CSV (and of the open dataset).
+pub const PUBLIC_RESULT_COLUMNS: &[&str] = &[
+    "spot_check_id",
+    "spot_check",
+    "object_id",
+    "object_name",
+    "provider_code",
+    "provider_name",
+    "check_items",
+    "checked_on",
+    "outcome",
+    "outcome_zh",
+    "findings",
+    "rectification_due",
+    "rectified_on",
+    "published_on",
+];
+
+/// Every published result (of one provider when `subject` is given), newest spot check first.
+pub(crate) async fn public_result_rows(
+    st: &AppState,
+    subject: Option<String>,
+) -> ApiResult<Vec<PublicResultRow>> {
     let rows: Vec<Joined> = sqlx::query_as(
         "SELECT s.id AS sid, s.label, r.object_id, f.name AS fname, r.provider_code, p.name AS pname, r.checked_on, r.outcome, r.findings, r.rectification_due AS due, r.rectified_on, s.published_at FROM spot_check_results r JOIN spot_checks s ON s.id = r.spot_check_id LEFT JOIN facilities f ON f.id = r.object_id LEFT JOIN providers p ON p.uscc = r.provider_code WHERE s.status = 'published' AND ($1 IS NULL OR r.provider_code = $1) ORDER BY s.id DESC, r.object_id",
     )
@@ -645,31 +681,7 @@ pub async fn public_results(
             published_on,
         });
     }
-    let values = web::to_values(&items);
-    if csv {
-        let today = web::today(&st)?;
-        return bulk::csv_of_values(
-            &format!("spot-check-results-{today}.csv"),
-            &[
-                "spot_check_id",
-                "spot_check",
-                "object_id",
-                "object_name",
-                "provider_code",
-                "provider_name",
-                "check_items",
-                "checked_on",
-                "outcome",
-                "outcome_zh",
-                "findings",
-                "rectification_due",
-                "rectified_on",
-                "published_on",
-            ],
-            &values,
-        );
-    }
-    Ok(Json(json!({"count": values.len(), "items": values})).into_response())
+    Ok(items)
 }
 
 /// A spot check as everyone sees it: before the draw, what fixes it in advance (pool hashes,

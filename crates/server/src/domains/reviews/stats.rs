@@ -316,6 +316,19 @@ pub(crate) async fn outlet_ratings(
     Ok(public_figures(&rows, By::Outlet, rules.minimum))
 }
 
+/// The public rating of every outlet over all its services, as `GET /api/ratings?by=outlet`
+/// answers it (the open dataset of ratings), with the jurisdiction's minimum.
+pub(crate) async fn all_outlet_ratings(
+    conn: &mut AnyConnection,
+) -> ApiResult<(u32, BTreeMap<String, Public>)> {
+    let (rules, _) = settings::load(&mut *conn).await?;
+    let rows = counted(&mut *conn, None, None, None).await?;
+    Ok((
+        rules.minimum,
+        public_figures(&rows, By::Outlet, rules.minimum),
+    ))
+}
+
 /// GET /api/ratings: public, without signing in; reviewers are never named.
 #[utoipa::path(get, path = "/api/ratings", tag = "reviews", params(RatingsQuery),
     responses((status = 200, body = Ratings), (status = "default", body = crate::error::ErrorSchema)))]

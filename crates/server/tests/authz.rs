@@ -237,6 +237,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/siting/runs", "GA"),
     ("GET", "/api/siting/runs", "GA"),
     ("GET", "/api/siting/runs/{id}", "GA"),
+    ("GET", "/api/series", "GA"),
+    ("GET", "/api/series/indicators", "*RPCGA"),
+    ("GET", "/api/series/nbs-classes", "*RPCGA"),
+    ("POST", "/api/monitor/runs", "A"),
+    ("GET", "/api/monitor/runs", "GA"),
 ];
 
 /// The letter of a role (or of no sign-in) in [`EXPECTED`].

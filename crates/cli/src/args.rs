@@ -51,6 +51,10 @@ pub enum Command {
     /// The national division list: `divisions import DIR`.
     /// 全国统计用区划代码
     Divisions(crate::cmd::serve::DivisionsArgs),
+    /// Statistical monitoring: the platform's monthly figures (`monitor run --month 2026-11`) and
+    /// a generated month of demo activity (`monitor demo-activity`).
+    /// 统计监测：月度统计与示例活动
+    Monitor(crate::cmd::monitor::MonitorArgs),
     /// Choose sites for new facilities (coverage, set cover, p-median, capacitated, budget), with
     /// a proven bound on how far the answer is from the best.
     /// 设施选址：最大覆盖、集合覆盖、p-中位、容量约束覆盖、预算约束覆盖（含最优性界）

@@ -4,6 +4,7 @@
 //! * [`ResidentId`]: resident ID number, GB 11643-1999, never displayed in full.
 //! * [`DivisionCode`]: NBS statistical division codes, 5 levels, parents by prefix.
 //! * [`Role`] and [`Access`]: who may call what.
+//! * [`nbs`]: the NBS life-service classification (2019) as versioned data.
 //! * [`records`]: what a client sends for each registry record, checked into stored columns.
 //!
 //! No I/O: the store (`lc-store`) and the HTTP server (`lc-server`) build on these types.
@@ -12,6 +13,7 @@ pub mod check;
 mod division;
 mod geometry;
 mod mask;
+pub mod nbs;
 pub mod records;
 mod resident_id;
 mod role;

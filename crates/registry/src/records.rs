@@ -117,6 +117,18 @@ fn uscc(c: &mut Check, field: &str, v: &Option<String>, required: bool) -> Optio
     }
 }
 
+/// Checks an NBS life-service class code against the shipped classification ([`crate::nbs`]).
+fn nbs_class(c: &mut Check, v: &Option<String>) -> Option<String> {
+    let s = c.opt_text("nbs_class", v, 16)?;
+    match crate::nbs::check_class(&s) {
+        Ok(()) => Some(s),
+        Err((zh, en)) => {
+            c.fail("nbs_class", "unknown_nbs_class", zh, en);
+            None
+        }
+    }
+}
+
 fn division(
     c: &mut Check,
     field: &str,
@@ -375,6 +387,7 @@ input! {
         division_code: Option<String>,
         listing_number: Option<String>,
         credit_commitment_date: Option<String>,
+        nbs_class: Option<String>,
     }
 }
 
@@ -428,6 +441,8 @@ pub struct Facility {
     pub division_code: Option<String>,
     pub listing_number: Option<String>,
     pub credit_commitment_date: Option<String>,
+    /// Its class of the NBS life-service classification (`2019:03`, [`crate::nbs`]).
+    pub nbs_class: Option<String>,
 }
 
 impl Input for FacilityInput {
@@ -485,6 +500,7 @@ impl Input for FacilityInput {
             }
         }
         let commitment = c.date("credit_commitment_date", &i.credit_commitment_date);
+        let nbs_class = nbs_class(&mut c, &i.nbs_class);
         // A date that was given but is not one has been reported above; a blank one is none
         // (found by fuzzing, issue 19: "" was accepted, and the stored record then refused
         // every later update).
@@ -517,6 +533,7 @@ impl Input for FacilityInput {
                 division_code: div.map(|d| d.to_string()),
                 listing_number: listing,
                 credit_commitment_date: commitment,
+                nbs_class,
             }),
             _ => Err(vec![internal_missing()]),
         }
@@ -534,6 +551,7 @@ input! {
         division_code: Option<String>,
         contact_name: Option<String>,
         contact_phone: Option<String>,
+        nbs_class: Option<String>,
     }
 }
 
@@ -549,6 +567,8 @@ pub struct Provider {
     pub division_code: Option<String>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
+    /// Its main class of the NBS life-service classification (`2019:01`, [`crate::nbs`]).
+    pub nbs_class: Option<String>,
 }
 
 impl Input for ProviderInput {
@@ -565,6 +585,7 @@ impl Input for ProviderInput {
         let div = division(&mut c, "division_code", &i.division_code, None);
         let contact = c.opt_text("contact_name", &i.contact_name, 50);
         let phone = phone(&mut c, "contact_phone", &i.contact_phone);
+        let nbs_class = nbs_class(&mut c, &i.nbs_class);
         c.finish()?;
         match (code, name) {
             (Some(code), Some(name)) => Ok(Provider {
@@ -575,6 +596,7 @@ impl Input for ProviderInput {
                 division_code: div.map(|d| d.to_string()),
                 contact_name: contact,
                 contact_phone: phone,
+                nbs_class,
             }),
             _ => Err(vec![internal_missing()]),
         }

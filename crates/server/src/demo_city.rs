@@ -59,6 +59,10 @@ struct DemoProvider {
     division: &'static str,
     contact: &'static str,
     phone: &'static str,
+    /// Its class of the NBS life-service classification (the demo's choice: meal services for
+    /// the elderly are 养老服务 2019:03 at the elderly-care company, 住宿餐饮服务 2019:09 at the
+    /// canteen companies).
+    nbs_class: &'static str,
 }
 
 const PROVIDERS: [DemoProvider; 3] = [
@@ -69,6 +73,7 @@ const PROVIDERS: [DemoProvider; 3] = [
         division: "510108",
         contact: "李明",
         phone: "02884300001",
+        nbs_class: "2019:09",
     },
     DemoProvider {
         body: "91510106MA6CD002X",
@@ -77,6 +82,7 @@ const PROVIDERS: [DemoProvider; 3] = [
         division: "510106",
         contact: "周丽",
         phone: "02887600002",
+        nbs_class: "2019:09",
     },
     DemoProvider {
         body: "91510104MA6CD003X",
@@ -85,6 +91,7 @@ const PROVIDERS: [DemoProvider; 3] = [
         division: "510104",
         contact: "陈静",
         phone: "02886600003",
+        nbs_class: "2019:03",
     },
 ];
 
@@ -195,7 +202,7 @@ async fn seed_providers(st: &AppState) -> Result<Vec<String>, ServerError> {
         let code = uscc(p)?;
         let checked = check_new::<ProviderInput>(json!({
             "uscc": code, "name": p.name, "address": p.address, "division_code": p.division,
-            "contact_name": p.contact, "contact_phone": p.phone,
+            "contact_name": p.contact, "contact_phone": p.phone, "nbs_class": p.nbs_class,
         }))
         .map_err(|e| startup(format!("demo provider {code}: {e:?}")))?;
         providers::check_refs(tx.conn(), &checked)

@@ -265,6 +265,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The server has no walking network (started without --osm or --nodes/--edges, or without the Chengdu demo's): walking distances (services nearby, assessment runs) cannot be computed.",
     ),
     (
+        "monitor_running",
+        409,
+        "Another run of the monthly figures holds the month (two runs cannot interleave); its result will be the month's figures.",
+    ),
+    (
         "point_off_network",
         400,
         "The place is farther than the snap limit (300 m) from the walking network; the message names the distance.",

@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod demo_activity;
 pub mod demo_city;
 pub mod domains;
 pub mod edge;
@@ -358,7 +359,8 @@ pub async fn serve(
 /// Once an hour: gives the jurisdiction's default ratings (nothing when the rules in force set
 /// none; `POST /api/reviews/default-ratings` on demand) and recomputes the credit-risk classes
 /// (`POST /api/credit/classes/recompute` on demand), then evaluates the early-warning rules
-/// (`POST /api/warnings/evaluate` on demand).
+/// (`POST /api/warnings/evaluate` on demand), and computes the monthly figures of the month just
+/// ended if it has none yet (`POST /api/monitor/runs` on demand).
 async fn sweep_hourly(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -380,6 +382,14 @@ async fn sweep_hourly(state: Arc<AppState>) {
             Ok(r) if r.raised > 0 => tracing::info!(raised = r.raised, "warnings raised"),
             Ok(_) => {}
             Err(e) => tracing::warn!(code = e.code, "warning evaluation failed"),
+        }
+        // The monthly figures of the month just ended, once (issue 16).
+        match domains::monitoring::run_due(&state).await {
+            Ok(Some(r)) => {
+                tracing::info!(month = %r.month, rows = r.rows_written, "monthly figures computed")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(code = e.code, "monthly figures failed"),
         }
     }
 }

@@ -9,7 +9,8 @@ use utoipa::OpenApi;
 
 use crate::domains::{
     accounts, assessments, care, childcare, credit, credit_lists, home_beds, housekeeping,
-    inspections, logs, open_data, registry, reviews, risk, services, siting, system, warnings,
+    inspections, logs, monitoring, open_data, registry, reviews, risk, services, siting, system,
+    warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -210,6 +211,11 @@ use services::{bookings, nearby, offerings};
         siting::start_run,
         siting::list_runs,
         siting::get_run,
+        monitoring::series,
+        monitoring::indicators,
+        monitoring::nbs_classes,
+        monitoring::start_run,
+        monitoring::list_runs,
         offerings::service_types,
         offerings::list,
         offerings::read,

@@ -247,6 +247,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/3/action/resource_show", "*RPCGA"),
     ("GET", "/api/open/catalog.jsonld", "*RPCGA"),
     ("GET", "/api/open/datasets/{file}", "*RPCGA"),
+    ("GET", "/api/series", "GA"),
+    ("GET", "/api/series/indicators", "*RPCGA"),
+    ("GET", "/api/series/nbs-classes", "*RPCGA"),
+    ("POST", "/api/monitor/runs", "A"),
+    ("GET", "/api/monitor/runs", "GA"),
 ];
 
 /// The letter of a role (or of no sign-in) in [`EXPECTED`].

@@ -10,6 +10,7 @@
 //! - [`ledger`]: the subsidy ledger in double entry.
 //! - [`visits`]: monthly visits (探访关爱) and the monthly visit rate.
 //! - [`childcare`]: childcare places (托位): enrolments with a waiting list.
+//! - [`monitor`]: the platform's monthly indicators and their roll-up by division code.
 //! - [`home_beds`]: home elderly-care beds (家庭养老床位): contracts and the visits they promise.
 
 pub mod booking;
@@ -19,6 +20,7 @@ pub mod childcare;
 pub mod home_beds;
 pub mod ledger;
 pub mod money;
+pub mod monitor;
 pub mod plan;
 pub mod time;
 pub mod visits;

@@ -28,7 +28,7 @@ impl DbArgs {
             .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
     }
 
-    fn url_or_sqlite(&self) -> Result<String> {
+    pub(crate) fn url_or_sqlite(&self) -> Result<String> {
         match self.url() {
             Some(u) => Ok(u),
             None => {
@@ -92,7 +92,7 @@ pub enum DivisionsCommand {
     },
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -15,6 +15,7 @@ pub mod home_beds;
 pub mod housekeeping;
 pub mod inspections;
 pub mod logs;
+pub mod monitoring;
 pub mod open_data;
 pub mod registry;
 pub mod reviews;
@@ -39,6 +40,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     registry::communities::ENDPOINTS,
     assessments::ENDPOINTS,
     siting::ENDPOINTS,
+    monitoring::ENDPOINTS,
     registry::facilities::ENDPOINTS,
     registry::providers::ENDPOINTS,
     registry::practitioners::ENDPOINTS,
@@ -69,6 +71,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(registry::communities::routes(max_body))
         .merge(assessments::routes(max_body))
         .merge(siting::routes(max_body))
+        .merge(monitoring::routes())
         .merge(registry::facilities::routes(max_body))
         .merge(registry::providers::routes())
         .merge(registry::practitioners::routes())

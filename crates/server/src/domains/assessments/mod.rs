@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use lc_registry::{Access, FieldError};
 use lc_store::sqlx::{self, AnyConnection};
-use lc_store::{from_row, now_ms, StoreError, Tx};
+use lc_store::{from_row, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -176,6 +176,8 @@ pub(crate) async fn insert_run(tx: &mut Tx, run: &NewRun<'_>) -> Result<i64, Sto
         }
     }
     insert_rows(tx.conn(), run_id, &batch).await?;
+    // The run's snapshot of indicators per region, in the same transaction (issue 16).
+    crate::domains::monitoring::snapshot_run(tx, run_id, run.created_at, run.indicators).await?;
     Ok(run_id)
 }
 
@@ -447,7 +449,7 @@ pub async fn import_assessment(
     let run_id = insert_run(
         &mut tx,
         &NewRun {
-            created_at: now_ms(),
+            created_at: st.clock.now_ms(),
             created_by: c.user.as_ref().map(|u| u.id),
             label: &label,
             community_col,

@@ -67,6 +67,9 @@ pub struct FacilityRow {
     pub division_code: Option<String>,
     pub listing_number: Option<String>,
     pub credit_commitment_date: Option<String>,
+    /// Its class of the NBS life-service classification (`2019:03`); statistics group by it
+    /// (else by its provider's).
+    pub nbs_class: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Raised by one on every change; send it as `If-Match` to update.
@@ -87,6 +90,7 @@ from_row!(FacilityRow {
     division_code,
     listing_number,
     credit_commitment_date,
+    nbs_class,
     created_at,
     updated_at,
     version
@@ -110,6 +114,7 @@ impl FacilityRow {
             division_code: f.division_code,
             listing_number: f.listing_number,
             credit_commitment_date: f.credit_commitment_date,
+            nbs_class: f.nbs_class,
             created_at,
             updated_at: now_ms(),
             version,
@@ -133,6 +138,7 @@ impl FacilityRow {
             division_code: self.division_code.clone(),
             listing_number: self.listing_number.clone(),
             credit_commitment_date: self.credit_commitment_date.clone(),
+            nbs_class: self.nbs_class.clone(),
         }
     }
 
@@ -155,7 +161,7 @@ impl FacilityRow {
 
 macro_rules! cols {
     () => {
-        "id, name, category, lon, lat, capacity, floor_area_m2, provider_code, operator_name, opening_hours, address, division_code, listing_number, credit_commitment_date, created_at, updated_at, version"
+        "id, name, category, lon, lat, capacity, floor_area_m2, provider_code, operator_name, opening_hours, address, division_code, listing_number, credit_commitment_date, nbs_class, created_at, updated_at, version"
     };
 }
 
@@ -265,7 +271,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &FacilityRow) -> Result<(), Sto
     sqlx::query(concat!(
         "INSERT INTO facilities (",
         cols!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
     .bind(r.id.clone())
     .bind(r.name.clone())
@@ -281,6 +287,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &FacilityRow) -> Result<(), Sto
     .bind(r.division_code.clone())
     .bind(r.listing_number.clone())
     .bind(r.credit_commitment_date.clone())
+    .bind(r.nbs_class.clone())
     .bind(r.created_at)
     .bind(r.updated_at)
     .bind(r.version)
@@ -297,7 +304,7 @@ pub async fn update(
     seen: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE facilities SET name = $2, category = $3, lon = $4, lat = $5, capacity = $6, floor_area_m2 = $7, provider_code = $8, operator_name = $9, opening_hours = $10, address = $11, division_code = $12, listing_number = $13, credit_commitment_date = $14, updated_at = $15, version = version + 1 WHERE id = $1 AND version = $16",
+        "UPDATE facilities SET name = $2, category = $3, lon = $4, lat = $5, capacity = $6, floor_area_m2 = $7, provider_code = $8, operator_name = $9, opening_hours = $10, address = $11, division_code = $12, listing_number = $13, credit_commitment_date = $14, updated_at = $15, nbs_class = $17, version = version + 1 WHERE id = $1 AND version = $16",
     )
     .bind(r.id.clone())
     .bind(r.name.clone())
@@ -315,6 +322,7 @@ pub async fn update(
     .bind(r.credit_commitment_date.clone())
     .bind(r.updated_at)
     .bind(seen)
+    .bind(r.nbs_class.clone())
     .execute(conn)
     .await
     .map_err(unique("listing_number"))?;
@@ -554,6 +562,7 @@ pub async fn import(
                 row.credit_commitment_date = row
                     .credit_commitment_date
                     .or_else(|| o.credit_commitment_date.clone());
+                row.nbs_class = row.nbs_class.or_else(|| o.nbs_class.clone());
                 row.created_at = o.created_at;
                 row.version = o.version;
                 if !update(tx.conn(), &row, o.version).await? {

@@ -56,6 +56,8 @@ pub struct ProviderRow {
     pub contact_name: Option<String>,
     /// Masked (`138****5678`) in lists and for the public.
     pub contact_phone: Option<String>,
+    /// Its main class of the NBS life-service classification (`2019:01`); statistics group by it.
+    pub nbs_class: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Raised by one on every change; send it as `If-Match` to update.
@@ -69,6 +71,7 @@ from_row!(ProviderRow {
     division_code,
     contact_name,
     contact_phone,
+    nbs_class,
     created_at,
     updated_at,
     version
@@ -84,6 +87,7 @@ impl ProviderRow {
             division_code: p.division_code,
             contact_name: p.contact_name,
             contact_phone: p.contact_phone,
+            nbs_class: p.nbs_class,
             created_at,
             updated_at: now_ms(),
             version,
@@ -98,6 +102,7 @@ impl ProviderRow {
             division_code: self.division_code.clone(),
             contact_name: self.contact_name.clone(),
             contact_phone: self.contact_phone.clone(),
+            nbs_class: self.nbs_class.clone(),
         }
     }
 
@@ -113,7 +118,7 @@ impl ProviderRow {
 
 macro_rules! cols {
     () => {
-        "uscc, kind, name, address, division_code, contact_name, contact_phone, created_at, updated_at, version"
+        "uscc, kind, name, address, division_code, contact_name, contact_phone, nbs_class, created_at, updated_at, version"
     };
 }
 
@@ -188,7 +193,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &ProviderRow) -> Result<(), Sto
     sqlx::query(concat!(
         "INSERT INTO providers (",
         cols!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .bind(r.uscc.clone())
     .bind(r.kind.clone())
@@ -197,6 +202,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &ProviderRow) -> Result<(), Sto
     .bind(r.division_code.clone())
     .bind(r.contact_name.clone())
     .bind(r.contact_phone.clone())
+    .bind(r.nbs_class.clone())
     .bind(r.created_at)
     .bind(r.updated_at)
     .bind(r.version)
@@ -213,7 +219,7 @@ pub async fn update(
     seen: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE providers SET kind = $2, name = $3, address = $4, division_code = $5, contact_name = $6, contact_phone = $7, updated_at = $8, version = version + 1 WHERE uscc = $1 AND version = $9",
+        "UPDATE providers SET kind = $2, name = $3, address = $4, division_code = $5, contact_name = $6, contact_phone = $7, updated_at = $8, nbs_class = $10, version = version + 1 WHERE uscc = $1 AND version = $9",
     )
     .bind(r.uscc.clone())
     .bind(r.kind.clone())
@@ -224,6 +230,7 @@ pub async fn update(
     .bind(r.contact_phone.clone())
     .bind(r.updated_at)
     .bind(seen)
+    .bind(r.nbs_class.clone())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -45,6 +45,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Divisions(a) => cmd::serve::run_divisions(a),
         args::Command::Site(a) => cmd::site::run(a, progress),
         args::Command::Draw(a) => cmd::draw::run(a),
+        args::Command::Partition(a) => cmd::partition::run(a, progress),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -7,5 +7,6 @@ pub mod demo;
 pub mod draw;
 pub mod generate;
 pub mod isochrone;
+pub mod partition;
 pub mod serve;
 pub mod site;

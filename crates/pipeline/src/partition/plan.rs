@@ -356,21 +356,7 @@ pub fn plan(req: &PlanRequest, obs: &dyn Observer) -> Result<Plan, PipelineError
         "compute",
     )?;
     // The categories as the whole run takes them: the chosen ones, or those present.
-    let selected: Vec<Category> = match &req.categories {
-        Some(c) => {
-            let mut v = c.clone();
-            v.sort();
-            v.dedup();
-            v
-        }
-        None => {
-            let mut present = vec![false; Category::count()];
-            for f in &facilities {
-                present[f.category.index()] = true;
-            }
-            Category::all().filter(|c| present[c.index()]).collect()
-        }
-    };
+    let selected = crate::access::select_categories(req.categories.as_deref(), &facilities);
     let options = RunOptions {
         categories: selected.iter().map(|c| c.key().to_string()).collect(),
         ..options

@@ -63,6 +63,10 @@ pub enum Command {
     /// fixed in advance, and verify a draw's manifest offline.
     /// 双随机抽取与抽取清单离线核验
     Draw(crate::cmd::draw::DrawArgs),
+    /// National scale by regions: plan parts (division-code prefix or grid cell, with a halo),
+    /// run each on its own, merge into exactly the whole run's access output.
+    /// 分区计算：按区划代码或网格分区（含缓冲带）分别计算，合并结果与整体计算完全一致
+    Partition(crate::cmd::partition::PartitionArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -46,6 +46,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Monitor(a) => cmd::monitor::run(a),
         args::Command::Site(a) => cmd::site::run(a, progress),
         args::Command::Draw(a) => cmd::draw::run(a),
+        args::Command::Partition(a) => cmd::partition::run(a, progress),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

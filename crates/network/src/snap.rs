@@ -74,11 +74,20 @@ struct Projection {
     ky: f64,
 }
 
+/// Metres per degree of latitude on the mean sphere (the projection's `ky`).
+pub const METRES_PER_DEGREE: f64 = 111_194.93;
+
+/// The latitude of the snapping projection of a graph whose node latitudes, in node order, are
+/// `lats`: their mean, summed in that order. A partitioned run computes it over the whole
+/// network's nodes once and gives it to every part ([`Snapper::with_latitude`]), so that a part
+/// projects exactly as the whole run does.
+pub fn projection_latitude(lats: impl Iterator<Item = f64>, n: usize) -> f64 {
+    lats.sum::<f64>() / n.max(1) as f64
+}
+
 impl Projection {
-    fn for_graph(graph: &Graph) -> Projection {
-        let n = graph.node_count().max(1) as f64;
-        let mean_lat = graph.coords().iter().map(|c| c.lat).sum::<f64>() / n;
-        let ky = 111_194.93; // metres per degree of latitude on the mean sphere
+    fn at_latitude(mean_lat: f64) -> Projection {
+        let ky = METRES_PER_DEGREE;
         Projection {
             kx: ky * mean_lat.to_radians().cos(),
             ky,
@@ -286,7 +295,14 @@ fn segment_dist2(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
 impl<'g> Snapper<'g> {
     /// Builds the index the mode needs (nodes for [`SnapMode::Node`], edges for [`SnapMode::Edge`]).
     pub fn new(graph: &'g Graph, mode: SnapMode) -> Snapper<'g> {
-        let proj = Projection::for_graph(graph);
+        let lat = projection_latitude(graph.coords().iter().map(|c| c.lat), graph.node_count());
+        Snapper::with_latitude(graph, mode, lat)
+    }
+
+    /// As [`Snapper::new`], projecting at the latitude given instead of the graph's mean (a part
+    /// of a partitioned run projects as the whole network does).
+    pub fn with_latitude(graph: &'g Graph, mode: SnapMode, mean_lat: f64) -> Snapper<'g> {
+        let proj = Projection::at_latitude(mean_lat);
         let xy: Vec<[f64; 2]> = graph.coords().par_iter().map(|&c| proj.fwd(c)).collect();
         let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
         for p in &xy {
@@ -630,5 +646,94 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A star of `n` edges meeting at node 0 (0,0), listed in `order`; the other ends on a circle.
+    fn star(order: &[u32]) -> Graph {
+        let n = order.len();
+        let mut coords = vec![LonLat::new(0.0, 0.0)];
+        for k in 0..n {
+            let a = k as f64 * std::f64::consts::TAU / n as f64;
+            coords.push(LonLat::new(0.001 * a.cos(), 0.001 * a.sin()));
+        }
+        let raw = RawNetwork {
+            node_ids: (0..=n as i64).collect(),
+            coords,
+            edges: order
+                .iter()
+                .map(|&k| RawEdge {
+                    from: 0,
+                    to: k,
+                    length_m: 100.0,
+                })
+                .collect(),
+        };
+        Graph::build(
+            &raw,
+            BuildOptions {
+                keep_largest_component: true,
+            },
+        )
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn among_equally_near_edges_and_nodes_the_lowest_index_wins() {
+        // A point on the shared node is 0 m from every edge: whichever order the edges come in
+        // (and however the tree is loaded), the first edge is taken.
+        for order in [vec![1, 2, 3, 4, 5, 6, 7, 8], vec![8, 3, 5, 1, 7, 2, 6, 4]] {
+            let g = star(&order);
+            let a = Snapper::new(&g, SnapMode::Edge)
+                .snap(LonLat::new(0.0, 0.0))
+                .unwrap();
+            assert_eq!(a.edge, 0, "{order:?}: {a:?}");
+            assert_eq!((a.u, a.du), (0, 0.0));
+        }
+        // Two nodes at one position: the lower index.
+        let raw = RawNetwork {
+            node_ids: vec![7, 3, 5],
+            coords: vec![
+                LonLat::new(0.0, 0.0),
+                LonLat::new(0.001, 0.0),
+                LonLat::new(0.0, 0.0),
+            ],
+            edges: vec![
+                RawEdge {
+                    from: 0,
+                    to: 1,
+                    length_m: 1.0,
+                },
+                RawEdge {
+                    from: 1,
+                    to: 2,
+                    length_m: 1.0,
+                },
+            ],
+        };
+        let g = Graph::build(
+            &raw,
+            BuildOptions {
+                keep_largest_component: true,
+            },
+        )
+        .unwrap()
+        .0;
+        let a = Snapper::new(&g, SnapMode::Node)
+            .snap(LonLat::new(0.0, 0.0))
+            .unwrap();
+        assert_eq!(a.u, 0);
+    }
+
+    #[test]
+    fn a_given_latitude_projects_as_the_whole_network_would() {
+        let g = line_graph();
+        let lat = projection_latitude(g.coords().iter().map(|c| c.lat), g.node_count());
+        let p = LonLat::new(0.0013, 0.0002);
+        let a = Snapper::new(&g, SnapMode::Edge).snap(p).unwrap();
+        let b = Snapper::with_latitude(&g, SnapMode::Edge, lat)
+            .snap(p)
+            .unwrap();
+        assert_eq!(a, b);
     }
 }

@@ -112,6 +112,29 @@ pub(crate) fn search(
     .ok_or(PipelineError::Cancelled)
 }
 
+/// The categories a run reports: the chosen ones, or those present among the facilities, in
+/// vocabulary order.
+pub(crate) fn select_categories(
+    chosen: Option<&[Category]>,
+    facilities: &[Facility],
+) -> Vec<Category> {
+    match chosen {
+        Some(cats) => {
+            let mut v = cats.to_vec();
+            v.sort();
+            v.dedup();
+            v
+        }
+        None => {
+            let mut present = vec![false; Category::count()];
+            for f in facilities {
+                present[f.category.index()] = true;
+            }
+            Category::all().filter(|c| present[c.index()]).collect()
+        }
+    }
+}
+
 /// Places the points and computes access for every community.
 pub fn run_access(
     graph: &Graph,
@@ -130,22 +153,7 @@ pub fn run_access(
         obs,
         timings: &mut timings,
     };
-    // Categories: the chosen ones, or those present, in vocabulary order.
-    let selected: Vec<Category> = match &opts.categories {
-        Some(cats) => {
-            let mut v = cats.clone();
-            v.sort();
-            v.dedup();
-            v
-        }
-        None => {
-            let mut present = vec![false; Category::count()];
-            for f in &facilities {
-                present[f.category.index()] = true;
-            }
-            Category::all().filter(|c| present[c.index()]).collect()
-        }
-    };
+    let selected = select_categories(opts.categories.as_deref(), &facilities);
     let mut dense = vec![u16::MAX; Category::count()];
     for (i, c) in selected.iter().enumerate() {
         dense[c.index()] = i as u16;

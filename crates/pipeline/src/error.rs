@@ -42,4 +42,17 @@ pub enum PipelineError {
     /// An option out of its domain.
     #[error("{0}")]
     BadOption(String),
+    /// A partitioned run's job, plan or manifest file is not usable.
+    #[error("{}: 字段 field '{field}': {reason}", file.display())]
+    Job {
+        /// The file.
+        file: PathBuf,
+        /// The field at fault (`options.k`, `region.prefix`, …).
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// A partitioned run cannot be done as asked (the message says why and what to do).
+    #[error("{0}")]
+    Partition(String),
 }

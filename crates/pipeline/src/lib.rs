@@ -22,6 +22,7 @@ pub mod assess;
 mod error;
 pub mod network;
 pub mod observer;
+pub mod partition;
 pub mod place;
 pub mod site;
 

@@ -45,6 +45,7 @@ mod paths;
 mod platform;
 mod points;
 mod siting;
+mod stream;
 
 pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
 pub use error::{RowError, TableError, MAX_ROW_ERRORS};
@@ -68,3 +69,4 @@ pub use siting::{
     read_candidates, read_candidates_from, read_cost_tables, write_candidates, write_cost_tables,
     CostTables, CANDIDATE_COLUMNS,
 };
+pub use stream::{stream_edges, stream_nodes, EdgeRow, NodeRow};

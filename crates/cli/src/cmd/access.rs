@@ -326,7 +326,7 @@ pub(crate) fn field(out: &mut String, s: &str) {
     }
 }
 
-fn write_access(
+pub(crate) fn write_access(
     path: &Path,
     communities: &[Community],
     facilities: &[Facility],
@@ -401,7 +401,7 @@ fn circle_label(r: f64) -> String {
     }
 }
 
-fn write_counts(
+pub(crate) fn write_counts(
     path: &Path,
     communities: &[Community],
     selected: &[Category],

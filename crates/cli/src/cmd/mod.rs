@@ -8,5 +8,6 @@ pub mod draw;
 pub mod generate;
 pub mod isochrone;
 pub mod monitor;
+pub mod partition;
 pub mod serve;
 pub mod site;

@@ -47,6 +47,19 @@ use crate::error::{ApiResult, AppError};
 use crate::web::json_body;
 use crate::AppState;
 
+/// A 差评 case due in the month: rectified on time (0/1, none yet), service, the community's
+/// division code, the NBS class (the outlet's, else its provider's).
+type CaseRow = (Option<i64>, String, Option<String>, Option<String>);
+/// A home bed contract: start and end dates, activated and closed dates, the community's
+/// division code.
+type BedRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 const ADMIN: Access = Access::Roles(&[Role::Admin]);
 
 /// The endpoints of this domain.
@@ -348,7 +361,7 @@ pub(crate) async fn month_facts(
     }
 
     // 差评 cases due in the month (not excluded): rectified on time of them.
-    let rows: Vec<(Option<i64>, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<CaseRow> = sqlx::query_as(
         "SELECT rc.rectified_on_time, rc.service, c.division_code, COALESCE(f.nbs_class, p.nbs_class) FROM review_cases rc JOIN reviews r ON r.id = rc.review_id JOIN communities c ON c.id = r.community_id LEFT JOIN facilities f ON f.id = rc.facility_id LEFT JOIN providers p ON p.uscc = rc.provider_code WHERE rc.excluded = 0 AND rc.deadline IS NOT NULL AND rc.deadline >= $1 AND rc.deadline <= $2",
     )
     .bind(first.clone())
@@ -484,7 +497,7 @@ pub(crate) async fn month_facts(
     }
 
     // Home beds in force on the month's last day.
-    let rows: Vec<(String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<BedRow> = sqlx::query_as(
         "SELECT hb.start_date, hb.end_date, hb.activated_on, hb.closed_on, c.division_code FROM home_bed_contracts hb JOIN communities c ON c.id = hb.community_id WHERE hb.activated_on IS NOT NULL",
     )
     .fetch_all(&mut *conn)

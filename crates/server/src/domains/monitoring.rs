@@ -718,7 +718,7 @@ fn month_param(field: &str, v: &str) -> ApiResult<YearMonth> {
     })
 }
 
-#[utoipa::path(post, path = "/api/monitor/runs", tag = "monitoring", request_body = RunInput,
+#[utoipa::path(post, path = "/api/monitor/runs", tag = "monitoring", request_body = Option<RunInput>,
     responses((status = 200, body = RunRow),
         (status = 409, description = "`monitor_running`: another run of the month holds it", body = crate::error::ErrorSchema),
         (status = "default", body = crate::error::ErrorSchema)))]

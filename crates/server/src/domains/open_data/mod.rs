@@ -446,6 +446,16 @@ fn natural(action: &str, p: &Params, k: &str) -> Result<Option<u64>, Response> {
     }
 }
 
+/// Every integer parameter of [`ActionParams`] must be a natural number that fits, whichever
+/// action reads it: a value the action ignores is refused (409) as one it reads would be, so
+/// that what the API documents is what it accepts.
+fn check_integers(action: &str, p: &Params) -> Result<(), Response> {
+    for k in ["rows", "start", "limit", "offset"] {
+        natural(action, p, k)?;
+    }
+    Ok(())
+}
+
 /// `package_search`'s `rows` default and its cap (`ckan.search.rows_max`).
 pub const ROWS_DEFAULT: u64 = 10;
 pub const ROWS_MAX: u64 = 1000;
@@ -771,11 +781,14 @@ macro_rules! ckan_handlers {
                       (status = "default", body = crate::error::ErrorSchema)))]
         pub async fn $get(State($st): State<Arc<AppState>>, $h: HeaderMap, Query(q): QueryPairs) -> Response {
             let $p = query_params(q);
+            if let Err(r) = check_integers($action, &$p) {
+                return r;
+            }
             let $st = &*$st;
             $body
         }
         #[doc = concat!("POST ", $path, " (CKAN `", $action, "`, JSON body).")]
-        #[utoipa::path(post, path = $path, tag = "open-data", request_body(content = Object, content_type = "application/json"),
+        #[utoipa::path(post, path = $path, tag = "open-data", request_body(content = Option<Object>, content_type = "application/json"),
             responses((status = 200, description = "CKAN envelope {help, success, result}", content((Object = "application/json"))),
                       (status = 400, description = "CKAN error: the body is not a JSON object", content((Object = "application/json"))),
                       (status = 404, description = "CKAN error (Not Found Error)", content((Object = "application/json"))),
@@ -786,6 +799,9 @@ macro_rules! ckan_handlers {
                 Ok(p) => p,
                 Err(r) => return r,
             };
+            if let Err(r) = check_integers($action, &$p) {
+                return r;
+            }
             let $st = &*$st;
             $body
         }

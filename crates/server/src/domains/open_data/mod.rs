@@ -449,6 +449,7 @@ fn natural(action: &str, p: &Params, k: &str) -> Result<Option<u64>, Response> {
 /// Every integer parameter of [`ActionParams`] must be a natural number that fits, whichever
 /// action reads it: a value the action ignores is refused (409) as one it reads would be, so
 /// that what the API documents is what it accepts.
+#[allow(clippy::result_large_err)] // the CKAN error answer, built once per request
 fn check_integers(action: &str, p: &Params) -> Result<(), Response> {
     for k in ["rows", "start", "limit", "offset"] {
         natural(action, p, k)?;

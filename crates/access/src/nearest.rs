@@ -158,6 +158,7 @@ struct Scratch {
     /// category (`starts[c]..starts[c + 1]`), for choosing the k nearest of each.
     grouped: Vec<(i64, u32, u32)>,
     starts: Vec<u32>,
+    fill: Vec<u32>,
 }
 
 /// Computes access for every source (community). `None` sources (not placed on the network)
@@ -214,6 +215,7 @@ pub fn compute_access_until(
                         keyed: Vec::new(),
                         grouped: Vec::new(),
                         starts: Vec::new(),
+                        fill: Vec::new(),
                     });
                     one_source(graph, targets, a, cfg, radius, scratch)
                 }
@@ -251,6 +253,7 @@ fn one_source(
         keyed,
         grouped,
         starts,
+        fill,
     } = s;
     for &f in touched.iter() {
         best[f as usize] = f64::INFINITY;
@@ -283,7 +286,7 @@ fn one_source(
         }
     }
     if cfg.catchment.is_none() {
-        return nearest_by_selection(t, cfg, best, touched, grouped, starts);
+        return nearest_by_selection(t, cfg, best, touched, grouped, starts, fill);
     }
     // Order by category, distance to the millimetre, then id rank. Distances that differ only
     // by rounding noise (two ways round of equal length) are ties, broken by id.
@@ -347,6 +350,7 @@ fn nearest_by_selection(
     touched: &[u32],
     grouped: &mut Vec<(i64, u32, u32)>,
     starts: &mut Vec<u32>,
+    fill: &mut Vec<u32>,
 ) -> CommunityAccess {
     let nc = cfg.circles.len();
     let n_cat = t.n_categories;
@@ -375,7 +379,9 @@ fn nearest_by_selection(
     let total = starts[n_cat] as usize;
     grouped.clear();
     grouped.resize(total, (0, 0, 0));
-    let mut fill: Vec<u32> = starts[..n_cat].to_vec();
+    // Each category's next free slot (scratch reused across communities: no allocation here).
+    fill.clear();
+    fill.extend_from_slice(&starts[..n_cat]);
     for &f in touched {
         let fi = f as usize;
         let d = best[fi];

@@ -257,51 +257,65 @@ type OutletRow = (
 
 /// The outlets, page by page in id order.
 pub fn outlets(st: Arc<AppState>) -> Pages {
+    keyset_pages(
+        st,
+        "SELECT f.id, f.name, f.category, f.division_code, f.address, f.provider_code, p.name, f.capacity, f.opening_hours, f.listing_number, f.lon, f.lat FROM facilities f LEFT JOIN providers p ON p.uscc = f.provider_code WHERE f.id > $1 ORDER BY f.id LIMIT $2",
+        |r: &OutletRow| r.0.clone(),
+        |(id, name, cat, div, addr, pc, pn, cap, hours, listing, lon, lat)| {
+                let zh = lc_model::Category::from_key(&cat)
+                    .map(|c| c.info().zh.to_string())
+                    .ok();
+                vec![
+                    Val::Text(id),
+                    Val::Text(name),
+                    Val::Text(cat),
+                    Val::text(zh),
+                    Val::text(div),
+                    Val::text(addr),
+                    Val::text(pc),
+                    Val::text(pn),
+                    Val::num(cap),
+                    Val::text(hours),
+                    Val::text(listing),
+                    Val::Num(lon),
+                    Val::Num(lat),
+                ]
+        },
+    )
+    .boxed()
+}
+
+/// The rows of a keyset query (`… WHERE id > $1 ORDER BY id LIMIT $2`), [`PAGE`] at a time,
+/// each made a download row by `to_row`; `key` gives a row's id, where the next page starts.
+fn keyset_pages<R, F>(
+    st: Arc<AppState>,
+    sql: &'static str,
+    key: fn(&R) -> String,
+    to_row: F,
+) -> impl futures_util::Stream<Item = ApiResult<Vec<Row>>> + Send + 'static
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin + 'static,
+    F: Fn(R) -> Row + Clone + Send + Sync + 'static,
+{
     stream::unfold(Some(String::new()), move |after| {
-        let st = st.clone();
+        let (st, to_row) = (st.clone(), to_row.clone());
         async move {
             let after = after?;
-            let page: Result<Vec<OutletRow>, _> = sqlx::query_as(
-                "SELECT f.id, f.name, f.category, f.division_code, f.address, f.provider_code, p.name, f.capacity, f.opening_hours, f.listing_number, f.lon, f.lat FROM facilities f LEFT JOIN providers p ON p.uscc = f.provider_code WHERE f.id > $1 ORDER BY f.id LIMIT $2",
-            )
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(st.store.pool())
-            .await;
+            let page: Result<Vec<R>, _> = sqlx::query_as(sql)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(st.store.pool())
+                .await;
             match page {
                 Err(e) => Some((Err(AppError::from(StoreError::from(e))), None)),
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => {
-                    let next = (rows.len() as i64 == PAGE).then(|| rows[rows.len() - 1].0.clone());
-                    let out = rows
-                        .into_iter()
-                        .map(|(id, name, cat, div, addr, pc, pn, cap, hours, listing, lon, lat)| {
-                            let zh = lc_model::Category::from_key(&cat)
-                                .map(|c| c.info().zh.to_string())
-                                .ok();
-                            vec![
-                                Val::Text(id),
-                                Val::Text(name),
-                                Val::Text(cat),
-                                Val::text(zh),
-                                Val::text(div),
-                                Val::text(addr),
-                                Val::text(pc),
-                                Val::text(pn),
-                                Val::num(cap),
-                                Val::text(hours),
-                                Val::text(listing),
-                                Val::Num(lon),
-                                Val::Num(lat),
-                            ]
-                        })
-                        .collect();
-                    Some((Ok(out), next))
+                    let next = (rows.len() as i64 == PAGE).then(|| key(&rows[rows.len() - 1]));
+                    Some((Ok(rows.into_iter().map(to_row).collect()), next))
                 }
             }
         }
     })
-    .boxed()
 }
 
 /// The public ratings by outlet (those the jurisdiction's minimum publishes), counts through
@@ -559,43 +573,23 @@ pub async fn communities(st: Arc<AppState>, policy: Policy) -> ApiResult<Pages> 
             .collect()
     };
     let counts2 = counts.clone();
-    let community_pages = stream::unfold(Some(String::new()), move |after| {
-        let st = st.clone();
-        let counts = counts.clone();
-        async move {
-            let after = after?;
-            let page: Result<Vec<CommunityRow>, _> = sqlx::query_as(
-                "SELECT id, name, division_code, lon, lat FROM communities WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(st.store.pool())
-            .await;
-            match page {
-                Err(e) => Some((Err(AppError::from(StoreError::from(e))), None)),
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let next = (rows.len() as i64 == PAGE).then(|| rows[rows.len() - 1].0.clone());
-                    let out = rows
-                        .into_iter()
-                        .map(|(id, name, div, lon, lat)| {
-                            let mut row = vec![
-                                Val::Text("community".into()),
-                                Val::Text(id.clone()),
-                                Val::Text(name),
-                                Val::text(div),
-                            ];
-                            row.extend(counts(&format!("community:{id}")));
-                            row.push(Val::Num(lon));
-                            row.push(Val::Num(lat));
-                            row
-                        })
-                        .collect();
-                    Some((Ok(out), next))
-                }
-            }
-        }
-    });
+    let community_pages = keyset_pages(
+        st.clone(),
+        "SELECT id, name, division_code, lon, lat FROM communities WHERE id > $1 ORDER BY id LIMIT $2",
+        |r: &CommunityRow| r.0.clone(),
+        move |(id, name, div, lon, lat)| {
+                let mut row = vec![
+                    Val::Text("community".into()),
+                    Val::Text(id.clone()),
+                    Val::Text(name),
+                    Val::text(div),
+                ];
+                row.extend(counts(&format!("community:{id}")));
+                row.push(Val::Num(lon));
+                row.push(Val::Num(lat));
+                row
+        },
+    );
     let aggregates: Vec<Row> = pattern
         .aggregates
         .iter()

@@ -46,6 +46,7 @@ __all__ = [
     "OptionError",
     "NothingToCompute",
     "Cancelled",
+    "PartitionError",
     "__version__",
 ]
 
@@ -69,7 +70,8 @@ WALK_M_PER_MIN = 60.0
 class LivingcircleError(Exception):
     """An error of the engine. ``file``, ``line``, ``column`` and ``field`` say where, when known;
     for a table given as a DataFrame, ``row`` is the DataFrame's position (``line - 2``) and
-    ``rows`` lists every row error as ``(file, line, field, message)``."""
+    ``rows`` lists every row error as ``(file, line, field, message)``; ``part`` names the part
+    of a partitioned run that raised it."""
 
     def __init__(self, message: str, details: Optional[Dict[str, Any]] = None, kind: str = "other"):
         super().__init__(message)
@@ -82,6 +84,20 @@ class LivingcircleError(Exception):
         self.field: Optional[str] = d.get("field")
         self.rows: List[Tuple[str, int, Optional[str], str]] = list(d.get("rows") or [])
         self.row: Optional[int] = None
+        #: The part of a partitioned run that failed (``livingcircle.distributed``), if any.
+        self.part: Optional[str] = None
+        self._details: Dict[str, Any] = dict(d)
+
+    def __reduce__(self) -> Any:
+        # Pickled whole (class, message, where), so that an error raised on a Dask worker
+        # arrives on the client as the same exception with its file, line and field.
+        return (_rebuild_error, (type(self), self.message, self._details, self.kind, self.__dict__))
+
+
+def _rebuild_error(cls: type, message: str, details: Dict[str, Any], kind: str, state: Dict[str, Any]) -> "LivingcircleError":
+    err = cls(message, details, kind)
+    err.__dict__.update(state)
+    return err
 
 
 class InputError(LivingcircleError):
@@ -116,6 +132,12 @@ class Cancelled(LivingcircleError):
     """The run was cancelled."""
 
 
+class PartitionError(LivingcircleError):
+    """A partitioned run cannot be done as asked: a bad or stale part job (an input changed
+    after the plan was made), a part that failed (``part`` names it), parts that do not fit
+    together."""
+
+
 _KINDS = {
     "table": TableError,
     "io": InputError,
@@ -124,6 +146,7 @@ _KINDS = {
     "option": OptionError,
     "nothing": NothingToCompute,
     "cancelled": Cancelled,
+    "partition": PartitionError,
 }
 
 # Names under which DataFrames are passed to the engine: "<communities DataFrame>".
@@ -298,10 +321,11 @@ class AccessResult:
     summary: Dict[str, Any] = field(default_factory=dict)
 
 
-def _access_result(r: Dict[str, Any]) -> AccessResult:
+def _nearest_frame(r: Dict[str, Any]) -> pd.DataFrame:
+    """The nearest table of the engine's columns (``nearest_columns`` in python/src)."""
     n = r["nearest"]
     ids, fids, cats = r["community_ids"], r["facility_ids"], r["categories"]
-    nearest = pd.DataFrame(
+    return pd.DataFrame(
         {
             "community_id": _labels(ids, _u32(n["community"])),
             "category": _labels(cats, _u32(n["category"])),
@@ -310,7 +334,11 @@ def _access_result(r: Dict[str, Any]) -> AccessResult:
             "distance_m": _f64(n["distance_m"]).copy(),
         }
     )
-    circles = r["circles"]
+
+
+def _counts_frame(r: Dict[str, Any]) -> pd.DataFrame:
+    """The counts table (communities × categories, one column per circle)."""
+    ids, cats, circles = r["community_ids"], r["categories"], r["circles"]
     nk, nc = len(cats), len(circles)
     counts_arr = _u32(r["counts"]).reshape(len(ids) * nk, nc) if nc else np.zeros((len(ids) * nk, 0))
     counts = pd.DataFrame(
@@ -321,6 +349,13 @@ def _access_result(r: Dict[str, Any]) -> AccessResult:
     )
     for j, c in enumerate(circles):
         counts[_circle_label(c)] = counts_arr[:, j].astype("int64")
+    return counts
+
+
+def _access_result(r: Dict[str, Any]) -> AccessResult:
+    ids, fids, cats = r["community_ids"], r["facility_ids"], r["categories"]
+    nearest = _nearest_frame(r)
+    counts = _counts_frame(r)
     capacity = None
     if "capacity" in r:
         c = r["capacity"]

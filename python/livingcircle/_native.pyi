@@ -26,3 +26,16 @@ class Network:
 
 def categories() -> List[Tuple[str, str, str]]: ...
 def convert_points(lons: List[float], lats: List[float], crs: str) -> Tuple[List[float], List[float]]: ...
+
+# Partitioned runs (lc_pipeline::partition; livingcircle.distributed is the API).
+def partition_plan(nodes: str, edges: str, communities: str, facilities: str, crs: str, scheme: str, k: int, max_distance: float, circles: List[float], categories: Optional[List[str]], snap: str, snap_limit: float, keep_all_components: bool, counts: bool, out_dir: str, progress: _Progress) -> Dict[str, Any]:
+    """Plans a partitioned access run and writes the plan folder; returns ``plan`` (plan.json's
+    text), ``jobs`` as ``(part, region, job_file, job_json)``, ``dropped_nodes_file``, ``timings``."""
+def partition_run(job: str, progress: _Progress) -> Dict[str, Any]:
+    """Runs one part job file; returns its rows as columns (as ``Network.access``), ``indices``
+    (little-endian uint64: the communities' input rows), ``part``, ``region``, ``placed`` and
+    ``manifest`` (JSON text). Writes nothing."""
+def partition_merge(plan_dir: str, access: str, counts: Optional[str]) -> Dict[str, Any]:
+    """Merges a plan folder's parts run by ``livingcircle partition run`` into the whole run's
+    files; returns ``plan_id``, ``communities``, ``placed``, ``access_rows``, ``counts_rows``,
+    ``parts`` as ``(part, communities, stats_json)``."""

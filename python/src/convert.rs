@@ -2,8 +2,8 @@
 
 use crate::NativeError;
 use lc_access::isochrone::{isochrones as iso_of, Isochrone, IsochroneOptions};
-use lc_access::Search;
-use lc_model::{Candidate, Category, Community, LonLat};
+use lc_access::{CommunityAccess, Search};
+use lc_model::{Candidate, Category, Community, Facility, LonLat};
 use lc_network::{Anchor, Graph, SnapMode};
 use lc_pipeline::{AccessRun, Observer, PipelineError, SiteRun, Step};
 use lc_standards::{Plan, SpecError, Standard};
@@ -202,6 +202,12 @@ pub fn error_to_py(e: PipelineError) -> PyErr {
         }
         PipelineError::NothingToCompute(_) => d.kind = "nothing",
         PipelineError::BadOption(_) => d.kind = "option",
+        PipelineError::Job { file, field, .. } => {
+            d.kind = "partition";
+            d.file = Some(file.display().to_string());
+            d.field = Some(field);
+        }
+        PipelineError::Partition(_) => d.kind = "partition",
         _ => d.kind = "other",
     }
     raise(d)
@@ -328,6 +334,11 @@ pub fn bytes_f64<'py>(py: Python<'py>, v: &[f64]) -> Bound<'py, PyByteArray> {
     le_bytes(py, v, f64::to_le_bytes)
 }
 
+/// Little-endian uint64 values, for `numpy.frombuffer(b, "<u8")`.
+pub fn bytes_u64<'py>(py: Python<'py>, v: &[u64]) -> Bound<'py, PyByteArray> {
+    le_bytes(py, v, u64::to_le_bytes)
+}
+
 /// Little-endian uint32 values, for `numpy.frombuffer(b, "<u4")`.
 pub fn bytes_u32<'py>(py: Python<'py>, v: &[u32]) -> Bound<'py, PyByteArray> {
     le_bytes(py, v, u32::to_le_bytes)
@@ -353,61 +364,15 @@ pub fn access_columns<'py>(
     ratios: Option<&lc_access::TwoStep>,
     catchment: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let n = run.results.iter().map(|r| r.nearest.len()).sum::<usize>();
-    let (mut comm, mut cat, mut rank, mut fac, mut dist) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for (i, r) in run.results.iter().enumerate() {
-        for f in &r.nearest {
-            comm.push(i as u32);
-            cat.push(u32::from(f.category));
-            rank.push(u32::from(f.rank));
-            fac.push(f.facility);
-            dist.push(metres(f.distance_m));
-        }
-    }
-    let d = PyDict::new(py);
-    d.set_item(
-        "community_ids",
-        communities
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect::<Vec<_>>(),
+    let d = nearest_columns(
+        py,
+        communities,
+        &run.facilities,
+        &run.selected,
+        &run.results,
+        circles,
     )?;
-    d.set_item(
-        "facility_ids",
-        run.facilities
-            .iter()
-            .map(|f| f.id.as_str())
-            .collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "categories",
-        run.selected.iter().map(|c| c.key()).collect::<Vec<_>>(),
-    )?;
-    let nearest = PyDict::new(py);
-    nearest.set_item("community", bytes_u32(py, &comm))?;
-    nearest.set_item("category", bytes_u32(py, &cat))?;
-    nearest.set_item("rank", bytes_u32(py, &rank))?;
-    nearest.set_item("facility", bytes_u32(py, &fac))?;
-    nearest.set_item("distance_m", bytes_f64(py, &dist))?;
-    d.set_item("nearest", nearest)?;
-
-    // Counts: every community × category × circle (0 for a community off the network).
-    let (nk, nc) = (run.selected.len(), circles.len());
-    let mut counts = vec![0u32; run.results.len() * nk * nc];
-    for (i, r) in run.results.iter().enumerate() {
-        for (j, &v) in r.counts.iter().enumerate().take(nk * nc) {
-            counts[i * nk * nc + j] = v;
-        }
-    }
-    d.set_item("counts", bytes_u32(py, &counts))?;
-    d.set_item("circles", circles.to_vec())?;
-
+    let nk = run.selected.len();
     if let (Some(tsf), Some(catchment)) = (ratios, catchment) {
         let (mut comm, mut cat, mut group, mut demand, mut nf, mut supply, mut ratio) = (
             Vec::new(),
@@ -452,6 +417,72 @@ pub fn access_columns<'py>(
     d.set_item("facilities_too_far", placed(&run.facilities_placed))?;
     d.set_item("median_snap_m", run.communities_placed.median_snap_m)?;
     d.set_item("timings", run.timings.clone())?;
+    Ok(d)
+}
+
+/// Per-community results as columns: `community_ids`, `facility_ids`, `categories`, `nearest`
+/// (community, category, rank, facility indices and distance_m, metres as the command line
+/// writes them), `counts` (communities × categories × circles, 0 off the network), `circles`.
+/// Used by a whole run and by a partitioned run's part alike.
+pub fn nearest_columns<'py>(
+    py: Python<'py>,
+    communities: &[Community],
+    facilities: &[Facility],
+    selected: &[Category],
+    results: &[CommunityAccess],
+    circles: &[f64],
+) -> PyResult<Bound<'py, PyDict>> {
+    let n = results.iter().map(|r| r.nearest.len()).sum::<usize>();
+    let (mut comm, mut cat, mut rank, mut fac, mut dist) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (i, r) in results.iter().enumerate() {
+        for f in &r.nearest {
+            comm.push(i as u32);
+            cat.push(u32::from(f.category));
+            rank.push(u32::from(f.rank));
+            fac.push(f.facility);
+            dist.push(metres(f.distance_m));
+        }
+    }
+    let d = PyDict::new(py);
+    d.set_item(
+        "community_ids",
+        communities
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
+    )?;
+    d.set_item(
+        "facility_ids",
+        facilities.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+    )?;
+    d.set_item(
+        "categories",
+        selected.iter().map(|c| c.key()).collect::<Vec<_>>(),
+    )?;
+    let nearest = PyDict::new(py);
+    nearest.set_item("community", bytes_u32(py, &comm))?;
+    nearest.set_item("category", bytes_u32(py, &cat))?;
+    nearest.set_item("rank", bytes_u32(py, &rank))?;
+    nearest.set_item("facility", bytes_u32(py, &fac))?;
+    nearest.set_item("distance_m", bytes_f64(py, &dist))?;
+    d.set_item("nearest", nearest)?;
+
+    // Counts: every community × category × circle (0 for a community off the network).
+    let (nk, nc) = (selected.len(), circles.len());
+    let mut counts = vec![0u32; results.len() * nk * nc];
+    for (i, r) in results.iter().enumerate() {
+        for (j, &v) in r.counts.iter().enumerate().take(nk * nc) {
+            counts[i * nk * nc + j] = v;
+        }
+    }
+    d.set_item("counts", bytes_u32(py, &counts))?;
+    d.set_item("circles", circles.to_vec())?;
     Ok(d)
 }
 

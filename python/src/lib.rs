@@ -11,6 +11,7 @@
 
 mod convert;
 mod observe;
+mod partition;
 
 use convert::{parse_crs, Placing, Table};
 use lc_model::{Candidate, Category, Community, Demand, Facility, LonLat};
@@ -597,6 +598,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_function(wrap_pyfunction!(categories, m)?)?;
     m.add_function(wrap_pyfunction!(convert_points, m)?)?;
+    m.add_function(wrap_pyfunction!(partition::partition_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(partition::partition_run, m)?)?;
+    m.add_function(wrap_pyfunction!(partition::partition_merge, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

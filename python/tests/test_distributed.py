@@ -171,3 +171,16 @@ def test_errors_cross_processes_whole():
 def test_assess_says_why_it_is_not_partitioned():
     with pytest.raises(lc.PartitionError, match="2SFCA"):
         lcd.assess()
+
+
+def test_progress_counts_the_parts_done(regions, client2):
+    seen = []
+
+    def callback(event, step, label, value):
+        if step == "parts":
+            seen.append((event, value))
+
+    plan = lcd.plan(*inputs(regions), regions / "plan-progress", by="division:6", progress=False)
+    parts = lcd.run_parts(plan, client2, progress=callback)
+    assert len(parts) == len(plan.jobs) >= 2
+    assert seen == [("advance", i) for i in range(1, len(plan.jobs) + 1)]

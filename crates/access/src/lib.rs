@@ -16,6 +16,7 @@
 mod capacity;
 pub mod isochrone;
 mod nearest;
+mod radix;
 pub mod reach;
 mod search;
 

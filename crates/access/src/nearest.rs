@@ -9,19 +9,28 @@
 use crate::search::Search;
 use lc_network::{within, Anchor, Graph, NO_EDGE};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Facilities placed on the graph, indexed for the search.
+///
+/// Inside, placed facilities are renumbered in the order the graph's nodes first meet them
+/// ("local" numbers): a search that settles neighbouring nodes then offers facilities with
+/// neighbouring numbers, so its per-facility scratch (`best`) is touched in a few cache lines
+/// instead of at random over millions. Results carry the caller's numbers (`facility[l]`).
 pub struct Targets {
     n_categories: usize,
+    /// By local number: the caller's index, category and tie rank.
+    facility: Vec<u32>,
     category: Vec<u16>,
     tie_rank: Vec<u32>,
     att_first: Vec<u32>,
+    /// Local numbers of the facilities attached at each node (`att_first[x]..att_first[x+1]`).
     att_fac: Vec<u32>,
     att_off: Vec<f64>,
-    on_edge: FxHashMap<u32, Vec<(u32, f64)>>,
+    /// Facilities on edges, sorted by edge: `(edge, local number, offset from the edge's
+    /// first node)` (one flat vector: a map of small vectors cost a heap block per edge).
+    on_edge: Vec<(u32, u32, f64)>,
 }
 
 impl Targets {
@@ -43,7 +52,6 @@ impl Targets {
         assert_eq!(anchors.len(), tie_rank.len());
         let n = graph.node_count();
         let mut count = vec![0u32; n + 1];
-        let mut on_edge: FxHashMap<u32, Vec<(u32, f64)>> = FxHashMap::default();
         for a in anchors.iter().flatten() {
             count[a.u as usize + 1] += 1;
             if a.edge != NO_EDGE {
@@ -68,13 +76,33 @@ impl Targets {
             put(a.u, a.du);
             if a.edge != NO_EDGE {
                 put(a.v, a.dv);
-                on_edge.entry(a.edge).or_default().push((f as u32, a.du));
             }
         }
+        // Local numbers: the order of first attachment, walking the nodes in order.
+        let mut local = vec![u32::MAX; anchors.len()];
+        let mut facility = Vec::with_capacity(anchors.iter().flatten().count());
+        for f in att_fac.iter_mut() {
+            let l = &mut local[*f as usize];
+            if *l == u32::MAX {
+                *l = facility.len() as u32;
+                facility.push(*f);
+            }
+            *f = *l;
+        }
+        let mut on_edge: Vec<(u32, u32, f64)> = anchors
+            .iter()
+            .enumerate()
+            .filter_map(|(f, a)| {
+                a.filter(|a| a.edge != NO_EDGE)
+                    .map(|a| (a.edge, local[f], a.du))
+            })
+            .collect();
+        on_edge.sort_unstable_by_key(|&(e, l, _)| (e, l));
         Targets {
             n_categories,
-            category: category.to_vec(),
-            tie_rank: tie_rank.to_vec(),
+            category: facility.iter().map(|&f| category[f as usize]).collect(),
+            tie_rank: facility.iter().map(|&f| tie_rank[f as usize]).collect(),
+            facility,
             att_first: count,
             att_fac,
             att_off,
@@ -82,14 +110,14 @@ impl Targets {
         }
     }
 
-    /// Number of facilities (placed or not).
+    /// Number of facilities placed on the graph (those the searches can find).
     pub fn len(&self) -> usize {
-        self.category.len()
+        self.facility.len()
     }
 
-    /// Whether there are no facilities at all.
+    /// Whether no facility is placed.
     pub fn is_empty(&self) -> bool {
-        self.category.is_empty()
+        self.facility.is_empty()
     }
 }
 
@@ -279,10 +307,12 @@ fn one_source(
         true
     });
     if src.edge != NO_EDGE {
-        if let Some(list) = t.on_edge.get(&src.edge) {
-            for &(f, du) in list {
-                offer(f, (src.du - du).abs(), best, touched);
-            }
+        let first = t.on_edge.partition_point(|&(e, _, _)| e < src.edge);
+        for &(_, f, du) in t.on_edge[first..]
+            .iter()
+            .take_while(|&&(e, _, _)| e == src.edge)
+        {
+            offer(f, (src.du - du).abs(), best, touched);
         }
     }
     if cfg.catchment.is_none() {
@@ -315,7 +345,7 @@ fn one_source(
             out.nearest.push(Found {
                 category: c,
                 rank,
-                facility: f,
+                facility: t.facility[f as usize],
                 distance_m: d,
             });
         }
@@ -332,7 +362,7 @@ fn one_source(
                     .copied()
                     .unwrap_or(false)
             {
-                out.pairs.push((f, d));
+                out.pairs.push((t.facility[f as usize], d));
             }
         }
     }
@@ -406,7 +436,7 @@ fn nearest_by_selection(
             out.nearest.push(Found {
                 category: c as u16,
                 rank: r as u16 + 1,
-                facility: f,
+                facility: t.facility[f as usize],
                 distance_m: best[f as usize],
             });
         }

@@ -3,16 +3,21 @@
 //! One `Search` per worker thread: its distance array is as long as the graph has nodes and is
 //! reset in time proportional to the nodes touched, so thousands of small searches stay cheap.
 
+use crate::radix::RadixHeap;
 use lc_network::{Anchor, Graph, NO_EDGE};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Scratch space for repeated bounded searches on one graph.
+///
+/// No "settled" flags: a node's distance only ever decreases, each push is strictly below the
+/// node's previous tentative distance, so the one queue entry whose key equals the node's
+/// current distance is the live one and every other entry for it is larger (stale, skipped).
+/// One array of distances is one cache miss per node instead of two.
 pub struct Search {
     dist: Vec<f64>,
-    settled: Vec<bool>,
     touched: Vec<u32>,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    heap: RadixHeap,
+    /// The distance at which the last run was stopped by its callback (`None`: it ran out).
+    stopped_at: Option<f64>,
 }
 
 /// Orders non-negative finite distances as integers (IEEE 754 bit patterns of non-negative
@@ -27,9 +32,9 @@ impl Search {
     pub fn new(nodes: usize) -> Search {
         Search {
             dist: vec![f64::INFINITY; nodes],
-            settled: vec![false; nodes],
             touched: Vec::new(),
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::new(),
+            stopped_at: None,
         }
     }
 
@@ -51,17 +56,14 @@ impl Search {
             self.push(source.v, source.dv, limit);
         }
         let (first_out, head, arc_len) = graph.csr();
-        while let Some(Reverse((k, x))) = self.heap.pop() {
+        while let Some((k, x)) = self.heap.pop() {
             let xi = x as usize;
-            if self.settled[xi] {
-                continue;
-            }
             let d = f64::from_bits(k);
             if d > self.dist[xi] {
                 continue;
             }
-            self.settled[xi] = true;
             if !on_settle(x, d) {
+                self.stopped_at = Some(d);
                 break;
             }
             let (a, b) = (first_out[xi] as usize, first_out[xi + 1] as usize);
@@ -69,23 +71,24 @@ impl Search {
                 let y = head[i];
                 let nd = d + arc_len[i];
                 let yi = y as usize;
-                if nd < self.dist[yi] && nd <= limit {
+                if nd <= limit && nd < self.dist[yi] {
                     if self.dist[yi] == f64::INFINITY {
                         self.touched.push(y);
                     }
                     self.dist[yi] = nd;
-                    self.heap.push(Reverse((key(nd), y)));
+                    self.heap.push(key(nd), y);
                 }
             }
         }
     }
 
-    /// The distance found for a node in the last run (infinite when not reached within the limit).
+    /// The distance found for a node in the last run (infinite when not reached within the
+    /// limit, or, in a run its callback stopped, farther than where it stopped).
     pub fn distance(&self, node: u32) -> f64 {
-        if self.settled[node as usize] {
-            self.dist[node as usize]
-        } else {
-            f64::INFINITY
+        let d = self.dist[node as usize];
+        match self.stopped_at {
+            Some(stop) if d > stop => f64::INFINITY,
+            _ => d,
         }
     }
 
@@ -104,17 +107,17 @@ impl Search {
                 self.touched.push(node);
             }
             self.dist[i] = d;
-            self.heap.push(Reverse((key(d), node)));
+            self.heap.push(key(d), node);
         }
     }
 
     fn reset(&mut self) {
         for &x in &self.touched {
             self.dist[x as usize] = f64::INFINITY;
-            self.settled[x as usize] = false;
         }
         self.touched.clear();
         self.heap.clear();
+        self.stopped_at = None;
     }
 }
 

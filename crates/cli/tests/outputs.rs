@@ -363,3 +363,62 @@ fn demo_writes_its_folder_as_a_unit() {
         staging_left(dir.path())
     );
 }
+
+/// The access table's rows as a CSV reader reads them back: ids with a comma or a quote are
+/// quoted (quotes doubled), distances have three decimals, minutes two; a community that
+/// reaches nothing has no rows; rows follow the communities' input order, then the
+/// categories' vocabulary order (clinic before pharmacy), then rank.
+#[test]
+fn access_rows_quote_awkward_ids_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    street_network(d);
+    // Communities at nodes 1 and 9 and one 5 km off the street (not placed: no rows).
+    write(
+        d,
+        "communities.csv",
+        "id,name,lon,lat,population\n\"c,1\",东,0.0009,0,1000\nfar,远,0.05,0.05,10\n\"c\"\"9\",西,0.0081,0,500\n",
+    );
+    // Two pharmacies (nodes 3 and 8) and a clinic at node 5.
+    write(
+        d,
+        "facilities.csv",
+        "id,name,category,lon,lat\n\"f,3\",药店,pharmacy,0.0027,0\n\"f\"\"8\",药店,pharmacy,0.0072,0\nplain,诊所,clinic,0.0045,0\n",
+    );
+    let out = d.join("access.csv");
+    let o = Args::quiet("access")
+        .tables(d)
+        .opt("--k", "2")
+        .opt("--out", &out)
+        .flag("--with-minutes")
+        .run();
+    assert_ok(&o);
+    let rows = common::read_csv(&out);
+    let want: Vec<Vec<&str>> = vec![
+        vec![
+            "community_id",
+            "category",
+            "rank",
+            "facility_id",
+            "distance_m",
+            "walk_min",
+        ],
+        vec!["c,1", "clinic", "1", "plain", "400.000", "6.67"],
+        vec!["c,1", "pharmacy", "1", "f,3", "200.000", "3.33"],
+        vec!["c,1", "pharmacy", "2", "f\"8", "700.000", "11.67"],
+        vec!["c\"9", "clinic", "1", "plain", "400.000", "6.67"],
+        vec!["c\"9", "pharmacy", "1", "f\"8", "100.000", "1.67"],
+        vec!["c\"9", "pharmacy", "2", "f,3", "600.000", "10.00"],
+    ];
+    assert_eq!(rows, want);
+    // The raw text: quoted fields with doubled quotes.
+    let text = read(&out);
+    assert!(
+        text.contains("\"c,1\",pharmacy,1,\"f,3\",200.000,3.33\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"c\"\"9\",pharmacy,1,\"f\"\"8\",100.000,1.67\n"),
+        "{text}"
+    );
+}

@@ -334,51 +334,91 @@ pub(crate) fn write_access(
     results: &[CommunityAccess],
     minutes: Option<f64>,
 ) -> Result<usize> {
-    use std::fmt::Write as _;
-    // Rows are formatted in parallel chunks of 512 communities, a window of chunks at a time,
-    // and each window is written before the next is formatted: the text of 18M rows (a
-    // province) is never in memory at once.
+    // Rows are formatted in parallel chunks of 512 communities, a window of chunks at a time;
+    // while one window is written the next is formatted, into buffers that are kept from
+    // window to window (the text of 18M rows, a province, is never in memory at once, and no
+    // fresh memory is asked of the system per window).
     const CHUNK: usize = 512;
     const WINDOW: usize = CHUNK * 32;
-    let format = |first: usize, chunk: &[CommunityAccess]| -> (String, usize) {
-        let mut s =
-            String::with_capacity(chunk.iter().map(|r| r.nearest.len()).sum::<usize>() * 64);
+    let format = |first: usize, chunk: &[CommunityAccess], s: &mut Vec<u8>| -> usize {
+        s.clear();
         let mut rows = 0;
+        let mut num = itoa::Buffer::new();
+        let mut cid = String::new();
         for (j, r) in chunk.iter().enumerate() {
-            let c = &communities[first + j];
+            if r.nearest.is_empty() {
+                continue;
+            }
+            cid.clear();
+            field(&mut cid, &communities[first + j].id);
             for f in &r.nearest {
-                field(&mut s, &c.id);
-                s.push(',');
-                s.push_str(selected[f.category as usize].key());
-                let _ = write!(s, ",{},", f.rank);
-                field(&mut s, &facilities[f.facility as usize].id);
-                push_metres(&mut s, f.distance_m);
+                s.extend_from_slice(cid.as_bytes());
+                s.push(b',');
+                s.extend_from_slice(selected[f.category as usize].key().as_bytes());
+                s.push(b',');
+                s.extend_from_slice(num.format(f.rank).as_bytes());
+                s.push(b',');
+                push_field(s, &facilities[f.facility as usize].id);
+                push_metres(s, &mut num, f.distance_m);
                 if let Some(speed) = minutes {
+                    use std::io::Write as _;
                     let _ = write!(s, ",{:.2}", f.distance_m / speed);
                 }
-                s.push('\n');
+                s.push(b'\n');
                 rows += 1;
             }
         }
-        (s, rows)
+        rows
     };
     let header = if minutes.is_some() {
         "community_id,category,rank,facility_id,distance_m,walk_min\n"
     } else {
         "community_id,category,rank,facility_id,distance_m\n"
     };
+    let n_chunks = WINDOW / CHUNK;
+    let mut ready: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0); n_chunks];
+    let mut next: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0); n_chunks];
     let mut rows = 0;
     lc_tables::write_atomic(path, |w| {
         w.write_all(header.as_bytes())?;
-        for (wi, window) in results.chunks(WINDOW).enumerate() {
-            let parts: Vec<(String, usize)> = window
-                .par_chunks(CHUNK)
+        let fill = |bufs: &mut [(Vec<u8>, usize)], wi: usize, window: &[CommunityAccess]| {
+            bufs.par_iter_mut()
+                .zip(window.par_chunks(CHUNK))
                 .enumerate()
-                .map(|(ci, chunk)| format(wi * WINDOW + ci * CHUNK, chunk))
-                .collect();
-            for (s, n) in parts {
-                w.write_all(s.as_bytes())?;
-                rows += n;
+                .for_each(|(ci, ((buf, n), chunk))| {
+                    *n = format(wi * WINDOW + ci * CHUNK, chunk, buf);
+                });
+            window.len().div_ceil(CHUNK)
+        };
+        let mut windows = results.chunks(WINDOW).enumerate();
+        let Some((wi, first)) = windows.next() else {
+            return Ok(());
+        };
+        let mut filled = fill(&mut ready, wi, first);
+        loop {
+            let upcoming = windows.next();
+            // The next window is formatted on the pool (from a helper thread) while this
+            // thread writes the one ready (the output writer stays on this thread).
+            let (written, next_filled) = std::thread::scope(|sc| {
+                let next = &mut next;
+                let fill = &fill;
+                let formatting =
+                    sc.spawn(move || upcoming.map(|(wi, window)| fill(next, wi, window)));
+                let mut written = 0;
+                let res = ready[..filled].iter().try_for_each(|(buf, r)| {
+                    written += r;
+                    w.write_all(buf)
+                });
+                let next_filled = formatting.join().expect("formatting the access rows");
+                (res.map(|()| written), next_filled)
+            });
+            rows += written?;
+            match next_filled {
+                Some(n) => {
+                    std::mem::swap(&mut ready, &mut next);
+                    filled = n;
+                }
+                None => break,
             }
         }
         Ok(())
@@ -386,11 +426,27 @@ pub(crate) fn write_access(
     Ok(rows)
 }
 
+/// [`field`] into bytes.
+fn push_field(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        let mut quoted = String::new();
+        field(&mut quoted, s);
+        out.extend_from_slice(quoted.as_bytes());
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
 /// Appends `,<metres with 3 decimals>` using integer formatting (much faster than `{:.3}`).
-fn push_metres(s: &mut String, d: f64) {
-    use std::fmt::Write as _;
+fn push_metres(s: &mut Vec<u8>, num: &mut itoa::Buffer, d: f64) {
     let mm = (d * 1000.0).round() as u64;
-    let _ = write!(s, ",{}.{:03}", mm / 1000, mm % 1000);
+    s.push(b',');
+    s.extend_from_slice(num.format(mm / 1000).as_bytes());
+    let frac = mm % 1000;
+    s.push(b'.');
+    s.push(b'0' + (frac / 100) as u8);
+    s.push(b'0' + (frac / 10 % 10) as u8);
+    s.push(b'0' + (frac % 10) as u8);
 }
 
 fn circle_label(r: f64) -> String {

@@ -252,6 +252,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/series/nbs-classes", "*RPCGA"),
     ("POST", "/api/monitor/runs", "A"),
     ("GET", "/api/monitor/runs", "GA"),
+    ("POST", "/api/releases", "A"),
+    ("GET", "/api/releases", "*RPCGA"),
+    ("GET", "/api/releases/{id}", "*RPCGA"),
+    ("GET", "/api/releases/{id}/release.html", "*RPCGA"),
+    ("GET", "/api/releases/{id}/release.pdf", "*RPCGA"),
+    ("GET", "/api/releases/{id}/data", "GA"),
 ];
 
 /// The letter of a role (or of no sign-in) in [`EXPECTED`].

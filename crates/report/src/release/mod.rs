@@ -492,13 +492,12 @@ fn column(policy: &Policy, percent: bool, rows: &[Sums]) -> (Vec<Cell>, usize, u
     }
     let total = n - 1;
     let parts: Vec<usize> = (0..total).collect();
-    let width = cells[0].len();
     // Relations hold by construction when the rest row makes up the difference; a table
     // whose sums do not hold (rounding) is published by the primary rule per cell instead.
     let mut ok = true;
-    for k in 0..width {
+    for (k, &sum) in cells[total].iter().enumerate() {
         if t
-            .relation(cells[total][k], parts.iter().map(|&p| cells[p][k]).collect())
+            .relation(sum, parts.iter().map(|&p| cells[p][k]).collect())
             .is_err()
         {
             ok = false;

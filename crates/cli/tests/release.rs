@@ -41,6 +41,15 @@ fn refusals_write_nothing() {
     assert_mentions(&e, &["110108010", "区县", "district"]);
     // A fresh database: migrated, no figures.
     let e = refused(&go("110108", "2026Q4"));
-    assert_mentions(&e, &["110108", "2026Q4", "没有统计数据", "no figures", "monitor run"]);
+    assert_mentions(
+        &e,
+        &[
+            "110108",
+            "2026Q4",
+            "没有统计数据",
+            "no figures",
+            "monitor run",
+        ],
+    );
     assert!(!out.exists(), "nothing is written");
 }

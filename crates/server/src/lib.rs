@@ -394,7 +394,9 @@ async fn sweep_hourly(state: Arc<AppState>) {
         }
         // The statistical releases of the quarter and year just closed, once each (issue 16).
         match domains::releases::make_due(&state).await {
-            Ok(made) if !made.is_empty() => tracing::info!(made = made.len(), "statistical releases made"),
+            Ok(made) if !made.is_empty() => {
+                tracing::info!(made = made.len(), "statistical releases made")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(code = e.code, "statistical releases failed"),
         }

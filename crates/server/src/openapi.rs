@@ -9,8 +9,8 @@ use utoipa::OpenApi;
 
 use crate::domains::{
     accounts, assessments, care, childcare, credit, credit_lists, home_beds, housekeeping,
-    inspections, logs, monitoring, open_data, registry, releases, reviews, risk, services, siting, system,
-    warnings,
+    inspections, logs, monitoring, open_data, registry, releases, reviews, risk, services, siting,
+    system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;

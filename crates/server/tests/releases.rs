@@ -57,7 +57,10 @@ fn hex_tokens(section: &str) -> Vec<Vec<u8>> {
 }
 
 fn utf16(b: &[u8]) -> String {
-    let units: Vec<u16> = b.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+    let units: Vec<u16> = b
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
     String::from_utf16_lossy(&units)
 }
 
@@ -113,7 +116,9 @@ fn parse_pdf(bytes: &[u8]) -> (usize, Vec<u8>, String, lopdf::Document) {
     }
     let map = to_unicode(&doc);
     let mut text = String::new();
-    let ops = lopdf::content::Content::decode(&content).unwrap().operations;
+    let ops = lopdf::content::Content::decode(&content)
+        .unwrap()
+        .operations;
     for op in &ops {
         let strings: Vec<&[u8]> = match op.operator.as_str() {
             "Tj" => op.operands.iter().filter_map(|o| o.as_str().ok()).collect(),
@@ -154,13 +159,21 @@ async fn release_of_a_district(s: &TestServer) {
 
     // 2026Q4 has not closed on 5 December.
     let (st, v) = s
-        .post(&admin, "/api/releases", json!({"region": DISTRICT, "period": "2026Q4"}))
+        .post(
+            &admin,
+            "/api/releases",
+            json!({"region": DISTRICT, "period": "2026Q4"}),
+        )
         .await;
     assert_invalid(st, &v, "period_not_closed");
 
     set_clock(s, "2027-01-05T03:00:00Z");
     let (st, row) = s
-        .post(&admin, "/api/releases", json!({"region": DISTRICT, "period": "2026Q4"}))
+        .post(
+            &admin,
+            "/api/releases",
+            json!({"region": DISTRICT, "period": "2026Q4"}),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{row}");
     assert_eq!(row["kind"], json!("quarterly"));
@@ -171,10 +184,15 @@ async fn release_of_a_district(s: &TestServer) {
     let id = row["id"].as_i64().unwrap();
 
     // The document, public.
-    let (st, v) = s.get(&Auth::Anonymous, &format!("/api/releases/{id}")).await;
+    let (st, v) = s
+        .get(&Auth::Anonymous, &format!("/api/releases/{id}"))
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let doc = &v["document"];
-    assert_eq!(doc["title_zh"], json!("海淀区2026年第4季度生活服务统计季度发布"));
+    assert_eq!(
+        doc["title_zh"],
+        json!("海淀区2026年第4季度生活服务统计季度发布")
+    );
     // Bookings completed: 13 in November (the worked example: 2 + 2 + 3 + 3 + 3), none in
     // October or December — the quarter's flow is the sum of the series' months.
     let b = headline(doc, "bookings_completed");
@@ -202,7 +220,10 @@ async fn release_of_a_district(s: &TestServer) {
         .position(|c| c["key"] == json!("bookings_completed"))
         .unwrap();
     let xueyuanlu = rows.iter().find(|r| r["code"] == json!(STREET)).unwrap();
-    assert_eq!(xueyuanlu["cells"][k], json!({"status": "value", "value": 13.0}));
+    assert_eq!(
+        xueyuanlu["cells"][k],
+        json!({"status": "value", "value": 13.0})
+    );
     let mut published = 0;
     for r in rows.iter().chain([&doc["table"]["total"]]) {
         for (c, col) in r["cells"].as_array().unwrap().iter().zip(columns) {
@@ -232,33 +253,53 @@ async fn release_of_a_district(s: &TestServer) {
         "完成的预约服务",
         "学院路街道",
     ] {
-        assert!(squeezed.contains(needle), "{needle} not in the PDF's text: {text}");
+        assert!(
+            squeezed.contains(needle),
+            "{needle} not in the PDF's text: {text}"
+        );
     }
     assert!(text.contains("13"), "{text}");
     // The font is embedded (a CFF subset: FontFile3; FontFile2 for TrueType outlines).
     let embedded = parsed.objects.values().any(|o| {
-        o.as_dict().is_ok_and(|d| {
-            d.has(b"FontFile3") || d.has(b"FontFile2") || d.has(b"FontFile")
-        })
+        o.as_dict()
+            .is_ok_and(|d| d.has(b"FontFile3") || d.has(b"FontFile2") || d.has(b"FontFile"))
     });
     assert!(embedded, "no embedded font program");
     // The charts are vector paths: moveto/lineto and stroke operators in the page content.
-    let ops = lopdf::content::Content::decode(&content).unwrap().operations;
+    let ops = lopdf::content::Content::decode(&content)
+        .unwrap()
+        .operations;
     let count = |op: &str| ops.iter().filter(|o| o.operator == op).count();
-    assert!(count("m") > 10 && count("l") > 10 && count("S") > 10, "{} {} {}", count("m"), count("l"), count("S"));
+    assert!(
+        count("m") > 10 && count("l") > 10 && count("S") > 10,
+        "{} {} {}",
+        count("m"),
+        count("l"),
+        count("S")
+    );
 
     // The HTML page, public and self-contained.
     let (st, html, headers) = s
-        .raw(&Auth::Anonymous, "GET", &format!("/api/releases/{id}/release.html"), None)
+        .raw(
+            &Auth::Anonymous,
+            "GET",
+            &format!("/api/releases/{id}/release.html"),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert!(html.contains("海淀区2026年第4季度生活服务统计季度发布"));
     assert!(html.contains("<svg class=\"chart\""));
     assert!(!html.contains("src=\"http"));
 
     // The data it was made from: staff only; the hash is of the stored input.
-    let (st, _) = s.get(&Auth::Anonymous, &format!("/api/releases/{id}/data")).await;
+    let (st, _) = s
+        .get(&Auth::Anonymous, &format!("/api/releases/{id}/data"))
+        .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let (st, data) = s.get(&admin, &format!("/api/releases/{id}/data")).await;
     assert_eq!(st, StatusCode::OK, "{data}");
@@ -277,22 +318,40 @@ async fn release_of_a_district(s: &TestServer) {
 
     // Refusals.
     let (st, v) = s
-        .post(&admin, "/api/releases", json!({"region": DISTRICT, "period": "2026Q4"}))
+        .post(
+            &admin,
+            "/api/releases",
+            json!({"region": DISTRICT, "period": "2026Q4"}),
+        )
         .await;
     assert_error(st, &v, StatusCode::CONFLICT, "release_exists");
     let (st, v) = s
-        .post(&admin, "/api/releases", json!({"region": STREET, "period": "2026Q4"}))
+        .post(
+            &admin,
+            "/api/releases",
+            json!({"region": STREET, "period": "2026Q4"}),
+        )
         .await;
     assert_invalid(st, &v, "invalid_release_region");
     let (st, v) = s
-        .post(&admin, "/api/releases", json!({"region": DISTRICT, "period": "2026Q5"}))
+        .post(
+            &admin,
+            "/api/releases",
+            json!({"region": DISTRICT, "period": "2026Q5"}),
+        )
         .await;
     assert_invalid(st, &v, "invalid_period");
     let (st, v) = s
-        .post(&admin, "/api/releases", json!({"region": DISTRICT, "period": "2026Q1"}))
+        .post(
+            &admin,
+            "/api/releases",
+            json!({"region": DISTRICT, "period": "2026Q1"}),
+        )
         .await;
     assert_error(st, &v, StatusCode::CONFLICT, "no_release_data");
-    let (st, v) = s.post(&admin, "/api/releases", json!({"period": "2026Q4"})).await;
+    let (st, v) = s
+        .post(&admin, "/api/releases", json!({"period": "2026Q4"}))
+        .await;
     assert_invalid(st, &v, "required");
     let (st, v) = s.get(&Auth::Anonymous, "/api/releases/99999").await;
     assert_error(st, &v, StatusCode::NOT_FOUND, "not_found");
@@ -332,7 +391,10 @@ async fn release_of_a_district(s: &TestServer) {
         .await;
     let annual = annual["items"].as_array().unwrap();
     assert_eq!(annual.len(), 1);
-    assert_eq!(annual[0]["title_zh"], json!("海淀区2026年生活服务统计年度发布"));
+    assert_eq!(
+        annual[0]["title_zh"],
+        json!("海淀区2026年生活服务统计年度发布")
+    );
     let (st, v) = s.get(&Auth::Anonymous, "/api/releases?kind=monthly").await;
     assert_invalid(st, &v, "invalid_kind");
 }

@@ -51,9 +51,10 @@ pub fn run(a: ReleaseArgs) -> Result<()> {
             .acquire()
             .await
             .context("无法连接平台数据库 cannot connect to the platform's database")?;
-        let input = lc_server::domains::releases::read_input(&mut conn, &a.region, period, &made_on)
-            .await
-            .map_err(crate::cmd::monitor::api)?;
+        let input =
+            lc_server::domains::releases::read_input(&mut conn, &a.region, period, &made_on)
+                .await
+                .map_err(crate::cmd::monitor::api)?;
         drop(conn);
         st.store.close().await;
         lc_server::domains::releases::render(&input).map_err(crate::cmd::monitor::api)

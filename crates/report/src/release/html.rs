@@ -51,7 +51,10 @@ fn svg_trend(h: &mut String, t: &Trend) {
         );
     }
     for (x, y) in &g.dots {
-        let _ = write!(h, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"#1f4e79\"/>");
+        let _ = write!(
+            h,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"#1f4e79\"/>"
+        );
     }
     for (i, p) in t.points.iter().enumerate() {
         let _ = write!(

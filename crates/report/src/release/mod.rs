@@ -249,7 +249,9 @@ pub struct ReleaseInput {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Cell {
-    Value { value: f64 },
+    Value {
+        value: f64,
+    },
     /// Withheld by the disclosure policy (primary or complementary).
     Suppressed,
     /// No data, or a percent without a denominator.
@@ -435,7 +437,10 @@ impl<'a> Months<'a> {
             ));
         }
         Some(found.iter().fold((0.0, 0.0), |(n, d), v| {
-            (n + v.numerator.unwrap_or(0.0), d + v.denominator.unwrap_or(0.0))
+            (
+                n + v.numerator.unwrap_or(0.0),
+                d + v.denominator.unwrap_or(0.0),
+            )
         }))
     }
 }
@@ -496,8 +501,7 @@ fn column(policy: &Policy, percent: bool, rows: &[Sums]) -> (Vec<Cell>, usize, u
     // whose sums do not hold (rounding) is published by the primary rule per cell instead.
     let mut ok = true;
     for (k, &sum) in cells[total].iter().enumerate() {
-        if t
-            .relation(sum, parts.iter().map(|&p| cells[p][k]).collect())
+        if t.relation(sum, parts.iter().map(|&p| cells[p][k]).collect())
             .is_err()
         {
             ok = false;
@@ -580,11 +584,7 @@ fn assemble(input: &ReleaseInput) -> Result<Release, ReleaseError> {
     };
     let months = Months::new(&input.values);
     let period = input.period;
-    let has_data = |p: Period| {
-        INDICATORS
-            .iter()
-            .any(|i| months.sums(code, i, p).is_some())
-    };
+    let has_data = |p: Period| INDICATORS.iter().any(|i| months.sums(code, i, p).is_some());
     if !has_data(period) {
         return Err(ReleaseError::NoData {
             region: code.to_string(),
@@ -633,7 +633,10 @@ fn assemble(input: &ReleaseInput) -> Result<Release, ReleaseError> {
     for ind in INDICATORS {
         let total = months.sums(code, ind, period);
         let rows: Vec<Sums> = subs.keys().map(|c| months.sums(c, ind, period)).collect();
-        let summed = rows.iter().flatten().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let summed = rows
+            .iter()
+            .flatten()
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         let rest = total.map(|(n, d)| (n - summed.0, d - summed.1));
         let has_rest = rest.is_some_and(|(n, d)| n.abs() > 1e-9 || d.abs() > 1e-9);
         rest_needed |= has_rest;
@@ -698,7 +701,13 @@ fn assemble(input: &ReleaseInput) -> Result<Release, ReleaseError> {
         .enumerate()
         .map(|(i, (c, n))| row(i, c, n))
         .collect();
-    let unallocated = rest_needed.then(|| row(subs.len(), "", "直属本级（未分至下级区划） coded to the region itself"));
+    let unallocated = rest_needed.then(|| {
+        row(
+            subs.len(),
+            "",
+            "直属本级（未分至下级区划） coded to the region itself",
+        )
+    });
     let total = row(
         subs.len() + usize::from(rest_needed),
         code,
@@ -769,7 +778,8 @@ fn notes(input: &ReleaseInput, level: &str) -> Vec<Note> {
             .join("；")
     };
     let targets_en = if input.targets.is_empty() {
-        "No shipped plan of this region states a 2025 target for the platform's indicators.".to_string()
+        "No shipped plan of this region states a 2025 target for the platform's indicators."
+            .to_string()
     } else {
         input
             .targets
@@ -846,10 +856,15 @@ fn notes(input: &ReleaseInput, level: &str) -> Vec<Note> {
 /// Fixes the suppression note's counts once the table is known (the note is written before).
 fn finish_notes(r: &mut Release) {
     let (p, s) = (r.table.primary, r.table.secondary);
-    if let Some(n) = r.notes.iter_mut().find(|n| n.title_en.starts_with("Suppression")) {
-        n.text_zh = n
-            .text_zh
-            .replace("一次抑制 0 个单元格，二次抑制 0 个", &format!("一次抑制 {p} 个单元格，二次抑制 {s} 个"));
+    if let Some(n) = r
+        .notes
+        .iter_mut()
+        .find(|n| n.title_en.starts_with("Suppression"))
+    {
+        n.text_zh = n.text_zh.replace(
+            "一次抑制 0 个单元格，二次抑制 0 个",
+            &format!("一次抑制 {p} 个单元格，二次抑制 {s} 个"),
+        );
         n.text_en.push_str(&format!(
             " This table withholds {p} cells for themselves and {s} as complements."
         ));
@@ -906,7 +921,13 @@ pub fn chart(t: &Trend, width: f32, height: f32) -> ChartGeometry {
     let baseline = height - bottom;
     let y = |v: f64| baseline - ((v / y_max) as f32) * (baseline - top);
     let xs: Vec<f32> = (0..n)
-        .map(|i| if n > 1 { left + step * i as f32 } else { left + span / 2.0 })
+        .map(|i| {
+            if n > 1 {
+                left + step * i as f32
+            } else {
+                left + span / 2.0
+            }
+        })
         .collect();
     let mut lines = Vec::new();
     let mut cur: Vec<(f32, f32)> = Vec::new();

@@ -181,7 +181,11 @@ impl Layout {
         let (left, _) = CHART_PAD;
         let at = |(px, py): (f32, f32)| (x + px, y + py);
         self.line(
-            vec![at((left, 8.0)), at((left, g.baseline)), at((w - 8.0, g.baseline))],
+            vec![
+                at((left, 8.0)),
+                at((left, g.baseline)),
+                at((w - 8.0, g.baseline)),
+            ],
             0.5,
             GREY,
             false,
@@ -262,7 +266,13 @@ fn lay_out(r: &Release) -> Layout {
         l.y += 12.0;
         let y = l.y;
         let p = x.indicator.percent;
-        l.text(cols[0], y, 9.0, &clip(&x.indicator.name_zh, 9.0, 225.0), BLACK);
+        l.text(
+            cols[0],
+            y,
+            9.0,
+            &clip(&x.indicator.name_zh, 9.0, 225.0),
+            BLACK,
+        );
         l.text(
             cols[0],
             y + 9.0,
@@ -331,7 +341,13 @@ fn lay_out(r: &Release) -> Layout {
         l.text(MARGIN, y, 7.0, "区划 Region", GREY);
         for i in 0..r.table.columns.len() {
             let x = MARGIN + name_w + col_w * i as f32;
-            l.text(x + col_w - width(&format!("{}", i + 1), 7.0) - 2.0, y, 7.0, &format!("{}", i + 1), GREY);
+            l.text(
+                x + col_w - width(&format!("{}", i + 1), 7.0) - 2.0,
+                y,
+                7.0,
+                &format!("{}", i + 1),
+                GREY,
+            );
         }
         l.rule(y + 3.0);
     };
@@ -354,7 +370,11 @@ fn lay_out(r: &Release) -> Layout {
         for (i, (c, col)) in row.cells.iter().zip(&r.table.columns).enumerate() {
             let s = cell_text(c, col.percent);
             let x = MARGIN + name_w + col_w * (i as f32 + 1.0) - width(&s, 6.5) - 2.0;
-            let colour = if matches!(c, Cell::Suppressed) { RED } else { BLACK };
+            let colour = if matches!(c, Cell::Suppressed) {
+                RED
+            } else {
+                BLACK
+            };
             l.text(x, y, 6.5, &s, colour);
         }
         l.rule(y + 3.0);
@@ -400,12 +420,7 @@ pub fn release_pdf(r: &Release) -> Result<Vec<u8>, String> {
         let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("page size")?;
         let mut page = doc.start_page_with(settings);
         let mut s = page.surface();
-        let footer = format!(
-            "{} · {} / {}",
-            r.region.name,
-            k + 1,
-            total
-        );
+        let footer = format!("{} · {} / {}", r.region.name, k + 1, total);
         let footer_op = Op::Text {
             x: MARGIN,
             y: PAGE_H - MARGIN / 2.0,
@@ -469,7 +484,15 @@ pub fn release_pdf(r: &Release) -> Result<Vec<u8>, String> {
                     // A small square-ish octagon: a vector mark without curves.
                     let k = r * 0.414;
                     pb.move_to(x - k, y - r);
-                    for (dx, dy) in [(k, -r), (*r, -k), (*r, k), (k, *r), (-k, *r), (-r, k), (-r, -k)] {
+                    for (dx, dy) in [
+                        (k, -r),
+                        (*r, -k),
+                        (*r, k),
+                        (k, *r),
+                        (-k, *r),
+                        (-r, k),
+                        (-r, -k),
+                    ] {
                         pb.line_to(x + dx, y + dy);
                     }
                     pb.close();

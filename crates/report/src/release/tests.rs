@@ -20,7 +20,11 @@ fn v(div: &str, ind: &str, month: &str, num: f64, den: Option<f64>) -> MonthValu
 /// - visit rate: district 8/10, 9/10, 10/10 in Q3 → 27/30 = 90 %.
 fn input() -> ReleaseInput {
     let mut values = Vec::new();
-    for (m, a, b) in [("2026-07", 20.0, 3.0), ("2026-08", 15.0, 2.0), ("2026-09", 10.0, 0.0)] {
+    for (m, a, b) in [
+        ("2026-07", 20.0, 3.0),
+        ("2026-08", 15.0, 2.0),
+        ("2026-09", 10.0, 0.0),
+    ] {
         values.push(v(S1, "bookings_completed", m, a, None));
         values.push(v(S2, "bookings_completed", m, b, None));
         values.push(v(D, "bookings_completed", m, a + b, None));
@@ -68,10 +72,7 @@ fn input() -> ReleaseInput {
 }
 
 fn headline<'a>(r: &'a Release, key: &str) -> &'a Headline {
-    r.headlines
-        .iter()
-        .find(|h| h.indicator.key == key)
-        .unwrap()
+    r.headlines.iter().find(|h| h.indicator.key == key).unwrap()
 }
 
 fn col(r: &Release, key: &str) -> usize {
@@ -83,7 +84,10 @@ fn periods_parse_and_step() {
     let q: Period = "2026Q3".parse().unwrap();
     assert_eq!(q.months(), ["2026-07", "2026-08", "2026-09"]);
     assert_eq!(q.previous().to_string(), "2026Q2");
-    assert_eq!("2026Q1".parse::<Period>().unwrap().previous().to_string(), "2025Q4");
+    assert_eq!(
+        "2026Q1".parse::<Period>().unwrap().previous().to_string(),
+        "2025Q4"
+    );
     let y: Period = "2025".parse().unwrap();
     assert_eq!(y.months().len(), 12);
     assert_eq!(y.months()[11], "2025-12");
@@ -115,7 +119,10 @@ fn headlines_are_the_period_sums_by_hand() {
     assert_eq!(b.current, Cell::Value { value: 50.0 });
     assert_eq!(b.previous, Cell::Value { value: 42.0 });
     // A stock is the last month's, not the sum (94).
-    assert_eq!(headline(&r, "home_beds_in_use").current, Cell::Value { value: 33.0 });
+    assert_eq!(
+        headline(&r, "home_beds_in_use").current,
+        Cell::Value { value: 33.0 }
+    );
     // 27 of 30 person-months: but the rest (3) is below 10, so the rate is withheld.
     let vr = headline(&r, "visit_rate");
     assert_eq!(vr.current, Cell::Suppressed);
@@ -130,14 +137,19 @@ fn percents_against_the_target() {
     // 60 of 100 person-months: every part ≥ 10, published, and short of the 100 % target.
     i.values.retain(|v| v.indicator != "visit_rate");
     for m in ["2026-07", "2026-08", "2026-09"] {
-        i.values.push(v(D, "visit_rate", m, 20.0, Some(100.0 / 3.0)));
+        i.values
+            .push(v(D, "visit_rate", m, 20.0, Some(100.0 / 3.0)));
     }
     let r = make(&i).unwrap();
     let vr = headline(&r, "visit_rate");
     let value = vr.current.value().unwrap();
     assert!((value - 60.0).abs() < 1e-9, "{value}");
     assert_eq!(vr.target.as_ref().unwrap().met, Some(false));
-    let t = r.trends.iter().find(|t| t.indicator.key == "visit_rate").unwrap();
+    let t = r
+        .trends
+        .iter()
+        .find(|t| t.indicator.key == "visit_rate")
+        .unwrap();
     assert_eq!(t.target, Some(100.0));
 }
 

@@ -23,7 +23,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use lc_registry::{Access, Role};
-use lc_report::release::{self as rel, MonthValue, Period, Region, ReleaseError, ReleaseInput, TargetInfo};
+use lc_report::release::{
+    self as rel, MonthValue, Period, Region, ReleaseError, ReleaseInput, TargetInfo,
+};
 use lc_services::monitor::{self, INDICATORS};
 use lc_services::time::{local_date, YearMonth};
 use lc_store::sqlx::{self, AnyConnection};
@@ -162,7 +164,10 @@ from_row!(ReleaseRow {
 const COLUMNS: &str = "id, division_code, region_name, level, period, kind, title_zh, title_en, made_on, made_by, created_by, created_at, input_sha256, html_sha256, pdf_sha256";
 
 fn sha256(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 fn release_error(e: ReleaseError) -> AppError {
@@ -184,7 +189,10 @@ fn exists(code: &str, period: Period) -> AppError {
     AppError::new(
         StatusCode::CONFLICT,
         "release_exists",
-        format!("{code} 的 {} 统计发布已存在（每个区域、期间只发布一次）", period.label_zh()),
+        format!(
+            "{code} 的 {} 统计发布已存在（每个区域、期间只发布一次）",
+            period.label_zh()
+        ),
         format!(
             "the {} release of {code} for {period} exists (one per region and period)",
             period.kind()
@@ -232,13 +240,15 @@ pub async fn read_input(
     .map_err(StoreError::from)?;
     let values = rows
         .into_iter()
-        .map(|(division, indicator, month, numerator, denominator)| MonthValue {
-            division,
-            indicator,
-            month,
-            numerator,
-            denominator,
-        })
+        .map(
+            |(division, indicator, month, numerator, denominator)| MonthValue {
+                division,
+                indicator,
+                month,
+                numerator,
+                denominator,
+            },
+        )
         .collect();
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM divisions WHERE code = $1")
         .bind(code.to_string())
@@ -549,7 +559,10 @@ fn id_of(s: &str) -> ApiResult<i64> {
 #[utoipa::path(get, path = "/api/releases/{id}", tag = "releases", params(("id" = String, Path, description = "The release id")),
     responses((status = 200, description = "`{release: StatisticalRelease, document: {…}}`", body = Object),
         (status = "default", body = crate::error::ErrorSchema)))]
-pub async fn read(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn read(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let id = id_of(&id)?;
     let row = read_row(&st, id).await?;
     let doc: String = sqlx::query_scalar("SELECT document_json FROM releases WHERE id = $1")
@@ -614,7 +627,10 @@ pub async fn download_pdf(
 #[utoipa::path(get, path = "/api/releases/{id}/data", tag = "releases", params(("id" = String, Path, description = "The release id")),
     responses((status = 200, description = "`{input_sha256, input: ReleaseInput}`", body = Object),
         (status = "default", body = crate::error::ErrorSchema)))]
-pub async fn data(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn data(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let id = id_of(&id)?;
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT input_json, input_sha256 FROM releases WHERE id = $1")

@@ -9,6 +9,5 @@ pub mod generate;
 pub mod isochrone;
 pub mod monitor;
 pub mod partition;
-pub mod release;
 pub mod serve;
 pub mod site;

@@ -55,7 +55,7 @@ fn month(s: &str) -> Result<lc_services::time::YearMonth> {
         .map_err(|_| anyhow!("--month 应为 YYYY-MM must be a month as YYYY-MM: {s}"))
 }
 
-pub(crate) async fn open(db: &DbArgs) -> Result<std::sync::Arc<lc_server::AppState>> {
+async fn open(db: &DbArgs) -> Result<std::sync::Arc<lc_server::AppState>> {
     let config = lc_server::Config {
         database_url: Some(db.url_or_sqlite()?),
         data_dir: db.data_dir.clone(),
@@ -70,7 +70,7 @@ pub(crate) async fn open(db: &DbArgs) -> Result<std::sync::Arc<lc_server::AppSta
         .context("无法打开平台数据库 cannot open the platform's database")
 }
 
-pub(crate) fn api(e: lc_server::error::AppError) -> anyhow::Error {
+fn api(e: lc_server::error::AppError) -> anyhow::Error {
     anyhow!("{} {}", e.message_zh, e.message_en)
 }
 

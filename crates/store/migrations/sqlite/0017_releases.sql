@@ -17,14 +17,17 @@ CREATE TABLE releases (
     created_by BIGINT,
     created_at BIGINT NOT NULL,
     -- The input (ReleaseInput as JSON: the series values, names, targets and policy) and its
-    -- SHA-256; the typed document (Release as JSON); the rendered files with their hashes.
+    -- SHA-256; the typed document (Release as JSON); the rendered files with their hashes (the
+    -- PDF's bytes in `pdf`, added below in each dialect's binary type).
     input_json TEXT NOT NULL,
     input_sha256 TEXT NOT NULL,
     document_json TEXT NOT NULL,
     html TEXT NOT NULL,
     html_sha256 TEXT NOT NULL,
-    pdf BLOB NOT NULL,
     pdf_sha256 TEXT NOT NULL
 );
 CREATE UNIQUE INDEX releases_key ON releases (division_code, period, kind);
 CREATE INDEX releases_period ON releases (period, division_code);
+
+-- Dialect-specific from here: the PDF's bytes.
+ALTER TABLE releases ADD COLUMN pdf BLOB NOT NULL DEFAULT x'';

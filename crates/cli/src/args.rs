@@ -55,6 +55,11 @@ pub enum Command {
     /// a generated month of demo activity (`monitor demo-activity`).
     /// 统计监测：月度统计与示例活动
     Monitor(crate::cmd::monitor::MonitorArgs),
+    /// A statistical release of a province, city or district for a quarter or year: HTML, PDF
+    /// (CJK font embedded) and the data it was made from (`release --region 510104 --period
+    /// 2026Q3 --out DIR`).
+    /// 统计发布：省、市、区县的季度或年度统计发布（HTML、PDF 及其数据）
+    Release(crate::cmd::release::ReleaseArgs),
     /// Choose sites for new facilities (coverage, set cover, p-median, capacitated, budget), with
     /// a proven bound on how far the answer is from the best.
     /// 设施选址：最大覆盖、集合覆盖、p-中位、容量约束覆盖、预算约束覆盖（含最优性界）

@@ -44,6 +44,7 @@ fn main() -> std::process::ExitCode {
         args::Command::Serve(a) => cmd::serve::run(a, progress),
         args::Command::Divisions(a) => cmd::serve::run_divisions(a),
         args::Command::Monitor(a) => cmd::monitor::run(a),
+        args::Command::Release(a) => cmd::release::run(a),
         args::Command::Site(a) => cmd::site::run(a, progress),
         args::Command::Draw(a) => cmd::draw::run(a),
         args::Command::Partition(a) => cmd::partition::run(a, progress),

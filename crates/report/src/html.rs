@@ -6,7 +6,7 @@ use lc_assess::Scope;
 use lc_standards::{Obligation, RegionLevel};
 use std::fmt::Write as _;
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -22,7 +22,7 @@ fn esc(s: &str) -> String {
 }
 
 /// A whole number with thousands separators (`79,109,621`).
-fn grouped(x: f64) -> String {
+pub(crate) fn grouped(x: f64) -> String {
     let digits = format!("{}", x.round().abs() as u64);
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
@@ -67,7 +67,7 @@ fn colour(share: Option<f64>) -> String {
     )
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
 header{background:#1f4e79;color:#fff;padding:18px 28px}
 header h1{margin:0;font-size:24px}header p{margin:6px 0 0;opacity:.9}

@@ -15,6 +15,8 @@ mod html;
 mod recommend;
 mod xlsx;
 
+pub mod release;
+
 pub use csv_out::{
     definitions_csv, facilities_csv, indicators_csv, recommended_csv, shortcomings_csv,
     unavailable_csv, DEFINITION_COLUMNS, INDICATOR_COLUMNS,

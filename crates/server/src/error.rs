@@ -270,6 +270,16 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "Another run of the monthly figures holds the month (two runs cannot interleave); its result will be the month's figures.",
     ),
     (
+        "release_exists",
+        409,
+        "The statistical release of this region, period and kind exists: each is made once and never changed.",
+    ),
+    (
+        "no_release_data",
+        409,
+        "The region has no monthly figures in the period (run the monthly job first); no release is made.",
+    ),
+    (
         "point_off_network",
         400,
         "The place is farther than the snap limit (300 m) from the walking network; the message names the distance.",

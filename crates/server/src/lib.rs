@@ -360,7 +360,8 @@ pub async fn serve(
 /// none; `POST /api/reviews/default-ratings` on demand) and recomputes the credit-risk classes
 /// (`POST /api/credit/classes/recompute` on demand), then evaluates the early-warning rules
 /// (`POST /api/warnings/evaluate` on demand), and computes the monthly figures of the month just
-/// ended if it has none yet (`POST /api/monitor/runs` on demand).
+/// ended if it has none yet (`POST /api/monitor/runs` on demand), then the statistical releases
+/// of the quarter and year just closed that are not made yet (`POST /api/releases` on demand).
 async fn sweep_hourly(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -390,6 +391,14 @@ async fn sweep_hourly(state: Arc<AppState>) {
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(code = e.code, "monthly figures failed"),
+        }
+        // The statistical releases of the quarter and year just closed, once each (issue 16).
+        match domains::releases::make_due(&state).await {
+            Ok(made) if !made.is_empty() => {
+                tracing::info!(made = made.len(), "statistical releases made")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(code = e.code, "statistical releases failed"),
         }
     }
 }

@@ -9,8 +9,8 @@ use utoipa::OpenApi;
 
 use crate::domains::{
     accounts, assessments, care, childcare, credit, credit_lists, home_beds, housekeeping,
-    inspections, logs, monitoring, open_data, registry, reviews, risk, services, siting, system,
-    warnings,
+    inspections, logs, monitoring, open_data, registry, releases, reviews, risk, services, siting,
+    system, warnings,
 };
 use crate::endpoints::{role_keys, ENDPOINTS};
 use crate::error::ERROR_CODES;
@@ -216,6 +216,12 @@ use services::{bookings, nearby, offerings};
         monitoring::nbs_classes,
         monitoring::start_run,
         monitoring::list_runs,
+        releases::create,
+        releases::list,
+        releases::read,
+        releases::download_html,
+        releases::download_pdf,
+        releases::data,
         offerings::service_types,
         offerings::list,
         offerings::read,

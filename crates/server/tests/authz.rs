@@ -252,6 +252,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/series/nbs-classes", "*RPCGA"),
     ("POST", "/api/monitor/runs", "A"),
     ("GET", "/api/monitor/runs", "GA"),
+    ("POST", "/api/releases", "A"),
+    ("GET", "/api/releases", "*RPCGA"),
+    ("GET", "/api/releases/{id}", "*RPCGA"),
+    ("GET", "/api/releases/{id}/release.html", "*RPCGA"),
+    ("GET", "/api/releases/{id}/release.pdf", "*RPCGA"),
+    ("GET", "/api/releases/{id}/data", "GA"),
 ];
 
 /// The letter of a role (or of no sign-in) in [`EXPECTED`].
@@ -310,6 +316,9 @@ struct Fixture {
     assessment_run: i64,
     /// A siting scenario on a candidate plot beside C1 (0 on a server without a network).
     siting_run: i64,
+    /// An archived statistical release (a stored row: making one needs a month of figures,
+    /// which tests/releases.rs does).
+    release: i64,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -500,6 +509,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     let hk_text = v["text"].as_str().unwrap().to_string();
     let (assessment_job, assessment_run) = assessment_run(s, &admin).await;
     let siting_run = siting_run(s, &admin).await;
+    let release = stored_release(s).await;
     Fixture {
         sessions: vec![
             (None, Auth::Anonymous),
@@ -534,7 +544,18 @@ async fn fixture(s: &TestServer) -> Fixture {
         assessment_job,
         assessment_run,
         siting_run,
+        release,
     }
+}
+
+async fn stored_release(s: &TestServer) -> i64 {
+    lc_store::sqlx::query_scalar(
+        "INSERT INTO releases (division_code, region_name, level, period, kind, title_zh, title_en, made_on, made_by, created_by, created_at, input_json, input_sha256, document_json, html, html_sha256, pdf, pdf_sha256) VALUES ('110108', '海淀区', 'district', '2026Q3', 'quarterly', 't', 't', '2026-10-01', 'cli', NULL, 0, '{}', '', '{}', '<p>t</p>', '', $1, '') RETURNING id",
+    )
+    .bind(b"%PDF-1.7".to_vec())
+    .fetch_one(s.state().store.pool())
+    .await
+    .unwrap()
 }
 
 /// A candidate plot beside C1 and a siting scenario on it.
@@ -693,8 +714,9 @@ fn concrete(path: &str, f: &Fixture) -> String {
         return path.replace("{code}", "I1");
     }
     // The fixture's record for each path prefix (the first that matches); an account otherwise.
-    let records: [(&str, String); 28] = [
+    let records: [(&str, String); 29] = [
         ("/api/siting/runs/", f.siting_run.to_string()),
+        ("/api/releases/", f.release.to_string()),
         ("/api/siting/candidates/", "KX".into()),
         ("/api/assessments/jobs/", f.assessment_job.clone()),
         ("/api/assessments/", f.assessment_run.to_string()),

@@ -9,5 +9,6 @@ pub mod generate;
 pub mod isochrone;
 pub mod monitor;
 pub mod partition;
+pub mod release;
 pub mod serve;
 pub mod site;

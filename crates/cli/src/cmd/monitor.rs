@@ -55,7 +55,7 @@ fn month(s: &str) -> Result<lc_services::time::YearMonth> {
         .map_err(|_| anyhow!("--month 应为 YYYY-MM must be a month as YYYY-MM: {s}"))
 }
 
-async fn open(db: &DbArgs) -> Result<std::sync::Arc<lc_server::AppState>> {
+pub(crate) async fn open(db: &DbArgs) -> Result<std::sync::Arc<lc_server::AppState>> {
     let config = lc_server::Config {
         database_url: Some(db.url_or_sqlite()?),
         data_dir: db.data_dir.clone(),
@@ -70,7 +70,7 @@ async fn open(db: &DbArgs) -> Result<std::sync::Arc<lc_server::AppState>> {
         .context("无法打开平台数据库 cannot open the platform's database")
 }
 
-fn api(e: lc_server::error::AppError) -> anyhow::Error {
+pub(crate) fn api(e: lc_server::error::AppError) -> anyhow::Error {
     anyhow!("{} {}", e.message_zh, e.message_en)
 }
 

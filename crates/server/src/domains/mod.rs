@@ -18,6 +18,7 @@ pub mod logs;
 pub mod monitoring;
 pub mod open_data;
 pub mod registry;
+pub mod releases;
 pub mod reviews;
 pub mod risk;
 pub mod services;
@@ -41,6 +42,7 @@ pub const TABLES: &[&[Endpoint]] = &[
     assessments::ENDPOINTS,
     siting::ENDPOINTS,
     monitoring::ENDPOINTS,
+    releases::ENDPOINTS,
     registry::facilities::ENDPOINTS,
     registry::providers::ENDPOINTS,
     registry::practitioners::ENDPOINTS,
@@ -72,6 +74,7 @@ pub fn routes(max_body: usize) -> Router<Arc<AppState>> {
         .merge(assessments::routes(max_body))
         .merge(siting::routes(max_body))
         .merge(monitoring::routes())
+        .merge(releases::routes())
         .merge(registry::facilities::routes(max_body))
         .merge(registry::providers::routes())
         .merge(registry::practitioners::routes())

@@ -200,6 +200,10 @@ fn exists(code: &str, period: Period) -> AppError {
     )
 }
 
+/// A month of one indicator in one division: `(division_code, indicator, period, numerator,
+/// denominator)`.
+type SeriesRow = (String, String, String, Option<f64>, Option<f64>);
+
 /// Reads what a release of `code` for `period` is made from: the region's and its
 /// sub-regions' monthly values of the whole of every platform indicator, from the first month
 /// of the trend's first period to the period's last, their names and the 2025 targets.
@@ -227,7 +231,7 @@ pub async fn read_input(
     }
     let from = first.months()[0].clone();
     let to = period.months().last().cloned().unwrap_or_default();
-    let rows: Vec<(String, String, String, Option<f64>, Option<f64>)> = sqlx::query_as(
+    let rows: Vec<SeriesRow> = sqlx::query_as(
         "SELECT division_code, indicator, period, numerator, denominator FROM indicator_series WHERE source = 'platform' AND dimension = '' AND (division_code = $1 OR (level = $2 AND division_code LIKE $3)) AND period >= $4 AND period <= $5 ORDER BY division_code, indicator, period",
     )
     .bind(code.to_string())

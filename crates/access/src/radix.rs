@@ -15,7 +15,6 @@
 /// popped one is a logic error (checked in debug builds).
 pub(crate) struct RadixHeap {
     last: u64,
-    len: usize,
     /// Bit `i` set when bucket `i` holds items (found by `trailing_zeros`, not a scan).
     full: u128,
     buckets: [Vec<(u64, u32)>; 65],
@@ -30,7 +29,6 @@ impl RadixHeap {
     pub(crate) fn new() -> RadixHeap {
         RadixHeap {
             last: 0,
-            len: 0,
             full: 0,
             buckets: std::array::from_fn(|_| Vec::new()),
         }
@@ -43,7 +41,6 @@ impl RadixHeap {
             self.buckets[i].clear();
             self.full &= !(1u128 << i);
         }
-        self.len = 0;
         self.last = 0;
     }
 
@@ -53,18 +50,17 @@ impl RadixHeap {
         let b = bucket(key, self.last);
         self.buckets[b].push((key, value));
         self.full |= 1u128 << b;
-        self.len += 1;
     }
 
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<(u64, u32)> {
-        if self.len == 0 {
+        // Every item is in a bucket whose bit is set: no bits, no items.
+        if self.full == 0 {
             return None;
         }
         if self.full & 1 == 0 {
             self.refill();
         }
-        self.len -= 1;
         let item = self.buckets[0].pop();
         if self.buckets[0].is_empty() {
             self.full &= !1;
@@ -74,10 +70,6 @@ impl RadixHeap {
 
     /// Moves the first non-empty bucket's items down around its smallest key.
     fn refill(&mut self) {
-        debug_assert!(
-            self.full != 0,
-            "a non-empty radix heap has a non-empty bucket"
-        );
         let i = self.full.trailing_zeros() as usize;
         self.full &= !(1u128 << i);
         let mut items = std::mem::take(&mut self.buckets[i]);

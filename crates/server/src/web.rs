@@ -12,6 +12,15 @@ use crate::auth::hmac_sha256_hex;
 use crate::error::{ApiResult, AppError};
 use crate::AppState;
 
+/// [`json_body`] of an endpoint whose body may be left out: an empty body is `T::default()`.
+pub fn optional_json_body<T: DeserializeOwned + Default>(body: &Bytes) -> ApiResult<T> {
+    if body.is_empty() {
+        Ok(T::default())
+    } else {
+        json_body(body)
+    }
+}
+
 /// Parses a JSON body into `T`, with the API's error shape. A NUL character in any string
 /// (or key) is refused as 400: no database column may hold it.
 pub fn json_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {

@@ -315,15 +315,19 @@ fn distinct_categories(r: &CommunityAccess) -> usize {
     n
 }
 
-/// Quotes a CSV field when it needs it.
-pub(crate) fn field(out: &mut String, s: &str) {
+/// A CSV field as written: quoted (inner quotes doubled) when it holds a comma, a quote or a
+/// line break, as it is otherwise.
+fn quoted(s: &str) -> std::borrow::Cow<'_, str> {
     if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        out.push_str(s);
+        s.into()
     }
+}
+
+/// Appends a CSV field, quoted when it needs it.
+pub(crate) fn field(out: &mut String, s: &str) {
+    out.push_str(&quoted(s));
 }
 
 pub(crate) fn write_access(
@@ -344,13 +348,11 @@ pub(crate) fn write_access(
         s.clear();
         let mut rows = 0;
         let mut num = itoa::Buffer::new();
-        let mut cid = String::new();
         for (j, r) in chunk.iter().enumerate() {
             if r.nearest.is_empty() {
                 continue;
             }
-            cid.clear();
-            field(&mut cid, &communities[first + j].id);
+            let cid = quoted(&communities[first + j].id);
             for f in &r.nearest {
                 s.extend_from_slice(cid.as_bytes());
                 s.push(b',');
@@ -358,7 +360,7 @@ pub(crate) fn write_access(
                 s.push(b',');
                 s.extend_from_slice(num.format(f.rank).as_bytes());
                 s.push(b',');
-                push_field(s, &facilities[f.facility as usize].id);
+                s.extend_from_slice(quoted(&facilities[f.facility as usize].id).as_bytes());
                 push_metres(s, &mut num, f.distance_m);
                 if let Some(speed) = minutes {
                     use std::io::Write as _;
@@ -424,17 +426,6 @@ pub(crate) fn write_access(
         Ok(())
     })?;
     Ok(rows)
-}
-
-/// [`field`] into bytes.
-fn push_field(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-        let mut quoted = String::new();
-        field(&mut quoted, s);
-        out.extend_from_slice(quoted.as_bytes());
-    } else {
-        out.extend_from_slice(s.as_bytes());
-    }
 }
 
 /// Appends `,<metres with 3 decimals>` using integer formatting (much faster than `{:.3}`).

@@ -1142,11 +1142,7 @@ fn random_token_id() -> [u8; token::TOKEN_ID_LEN] {
 }
 
 fn issue_days(body: &Bytes) -> ApiResult<i64> {
-    let input: IssueInput = if body.is_empty() {
-        IssueInput::default()
-    } else {
-        web::json_body(body)?
-    };
+    let input: IssueInput = web::optional_json_body(body)?;
     let days = input.days.unwrap_or(DEFAULT_TOKEN_DAYS);
     if !(1..=MAX_TOKEN_DAYS).contains(&days) {
         return Err(AppError::field(

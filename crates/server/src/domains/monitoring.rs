@@ -44,7 +44,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::Caller;
 use crate::endpoints::{ep, Endpoint, JSON, STAFF_WRITE};
 use crate::error::{ApiResult, AppError};
-use crate::web::json_body;
+use crate::web::optional_json_body;
 use crate::AppState;
 
 /// A 差评 case due in the month: rectified on time (0/1, none yet), service, the community's
@@ -727,11 +727,7 @@ pub async fn start_run(
     Extension(c): Extension<Caller>,
     body: Bytes,
 ) -> ApiResult<Json<RunRow>> {
-    let input: RunInput = if body.is_empty() {
-        RunInput::default()
-    } else {
-        json_body(&body)?
-    };
+    let input: RunInput = optional_json_body(&body)?;
     let now = YearMonth::of_instant(st.clock.now_ms()).map_err(AppError::internal)?;
     let month = match input.month.as_deref() {
         Some(m) => month_param("month", m)?,

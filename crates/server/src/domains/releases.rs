@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::endpoints::{ep, Endpoint, JSON, STAFF_WRITE};
 use crate::error::{ApiResult, AppError};
-use crate::web::json_body;
+use crate::web::optional_json_body;
 use crate::AppState;
 
 const ADMIN: Access = Access::Roles(&[Role::Admin]);
@@ -467,11 +467,7 @@ pub async fn create(
     Extension(c): Extension<Caller>,
     body: Bytes,
 ) -> ApiResult<Json<ReleaseRow>> {
-    let input: CreateInput = if body.is_empty() {
-        CreateInput::default()
-    } else {
-        json_body(&body)?
-    };
+    let input: CreateInput = optional_json_body(&body)?;
     let required = |field: &str| {
         AppError::field(
             field,

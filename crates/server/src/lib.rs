@@ -45,6 +45,10 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Database URL; `None`: the SQLite file `livingcircle.db` in `data_dir`.
     pub database_url: Option<String>,
+    /// A streaming read replica of the PostgreSQL primary (`--database-read-url`,
+    /// `DATABASE_READ_URL`): the public read API and the open data are served from it
+    /// ([`lc_store::Store::reader`]); `None`: everything from the primary.
+    pub database_read_url: Option<String>,
     /// Directory of the embedded database and the first administrator's password file.
     pub data_dir: PathBuf,
     /// The demo seeded into a fresh database ([`Demo`]).
@@ -75,6 +79,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "database_url",
                 &self.database_url.as_deref().map(redact_password),
+            )
+            .field(
+                "database_read_url",
+                &self.database_read_url.as_deref().map(redact_password),
             )
             .field("data_dir", &self.data_dir)
             .field("demo", &self.demo)
@@ -166,6 +174,7 @@ impl Default for Config {
         Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
+            database_read_url: None,
             data_dir: PathBuf::from("livingcircle-data"),
             demo: Demo::Xueyuanlu,
             demo_password: None,
@@ -264,7 +273,7 @@ pub async fn prepare(config: Config) -> Result<Arc<AppState>, ServerError> {
             secrets::touch_private(f)?;
         }
     }
-    let store = Store::open(&url).await?;
+    let store = Store::open_with_replica(&url, config.database_read_url.as_deref()).await?;
     if let Some(f) = &sqlite_file {
         secrets::protect_sqlite(f)?;
     }

@@ -730,6 +730,7 @@ async fn secrets_out_of_the_database(db: Db) {
         |dir: std::path::PathBuf, url: Option<String>, key: Option<String>| lc_server::Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: url,
+            database_read_url: None,
             data_dir: dir,
             demo: lc_server::Demo::None,
             demo_password: None,

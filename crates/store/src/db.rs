@@ -46,6 +46,12 @@ pub fn schema_version() -> i64 {
     embedded::SQLITE.last().map(|m| m.0).unwrap_or(0)
 }
 
+/// The version of every migration this build knows, in order (numbers may skip: each branch of
+/// the history takes its own).
+pub fn schema_versions() -> Vec<i64> {
+    embedded::SQLITE.iter().map(|m| m.0).collect()
+}
+
 /// The embedded migrations of one backend, as sqlx's migrator takes them.
 #[derive(Debug)]
 struct Embedded(Backend);
@@ -154,8 +160,42 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
     pub(crate) url: String,
+    /// A streaming read replica's pool (PostgreSQL), for the public reads ([`Store::reader`]).
+    read_pool: Option<AnyPool>,
     /// SQLite allows one writer: write transactions queue here instead of failing as busy.
     write_lock: Arc<Mutex<()>>,
+}
+
+/// Connects the read replica's pool, after checking that the primary (`primary`) has a
+/// synchronous standby streaming and that `read_url` is a server in recovery (a standby).
+async fn open_replica(primary: &AnyPool, read_url: &str) -> Result<AnyPool, StoreError> {
+    let names: String = sqlx::query_scalar("SELECT current_setting('synchronous_standby_names')")
+        .fetch_one(primary)
+        .await?;
+    let sync: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')",
+    )
+    .fetch_one(primary)
+    .await?;
+    if names.trim().is_empty() || sync == 0 {
+        return Err(StoreError::Replica(format!(
+            "主库没有正在同步的同步备库（synchronous_standby_names = '{names}'），只读副本可能读不到刚写入的数据；见 tools/pg-replica/start.sh | the primary has no synchronous standby streaming (synchronous_standby_names = '{names}'), so reads on the replica could miss the writes just made: see tools/pg-replica/start.sh"
+        )));
+    }
+    let pool = AnyPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(read_url)
+        .await?;
+    let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+        .fetch_one(&pool)
+        .await?;
+    if !standby {
+        return Err(StoreError::Replica(
+            "只读副本地址指向的不是备库（pg_is_in_recovery() 为假） | the read replica URL names a server that is not a standby (pg_is_in_recovery() is false)".into(),
+        ));
+    }
+    Ok(pool)
 }
 
 /// Who changed something, for the audit trail.
@@ -184,10 +224,31 @@ async fn connection_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::
     Ok(())
 }
 
+/// On the primary of a deployment with a read replica: every commit of this connection returns
+/// once the synchronous standby has applied it, so a read on the replica after a write sees it.
+async fn remote_apply(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    connection_pragmas(conn).await?;
+    conn.execute("SET synchronous_commit = remote_apply").await?;
+    Ok(())
+}
+
 impl Store {
     /// Opens a database by URL (`sqlite://FILE` creates the file; `postgres://…`), and applies
     /// the migrations that are missing.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with_replica(url, None).await
+    }
+
+    /// [`Store::open`], with a streaming read replica of the same PostgreSQL database when
+    /// `read_url` is given: the public reads ([`Store::reader`]) go to it, everything else to
+    /// the primary. The primary's connections then commit with `synchronous_commit =
+    /// remote_apply`; the primary must list the replica in `synchronous_standby_names` and it
+    /// must be streaming as such, else the store refuses to open ([`StoreError::Replica`]):
+    /// a reader could otherwise miss the writes it has just made.
+    pub async fn open_with_replica(
+        url: &str,
+        read_url: Option<&str>,
+    ) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -204,12 +265,30 @@ impl Store {
                 "?mode=rwc"
             });
         }
-        let pool = AnyPoolOptions::new()
+        let read_url = read_url.filter(|u| !u.is_empty());
+        if let Some(r) = read_url {
+            if backend != Backend::Postgres
+                || !(r.starts_with("postgres:") || r.starts_with("postgresql:"))
+            {
+                return Err(StoreError::Replica(
+                    "只有 PostgreSQL 主库可配置只读副本，其地址须为 postgres://… | a read replica is for a PostgreSQL primary only, and its URL must be postgres://…".into(),
+                ));
+            }
+        }
+        let options = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(|conn, _| Box::pin(connection_pragmas(conn)))
-            .connect(&url)
-            .await?;
+            .acquire_timeout(Duration::from_secs(30));
+        let pool = if read_url.is_some() {
+            options.after_connect(|conn, _| Box::pin(remote_apply(conn)))
+        } else {
+            options.after_connect(|conn, _| Box::pin(connection_pragmas(conn)))
+        }
+        .connect(&url)
+        .await?;
+        let read_pool = match read_url {
+            Some(r) => Some(open_replica(&pool, r).await?),
+            None => None,
+        };
         if backend == Backend::Sqlite {
             sqlx::raw_sql("PRAGMA journal_mode = WAL;")
                 .execute(&pool)
@@ -219,6 +298,7 @@ impl Store {
             pool,
             backend,
             url,
+            read_pool,
             write_lock: Arc::new(Mutex::new(())),
         };
         store.migrate().await?;
@@ -235,13 +315,29 @@ impl Store {
         &self.pool
     }
 
+    /// The pool of the public reads: the read replica's when one is configured, else the
+    /// primary's. Only for reads that need not see a write of the same request (the replica
+    /// is read-only); with the primary's `remote_apply` commits they see every write whose
+    /// request has been answered.
+    pub fn reader(&self) -> &AnyPool {
+        self.read_pool.as_ref().unwrap_or(&self.pool)
+    }
+
+    /// Whether a read replica serves [`Store::reader`].
+    pub fn has_replica(&self) -> bool {
+        self.read_pool.is_some()
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// Closes the pool (waits for connections to be returned).
+    /// Closes the pools (waits for connections to be returned).
     pub async fn close(&self) {
+        if let Some(r) = &self.read_pool {
+            r.close().await;
+        }
         self.pool.close().await;
     }
 

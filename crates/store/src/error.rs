@@ -33,6 +33,9 @@ pub enum StoreError {
     /// The database holds a migration this build does not know (a newer build made it).
     #[error("数据库已应用本程序不认识的迁移 {0}（由更新的版本创建），请使用该版本或更新的版本 | the database has migration {0}, which this build does not know (a newer build made it): use that build or a newer one")]
     UnknownMigration(i64),
+    /// The read replica cannot serve reads that see the primary's writes.
+    #[error("只读副本 read replica: {0}")]
+    Replica(String),
     /// The national division list could not be read or is inconsistent.
     #[error("{0}")]
     Divisions(String),

@@ -15,7 +15,7 @@ mod error;
 pub mod sql;
 pub mod testdb;
 
-pub use db::{now_ms, schema_version, Actor, Backend, Store, Tx};
+pub use db::{now_ms, schema_version, schema_versions, Actor, Backend, Store, Tx};
 pub use divisions::{read_division_dir, DivisionRow, ImportStats};
 pub use error::StoreError;
 pub use sqlx;

@@ -91,10 +91,43 @@ pub async fn fresh_postgres(admin_url: &str) -> Result<String, sqlx::Error> {
                 .await;
         }
     }
+    if read_admin_url().is_some() {
+        // With a synchronous read replica (tools/pg-replica), the database exists on it when
+        // CREATE DATABASE returns.
+        conn.execute("SET synchronous_commit = remote_apply").await?;
+    }
     conn.execute(format!("CREATE DATABASE {name}").as_str())
         .await?;
     conn.close().await?;
     Ok(with_database(admin_url, &name))
+}
+
+/// `DATABASE_READ_URL`, when set to a postgres:// URL: a streaming read replica of the server
+/// of `DATABASE_URL` (`tools/pg-replica/start.sh`), on which every test database appears by
+/// itself.
+pub fn read_admin_url() -> Option<String> {
+    std::env::var("DATABASE_READ_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+}
+
+/// The replica's URL of a database made by [`fresh_postgres`] (`None` without
+/// `DATABASE_READ_URL`), once the database can be connected to there.
+///
+/// # Panics
+/// When the database does not appear on the replica within 30 seconds (it does not stream).
+pub async fn replica_of(url: &str) -> Option<String> {
+    let admin = read_admin_url()?;
+    let name = url.split('?').next()?.rsplit('/').next()?.to_string();
+    let replica = with_database(&admin, &name);
+    for _ in 0..300 {
+        if let Ok(c) = sqlx::PgConnection::connect(&replica).await {
+            let _ = c.close().await;
+            return Some(replica);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("database {name} did not appear on the read replica {admin} within 30 s");
 }
 
 /// Drops a database made by [`fresh_postgres`] (best effort).

@@ -65,6 +65,12 @@ pub struct ServeArgs {
     /// browsers treat localhost as secure anyway).
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// A streaming read replica of the PostgreSQL primary (`postgres://…`, e.g. the one
+    /// `tools/pg-replica/start.sh` makes): the public read API and the open data are served from
+    /// it, everything else from the primary, whose commits then wait until the replica has
+    /// applied them. Default: $DATABASE_READ_URL, else none.
+    #[arg(long, value_name = "URL")]
+    pub database_read_url: Option<String>,
     /// The walking network (optional): home services' areas are computed on it as walking
     /// distances from the outlet. Without it, home offerings have no computed area.
     #[command(flatten)]
@@ -171,6 +177,11 @@ pub fn run(a: ServeArgs, progress: crate::progress::Progress) -> Result<()> {
         network,
         bind: a.bind,
         database_url: a.db.url(),
+        database_read_url: a
+            .database_read_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_READ_URL").ok())
+            .filter(|u| !u.is_empty()),
         data_dir: a.db.data_dir.clone(),
         demo,
         demo_password: std::env::var("LIVINGCIRCLE_DEMO_PASSWORD")

@@ -2170,7 +2170,7 @@ pub async fn public_commitments(
 ) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
     let on = web::today(&st)?;
-    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
     let rows = public_commitment_rows(&mut conn, subject_param(&q)).await?;
     let items = rows.iter().map(public_commitment).collect();
     answer("commitments", on, PUBLIC_COMMITMENT, items, csv)
@@ -2202,7 +2202,7 @@ pub async fn public_rewards(
     ))
     .bind(subject_param(&q))
     .bind(on.to_string())
-    .fetch_all(st.store.pool())
+    .fetch_all(st.store.reader())
     .await
     .map_err(StoreError::from)?;
     let items = rows
@@ -2236,7 +2236,7 @@ async fn public_list(st: &AppState, q: &PublicQuery, kind: &str) -> ApiResult<Re
     .bind(kind.to_string())
     .bind(on.to_string())
     .bind(subject_param(q))
-    .fetch_all(st.store.pool())
+    .fetch_all(st.store.reader())
     .await
     .map_err(StoreError::from)?;
     let items = rows
@@ -2311,7 +2311,7 @@ pub async fn public_outlets(
         .clone()
         .filter(|s| !s.is_empty())
         .map(|s| s.to_ascii_uppercase());
-    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
     #[allow(clippy::type_complexity)]
     let outlets: Vec<(
         String,

@@ -60,17 +60,20 @@ impl TestServer {
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().unwrap();
-        let (url, pg) = match db {
-            Db::Sqlite => (None, None),
+        let (url, read_url, pg) = match db {
+            Db::Sqlite => (None, None, None),
             Db::Postgres => {
                 let admin = lc_store::testdb::postgres_admin_url(test)?;
                 let url = lc_store::testdb::fresh_postgres(&admin).await.unwrap();
-                (Some(url.clone()), Some((admin, url)))
+                // With DATABASE_READ_URL (tools/pg-replica), the public reads go to the replica.
+                let read_url = lc_store::testdb::replica_of(&url).await;
+                (Some(url.clone()), read_url, Some((admin, url)))
             }
         };
         let config = lc_server::Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: url,
+            database_read_url: read_url,
             data_dir: dir.path().join("data"),
             demo,
             demo_password: Some(DEMO_PASSWORD.into()),

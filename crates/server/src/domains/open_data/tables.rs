@@ -304,7 +304,7 @@ where
             let page: Result<Vec<R>, _> = sqlx::query_as(sql)
                 .bind(after)
                 .bind(PAGE)
-                .fetch_all(st.store.pool())
+                .fetch_all(st.store.reader())
                 .await;
             match page {
                 Err(e) => Some((Err(AppError::from(StoreError::from(e))), None)),
@@ -323,7 +323,7 @@ where
 /// count takes a complement with it; the share of good reviews is shown only when the reviews
 /// and the good count both are (it would give the good count back).
 pub async fn ratings(st: Arc<AppState>, policy: Policy) -> ApiResult<Pages> {
-    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
     let (_, ratings) = reviews::stats::all_outlet_ratings(&mut conn).await?;
     let names: BTreeMap<String, String> =
         sqlx::query_as::<_, (String, String)>("SELECT id, name FROM facilities")
@@ -380,7 +380,7 @@ pub async fn ratings(st: Arc<AppState>, policy: Policy) -> ApiResult<Pages> {
 /// The penalties within their publicity today (the rule of `GET /api/public/penalties`).
 pub async fn penalties(st: Arc<AppState>) -> ApiResult<Pages> {
     let today = crate::web::today(&st)?;
-    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
     let rows = credit::public_rows(&mut conn, "penalty", None, today).await?;
     let out = rows
         .iter()
@@ -453,7 +453,7 @@ pub async fn community_pattern(st: &AppState, policy: &Policy) -> ApiResult<Comm
     let rows: Vec<CountRow> = sqlx::query_as(
         "SELECT id, division_code, population, households, elderly, children_0_3 FROM communities ORDER BY id",
     )
-    .fetch_all(st.store.pool())
+    .fetch_all(st.store.reader())
     .await
     .map_err(StoreError::from)?;
     // Parent of each node: community → township → county → city → all.
@@ -565,7 +565,7 @@ pub async fn communities(st: Arc<AppState>, policy: Policy) -> ApiResult<Pages> 
     let names: BTreeMap<String, String> = {
         let codes: BTreeSet<&String> = pattern.aggregates.iter().map(|(_, c, _)| c).collect();
         sqlx::query_as::<_, (String, String)>("SELECT code, name FROM divisions")
-            .fetch_all(st.store.pool())
+            .fetch_all(st.store.reader())
             .await
             .map_err(StoreError::from)?
             .into_iter()

@@ -339,7 +339,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Paged<CommunityRow>>> {
     let f = q.filter()?;
-    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
     let (rows, total) = list_rows(&mut conn, st.store.backend(), &f).await?;
     Ok(Json(Paged::new(rows, total, f.page)))
 }
@@ -351,7 +351,7 @@ pub async fn read(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CommunityRow>> {
-    get_row(st.store.pool(), &id)
+    get_row(st.store.reader(), &id)
         .await?
         .map(Json)
         .ok_or_else(|| AppError::not_found("community", &id))
@@ -517,7 +517,7 @@ pub async fn export_csv(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
-    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let list: Vec<lc_model::Community> = rows.iter().map(CommunityRow::to_model).collect();
     let mut buf = Vec::new();
@@ -536,7 +536,7 @@ pub async fn export_xlsx(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
-    let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let values = web::to_values(&rows);
     let cols: Vec<&str> = lc_tables::COMMUNITY_COLUMNS

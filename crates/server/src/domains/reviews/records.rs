@@ -261,13 +261,15 @@ async fn by_subject(
     .await?)
 }
 
-/// Inserts a review unless its record has one; `None` when it had (the unique index decides).
+/// Inserts a review unless its record has one; `None` when it had (the unique index decides:
+/// `ON CONFLICT` without a target, as on PostgreSQL that index also holds the partition key,
+/// the community, which a review copies from its record).
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
     r: &ReviewRow,
 ) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO reviews (subject_kind, subject_id, facility_id, provider_code, practitioner_id, service, division_code, community_id, resident_id, submitted_by, proxy, consent_method, consent_note, served_at, rated_at, month, level, class, indicators_version, indicator_set, scores, text, is_default, excluded, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 0, 0) ON CONFLICT (subject_kind, subject_id) DO NOTHING RETURNING id",
+        "INSERT INTO reviews (subject_kind, subject_id, facility_id, provider_code, practitioner_id, service, division_code, community_id, resident_id, submitted_by, proxy, consent_method, consent_note, served_at, rated_at, month, level, class, indicators_version, indicator_set, scores, text, is_default, excluded, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 0, 0) ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(r.subject_kind.clone())
     .bind(r.subject_id)

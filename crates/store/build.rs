@@ -29,7 +29,10 @@ fn list(dir: &Path) -> Vec<(i64, String, String)> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // Read at run time, not baked in by env!: a build script compiled in another checkout
+    // (a copied target directory) must still embed this checkout's files.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&dir).join("migrations");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut code = String::new();
     for (konst, dir) in [("SQLITE", "sqlite"), ("POSTGRES", "postgres")] {

@@ -228,7 +228,8 @@ async fn connection_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::
 /// once the synchronous standby has applied it, so a read on the replica after a write sees it.
 async fn remote_apply(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     connection_pragmas(conn).await?;
-    conn.execute("SET synchronous_commit = remote_apply").await?;
+    conn.execute("SET synchronous_commit = remote_apply")
+        .await?;
     Ok(())
 }
 
@@ -245,10 +246,7 @@ impl Store {
     /// remote_apply`; the primary must list the replica in `synchronous_standby_names` and it
     /// must be streaming as such, else the store refuses to open ([`StoreError::Replica`]):
     /// a reader could otherwise miss the writes it has just made.
-    pub async fn open_with_replica(
-        url: &str,
-        read_url: Option<&str>,
-    ) -> Result<Store, StoreError> {
+    pub async fn open_with_replica(url: &str, read_url: Option<&str>) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite

@@ -94,7 +94,8 @@ pub async fn fresh_postgres(admin_url: &str) -> Result<String, sqlx::Error> {
     if read_admin_url().is_some() {
         // With a synchronous read replica (tools/pg-replica), the database exists on it when
         // CREATE DATABASE returns.
-        conn.execute("SET synchronous_commit = remote_apply").await?;
+        conn.execute("SET synchronous_commit = remote_apply")
+            .await?;
     }
     conn.execute(format!("CREATE DATABASE {name}").as_str())
         .await?;

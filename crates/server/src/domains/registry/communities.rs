@@ -339,7 +339,12 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Paged<CommunityRow>>> {
     let f = q.filter()?;
-    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st
+        .store
+        .reader()
+        .acquire()
+        .await
+        .map_err(StoreError::from)?;
     let (rows, total) = list_rows(&mut conn, st.store.backend(), &f).await?;
     Ok(Json(Paged::new(rows, total, f.page)))
 }
@@ -517,7 +522,12 @@ pub async fn export_csv(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
-    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st
+        .store
+        .reader()
+        .acquire()
+        .await
+        .map_err(StoreError::from)?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let list: Vec<lc_model::Community> = rows.iter().map(CommunityRow::to_model).collect();
     let mut buf = Vec::new();
@@ -536,7 +546,12 @@ pub async fn export_xlsx(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
-    let mut conn = st.store.reader().acquire().await.map_err(StoreError::from)?;
+    let mut conn = st
+        .store
+        .reader()
+        .acquire()
+        .await
+        .map_err(StoreError::from)?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let values = web::to_values(&rows);
     let cols: Vec<&str> = lc_tables::COMMUNITY_COLUMNS

@@ -33,7 +33,11 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Starts the server ($1: label, further arguments to `serve`), waits for it, prints its base URL.
+# Starts the server ($1: label, further arguments to `serve`), waits for it, sets `base` to its
+# URL and `server_pid` to its process. Called directly, never as `$(start …)`: a command
+# substitution is a subshell, whose `server_pid` the cleanup would never see (the servers were
+# left running after the script ended).
+base=""
 start() {
   local label="$1"; shift
   local port; port="$(free_port)"
@@ -42,8 +46,9 @@ start() {
   server_pid=$!
   for _ in $(seq 1 100); do
     if curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1; then
-      echo "http://127.0.0.1:$port"; return 0
+      base="http://127.0.0.1:$port"; return 0
     fi
+    kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.2
   done
   echo "the server did not start:" >&2; cat "$work/$label.log" >&2; return 1
@@ -67,10 +72,10 @@ admin_token() {
 }
 
 run() {
-  local label="$1" base token
+  local label="$1" token
   shift
-  base="$(start "$label" "$@")"
-  token="$(admin_token "$base")"
+  start "$label" "$@" || return 1
+  token="$(admin_token "$base")" || return 1
   echo "== schemathesis on $label ($base) =="
   # The operations that end the run's own credentials are left out: signing out, changing the
   # password, revoking tokens and changing accounts (the administrator could disable itself).

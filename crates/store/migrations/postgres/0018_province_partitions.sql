@@ -11,7 +11,7 @@
 -- (subject_kind, subject_id, community_id), which is as strict, because a review's community is
 -- its booking's or visit's (copied from the subject, never changed). Ids keep coming from the
 -- same sequences. bookings and residents stay unpartitioned: their idempotency, seat and
--- ID-number keys cannot carry the province (ARCHITECTURE.md, "Scaling out").
+-- ID-number keys cannot carry the province (ARCHITECTURE.md, lc-store, "Partitions by province").
 
 DO $$
 DECLARE

@@ -431,7 +431,7 @@ async fn places_per_region(s: &TestServer) {
     apply(s, &w.worker, Some(w.parents[0]), "小明").await;
     let (st, rows) = s
         .get(
-            &Auth::Anonymous,
+            &w.admin,
             "/api/childcare/places?level=street&division=110108010",
         )
         .await;
@@ -464,6 +464,35 @@ async fn places_per_region(s: &TestServer) {
     assert!(pop > 0.0 && (pop - sum).abs() < 1e-6, "{pop} vs {sum}");
     let rate = street["places_per_1000"].as_f64().unwrap();
     assert!((rate - 13.0 / pop * 1000.0).abs() < 1e-9);
+    // Open to everyone, the one child in a place is a count under 10: withheld with the free
+    // places that would give it back (places are shown); the street's population is not small.
+    let (st, rows) = s
+        .get(
+            &Auth::Anonymous,
+            "/api/childcare/places?level=street&division=110108010",
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{rows}");
+    let open = &rows[0];
+    assert_eq!(
+        (
+            open["places"].as_i64(),
+            open["in_use"].clone(),
+            open["free"].clone()
+        ),
+        (Some(13), Value::Null, Value::Null)
+    );
+    assert_eq!(open["population"].as_f64(), Some(pop));
+    assert_eq!(open["suppressed"], json!(["in_use", "free"]));
+    let (_, text, _) = s
+        .raw(
+            &Auth::Anonymous,
+            "GET",
+            "/api/childcare/places.csv?level=street",
+            None,
+        )
+        .await;
+    assert!(text.contains("street,110108010,2,13,x,x,"), "{text}");
     let (st, text, _) = s
         .raw(
             &Auth::Anonymous,

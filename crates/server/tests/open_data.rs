@@ -401,6 +401,82 @@ async fn no_small_cell_anywhere(s: &TestServer) -> usize {
     checked
 }
 
+/// The registry's open exports of communities (`/api/communities/export.csv` and `.xlsx`,
+/// unauthenticated): every count of people is `x`, 0 or at least 10. Returns the rows of the
+/// CSV as maps.
+async fn registry_exports_are_safe(s: &TestServer) -> Vec<BTreeMap<String, String>> {
+    const PEOPLE: [&str; 4] = ["population", "households", "elderly", "children_0_3"];
+    let (st, bytes) = s
+        .bytes(&Auth::Anonymous, "/api/communities/export.csv")
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<BTreeMap<String, String>> = r
+        .records()
+        .map(|rec| {
+            head.iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        for c in PEOPLE {
+            if let Some(cell) = row.get(c) {
+                assert_safe_count(cell, &format!("export.csv {} {c}", row["id"]));
+            }
+        }
+    }
+    let (st, bytes) = s
+        .bytes(&Auth::Anonymous, "/api/communities/export.xlsx")
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let names = wb.sheet_names();
+    let range = wb.worksheet_range(&names[0]).unwrap();
+    let mut it = range.rows();
+    let head: Vec<String> = it.next().unwrap().iter().map(|c| c.to_string()).collect();
+    let mut n = 0;
+    for r in it {
+        let row: BTreeMap<String, String> = head
+            .iter()
+            .cloned()
+            .zip(r.iter().map(|c| c.to_string()))
+            .collect();
+        for c in PEOPLE {
+            assert_safe_count(&row[c], &format!("export.xlsx {} {c}", row["id"]));
+        }
+        n += 1;
+    }
+    assert_eq!(n, rows.len(), "the workbook has the CSV's rows");
+    // The childcare places per region (children in places and waiting, population, children).
+    let (st, bytes) = s.bytes(&Auth::Anonymous, "/api/childcare/places.csv").await;
+    assert_eq!(st, StatusCode::OK);
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    for rec in r.records() {
+        let row: BTreeMap<String, String> = head
+            .iter()
+            .cloned()
+            .zip(rec.unwrap().iter().map(String::from))
+            .collect();
+        for c in ["in_use", "waiting", "population", "children_0_3"] {
+            assert_safe_count(&row[c], &format!("places.csv {} {c}", row["region_code"]));
+        }
+        // What gives a withheld count back is withheld with it.
+        assert_eq!(row["in_use"] == "x", row["free"] == "x", "{row:?}");
+        assert_eq!(
+            row["population"] == "x",
+            row["places_per_1000"] == "x",
+            "{row:?}"
+        );
+    }
+    rows
+}
+
 /// The community table with two small communities in Xueyuanlu street (committee 110108010001):
 /// one of 4 people (primary)
 /// and one of 30 (the smallest complement in its township), so that neither the street's total
@@ -500,6 +576,24 @@ async fn suppression_in_downloads(s: &TestServer) {
     let r = x.iter().find(|r| r["code"] == "C-SMALL").unwrap();
     assert_eq!(r["population"], "x");
     assert!(no_small_cell_anywhere(s).await > 0);
+    // The registry's own open exports withhold the same cells (one pattern for every open
+    // download), and those who keep the registry still get the counts in full.
+    let export = registry_exports_are_safe(s).await;
+    let small = export.iter().find(|r| r["id"] == "C-SMALL").unwrap();
+    let thirty = export.iter().find(|r| r["id"] == "C-THIRTY").unwrap();
+    assert_eq!(
+        (small["population"].as_str(), thirty["population"].as_str()),
+        ("x", "x")
+    );
+    assert_eq!(small["children_0_3"], "0");
+    let (st, bytes) = s.bytes(&admin, "/api/communities/export.csv").await;
+    assert_eq!(st, StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("communities.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    let full = lc_tables::read_communities(&path, lc_tables::Crs::Wgs84).unwrap();
+    let small = full.iter().find(|c| c.id == "C-SMALL").unwrap();
+    assert_eq!((small.population, small.households), (4.0, Some(2.0)));
 }
 both!(suppression_in_downloads);
 
@@ -527,6 +621,7 @@ async fn chengdu_demo(db: Db) {
     );
     let checked = no_small_cell_anywhere(&s).await;
     assert!(checked > 800, "{checked} person-count cells checked");
+    assert!(registry_exports_are_safe(&s).await.len() >= 200);
     s.stop().await;
 }
 

@@ -729,7 +729,10 @@ pub async fn waiting(
     ))
 }
 
-/// One region's places.
+/// One region's places. The counts of people (`in_use`, `waiting`, `population`,
+/// `children_0_3`) and what gives them back (`free` = places − in use, `places_per_1000`) are
+/// `null` and named in `suppressed` where the disclosure policy withholds them from a caller
+/// who does not keep the registry (see [`withhold_places`]).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegionPlaces {
     pub level: RegionLevel,
@@ -738,15 +741,17 @@ pub struct RegionPlaces {
     /// Nurseries whose facility division code lies in the region.
     pub nurseries: i64,
     pub places: i64,
-    pub in_use: i64,
-    pub free: i64,
-    pub waiting: i64,
+    pub in_use: Option<i64>,
+    pub free: Option<i64>,
+    pub waiting: Option<i64>,
     /// Σ population of the communities whose division code lies in the region.
-    pub population: f64,
+    pub population: Option<f64>,
     /// Σ children aged 0–3 of those communities (where recorded).
-    pub children_0_3: f64,
+    pub children_0_3: Option<f64>,
     /// places ÷ population × 1000 (GS04, HE06); `None` when no population is recorded.
     pub places_per_1000: Option<f64>,
+    /// The columns withheld by the disclosure policy.
+    pub suppressed: Vec<&'static str>,
 }
 
 /// Query of the places per region.
@@ -776,7 +781,17 @@ fn region_codes(code: &str) -> Vec<(RegionLevel, String)> {
     .collect()
 }
 
-async fn region_places(st: &AppState, q: &PlacesQuery) -> ApiResult<Vec<RegionPlaces>> {
+/// Whether the caller sees the places' counts of people in full: those who keep the registry
+/// (administrators, regulators, community workers).
+fn sees_counts(c: &Caller) -> bool {
+    matches!(c.role(), Some(Admin | Regulator | CommunityWorker))
+}
+
+async fn region_places(
+    st: &AppState,
+    q: &PlacesQuery,
+    withhold: bool,
+) -> ApiResult<Vec<RegionPlaces>> {
     let division = web::division_param(&q.division)?;
     let level = match q.level.as_deref().filter(|s| !s.is_empty()) {
         None => None,
@@ -797,6 +812,9 @@ async fn region_places(st: &AppState, q: &PlacesQuery) -> ApiResult<Vec<RegionPl
             })?,
         ),
     };
+    // The communities' counts as the open data reads them: the same rows give the sums and,
+    // for a caller who does not keep the registry, the suppression pattern.
+    let counts = crate::domains::open_data::tables::community_counts(st).await?;
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let mut rows: BTreeMap<(RegionLevel, String), RegionPlaces> = BTreeMap::new();
     let entry = |l: RegionLevel, code: String| -> RegionPlaces {
@@ -805,27 +823,25 @@ async fn region_places(st: &AppState, q: &PlacesQuery) -> ApiResult<Vec<RegionPl
             region_code: code,
             nurseries: 0,
             places: 0,
-            in_use: 0,
-            free: 0,
-            waiting: 0,
-            population: 0.0,
-            children_0_3: 0.0,
+            in_use: Some(0),
+            free: Some(0),
+            waiting: Some(0),
+            population: Some(0.0),
+            children_0_3: Some(0.0),
             places_per_1000: None,
+            suppressed: Vec::new(),
         }
     };
-    let comms: Vec<(Option<String>, f64, Option<f64>)> = sqlx::query_as(
-        "SELECT division_code, population, children_0_3 FROM communities WHERE division_code IS NOT NULL",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(StoreError::from)?;
-    for (code, pop, kids) in comms {
-        for (l, r) in region_codes(code.as_deref().unwrap_or("")) {
+    for (_, code, pop, _, _, kids) in &counts {
+        let Some(code) = code.as_deref() else {
+            continue;
+        };
+        for (l, r) in region_codes(code) {
             let e = rows
                 .entry((l, r.clone()))
                 .or_insert_with(|| entry(l, r.clone()));
-            e.population += pop;
-            e.children_0_3 += kids.unwrap_or(0.0);
+            e.population = e.population.map(|p| p + pop);
+            e.children_0_3 = e.children_0_3.map(|c| c + kids.unwrap_or(0.0));
         }
     }
     for n in all_nurseries(&mut conn, None, None).await? {
@@ -835,10 +851,19 @@ async fn region_places(st: &AppState, q: &PlacesQuery) -> ApiResult<Vec<RegionPl
                 .or_insert_with(|| entry(l, r.clone()));
             e.nurseries += 1;
             e.places += n.places;
-            e.in_use += n.in_use;
-            e.free += n.free;
-            e.waiting += n.waiting;
+            e.in_use = e.in_use.map(|x| x + n.in_use);
+            e.free = e.free.map(|x| x + n.free);
+            e.waiting = e.waiting.map(|x| x + n.waiting);
         }
+    }
+    for r in rows.values_mut() {
+        r.places_per_1000 = r
+            .population
+            .filter(|p| *p > 0.0)
+            .map(|p| r.places as f64 / p * 1000.0);
+    }
+    if withhold {
+        withhold_places(&mut rows, &counts)?;
     }
     Ok(rows
         .into_values()
@@ -848,12 +873,136 @@ async fn region_places(st: &AppState, q: &PlacesQuery) -> ApiResult<Vec<RegionPl
                 .as_deref()
                 .is_none_or(|d| r.region_code.starts_with(d))
         })
-        .map(|mut r| {
-            r.places_per_1000 =
-                (r.population > 0.0).then(|| r.places as f64 / r.population * 1000.0);
-            r
-        })
         .collect())
+}
+
+/// Withholds the places' counts of people by the open data's disclosure policy (default:
+/// counts below 10), over every region before any filter (a filtered answer shows a part of
+/// one pattern):
+/// - `population` and `children_0_3` of a city, district or street take the cell of the open
+///   data's community table (`open_data::tables::pattern_of`, from the same rows): one pattern
+///   for every open download, so that combining them reveals nothing either alone does not. A
+///   province is not in that table: its figure is shown only when every part of it (its
+///   cities, and its communities coded to no city) is shown there, so that it is their sum,
+///   known already;
+/// - `in_use` and `waiting`: one `lc_disclosure::Table` per column over the regions (province =
+///   Σ cities, city = Σ districts, district = Σ streets, each with the nurseries coded above
+///   the next level as one unpublished remainder), primary and secondary suppression;
+/// - `free` goes with `in_use` (places are shown), `places_per_1000` with `population`.
+fn withhold_places(
+    rows: &mut BTreeMap<(RegionLevel, String), RegionPlaces>,
+    counts: &[crate::domains::open_data::tables::CountRow],
+) -> ApiResult<()> {
+    use crate::domains::open_data::tables::{pattern_of, top_key};
+    use lc_disclosure::{suppress, Fixed, Table};
+    let policy = crate::domains::open_data::policy();
+    let pattern = pattern_of(counts, &policy)?;
+    // Column k of the pattern: 0 population, 3 children_0_3. A region no community lies in is
+    // not in the pattern: 0 people, nothing to withhold.
+    let shown = |k: usize, key: &str| -> bool {
+        pattern.cells[k]
+            .get(key)
+            .is_none_or(|(_, suppressed)| !suppressed)
+    };
+    let mut province_shown: BTreeMap<String, [bool; 2]> = BTreeMap::new();
+    for (id, code, ..) in counts {
+        let Some(code) = code.as_deref() else {
+            continue;
+        };
+        let Some((_, p)) = region_codes(code)
+            .into_iter()
+            .find(|(l, _)| *l == RegionLevel::Province)
+        else {
+            continue;
+        };
+        let key = top_key(id, Some(code));
+        let e = province_shown.entry(p).or_insert([true, true]);
+        e[0] &= shown(0, &key);
+        e[1] &= shown(3, &key);
+    }
+    for ((level, code), r) in rows.iter_mut() {
+        let key = match level {
+            RegionLevel::City => Some(format!("city:{code}")),
+            RegionLevel::District => Some(format!("county:{code}")),
+            RegionLevel::Street => Some(format!("township:{code}")),
+            _ => None,
+        };
+        let [pop, kids] = match &key {
+            Some(key) => [shown(0, key), shown(3, key)],
+            None => province_shown.get(code).copied().unwrap_or([true, true]),
+        };
+        if !pop {
+            r.population = None;
+            r.places_per_1000 = None;
+            r.suppressed.extend(["population", "places_per_1000"]);
+        }
+        if !kids {
+            r.children_0_3 = None;
+            r.suppressed.push("children_0_3");
+        }
+    }
+    // in_use and waiting over the region hierarchy.
+    let keys: Vec<(RegionLevel, String)> = rows.keys().cloned().collect();
+    let child_level = |l: RegionLevel| match l {
+        RegionLevel::Province => Some(RegionLevel::City),
+        RegionLevel::City => Some(RegionLevel::District),
+        RegionLevel::District => Some(RegionLevel::Street),
+        _ => None,
+    };
+    for column in ["in_use", "waiting"] {
+        let value = |r: &RegionPlaces| -> u64 {
+            let v = if column == "in_use" {
+                r.in_use
+            } else {
+                r.waiting
+            };
+            v.unwrap_or(0).max(0) as u64
+        };
+        let mut t = Table::new();
+        let cell: BTreeMap<&(RegionLevel, String), usize> =
+            keys.iter().map(|k| (k, t.cell(value(&rows[k])))).collect();
+        for k in &keys {
+            let Some(cl) = child_level(k.0) else {
+                continue;
+            };
+            let mut parts: Vec<usize> = keys
+                .iter()
+                .filter(|c| c.0 == cl && c.1.starts_with(k.1.as_str()))
+                .map(|c| cell[c])
+                .collect();
+            let sum: u64 = parts.iter().map(|&p| t.value(p)).sum();
+            let total = t.value(cell[k]);
+            if total < sum {
+                return Err(AppError::internal(
+                    "places: a region is less than its parts",
+                ));
+            }
+            if total > sum {
+                let rest = t.cell(total - sum);
+                t.fix(rest, Fixed::Suppressed);
+                parts.push(rest);
+            }
+            if !parts.is_empty() {
+                t.relation(cell[k], parts).map_err(AppError::internal)?;
+            }
+        }
+        let out = suppress(&policy, &t);
+        let all = !out.exposed.is_empty();
+        for k in &keys {
+            if all || out.suppressed[cell[k]] {
+                let r = rows.get_mut(k).expect("a known region");
+                if column == "in_use" {
+                    r.in_use = None;
+                    r.free = None;
+                    r.suppressed.extend(["in_use", "free"]);
+                } else {
+                    r.waiting = None;
+                    r.suppressed.push("waiting");
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// GET /api/childcare/places.
@@ -861,9 +1010,10 @@ async fn region_places(st: &AppState, q: &PlacesQuery) -> ApiResult<Vec<RegionPl
     responses((status = 200, body = Vec<RegionPlaces>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn places(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<PlacesQuery>,
 ) -> ApiResult<Json<Vec<RegionPlaces>>> {
-    Ok(Json(region_places(&st, &q).await?))
+    Ok(Json(region_places(&st, &q, !sees_counts(&c)).await?))
 }
 
 /// The columns of `places.csv`.
@@ -880,20 +1030,25 @@ pub const PLACES_COLUMNS: &[&str] = &[
     "places_per_1000",
 ];
 
-/// GET /api/childcare/places.csv.
+/// GET /api/childcare/places.csv: a withheld cell is `x`, as in the open data.
 #[utoipa::path(get, path = "/api/childcare/places.csv", tag = "childcare", params(PlacesQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn places_csv(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<PlacesQuery>,
 ) -> ApiResult<Response> {
-    let rows: Vec<Value> = region_places(&st, &q)
+    let rows: Vec<Value> = region_places(&st, &q, !sees_counts(&c))
         .await?
         .iter()
         .map(|r| {
-            json!({"level": r.level.key(), "region_code": r.region_code, "nurseries": r.nurseries,
+            let mut v = json!({"level": r.level.key(), "region_code": r.region_code, "nurseries": r.nurseries,
                 "places": r.places, "in_use": r.in_use, "free": r.free, "waiting": r.waiting,
-                "population": r.population, "children_0_3": r.children_0_3, "places_per_1000": r.places_per_1000})
+                "population": r.population, "children_0_3": r.children_0_3, "places_per_1000": r.places_per_1000});
+            for col in &r.suppressed {
+                v[*col] = json!(crate::domains::open_data::tables::SUPPRESSED);
+            }
+            v
         })
         .collect();
     bulk::csv_of_values("childcare-places.csv", PLACES_COLUMNS, &rows)

@@ -435,9 +435,11 @@ fn ancestor(code: &str, len: usize) -> Option<String> {
 }
 
 /// The person-count columns of the community table.
-const COMMUNITY_COUNTS: &[&str] = &["population", "households", "elderly", "children_0_3"];
+pub const COMMUNITY_COUNTS: &[&str] = &["population", "households", "elderly", "children_0_3"];
 
-type CountRow = (
+/// A community's id, division code and counts of people (population, households, elderly,
+/// children_0_3: the order of [`COMMUNITY_COUNTS`]).
+pub type CountRow = (
     String,
     Option<String>,
     f64,
@@ -445,6 +447,30 @@ type CountRow = (
     Option<f64>,
     Option<f64>,
 );
+
+/// Every community's counts, as [`community_pattern`] reads them.
+pub async fn community_counts(st: &AppState) -> ApiResult<Vec<CountRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, division_code, population, households, elderly, children_0_3 FROM communities ORDER BY id",
+    )
+    .fetch_all(st.store.reader())
+    .await
+    .map_err(StoreError::from)?)
+}
+
+/// The key of a community's topmost aggregate in the pattern (`city:…`, else `county:…`, else
+/// `township:…`), or its own cell's key when its code reaches no aggregate level.
+pub fn top_key(id: &str, division_code: Option<&str>) -> String {
+    LEVELS
+        .iter()
+        .rev()
+        .find_map(|&(level, len)| {
+            division_code
+                .and_then(|d| ancestor(d, len))
+                .map(|code| format!("{level}:{code}"))
+        })
+        .unwrap_or_else(|| format!("community:{id}"))
+}
 
 /// The suppression pattern of the community table: for each count column, one table of every
 /// community and every aggregate above them (township = Σ its communities, county = Σ its
@@ -460,16 +486,15 @@ pub struct CommunityPattern {
 
 /// Computes the pattern (reads the counts only).
 pub async fn community_pattern(st: &AppState, policy: &Policy) -> ApiResult<CommunityPattern> {
-    let rows: Vec<CountRow> = sqlx::query_as(
-        "SELECT id, division_code, population, households, elderly, children_0_3 FROM communities ORDER BY id",
-    )
-    .fetch_all(st.store.reader())
-    .await
-    .map_err(StoreError::from)?;
+    pattern_of(&community_counts(st).await?, policy)
+}
+
+/// The pattern of these communities' counts (pure).
+pub fn pattern_of(rows: &[CountRow], policy: &Policy) -> ApiResult<CommunityPattern> {
     // Parent of each node: community → township → county → city → all.
     let mut parent: BTreeMap<String, String> = BTreeMap::new();
     let mut levels: BTreeMap<String, (&'static str, String)> = BTreeMap::new();
-    for (id, div, ..) in &rows {
+    for (id, div, ..) in rows {
         let mut child = format!("community:{id}");
         for &(level, len) in LEVELS {
             let Some(code) = div.as_deref().and_then(|d| ancestor(d, len)) else {
@@ -500,7 +525,7 @@ pub async fn community_pattern(st: &AppState, policy: &Policy) -> ApiResult<Comm
         let mut t = Table::new();
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
         let mut values: BTreeMap<String, Option<u64>> = BTreeMap::new();
-        for (id, _, pop, hh, old, kids) in &rows {
+        for (id, _, pop, hh, old, kids) in rows {
             let v = [Some(*pop), *hh, *old, *kids][k]
                 .filter(|x| x.is_finite() && *x >= 0.0)
                 .map(|x| x.round() as u64);

@@ -31,8 +31,8 @@ use Role::*;
 pub const ENDPOINTS: &[Endpoint] = &[
     ep!("GET", "/api/communities", Access::Public, "", "communities", "List or search communities (q, division prefix).", None, JSON),
     ep!("POST", "/api/communities", STAFF_WRITE, "", "communities", "Create a community.", Some(JSON), JSON),
-    ep!("GET", "/api/communities/export.csv", Access::Public, "", "communities", "Export communities in the engine's communities.csv format.", None, CSV),
-    ep!("GET", "/api/communities/export.xlsx", Access::Public, "", "communities", "Export communities as an Excel workbook.", None, XLSX),
+    ep!("GET", "/api/communities/export.csv", Access::Public, "", "communities", "Export communities in the engine's communities.csv format; counts of people withheld (x) by the disclosure policy unless the caller keeps the registry (administrator, regulator, community worker).", None, CSV),
+    ep!("GET", "/api/communities/export.xlsx", Access::Public, "", "communities", "Export communities as an Excel workbook (counts of people withheld as in export.csv).", None, XLSX),
     ep!("POST", "/api/communities/import", STAFF_WRITE, "", "communities", "Import (insert or replace) communities from communities.csv or an Excel workbook with the same columns (?crs=wgs84|gcj02|bd09).", Some(CSV), JSON),
     ep!("GET", "/api/communities/{id}", Access::Public, "", "communities", "One community.", None, JSON),
     ep!("PATCH", "/api/communities/{id}", Access::Roles(&[CommunityWorker, Regulator, Admin]), OWN_COMMUNITY, "communities", "Change a community (If-Match: its version).", Some(JSON), JSON),
@@ -514,14 +514,64 @@ pub async fn import(
     }))
 }
 
-/// GET /api/communities/export.csv.
+/// Whether the caller sees the communities' counts of people in full in the exports: those who
+/// keep the registry (administrators, regulators, community workers). Everyone else — the
+/// exports are open downloads — gets them through the open data's disclosure policy.
+fn sees_counts(c: &Caller) -> bool {
+    matches!(c.role(), Some(Admin | Regulator | CommunityWorker))
+}
+
+/// The counts of people an export withholds from its caller: `None` for those who see them in
+/// full, else the pattern of the open data's community table (`open_data::tables::
+/// community_pattern`: one table over every community and every township, county and city,
+/// with secondary suppression), so that an export and the open-data dataset publish one and
+/// the same pattern and neither adds to what the other reveals.
+struct Withheld(Option<crate::domains::open_data::tables::CommunityPattern>);
+
+impl Withheld {
+    async fn of(st: &AppState, c: &Caller) -> ApiResult<Withheld> {
+        if sees_counts(c) {
+            return Ok(Withheld(None));
+        }
+        let policy = crate::domains::open_data::policy();
+        Ok(Withheld(Some(
+            crate::domains::open_data::tables::community_pattern(st, &policy).await?,
+        )))
+    }
+
+    /// Whether count column `k` (of `COMMUNITY_COUNTS`) of community `id`, whose value is
+    /// `value`, is withheld. A community the pattern does not know (added since it was read)
+    /// has its counts withheld: never published unchecked.
+    fn cell(&self, id: &str, k: usize, value: Option<f64>) -> bool {
+        let Some(p) = &self.0 else { return false };
+        value.is_some()
+            && p.cells[k]
+                .get(&format!("community:{id}"))
+                .is_none_or(|(_, suppressed)| *suppressed)
+    }
+
+    fn counts(row: &CommunityRow) -> [Option<f64>; 4] {
+        [
+            Some(row.population),
+            row.households,
+            row.elderly,
+            row.children_0_3,
+        ]
+    }
+}
+
+/// GET /api/communities/export.csv: the engine's `communities.csv`. For a caller who does not
+/// keep the registry, the counts of people the disclosure policy withholds are `x` (as in the
+/// open data): such a file is for reading, not for `livingcircle assess`.
 #[utoipa::path(get, path = "/api/communities/export.csv", tag = "communities", params(ListQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn export_csv(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
+    let withheld = Withheld::of(&st, &c).await?;
     let mut conn = st
         .store
         .reader()
@@ -532,20 +582,58 @@ pub async fn export_csv(
     let list: Vec<lc_model::Community> = rows.iter().map(CommunityRow::to_model).collect();
     let mut buf = Vec::new();
     lc_tables::write_communities_to(&mut buf, &list).map_err(AppError::internal)?;
+    if withheld.0.is_some() {
+        buf = withhold_csv(&buf, &rows, &withheld)?;
+    }
     Ok(bulk::csv_response(
         "communities.csv",
         bulk::neutralise_csv(&buf)?,
     ))
 }
 
-/// GET /api/communities/export.xlsx.
+/// The engine's CSV with the withheld count cells replaced by `x` (the rows are in the order
+/// they were written; the writer leaves out an optional column no row has).
+fn withhold_csv(
+    csv_bytes: &[u8],
+    rows: &[CommunityRow],
+    withheld: &Withheld,
+) -> ApiResult<Vec<u8>> {
+    let mut r = csv::Reader::from_reader(csv_bytes);
+    let header = r.headers().map_err(AppError::internal)?.clone();
+    let at: Vec<Option<usize>> = crate::domains::open_data::tables::COMMUNITY_COUNTS
+        .iter()
+        .map(|name| header.iter().position(|h| h == *name))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).map_err(AppError::internal)?;
+    for (rec, row) in r.records().zip(rows) {
+        let mut cells: Vec<String> = rec
+            .map_err(AppError::internal)?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        for (k, value) in Withheld::counts(row).into_iter().enumerate() {
+            if let Some(i) = at[k] {
+                if withheld.cell(&row.id, k, value) {
+                    cells[i] = crate::domains::open_data::tables::SUPPRESSED.to_string();
+                }
+            }
+        }
+        w.write_record(&cells).map_err(AppError::internal)?;
+    }
+    w.into_inner().map_err(AppError::internal)
+}
+
+/// GET /api/communities/export.xlsx (counts withheld as in `export.csv`).
 #[utoipa::path(get, path = "/api/communities/export.xlsx", tag = "communities", params(ListQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn export_xlsx(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
+    let withheld = Withheld::of(&st, &c).await?;
     let mut conn = st
         .store
         .reader()
@@ -553,7 +641,15 @@ pub async fn export_xlsx(
         .await
         .map_err(StoreError::from)?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
-    let values = web::to_values(&rows);
+    let mut values = web::to_values(&rows);
+    for (v, row) in values.iter_mut().zip(&rows) {
+        for (k, value) in Withheld::counts(row).into_iter().enumerate() {
+            if withheld.cell(&row.id, k, value) {
+                v[crate::domains::open_data::tables::COMMUNITY_COUNTS[k]] =
+                    json!(crate::domains::open_data::tables::SUPPRESSED);
+            }
+        }
+    }
     let cols: Vec<&str> = lc_tables::COMMUNITY_COLUMNS
         .iter()
         .map(|(c, _)| *c)

@@ -1,3 +1,4 @@
+-- Dialect-specific from here (the whole file: partitioning is PostgreSQL's)
 -- Declarative partitioning by province (issue 16 item 5; PostgreSQL only, SQLite's 0018 is
 -- empty). The big tables whose every unique key can carry the region are partitioned by RANGE
 -- of a column that already holds a GB/T 2260 division code, one partition per province-level

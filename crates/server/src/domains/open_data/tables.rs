@@ -911,12 +911,18 @@ mod tests {
 
     #[test]
     fn ancestors_are_prefixes_and_other_codes_are_refused() {
-        assert_eq!(ancestor("510104021003", 9).as_deref(), Some("510104021"));
-        assert_eq!(ancestor("510104021003", 6).as_deref(), Some("510104"));
-        assert_eq!(ancestor("510104021", 9).as_deref(), Some("510104021"));
-        assert_eq!(ancestor("510104021", 4).as_deref(), Some("5101"));
-        assert_eq!(ancestor("5101", 6), None);
-        assert_eq!(ancestor("51010402100x", 4), None);
+        use DivisionLevel::{County, Prefecture, Street};
+        assert_eq!(
+            ancestor("510104021003", Street).as_deref(),
+            Some("510104021")
+        );
+        assert_eq!(ancestor("510104021003", County).as_deref(), Some("510104"));
+        assert_eq!(ancestor("510104021", Street).as_deref(), Some("510104021"));
+        assert_eq!(ancestor("510104021", Prefecture).as_deref(), Some("5101"));
+        assert_eq!(ancestor("5101", County), None);
+        assert_eq!(ancestor("51010402100x", Prefecture), None);
+        // No province 99 (a code of the right length is not enough).
+        assert_eq!(ancestor("990104021003", County), None);
     }
 
     #[test]

@@ -144,6 +144,9 @@ pub const JOB_VERSION: u32 = 1;
 pub const ACCESS_FILE: &str = "access.csv";
 /// The file of a part's circle counts in its output folder.
 pub const COUNTS_FILE: &str = "counts.csv";
+/// The margin, metres, of the search from the facilities that finds every community reaching
+/// them (far above the rounding noise of a sum of edge lengths).
+pub(crate) const REVERSE_MARGIN_M: f64 = 1.0;
 /// The file of a part's 2SFCA ratios in its output folder.
 pub const CAPACITY_FILE: &str = "capacity.csv";
 /// The part's manifest in its output folder.

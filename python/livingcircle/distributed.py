@@ -72,6 +72,7 @@ __all__ = [
     "run_parts",
     "merge",
     "merge_files",
+    "assess_parts",
     "access",
     "access_all",
     "assess",

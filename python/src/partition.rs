@@ -259,7 +259,7 @@ pub fn partition_plan_assess<'py>(
 }
 
 fn le<T, const N: usize>(b: &[u8], what: &str, f: fn([u8; N]) -> T) -> PyResult<Vec<T>> {
-    if !b.len().is_multiple_of(N) {
+    if b.len() % N != 0 {
         return Err(option_error(format!(
             "{what}: {} 字节不是 {N} 的倍数 {} bytes is not a multiple of {N}",
             b.len(),

@@ -228,16 +228,8 @@ pub fn run_part(
             .map(|f| dense[f.category.index()])
             .collect();
         let results = steps.run(Step::Access, Some(communities.len() as u64), |obs| {
-            crate::access::search(
-                &graph,
-                &facilities,
-                &f_placed,
-                &category,
-                n_cat,
-                &c_placed,
-                &cfg,
-                obs,
-            )
+            let targets = crate::access::targets(&graph, &facilities, &f_placed, &category, n_cat);
+            crate::access::search(&graph, &targets, &c_placed, &cfg, obs)
         })?;
         let reached = reached_box(&graph, &c_placed, radius, &proj);
         if trusted.contains_rect(&region_box) && trusted.contains_rect(&reached.grow(s)) {

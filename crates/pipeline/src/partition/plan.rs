@@ -356,7 +356,10 @@ pub fn plan(req: &PlanRequest, obs: &dyn Observer) -> Result<Plan, PipelineError
         "compute",
     )?;
     // The categories as the whole run takes them: the chosen ones, or those present.
-    let selected = crate::access::select_categories(req.categories.as_deref(), &facilities);
+    let selected = crate::access::select_categories(
+        req.categories.as_deref(),
+        facilities.iter().map(|f| f.category),
+    );
     let options = RunOptions {
         categories: selected.iter().map(|c| c.key().to_string()).collect(),
         ..options

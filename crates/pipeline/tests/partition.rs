@@ -8,14 +8,20 @@ use lc_access::CommunityAccess;
 use lc_model::{Category, Community, Facility, LonLat};
 use lc_network::SnapMode;
 use lc_pipeline::partition::{self, PairsRequest, PartJob, PlanRequest, Scheme};
-use lc_pipeline::{network, run_access, AccessOptions, LoadOptions, NetworkSource, Silent};
+use lc_pipeline::{
+    network, run_access, AccessOptions, FacilityIds, LoadOptions, NetworkSource, Silent,
+};
 use std::path::{Path, PathBuf};
 
 /// One community's result with facility ids instead of indices: (category, rank, facility
 /// id, distance bits) per row, and the counts.
 type Rows = (Vec<(Category, u16, String, u64)>, Vec<u32>);
 
-fn rows(r: &CommunityAccess, selected: &[Category], facilities: &[Facility]) -> Rows {
+fn rows(
+    r: &CommunityAccess,
+    selected: &[Category],
+    facilities: &(impl FacilityIds + ?Sized),
+) -> Rows {
     (
         r.nearest
             .iter()
@@ -23,7 +29,7 @@ fn rows(r: &CommunityAccess, selected: &[Category], facilities: &[Facility]) -> 
                 (
                     selected[f.category as usize],
                     f.rank,
-                    facilities[f.facility as usize].id.clone(),
+                    facilities.facility_id(f.facility as usize).to_string(),
                     f.distance_m.to_bits(),
                 )
             })

@@ -283,16 +283,8 @@ pub fn run_part(
             .map(|f| dense[f.category.index()])
             .collect();
         let results = steps.run(Step::Access, Some(communities.len() as u64), |obs| {
-            crate::access::search(
-                &graph,
-                &facilities,
-                &f_placed,
-                &category,
-                n_cat,
-                &c_placed,
-                &cfg,
-                obs,
-            )
+            let targets = crate::access::targets(&graph, &facilities, &f_placed, &category, n_cat);
+            crate::access::search(&graph, &targets, &c_placed, &cfg, obs)
         })?;
         let reached = ball(&graph, c_placed.anchors.iter().flatten(), radius, &proj).0;
         let mut exact =
@@ -567,12 +559,16 @@ fn region_ratios(
         catchment: Some(x.pairs.catchment_m),
         pair_categories: x.pairs.categories.clone(),
     };
-    let searched = crate::access::search(
+    let targets = crate::access::targets(
         x.graph,
         x.facilities,
         x.facilities_placed,
         x.category,
         n_cat,
+    );
+    let searched = crate::access::search(
+        x.graph,
+        &targets,
         &Placed {
             anchors: found,
             ..Default::default()

@@ -384,7 +384,10 @@ pub fn plan(req: &PlanRequest, obs: &dyn Observer) -> Result<Plan, PipelineError
         "compute",
     )?;
     // The categories as the whole run takes them: the chosen ones, or those present.
-    let selected = crate::access::select_categories(req.categories.as_deref(), &facilities);
+    let selected = crate::access::select_categories(
+        req.categories.as_deref(),
+        facilities.iter().map(|f| f.category),
+    );
     let pairs = match &req.pairs {
         PairsRequest::None => None,
         // As `run_access` decides them: a capacity unit, and a facility with a capacity.

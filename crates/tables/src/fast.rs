@@ -353,7 +353,7 @@ where
                     *c = f.unwrap_or(0);
                 }
                 header = Some((width, cols));
-                let lines = count_newlines(block).max(1) as u64;
+                let lines = count_newlines(block).max(1);
                 estimate =
                     (size as f64 / block.len().max(1) as f64 * lines as f64 * 1.02) as usize + 16;
                 (width, cols, end)

@@ -147,16 +147,6 @@ impl From<Vec<Facility>> for FacilityList {
     }
 }
 
-impl From<&[Facility]> for FacilityList {
-    fn from(facilities: &[Facility]) -> FacilityList {
-        let mut list = FacilityList::with_capacity(facilities.len());
-        for f in facilities {
-            list.push(f);
-        }
-        list
-    }
-}
-
 impl FacilityIds for FacilityList {
     fn facility_count(&self) -> usize {
         self.len()
@@ -200,7 +190,6 @@ mod tests {
             assert_eq!(list.positions()[i], f.pos);
             assert_eq!(list.capacity(i), f.capacity);
         }
-        assert_eq!(FacilityList::from(&records[..]), list);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use crate::{AssessRun, PipelineError};
-use lc_model::{Candidate, Category, Community, Facility, LonLat};
+pub use lc_assess::{Recommendation, RecommendedSite};
+use lc_model::{Candidate, Category, Community, Facility};
 use lc_network::{Anchor, Graph};
 use lc_siting::{
     evaluate, instance_on_network, solve, Assigned, Method, NetworkInput, Options, Problem,
@@ -42,47 +43,6 @@ pub struct RecommendInputs<'a> {
     pub candidates: &'a [Candidate],
     /// The assessment run.
     pub run: &'a AssessRun,
-}
-
-/// The new sites proposed for one requirement, or for several that ask for the same thing (the
-/// same categories within the same distance).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Recommendation {
-    /// Indices into `Assessment::requirements` answered by these sites.
-    pub requirements: Vec<usize>,
-    /// The category the sites are for (the requirement's first).
-    pub category: Category,
-    /// The requirement's walking distance, metres (covered: distance ≤ radius).
-    pub radius_m: f64,
-    /// Population of the communities on the network.
-    pub population: f64,
-    /// Of which within the radius of an existing facility.
-    pub covered_before: f64,
-    /// Of which within the radius once the sites open.
-    pub covered_after: f64,
-    /// Proven upper bound on `covered_after` for this many new sites.
-    pub bound: f64,
-    /// Relative gap between `covered_after` and `bound` (0: proven optimal).
-    pub gap: f64,
-    /// Short population that no candidate can bring within the radius.
-    pub out_of_reach: f64,
-    /// Chosen sites, most newly covered first (ties: by id).
-    pub sites: Vec<RecommendedSite>,
-}
-
-/// One proposed site.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecommendedSite {
-    /// Candidate id.
-    pub id: String,
-    /// Its name ("" when none is given).
-    pub name: String,
-    /// Where it is.
-    pub pos: LonLat,
-    /// Population newly within the radius, counted at its nearest new site.
-    pub newly_covered: f64,
-    /// The communities it newly brings within the radius (indices).
-    pub communities: Vec<usize>,
 }
 
 /// One siting problem: requirements that ask for the same categories within the same distance.

@@ -497,9 +497,29 @@ fn write_capacity(
     run: &lc_pipeline::AccessRun,
     catchment: f64,
 ) -> Result<usize> {
-    use std::fmt::Write as _;
-    let (selected, capacity_cats) = (&run.selected, &run.capacity_categories);
     let tsf = run.capacity_ratios(communities);
+    write_capacity_rows(
+        path,
+        communities,
+        &run.selected,
+        &run.capacity_categories,
+        &tsf,
+        catchment,
+    )
+}
+
+/// The capacity rows (2SFCA) of `communities` × the `selected` categories marked in
+/// `capacity_cats`, from their ratios `tsf` (one slot per community × selected category): a
+/// whole run's, or a part's (`livingcircle partition`), in the same bytes.
+pub(crate) fn write_capacity_rows(
+    path: &Path,
+    communities: &[Community],
+    selected: &[Category],
+    capacity_cats: &[bool],
+    tsf: &lc_access::TwoStep,
+    catchment: f64,
+) -> Result<usize> {
+    use std::fmt::Write as _;
     let mut s = String::from(
         "community_id,category,catchment_m,demand_group,demand,facilities_in_catchment,capacity_in_catchment,ratio_per_1000\n",
     );

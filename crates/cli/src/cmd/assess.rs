@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use lc_assess::Divisions;
 use lc_model::Facility;
+use lc_report::RequirementTexts;
 use lc_standards::{Plan, Standard};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -311,7 +312,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
                 time_limit: Duration::from_secs_f64(a.recommend_time_limit),
             },
         )?;
-        let r = (found.into_iter().map(for_report).collect(), notes);
+        let r = (found, notes);
         spinner.finish_and_clear();
         timings.insert("recommend", t.elapsed().as_secs_f64());
         r
@@ -657,30 +658,4 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     );
     eprint!("{s}");
     Ok(())
-}
-
-/// A recommendation as the report renders it.
-fn for_report(r: lc_pipeline::Recommendation) -> lc_report::Recommendation {
-    lc_report::Recommendation {
-        requirements: r.requirements,
-        category: r.category,
-        radius_m: r.radius_m,
-        population: r.population,
-        covered_before: r.covered_before,
-        covered_after: r.covered_after,
-        bound: r.bound,
-        gap: r.gap,
-        out_of_reach: r.out_of_reach,
-        sites: r
-            .sites
-            .into_iter()
-            .map(|s| lc_report::RecommendedSite {
-                id: s.id,
-                name: s.name,
-                pos: s.pos,
-                newly_covered: s.newly_covered,
-                communities: s.communities,
-            })
-            .collect(),
-    }
 }

@@ -355,50 +355,18 @@ fn write_part(out: &PartOutput) -> Result<()> {
     Ok(())
 }
 
-/// A part's capacity rows, in the format of `livingcircle access --capacity` (its writer
-/// takes a whole run; the merge checks that the bytes agree, and the tests that they equal the
-/// whole run's).
+/// A part's capacity rows, in the bytes of `livingcircle access --capacity` (the same writer;
+/// the merge checks that overlapping parts agree, and the tests that they equal the whole run's).
 fn write_capacity(path: &Path, out: &PartOutput, r: &partition::PartRatios) -> Result<()> {
-    use std::fmt::Write as _;
-    let mut s = String::from(
-        "community_id,category,catchment_m,demand_group,demand,facilities_in_catchment,capacity_in_catchment,ratio_per_1000\n",
-    );
-    let t = &r.two_step;
-    let n_cat = out.selected.len();
-    for (i, c) in out.communities.iter().enumerate() {
-        for (ci, cat) in out.selected.iter().enumerate() {
-            if !r.categories[ci] {
-                continue;
-            }
-            let (demand, specific) = c.demand(cat.info().demand);
-            let slot = i * n_cat + ci;
-            super::access::field(&mut s, &c.id);
-            let _ = writeln!(
-                s,
-                ",{},{},{},{},{},{},{:.4}",
-                cat.key(),
-                r.catchment_m,
-                demand_label(cat.info().demand, specific),
-                demand,
-                t.facilities[slot],
-                t.supply[slot],
-                t.ratio[slot] * 1000.0
-            );
-        }
-    }
-    lc_tables::write_atomic(path, |w| w.write_all(s.as_bytes()))?;
+    super::access::write_capacity_rows(
+        path,
+        &out.communities,
+        &out.selected,
+        &r.categories,
+        &r.two_step,
+        r.catchment_m,
+    )?;
     Ok(())
-}
-
-/// The demand group's label in the capacity rows (as `access` writes it).
-fn demand_label(d: lc_model::Demand, specific: bool) -> &'static str {
-    use lc_model::Demand;
-    match (d, specific) {
-        (Demand::Population, _) => "population",
-        (Demand::Children0To3, true) => "children_0_3",
-        (Demand::Elderly, true) => "elderly",
-        (_, false) => "population (fallback)",
-    }
 }
 
 fn run_one(a: RunArgs, progress: Progress) -> Result<()> {

@@ -30,12 +30,13 @@ tasks (scattered once to every worker) and each part's rows come back to the cli
 Dask, where they are merged. Nothing is written on the workers but a temporary job file.
 
 Only node/edge tables are supported (a part cannot read an OSM file by extent; export the
-tables first), and neither 2SFCA capacity ratios (a facility's load depends on communities two
-catchments away) nor the assessment (it needs those ratios): see :func:`assess`.
+tables first). :func:`assess` runs the assessment's access computation by parts on the cluster
+and the assessment itself on the client (see there).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -57,6 +58,8 @@ from . import (
     _native,
     _nearest_frame,
     _progress,
+    _text,
+    read_table,
 )
 
 __all__ = [
@@ -64,10 +67,12 @@ __all__ = [
     "PartJob",
     "PartResult",
     "plan",
+    "plan_assess",
     "run_part",
     "run_parts",
     "merge",
     "merge_files",
+    "assess_parts",
     "access",
     "access_all",
     "assess",
@@ -100,6 +105,9 @@ class Plan:
     jobs: List[PartJob]
     dropped_nodes_file: str
     timings: Dict[str, float] = field(default_factory=dict)
+    assess: bool = False
+    """A plan of the assessment's access computation (:func:`plan_assess`): its parts hand back
+    their raw results too."""
 
     @property
     def communities(self) -> int:
@@ -162,11 +170,7 @@ def plan(
     :meth:`livingcircle.Network.access_all`'s; ``counts`` makes the parts compute the counts
     within ``circles`` too. An input that does not exist raises
     :class:`livingcircle.InputFileNotFound` naming it; a bad table, the file, line and field."""
-    for name, p in (("nodes", nodes), ("edges", edges), ("communities", communities), ("facilities", facilities)):
-        if not isinstance(p, (str, os.PathLike)):
-            raise TypeError(
-                f"{name}: a partitioned run reads files that every worker can read; expected a path, got {type(p).__name__}"
-            )
+    _check_paths(nodes, edges, communities, facilities)
     r = _call(
         _native.partition_plan,
         os.fspath(nodes),
@@ -186,20 +190,79 @@ def plan(
         os.fspath(folder),
         _progress(progress),
     )
+    return _plan_of(folder, r)
+
+
+def plan_assess(
+    nodes: PathLike,
+    edges: PathLike,
+    communities: PathLike,
+    facilities: PathLike,
+    folder: PathLike,
+    *,
+    by: str = "division:6",
+    standards: Iterable[PathLike] = (),
+    targets: Iterable[PathLike] = (),
+    max_distance: float = 1500.0,
+    snap: str = "edge",
+    snap_limit: float = 300.0,
+    keep_all_components: bool = False,
+    crs: str = "wgs84",
+    progress: Progress = True,
+) -> Plan:
+    """Plans the access computation of an assessment into ``folder``: the parts compute what
+    :func:`livingcircle.assess` computes once for the whole (every category, the distances the
+    standards and targets ask about, the community–facility pairs of the ratio categories
+    within their largest catchment) for their regions' communities. ``standards`` and
+    ``targets``: files, or the shipped ones. Each part's result carries its communities' raw
+    results (``columns["raw"]``) for :func:`assess_parts`."""
+    _check_paths(nodes, edges, communities, facilities)
+    r = _call(
+        _native.partition_plan_assess,
+        os.fspath(nodes),
+        os.fspath(edges),
+        os.fspath(communities),
+        os.fspath(facilities),
+        crs,
+        str(by),
+        [_text(p) for p in standards],
+        [_text(p) for p in targets],
+        float(max_distance),
+        snap,
+        float(snap_limit),
+        bool(keep_all_components),
+        os.fspath(folder),
+        _progress(progress),
+    )
+    return _plan_of(folder, r, assess=True)
+
+
+def _check_paths(*tables: Any) -> None:
+    for name, p in zip(("nodes", "edges", "communities", "facilities"), tables):
+        if not isinstance(p, (str, os.PathLike)):
+            raise TypeError(
+                f"{name}: a partitioned run reads files that every worker can read; expected a path, got {type(p).__name__}"
+            )
+
+
+def _plan_of(folder: PathLike, r: Dict[str, Any], assess: bool = False) -> Plan:
     return Plan(
         folder=os.path.abspath(os.fspath(folder)),
         summary=json.loads(r["plan"]),
         jobs=[PartJob(part, region, path, text) for part, region, path, text in r["jobs"]],
         dropped_nodes_file=r["dropped_nodes_file"],
         timings=dict(r["timings"]),
+        assess=assess,
     )
 
 
-def run_part(job: PartJob, dropped_nodes: Optional[str] = None) -> PartResult:
+def run_part(job: PartJob, dropped_nodes: Optional[str] = None, raw: bool = False) -> PartResult:
     """Runs one part job, natively, with the GIL released (what a Dask worker does). With
     ``dropped_nodes`` (the text of the plan's ``dropped-nodes.txt``) the plan folder need not
-    be visible here: the job is run from a temporary copy that points at that text. Raises
-    :class:`livingcircle.PartitionError` (or the input's error) naming the part."""
+    be visible here: the job is run from a temporary copy that points at that text. With
+    ``raw``, the result also carries the engine's results as they are (``columns["raw"]``, what
+    :func:`assess_parts` reads). Raises :class:`livingcircle.PartitionError` (or the input's
+    error) naming the part."""
     try:
         with tempfile.TemporaryDirectory(prefix="livingcircle-part-") as tmp:
             text = job.text
@@ -213,7 +276,7 @@ def run_part(job: PartJob, dropped_nodes: Optional[str] = None) -> PartResult:
             path = os.path.join(tmp, f"{job.part}.json")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
-            r = _call(_native.partition_run, path, None)
+            r = _call(_native.partition_run, path, None, bool(raw))
     except LivingcircleError as e:
         raise _part_error(job, e) from None
     columns = dict(r)
@@ -221,6 +284,8 @@ def run_part(job: PartJob, dropped_nodes: Optional[str] = None) -> PartResult:
     columns["nearest"] = {k: bytes(v) for k, v in columns["nearest"].items()}
     for k in ("counts", "indices"):
         columns[k] = bytes(columns[k])
+    if "raw" in columns:
+        columns["raw"] = {k: v if isinstance(v, int) else bytes(v) for k, v in columns["raw"].items()}
     return PartResult(job.part, job.region, columns, manifest)
 
 
@@ -358,6 +423,7 @@ def run_parts(
                 run_part,
                 job,
                 dropped,
+                the_plan.assess,
                 key=f"livingcircle-{job.part}-{uuid.uuid4().hex}",
                 pure=False,
             ): i
@@ -462,19 +528,106 @@ def access(
     ).nearest
 
 
-def assess(*args: Any, **kwargs: Any) -> None:
-    """Not available: the assessment cannot run on a partitioned access run yet. Its ratio
-    requirements and targets (nursery places, elderly-care beds per 1,000 …) share every
-    facility's capacity among all the communities within its catchment (2SFCA), so a
-    community's ratio depends on communities two catchments away and on the whole region's
-    facilities — outside what a part's halo guarantees exact — and the indicators roll up over
-    every community of a region. The engine's partition library refuses the capacity ratios
-    for that reason. Run :func:`livingcircle.assess` on one machine (a province fits), or
-    partition by province (``division:2``) and assess each province's tables there."""
-    raise PartitionError(
-        "分区计算尚不支持评估（比例要求需要两步移动搜索法，跨越分区边界）the assessment cannot run on a "
-        "partitioned run: its ratio requirements (2SFCA) depend on communities two catchments away; "
-        "run livingcircle.assess on each province instead",
-        None,
-        "partition",
+def assess_parts(
+    the_plan: Plan,
+    parts: Iterable[PartResult],
+    *,
+    standards: Iterable[PathLike] = (),
+    targets: Iterable[PathLike] = (),
+    divisions: Optional[PathLike] = None,
+) -> Dict[str, pd.DataFrame]:
+    """The assessment of a :func:`plan_assess` plan's parts, here on the client: every
+    community's results put back in input order (a community covered twice or by no part is
+    refused), then the assessment on the whole — the capacity shares (2SFCA), every community
+    against the standards, every region against the targets — exactly as
+    :func:`livingcircle.assess` runs it after its own access computation. Pass the same
+    ``standards`` and ``targets`` as to :func:`plan_assess`. Returns the same dict of
+    DataFrames as :func:`livingcircle.assess`."""
+    parts = list(parts)
+    options = the_plan.summary["options"]
+    inputs = the_plan.summary["inputs"]
+    for p in parts:
+        if "raw" not in p.columns:
+            raise PartitionError(
+                f"分区 {p.part} 不是评估规划的结果 part {p.part} is not a part of an assessment's plan (plan_assess)",
+                None,
+                "partition",
+            )
+    r = _call(
+        _native.partition_assess,
+        inputs["communities"]["path"],
+        inputs["facilities"]["path"],
+        inputs["crs"],
+        [_text(p) for p in standards],
+        [_text(p) for p in targets],
+        None if divisions is None else _text(divisions),
+        json.dumps(options),
+        [(p.columns["indices"], p.columns["raw"]) for p in parts],
     )
+    return {name: read_table(io.StringIO(text)) for name, text in r.items()}
+
+
+def assess(
+    nodes: PathLike,
+    edges: PathLike,
+    communities: PathLike,
+    facilities: PathLike,
+    *,
+    by: str = "division:6",
+    client: Any = None,
+    n_workers: int = 2,
+    standards: Iterable[PathLike] = (),
+    targets: Iterable[PathLike] = (),
+    divisions: Optional[PathLike] = None,
+    max_distance: float = 1500.0,
+    snap: str = "edge",
+    snap_limit: float = 300.0,
+    keep_all_components: bool = False,
+    crs: str = "wgs84",
+    work_dir: Optional[PathLike] = None,
+    progress: Progress = True,
+) -> Dict[str, pd.DataFrame]:
+    """The assessment against the standards and the 2025 targets, with its access computation
+    run by regional parts on a Dask cluster: the same dict of DataFrames (``shortcomings``,
+    ``indicators``, ``unavailable``, ``indicator_definitions``, ``facilities``) as
+    :func:`livingcircle.assess` on the whole input, equal table for table.
+
+    **What runs where.** The walking searches — by far the most work — run on the cluster,
+    one task per part (:func:`plan_assess`, :func:`run_parts`): each part computes its
+    region's communities' nearest facility of every category, the counts within every distance
+    asked, and the community–facility pairs of the ratio categories, exactly as the whole run
+    (the engine checks each part and grows its halo until it is exact). The **assessment
+    itself then runs on the client** (:func:`assess_parts`), on the merged results of every
+    community: its ratio requirements and targets share each facility's capacity among all the
+    communities within its catchment (2SFCA) and its indicators roll up over whole regions,
+    so they are computed once, over everything, as the single-machine run computes them. The
+    client therefore holds every community's results (a few pairs and one nearest facility per
+    category each) and reads ``communities.csv`` and ``facilities.csv``, but never the
+    network.
+
+    ``by``, ``client``, ``n_workers``, ``work_dir``: as :func:`access_all`. ``standards``,
+    ``targets``: files, or the shipped ones; ``divisions``: a ``code,name`` file naming the
+    regions; the other options as :func:`livingcircle.assess` (node/edge tables only, and no
+    OSM facilities). The input files must be readable at the same absolute paths on every
+    worker (see the module's documentation)."""
+    standards, targets = list(standards), list(targets)
+    with tempfile.TemporaryDirectory(prefix="livingcircle-plan-") as tmp:
+        folder = tmp if work_dir is None else work_dir
+        the_plan = plan_assess(
+            nodes,
+            edges,
+            communities,
+            facilities,
+            folder,
+            by=by,
+            standards=standards,
+            targets=targets,
+            max_distance=max_distance,
+            snap=snap,
+            snap_limit=snap_limit,
+            keep_all_components=keep_all_components,
+            crs=crs,
+            progress=progress,
+        )
+        parts = run_parts(the_plan, client, n_workers=n_workers, progress=progress)
+    return assess_parts(the_plan, parts, standards=standards, targets=targets, divisions=divisions)

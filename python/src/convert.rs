@@ -3,7 +3,7 @@
 use crate::NativeError;
 use lc_access::isochrone::{isochrones as iso_of, Isochrone, IsochroneOptions};
 use lc_access::{CommunityAccess, Search};
-use lc_model::{Candidate, Category, Community, Facility, LonLat};
+use lc_model::{Candidate, Category, Community, LonLat};
 use lc_network::{Anchor, Graph, SnapMode};
 use lc_pipeline::{AccessRun, Observer, PipelineError, SiteRun, Step};
 use lc_standards::{Plan, SpecError, Standard};
@@ -427,7 +427,7 @@ pub fn access_columns<'py>(
 pub fn nearest_columns<'py>(
     py: Python<'py>,
     communities: &[Community],
-    facilities: &[Facility],
+    facilities: &(impl lc_pipeline::FacilityIds + ?Sized),
     selected: &[Category],
     results: &[CommunityAccess],
     circles: &[f64],
@@ -459,7 +459,9 @@ pub fn nearest_columns<'py>(
     )?;
     d.set_item(
         "facility_ids",
-        facilities.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        (0..facilities.facility_count())
+            .map(|i| facilities.facility_id(i))
+            .collect::<Vec<_>>(),
     )?;
     d.set_item(
         "categories",

@@ -446,25 +446,14 @@ impl Network {
                 },
                 obs,
             )?;
-            let report = lc_report::Report {
-                title: String::new(),
-                communities: &comms,
-                facilities: &facs,
-                standards: &standards,
-                plans: &plans,
-                assessment: &run.assessment,
-                divisions: &divs,
-                streets: Vec::new(),
-                facts: Vec::new(),
-                recommendations: Vec::new(),
-            };
-            Ok(vec![
-                ("shortcomings", lc_report::shortcomings_csv(&report).0),
-                ("indicators", lc_report::indicators_csv(&report)),
-                ("unavailable", lc_report::unavailable_csv(&report)),
-                ("indicator_definitions", lc_report::definitions_csv(&report)),
-                ("facilities", lc_report::facilities_csv(&report)),
-            ])
+            Ok(assessment_tables(
+                &comms,
+                &facs,
+                &standards,
+                &plans,
+                &divs,
+                &run.assessment,
+            ))
         })?;
         let d = PyDict::new(py);
         for (name, text) in tables {
@@ -551,6 +540,36 @@ impl Network {
     }
 }
 
+/// An assessment's tables as CSV text, as `livingcircle assess` writes them.
+pub(crate) fn assessment_tables(
+    communities: &[Community],
+    facilities: &[Facility],
+    standards: &[lc_standards::Standard],
+    plans: &[lc_standards::Plan],
+    divisions: &lc_assess::Divisions,
+    assessment: &lc_assess::Assessment,
+) -> Vec<(&'static str, String)> {
+    let report = lc_report::Report {
+        title: String::new(),
+        communities,
+        facilities,
+        standards,
+        plans,
+        assessment,
+        divisions,
+        streets: Vec::new(),
+        facts: Vec::new(),
+        recommendations: Vec::new(),
+    };
+    vec![
+        ("shortcomings", lc_report::shortcomings_csv(&report).0),
+        ("indicators", lc_report::indicators_csv(&report)),
+        ("unavailable", lc_report::unavailable_csv(&report)),
+        ("indicator_definitions", lc_report::definitions_csv(&report)),
+        ("facilities", lc_report::facilities_csv(&report)),
+    ]
+}
+
 /// The capacity demand group's label, as the command line's capacity table writes it.
 pub(crate) fn demand_label(d: Demand, specific: bool) -> &'static str {
     match (d, specific) {
@@ -601,6 +620,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(partition::partition_plan, m)?)?;
     m.add_function(wrap_pyfunction!(partition::partition_run, m)?)?;
     m.add_function(wrap_pyfunction!(partition::partition_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(partition::partition_plan_assess, m)?)?;
+    m.add_function(wrap_pyfunction!(partition::partition_assess, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,11 +1,13 @@
 """livingcircle.distributed: a generated city of several districts and streets, with facilities
 added where regions meet (ties at equal distance, a facility on a community), run by regional
-parts on a LocalCluster of 2 and 3 worker processes, equals the whole run row for row; bad
-input and a failing part raise errors that say which file and which part."""
+parts on a LocalCluster of 2 and 3 worker processes, equals the whole run row for row, and the
+assessment from parts equals the whole assessment table for table; bad input and a failing part
+raise errors that say which file and which part."""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -168,9 +170,53 @@ def test_errors_cross_processes_whole():
     assert (back.file, back.line, back.field, back.part, str(back)) == ("f.csv", 3, "lat", "part-0002", "bad")
 
 
-def test_assess_says_why_it_is_not_partitioned():
-    with pytest.raises(lc.PartitionError, match="2SFCA"):
-        lcd.assess()
+@pytest.fixture(scope="module")
+def whole_assessment(regions):
+    net = lc.Network.from_tables(regions / "nodes.csv", regions / "edges.csv", cache=False, progress=False)
+    return lc.assess(net, regions / "communities.csv", regions / "facilities.csv", progress=False)
+
+
+def assert_same_tables(got, want):
+    assert set(got) == set(want) == {"shortcomings", "indicators", "unavailable",
+                                     "indicator_definitions", "facilities"}
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name], obj=name)
+
+
+def test_assessment_by_parts_on_two_worker_processes_equals_the_whole(regions, whole_assessment, client2):
+    got = lcd.assess(*inputs(regions), by="division:9", client=client2, progress=False)
+    assert_same_tables(got, whole_assessment)
+    ind = whole_assessment["indicators"]
+    # Something to compare: shortcomings, and indicators with values, ratio ones among them
+    # (capacity shared among communities of different streets, i.e. different parts).
+    assert len(whole_assessment["shortcomings"]) > 0
+    assert ind["value"].notna().sum() > 10
+    assert whole_assessment["shortcomings"]["found_ratio"].notna().any(), "no ratio requirement checked"
+
+
+def test_assessment_by_grid_on_three_worker_processes_equals_the_whole(regions, whole_assessment):
+    # client=None: a LocalCluster of 3 worker processes for the call.
+    got = lcd.assess(*inputs(regions), by="grid:1500m", n_workers=3, progress=False)
+    assert_same_tables(got, whole_assessment)
+
+
+def test_assessment_step_by_step_with_a_standard_file(regions, client2, tmp_path):
+    standard = Path(__file__).resolve().parents[2] / "standards" / "mofcom-15min.toml"
+    net = lc.Network.from_tables(regions / "nodes.csv", regions / "edges.csv", cache=False, progress=False)
+    want = net.assess(regions / "communities.csv", regions / "facilities.csv", standards=[standard],
+                      snap="node", progress=False)
+    plan = lcd.plan_assess(*inputs(regions), tmp_path / "plan", by="division:6", standards=[standard],
+                           snap="node", progress=False)
+    parts = lcd.run_parts(plan, client2, progress=False)
+    assert_same_tables(lcd.assess_parts(plan, parts, standards=[standard]), want)
+    # A part left out, other standards than the plan's, or parts of an access plan: refused.
+    with pytest.raises(lc.PartitionError, match="in no part"):
+        lcd.assess_parts(plan, parts[1:], standards=[standard])
+    with pytest.raises(lc.LivingcircleError, match="standards and targets differ"):
+        lcd.assess_parts(plan, parts)
+    access_plan = lcd.plan(*inputs(regions), tmp_path / "access", by="division:6", progress=False)
+    with pytest.raises(lc.PartitionError, match="plan_assess"):
+        lcd.assess_parts(plan, lcd.run_parts(access_plan, client2, progress=False), standards=[standard])
 
 
 def test_progress_counts_the_parts_done(regions, client2):

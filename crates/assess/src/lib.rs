@@ -19,11 +19,13 @@
 
 mod evaluate;
 mod indicators;
+mod recommendation;
 pub mod regions;
 mod setup;
 
 pub use evaluate::{allocate, Allocation, Check, CheckState, CommunityStatus, ReqRef};
 pub use indicators::{Basis, IndicatorRow, Scope};
+pub use recommendation::{Recommendation, RecommendedSite};
 pub use regions::{region_at, valid_code, DivisionError, Divisions};
 pub use setup::AccessPlan;
 

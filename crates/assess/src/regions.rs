@@ -7,20 +7,21 @@
 //! `cities.csv`, `areas.csv`, `streets.csv`, `villages.csv`, each `code,name,...`) or from a
 //! single `code,name` file.
 
+use lc_model::division;
 use lc_standards::RegionLevel;
 use std::collections::HashMap;
 
-/// Whether a string is a division code this crate understands (2/4/6/9/12 digits).
+/// Whether a string is a division code (`lc_model::division`: 2/4/6/9/12 digits, a known
+/// province).
 pub fn valid_code(code: &str) -> bool {
-    matches!(code.len(), 2 | 4 | 6 | 9 | 12) && code.bytes().all(|b| b.is_ascii_digit())
+    division::is_code(code)
 }
 
 /// The region of a community's code at a level, if the code is long enough.
 pub fn region_at(code: Option<&str>, level: RegionLevel) -> Option<&str> {
-    let n = level.code_len();
-    match code {
-        _ if n == 0 => Some(""),
-        Some(c) if valid_code(c) && c.len() >= n => Some(&c[..n]),
+    match (level.division_level(), code) {
+        (None, _) if level == RegionLevel::All => Some(""),
+        (Some(l), Some(c)) => division::prefix_at(c, l),
         _ => None,
     }
 }
@@ -108,7 +109,7 @@ impl Divisions {
                     file: file.to_string(),
                     line: i + 1,
                     message: format!(
-                        "{0} 不是区划代码（2、4、6、9 或 12 位数字）{0} is not a division code (2, 4, 6, 9 or 12 digits)",
+                        "{0} 不是区划代码（2、4、6、9 或 12 位数字，前两位为省级代码）{0} is not a division code (2, 4, 6, 9 or 12 digits, the first two a province's)",
                         lc_model::quote(code)
                     ),
                 });
@@ -143,15 +144,10 @@ impl Divisions {
             return None;
         }
         self.name(code)?;
-        let mut parts = Vec::new();
-        for n in [2, 4, 6, 9, 12] {
-            if n > code.len() {
-                break;
-            }
-            if let Some(name) = self.name(&code[..n]) {
-                parts.push(name);
-            }
-        }
+        let parts: Vec<&str> = division::prefixes(code)
+            .into_iter()
+            .filter_map(|(_, prefix)| self.name(prefix))
+            .collect();
         Some(parts.join(" "))
     }
 }

@@ -6,7 +6,6 @@ mod cmd;
 mod network_input;
 mod points;
 mod progress;
-mod recommend;
 mod shown;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};

@@ -1,7 +1,7 @@
 //! Points for the commands: placing them (lc-pipeline's), ids for messages, every input file's
 //! errors at once.
 
-pub use lc_pipeline::place::{from_osm, place, place_items};
+pub use lc_pipeline::place::{from_osm, place};
 
 /// Up to `n` ids from a list of indices, for messages ("C1, C7, C9 and 12 more").
 pub fn some_ids<'a>(idx: &[usize], id: impl Fn(usize) -> &'a str, n: usize) -> String {

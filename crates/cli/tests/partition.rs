@@ -231,3 +231,132 @@ fn bad_inputs_and_jobs_are_refused_clearly() {
     assert_mentions(&e, &["edges.csv", &format!("line {lines}"), "'from'"]);
     assert!(!d.join("x.csv").exists());
 }
+
+#[test]
+fn partitioned_capacity_ratios_write_access_s_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    city(d);
+    let whole = d.join("whole-capacity.csv");
+    assert_ok(
+        &Args::quiet("access")
+            .tables(d)
+            .opt("--out", d.join("whole.csv"))
+            .opt("--capacity", &whole)
+            .opt("--catchment", "800")
+            .flag("--no-cache")
+            .run(),
+    );
+    let text = std::fs::read_to_string(&whole).unwrap();
+    let rows = text.lines().count() - 1;
+    let shared = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(5).is_some_and(|n| n != "0"))
+        .count();
+    assert!(
+        rows > 1000 && shared > 200,
+        "a capacity file of {rows} rows ({shared} with a facility) means little"
+    );
+    // By street (many boundaries), parts at once; by grid, snapping to nodes.
+    for (by, extra, jobs) in [
+        ("division:9", &[][..], "2"),
+        ("grid:2km", &["--snap", "node"][..], "1"),
+    ] {
+        let tag = by.replace(':', "_");
+        let mut whole_args = Args::quiet("access")
+            .tables(d)
+            .opt("--out", d.join(format!("whole-{tag}.csv")))
+            .opt("--capacity", d.join(format!("whole-capacity-{tag}.csv")))
+            .opt("--catchment", "800")
+            .flag("--no-cache");
+        whole_args = whole_args.args(extra);
+        assert_ok(&whole_args.run());
+        let (pa, pc) = (
+            d.join(format!("part-{tag}.csv")),
+            d.join(format!("part-capacity-{tag}.csv")),
+        );
+        let summary = d.join(format!("summary-capacity-{tag}.json"));
+        assert_ok(
+            &Args::new(["--quiet", "partition", "all"])
+                .tables(d)
+                .opt("--by", by)
+                .opt("--out", &pa)
+                .opt("--capacity", &pc)
+                .opt("--catchment", "800")
+                .opt("--jobs", jobs)
+                .opt("--summary-json", &summary)
+                .args(extra)
+                .run(),
+        );
+        assert!(
+            bytes(&d.join(format!("whole-capacity-{tag}.csv"))) == bytes(&pc),
+            "{by}: the merged capacity file differs from access --capacity's"
+        );
+        assert!(
+            bytes(&d.join(format!("whole-{tag}.csv"))) == bytes(&pa),
+            "{by}: the merged access rows differ when ratios are computed"
+        );
+        let sum = json(&summary);
+        assert_eq!(sum["capacity_rows"].as_u64(), Some(rows as u64));
+        let outside: u64 = sum["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["ratio_communities"].as_u64().unwrap())
+            .sum();
+        assert!(
+            outside > 0,
+            "{by}: no part searched a community outside its region"
+        );
+    }
+
+    // Step by step: plan --with-capacity, run, merge --capacity.
+    let parts = d.join("parts");
+    assert_ok(
+        &Args::quiet("partition")
+            .args(&["plan", "--with-capacity"])
+            .tables(d)
+            .opt("--by", "division:6")
+            .opt("--catchment", "800")
+            .opt("--out", &parts)
+            .run(),
+    );
+    let plan_json = json(parts.join("plan.json"));
+    for p in plan_json["parts"].as_array().unwrap() {
+        assert_ok(
+            &Args::quiet("partition")
+                .args(&["run", p["job"].as_str().unwrap()])
+                .run(),
+        );
+    }
+    let merged = d.join("merged-capacity.csv");
+    assert_ok(
+        &Args::quiet("partition")
+            .args(&["merge", s(&parts)])
+            .opt("--out", d.join("merged.csv"))
+            .opt("--capacity", &merged)
+            .run(),
+    );
+    assert!(bytes(&whole) == bytes(&merged));
+
+    // A plan without the ratios cannot merge them.
+    let plain = d.join("plain");
+    assert_ok(
+        &Args::quiet("partition")
+            .args(&["plan"])
+            .tables(d)
+            .opt("--by", "division:6")
+            .opt("--out", &plain)
+            .run(),
+    );
+    let e = refused(
+        &Args::quiet("partition")
+            .args(&["merge", s(&plain)])
+            .opt("--out", d.join("x.csv"))
+            .opt("--capacity", d.join("x-capacity.csv"))
+            .run(),
+    );
+    assert_mentions(&e, &["--with-capacity", "2SFCA"]);
+    assert!(!d.join("x-capacity.csv").exists());
+}

@@ -43,15 +43,15 @@ impl CommitmentCode {
                 "应为 20 位数字：6 位区划代码、8 位日期、6 位流水号",
             ));
         }
+        if lc_model::division::county(&t[0..6]).is_none() {
+            return Err(fail(
+                "the first 6 digits are not a county-level division code (its first two a province of GB/T 2260, 11 to 82)",
+                "前 6 位不是县级行政区划代码（前两位须为省级代码 11 至 82）",
+            ));
+        }
         let division: u32 = t[0..6]
             .parse()
             .map_err(|_| fail("bad division", "区划代码有误"))?;
-        if division < 110_000 {
-            return Err(fail(
-                "the first 6 digits are not a division code (11xxxx to 8xxxxx)",
-                "前 6 位不是行政区划代码",
-            ));
-        }
         let (y, m, d) = (&t[6..10], &t[10..12], &t[12..14]);
         let date = match (y.parse::<i16>(), m.parse::<i8>(), d.parse::<i8>()) {
             (Ok(y), Ok(m), Ok(d)) => Date::new(y, m, d).ok(),
@@ -458,6 +458,8 @@ mod tests {
             "51010720260230000015",  // 30 February
             "51010720261301000015",  // month 13
             "00010720260302000015",  // no division
+            "99010720260302000015",  // no province 99 (accepted before the one rule)
+            "16010720260302000015",  // nor 16
             "51010720260302000000",  // serial 0
             "5101072026030200001X",
         ] {

@@ -9,6 +9,7 @@
 //! WGS-84 longitude/latitude in degrees once inside the program.
 
 mod category;
+pub mod division;
 mod platform;
 mod points;
 mod text;
@@ -16,6 +17,7 @@ mod text;
 pub use category::{
     known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
+pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
 pub use platform::{PlatformIndicators, PlatformRow, PLATFORM_LEVELS};
 pub use points::{Candidate, Community, Facility, LonLat};
 pub use text::{count, io_reason, plural, quote, MAX_SHOWN_CHARS};

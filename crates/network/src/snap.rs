@@ -414,6 +414,20 @@ impl<'g> Snapper<'g> {
     /// the same edges and nodes from memory (5.7M facilities in file order made most reads
     /// cache misses).
     pub fn snap_all(&self, points: &[LonLat]) -> Vec<Anchor> {
+        self.snap_all_within(points, f64::INFINITY)
+            .into_iter()
+            .map(|a| a.expect("no limit: every point is placed"))
+            .collect()
+    }
+
+    /// [`Snapper::snap_all`] keeping only the points placed at most `limit_m` metres from
+    /// where they were (`None` for the others), in input order.
+    ///
+    /// The results are put back into input order by sorting them in place, and turned into
+    /// options in the same memory: one vector of results at a time (a province's 5.7M
+    /// facilities: 365 MB instead of 1 GB at once with a copy back into order and another
+    /// into options).
+    pub fn snap_all_within(&self, points: &[LonLat], limit_m: f64) -> Vec<Option<Anchor>> {
         let mut order: Vec<(u64, u32)> = points
             .par_iter()
             .enumerate()
@@ -426,20 +440,22 @@ impl<'g> Snapper<'g> {
             })
             .collect();
         order.par_sort_unstable();
-        let snapped: Vec<Anchor> = order
+        let mut snapped: Vec<(u32, Anchor)> = order
             .par_iter()
             .map(|&(_, i)| {
-                self.snap(points[i as usize])
-                    .expect("a built graph has at least one edge")
+                let a = self
+                    .snap(points[i as usize])
+                    .expect("a built graph has at least one edge");
+                (i, a)
             })
             .collect();
-        // `at[i]`: where point `i` is in `snapped`.
-        let mut at = vec![0u32; points.len()];
-        for (k, &(_, i)) in order.iter().enumerate() {
-            at[i as usize] = k as u32;
-        }
         drop(order);
-        at.par_iter().map(|&k| snapped[k as usize]).collect()
+        snapped.par_sort_unstable_by_key(|&(i, _)| i);
+        // Same size as the pairs: collected in place.
+        snapped
+            .into_iter()
+            .map(|(_, a)| if a.snap_m > limit_m { None } else { Some(a) })
+            .collect()
     }
 }
 

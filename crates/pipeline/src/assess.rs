@@ -100,16 +100,14 @@ pub fn run_assess(
             .iter()
             .map(|f| f.category.index() as u16)
             .collect();
-        crate::access::search(
+        let targets = crate::access::targets(
             graph,
             inputs.facilities,
             &facilities_placed,
             &cats,
             Category::count(),
-            &communities_placed,
-            &plan.config(),
-            obs,
-        )
+        );
+        crate::access::search(graph, &targets, &communities_placed, &plan.config(), obs)
     })?;
     let assessment = steps.run(Step::Assess, None, |_| {
         let placed: Vec<bool> = communities_placed

@@ -39,6 +39,9 @@ pub enum PipelineError {
     /// Nothing to work on: no rows, or none of them on the network (issues 17 and 19).
     #[error("{0}")]
     NothingToCompute(String),
+    /// The siting solver refused the instance or the problem (the message says why).
+    #[error(transparent)]
+    Siting(#[from] lc_siting::SitingError),
     /// An option out of its domain.
     #[error("{0}")]
     BadOption(String),

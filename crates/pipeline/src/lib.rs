@@ -14,25 +14,34 @@
 //! # Ok::<(), lc_pipeline::PipelineError>(())
 //! ```
 //!
-//! The command line (`livingcircle access`, `assess`) is argument parsing and output writing
-//! over these calls.
+//! The command line (`livingcircle access`, `assess`, `site`) is argument parsing and output
+//! writing over these calls.
 
 pub mod access;
 pub mod assess;
 mod error;
+pub mod facilities;
 pub mod network;
 pub mod observer;
 pub mod partition;
 pub mod place;
+pub mod recommend;
 pub mod site;
 
 pub use access::{run_access, AccessOptions, AccessRun};
 pub use assess::{run_assess, AssessInputs, AssessOptions, AssessRun};
 pub use error::PipelineError;
+pub use facilities::{FacilityIds, FacilityList};
 pub use network::{LoadOptions, Loaded, NetworkSource};
 pub use observer::{CancelFlag, Observer, Silent, Step};
 pub use place::Placed;
-pub use site::{run_site, standard_radius, OrderedSite, SiteInputs, SiteOptions, SiteRun};
+pub use recommend::{
+    recommend, RecommendInputs, RecommendOptions, Recommendation, RecommendedSite,
+};
+pub use site::{
+    auto_demand, build_scenario, instance_from_costs, run_site, solve_scenario, standard_radius,
+    OrderedSite, Scenario, ScenarioOptions, SiteInputs, SiteOptions, SiteRun,
+};
 
 /// Seconds per step, keyed by [`Step::key`].
 pub type Timings = std::collections::BTreeMap<&'static str, f64>;

@@ -1,6 +1,7 @@
 //! Placing communities, facilities and candidates on the network, with the points too far from
 //! it reported; and the refusal of a run with nothing to work on.
 
+use crate::facilities::FacilityIds;
 use crate::PipelineError;
 use lc_model::{Facility, LonLat};
 use lc_network::{Anchor, Snapper};
@@ -38,22 +39,15 @@ pub fn place_items<T>(
 
 /// Places points; those farther than `limit_m` from the network are left off.
 pub fn place(snapper: &Snapper<'_>, points: &[LonLat], limit_m: f64) -> Placed {
-    let all = snapper.snap_all(points);
+    let anchors = snapper.snap_all_within(points, limit_m);
     let mut too_far = Vec::new();
-    let mut snaps = Vec::with_capacity(all.len());
-    let anchors = all
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| {
-            if a.snap_m > limit_m {
-                too_far.push(i);
-                None
-            } else {
-                snaps.push(a.snap_m);
-                Some(a)
-            }
-        })
-        .collect();
+    let mut snaps = Vec::with_capacity(anchors.len());
+    for (i, a) in anchors.iter().enumerate() {
+        match a {
+            Some(a) => snaps.push(a.snap_m),
+            None => too_far.push(i),
+        }
+    }
     snaps.sort_by(|a, b| a.total_cmp(b));
     let median_snap_m = snaps.get(snaps.len() / 2).copied().unwrap_or(0.0);
     Placed {
@@ -81,18 +75,24 @@ pub fn from_osm(found: &[OsmFacility]) -> Vec<Facility> {
 }
 
 /// Each facility's rank in id order: the tie-break between facilities at equal distance.
-pub fn id_ranks(facilities: &[Facility]) -> Vec<u32> {
+pub fn id_ranks(facilities: &(impl FacilityIds + ?Sized)) -> Vec<u32> {
     use rayon::slice::ParallelSliceMut;
     // On all threads (5.7M ids on a province took seconds on one); equal ids, which a reader
     // refuses but a library caller might pass, keep their input order.
-    let mut order: Vec<u32> = (0..facilities.len() as u32).collect();
+    let n = facilities.facility_count();
+    // Ids already in strictly increasing order (as read from most tables: a reader has
+    // checked them for repeats the same way) rank as they stand: one pass, no sort.
+    if (1..n).all(|i| facilities.facility_id(i - 1) < facilities.facility_id(i)) {
+        return (0..n as u32).collect();
+    }
+    let mut order: Vec<u32> = (0..n as u32).collect();
     order.par_sort_unstable_by(|&x, &y| {
-        facilities[x as usize]
-            .id
-            .cmp(&facilities[y as usize].id)
+        facilities
+            .facility_id(x as usize)
+            .cmp(facilities.facility_id(y as usize))
             .then(x.cmp(&y))
     });
-    let mut rank = vec![0u32; facilities.len()];
+    let mut rank = vec![0u32; n];
     for (r, &i) in order.iter().enumerate() {
         rank[i as usize] = r as u32;
     }
@@ -142,5 +142,41 @@ fn task_zh(task: &str) -> &str {
         "assess" => "评估",
         "site" => "选址",
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FacilityList;
+    use lc_model::Category;
+
+    fn list(ids: &[&str]) -> FacilityList {
+        let mut l = FacilityList::default();
+        for id in ids {
+            l.push(&Facility {
+                id: id.to_string(),
+                name: String::new(),
+                category: Category::from_key("pharmacy").unwrap(),
+                pos: LonLat::new(104.0, 30.6),
+                capacity: None,
+                floor_area_m2: None,
+                provider_code: None,
+                division_code: None,
+            });
+        }
+        l
+    }
+
+    #[test]
+    fn ranks_follow_id_order_sorted_or_not() {
+        assert_eq!(id_ranks(&list(&["A1", "A2", "B", "b"])), [0, 1, 2, 3]);
+        assert_eq!(id_ranks(&list(&["b", "A2", "B", "A1"])), [3, 1, 2, 0]);
+        // Equal ids (a library caller's; readers refuse them) keep their input order, and a
+        // run of sorted ids with one repeat is not taken as sorted.
+        assert_eq!(id_ranks(&list(&["x", "a", "x", "a"])), [2, 0, 3, 1]);
+        assert_eq!(id_ranks(&list(&["a", "b", "b", "c"])), [0, 1, 2, 3]);
+        assert_eq!(id_ranks(&list(&["c", "b", "b", "a"])), [3, 1, 2, 0]);
+        assert!(id_ranks(&list(&[])).is_empty());
     }
 }

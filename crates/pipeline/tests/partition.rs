@@ -7,15 +7,21 @@
 use lc_access::CommunityAccess;
 use lc_model::{Category, Community, Facility, LonLat};
 use lc_network::SnapMode;
-use lc_pipeline::partition::{self, PartJob, PlanRequest, Scheme};
-use lc_pipeline::{network, run_access, AccessOptions, LoadOptions, NetworkSource, Silent};
+use lc_pipeline::partition::{self, PairsRequest, PartJob, PlanRequest, Scheme};
+use lc_pipeline::{
+    network, run_access, AccessOptions, FacilityIds, LoadOptions, NetworkSource, Silent,
+};
 use std::path::{Path, PathBuf};
 
 /// One community's result with facility ids instead of indices: (category, rank, facility
 /// id, distance bits) per row, and the counts.
 type Rows = (Vec<(Category, u16, String, u64)>, Vec<u32>);
 
-fn rows(r: &CommunityAccess, selected: &[Category], facilities: &[Facility]) -> Rows {
+fn rows(
+    r: &CommunityAccess,
+    selected: &[Category],
+    facilities: &(impl FacilityIds + ?Sized),
+) -> Rows {
     (
         r.nearest
             .iter()
@@ -23,7 +29,7 @@ fn rows(r: &CommunityAccess, selected: &[Category], facilities: &[Facility]) -> 
                 (
                     selected[f.category as usize],
                     f.rank,
-                    facilities[f.facility as usize].id.clone(),
+                    facilities.facility_id(f.facility as usize).to_string(),
                     f.distance_m.to_bits(),
                 )
             })
@@ -117,6 +123,7 @@ fn partitioned(
             keep_all_components: keep_all,
             counts: true,
             walk_speed_m_per_min: None,
+            pairs: PairsRequest::None,
             out_dir: work.to_path_buf(),
         },
         &Silent,
@@ -200,21 +207,24 @@ fn generated_city(dir: &Path) -> Files {
         }
         let b = &cs[j];
         let mid = LonLat::new((a.pos.lon + b.pos.lon) / 2.0, (a.pos.lat + b.pos.lat) / 2.0);
-        for (id, cat, pos) in [
+        for (id, cat, pos, capacity) in [
             (
                 format!("zz-tie-b-{i}"),
                 Category::from_key("kindergarten").unwrap(),
                 mid,
+                Some(90.0),
             ),
             (
                 format!("zz-tie-a-{i}"),
                 Category::from_key("kindergarten").unwrap(),
                 mid,
+                Some(60.0 + i as f64),
             ),
             (
                 format!("zz-on-{i}"),
                 Category::from_key("pharmacy").unwrap(),
                 b.pos,
+                None,
             ),
         ] {
             facilities.push(Facility {
@@ -222,7 +232,7 @@ fn generated_city(dir: &Path) -> Files {
                 name: "boundary".into(),
                 category: cat,
                 pos,
-                capacity: None,
+                capacity,
                 floor_area_m2: None,
                 provider_code: None,
                 division_code: None,
@@ -353,6 +363,7 @@ fn a_changed_input_or_a_bad_job_is_refused_with_the_file_named() {
             keep_all_components: false,
             counts: false,
             walk_speed_m_per_min: None,
+            pairs: PairsRequest::None,
             out_dir: work.clone(),
         },
         &Silent,
@@ -389,4 +400,148 @@ fn a_changed_input_or_a_bad_job_is_refused_with_the_file_named() {
         e.contains("communities.csv") && e.contains("plan again"),
         "{e}"
     );
+}
+
+/// One community's 2SFCA figures per ratio category: (category, ratio bits, supply bits,
+/// facilities in the catchment).
+type Ratios = Vec<(Category, u64, u64, u32)>;
+
+fn ratio_rows(t: &lc_access::TwoStep, i: usize, selected: &[Category], cats: &[bool]) -> Ratios {
+    let n = selected.len();
+    (0..n)
+        .filter(|&c| cats[c])
+        .map(|c| {
+            let slot = i * n + c;
+            (
+                selected[c],
+                t.ratio[slot].to_bits(),
+                t.supply[slot].to_bits(),
+                t.facilities[slot],
+            )
+        })
+        .collect()
+}
+
+/// The whole run's ratios, as `livingcircle access --capacity --catchment` computes them.
+fn whole_ratios(f: &Files, snap: SnapMode, catchment: f64) -> Vec<Ratios> {
+    let loaded = network::load(
+        &NetworkSource::Tables {
+            nodes: f.nodes.clone(),
+            edges: f.edges.clone(),
+        },
+        &LoadOptions {
+            use_cache: false,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .unwrap();
+    let c = lc_tables::read_communities(&f.communities, lc_tables::Crs::Wgs84).unwrap();
+    let fac = lc_tables::read_facilities(&f.facilities, lc_tables::Crs::Wgs84).unwrap();
+    let run = run_access(
+        &loaded.graph,
+        &c,
+        fac,
+        &AccessOptions {
+            k: 3,
+            max_distance: 1000.0,
+            circles: vec![500.0],
+            capacity_catchment: Some(catchment),
+            categories: None,
+            snap,
+            snap_limit: 300.0,
+            communities_file: f.communities.clone(),
+        },
+        &Silent,
+    )
+    .unwrap();
+    let t = run.capacity_ratios(&c);
+    (0..c.len())
+        .map(|i| ratio_rows(&t, i, &run.selected, &run.capacity_categories))
+        .collect()
+}
+
+/// The partitioned ratios by input index, and how many communities outside their region the
+/// parts searched.
+fn partitioned_ratios(
+    f: &Files,
+    scheme: Scheme,
+    snap: SnapMode,
+    catchment: f64,
+    work: &Path,
+) -> (Vec<Option<Ratios>>, u64, usize) {
+    let plan = partition::plan(
+        &PlanRequest {
+            nodes: f.nodes.clone(),
+            edges: f.edges.clone(),
+            communities: f.communities.clone(),
+            facilities: f.facilities.clone(),
+            crs: lc_tables::Crs::Wgs84,
+            scheme,
+            k: 3,
+            max_distance: 1000.0,
+            circles: vec![500.0],
+            categories: None,
+            snap,
+            snap_limit: 300.0,
+            keep_all_components: false,
+            counts: false,
+            walk_speed_m_per_min: None,
+            pairs: PairsRequest::Ratios {
+                catchment_m: catchment,
+            },
+            out_dir: work.to_path_buf(),
+        },
+        &Silent,
+    )
+    .unwrap();
+    let files = partition::write_plan(&plan).unwrap();
+    let mut got: Vec<Option<Ratios>> = vec![None; plan.file.communities as usize];
+    let mut outside = 0;
+    for file in &files {
+        let job = PartJob::load(file).unwrap();
+        let out = partition::run_part(&job, file, &Silent).unwrap();
+        let r = out.ratios.as_ref().expect("the plan asked for ratios");
+        for (k, &i) in out.indices.iter().enumerate() {
+            assert!(got[i as usize].is_none(), "community {i} in two parts");
+            got[i as usize] = Some(ratio_rows(&r.two_step, k, &out.selected, &r.categories));
+        }
+        outside += out.stats.ratio_communities;
+    }
+    (got, outside, files.len())
+}
+
+#[test]
+fn partitioned_capacity_ratios_equal_the_whole_run_s_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = generated_city(dir.path());
+    for (snap, scheme, min_parts) in [
+        (SnapMode::Edge, Scheme::Division { digits: 9 }, 12),
+        (SnapMode::Edge, Scheme::Grid { cell_m: 2500.0 }, 6),
+        (SnapMode::Node, Scheme::Division { digits: 6 }, 4),
+    ] {
+        let catchment = 800.0;
+        let w = whole_ratios(&f, snap, catchment);
+        let what = format!("{snap:?} {scheme:?}");
+        let work = dir.path().join(format!("ratios-{snap:?}-{scheme:?}"));
+        let (p, outside, parts) = partitioned_ratios(&f, scheme, snap, catchment, &work);
+        assert!(parts >= min_parts, "{what}: {parts} parts");
+        assert!(
+            outside > 0,
+            "{what}: no part needed a community outside its region"
+        );
+        let (mut rows, mut shared) = (0, 0);
+        for (i, (w, p)) in w.iter().zip(&p).enumerate() {
+            let p = p
+                .as_ref()
+                .unwrap_or_else(|| panic!("{what}: community {i} in no part"));
+            assert_eq!(w, p, "{what}: community {i}'s ratios differ");
+            rows += w.len();
+            shared += w.iter().filter(|r| r.3 > 0).count();
+        }
+        assert!(
+            rows > 1000 && shared > 200,
+            "{what}: too few ratios to mean anything ({rows} rows, {shared} with a facility)"
+        );
+    }
 }

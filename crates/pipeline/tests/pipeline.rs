@@ -115,7 +115,7 @@ fn access_through_the_library_is_ordered_consistent_and_finds_a_facility_on_the_
         .find(|f| f.category == pharmacy && f.rank == 1)
         .unwrap();
     assert!(first.distance_m < 1e-3, "{}", first.distance_m);
-    assert_eq!(run.facilities[first.facility as usize].id, "ZZ-ON-THE-SPOT");
+    assert_eq!(run.facilities.id(first.facility as usize), "ZZ-ON-THE-SPOT");
     let nc = 3;
     for r in &run.results {
         for w in r.nearest.windows(2) {

@@ -1,7 +1,7 @@
 //! `index.html`: the self-contained report. Styles, script and drawings (inline SVG) are all in
 //! the one file, so it opens offline from disk; nothing is fetched.
 
-use crate::{fmt_num, Recommendation, Report};
+use crate::{fmt_num, Recommendation, Report, RequirementTexts};
 use lc_assess::Scope;
 use lc_standards::{Obligation, RegionLevel};
 use std::fmt::Write as _;

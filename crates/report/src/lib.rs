@@ -24,7 +24,7 @@ pub use csv_out::{
 pub use geojson::communities_geojson;
 pub use html::html_report;
 pub use recommend::{
-    recommended_rows, Recommendation, RecommendedSite, RECOMMENDED_COLUMNS,
+    recommended_rows, Recommendation, RecommendedSite, RequirementTexts, RECOMMENDED_COLUMNS,
     RECOMMENDED_TEXT_COLUMNS,
 };
 pub use xlsx::{summary_xlsx, XLSX_SHORTCOMING_ROWS};

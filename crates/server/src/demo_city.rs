@@ -465,7 +465,12 @@ fn resident_community<'a>(communities: &'a [Community], outlets: &[Outlet]) -> &
     communities
         .iter()
         .max_by(|a, b| {
-            let coded = |c: &Community| c.division_code.as_ref().is_some_and(|d| d.len() == 12);
+            let coded = |c: &Community| {
+                c.division_code
+                    .as_deref()
+                    .and_then(lc_model::division::level_of)
+                    == Some(lc_model::DivisionLevel::Committee)
+            };
             (coded(a), near(a))
                 .cmp(&(coded(b), near(b)))
                 .then_with(|| b.id.cmp(&a.id))

@@ -177,7 +177,7 @@ pub fn csv_format(v: &Option<String>) -> ApiResult<bool> {
 pub fn division_param(v: &Option<String>) -> ApiResult<Option<String>> {
     match v.as_deref().filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(d) if lc_registry::is_code_prefix(d) => Ok(Some(d.to_string())),
+        Some(d) if lc_model::division::is_code_prefix(d) => Ok(Some(d.to_string())),
         Some(d) => Err(AppError::bad_request(
             format!("division 应为 1-12 位数字的区划代码前缀：{d}"),
             format!("division must be a code prefix of 1-12 digits: {d}"),

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use lc_model::division::{self, DivisionLevel};
 use serde::Serialize;
 
 /// How an indicator's value is made from its facts.
@@ -171,24 +172,10 @@ pub fn indicator(key: &str) -> Option<&'static Indicator> {
     INDICATORS.iter().find(|i| i.key == key)
 }
 
-/// The region levels by division-code length.
-pub const LEVELS: &[(&str, usize)] = &[
-    ("province", 2),
-    ("city", 4),
-    ("district", 6),
-    ("street", 9),
-    ("community", 12),
-];
-
-/// The level of a division code by its length (`None`: not a code of the five lengths).
+/// The region level of a division code (`province` … `community`, by its length; `None`:
+/// not a division code, see `lc_model::division`).
 pub fn level_of(code: &str) -> Option<&'static str> {
-    if !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    LEVELS
-        .iter()
-        .find(|(_, n)| *n == code.len())
-        .map(|(l, _)| *l)
+    division::level_of(code).map(DivisionLevel::region_key)
 }
 
 /// One counted thing: a booking, a review, a person due a visit… in one region.
@@ -227,22 +214,17 @@ pub struct Value {
 /// prefix of the five levels — for the whole and for each cut. `regions` are division codes
 /// that get a row of the whole of every indicator even without a fact (0 for a count, not
 /// computable for a percent), so that "nothing happened" is told apart from "no data". A fact
-/// whose division is not a code of the five lengths is counted nowhere.
+/// whose division is not a division code (`lc_model::division`) is counted nowhere.
 ///
 /// Rows come ordered by indicator (catalogue order), level (province first), code, cut.
 pub fn roll_up(facts: &[Fact], regions: &[String]) -> Vec<Value> {
-    type Key = (usize, usize, String, String);
+    type Key = (usize, DivisionLevel, String, String);
     let mut sums: BTreeMap<Key, (f64, f64)> = BTreeMap::new();
     let pos = |key: &str| INDICATORS.iter().position(|i| i.key == key);
-    let prefixes = |code: &str| -> Vec<(usize, String)> {
-        if level_of(code).is_none() {
-            return Vec::new();
-        }
-        LEVELS
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, n))| *n <= code.len())
-            .map(|(l, (_, n))| (l, code[..*n].to_string()))
+    let prefixes = |code: &str| -> Vec<(DivisionLevel, String)> {
+        division::prefixes(code)
+            .into_iter()
+            .map(|(l, p)| (l, p.to_string()))
             .collect()
     };
     for region in regions {
@@ -273,7 +255,7 @@ pub fn roll_up(facts: &[Fact], regions: &[String]) -> Vec<Value> {
             };
             Value {
                 indicator: ind.key,
-                level: LEVELS[l].0,
+                level: l.region_key(),
                 division,
                 dimension,
                 numerator: num,

@@ -394,26 +394,22 @@ pub struct RateRow {
     pub rate: Option<f64>,
 }
 
-/// The regions a community belongs to: itself, then its division's prefixes that exist.
+/// The regions a community belongs to: itself, then its division's regions, narrowest first
+/// (none when its code is not a division code, `lc_model::division`).
 fn regions(r: &Registration) -> Vec<(RegionLevel, String)> {
     let mut out = vec![(RegionLevel::Community, r.community.clone())];
-    if let Some(code) = r
-        .division_code
-        .as_deref()
-        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if let Some(code) = r.division_code.as_deref() {
         for level in [
             RegionLevel::Street,
             RegionLevel::District,
             RegionLevel::City,
             RegionLevel::Province,
         ] {
-            let n = level
+            if let Some(prefix) = level
                 .division()
-                .map(DivisionLevel::digits)
-                .unwrap_or(usize::MAX);
-            if code.len() >= n {
-                out.push((level, code[..n].to_string()));
+                .and_then(|l| lc_model::division::prefix_at(code, l))
+            {
+                out.push((level, prefix.to_string()));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! What a standard and a plan's targets are, once parsed and checked.
 
-use lc_model::Category;
+use lc_model::{Category, DivisionLevel};
 use std::fmt;
 
 /// How sure we are of an item (the labels of `../shared/DOMAIN.md`).
@@ -298,16 +298,22 @@ impl RegionLevel {
         RegionLevel::Street,
     ];
 
+    /// The division level whose codes name regions of this level (`None` for the whole
+    /// area; a committee code for [`RegionLevel::Community`]).
+    pub fn division_level(self) -> Option<DivisionLevel> {
+        match self {
+            RegionLevel::All => None,
+            RegionLevel::Province => Some(DivisionLevel::Province),
+            RegionLevel::City => Some(DivisionLevel::Prefecture),
+            RegionLevel::District => Some(DivisionLevel::County),
+            RegionLevel::Street => Some(DivisionLevel::Street),
+            RegionLevel::Community => Some(DivisionLevel::Committee),
+        }
+    }
+
     /// Length of the division code prefix (0 for the whole area).
     pub fn code_len(self) -> usize {
-        match self {
-            RegionLevel::All => 0,
-            RegionLevel::Province => 2,
-            RegionLevel::City => 4,
-            RegionLevel::District => 6,
-            RegionLevel::Street => 9,
-            RegionLevel::Community => 12,
-        }
+        self.division_level().map_or(0, DivisionLevel::digits)
     }
 
     /// The key used in files and outputs.

@@ -644,14 +644,12 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, SpecError> {
     let raw: RawPlanFile = toml::from_str(text).map_err(|e| ctx.located(e, ""))?;
     let h = &raw.plan;
     let jurisdiction = h.jurisdiction.get_ref().trim().to_string();
-    if !jurisdiction.bytes().all(|b| b.is_ascii_digit())
-        || ![0, 2, 4, 6, 9, 12].contains(&jurisdiction.len())
-    {
+    if !(jurisdiction.is_empty() || lc_model::division::is_code(&jurisdiction)) {
         return Err(ctx.err(
             span_of(&h.jurisdiction),
             "plan.jurisdiction",
             format!(
-                "{0} 不是区划代码前缀（全国用 \"\"，或 2/4/6/9/12 位数字）{0} is not a division code prefix (\"\" for national, or 2/4/6/9/12 digits)",
+                "{0} 不是区划代码前缀（全国用 \"\"，或 2/4/6/9/12 位数字的区划代码）{0} is not a division code prefix (\"\" for national, or a division code of 2/4/6/9/12 digits)",
                 quote(&jurisdiction)
             ),
         ));

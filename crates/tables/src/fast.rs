@@ -11,9 +11,14 @@
 //! and so does a lone `\r`, which the `csv` crate reads as a line break. Whatever the fast
 //! path accepts, the `csv` path reads the same way.
 
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
 use rayon::prelude::*;
 
-use crate::fields::count_newlines;
+use crate::error::TableError;
+use crate::fields::{count_newlines, is_xlsx, Source};
 
 /// The three fields a reader wants from each row.
 pub(crate) struct Row<'a> {
@@ -41,6 +46,31 @@ where
     B: Copy + Send + Sync,
     F: Fn(Row<'_>) -> Option<(A, B)> + Sync,
 {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    parse_rows_into(data, start, width, cols, fill, &take, &mut a, &mut b).then_some((a, b))
+}
+
+/// [`parse_rows`] appending to `a` and `b` (one block of a streamed file after another).
+/// Returns `false` if any row gave up (the vectors then hold junk after their old length).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn parse_rows_into<A, B, F>(
+    data: &[u8],
+    start: usize,
+    width: usize,
+    cols: [usize; 3],
+    fill: (A, B),
+    take: &F,
+    a: &mut Vec<A>,
+    b: &mut Vec<B>,
+) -> bool
+where
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+    F: Fn(Row<'_>) -> Option<(A, B)> + Sync,
+{
+    if start >= data.len() {
+        return true;
+    }
     let bounds = chunk_bounds(data, start, rayon::current_num_threads() * 4);
     let max_rows: Vec<usize> = bounds
         .par_iter()
@@ -48,12 +78,14 @@ where
             count_newlines(&data[from..to]) as usize + usize::from(data[to - 1] != b'\n')
         })
         .collect();
-    let total = max_rows.iter().sum();
-    let (mut a, mut b) = (vec![fill.0; total], vec![fill.1; total]);
+    let total: usize = max_rows.iter().sum();
+    let (old_a, old_b) = (a.len(), b.len());
+    a.resize(old_a + total, fill.0);
+    b.resize(old_b + total, fill.1);
     let counts: Option<Vec<usize>> = bounds
         .par_iter()
-        .zip(split_parts(&mut a, &max_rows))
-        .zip(split_parts(&mut b, &max_rows))
+        .zip(split_parts(&mut a[old_a..], &max_rows))
+        .zip(split_parts(&mut b[old_b..], &max_rows))
         .map(|((&(from, to), a), b)| {
             let mut k = 0;
             let ok = parse_chunk(data, from, to, width, cols, |row| {
@@ -69,10 +101,12 @@ where
             ok.then_some(k)
         })
         .collect();
-    let counts = counts?;
-    close_up(&mut a, &max_rows, &counts);
-    close_up(&mut b, &max_rows, &counts);
-    Some((a, b))
+    let Some(counts) = counts else {
+        return false;
+    };
+    close_up(a, old_a, &max_rows, &counts);
+    close_up(b, old_b, &max_rows, &counts);
+    true
 }
 
 /// `v` cut into consecutive parts of the given lengths (which sum to `v.len()`).
@@ -86,10 +120,10 @@ fn split_parts<'v, T>(mut v: &'v mut [T], lens: &[usize]) -> Vec<&'v mut [T]> {
     parts
 }
 
-/// Moves the first `counts[i]` values of each part (of length `lens[i]`) together and drops
-/// the rest.
-fn close_up<T: Copy>(v: &mut Vec<T>, lens: &[usize], counts: &[usize]) {
-    let (mut read, mut write) = (0, 0);
+/// Moves the first `counts[i]` values of each part (of length `lens[i]`, the parts following
+/// each other from `from`) together and drops the rest.
+fn close_up<T: Copy>(v: &mut Vec<T>, from: usize, lens: &[usize], counts: &[usize]) {
+    let (mut read, mut write) = (from, from);
     for (&len, &count) in lens.iter().zip(counts) {
         if read != write {
             v.copy_within(read..read + count, write);
@@ -183,6 +217,160 @@ fn fields_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
+/// The size of the blocks a file is streamed in by [`stream_rows`].
+pub(crate) const BLOCK: usize = 16 << 20;
+
+/// A file read in blocks of whole lines, one buffer reused from block to block.
+struct Blocks {
+    input: File,
+    /// The usual block size.
+    block: usize,
+    buf: Vec<u8>,
+    /// How much of `buf` the last block took (the rest is the next line's start).
+    used: usize,
+    eof: bool,
+}
+
+impl Blocks {
+    fn new(input: File, block: usize) -> Blocks {
+        Blocks {
+            input,
+            block: block.max(1),
+            buf: Vec::new(),
+            used: 0,
+            eof: false,
+        }
+    }
+
+    /// The next block: about `block` bytes ending after a line break (longer when one line
+    /// is; the last block ends where the file does). `None` at the end.
+    fn next_block(&mut self) -> io::Result<Option<&[u8]>> {
+        self.buf.drain(..self.used);
+        self.used = 0;
+        loop {
+            let want = self.block.max(self.buf.len() + self.block.min(1 << 16));
+            if !self.eof {
+                let old = self.buf.len();
+                self.buf.resize(want, 0);
+                let mut n = 0;
+                while old + n < want {
+                    match self.input.read(&mut self.buf[old + n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                self.buf.truncate(old + n);
+                self.eof = old + n < want;
+            }
+            if self.eof {
+                self.used = self.buf.len();
+                return Ok((!self.buf.is_empty()).then_some(&self.buf[..]));
+            }
+            if let Some(i) = self.buf.iter().rposition(|&b| b == b'\n') {
+                self.used = i + 1;
+                return Ok(Some(&self.buf[..=i]));
+            }
+        }
+    }
+}
+
+/// Streams a table through the fast path without holding it: the file is read in blocks of
+/// whole lines (`block` bytes, [`BLOCK`] but in tests; one buffer), each block parsed on all threads by
+/// [`parse_rows_into`] with `take` and handed to `sink` as two columns of values (scratch
+/// vectors, cleared before the next block). A province's network (1.2 GB of CSV) is read in
+/// the memory of two blocks instead of its own size, and without asking the system for that
+/// much fresh memory (which these machines charge about a second per GiB for).
+///
+/// `Ok(false)` means "read it the ordinary way": the fast path does not apply (a header line
+/// that is not plain ASCII without quotes, a header the checks refuse, a block that is not
+/// UTF-8 text, an `.xlsx` workbook), a row gave up, or `sink` returned `false`. The caller then
+/// loads the whole file, which reports every problem with its line, exactly as before this path
+/// existed: whatever this path accepts is what the whole-file fast path accepts (the blocks are
+/// cut at line breaks, as its chunks are, and each block is split into chunks the same way).
+/// Errors are only those of opening and reading the file. `sink` is also given an estimate of
+/// the rows in the whole file (its size over the first block's line length), to size its
+/// outputs once.
+pub(crate) fn stream_rows<A, B, F>(
+    path: &Path,
+    block: usize,
+    columns: &[(&str, bool); 3],
+    fill: (A, B),
+    take: F,
+    mut sink: impl FnMut(usize, &[A], &[B]) -> bool,
+) -> Result<bool, TableError>
+where
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+    F: Fn(Row<'_>) -> Option<(A, B)> + Sync,
+{
+    let open_error = |reason| TableError::Open {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let read_error = |reason| TableError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = File::open(path).map_err(open_error)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut blocks = Blocks::new(file, block);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let mut header: Option<(usize, [usize; 3])> = None;
+    let mut estimate = 0;
+    while let Some(block) = blocks.next_block().map_err(read_error)? {
+        if std::str::from_utf8(block).is_err() {
+            return Ok(false);
+        }
+        let (width, cols, start) = match header {
+            Some((width, cols)) => (width, cols, 0),
+            None => {
+                if is_xlsx(block) {
+                    return Ok(false);
+                }
+                let bom = if block.starts_with(b"\xEF\xBB\xBF") {
+                    3
+                } else {
+                    0
+                };
+                let end = block
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(block.len(), |i| i + 1);
+                let line = &block[bom..end];
+                if !line.is_ascii() || line.contains(&b'"') {
+                    return Ok(false);
+                }
+                let Ok(src) = Source::from_bytes(path.display().to_string(), line.to_vec()) else {
+                    return Ok(false);
+                };
+                let Ok((found, width)) = src.header(&mut src.reader(), columns) else {
+                    return Ok(false);
+                };
+                let mut cols = [0; 3];
+                for (c, f) in cols.iter_mut().zip(&found) {
+                    *c = f.unwrap_or(0);
+                }
+                header = Some((width, cols));
+                let lines = count_newlines(block).max(1);
+                estimate =
+                    (size as f64 / block.len().max(1) as f64 * lines as f64 * 1.02) as usize + 16;
+                (width, cols, end)
+            }
+        };
+        a.clear();
+        b.clear();
+        if !parse_rows_into(block, start, width, cols, fill, &take, &mut a, &mut b)
+            || !sink(estimate, &a, &b)
+        {
+            return Ok(false);
+        }
+    }
+    // An empty file: the ordinary reader says so.
+    Ok(header.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,7 +452,7 @@ mod tests {
     #[test]
     fn close_up_moves_parts_together() {
         let mut v = vec![1, 2, 0, 3, 0, 0, 4, 5, 6];
-        close_up(&mut v, &[3, 3, 3], &[2, 1, 3]);
+        close_up(&mut v, 0, &[3, 3, 3], &[2, 1, 3]);
         assert_eq!(v, vec![1, 2, 3, 4, 5, 6]);
     }
 }

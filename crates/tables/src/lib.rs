@@ -61,9 +61,9 @@ pub use paths::{check_outputs, PathClash};
 pub use platform::{read_platform_indicators, PLATFORM_COLUMNS, RATE_TOLERANCE};
 pub use points::{
     read_communities, read_communities_from, read_facilities, read_facilities_from,
-    write_communities, write_communities_to, write_facilities, write_facilities_to,
-    COMMUNITY_COLUMNS, FACILITY_COLUMNS, MAX_AREA_M2, MAX_CAPACITY, MAX_COST, MAX_COUNT,
-    MAX_DISTANCE_M,
+    read_facilities_unnamed, write_communities, write_communities_to, write_facilities,
+    write_facilities_to, COMMUNITY_COLUMNS, FACILITY_COLUMNS, MAX_AREA_M2, MAX_CAPACITY, MAX_COST,
+    MAX_COUNT, MAX_DISTANCE_M,
 };
 pub use siting::{
     read_candidates, read_candidates_from, read_cost_tables, write_candidates, write_cost_tables,

@@ -8,11 +8,12 @@
 //!   `nodes.csv`, length in metres (finite, 0 or more). Self-loops and parallel edges are
 //!   accepted here; the graph builder drops self-loops.
 //!
-//! Speed: both files are read into memory and parsed at the same time. Files without
-//! quotes (the normal case)
-//! are split into chunks at line breaks and parsed on all threads by [`crate::fast`];
-//! anything else, and any file the fast path does not fully accept, is read with the `csv`
-//! crate over byte records, which also produces the error report. Numbers are parsed from
+//! Speed: files without quotes (the normal case) are streamed in blocks of whole lines, each
+//! block split into chunks at line breaks and parsed on all threads by [`crate::fast`]; the
+//! nodes first, then the edges, whose ends become node indices block by block. Anything
+//! else, and any file the fast path does not fully accept, is read whole into memory (both
+//! files at the same time) and parsed again: by the fast path where it applies, else with
+//! the `csv` crate over byte records, which also produces the error report. Numbers are parsed from
 //! the bytes (integers by hand, floats with the standard library's correctly rounded
 //! parser). Node ids go into a direct table when they are dense (within twice the node
 //! count, as generated cities are) and into an `FxHashMap` otherwise (OSM ids). Edge ends
@@ -50,8 +51,74 @@ pub const EDGE_COLUMNS: [&str; 3] = ["from", "to", "length_m"];
 /// file, a negative or non-finite length, a row with the wrong number of fields, a missing
 /// column. When `nodes.csv` has errors they are reported (and `edges.csv` is not checked).
 pub fn read_network(nodes: &Path, edges: &Path) -> Result<RawNetwork, TableError> {
+    if let Some(net) = streamed(nodes, edges, fast::BLOCK)? {
+        return Ok(net);
+    }
     let (node_src, edge_src) = rayon::join(|| Source::load(nodes), || Source::load(edges));
     network_of(node_src?, edge_src?)
+}
+
+/// [`read_network`]'s usual case, streamed ([`fast::stream_rows`]): the nodes block by block
+/// into their columns, the id index, then the edges block by block, each block's ends turned
+/// into node indices at once (no table of edges by id). Neither file is ever whole in memory.
+/// `None` when anything is out of the ordinary — the fast path does not apply, a row it
+/// cannot read, a repeated node id, an edge end that is not a node: the caller then reads both
+/// files whole, which reports every problem with its line.
+fn streamed(nodes: &Path, edges: &Path, block: usize) -> Result<Option<RawNetwork>, TableError> {
+    let (mut ids, mut coords) = (Vec::new(), Vec::new());
+    let read = fast::stream_rows(
+        nodes,
+        block,
+        &NODE_COLUMNS.map(|c| (c, true)),
+        (0i64, LonLat::new(0.0, 0.0)),
+        node_row,
+        |n, i, c| {
+            if ids.is_empty() {
+                ids.reserve(n);
+                coords.reserve(n);
+            }
+            ids.extend_from_slice(i);
+            coords.extend_from_slice(c);
+            ids.len() < u32::MAX as usize
+        },
+    )?;
+    if !read {
+        return Ok(None);
+    }
+    let (index, dups) = index_ids(&ids);
+    if !dups.is_empty() {
+        return Ok(None);
+    }
+    let mut out: Vec<RawEdge> = Vec::new();
+    let read = fast::stream_rows(
+        edges,
+        block,
+        &EDGE_COLUMNS.map(|c| (c, true)),
+        (EDGE_FILL, ()),
+        edge_row,
+        |n, block, _| {
+            if out.is_empty() {
+                out.reserve(n);
+            }
+            let start = out.len();
+            out.par_extend(block.par_iter().with_min_len(1 << 14).map(|e| RawEdge {
+                from: index.get(e.from).unwrap_or(u32::MAX),
+                to: index.get(e.to).unwrap_or(u32::MAX),
+                length_m: e.len,
+            }));
+            !out[start..]
+                .par_iter()
+                .any(|e| e.from == u32::MAX || e.to == u32::MAX)
+        },
+    )?;
+    if !read {
+        return Ok(None);
+    }
+    Ok(Some(RawNetwork {
+        node_ids: ids,
+        coords,
+        edges: out,
+    }))
 }
 
 /// [`read_network`] from readers (tables held in memory, e.g. a Python caller's data frames):
@@ -207,20 +274,23 @@ fn parse_nodes(src: &Source, fast: bool) -> Result<Nodes<'_>, TableError> {
 /// It records no offsets: [`Nodes::index`] reads the file again to report repeated ids.
 fn fast_nodes(src: &Source, start: usize, width: usize, cols: [usize; 3]) -> Option<Nodes<'_>> {
     let fill = (0i64, LonLat::new(0.0, 0.0));
-    let (ids, coords) = fast::parse_rows(src.bytes(), start, width, cols, fill, |r| {
-        let [id, lon, lat] = r.fields.map(trim);
-        let (Some(id), Ok(lon), Ok(lat)) = (parse_i64(id), parse_f64(lon), parse_f64(lat)) else {
-            return None;
-        };
-        ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat))
-            .then_some((id, LonLat::new(lon, lat)))
-    })?;
+    let (ids, coords) = fast::parse_rows(src.bytes(), start, width, cols, fill, node_row)?;
     (ids.len() < u32::MAX as usize).then_some(Nodes {
         src,
         ids,
         coords,
         offsets: Vec::new(),
     })
+}
+
+/// A row of `nodes.csv` on the fast path: its id and position, or `None` to give up.
+fn node_row(r: fast::Row<'_>) -> Option<(i64, LonLat)> {
+    let [id, lon, lat] = r.fields.map(trim);
+    let (Some(id), Ok(lon), Ok(lat)) = (parse_i64(id), parse_f64(lon), parse_f64(lat)) else {
+        return None;
+    };
+    ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat))
+        .then_some((id, LonLat::new(lon, lat)))
 }
 
 /// Where the rows start: the reader's position after the header line.
@@ -231,37 +301,7 @@ fn body_start(reader: &csv::Reader<&[u8]>) -> usize {
 impl Nodes<'_> {
     /// Builds the id → index map; reports repeated ids with both lines.
     fn index(&self) -> Result<IdIndex, TableError> {
-        let n = self.ids.len();
-        let (lo, hi) = self.ids.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
-            (lo.min(id), hi.max(id))
-        });
-        let span = hi as i128 - lo as i128 + 1;
-        let mut dups: Vec<(usize, usize)> = Vec::new();
-        let index = if n > 0 && span <= 2 * n as i128 + 1024 {
-            // Dense ids (e.g. 0..n from a generator): a direct table beats any hash map.
-            let mut slots = vec![u32::MAX; span as usize];
-            for (i, &id) in self.ids.iter().enumerate() {
-                let slot = &mut slots[(id as i128 - lo as i128) as usize];
-                if *slot == u32::MAX {
-                    *slot = i as u32;
-                } else if dups.len() < MAX_ROW_ERRORS {
-                    dups.push((i, *slot as usize));
-                }
-            }
-            IdIndex::Dense { lo, slots }
-        } else {
-            let mut map = FxHashMap::with_capacity_and_hasher(n, Default::default());
-            for (i, &id) in self.ids.iter().enumerate() {
-                if let Some(first) = map.insert(id, i as u32) {
-                    // Keep the first occurrence.
-                    map.insert(id, first);
-                    if dups.len() < MAX_ROW_ERRORS {
-                        dups.push((i, first as usize));
-                    }
-                }
-            }
-            IdIndex::Sparse(map)
-        };
+        let (index, dups) = index_ids(&self.ids);
         if dups.is_empty() {
             return Ok(index);
         }
@@ -305,6 +345,43 @@ impl Nodes<'_> {
             .err()
             .unwrap_or_else(|| unreachable_error(&self.src.file)))
     }
+}
+
+/// The id → index map of node ids, and the repeated ids found (as (row, first row) pairs, at
+/// most [`MAX_ROW_ERRORS`]; the first occurrence is the one indexed).
+fn index_ids(ids: &[i64]) -> (IdIndex, Vec<(usize, usize)>) {
+    let n = ids.len();
+    let (lo, hi) = ids.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
+        (lo.min(id), hi.max(id))
+    });
+    let span = hi as i128 - lo as i128 + 1;
+    let mut dups: Vec<(usize, usize)> = Vec::new();
+    let index = if n > 0 && span <= 2 * n as i128 + 1024 {
+        // Dense ids (e.g. 0..n from a generator): a direct table beats any hash map.
+        let mut slots = vec![u32::MAX; span as usize];
+        for (i, &id) in ids.iter().enumerate() {
+            let slot = &mut slots[(id as i128 - lo as i128) as usize];
+            if *slot == u32::MAX {
+                *slot = i as u32;
+            } else if dups.len() < MAX_ROW_ERRORS {
+                dups.push((i, *slot as usize));
+            }
+        }
+        IdIndex::Dense { lo, slots }
+    } else {
+        let mut map = FxHashMap::with_capacity_and_hasher(n, Default::default());
+        for (i, &id) in ids.iter().enumerate() {
+            if let Some(first) = map.insert(id, i as u32) {
+                // Keep the first occurrence.
+                map.insert(id, first);
+                if dups.len() < MAX_ROW_ERRORS {
+                    dups.push((i, first as usize));
+                }
+            }
+        }
+        IdIndex::Sparse(map)
+    };
+    (index, dups)
 }
 
 fn unreachable_error(file: &str) -> TableError {
@@ -450,22 +527,23 @@ fn parse_edges(src: &Source, check: Option<(&IdIndex, &str)>) -> Result<Vec<Edge
 
 /// The fast path for `edges.csv` (see [`crate::fast`]); `None` means "read it the slow way".
 fn fast_edges(src: &Source, start: usize, width: usize, cols: [usize; 3]) -> Option<Vec<EdgeIds>> {
-    let fill = (
-        EdgeIds {
-            from: 0,
-            to: 0,
-            len: 0.0,
-        },
-        (),
-    );
-    let (edges, _) = fast::parse_rows(src.bytes(), start, width, cols, fill, |r| {
-        let [from, to, len] = r.fields.map(trim);
-        match (parse_i64(from), parse_i64(to), parse_f64(len)) {
-            (Some(from), Some(to), Ok(len)) if len >= 0.0 => Some((EdgeIds { from, to, len }, ())),
-            _ => None,
-        }
-    })?;
+    let (edges, _) = fast::parse_rows(src.bytes(), start, width, cols, (EDGE_FILL, ()), edge_row)?;
     Some(edges)
+}
+
+const EDGE_FILL: EdgeIds = EdgeIds {
+    from: 0,
+    to: 0,
+    len: 0.0,
+};
+
+/// A row of `edges.csv` on the fast path: its ends' ids and length, or `None` to give up.
+fn edge_row(r: fast::Row<'_>) -> Option<(EdgeIds, ())> {
+    let [from, to, len] = r.fields.map(trim);
+    match (parse_i64(from), parse_i64(to), parse_f64(len)) {
+        (Some(from), Some(to), Ok(len)) if len >= 0.0 => Some((EdgeIds { from, to, len }, ())),
+        _ => None,
+    }
 }
 
 /// The full error report for `edges.csv` once the nodes are known: parse errors and unknown
@@ -567,4 +645,121 @@ pub fn write_edges(path: &Path, net: &RawNetwork) -> Result<(), TableError> {
 pub fn write_network(nodes: &Path, edges: &Path, net: &RawNetwork) -> Result<(), TableError> {
     write_nodes(nodes, net)?;
     write_edges(edges, net)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(
+        nodes: &[u8],
+        edges: &[u8],
+    ) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (n, e) = (dir.path().join("nodes.csv"), dir.path().join("edges.csv"));
+        std::fs::write(&n, nodes).unwrap();
+        std::fs::write(&e, edges).unwrap();
+        (dir, n, e)
+    }
+
+    /// The network as read whole (the path every problem is reported by).
+    fn whole(n: &Path, e: &Path) -> Result<RawNetwork, TableError> {
+        network_of(Source::load(n)?, Source::load(e)?)
+    }
+
+    fn same(a: &RawNetwork, b: &RawNetwork) {
+        assert_eq!(a.node_ids, b.node_ids);
+        assert_eq!(a.coords.len(), b.coords.len());
+        for (p, q) in a.coords.iter().zip(&b.coords) {
+            assert_eq!(
+                (p.lon.to_bits(), p.lat.to_bits()),
+                (q.lon.to_bits(), q.lat.to_bits())
+            );
+        }
+        assert_eq!(a.edges.len(), b.edges.len());
+        for (x, y) in a.edges.iter().zip(&b.edges) {
+            assert_eq!(
+                (x.from, x.to, x.length_m.to_bits()),
+                (y.from, y.to, y.length_m.to_bits())
+            );
+        }
+    }
+
+    /// A network of `n` nodes in awkward text: shuffled ids, columns out of order with an extra
+    /// one, blank lines, `\r\n` line ends, a byte order mark, no line break at the end.
+    fn awkward(n: usize) -> (Vec<u8>, Vec<u8>) {
+        let id = |k: usize| (k * 7_919 % n) as i64 * 1_000_003 - 5;
+        let mut nodes = b"\xEF\xBB\xBFlat,name,id,lon\r\n".to_vec();
+        for k in 0..n {
+            let (lon, lat) = (104.0 + k as f64 * 1e-4 / 3.0, 30.5 + (k % 97) as f64 * 1e-5);
+            nodes.extend(format!("{lat},节点{k},{},{lon}\r\n", id(k)).bytes());
+            if k % 41 == 0 {
+                nodes.extend(b"\r\n\n \t\n");
+            }
+        }
+        let mut edges = b"length_m,to,from\n".to_vec();
+        for k in 1..n {
+            edges.extend(format!("{},{},{}", k as f64 / 7.0, id(k), id(k - 1)).bytes());
+            if k + 1 < n {
+                edges.push(b'\n');
+            }
+        }
+        (nodes, edges)
+    }
+
+    #[test]
+    fn streamed_in_blocks_reads_what_the_whole_file_reads() {
+        let (nodes, edges) = awkward(3_000);
+        let (_d, n, e) = files(&nodes, &edges);
+        let expected = whole(&n, &e).unwrap();
+        assert_eq!(expected.node_ids.len(), 3_000);
+        assert_eq!(expected.edges.len(), 2_999);
+        // Blocks smaller than a line, of a few lines, and larger than the files.
+        for block in [7, 100, 4_096, 1 << 20] {
+            let got = streamed(&n, &e, block)
+                .unwrap()
+                .expect("the fast path applies");
+            same(&got, &expected);
+        }
+        same(&read_network(&n, &e).unwrap(), &expected);
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_the_whole_file_reader() {
+        let nodes = b"id,lon,lat\n1,104.0,30.0\n2,104.001,30.0\n3,104.002,30.0\n";
+        let edges = b"from,to,length_m\n1,2,100\n2,3,100\n";
+        let (_d, n, e) = files(nodes, edges);
+        assert!(streamed(&n, &e, 16).unwrap().is_some());
+        // A quoted field: read whole, and read well.
+        let quoted: &[u8] = b"id,lon,lat\n1,\"104.0\",30.0\n2,104.001,30.0\n3,104.002,30.0\n";
+        let (_q, n, e) = files(quoted, edges);
+        assert!(streamed(&n, &e, 16).unwrap().is_none());
+        same(&read_network(&n, &e).unwrap(), &whole(&n, &e).unwrap());
+        let cases: [(&[u8], &[u8]); 5] = [
+            // A repeated node id, an edge to no node, a bad number, text that is not UTF-8,
+            // a header that lacks a column.
+            (b"id,lon,lat\n1,104.0,30.0\n1,104.001,30.0\n", edges),
+            (nodes, b"from,to,length_m\n1,2,100\n2,9,100\n"),
+            (nodes, b"from,to,length_m\n1,2,100\n2,3,-1\n"),
+            (
+                b"id,lon,lat\n1,104.0,30.0\n2,104.001,30.0\n3,104.002,30.0\xff\n",
+                edges,
+            ),
+            (b"id,lon\n1,104.0\n", edges),
+        ];
+        for (k, (nodes, edges)) in cases.into_iter().enumerate() {
+            let (_d, n, e) = files(nodes, edges);
+            assert!(streamed(&n, &e, 16).unwrap().is_none(), "case {k}");
+            // And the ordinary reader says what is wrong, with its line.
+            let err = read_network(&n, &e).unwrap_err().to_string();
+            assert!(!err.is_empty(), "case {k}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_an_open_error() {
+        let (_d, n, _) = files(b"id,lon,lat\n", b"");
+        let err = read_network(&n, &n.with_file_name("nope.csv")).unwrap_err();
+        assert!(matches!(err, TableError::Open { .. }), "{err:?}");
+    }
 }

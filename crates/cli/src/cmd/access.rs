@@ -7,7 +7,7 @@ use crate::progress::{peak_rss_bytes, Progress};
 use anyhow::{bail, Context, Result};
 use lc_access::CommunityAccess;
 use lc_model::{Category, Community, Demand, Facility};
-use lc_pipeline::AccessOptions;
+use lc_pipeline::{AccessOptions, FacilityIds, FacilityList};
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -55,11 +55,18 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     let crs = a.place.crs();
     let mut reads = points::Reads::new();
     let communities = reads.take(lc_tables::read_communities(&a.communities, crs));
-    let mut facilities: Vec<Facility> = match &a.facilities {
-        Some(p) => reads.take(lc_tables::read_facilities(p, crs)),
+    // Outputs name facilities by id only: their names are not kept. The records become
+    // columns part by part as read: a province's 5.7M records (about 0.9 GB) would otherwise be
+    // held (and copied once more) while the network is read and built.
+    let parts: Vec<Vec<Facility>> = match &a.facilities {
+        Some(p) => reads.take(lc_tables::read_facilities_unnamed(p, crs)),
         None => Vec::new(),
     };
     reads.finish()?;
+    let mut facilities = FacilityList::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        facilities.extend(part);
+    }
     let what = ("社区", "community");
     points::require_points(&a.communities, what, communities.len(), 0, 0.0, "compute")?;
     timings.insert("read_points", t.elapsed().as_secs_f64());
@@ -146,7 +153,7 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
         .count();
     let rss = peak_rss_bytes();
     let cid = |i: usize| communities[i].id.as_str();
-    let fid = |i: usize| facilities[i].id.as_str();
+    let fid = |i: usize| facilities.id(i);
     let mut s = String::new();
     use std::fmt::Write as _;
     let _ = writeln!(s, "livingcircle access — 完成 done in {total:.2} s");
@@ -333,7 +340,7 @@ pub(crate) fn field(out: &mut String, s: &str) {
 pub(crate) fn write_access(
     path: &Path,
     communities: &[Community],
-    facilities: &[Facility],
+    facilities: &(impl FacilityIds + ?Sized),
     selected: &[Category],
     results: &[CommunityAccess],
     minutes: Option<f64>,
@@ -360,7 +367,7 @@ pub(crate) fn write_access(
                 s.push(b',');
                 s.extend_from_slice(num.format(f.rank).as_bytes());
                 s.push(b',');
-                s.extend_from_slice(quoted(&facilities[f.facility as usize].id).as_bytes());
+                s.extend_from_slice(quoted(facilities.facility_id(f.facility as usize)).as_bytes());
                 push_metres(s, &mut num, f.distance_m);
                 if let Some(speed) = minutes {
                     use std::io::Write as _;
@@ -490,9 +497,29 @@ fn write_capacity(
     run: &lc_pipeline::AccessRun,
     catchment: f64,
 ) -> Result<usize> {
-    use std::fmt::Write as _;
-    let (selected, capacity_cats) = (&run.selected, &run.capacity_categories);
     let tsf = run.capacity_ratios(communities);
+    write_capacity_rows(
+        path,
+        communities,
+        &run.selected,
+        &run.capacity_categories,
+        &tsf,
+        catchment,
+    )
+}
+
+/// The capacity rows (2SFCA) of `communities` × the `selected` categories marked in
+/// `capacity_cats`, from their ratios `tsf` (one slot per community × selected category): a
+/// whole run's, or a part's (`livingcircle partition`), in the same bytes.
+pub(crate) fn write_capacity_rows(
+    path: &Path,
+    communities: &[Community],
+    selected: &[Category],
+    capacity_cats: &[bool],
+    tsf: &lc_access::TwoStep,
+    catchment: f64,
+) -> Result<usize> {
+    use std::fmt::Write as _;
     let mut s = String::from(
         "community_id,category,catchment_m,demand_group,demand,facilities_in_catchment,capacity_in_catchment,ratio_per_1000\n",
     );

@@ -5,11 +5,11 @@ use crate::args::{positive, NetworkArgs, PlaceArgs};
 use crate::network_input::{self, Source};
 use crate::points::{self, some_ids};
 use crate::progress::{peak_rss_bytes, Progress};
-use crate::recommend;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use lc_assess::Divisions;
 use lc_model::Facility;
+use lc_report::RequirementTexts;
 use lc_standards::{Plan, Standard};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -144,27 +144,25 @@ pub fn load_specs(standard: &[PathBuf], targets: &[PathBuf]) -> Result<(Vec<Stan
 /// Division names for the codes in use: from the national list's directory (only the rows
 /// whose code is a prefix of, or equal to, a community's code) or one `code,name` file.
 fn load_divisions(path: &Path, codes: &BTreeSet<String>) -> Result<Divisions> {
-    let mut prefixes = BTreeSet::new();
-    for c in codes.iter().filter(|c| lc_assess::valid_code(c)) {
-        for n in [2, 4, 6, 9, 12] {
-            if c.len() >= n {
-                prefixes.insert(c[..n].to_string());
-            }
-        }
-    }
+    let prefixes: BTreeSet<&str> = codes
+        .iter()
+        .flat_map(|c| lc_model::division::prefixes(c))
+        .map(|(_, prefix)| prefix)
+        .collect();
     let keep = |code: &str| prefixes.contains(code);
     let mut d = Divisions::new();
     if path.is_dir() {
-        for (file, needed) in [
-            ("provinces.csv", 2),
-            ("cities.csv", 4),
-            ("areas.csv", 6),
-            ("streets.csv", 9),
-            ("villages.csv", 12),
+        use lc_model::DivisionLevel as L;
+        for (file, level) in [
+            ("provinces.csv", L::Province),
+            ("cities.csv", L::Prefecture),
+            ("areas.csv", L::County),
+            ("streets.csv", L::Street),
+            ("villages.csv", L::Committee),
         ] {
             let p = path.join(file);
             if !p.exists() {
-                if prefixes.iter().any(|c| c.len() == needed) {
+                if prefixes.iter().any(|c| c.len() == level.digits()) {
                     tracing::warn!(
                         "{0} 不存在，该层级没有名称 {0} not found: no names at that level",
                         p.display()
@@ -299,24 +297,22 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let (recommendations, recommend_notes) = if a.candidates.is_some() {
         let t = Instant::now();
         let spinner = progress.spinner("选址 Recommending sites".to_string());
-        let r = recommend::recommend(
-            &recommend::Inputs {
+        let (found, notes) = lc_pipeline::recommend(
+            &lc_pipeline::RecommendInputs {
                 graph,
                 standards: &standards,
-                assessment,
                 communities: &communities,
-                community_at: &placed_c.anchors,
                 facilities: &facilities,
-                facility_at: &placed_f.anchors,
                 candidates: &candidates,
-                candidate_at: &placed_k.anchors,
+                run: &run,
             },
-            &recommend::Settings {
+            &lc_pipeline::RecommendOptions {
                 sites: a.recommend_sites,
                 max_requirements: a.recommend_max,
                 time_limit: Duration::from_secs_f64(a.recommend_time_limit),
             },
         )?;
+        let r = (found, notes);
         spinner.finish_and_clear();
         timings.insert("recommend", t.elapsed().as_secs_f64());
         r

@@ -8,8 +8,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use lc_model::Category;
 use lc_pipeline::partition::{
-    self, MergeOutputs, MergeReport, PartJob, PartOutput, Plan, PlanRequest, Scheme, ACCESS_FILE,
-    COUNTS_FILE, MANIFEST_FILE,
+    self, MergeOutputs, MergeReport, PairsRequest, PartJob, PartOutput, Plan, PlanRequest, Scheme,
+    ACCESS_FILE, CAPACITY_FILE, COUNTS_FILE, MANIFEST_FILE,
 };
 use lc_pipeline::{CancelFlag, PipelineError};
 use std::path::{Path, PathBuf};
@@ -101,6 +101,15 @@ pub struct RunSpec {
     /// Add a `walk_min` column to the access rows.
     #[arg(long)]
     pub with_minutes: bool,
+    /// Catchment of the 2SFCA ratio (with --capacity / --with-capacity), metres of network
+    /// distance.
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 1000.0,
+        value_name = "M"
+    )]
+    pub catchment: f64,
 }
 
 #[derive(Args, Debug)]
@@ -110,6 +119,10 @@ pub struct PlanArgs {
     /// Also compute the circle counts (counts.csv).
     #[arg(long)]
     pub with_counts: bool,
+    /// Also compute the capacity ratios (2SFCA, capacity.csv; parts read two catchments
+    /// around their region).
+    #[arg(long)]
+    pub with_capacity: bool,
     /// The plan folder: plan.json, dropped-nodes.txt, part-NNNN.json, and the parts' outputs.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -133,6 +146,9 @@ pub struct MergeArgs {
     /// Output: the circle counts, as `livingcircle access --counts` writes them.
     #[arg(long, value_name = "FILE")]
     pub counts: Option<PathBuf>,
+    /// Output: the capacity ratios (2SFCA), as `livingcircle access --capacity` writes them.
+    #[arg(long, value_name = "FILE")]
+    pub capacity: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -145,6 +161,9 @@ pub struct AllArgs {
     /// Output: the circle counts, as `livingcircle access --counts` writes them.
     #[arg(long, value_name = "FILE")]
     pub counts: Option<PathBuf>,
+    /// Output: the capacity ratios (2SFCA), as `livingcircle access --capacity` writes them.
+    #[arg(long, value_name = "FILE")]
+    pub capacity: Option<PathBuf>,
     /// Parts run at once (each part also uses every core for its searches).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub jobs: usize,
@@ -167,7 +186,7 @@ pub fn run(a: PartitionArgs, progress: Progress) -> Result<()> {
 }
 
 /// The plan request of the arguments, with the same checks as `access`.
-fn request(s: &RunSpec, out_dir: PathBuf, counts: bool) -> Result<PlanRequest> {
+fn request(s: &RunSpec, out_dir: PathBuf, counts: bool, capacity: bool) -> Result<PlanRequest> {
     if s.osm.is_some() {
         bail!("分区计算需要节点/边表：分区无法按范围读取 OSM 文件，请先导出 --nodes/--edges a partitioned run needs node/edge tables: a part cannot read an OSM file by extent; export --nodes/--edges tables first");
     }
@@ -178,6 +197,7 @@ fn request(s: &RunSpec, out_dir: PathBuf, counts: bool) -> Result<PlanRequest> {
         bail!("--k 至少为 1 --k must be at least 1");
     }
     positive("--max-distance", s.max_distance, "metres")?;
+    positive("--catchment", s.catchment, "metres")?;
     s.place.check()?;
     let speed = s.speed.m_per_min()?;
     let circles: Vec<f64> = match (&s.circles, &s.circles_min) {
@@ -214,6 +234,13 @@ fn request(s: &RunSpec, out_dir: PathBuf, counts: bool) -> Result<PlanRequest> {
         keep_all_components: s.keep_all_components,
         counts,
         walk_speed_m_per_min: s.with_minutes.then_some(speed),
+        pairs: if capacity {
+            PairsRequest::Ratios {
+                catchment_m: s.catchment,
+            }
+        } else {
+            PairsRequest::None
+        },
         out_dir,
     })
 }
@@ -230,7 +257,7 @@ fn inputs(s: &RunSpec) -> Vec<(&'static str, Option<&Path>)> {
 fn plan(a: PlanArgs, progress: Progress) -> Result<()> {
     let t = Instant::now();
     crate::args::check_paths(&inputs(&a.spec), &[("--out", Some(a.out.as_path()))])?;
-    let req = request(&a.spec, a.out.clone(), a.with_counts)?;
+    let req = request(&a.spec, a.out.clone(), a.with_counts, a.with_capacity)?;
     let plan = partition::plan(&req, &progress.observer())?;
     let files = partition::write_plan(&plan)?;
     let mut s = format!(
@@ -317,11 +344,28 @@ fn write_part(out: &PartOutput) -> Result<()> {
             &out.results,
         )?;
     }
+    if let Some(r) = &out.ratios {
+        write_capacity(&folder.staged(CAPACITY_FILE), out, r)?;
+    }
     let text = serde_json::to_string_pretty(&out.manifest())?;
     lc_tables::write_atomic(&folder.staged(MANIFEST_FILE), |w| {
         w.write_all(text.as_bytes())
     })?;
-    folder.commit(&[ACCESS_FILE, COUNTS_FILE, MANIFEST_FILE])?;
+    folder.commit(&[ACCESS_FILE, COUNTS_FILE, CAPACITY_FILE, MANIFEST_FILE])?;
+    Ok(())
+}
+
+/// A part's capacity rows, in the bytes of `livingcircle access --capacity` (the same writer;
+/// the merge checks that overlapping parts agree, and the tests that they equal the whole run's).
+fn write_capacity(path: &Path, out: &PartOutput, r: &partition::PartRatios) -> Result<()> {
+    super::access::write_capacity_rows(
+        path,
+        &out.communities,
+        &out.selected,
+        &r.categories,
+        &r.two_step,
+        r.catchment_m,
+    )?;
     Ok(())
 }
 
@@ -360,17 +404,23 @@ fn merge(a: MergeArgs) -> Result<()> {
         &MergeOutputs {
             access: a.out.clone(),
             counts: a.counts.clone(),
+            capacity: a.capacity.clone(),
         },
     )?;
     eprint!(
         "livingcircle partition merge — 完成 done in {:.2} s\n{}",
         t.elapsed().as_secs_f64(),
-        merge_summary(&report, &a.out, a.counts.as_deref())
+        merge_summary(&report, &a.out, a.counts.as_deref(), a.capacity.as_deref())
     );
     Ok(())
 }
 
-fn merge_summary(r: &MergeReport, out: &Path, counts: Option<&Path>) -> String {
+fn merge_summary(
+    r: &MergeReport,
+    out: &Path,
+    counts: Option<&Path>,
+    capacity: Option<&Path>,
+) -> String {
     let mut s = format!(
         "  社区 communities {} in {} parts, {} placed\n  输出 output     {} ({} rows)\n",
         r.communities,
@@ -386,6 +436,13 @@ fn merge_summary(r: &MergeReport, out: &Path, counts: Option<&Path>) -> String {
             r.counts_rows
         ));
     }
+    if let Some(c) = capacity {
+        s.push_str(&format!(
+            "                 {} (2SFCA, {} rows)\n",
+            crate::shown::shown(c),
+            r.capacity_rows
+        ));
+    }
     s
 }
 
@@ -399,6 +456,7 @@ fn all(a: AllArgs, progress: Progress) -> Result<()> {
         &[
             ("--out", Some(a.out.as_path())),
             ("--counts", a.counts.as_deref()),
+            ("--capacity", a.capacity.as_deref()),
             ("--summary-json", a.summary_json.as_deref()),
             ("--work", a.work.as_deref()),
         ],
@@ -424,7 +482,12 @@ fn all(a: AllArgs, progress: Progress) -> Result<()> {
             temp.path().to_path_buf()
         }
     };
-    let req = request(&a.spec, work.clone(), a.counts.is_some())?;
+    let req = request(
+        &a.spec,
+        work.clone(),
+        a.counts.is_some(),
+        a.capacity.is_some(),
+    )?;
     let t_plan = Instant::now();
     let plan = partition::plan(&req, &progress.observer())?;
     partition::write_plan(&plan)?;
@@ -483,6 +546,7 @@ fn all(a: AllArgs, progress: Progress) -> Result<()> {
         &MergeOutputs {
             access: a.out.clone(),
             counts: a.counts.clone(),
+            capacity: a.capacity.clone(),
         },
     )?;
     let merge_secs = t_merge.elapsed().as_secs_f64();
@@ -513,7 +577,12 @@ fn all(a: AllArgs, progress: Progress) -> Result<()> {
             "  缓冲扩大 halo grown in {grown} parts (a walk reached past the planned halo)\n"
         ));
     }
-    s.push_str(&merge_summary(&report, &a.out, a.counts.as_deref()));
+    s.push_str(&merge_summary(
+        &report,
+        &a.out,
+        a.counts.as_deref(),
+        a.capacity.as_deref(),
+    ));
     if let Some(r) = rss {
         s.push_str(&format!("  内存 peak memory {:.0} MB\n", r as f64 / 1e6));
     }
@@ -527,6 +596,7 @@ fn all(a: AllArgs, progress: Progress) -> Result<()> {
                     "part": name, "communities": n, "nodes_read": st.nodes_read,
                     "graph_nodes": st.graph_nodes, "graph_edges": st.graph_edges,
                     "facilities": st.facilities, "halo_m": st.halo_m, "attempts": st.attempts,
+                    "ratio_communities": st.ratio_communities,
                 })
             })
             .collect();
@@ -540,6 +610,7 @@ fn all(a: AllArgs, progress: Progress) -> Result<()> {
             "placed": report.placed,
             "access_rows": report.access_rows,
             "counts_rows": report.counts_rows,
+            "capacity_rows": report.capacity_rows,
             "parts": parts,
             "timings": {"plan": plan_secs, "parts": parts_secs, "merge": merge_secs, "total": total},
             "peak_rss_bytes": rss,

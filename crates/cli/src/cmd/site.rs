@@ -4,16 +4,13 @@
 use crate::args::{non_negative, positive, SiteArgs, SiteMethod, SiteProblem, SiteWeight};
 use crate::cmd::access::field;
 use crate::network_input::{self, Source};
-use crate::points::{self, place_items, some_ids};
+use crate::points::{self, some_ids};
 use crate::progress::Progress;
 use anyhow::{bail, Context, Result};
 use lc_model::Candidate;
 use lc_model::{Category, Demand, Facility};
-use lc_network::Snapper;
-use lc_siting::{
-    evaluate, instance_on_network, solve, Assigned, Evaluation, Instance, InstanceData, Method,
-    NetworkInput, Options, Problem, Solution, UNLIMITED,
-};
+use lc_pipeline::{ScenarioOptions, SiteInputs};
+use lc_siting::{Assigned, Evaluation, Instance, Method, Options, Problem, Solution};
 use lc_tables::CostTables as CostData;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -92,9 +89,9 @@ pub fn run(a: SiteArgs, progress: Progress) -> Result<()> {
         time_limit: Duration::from_secs_f64(a.time_limit),
         rel_gap: a.gap,
     };
-    let sol = solve(&loaded.instance, &problem, &opts)?;
+    let (sol, ev, _) =
+        lc_pipeline::solve_scenario(&loaded.instance, &problem, &opts, &progress.observer())?;
     timings.insert("solve", t.elapsed().as_secs_f64());
-    let ev = evaluate(&loaded.instance, &problem, &sol.chosen)?;
     let t = Instant::now();
     // The folder is written as a unit (staged, then moved into place).
     let folder = lc_tables::OutputFolder::create(&a.out)
@@ -168,21 +165,9 @@ fn problem_of(a: &SiteArgs) -> Result<Problem> {
     })
 }
 
-fn cap(v: Option<f64>) -> f64 {
-    v.unwrap_or(UNLIMITED)
-}
-
 fn from_costs(dir: &Path, problem: &Problem) -> Result<Loaded> {
     let data = lc_tables::read_cost_tables(dir, problem.budget().is_some())?;
-    let instance = Instance::new(InstanceData {
-        weight: data.weights.clone(),
-        candidate_capacity: data.candidates.iter().map(|c| cap(c.capacity)).collect(),
-        candidate_pairs: data.candidate_pairs.clone(),
-        existing_capacity: data.existing_capacity.iter().map(|&c| cap(c)).collect(),
-        existing_pairs: data.existing_pairs.clone(),
-        candidate_cost: data.candidates.iter().map(|c| c.cost).collect(),
-    })
-    .with_context(|| {
+    let instance = lc_pipeline::instance_from_costs(&data).with_context(|| {
         format!(
             "{} 中的费用数据不一致 inconsistent cost data in {0}",
             dir.display()
@@ -219,76 +204,48 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
     if a.facilities.is_none() {
         facilities = points::from_osm(&loaded.osm_facilities);
     }
-    facilities.retain(|f| f.category == category);
-    let graph = &loaded.graph;
-    let snapper = Snapper::new(graph, a.place.snap_mode());
-    let pc = place_items(&snapper, &communities, |c| c.pos, a.place.snap_limit);
-    let pk = place_items(&snapper, &candidates, |c| c.pos, a.place.snap_limit);
-    let pf = place_items(&snapper, &facilities, |f| f.pos, a.place.snap_limit);
-    drop(snapper);
-    // Nothing to site for is a failure, never "proven optimal" about nothing.
-    for (file, what, n, off) in [
-        (
-            cpath,
-            ("社区", "community"),
-            communities.len(),
-            pc.too_far.len(),
-        ),
-        (
-            kpath,
-            ("候选用地", "candidate"),
-            candidates.len(),
-            pk.too_far.len(),
-        ),
-    ] {
-        points::require_points(file, what, n, off, a.place.snap_limit, "site")?;
-    }
-    let demand = match (a.weight, problem) {
-        (SiteWeight::Population, _) => Demand::Population,
-        (SiteWeight::Auto, Problem::Capacitated { .. }) | (SiteWeight::Demand, _) => {
-            category.info().demand
-        }
-        (SiteWeight::Auto, _) => Demand::Population,
+    let demand = match a.weight {
+        SiteWeight::Population => Demand::Population,
+        SiteWeight::Demand => category.info().demand,
+        SiteWeight::Auto => lc_pipeline::auto_demand(problem, category),
     };
-    let mut fallback = 0;
-    let weights: Vec<f64> = communities
-        .iter()
-        .map(|c| {
-            let (v, specific) = c.demand(demand);
-            if !specific {
-                fallback += 1;
-            }
-            v
-        })
-        .collect();
+    let inputs = SiteInputs {
+        communities: &communities,
+        facilities: &facilities,
+        candidates: &candidates,
+    };
+    let scenario = lc_pipeline::build_scenario(
+        &loaded.graph,
+        &inputs,
+        &ScenarioOptions {
+            category,
+            problem: *problem,
+            demand,
+            capacities: true,
+            costs: true,
+            snap: a.place.snap_mode(),
+            snap_limit: a.place.snap_limit,
+            files: Some((cpath.clone(), kpath.clone())),
+        },
+        &progress.observer(),
+    )?;
+    let (pc, pk, pf) = (
+        &scenario.communities_placed,
+        &scenario.candidates_placed,
+        &scenario.existing_placed,
+    );
     let weight_label = match demand {
         Demand::Population => "population".to_string(),
         Demand::Children0To3 => "children_0_3".to_string(),
         Demand::Elderly => "elderly".to_string(),
-    } + &if fallback > 0 {
+    } + &if scenario.weighed_by_population > 0 {
         format!(
             " ({} without the figure counted by population)",
-            lc_model::count(fallback, "community")
+            lc_model::count(scenario.weighed_by_population, "community")
         )
     } else {
         String::new()
     };
-    let bar = progress.bar(communities.len() as u64, "距离 Distances");
-    let instance = instance_on_network(
-        NetworkInput {
-            graph,
-            communities: &pc.anchors,
-            weights: weights.clone(),
-            candidates: &pk.anchors,
-            candidate_capacity: candidates.iter().map(|c| cap(c.capacity)).collect(),
-            existing: &pf.anchors,
-            existing_capacity: facilities.iter().map(|f| cap(f.capacity)).collect(),
-            max_distance: problem.reach(),
-        },
-        &|n| bar.set_position(n as u64),
-    )?
-    .with_candidate_costs(candidates.iter().map(|c| c.cost).collect())?;
-    bar.finish_and_clear();
     let cid = |i: usize| communities[i].id.as_str();
     let kid = |i: usize| candidates[i].id.as_str();
     let mut placed_note = format!(
@@ -307,7 +264,7 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
         } else {
             format!(": {}", some_ids(&pk.too_far, kid, 5))
         },
-        facilities.len(),
+        scenario.existing.len(),
         category.key(),
         pf.too_far.len(),
     );
@@ -318,22 +275,10 @@ fn from_network(a: &SiteArgs, problem: &Problem, progress: &Progress) -> Result<
             r.nodes, r.edges
         );
     }
-    let data = CostData {
-        community_ids: communities.iter().map(|c| c.id.clone()).collect(),
-        weights,
-        candidates,
-        existing_ids: facilities.iter().map(|f| f.id.clone()).collect(),
-        existing_capacity: facilities.iter().map(|f| f.capacity).collect(),
-        candidate_pairs: (0..instance.n_communities())
-            .map(|i| instance.candidates_of(i).collect())
-            .collect(),
-        existing_pairs: (0..instance.n_communities())
-            .map(|i| instance.existing_of(i).collect())
-            .collect(),
-    };
+    let data = scenario.cost_tables(&inputs);
     Ok(Loaded {
         data,
-        instance,
+        instance: scenario.instance,
         weight_label,
         category: Some(category),
         placed_note,

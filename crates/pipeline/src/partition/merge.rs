@@ -3,8 +3,8 @@
 
 use super::plan::PlanFile;
 use super::{
-    from_json, PartManifest, PartStats, ACCESS_FILE, COUNTS_FILE, JOB_VERSION, MANIFEST_FILE,
-    PLAN_FILE,
+    from_json, PartManifest, PartStats, ACCESS_FILE, CAPACITY_FILE, COUNTS_FILE, JOB_VERSION,
+    MANIFEST_FILE, PLAN_FILE,
 };
 use crate::PipelineError;
 use csv::ByteRecord;
@@ -23,6 +23,8 @@ pub struct MergeOutputs {
     pub access: PathBuf,
     /// The circle counts (`--counts`), when the plan computed them.
     pub counts: Option<PathBuf>,
+    /// The 2SFCA ratios (`--capacity`), when the plan computed them.
+    pub capacity: Option<PathBuf>,
 }
 
 /// What was merged.
@@ -40,6 +42,8 @@ pub struct MergeReport {
     pub access_rows: u64,
     /// Count rows written.
     pub counts_rows: u64,
+    /// Capacity (2SFCA) rows written.
+    pub capacity_rows: u64,
 }
 
 /// Merges the parts of the plan in `plan_dir` (every part must have run). Refuses a part of
@@ -62,6 +66,12 @@ pub fn merge(plan_dir: &Path, out: &MergeOutputs) -> Result<MergeReport, Pipelin
     if out.counts.is_some() && !plan.options.counts {
         return Err(PipelineError::Partition(format!(
             "{}: 规划时未要求圈层计数，请加 --counts 重新规划 the plan did not compute circle counts: plan again with --counts",
+            plan_path.display()
+        )));
+    }
+    if out.capacity.is_some() && !plan.options.pairs.as_ref().is_some_and(|p| p.ratios) {
+        return Err(PipelineError::Partition(format!(
+            "{}: 规划时未要求容量比（两步移动搜索法），请加 --with-capacity 重新规划 the plan did not compute the capacity ratios (2SFCA): plan again with --with-capacity",
             plan_path.display()
         )));
     }
@@ -139,8 +149,15 @@ pub fn merge(plan_dir: &Path, out: &MergeOutputs) -> Result<MergeReport, Pipelin
     if let Some(c) = &out.counts {
         files.push((COUNTS_FILE, c));
     }
-    let mut rows = [0u64; 2];
-    for (k, (name, target)) in files.into_iter().enumerate() {
+    if let Some(c) = &out.capacity {
+        files.push((CAPACITY_FILE, c));
+    }
+    let mut rows = [0u64; 3];
+    for (name, target) in files {
+        let k = [ACCESS_FILE, COUNTS_FILE, CAPACITY_FILE]
+            .iter()
+            .position(|f| *f == name)
+            .unwrap_or(0);
         let mut header: Option<Vec<u8>> = None;
         let mut blocks = Vec::with_capacity(manifests.len());
         for (part, m) in plan.parts.iter().zip(&manifests) {
@@ -185,6 +202,7 @@ pub fn merge(plan_dir: &Path, out: &MergeOutputs) -> Result<MergeReport, Pipelin
             .collect(),
         access_rows: rows[0],
         counts_rows: rows[1],
+        capacity_rows: rows[2],
     })
 }
 

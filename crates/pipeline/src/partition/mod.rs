@@ -4,7 +4,8 @@
 //! `division:2` provinces) or a grid cell of the whole network's projection (`grid:20km`) —,
 //! each part reads only the network around its region (plus a halo), computes its own
 //! communities, and the parts' outputs are merged into exactly the whole run's output, row for
-//! row and byte for byte.
+//! row and byte for byte — the nearest facilities, the counts within circles and the two-step
+//! capacity ratios.
 //!
 //! Three steps, each a plain function over files, so that any batch or distributed engine
 //! (the command line one after another or on threads, Dask from Python) can run the middle one:
@@ -68,11 +69,59 @@
 //!   indices; the merge writes every community's rows in input order, copying the part's
 //!   bytes, which the same writer produced from the same numbers.
 //!
+//! # The two-step capacity ratios (2SFCA), exactly
+//!
+//! The whole run ([`crate::AccessRun::capacity_ratios`], `lc_access::two_step_fca`) gives
+//! every community `i` the ratio `A_i = Σ_j R_j` over the facilities `j` of `pairs[i]` (those
+//! within the catchment `c`, in the order of `i`'s search: category, distance to the
+//! millimetre, facility id), with the load `R_j = S_j / D_j` and the demand `D_j = Σ_k P_k`
+//! summed over every community `k` with `j` in `pairs[k]`, **in the communities' input
+//! order** (the first loop of `two_step_fca` walks the communities in order, adding each one's
+//! demand to its facilities' sums). The capacity categories (a capacity unit, and at least one
+//! facility with a capacity) are decided by the plan over all the facilities, as the whole run
+//! decides them. A part reproduces the same floating-point numbers:
+//!
+//! * **Its communities' pairs are the whole run's**, by the proof above (the catchment is
+//!   within the access radius): the same facilities `F1`, the same distances, the same order.
+//! * **It finds every community that reaches `F1`.** One multi-source bounded search from the
+//!   facilities of `F1` (their places, with the access search's start rule) to `c` + 1 mm + 1 m
+//!   (a margin far above the rounding noise of a sum of edge lengths, which differs from the
+//!   forward sum only in the last bits). Let `B'` be the box of the nodes it settles, their
+//!   neighbours and the ends of `F1`'s own edges; the part requires `B' ⊕ s ⊆ F` (else the
+//!   halo grows). Then every settled node has all its edges in the part, so the search settles
+//!   the same nodes as on the whole graph. A community `k` whose walk to `j ∈ F1` is within
+//!   `c` leaves through an end `a` of its own edge (or stands on `j`'s edge): every node of
+//!   that walk, `a` included, is within `c` of `j` from `j`'s side, so `a` is settled (or the
+//!   edge is one of `F1`'s); `k` lies within `s` of that edge, whose ends are in `B'`, so
+//!   inside `F`: the part has `k`, placed on the same edge. The part takes every such
+//!   community of the trusted extent as a candidate (a superset does no harm).
+//! * **Their distances to `F1` are the whole run's.** Every node of a shortest walk from such
+//!   a `k` to `j ∈ F1` is within `c` of `j`, so it is a settled node with all its edges: the
+//!   walk lies in the part, and the part's graph is a subgraph of the whole, so the part's
+//!   distance is neither shorter nor longer — the same float, since each Dijkstra distance is
+//!   the minimum of the same path sums. A candidate is searched only to `c` + 1 mm (the
+//!   distances up to there are the same as a longer search's), so whether `j` is in
+//!   `pairs[k]` is decided as in the whole run. Its pairs to facilities outside `F1` may be
+//!   wrong and are never used.
+//! * **The sums are added in the same order.** The part runs `two_step_fca` over its region's
+//!   communities and the candidates together, sorted by input index: for `j ∈ F1` the demands
+//!   added are exactly those of the whole run, in the same order (communities that do not
+//!   reach `j` add nothing in either run), so `D_j` and `R_j` are the same numbers; a region
+//!   community's `A_i`, supply and count add the same `R_j`, `S_j` in its own pairs' order.
+//!
+//! With ratios the plan's first halo uses `2(c + 1 mm) + 1 m` for the radius when that is
+//! longer; the merge copies the parts' `capacity.csv` rows like the others.
+//!
+//! The assessment (`livingcircle.distributed.assess` in Python) uses [`Pairs`] without
+//! ratios: each part hands back its communities' results with their pairs (facility numbers
+//! mapped to `facilities.csv`'s rows, [`PartOutput::facility_indices`]), exact by the proof
+//! above; the caller puts them in input order and runs `lc_assess::assess` on the whole, which
+//! shares the capacities itself.
+//!
 //! What a part cannot reproduce is refused before any work: OSM input (a part cannot read a
-//! PBF by extent; export tables first), the two-step capacity ratios (a facility's load
-//! depends on communities two catchments away; not partitioned yet) and GeoJSON output. The
-//! categories are fixed by the plan (those present among all facilities, as the whole run
-//! takes them), not by what a part happens to see.
+//! PBF by extent; export tables first) and GeoJSON output. The categories are fixed by the
+//! plan (those present among all facilities, as the whole run takes them), not by what a part
+//! happens to see.
 
 mod geom;
 mod merge;
@@ -80,8 +129,8 @@ mod part;
 mod plan;
 
 pub use merge::{merge, MergeOutputs, MergeReport};
-pub use part::{run_part, PartOutput, PartStats};
-pub use plan::{analyse_network, plan, write_plan, Plan, PlanFile, PlanRequest};
+pub use part::{run_part, PartOutput, PartRatios, PartStats};
+pub use plan::{analyse_network, plan, write_plan, PairsRequest, Plan, PlanFile, PlanRequest};
 
 use crate::PipelineError;
 use lc_model::Community;
@@ -95,6 +144,11 @@ pub const JOB_VERSION: u32 = 1;
 pub const ACCESS_FILE: &str = "access.csv";
 /// The file of a part's circle counts in its output folder.
 pub const COUNTS_FILE: &str = "counts.csv";
+/// The margin, metres, of the search from the facilities that finds every community reaching
+/// them (far above the rounding noise of a sum of edge lengths).
+pub(crate) const REVERSE_MARGIN_M: f64 = 1.0;
+/// The file of a part's 2SFCA ratios in its output folder.
+pub const CAPACITY_FILE: &str = "capacity.csv";
 /// The part's manifest in its output folder.
 pub const MANIFEST_FILE: &str = "part.json";
 /// The plan's summary in the plan folder.
@@ -331,6 +385,26 @@ pub struct RunOptions {
     pub counts: bool,
     /// Add walking minutes at this speed (metres per minute) to the access rows.
     pub walk_speed_m_per_min: Option<f64>,
+    /// Community–facility pairs within a catchment (for the two-step capacity ratios, or
+    /// handed back with each community's result for the assessment); `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<Pairs>,
+}
+
+/// The community–facility pairs a partitioned run collects, and whether its parts turn them
+/// into the two-step capacity ratios (2SFCA).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pairs {
+    /// The catchment, metres of walking.
+    pub catchment_m: f64,
+    /// Per category of the run (as `RunOptions::categories`): pairs are collected for it.
+    /// For the ratios, the categories with a capacity unit and at least one facility with a
+    /// capacity among all the facilities (decided by the plan, as the whole run decides it).
+    pub categories: Vec<bool>,
+    /// The part computes its communities' 2SFCA ratios (`livingcircle access --capacity`),
+    /// reading the network two catchments around its region (see the module's documentation).
+    pub ratios: bool,
 }
 
 impl RunOptions {
@@ -358,13 +432,43 @@ impl RunOptions {
         self.access_config().radius()
     }
 
+    /// The access configuration of the region's communities: the whole run's (`run_access`
+    /// collects pairs only when some category has them).
     pub(crate) fn access_config(&self) -> lc_access::AccessConfig {
+        let pairs = self
+            .pairs
+            .as_ref()
+            .filter(|p| p.categories.iter().any(|&b| b));
         lc_access::AccessConfig {
             k: self.k,
             max_distance: self.max_distance,
             circles: self.circles.clone(),
-            catchment: None,
-            pair_categories: vec![false; self.categories.len()],
+            catchment: pairs.map(|p| p.catchment_m),
+            pair_categories: match pairs {
+                Some(p) => p.categories.clone(),
+                None => vec![false; self.categories.len()],
+            },
+        }
+    }
+
+    /// Whether the parts compute the 2SFCA ratios with pairs to compute them from.
+    pub(crate) fn ratio_pairs(&self) -> Option<&Pairs> {
+        self.pairs
+            .as_ref()
+            .filter(|p| p.ratios && p.categories.iter().any(|&b| b))
+    }
+
+    /// How far (walking) from a region's communities a part must see the graph exactly: the
+    /// access radius, or with the ratios, two catchments (a facility a community reaches, and
+    /// every community that reaches that facility) and the margin of the search that finds
+    /// them.
+    pub fn reach(&self) -> f64 {
+        let r = self.radius();
+        match self.ratio_pairs() {
+            Some(p) => {
+                r.max(2.0 * (p.catchment_m + lc_network::DISTANCE_TOLERANCE_M) + REVERSE_MARGIN_M)
+            }
+            None => r,
         }
     }
 
@@ -388,6 +492,22 @@ impl RunOptions {
             return bad(&format!(
                 "圈层半径须为正数 circle radii must be positive, got {c}"
             ));
+        }
+        if let Some(p) = &self.pairs {
+            if !(p.catchment_m.is_finite() && p.catchment_m > 0.0) {
+                return bad(&format!(
+                    "服务半径须为正数 pairs.catchment_m must be positive, got {}",
+                    p.catchment_m
+                ));
+            }
+            if p.categories.len() != self.categories.len() {
+                return bad(&format!(
+                    "pairs.categories 应有 {} 项 pairs.categories must have one entry per category ({}), got {}",
+                    self.categories.len(),
+                    self.categories.len(),
+                    p.categories.len()
+                ));
+            }
         }
         self.snap_mode()?;
         Ok(())

@@ -2,13 +2,15 @@
 
 use super::geom::{Proj, Rect};
 use super::plan::snap_reach;
-use super::{PartJob, PartManifest, Region, Scheme, JOB_VERSION};
+use super::{Pairs, PartJob, PartManifest, Region, Scheme, JOB_VERSION, REVERSE_MARGIN_M};
 use crate::observer::{Step, Stepper};
 use crate::place::{place_items, Placed};
 use crate::{Observer, PipelineError, Timings};
-use lc_access::CommunityAccess;
+use lc_access::{two_step_fca, AccessConfig, CommunityAccess, TwoStep};
 use lc_model::{Category, Community, Facility};
-use lc_network::{BuildOptions, Graph, NetworkError, RawEdge, RawNetwork, Snapper, NO_EDGE};
+use lc_network::{
+    Anchor, BuildOptions, Graph, NetworkError, RawEdge, RawNetwork, Snapper, NO_EDGE,
+};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -36,6 +38,23 @@ pub struct PartStats {
     pub attempts: u32,
     /// Seconds per step (summed over the attempts).
     pub timings: std::collections::BTreeMap<String, f64>,
+    /// With the ratios: the communities outside the region searched because they reach a
+    /// facility that a community of the region reaches.
+    #[serde(default)]
+    pub ratio_communities: u64,
+}
+
+/// A part's two-step capacity ratios (2SFCA), exactly the whole run's for its communities.
+#[derive(Debug, Clone)]
+pub struct PartRatios {
+    /// The catchment, metres.
+    pub catchment_m: f64,
+    /// Per category of the run: whether it has ratios.
+    pub categories: Vec<bool>,
+    /// One row per community of the region (`n_categories` = the run's categories);
+    /// `facility_ratio` is left empty (a part knows the load of only the facilities its own
+    /// communities reach).
+    pub two_step: TwoStep,
 }
 
 /// A part's results.
@@ -49,12 +68,18 @@ pub struct PartOutput {
     pub communities: Vec<Community>,
     /// The facilities of the part (`Found::facility` indexes this list).
     pub facilities: Vec<Facility>,
+    /// Each of those facilities' index among `facilities.csv`'s rows.
+    pub facility_indices: Vec<u64>,
+    /// Per community of the region: placed on the network.
+    pub community_placed: Vec<bool>,
     /// The categories reported (`Found::category` indexes this list).
     pub selected: Vec<Category>,
     /// One result per community of the region, as the whole run computes it.
     pub results: Vec<CommunityAccess>,
     /// How many of the region's communities were placed on the network.
     pub placed: u64,
+    /// The 2SFCA ratios, when the run computes them.
+    pub ratios: Option<PartRatios>,
     /// How the part went.
     pub stats: PartStats,
 }
@@ -149,14 +174,32 @@ pub fn run_part(
         .iter()
         .map(|&i| all_communities[i as usize].clone())
         .collect();
-    drop(all_communities);
+    // With the ratios, the other communities may reach the region's facilities: kept.
+    let ratio_pairs = opts.ratio_pairs().cloned();
+    let want_ratios = opts.pairs.as_ref().filter(|p| p.ratios);
+    let mut in_region = vec![false; all_communities.len()];
+    for &i in &indices {
+        in_region[i as usize] = true;
+    }
+    let others: Vec<(u64, Community)> = match ratio_pairs {
+        Some(_) => all_communities
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !in_region[*i])
+            .map(|(i, c)| (i as u64, c))
+            .collect(),
+        None => Vec::new(),
+    };
+    drop(in_region);
     let mut dense = vec![u16::MAX; Category::count()];
     for (i, c) in selected.iter().enumerate() {
         dense[c.index()] = i as u16;
     }
-    let candidates: Vec<Facility> = all_facilities
+    let candidates: Vec<(u64, Facility)> = all_facilities
         .into_iter()
-        .filter(|f| dense[f.category.index()] != u16::MAX)
+        .enumerate()
+        .filter(|(_, f)| dense[f.category.index()] != u16::MAX)
+        .map(|(i, f)| (i as u64, f))
         .collect();
 
     let cfg = opts.access_config();
@@ -187,11 +230,11 @@ pub fn run_part(
             }
         })?;
         drop(raw);
-        let facilities: Vec<Facility> = candidates
+        let (facility_indices, facilities): (Vec<u64>, Vec<Facility>) = candidates
             .iter()
-            .filter(|f| trusted.contains(proj.fwd(f.pos)))
+            .filter(|(_, f)| trusted.contains(proj.fwd(f.pos)))
             .cloned()
-            .collect();
+            .unzip();
         let n_cat = selected.len();
         let Some(graph) = graph else {
             // No edge near the region: no community can be placed (an edge within the snapping
@@ -200,14 +243,19 @@ pub fn run_part(
                 counts: vec![0; n_cat * cfg.circles.len()],
                 ..Default::default()
             };
+            // Nothing placed, nothing reached: the whole run's ratios are zeros too.
+            let ratios = want_ratios.map(|p| zero_ratios(p, communities.len(), n_cat));
             return Ok(PartOutput {
                 job: job.clone(),
                 results: vec![empty; communities.len()],
+                community_placed: vec![false; communities.len()],
                 indices,
                 communities,
                 facilities,
+                facility_indices,
                 selected,
                 placed: 0,
+                ratios,
                 stats: PartStats {
                     nodes_read,
                     halo_m: halo,
@@ -217,30 +265,59 @@ pub fn run_part(
                 },
             });
         };
-        let (c_placed, f_placed) = steps.run(Step::Place, None, |_| {
+        // With the ratios, the other communities inside the trusted extent are placed too
+        // (they snap there exactly as in the whole run, as the facilities do).
+        let near: Vec<&(u64, Community)> = others
+            .iter()
+            .filter(|(_, c)| trusted.contains(proj.fwd(c.pos)))
+            .collect();
+        let (c_placed, f_placed, near_placed) = steps.run(Step::Place, None, |_| {
             let snapper = Snapper::with_latitude(&graph, mode, facts.projection_lat);
             let c = place_items(&snapper, &communities, |c| c.pos, opts.snap_limit);
             let f = place_items(&snapper, &facilities, |f| f.pos, opts.snap_limit);
-            Ok((c, f))
+            let n = place_items(&snapper, &near, |c| c.1.pos, opts.snap_limit);
+            Ok((c, f, n))
         })?;
         let category: Vec<u16> = facilities
             .iter()
             .map(|f| dense[f.category.index()])
             .collect();
         let results = steps.run(Step::Access, Some(communities.len() as u64), |obs| {
-            crate::access::search(
-                &graph,
-                &facilities,
-                &f_placed,
-                &category,
-                n_cat,
-                &c_placed,
-                &cfg,
-                obs,
-            )
+            let targets = crate::access::targets(&graph, &facilities, &f_placed, &category, n_cat);
+            crate::access::search(&graph, &targets, &c_placed, &cfg, obs)
         })?;
-        let reached = reached_box(&graph, &c_placed, radius, &proj);
-        if trusted.contains_rect(&region_box) && trusted.contains_rect(&reached.grow(s)) {
+        let reached = ball(&graph, c_placed.anchors.iter().flatten(), radius, &proj).0;
+        let mut exact =
+            trusted.contains_rect(&region_box) && trusted.contains_rect(&reached.grow(s));
+        // Ratios asked for, but no category has a capacity: the whole run's file has no rows.
+        let mut ratios = match (&ratio_pairs, want_ratios) {
+            (None, Some(p)) => Some(zero_ratios(p, communities.len(), n_cat)),
+            _ => None,
+        };
+        let mut ratio_communities = 0;
+        if let (true, Some(p)) = (exact, &ratio_pairs) {
+            match region_ratios(
+                &RatioInputs {
+                    graph: &graph,
+                    pairs: p,
+                    selected: &selected,
+                    facilities: &facilities,
+                    facilities_placed: &f_placed,
+                    category: &category,
+                    proj: &proj,
+                },
+                (&indices, &communities, &results),
+                (&near, &near_placed),
+                |b| trusted.contains_rect(&b.grow(s)),
+            )? {
+                Some((r, n)) => {
+                    ratios = Some(r);
+                    ratio_communities = n;
+                }
+                None => exact = false,
+            }
+        }
+        if exact {
             let stats = PartStats {
                 nodes_read,
                 graph_nodes: graph.node_count() as u64,
@@ -249,16 +326,20 @@ pub fn run_part(
                 halo_m: halo,
                 attempts: attempt,
                 timings: Default::default(),
+                ratio_communities,
             };
             let placed = c_placed.placed() as u64;
             return Ok(PartOutput {
                 job: job.clone(),
+                community_placed: c_placed.anchors.iter().map(|a| a.is_some()).collect(),
                 indices,
                 communities,
                 facilities,
+                facility_indices,
                 selected,
                 results,
                 placed,
+                ratios,
                 stats: PartStats {
                     timings: seconds(&timings),
                     ..stats
@@ -333,11 +414,17 @@ fn read_extent(
     Ok((raw, n))
 }
 
-/// The box of every node a walk within `radius` from a placed community reaches, with their
-/// neighbours and the ends of the communities' own edges: one bounded search from all the
-/// communities at once (a node is reached from some community within the radius exactly when
-/// its distance from the nearest one is), with the access search's start rule.
-fn reached_box(graph: &Graph, placed: &Placed, radius: f64, proj: &Proj) -> Rect {
+/// The box of every node a walk within `radius` from the placed points reaches, with their
+/// neighbours and the ends of the points' own edges: one bounded search from all the points
+/// at once (a node is reached from some point within the radius exactly when its distance from
+/// the nearest one is), with the access search's start rule. With it, each node's distance
+/// from the nearest point (infinite beyond the radius).
+fn ball<'a>(
+    graph: &Graph,
+    anchors: impl Iterator<Item = &'a Anchor>,
+    radius: f64,
+    proj: &Proj,
+) -> (Rect, Vec<f64>) {
     let n = graph.node_count();
     let mut dist = vec![f64::INFINITY; n];
     let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
@@ -355,7 +442,7 @@ fn reached_box(graph: &Graph, placed: &Placed, radius: f64, proj: &Proj) -> Rect
             heap.push(Reverse((d.to_bits(), node)));
         }
     }
-    for a in placed.anchors.iter().flatten() {
+    for a in anchors {
         b.add(proj.fwd(graph.coord(a.u)));
         b.add(proj.fwd(graph.coord(a.v)));
         start(a.u, a.du, radius, &mut dist, &mut heap);
@@ -380,5 +467,159 @@ fn reached_box(graph: &Graph, placed: &Placed, radius: f64, proj: &Proj) -> Rect
             }
         }
     }
-    b
+    (b, dist)
+}
+
+/// Ratios of communities that reach no facility: zeros.
+fn zero_ratios(p: &Pairs, communities: usize, n_cat: usize) -> PartRatios {
+    PartRatios {
+        catchment_m: p.catchment_m,
+        categories: p.categories.clone(),
+        two_step: TwoStep {
+            n_categories: n_cat,
+            ratio: vec![0.0; communities * n_cat],
+            supply: vec![0.0; communities * n_cat],
+            facilities: vec![0; communities * n_cat],
+            facility_ratio: Vec::new(),
+        },
+    }
+}
+
+/// What the ratios of a part are computed from.
+struct RatioInputs<'a> {
+    graph: &'a Graph,
+    pairs: &'a Pairs,
+    selected: &'a [Category],
+    facilities: &'a [Facility],
+    facilities_placed: &'a Placed,
+    category: &'a [u16],
+    proj: &'a Proj,
+}
+
+/// The region's communities' 2SFCA ratios, the same numbers as the whole run's, with how many
+/// communities outside the region were searched; `None` when the part's extent cannot
+/// guarantee them (`inside` refuses the box of the search from the facilities): the halo must
+/// grow. See the module's documentation for why the result is exact.
+///
+/// `region`: the region's communities' input indices, the communities and their results (the
+/// whole run's, pairs included); `near`: the other communities inside the trusted extent, with
+/// their input indices, and their places.
+#[allow(clippy::type_complexity)]
+fn region_ratios(
+    x: &RatioInputs<'_>,
+    region: (&[u64], &[Community], &[CommunityAccess]),
+    near: (&[&(u64, Community)], &Placed),
+    inside: impl Fn(&Rect) -> bool,
+) -> Result<Option<(PartRatios, u64)>, PipelineError> {
+    let (r_idx, r_comm, r_res) = region;
+    let (near, near_placed) = near;
+    let n_cat = x.selected.len();
+    // F1: the facilities the region's communities reach within the catchment.
+    let mut in_f1 = vec![false; x.facilities.len()];
+    for r in r_res {
+        for &(f, _) in &r.pairs {
+            in_f1[f as usize] = true;
+        }
+    }
+    let f1_anchors: Vec<&Anchor> = (0..x.facilities.len())
+        .filter(|&f| in_f1[f])
+        .filter_map(|f| x.facilities_placed.anchors[f].as_ref())
+        .collect();
+    let f1_edges: FxHashSet<u32> = f1_anchors
+        .iter()
+        .filter(|a| a.edge != NO_EDGE)
+        .map(|a| a.edge)
+        .collect();
+    // Every node within the catchment (and a margin) of one of them, from the facilities'
+    // side: a community reaching one of them has an end of its edge among these nodes, or
+    // stands on the facility's own edge.
+    let reach = x.pairs.catchment_m + lc_network::DISTANCE_TOLERANCE_M + REVERSE_MARGIN_M;
+    let (b, dist) = ball(x.graph, f1_anchors.iter().copied(), reach, x.proj);
+    if !inside(&b) {
+        return Ok(None);
+    }
+    let mut found: Vec<Option<Anchor>> = Vec::new();
+    let mut found_idx: Vec<usize> = Vec::new();
+    for (k, a) in near_placed.anchors.iter().enumerate() {
+        let Some(a) = a else { continue };
+        let on_edge = a.edge != NO_EDGE;
+        if dist[a.u as usize].is_finite()
+            || (on_edge && (dist[a.v as usize].is_finite() || f1_edges.contains(&a.edge)))
+        {
+            found.push(Some(*a));
+            found_idx.push(k);
+        }
+    }
+    // Their pairs within the catchment (a search of the catchment's radius finds the same
+    // distances up to it as the whole run's longer one).
+    let cfg = AccessConfig {
+        k: 1,
+        max_distance: 0.0,
+        circles: Vec::new(),
+        catchment: Some(x.pairs.catchment_m),
+        pair_categories: x.pairs.categories.clone(),
+    };
+    let targets = crate::access::targets(
+        x.graph,
+        x.facilities,
+        x.facilities_placed,
+        x.category,
+        n_cat,
+    );
+    let searched = crate::access::search(
+        x.graph,
+        &targets,
+        &Placed {
+            anchors: found,
+            ..Default::default()
+        },
+        &cfg,
+        &crate::Silent,
+    )?;
+    // Every community in input order, as the whole run sums the facilities' demand.
+    let mut all: Vec<(u64, &Community, &[(u32, f64)], Option<usize>)> = r_idx
+        .iter()
+        .zip(r_comm)
+        .zip(r_res)
+        .enumerate()
+        .map(|(j, ((&i, c), r))| (i, c, &r.pairs[..], Some(j)))
+        .collect();
+    for (k, r) in found_idx.iter().zip(&searched) {
+        let (i, c) = near[*k];
+        all.push((*i, c, &r.pairs[..], None));
+    }
+    all.sort_unstable_by_key(|e| e.0);
+    let pairs: Vec<Vec<(u32, f64)>> = all.iter().map(|e| e.2.to_vec()).collect();
+    let capacity: Vec<f64> = x
+        .facilities
+        .iter()
+        .map(|f| f.capacity.unwrap_or(f64::NAN))
+        .collect();
+    let t = two_step_fca(&pairs, x.category, &capacity, n_cat, |i, c| {
+        all[i].1.demand(x.selected[c as usize].info().demand).0
+    });
+    // The region's rows, in the region's order.
+    let mut out = TwoStep {
+        n_categories: n_cat,
+        ratio: vec![0.0; r_idx.len() * n_cat],
+        supply: vec![0.0; r_idx.len() * n_cat],
+        facilities: vec![0; r_idx.len() * n_cat],
+        facility_ratio: Vec::new(),
+    };
+    for (row, e) in all.iter().enumerate() {
+        if let Some(j) = e.3 {
+            let (from, to) = (row * n_cat, j * n_cat);
+            out.ratio[to..to + n_cat].copy_from_slice(&t.ratio[from..from + n_cat]);
+            out.supply[to..to + n_cat].copy_from_slice(&t.supply[from..from + n_cat]);
+            out.facilities[to..to + n_cat].copy_from_slice(&t.facilities[from..from + n_cat]);
+        }
+    }
+    Ok(Some((
+        PartRatios {
+            catchment_m: x.pairs.catchment_m,
+            categories: x.pairs.categories.clone(),
+            two_step: out,
+        },
+        found_idx.len() as u64,
+    )))
 }

@@ -2,8 +2,8 @@
 
 use super::geom::{Proj, Rect};
 use super::{
-    crs_key, write_json, FileStamp, Inputs, NetworkFacts, PartJob, Region, RunOptions, Scheme,
-    DROPPED_FILE, JOB_VERSION, PLAN_FILE,
+    crs_key, write_json, FileStamp, Inputs, NetworkFacts, Pairs, PartJob, Region, RunOptions,
+    Scheme, DROPPED_FILE, JOB_VERSION, PLAN_FILE,
 };
 use crate::observer::{Step, Stepper};
 use crate::{Observer, PipelineError, Timings};
@@ -48,8 +48,35 @@ pub struct PlanRequest {
     pub counts: bool,
     /// Add walking minutes at this speed to the access rows.
     pub walk_speed_m_per_min: Option<f64>,
+    /// Community–facility pairs: none, the 2SFCA ratios, or pairs for the assessment.
+    pub pairs: PairsRequest,
     /// The plan folder: jobs, the plan's summary, the parts' output folders.
     pub out_dir: PathBuf,
+}
+
+/// What a partitioned run collects beside the nearest facilities and the counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum PairsRequest {
+    /// No pairs.
+    #[default]
+    None,
+    /// The two-step capacity ratios of `livingcircle access --capacity --catchment M`: for
+    /// the categories with a capacity unit and at least one facility with a capacity (among
+    /// all the facilities, as the whole run decides), each part computes its communities'
+    /// ratios exactly.
+    Ratios {
+        /// The catchment, metres.
+        catchment_m: f64,
+    },
+    /// The pairs within `catchment_m` for the categories marked (one entry per category of
+    /// the run), handed back with each community's result, as the assessment's access
+    /// computation collects them (`lc_assess::AccessPlan::config`).
+    Pairs {
+        /// The catchment, metres.
+        catchment_m: f64,
+        /// Per category of the run (the chosen categories, vocabulary order).
+        categories: Vec<bool>,
+    },
 }
 
 /// One planned part, as the plan's summary lists it.
@@ -311,7 +338,7 @@ pub(crate) fn first_halo(
 ) -> f64 {
     let l = facts.max_edge_m;
     let rho = facts.min_length_ratio.clamp(0.5, 1.0);
-    let radius = opts.radius();
+    let radius = opts.reach();
     // The reach depends on the latitudes the extent spans; estimate them generously.
     let guess = radius / rho + 2.0 * l + 4.0 * opts.snap_limit + 1000.0;
     let s = snap_reach(proj, &region_box.grow(guess), opts.snap_limit);
@@ -337,6 +364,7 @@ pub fn plan(req: &PlanRequest, obs: &dyn Observer) -> Result<Plan, PipelineError
         keep_all_components: req.keep_all_components,
         counts: req.counts,
         walk_speed_m_per_min: req.walk_speed_m_per_min,
+        pairs: None,
     };
     let inputs = Inputs {
         nodes: FileStamp::of(&req.nodes)?,
@@ -356,9 +384,38 @@ pub fn plan(req: &PlanRequest, obs: &dyn Observer) -> Result<Plan, PipelineError
         "compute",
     )?;
     // The categories as the whole run takes them: the chosen ones, or those present.
-    let selected = crate::access::select_categories(req.categories.as_deref(), &facilities);
+    let selected = crate::access::select_categories(
+        req.categories.as_deref(),
+        facilities.iter().map(|f| f.category),
+    );
+    let pairs = match &req.pairs {
+        PairsRequest::None => None,
+        // As `run_access` decides them: a capacity unit, and a facility with a capacity.
+        PairsRequest::Ratios { catchment_m } => Some(Pairs {
+            catchment_m: *catchment_m,
+            categories: selected
+                .iter()
+                .map(|c| {
+                    c.info().capacity_unit.is_some()
+                        && facilities
+                            .iter()
+                            .any(|f| f.category == *c && f.capacity.is_some())
+                })
+                .collect(),
+            ratios: true,
+        }),
+        PairsRequest::Pairs {
+            catchment_m,
+            categories,
+        } => Some(Pairs {
+            catchment_m: *catchment_m,
+            categories: categories.clone(),
+            ratios: false,
+        }),
+    };
     let options = RunOptions {
         categories: selected.iter().map(|c| c.key().to_string()).collect(),
+        pairs,
         ..options
     };
     options.check()?;

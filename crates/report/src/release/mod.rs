@@ -31,6 +31,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use lc_disclosure::{suppress, Policy, Table};
+use lc_model::division::{self, DivisionLevel};
 use lc_services::monitor::{self, Kind, INDICATORS};
 use lc_standards::Comparison;
 use serde::{Deserialize, Serialize};
@@ -551,15 +552,6 @@ fn column(policy: &Policy, percent: bool, rows: &[Sums]) -> (Vec<Cell>, usize, u
     (out, primary, secondary)
 }
 
-fn child_len(len: usize) -> Option<usize> {
-    match len {
-        2 => Some(4),
-        4 => Some(6),
-        6 => Some(9),
-        _ => None,
-    }
-}
-
 fn met(t: &TargetInfo, cell: Cell) -> Option<bool> {
     let c = match t.comparison.as_str() {
         ">=" | "≥" => Comparison::AtLeast,
@@ -574,10 +566,11 @@ fn met(t: &TargetInfo, cell: Cell) -> Option<bool> {
 /// Builds the release (see the module documentation); [`make`] completes its notes.
 fn assemble(input: &ReleaseInput) -> Result<Release, ReleaseError> {
     let code = input.region.code.as_str();
-    let level = monitor::level_of(code)
-        .filter(|l| ["province", "city", "district"].contains(l))
+    // A release is made for a province, a city or a district; its table is by the level below.
+    let (level, sub_len) = division::level_of(code)
+        .filter(|l| *l <= DivisionLevel::County)
+        .and_then(|l| Some((l.region_key(), l.child()?.digits())))
         .ok_or_else(|| ReleaseError::Region(code.to_string()))?;
-    let sub_len = child_len(code.len()).ok_or_else(|| ReleaseError::Region(code.to_string()))?;
     let policy = Policy {
         threshold: input.threshold,
         suppress_zeros: input.suppress_zeros,

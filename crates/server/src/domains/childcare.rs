@@ -764,11 +764,9 @@ pub struct PlacesQuery {
     pub level: Option<String>,
 }
 
-/// The region codes of a division code at the four levels it reaches.
+/// The region codes of a division code at the four levels it reaches (none when it is not a
+/// division code, `lc_model::division`).
 fn region_codes(code: &str) -> Vec<(RegionLevel, String)> {
-    if !code.bytes().all(|b| b.is_ascii_digit()) {
-        return vec![];
-    }
     [
         (RegionLevel::Province, DivisionLevel::Province),
         (RegionLevel::City, DivisionLevel::Prefecture),
@@ -776,8 +774,7 @@ fn region_codes(code: &str) -> Vec<(RegionLevel, String)> {
         (RegionLevel::Street, DivisionLevel::Street),
     ]
     .into_iter()
-    .filter(|(_, d)| code.len() >= d.digits())
-    .map(|(l, d)| (l, code[..d.digits()].to_string()))
+    .filter_map(|(l, d)| Some((l, lc_model::division::prefix_at(code, d)?.to_string())))
     .collect()
 }
 

@@ -387,7 +387,7 @@ fn check_fields(f: &CommitmentFields) -> Result<Ready, Vec<FieldError>> {
         .map(str::trim)
         .filter(|s| !s.is_empty());
     if let Some(d) = division {
-        if d.len() != 6 || !d.bytes().all(|b| b.is_ascii_digit()) || d < "110000" {
+        if lc_model::division::level_of(d) != Some(lc_model::DivisionLevel::County) {
             c.fail(
                 "division",
                 "invalid_division",

@@ -478,18 +478,12 @@ pub(crate) async fn read_registry(st: &AppState) -> Result<(Registry, usize), St
         .filter_map(facilities::FacilityRow::to_model)
         .collect();
     let unknown = rows.len() - facilities.len();
-    let mut prefixes = BTreeSet::new();
-    for c in communities
+    let prefixes: BTreeSet<String> = communities
         .iter()
         .filter_map(|c| c.division_code.as_deref())
-        .filter(|c| lc_assess::valid_code(c))
-    {
-        for n in [2, 4, 6, 9, 12] {
-            if c.len() >= n {
-                prefixes.insert(c[..n].to_string());
-            }
-        }
-    }
+        .flat_map(lc_model::division::prefixes)
+        .map(|(_, prefix)| prefix.to_string())
+        .collect();
     let mut divisions = lc_assess::Divisions::new();
     let prefixes: Vec<String> = prefixes.into_iter().collect();
     for chunk in prefixes.chunks(500) {

@@ -547,7 +547,7 @@ pub async fn announce(
     };
     let division = match input.division_code.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(d) if lc_registry::is_code_prefix(d) => Some(d.to_string()),
+        Some(d) if lc_model::division::is_code_prefix(d) => Some(d.to_string()),
         Some(_) => {
             ck.fail(
                 "division_code",

@@ -19,6 +19,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use lc_disclosure::{suppress, Policy, Table};
+use lc_model::DivisionLevel;
 use lc_store::sqlx;
 use lc_store::StoreError;
 use serde_json::{json, Map, Value};
@@ -422,16 +423,17 @@ pub async fn spot_checks(st: Arc<AppState>) -> ApiResult<Pages> {
     Ok(one_page(out))
 }
 
-/// The division levels above a community that the community table aggregates, by code length
-/// (township 9, county 6, city 4 digits; the codes are stored without padding).
-const LEVELS: &[(&str, usize)] = &[("township", 9), ("county", 6), ("city", 4)];
+/// The division levels above a community that the community table aggregates, narrowest
+/// first (township, county, city; the codes are stored without padding).
+const LEVELS: &[(&str, DivisionLevel)] = &[
+    ("township", DivisionLevel::Street),
+    ("county", DivisionLevel::County),
+    ("city", DivisionLevel::Prefecture),
+];
 
-/// A division code's ancestor at a prefix length (itself when it is that long).
-fn ancestor(code: &str, len: usize) -> Option<String> {
-    ([4, 6, 9, 12].contains(&code.len())
-        && code.len() >= len
-        && code.bytes().all(|b| b.is_ascii_digit()))
-    .then(|| code[..len].to_string())
+/// A division code's region at a level (itself when it is of that level; `lc_model::division`).
+fn ancestor(code: &str, level: DivisionLevel) -> Option<String> {
+    lc_model::division::prefix_at(code, level).map(str::to_string)
 }
 
 /// The person-count columns of the community table.
@@ -944,12 +946,18 @@ mod tests {
 
     #[test]
     fn ancestors_are_prefixes_and_other_codes_are_refused() {
-        assert_eq!(ancestor("510104021003", 9).as_deref(), Some("510104021"));
-        assert_eq!(ancestor("510104021003", 6).as_deref(), Some("510104"));
-        assert_eq!(ancestor("510104021", 9).as_deref(), Some("510104021"));
-        assert_eq!(ancestor("510104021", 4).as_deref(), Some("5101"));
-        assert_eq!(ancestor("5101", 6), None);
-        assert_eq!(ancestor("51010402100x", 4), None);
+        use DivisionLevel::{County, Prefecture, Street};
+        assert_eq!(
+            ancestor("510104021003", Street).as_deref(),
+            Some("510104021")
+        );
+        assert_eq!(ancestor("510104021003", County).as_deref(), Some("510104"));
+        assert_eq!(ancestor("510104021", Street).as_deref(), Some("510104021"));
+        assert_eq!(ancestor("510104021", Prefecture).as_deref(), Some("5101"));
+        assert_eq!(ancestor("5101", County), None);
+        assert_eq!(ancestor("51010402100x", Prefecture), None);
+        // No province 99 (a code of the right length is not enough).
+        assert_eq!(ancestor("990104021003", County), None);
     }
 
     #[test]

@@ -1,24 +1,24 @@
-//! `assess --candidates`: for the required "within a distance" items that communities fall
-//! short of, the candidate sites that bring the most residents within that distance (maximal
-//! coverage in `lc-siting`, existing facilities counted as open). The glue between the
-//! assessment's shortcomings and the siting solver; the report renders the result.
+//! Recommended sites for an assessment (`assess --candidates`): for the required "within a
+//! distance" items that communities fall short of, the candidate sites that bring the most
+//! residents within that distance (maximal coverage in `lc-siting`, existing facilities counted
+//! as open). The rules: which requirements can be sited and which become one problem, in what
+//! order, how many; the report renders the result.
 
-use anyhow::{Context, Result};
-use lc_assess::Assessment;
-use lc_model::{Category, Community, Facility};
+use std::time::Duration;
+
+use crate::{AssessRun, PipelineError};
+pub use lc_assess::{Recommendation, RecommendedSite};
+use lc_model::{Candidate, Category, Community, Facility};
 use lc_network::{Anchor, Graph};
-use lc_report::{Recommendation, RecommendedSite};
 use lc_siting::{
     evaluate, instance_on_network, solve, Assigned, Method, NetworkInput, Options, Problem,
     UNLIMITED,
 };
 use lc_standards::{Obligation, Rule, Standard};
-use std::time::Duration;
-
-use lc_model::Candidate;
 
 /// What to site and how hard to try.
-pub struct Settings {
+#[derive(Debug, Clone)]
+pub struct RecommendOptions {
     /// New sites per requirement.
     pub sites: usize,
     /// At most this many requirements (those with the most people short first).
@@ -27,17 +27,22 @@ pub struct Settings {
     pub time_limit: Duration,
 }
 
-/// The inputs, placed on the network.
-pub struct Inputs<'a> {
+/// What the recommendations are made from: the assessment's inputs and its run (the places
+/// of the communities, facilities and candidates and the shortcomings found).
+#[derive(Debug, Clone, Copy)]
+pub struct RecommendInputs<'a> {
+    /// The walking network the assessment ran on.
     pub graph: &'a Graph,
+    /// The standards assessed.
     pub standards: &'a [Standard],
-    pub assessment: &'a Assessment,
+    /// The communities assessed.
     pub communities: &'a [Community],
-    pub community_at: &'a [Option<Anchor>],
+    /// The facilities (every category).
     pub facilities: &'a [Facility],
-    pub facility_at: &'a [Option<Anchor>],
+    /// The candidate sites (placed by [`crate::run_assess`] as its `candidates`).
     pub candidates: &'a [Candidate],
-    pub candidate_at: &'a [Option<Anchor>],
+    /// The assessment run.
+    pub run: &'a AssessRun,
 }
 
 /// One siting problem: requirements that ask for the same categories within the same distance.
@@ -51,9 +56,11 @@ struct Group {
     short_population: f64,
 }
 
-/// Which requirements can be sited, and which were left out and why.
-fn groups(inp: &Inputs) -> (Vec<Group>, Vec<String>) {
-    let a = inp.assessment;
+/// Which requirements can be sited (required, someone short, at least one facility within a
+/// distance), grouped and ordered by the people short (most first, then requirement order);
+/// and those left out, with why.
+fn groups(inp: &RecommendInputs) -> (Vec<Group>, Vec<String>) {
+    let a = &inp.run.assessment;
     // People short of each requirement, from the assessment's own list of shortcomings.
     let mut short = vec![0.0; a.requirements.len()];
     for sc in &a.shortcomings {
@@ -109,9 +116,17 @@ fn groups(inp: &Inputs) -> (Vec<Group>, Vec<String>) {
     (out, skipped)
 }
 
-/// The recommendations, most people short first, and notes on what was not sited.
-pub fn recommend(inp: &Inputs, set: &Settings) -> Result<(Vec<Recommendation>, Vec<String>)> {
-    if inp.candidate_at.iter().all(Option::is_none) {
+/// The recommendations, most people short first, and notes on what was not sited (no
+/// candidate on the network, requirements past `max_requirements`, requirements that are not
+/// "one facility within a distance").
+pub fn recommend(
+    inp: &RecommendInputs,
+    opts: &RecommendOptions,
+) -> Result<(Vec<Recommendation>, Vec<String>), PipelineError> {
+    let community_at: &[Option<Anchor>] = &inp.run.communities_placed.anchors;
+    let facility_at: &[Option<Anchor>] = &inp.run.facilities_placed.anchors;
+    let candidate_at: &[Option<Anchor>] = &inp.run.candidates_placed.anchors;
+    if candidate_at.iter().all(Option::is_none) {
         let why = if inp.candidates.is_empty() {
             "the candidates file lists no site".to_string()
         } else {
@@ -123,19 +138,19 @@ pub fn recommend(inp: &Inputs, set: &Settings) -> Result<(Vec<Recommendation>, V
         return Ok((Vec::new(), vec![format!("no site recommended: {why}")]));
     }
     let (mut groups, mut notes) = groups(inp);
-    if groups.len() > set.max_requirements {
+    if groups.len() > opts.max_requirements {
         notes.push(format!(
             "{} more requirements with fewer people short were not sited (--recommend-max {})",
-            groups.len() - set.max_requirements,
-            set.max_requirements
+            groups.len() - opts.max_requirements,
+            opts.max_requirements
         ));
-        groups.truncate(set.max_requirements);
+        groups.truncate(opts.max_requirements);
     }
     // Communities off the network weigh nothing: no site can reach them.
     let weights: Vec<f64> = inp
         .communities
         .iter()
-        .zip(inp.community_at)
+        .zip(community_at)
         .map(|(c, at)| if at.is_some() { c.population } else { 0.0 })
         .collect();
     let population: f64 = weights.iter().sum();
@@ -144,17 +159,17 @@ pub fn recommend(inp: &Inputs, set: &Settings) -> Result<(Vec<Recommendation>, V
         let open: Vec<usize> = (0..inp.facilities.len())
             .filter(|&f| g.categories.contains(&inp.facilities[f].category))
             .collect();
-        let existing: Vec<Option<Anchor>> = open.iter().map(|&f| inp.facility_at[f]).collect();
+        let existing: Vec<Option<Anchor>> = open.iter().map(|&f| facility_at[f]).collect();
         let problem = Problem::Mclp {
-            p: set.sites,
+            p: opts.sites,
             radius: g.radius_m,
         };
         let instance = instance_on_network(
             NetworkInput {
                 graph: inp.graph,
-                communities: inp.community_at,
+                communities: community_at,
                 weights: weights.clone(),
-                candidates: inp.candidate_at,
+                candidates: candidate_at,
                 candidate_capacity: vec![UNLIMITED; inp.candidates.len()],
                 existing: &existing,
                 existing_capacity: vec![UNLIMITED; existing.len()],
@@ -162,13 +177,18 @@ pub fn recommend(inp: &Inputs, set: &Settings) -> Result<(Vec<Recommendation>, V
             },
             &|_| {},
         )
-        .with_context(|| format!("为 {0} 选址 siting {0}", g.categories[0].key()))?;
-        let opts = Options {
+        .map_err(|e| {
+            PipelineError::BadOption(format!(
+                "为 {0} 选址 siting {0}: {e}",
+                g.categories[0].key()
+            ))
+        })?;
+        let solver = Options {
             method: Method::Auto,
-            time_limit: set.time_limit,
+            time_limit: opts.time_limit,
             rel_gap: 0.0,
         };
-        let sol = solve(&instance, &problem, &opts)?;
+        let sol = solve(&instance, &problem, &solver)?;
         let ev = evaluate(&instance, &problem, &sol.chosen)?;
         let mut sites: Vec<RecommendedSite> = ev
             .sites

@@ -214,10 +214,20 @@ pub async fn generate(
             .bind(admin)
             .bind(price)
             .bind(key.clone())
-            .bind(key)
+            .bind(key.clone())
             .bind(start_ms - 86_400_000)
             .bind(start_ms + 3_600_000)
             .fetch_one(tx.conn())
+            .await
+            .map_err(StoreError::from)?;
+            // Its national key (migration 0019); it holds no seat (the slot is in the past).
+            sqlx::query(
+                "INSERT INTO booking_keys (booked_by, idempotency_key, booking_id) VALUES ($1, $2, $3)",
+            )
+            .bind(admin)
+            .bind(key)
+            .bind(booking)
+            .execute(tx.conn())
             .await
             .map_err(StoreError::from)?;
             out.bookings += 1;

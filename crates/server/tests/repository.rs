@@ -260,6 +260,62 @@ async fn one_record_per_id_number(store: Store) {
         .unwrap_err();
     assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
     drop(tx);
+    // National, not per province: on PostgreSQL `residents` is partitioned by province
+    // (migration 0019) and the key lives in `resident_id_numbers`. A person registered in
+    // Beijing (11) cannot be registered again in Sichuan (51), nor moved onto by an update.
+    let in_province = |name: &str, community: &str, hash: Option<&str>| residents::ResidentRow {
+        community_id: community.into(),
+        ..resident(name, hash)
+    };
+    let mut tx = store.begin().await.unwrap();
+    let beijing = residents::insert(tx.conn(), &in_province("京", "110108010031", Some("h3")))
+        .await
+        .unwrap();
+    let sichuan = residents::insert(tx.conn(), &in_province("蜀", "510104021001", None))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let e = residents::insert(tx.conn(), &in_province("蜀二", "510104021001", Some("h3")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let taken = residents::ResidentRow {
+        id: sichuan,
+        ..in_province("蜀", "510104021001", Some("h3"))
+    };
+    let e = residents::update(tx.conn(), &taken, 0).await.unwrap_err();
+    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+    drop(tx);
+    // Moving to Sichuan keeps the number (the row changes partition on PostgreSQL); letting it
+    // go frees it for another record, and a rolled-back claim holds nothing.
+    let mut tx = store.begin().await.unwrap();
+    let moved = residents::ResidentRow {
+        id: beijing,
+        ..in_province("京", "510104021001", Some("h3"))
+    };
+    assert!(residents::update(tx.conn(), &moved, 0).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let e = residents::insert(tx.conn(), &in_province("京二", "110108010031", Some("h3")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let cleared = residents::ResidentRow {
+        id: beijing,
+        ..in_province("京", "510104021001", None)
+    };
+    assert!(residents::update(tx.conn(), &cleared, 1).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    residents::insert(tx.conn(), &in_province("京二", "110108010031", Some("h3")))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let practitioner = |provider: &str| practitioners::PractitionerRow {
         id: 0,
         provider_code: provider.into(),
@@ -288,3 +344,81 @@ async fn one_record_per_id_number(store: Store) {
     assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
 }
 both!(one_record_per_id_number);
+
+/// On PostgreSQL the big tables are partitioned by province (migrations 0018 and 0019, issue 16
+/// item 5): a resident's row lies in its province's partition (a community id is its 12-digit
+/// division code), one that is not a division code in the DEFAULT partition, and a resident who
+/// moves is moved with the update.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tables_are_partitioned_by_province() {
+    let Some(admin) =
+        lc_store::testdb::postgres_admin_url("postgres_tables_are_partitioned_by_province")
+    else {
+        return;
+    };
+    let url = lc_store::testdb::fresh_postgres(&admin).await.unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let tables: Vec<String> = lc_store::sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        tables,
+        ["bookings", "care_visits", "indicator_series", "residents", "reviews"]
+    );
+    let partition = |id: i64| {
+        let store = store.clone();
+        async move {
+            lc_store::sqlx::query_scalar::<_, String>(
+                "SELECT tableoid::regclass::text FROM residents WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+        }
+    };
+    let row = |community: &str, hash: &str| residents::ResidentRow {
+        id: 0,
+        community_id: community.into(),
+        name: "居民".into(),
+        phone: None,
+        id_number_masked: None,
+        id_number_hash: Some(hash.into()),
+        address: None,
+        user_id: None,
+        created_at: 1,
+        updated_at: 1,
+        version: 0,
+    };
+    let mut tx = store.begin().await.unwrap();
+    let a = residents::insert(tx.conn(), &row("110108010031", "a"))
+        .await
+        .unwrap();
+    let b = residents::insert(tx.conn(), &row("510104021001", "b"))
+        .await
+        .unwrap();
+    let c = residents::insert(tx.conn(), &row("c1", "c")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(partition(a).await, "residents_p11");
+    assert_eq!(partition(b).await, "residents_p51");
+    assert_eq!(partition(c).await, "residents_pother");
+    let mut tx = store.begin().await.unwrap();
+    let moved = residents::ResidentRow {
+        id: a,
+        ..row("510104021001", "a")
+    };
+    assert!(residents::update(tx.conn(), &moved, 0).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(partition(a).await, "residents_p51");
+    let held: i64 =
+        lc_store::sqlx::query_scalar("SELECT resident_id FROM resident_id_numbers WHERE id_number_hash = 'a'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(held, a);
+    store.close().await;
+    lc_store::testdb::drop_postgres(&admin, &url).await;
+}

@@ -204,7 +204,7 @@ pub async fn list_rows(
 
 /// Inserts a resident; its id (409 if the ID number is registered).
 pub async fn insert(conn: &mut AnyConnection, r: &ResidentRow) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO residents (community_id, name, phone, id_number_masked, id_number_hash, address, user_id, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(r.community_id.clone())
@@ -217,9 +217,35 @@ pub async fn insert(conn: &mut AnyConnection, r: &ResidentRow) -> Result<i64, St
     .bind(r.created_at)
     .bind(r.updated_at)
     .bind(r.version)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await
-    .map_err(unique("ID number"))
+    .map_err(unique("ID number"))?;
+    claim_id_number(conn, id, r.id_number_hash.as_deref()).await?;
+    Ok(id)
+}
+
+/// Holds an ID-number fingerprint for a resident in `resident_id_numbers`, the national key
+/// (migration 0019: `residents` is partitioned by province on PostgreSQL, where a unique index
+/// could only be unique per community): whatever the resident held before is let go, and a
+/// fingerprint another resident holds is a duplicate (409). Runs in the caller's transaction.
+async fn claim_id_number(
+    conn: &mut AnyConnection,
+    resident: i64,
+    hash: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM resident_id_numbers WHERE resident_id = $1")
+        .bind(resident)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(hash) = hash {
+        sqlx::query("INSERT INTO resident_id_numbers (id_number_hash, resident_id) VALUES ($1, $2)")
+            .bind(hash.to_string())
+            .bind(resident)
+            .execute(&mut *conn)
+            .await
+            .map_err(unique("ID number"))?;
+    }
+    Ok(())
 }
 
 /// Compare-and-set update (see `communities::update`).
@@ -241,10 +267,14 @@ pub async fn update(
     .bind(r.user_id)
     .bind(r.updated_at)
     .bind(seen)
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .map_err(unique("ID number"))?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    claim_id_number(conn, r.id, r.id_number_hash.as_deref()).await?;
+    Ok(true)
 }
 
 /// A resident's community must exist and their account, if named, be a resident's (checked

@@ -326,7 +326,7 @@ async fn by_key<'c>(
 }
 
 async fn insert(conn: &mut AnyConnection, r: &BookingRow) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO bookings (offering_id, facility_id, provider_code, service, delivery, resident_id, community_id, start_ms, end_ms, status, channel, booked_by, consent_method, consent_note, note, price_fen, subsidy_fen, late_cancel, seat_held, idempotency_key, request_hash, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 0) RETURNING id",
     )
     .bind(r.offering_id)
@@ -352,9 +352,45 @@ async fn insert(conn: &mut AnyConnection, r: &BookingRow) -> Result<i64, StoreEr
     .bind(r.request_hash.clone())
     .bind(r.created_at)
     .bind(r.updated_at)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await
-    .map_err(unique("booking"))
+    .map_err(unique("booking"))?;
+    claim_keys(conn, id, r).await?;
+    Ok(id)
+}
+
+/// Holds a new booking's national keys (migration 0019; `bookings` is partitioned by province
+/// on PostgreSQL, where a unique index could only be unique per community): its account's
+/// Idempotency-Key in `booking_keys` and, while it holds one, its seat in `booking_seats`. A
+/// key or seat held by another booking is a duplicate (409, as the unique indexes answered).
+/// Runs in the caller's transaction.
+async fn claim_keys(
+    conn: &mut AnyConnection,
+    id: i64,
+    r: &BookingRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO booking_keys (booked_by, idempotency_key, booking_id) VALUES ($1, $2, $3)",
+    )
+    .bind(r.booked_by)
+    .bind(r.idempotency_key.clone())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(unique("booking"))?;
+    if let Some(seat) = r.seat_held {
+        sqlx::query(
+            "INSERT INTO booking_seats (resident_id, offering_id, seat_held, booking_id) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(r.resident_id)
+        .bind(r.offering_id)
+        .bind(seat)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(unique("booking"))?;
+    }
+    Ok(())
 }
 
 /// Takes a seat of a slot: opens the slot's counter at its first booking, then raises it only
@@ -415,9 +451,19 @@ async fn set_state(
     .bind(r.updated_at)
     .bind(seen)
     .bind(r.practitioner_id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    // A seat is only ever let go (a booking takes its seat when it is made): free its key.
+    if r.seat_held.is_none() {
+        sqlx::query("DELETE FROM booking_seats WHERE booking_id = $1")
+            .bind(r.id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(true)
 }
 
 async fn add_event(

@@ -127,12 +127,22 @@ async fn apply(s: &TestServer, who: &Auth, parent: Option<i64>, child: &str) -> 
     v
 }
 
+/// A nursery as whoever keeps the registry reads it. The public reads the same but for the
+/// counts of children (enrolled, waiting: `null`, named in `suppressed`); places, places held
+/// and free places are the nursery's availability and stay public.
 async fn nursery(s: &TestServer, id: &str) -> Value {
-    let (st, v) = s
-        .get(&Auth::Anonymous, &format!("/api/childcare/nurseries/{id}"))
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    v
+    let path = format!("/api/childcare/nurseries/{id}");
+    let (st, full) = s.get(&s.admin().await, &path).await;
+    assert_eq!(st, StatusCode::OK, "{full}");
+    assert_eq!(full["suppressed"], json!([]));
+    let (st, public) = s.get(&Auth::Anonymous, &path).await;
+    assert_eq!(st, StatusCode::OK, "{public}");
+    let mut expected = full.clone();
+    expected["enrolled"] = Value::Null;
+    expected["waiting"] = Value::Null;
+    expected["suppressed"] = json!(["enrolled", "waiting"]);
+    assert_eq!(public, expected);
+    full
 }
 
 /// 3 places, 5 applications: the first three are offered places at once and enrol, the
@@ -450,10 +460,7 @@ async fn places_per_region(s: &TestServer) {
     let pop = street["population"].as_f64().unwrap();
     // The street's population is the sum over its communities in the registry.
     let (_, comms) = s
-        .get(
-            &Auth::Anonymous,
-            "/api/communities?division=110108010&limit=1000",
-        )
+        .get(&w.admin, "/api/communities?division=110108010&limit=1000")
         .await;
     let sum: f64 = comms["items"]
         .as_array()

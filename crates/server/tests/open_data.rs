@@ -405,7 +405,6 @@ async fn no_small_cell_anywhere(s: &TestServer) -> usize {
 /// unauthenticated): every count of people is `x`, 0 or at least 10. Returns the rows of the
 /// CSV as maps.
 async fn registry_exports_are_safe(s: &TestServer) -> Vec<BTreeMap<String, String>> {
-    const PEOPLE: [&str; 4] = ["population", "households", "elderly", "children_0_3"];
     let (st, bytes) = s
         .bytes(&Auth::Anonymous, "/api/communities/export.csv")
         .await;
@@ -476,6 +475,9 @@ async fn registry_exports_are_safe(s: &TestServer) -> Vec<BTreeMap<String, Strin
     }
     rows
 }
+
+/// The counts of people of a community, as the registry names them.
+const PEOPLE: [&str; 4] = ["population", "households", "elderly", "children_0_3"];
 
 /// The community table with two small communities in Xueyuanlu street (committee 110108010001):
 /// one of 4 people (primary)
@@ -594,6 +596,39 @@ async fn suppression_in_downloads(s: &TestServer) {
     let full = lc_tables::read_communities(&path, lc_tables::Crs::Wgs84).unwrap();
     let small = full.iter().find(|c| c.id == "C-SMALL").unwrap();
     assert_eq!((small.population, small.households), (4.0, Some(2.0)));
+    // The public JSON answers the same pattern: the record and the list (null and named).
+    let (_, one) = s.get(&Auth::Anonymous, "/api/communities/C-SMALL").await;
+    assert_eq!(
+        (&one["population"], &one["households"], &one["children_0_3"]),
+        (&Value::Null, &Value::Null, &json!(0.0)),
+        "{one}"
+    );
+    assert_eq!(
+        one["suppressed"],
+        json!(["population", "households", "elderly"])
+    );
+    let (_, list) = s
+        .get(
+            &Auth::Anonymous,
+            "/api/communities?division=110108010001&limit=1000",
+        )
+        .await;
+    let items = list["items"].as_array().unwrap();
+    let thirty = items.iter().find(|c| c["id"] == "C-THIRTY").unwrap();
+    assert_eq!(thirty["population"], Value::Null, "{thirty}");
+    for c in items {
+        for k in PEOPLE {
+            if let Some(v) = c[k].as_f64() {
+                assert!(v == 0.0 || v >= 10.0, "{k} of {}: {v}", c["id"]);
+            }
+        }
+    }
+    // Whoever keeps the registry reads the record in full.
+    let (_, one) = s.get(&admin, "/api/communities/C-SMALL").await;
+    assert_eq!(
+        (one["population"].as_f64(), one["suppressed"].clone()),
+        (Some(4.0), json!([]))
+    );
 }
 both!(suppression_in_downloads);
 

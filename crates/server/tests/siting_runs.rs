@@ -46,7 +46,7 @@ async fn registry(
     Vec<lc_model::Facility>,
     Vec<lc_model::Candidate>,
 ) {
-    let (_, v) = s.get(&Auth::Anonymous, "/api/communities?limit=1000").await;
+    let (_, v) = s.get(who, "/api/communities?limit=1000").await;
     let communities = v["items"]
         .as_array()
         .unwrap()

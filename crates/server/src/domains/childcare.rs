@@ -43,7 +43,7 @@ use serde_json::{json, Value};
 use crate::auth::Caller;
 use crate::bulk;
 use crate::domains::logs;
-use crate::domains::registry::{facilities, residents};
+use crate::domains::registry::{communities, facilities, residents};
 use crate::endpoints::{ep, Endpoint, CSV, JSON};
 use crate::error::{ApiResult, AppError};
 use crate::web::{self, Paged};
@@ -126,11 +126,35 @@ pub struct Nursery {
     /// Places held: offered and enrolled.
     pub in_use: i64,
     pub free: i64,
-    pub enrolled: i64,
-    /// Applications waiting.
-    pub waiting: i64,
+    /// Children enrolled; `null` (named in `suppressed`) for callers who neither keep the
+    /// registry nor run the nursery.
+    pub enrolled: Option<i64>,
+    /// Applications waiting; withheld as `enrolled`.
+    pub waiting: Option<i64>,
     /// The places' version (send as If-Match to set them); 0 until first used.
     pub version: i64,
+    /// The counts of children withheld from this caller. Places, places held and free places
+    /// are the nursery's availability, published as a service's seats are; the children
+    /// enrolled and waiting are counts of people (a nursery's are often under 10, and the
+    /// region table's sums, `places`, would give them back by differencing), so the public
+    /// does not get them per nursery.
+    pub suppressed: Vec<&'static str>,
+}
+
+impl Nursery {
+    /// The nursery as answered to `c`: administrators, regulators, community workers and the
+    /// nursery's own provider staff see every count.
+    fn for_caller(mut self, c: &Caller) -> Nursery {
+        let runs_it = c.role() == Some(ProviderStaff)
+            && self.provider_code.is_some()
+            && c.user().ok().and_then(|u| u.provider_code.clone()) == self.provider_code;
+        if !communities::sees_counts(c) && !runs_it {
+            self.enrolled = None;
+            self.waiting = None;
+            self.suppressed = vec!["enrolled", "waiting"];
+        }
+        self
+    }
 }
 
 /// An application as stored and answered.
@@ -469,9 +493,10 @@ async fn nursery_of(conn: &mut AnyConnection, f: facilities::FacilityRow) -> Api
         places,
         in_use,
         free: (places - in_use).max(0),
-        enrolled: count("enrolled"),
-        waiting: count("waiting"),
+        enrolled: Some(count("enrolled")),
+        waiting: Some(count("waiting")),
         version,
+        suppressed: Vec::new(),
     })
 }
 
@@ -556,12 +581,14 @@ async fn all_nurseries(
     responses((status = 200, body = Vec<Nursery>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn nurseries(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<NurseryQuery>,
 ) -> ApiResult<Json<Vec<Nursery>>> {
     let division = web::division_param(&q.division)?;
     let provider = q.provider_code.clone().filter(|s| !s.is_empty());
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
-    Ok(Json(all_nurseries(&mut conn, division, provider).await?))
+    let list = all_nurseries(&mut conn, division, provider).await?;
+    Ok(Json(list.into_iter().map(|n| n.for_caller(&c)).collect()))
 }
 
 /// GET /api/childcare/nurseries/{id}.
@@ -569,11 +596,12 @@ pub async fn nurseries(
     responses((status = 200, body = Nursery), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn nursery(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Nursery>> {
     let mut conn = st.store.pool().acquire().await.map_err(StoreError::from)?;
     let f = nursery_facility(&mut conn, &id).await?;
-    Ok(Json(nursery_of(&mut conn, f).await?))
+    Ok(Json(nursery_of(&mut conn, f).await?.for_caller(&c)))
 }
 
 /// The places of a nursery as a client sets them.
@@ -778,12 +806,6 @@ fn region_codes(code: &str) -> Vec<(RegionLevel, String)> {
     .collect()
 }
 
-/// Whether the caller sees the places' counts of people in full: those who keep the registry
-/// (administrators, regulators, community workers).
-fn sees_counts(c: &Caller) -> bool {
-    matches!(c.role(), Some(Admin | Regulator | CommunityWorker))
-}
-
 async fn region_places(
     st: &AppState,
     q: &PlacesQuery,
@@ -850,7 +872,7 @@ async fn region_places(
             e.places += n.places;
             e.in_use = e.in_use.map(|x| x + n.in_use);
             e.free = e.free.map(|x| x + n.free);
-            e.waiting = e.waiting.map(|x| x + n.waiting);
+            e.waiting = e.waiting.map(|x| x + n.waiting.unwrap_or(0));
         }
     }
     for r in rows.values_mut() {
@@ -1010,7 +1032,7 @@ pub async fn places(
     Extension(c): Extension<Caller>,
     Query(q): Query<PlacesQuery>,
 ) -> ApiResult<Json<Vec<RegionPlaces>>> {
-    Ok(Json(region_places(&st, &q, !sees_counts(&c)).await?))
+    Ok(Json(region_places(&st, &q, !communities::sees_counts(&c)).await?))
 }
 
 /// The columns of `places.csv`.
@@ -1035,7 +1057,7 @@ pub async fn places_csv(
     Extension(c): Extension<Caller>,
     Query(q): Query<PlacesQuery>,
 ) -> ApiResult<Response> {
-    let rows: Vec<Value> = region_places(&st, &q, !sees_counts(&c))
+    let rows: Vec<Value> = region_places(&st, &q, !communities::sees_counts(&c))
         .await?
         .iter()
         .map(|r| {

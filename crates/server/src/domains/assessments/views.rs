@@ -12,13 +12,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::Json;
+use axum::{Extension, Json};
 use lc_store::sqlx;
 use lc_store::StoreError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{get_run, run_rows, RunRow};
+use crate::auth::Caller;
+use crate::domains::registry::communities::Withheld;
 use crate::error::{ApiResult, AppError};
 use crate::web::{PageQuery, Paged};
 use crate::AppState;
@@ -154,15 +156,21 @@ pub struct CommunitiesQuery {
 }
 
 #[utoipa::path(get, path = "/api/assessments/{id}/communities", tag = "assessments", params(("id" = i64, Path), CommunitiesQuery),
-    responses((status = 200, description = "`{run, totals, communities: [{community_id, name, lon, lat, division_code, population, shortcomings, items}]}`", body = Object),
+    responses((status = 200, description = "`{run, totals, communities: [{community_id, name, lon, lat, division_code, population, suppressed, shortcomings, items}]}`; populations withheld (`null`, `suppressed: [\"population\"]`) by the disclosure policy unless the caller keeps the registry, totals `null` when a community in them is withheld", body = Object),
         (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn run_communities_map(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Path(id): Path<String>,
     Query(q): Query<CommunitiesQuery>,
 ) -> ApiResult<Json<Value>> {
     let run = find_run(&st, &id).await?;
     let places = places(&st).await?;
+    // Populations through the open data's disclosure policy for whoever does not keep the
+    // registry: a community's is shown as the open data shows it, and a total only when every
+    // community in it is shown (a total of any other set would be a new sum to difference).
+    let withheld = Withheld::of(&st, &c).await?;
+    let (mut total_shown, mut short_shown) = (true, true);
     let short = shortcomings_by_community(&st, run.id).await?;
     let prefix = q.division.unwrap_or_default();
     let (mut n, mut n_short, mut rows, mut pop, mut pop_short) = (0, 0, 0usize, 0.0, 0.0);
@@ -175,13 +183,17 @@ pub async fn run_communities_map(
         }
         let items = short.get(cid).cloned().unwrap_or_default();
         let population = p.map(|p| p.population);
+        let hidden = withheld.cell(cid, 0, population);
         n += 1;
         rows += items.len();
         pop += population.unwrap_or(0.0);
+        total_shown &= !hidden;
         if !items.is_empty() {
             n_short += 1;
             pop_short += population.unwrap_or(0.0);
+            short_shown &= !hidden;
         }
+        let population = population.filter(|_| !hidden);
         let unique: Vec<&String> = {
             let mut seen = BTreeSet::new();
             items.iter().filter(|i| seen.insert(i.as_str())).collect()
@@ -193,6 +205,7 @@ pub async fn run_communities_map(
             "lat": p.map(|p| p.lat),
             "division_code": code,
             "population": population,
+            "suppressed": if hidden { vec!["population"] } else { Vec::new() },
             "shortcomings": items.len(),
             "items": unique,
         }));
@@ -203,8 +216,8 @@ pub async fn run_communities_map(
             "communities": n,
             "communities_short": n_short,
             "shortcomings": rows,
-            "population": pop,
-            "population_short": pop_short,
+            "population": total_shown.then_some(pop),
+            "population_short": short_shown.then_some(pop_short),
         },
         "communities": list,
     })))

@@ -88,6 +88,35 @@ from_row!(CommunityRow {
     version
 });
 
+/// A community as the list and the record answer it. Its counts of people (`population`,
+/// `households`, `elderly`, `children_0_3`) are those of the row for whoever keeps the registry
+/// (administrators, regulators, community workers); for everyone else — the list is public —
+/// they go through the open data's disclosure policy (counts under 10 and what would give them
+/// back are `null`, named in `suppressed`), the same pattern as the exports and the open data.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct CommunityView {
+    pub id: String,
+    pub name: String,
+    pub division_code: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    /// `null` only when withheld (see `suppressed`).
+    pub population: Option<f64>,
+    pub households: Option<f64>,
+    pub elderly: Option<f64>,
+    pub children_0_3: Option<f64>,
+    /// GeoJSON polygon (stored as text).
+    #[serde(serialize_with = "json_text")]
+    #[schema(value_type = Option<Object>)]
+    pub boundary: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Raised by one on every change; send it as `If-Match` to update.
+    pub version: i64,
+    /// The counts withheld by the disclosure policy (empty for those who keep the registry).
+    pub suppressed: Vec<&'static str>,
+}
+
 impl CommunityRow {
     /// A new row of a checked community.
     pub fn new(c: Community, created_at: i64, version: i64) -> CommunityRow {
@@ -333,12 +362,14 @@ impl ListQuery {
 
 /// GET /api/communities.
 #[utoipa::path(get, path = "/api/communities", tag = "communities", params(ListQuery, web::PageQuery),
-    responses((status = 200, body = Paged<CommunityRow>), (status = "default", body = crate::error::ErrorSchema)))]
+    responses((status = 200, body = Paged<CommunityView>), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn list(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Paged<CommunityRow>>> {
+) -> ApiResult<Json<Paged<CommunityView>>> {
     let f = q.filter()?;
+    let withheld = Withheld::of(&st, &c).await?;
     let mut conn = st
         .store
         .reader()
@@ -346,20 +377,22 @@ pub async fn list(
         .await
         .map_err(StoreError::from)?;
     let (rows, total) = list_rows(&mut conn, st.store.backend(), &f).await?;
+    let rows = rows.into_iter().map(|r| withheld.view(r)).collect();
     Ok(Json(Paged::new(rows, total, f.page)))
 }
 
 /// GET /api/communities/{id}.
 #[utoipa::path(get, path = "/api/communities/{id}", tag = "communities", params(("id" = String, Path)),
-    responses((status = 200, body = CommunityRow), (status = "default", body = crate::error::ErrorSchema)))]
+    responses((status = 200, body = CommunityView), (status = "default", body = crate::error::ErrorSchema)))]
 pub async fn read(
     State(st): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
     Path(id): Path<String>,
-) -> ApiResult<Json<CommunityRow>> {
-    get_row(st.store.reader(), &id)
+) -> ApiResult<Json<CommunityView>> {
+    let row = get_row(st.store.reader(), &id)
         .await?
-        .map(Json)
-        .ok_or_else(|| AppError::not_found("community", &id))
+        .ok_or_else(|| AppError::not_found("community", &id))?;
+    Ok(Json(Withheld::of(&st, &c).await?.view(row)))
 }
 
 /// POST /api/communities.
@@ -514,10 +547,10 @@ pub async fn import(
     }))
 }
 
-/// Whether the caller sees the communities' counts of people in full in the exports: those who
+/// Whether the caller sees counts of people in full (communities, nurseries, places): those who
 /// keep the registry (administrators, regulators, community workers). Everyone else — the
-/// exports are open downloads — gets them through the open data's disclosure policy.
-fn sees_counts(c: &Caller) -> bool {
+/// lists and exports are public — gets them through the open data's disclosure policy.
+pub(crate) fn sees_counts(c: &Caller) -> bool {
     matches!(c.role(), Some(Admin | Regulator | CommunityWorker))
 }
 
@@ -526,10 +559,11 @@ fn sees_counts(c: &Caller) -> bool {
 /// community_pattern`: one table over every community and every township, county and city,
 /// with secondary suppression), so that an export and the open-data dataset publish one and
 /// the same pattern and neither adds to what the other reveals.
-struct Withheld(Option<crate::domains::open_data::tables::CommunityPattern>);
+pub(crate) struct Withheld(Option<crate::domains::open_data::tables::CommunityPattern>);
 
 impl Withheld {
-    async fn of(st: &AppState, c: &Caller) -> ApiResult<Withheld> {
+    /// The pattern for this caller (read only when the caller does not keep the registry).
+    pub(crate) async fn of(st: &AppState, c: &Caller) -> ApiResult<Withheld> {
         if sees_counts(c) {
             return Ok(Withheld(None));
         }
@@ -542,12 +576,53 @@ impl Withheld {
     /// Whether count column `k` (of `COMMUNITY_COUNTS`) of community `id`, whose value is
     /// `value`, is withheld. A community the pattern does not know (added since it was read)
     /// has its counts withheld: never published unchecked.
-    fn cell(&self, id: &str, k: usize, value: Option<f64>) -> bool {
+    pub(crate) fn cell(&self, id: &str, k: usize, value: Option<f64>) -> bool {
         let Some(p) = &self.0 else { return false };
         value.is_some()
             && p.cells[k]
                 .get(&format!("community:{id}"))
                 .is_none_or(|(_, suppressed)| *suppressed)
+    }
+
+    /// Whether count column `k` of the whole registry (the pattern's `all` row, the sum of
+    /// every community) is withheld.
+    pub(crate) fn total(&self, k: usize) -> bool {
+        let Some(p) = &self.0 else { return false };
+        p.cells[k]
+            .get("all:")
+            .is_none_or(|(_, suppressed)| *suppressed)
+    }
+
+    /// A community as answered to this caller: the counts the pattern withholds are `null` and
+    /// named in `suppressed`.
+    pub(crate) fn view(&self, row: CommunityRow) -> CommunityView {
+        let counts = Withheld::counts(&row);
+        let mut suppressed = Vec::new();
+        let mut shown = [None; 4];
+        for (k, v) in counts.into_iter().enumerate() {
+            if self.cell(&row.id, k, v) {
+                suppressed.push(crate::domains::open_data::tables::COMMUNITY_COUNTS[k]);
+            } else {
+                shown[k] = v;
+            }
+        }
+        let [population, households, elderly, children_0_3] = shown;
+        CommunityView {
+            id: row.id,
+            name: row.name,
+            division_code: row.division_code,
+            lon: row.lon,
+            lat: row.lat,
+            population,
+            households,
+            elderly,
+            children_0_3,
+            boundary: row.boundary,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+            suppressed,
+        }
     }
 
     fn counts(row: &CommunityRow) -> [Option<f64>; 4] {

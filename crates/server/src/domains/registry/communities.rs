@@ -584,15 +584,6 @@ impl Withheld {
                 .is_none_or(|(_, suppressed)| *suppressed)
     }
 
-    /// Whether count column `k` of the whole registry (the pattern's `all` row, the sum of
-    /// every community) is withheld.
-    pub(crate) fn total(&self, k: usize) -> bool {
-        let Some(p) = &self.0 else { return false };
-        p.cells[k]
-            .get("all:")
-            .is_none_or(|(_, suppressed)| *suppressed)
-    }
-
     /// A community as answered to this caller: the counts the pattern withholds are `null` and
     /// named in `suppressed`.
     pub(crate) fn view(&self, row: CommunityRow) -> CommunityView {

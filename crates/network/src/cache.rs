@@ -216,7 +216,8 @@ pub fn write<W: Write + ?Sized>(graph: &Graph, key: &str, out: &mut W) -> io::Re
     };
     sink.buf.extend_from_slice(MAGIC);
     sink.buf.extend_from_slice(&VERSION.to_le_bytes());
-    sink.buf.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    sink.buf
+        .extend_from_slice(&(key.len() as u32).to_le_bytes());
     sink.buf.extend_from_slice(key.as_bytes());
     sink.buf
         .extend_from_slice(&(graph.node_count() as u64).to_le_bytes());
@@ -227,7 +228,9 @@ pub fn write<W: Write + ?Sized>(graph: &Graph, key: &str, out: &mut W) -> io::Re
         b.extend_from_slice(&c.lon.to_le_bytes());
         b.extend_from_slice(&c.lat.to_le_bytes());
     })?;
-    sink.put(&graph.first_out, |b, a| b.extend_from_slice(&a.to_le_bytes()))?;
+    sink.put(&graph.first_out, |b, a| {
+        b.extend_from_slice(&a.to_le_bytes())
+    })?;
     sink.put(&graph.head, |b, h| b.extend_from_slice(&h.to_le_bytes()))?;
     sink.put(&graph.arc_len, |b, l| b.extend_from_slice(&l.to_le_bytes()))?;
     sink.put(&graph.edges, |b, e| {
@@ -300,7 +303,7 @@ where
     let mut r = open(offset).map_err(io_error)?;
     let mut crc = crc32fast::Hasher::new();
     let mut values = Vec::with_capacity(count);
-    let per_block = BLOCK / SIZE;
+    let per_block = (BLOCK / SIZE).max(1);
     let mut buf = vec![0u8; per_block * SIZE];
     let mut left = count;
     while left > 0 {
@@ -489,7 +492,11 @@ mod tests {
         for at in 15..bytes.len() {
             let mut flipped = bytes.clone();
             flipped[at] ^= 0x40;
-            assert_eq!(decode(&flipped, "k1"), Err(CacheError::Corrupt), "byte {at}");
+            assert_eq!(
+                decode(&flipped, "k1"),
+                Err(CacheError::Corrupt),
+                "byte {at}"
+            );
         }
         assert_eq!(decode(b"hello world", "k1"), Err(CacheError::BadHeader));
         assert_eq!(decode(b"LCN", "k1"), Err(CacheError::Corrupt));
@@ -511,7 +518,7 @@ mod tests {
     fn a_reader_that_fails_is_a_read_error() {
         let g = graph();
         let bytes = encode(&g, "k1").unwrap();
-        let open = |offset: u64| -> io::Result<&[u8]> {
+        let open = |offset: u64| {
             if offset == 0 {
                 Ok(&bytes[..])
             } else {
@@ -545,13 +552,25 @@ mod tests {
             ("offsets not from 0", with(first_out, &1u32.to_le_bytes())),
             ("offsets falling", with(first_out + 4, &9u32.to_le_bytes())),
             ("last offset", with(first_out + 4 * n, &5u32.to_le_bytes())),
-            ("arc head out of range", with(head, &(n as u32).to_le_bytes())),
+            (
+                "arc head out of range",
+                with(head, &(n as u32).to_le_bytes()),
+            ),
             ("arc to itself", with(head, &0u32.to_le_bytes())),
             ("arc length NaN", with(arc_len, &f64::NAN.to_le_bytes())),
-            ("arc length < 0", with(arc_len + 8, &(-1.0f64).to_le_bytes())),
-            ("edge end out of range", with(edges + 4, &u32::MAX.to_le_bytes())),
+            (
+                "arc length < 0",
+                with(arc_len + 8, &(-1.0f64).to_le_bytes()),
+            ),
+            (
+                "edge end out of range",
+                with(edges + 4, &u32::MAX.to_le_bytes()),
+            ),
             ("edge to itself", with(edges + 4, &0u32.to_le_bytes())),
-            ("edge length infinite", with(edges + 8, &f64::INFINITY.to_le_bytes())),
+            (
+                "edge length infinite",
+                with(edges + 8, &f64::INFINITY.to_le_bytes()),
+            ),
         ];
         for (what, bytes) in cases {
             assert_eq!(decode(&bytes, "k"), Err(CacheError::Corrupt), "{what}");
@@ -583,7 +602,11 @@ mod tests {
             // Within a graph's bounds, but gigabytes the file does not hold.
             (u64::from(u32::MAX) - 1, u64::from(u32::MAX / 2)),
         ] {
-            assert_eq!(decode(&header(n, m), "k"), Err(CacheError::Corrupt), "{n} {m}");
+            assert_eq!(
+                decode(&header(n, m), "k"),
+                Err(CacheError::Corrupt),
+                "{n} {m}"
+            );
         }
         // A key longer than the file.
         let mut b = MAGIC.to_vec();

@@ -258,18 +258,30 @@ impl Graph {
         }
         let length_ok = |len: f64| len.is_finite() && len >= 0.0;
         let nodes_ok = || {
-            first_out.par_windows(2).enumerate().with_min_len(1 << 14).all(|(x, w)| {
-                let (a, b) = (w[0] as usize, w[1] as usize);
-                a <= b
-                    && b <= arcs
-                    && head[a..b].iter().all(|&h| (h as usize) < n && h as usize != x)
-            })
+            first_out
+                .par_windows(2)
+                .enumerate()
+                .with_min_len(1 << 14)
+                .all(|(x, w)| {
+                    let (a, b) = (w[0] as usize, w[1] as usize);
+                    a <= b
+                        && b <= arcs
+                        && head[a..b]
+                            .iter()
+                            .all(|&h| (h as usize) < n && h as usize != x)
+                })
         };
-        let lengths_ok = || arc_len.par_iter().with_min_len(1 << 16).all(|&l| length_ok(l));
+        let lengths_ok = || {
+            arc_len
+                .par_iter()
+                .with_min_len(1 << 16)
+                .all(|&l| length_ok(l))
+        };
         let edges_ok = || {
-            edges.par_iter().with_min_len(1 << 16).all(|e| {
-                (e.u as usize) < n && (e.v as usize) < n && e.u != e.v && length_ok(e.len)
-            })
+            edges
+                .par_iter()
+                .with_min_len(1 << 16)
+                .all(|e| (e.u as usize) < n && (e.v as usize) < n && e.u != e.v && length_ok(e.len))
         };
         let (a, (b, c)) = rayon::join(nodes_ok, || rayon::join(lengths_ok, edges_ok));
         (a && b && c).then_some(Graph {

@@ -218,7 +218,10 @@ fn the_cache_serves_a_second_load_and_a_corrupt_one_is_rebuilt() {
     assert!(fourth.from_cache.is_none() && fourth.report.is_some());
     assert_eq!(fourth.graph, first.graph);
     let rewritten = std::fs::read(&cache).unwrap();
-    assert_eq!(rewritten, bytes, "written again, byte for byte as the first time");
+    assert_eq!(
+        rewritten, bytes,
+        "written again, byte for byte as the first time"
+    );
     let fifth = network::load(&source, &opts, &Silent).unwrap();
     assert_eq!(fifth.from_cache.as_ref(), Some(&cache));
     assert_eq!(fifth.graph, first.graph);

@@ -315,8 +315,9 @@ seed("xlsx", "regress-missing-shared-string",
      b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>id</t></si></sst>')
 n = (2**64 - 1) // 24 - 1
 m = (2**64 - 1 - 7 - n * 24) // 16
+# (with the target's key, so that the sealed copy reaches the counts)
 seed("network_cache", "regress-overflow",
-     b"\x00LCNET" + struct.pack("<I", 2) + struct.pack("<I", 1) + b"k" + struct.pack("<QQ", n, m))
+     b"\x00LCNET" + struct.pack("<I", 2) + struct.pack("<I", len(KEY)) + KEY + struct.pack("<QQ", n, m))
 seed("osm_xml", "regress-twice.osm", b'<?xml version="1.0"?>\n<osm version="0.6">\n'
      b' <node id="1" lat="39.9" lon="116.3"><tag k="amenity" v="kindergarten"/></node>\n'
      b' <node id="1" lat="39.91" lon="116.31"><tag k="amenity" v="kindergarten"/></node>\n'

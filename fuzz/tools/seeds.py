@@ -105,29 +105,43 @@ for f in sorted(os.listdir(os.path.join(ROOT, "targets"))):
     if f.endswith(".toml"):
         seed("targets_toml", f, read("targets", f))
 
-# ---- network cache ---------------------------------------------------------------------------
-def fnv1a(b):
-    h = 0xcbf29ce484222325
-    for x in b:
-        h = ((h ^ x) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h
+# ---- network cache (format version 2: the graph's own arrays, CRC-32) ------------------------
+def crc32(b):
+    return zlib.crc32(b) & 0xFFFFFFFF
+
 
 def cache_body(key, ids, coords, edges):
-    out = b"LCNET" + struct.pack("<I", 1) + struct.pack("<I", len(key)) + key
-    out += struct.pack("<QQ", len(ids), len(edges))
+    """A cache without its checksum: the adjacency built as lc_network's Graph builds it (arcs
+    of a node in the order of its edges)."""
+    n = len(ids)
+    adj = [[] for _ in range(n)]
+    for u, v, l in edges:
+        adj[u].append((v, l))
+        adj[v].append((u, l))
+    first_out, heads, lens = [0], [], []
+    for a in adj:
+        heads += [h for h, _ in a]
+        lens += [l for _, l in a]
+        first_out.append(len(heads))
+    out = b"LCNET" + struct.pack("<I", 2) + struct.pack("<I", len(key)) + key
+    out += struct.pack("<QQ", n, len(edges))
     out += b"".join(struct.pack("<q", i) for i in ids)
-    out += b"".join(struct.pack("<d", c[0]) for c in coords)
-    out += b"".join(struct.pack("<d", c[1]) for c in coords)
+    out += b"".join(struct.pack("<dd", c[0], c[1]) for c in coords)
+    out += b"".join(struct.pack("<I", a) for a in first_out)
+    out += b"".join(struct.pack("<I", h) for h in heads)
+    out += b"".join(struct.pack("<d", l) for l in lens)
     out += b"".join(struct.pack("<IId", u, v, l) for u, v, l in edges)
     return out
 
 KEY = b"map.osm.pbf 1234 5678 walk"
 body = cache_body(KEY, [5000000000, -7, 3], [(116.3, 39.9), (116.31, 39.9), (116.32, 39.91)],
                   [(0, 1, 853.25), (1, 2, 1400.5)])
-seed("network_cache", "valid", body + struct.pack("<Q", fnv1a(body)))
+seed("network_cache", "valid", body + struct.pack("<I", crc32(body)))
 seed("network_cache", "sealed", b"\x00" + body)
 seed("network_cache", "other-key", b"\x00" + cache_body(b"k2", [1], [(0.0, 0.0)], []))
 seed("network_cache", "empty-graph", b"\x00" + cache_body(KEY, [], [], []))
+# A cache of format version 1 (FNV-1a, no adjacency): refused as another version.
+seed("network_cache", "version-1", b"LCNET" + struct.pack("<I", 1) + body[9:])
 
 # ---- registry JSON bodies ----------------------------------------------------------------------
 bodies = {
@@ -301,8 +315,9 @@ seed("xlsx", "regress-missing-shared-string",
      b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>id</t></si></sst>')
 n = (2**64 - 1) // 24 - 1
 m = (2**64 - 1 - 7 - n * 24) // 16
+# (with the target's key, so that the sealed copy reaches the counts)
 seed("network_cache", "regress-overflow",
-     b"\x00LCNET" + struct.pack("<I", 1) + struct.pack("<I", 1) + b"k" + struct.pack("<QQ", n, m))
+     b"\x00LCNET" + struct.pack("<I", 2) + struct.pack("<I", len(KEY)) + KEY + struct.pack("<QQ", n, m))
 seed("osm_xml", "regress-twice.osm", b'<?xml version="1.0"?>\n<osm version="0.6">\n'
      b' <node id="1" lat="39.9" lon="116.3"><tag k="amenity" v="kindergarten"/></node>\n'
      b' <node id="1" lat="39.91" lon="116.31"><tag k="amenity" v="kindergarten"/></node>\n'

@@ -227,6 +227,73 @@ impl Graph {
         }
     }
 
+    /// Takes a graph's arrays as they were stored (the network cache), checking every invariant
+    /// of [`Graph`] instead of rebuilding the adjacency: `None` if one fails.
+    ///
+    /// Checked, on all threads: one position per node id; `first_out` has `n + 1` offsets rising
+    /// from 0 to the number of arcs; every arc's head and every edge's end is a node index
+    /// (`< n`) other than its tail (no self-loops); arc and edge lengths are finite and
+    /// non-negative; two arcs per edge. Not checked: that the arcs are exactly the edges'
+    /// (the cache's checksum stands for that); a graph that passes is safe to search either way.
+    pub(crate) fn from_csr(
+        ids: Vec<i64>,
+        coords: Vec<LonLat>,
+        first_out: Vec<u32>,
+        head: Vec<u32>,
+        arc_len: Vec<f64>,
+        edges: Vec<Edge>,
+    ) -> Option<Graph> {
+        use rayon::prelude::*;
+        let n = ids.len();
+        let arcs = head.len();
+        let shape_ok = n < u32::MAX as usize
+            && coords.len() == n
+            && first_out.len() == n + 1
+            && first_out.first() == Some(&0)
+            && first_out.last().map(|&a| a as usize) == Some(arcs)
+            && arc_len.len() == arcs
+            && edges.len().checked_mul(2) == Some(arcs);
+        if !shape_ok {
+            return None;
+        }
+        let length_ok = |len: f64| len.is_finite() && len >= 0.0;
+        let nodes_ok = || {
+            first_out
+                .par_windows(2)
+                .enumerate()
+                .with_min_len(1 << 14)
+                .all(|(x, w)| {
+                    let (a, b) = (w[0] as usize, w[1] as usize);
+                    a <= b
+                        && b <= arcs
+                        && head[a..b]
+                            .iter()
+                            .all(|&h| (h as usize) < n && h as usize != x)
+                })
+        };
+        let lengths_ok = || {
+            arc_len
+                .par_iter()
+                .with_min_len(1 << 16)
+                .all(|&l| length_ok(l))
+        };
+        let edges_ok = || {
+            edges
+                .par_iter()
+                .with_min_len(1 << 16)
+                .all(|e| (e.u as usize) < n && (e.v as usize) < n && e.u != e.v && length_ok(e.len))
+        };
+        let (a, (b, c)) = rayon::join(nodes_ok, || rayon::join(lengths_ok, edges_ok));
+        (a && b && c).then_some(Graph {
+            ids,
+            coords,
+            first_out,
+            head,
+            arc_len,
+            edges,
+        })
+    }
+
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.ids.len()

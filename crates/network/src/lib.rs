@@ -5,9 +5,10 @@
 //! compact, immutable adjacency array (CSR) on dense `u32` node indices, dropping self-loops
 //! and, by default, everything outside the largest connected component.
 //! [`Snapper`] places points (communities, facilities) on the graph, on the nearest edge or
-//! the nearest node. [`cache`] encodes a built graph to bytes and back.
+//! the nearest node. [`cache`] writes a built graph's arrays to a writer and reads them back, checked.
 //!
-//! **Architecture invariant:** no file or network I/O here; the caller reads and writes bytes.
+//! **Architecture invariant:** no file or network I/O here; the caller opens files and hands
+//! over bytes, readers or writers.
 
 pub mod cache;
 mod graph;

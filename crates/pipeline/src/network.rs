@@ -1,12 +1,14 @@
 //! Loading the walkable network from OSM or node/edge tables, through a cache next to the input
 //! (`<input>.<profile>.<lcc|all>.lcnet`): a second run reads the built graph instead of parsing
-//! and building again. A cache that does not match its input (changed file, other options,
-//! other version) or is corrupt is rebuilt.
+//! and building again (the figures on the 10M-node province are in BENCHMARKS.md). A
+//! cache that does not match its input (changed file, other options, other version of
+//! livingcircle or of the cache's format) or is corrupt is rebuilt.
 
 use crate::observer::{Step, Stepper};
 use crate::{Observer, PipelineError, Timings};
 use lc_network::{cache, BuildOptions, BuildReport, Graph, RawNetwork};
 use lc_osm::{OsmFacility, OsmOptions, Profile};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Where the network comes from.
@@ -104,17 +106,7 @@ pub fn load(
     };
     if opts.use_cache && !opts.want_osm_facilities {
         if let Some(path) = &cache_path {
-            let cached = steps.run(Step::ReadNetwork, None, |_| {
-                Ok(std::fs::read(path)
-                    .ok()
-                    .and_then(|bytes| match cache::decode(&bytes, &key) {
-                        Ok(graph) => Some(graph),
-                        Err(e) => {
-                            tracing::info!("not using cache {}: {e}", path.display());
-                            None
-                        }
-                    }))
-            })?;
+            let cached = steps.run(Step::ReadNetwork, None, |_| Ok(read_cache(path, &key)))?;
             if let Some(graph) = cached {
                 return Ok(Loaded {
                     graph,
@@ -153,8 +145,7 @@ pub fn load(
     let (graph, report) = steps.run(Step::BuildNetwork, None, |_| build(raw, &label, opts))?;
     if opts.use_cache {
         if let Some(path) = &cache_path {
-            let bytes = cache::encode(&graph, &key);
-            if let Err(e) = lc_tables::write_atomic(path, |w| w.write_all(&bytes)) {
+            if let Err(e) = lc_tables::write_atomic(path, |w| cache::write(&graph, &key, w)) {
                 tracing::warn!("could not write the network cache {}: {e}", path.display());
             }
         }
@@ -209,6 +200,25 @@ fn build(
     });
     drop(raw);
     built
+}
+
+/// The graph in the cache at `path` if there is one built for `key` (a missing, stale, damaged
+/// or old-format cache is `None`, and the caller builds the graph again). The cache's arrays are
+/// read in parallel, each through its own handle on the file.
+fn read_cache(path: &Path, key: &str) -> Option<Graph> {
+    let len = std::fs::metadata(path).ok()?.len();
+    let open = |offset: u64| -> std::io::Result<std::fs::File> {
+        let mut file = std::fs::File::open(path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(file)
+    };
+    match cache::read(open, len, key) {
+        Ok(graph) => Some(graph),
+        Err(e) => {
+            tracing::info!("not using cache {}: {e}", path.display());
+            None
+        }
+    }
 }
 
 fn profile_key(p: Profile) -> &'static str {

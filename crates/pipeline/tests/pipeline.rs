@@ -195,8 +195,9 @@ fn the_cache_serves_a_second_load_and_a_corrupt_one_is_rebuilt() {
     assert!(first.from_cache.is_none() && first.report.is_some());
     let second = network::load(&source, &opts, &Silent).unwrap();
     let cache = second.from_cache.clone().expect("read from the cache");
-    assert_eq!(second.graph.node_count(), first.graph.node_count());
-    assert_eq!(second.graph.edge_count(), first.graph.edge_count());
+    // The very graph that was built: ids, positions, edges and the adjacency arrays.
+    assert_eq!(second.graph, first.graph);
+    assert_eq!(second.graph.csr(), first.graph.csr());
     // Cut the cache in half: detected, rebuilt, written again.
     let bytes = std::fs::read(&cache).unwrap();
     std::fs::write(&cache, &bytes[..bytes.len() / 2]).unwrap();
@@ -207,6 +208,23 @@ fn the_cache_serves_a_second_load_and_a_corrupt_one_is_rebuilt() {
         .unwrap()
         .from_cache
         .is_some());
+    // A cache of format version 1 (the magic, then version 1) is not read: rebuilt, written
+    // again in the current format, and read from the next time.
+    let mut old = b"LCNET".to_vec();
+    old.extend_from_slice(&1u32.to_le_bytes());
+    old.extend_from_slice(&bytes[9..]);
+    std::fs::write(&cache, &old).unwrap();
+    let fourth = network::load(&source, &opts, &Silent).unwrap();
+    assert!(fourth.from_cache.is_none() && fourth.report.is_some());
+    assert_eq!(fourth.graph, first.graph);
+    let rewritten = std::fs::read(&cache).unwrap();
+    assert_eq!(
+        rewritten, bytes,
+        "written again, byte for byte as the first time"
+    );
+    let fifth = network::load(&source, &opts, &Silent).unwrap();
+    assert_eq!(fifth.from_cache.as_ref(), Some(&cache));
+    assert_eq!(fifth.graph, first.graph);
 }
 
 #[test]

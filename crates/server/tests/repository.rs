@@ -366,7 +366,13 @@ async fn postgres_tables_are_partitioned_by_province() {
     .unwrap();
     assert_eq!(
         tables,
-        ["bookings", "care_visits", "indicator_series", "residents", "reviews"]
+        [
+            "bookings",
+            "care_visits",
+            "indicator_series",
+            "residents",
+            "reviews"
+        ]
     );
     let partition = |id: i64| {
         let store = store.clone();
@@ -413,11 +419,12 @@ async fn postgres_tables_are_partitioned_by_province() {
     assert!(residents::update(tx.conn(), &moved, 0).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(partition(a).await, "residents_p51");
-    let held: i64 =
-        lc_store::sqlx::query_scalar("SELECT resident_id FROM resident_id_numbers WHERE id_number_hash = 'a'")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+    let held: i64 = lc_store::sqlx::query_scalar(
+        "SELECT resident_id FROM resident_id_numbers WHERE id_number_hash = 'a'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
     assert_eq!(held, a);
     store.close().await;
     lc_store::testdb::drop_postgres(&admin, &url).await;

@@ -1032,7 +1032,9 @@ pub async fn places(
     Extension(c): Extension<Caller>,
     Query(q): Query<PlacesQuery>,
 ) -> ApiResult<Json<Vec<RegionPlaces>>> {
-    Ok(Json(region_places(&st, &q, !communities::sees_counts(&c)).await?))
+    Ok(Json(
+        region_places(&st, &q, !communities::sees_counts(&c)).await?,
+    ))
 }
 
 /// The columns of `places.csv`.

@@ -238,12 +238,14 @@ async fn claim_id_number(
         .execute(&mut *conn)
         .await?;
     if let Some(hash) = hash {
-        sqlx::query("INSERT INTO resident_id_numbers (id_number_hash, resident_id) VALUES ($1, $2)")
-            .bind(hash.to_string())
-            .bind(resident)
-            .execute(&mut *conn)
-            .await
-            .map_err(unique("ID number"))?;
+        sqlx::query(
+            "INSERT INTO resident_id_numbers (id_number_hash, resident_id) VALUES ($1, $2)",
+        )
+        .bind(hash.to_string())
+        .bind(resident)
+        .execute(&mut *conn)
+        .await
+        .map_err(unique("ID number"))?;
     }
     Ok(())
 }

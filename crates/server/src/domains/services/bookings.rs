@@ -364,11 +364,7 @@ async fn insert(conn: &mut AnyConnection, r: &BookingRow) -> Result<i64, StoreEr
 /// Idempotency-Key in `booking_keys` and, while it holds one, its seat in `booking_seats`. A
 /// key or seat held by another booking is a duplicate (409, as the unique indexes answered).
 /// Runs in the caller's transaction.
-async fn claim_keys(
-    conn: &mut AnyConnection,
-    id: i64,
-    r: &BookingRow,
-) -> Result<(), StoreError> {
+async fn claim_keys(conn: &mut AnyConnection, id: i64, r: &BookingRow) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO booking_keys (booked_by, idempotency_key, booking_id) VALUES ($1, $2, $3)",
     )

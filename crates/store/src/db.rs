@@ -321,6 +321,11 @@ impl Store {
         self.read_pool.as_ref().unwrap_or(&self.pool)
     }
 
+    /// A connection of [`Store::reader`], for a public read that runs several statements.
+    pub async fn read_conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
+        Ok(self.reader().acquire().await?)
+    }
+
     /// Whether a read replica serves [`Store::reader`].
     pub fn has_replica(&self) -> bool {
         self.read_pool.is_some()

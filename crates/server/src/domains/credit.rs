@@ -663,12 +663,7 @@ async fn public_of(
     let csv = web::csv_format(&q.format)?;
     let today = web::today(st)?;
     let subject = q.subject.clone().filter(|s| !s.is_empty());
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows: Vec<RecordRow> = public_rows(&mut conn, kind, subject, today).await?;
     let items: Vec<Value> = rows
         .iter()

@@ -2170,12 +2170,7 @@ pub async fn public_commitments(
 ) -> ApiResult<Response> {
     let csv = web::csv_format(&q.format)?;
     let on = web::today(&st)?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows = public_commitment_rows(&mut conn, subject_param(&q)).await?;
     let items = rows.iter().map(public_commitment).collect();
     answer("commitments", on, PUBLIC_COMMITMENT, items, csv)
@@ -2316,12 +2311,7 @@ pub async fn public_outlets(
         .clone()
         .filter(|s| !s.is_empty())
         .map(|s| s.to_ascii_uppercase());
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     #[allow(clippy::type_complexity)]
     let outlets: Vec<(
         String,

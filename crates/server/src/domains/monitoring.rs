@@ -907,12 +907,7 @@ pub async fn series(
     };
     let dimension = q.dimension.clone().unwrap_or_default();
     let indicator = q.indicator.clone().filter(|s| !s.is_empty());
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows: Vec<Stored> = sqlx::query_as(
         "SELECT source, source_run, period, level, indicator, dimension, value, numerator, denominator, target FROM indicator_series WHERE division_code = $1 AND ($2 IS NULL OR indicator = $2) AND ($3 IS NULL OR source = $3) AND ($4 = '*' OR dimension = $4) AND ($5 IS NULL OR period >= $5) AND ($6 IS NULL OR period <= $6) ORDER BY indicator, source, dimension, period, source_run",
     )

@@ -324,12 +324,7 @@ where
 /// count takes a complement with it; the share of good reviews is shown only when the reviews
 /// and the good count both are (it would give the good count back).
 pub async fn ratings(st: Arc<AppState>, policy: Policy) -> ApiResult<Pages> {
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let (_, ratings) = reviews::stats::all_outlet_ratings(&mut conn).await?;
     let names: BTreeMap<String, String> =
         sqlx::query_as::<_, (String, String)>("SELECT id, name FROM facilities")
@@ -386,12 +381,7 @@ pub async fn ratings(st: Arc<AppState>, policy: Policy) -> ApiResult<Pages> {
 /// The penalties within their publicity today (the rule of `GET /api/public/penalties`).
 pub async fn penalties(st: Arc<AppState>) -> ApiResult<Pages> {
     let today = crate::web::today(&st)?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows = credit::public_rows(&mut conn, "penalty", None, today).await?;
     let out = rows
         .iter()

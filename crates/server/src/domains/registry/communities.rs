@@ -370,12 +370,7 @@ pub async fn list(
 ) -> ApiResult<Json<Paged<CommunityView>>> {
     let f = q.filter()?;
     let withheld = Withheld::of(&st, &c).await?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let (rows, total) = list_rows(&mut conn, st.store.backend(), &f).await?;
     let rows = rows.into_iter().map(|r| withheld.view(r)).collect();
     Ok(Json(Paged::new(rows, total, f.page)))
@@ -638,12 +633,7 @@ pub async fn export_csv(
 ) -> ApiResult<Response> {
     let f = q.filter()?;
     let withheld = Withheld::of(&st, &c).await?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let list: Vec<lc_model::Community> = rows.iter().map(CommunityRow::to_model).collect();
     let mut buf = Vec::new();
@@ -700,12 +690,7 @@ pub async fn export_xlsx(
 ) -> ApiResult<Response> {
     let f = q.filter()?;
     let withheld = Withheld::of(&st, &c).await?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let mut values = web::to_values(&rows);
     for (v, row) in values.iter_mut().zip(&rows) {

@@ -397,12 +397,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Paged<FacilityRow>>> {
     let f = q.filter()?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let (rows, total) = list_rows(&mut conn, st.store.backend(), &f).await?;
     Ok(Json(Paged::new(rows, total, f.common.page)))
 }
@@ -598,12 +593,7 @@ pub async fn export_csv(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let list: Vec<lc_model::Facility> = rows.iter().filter_map(FacilityRow::to_model).collect();
     let mut buf = Vec::new();
@@ -622,12 +612,7 @@ pub async fn export_xlsx(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let f = q.filter()?;
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let rows = all_rows(&mut conn, st.store.backend(), &f).await?;
     let values = web::to_values(&rows);
     let cols: Vec<&str> = lc_tables::FACILITY_COLUMNS

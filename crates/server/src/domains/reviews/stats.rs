@@ -342,12 +342,7 @@ pub async fn ratings(
     )?;
     let area = web::division_param(&q.area)?;
     let service = q.service.clone().filter(|s| !s.is_empty());
-    let mut conn = st
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = st.store.read_conn().await?;
     let (rules, _) = settings::load(&mut conn).await?;
     // The area and the service select whole cells (an outlet has one division), never part of
     // one.

@@ -33,6 +33,7 @@ use crate::auth::Caller;
 use crate::domains::care::register::{self, RegisterRow};
 use crate::domains::registry::{facilities, providers, residents};
 use crate::domains::reviews::{cases, records};
+use crate::domains::services::bookings;
 use crate::domains::services::offerings::{self, OfferingBody};
 use crate::error::{ApiResult, AppError};
 use crate::AppState;
@@ -221,15 +222,7 @@ pub async fn generate(
             .await
             .map_err(StoreError::from)?;
             // Its national key (migration 0019); it holds no seat (the slot is in the past).
-            sqlx::query(
-                "INSERT INTO booking_keys (booked_by, idempotency_key, booking_id) VALUES ($1, $2, $3)",
-            )
-            .bind(admin)
-            .bind(key)
-            .bind(booking)
-            .execute(tx.conn())
-            .await
-            .map_err(StoreError::from)?;
+            bookings::claim_key(tx.conn(), admin, &key, booking).await?;
             out.bookings += 1;
             out.lines.push(format!(
                 "{} booking {booking} {service} day {d} {status}",

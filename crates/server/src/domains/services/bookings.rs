@@ -365,15 +365,7 @@ async fn insert(conn: &mut AnyConnection, r: &BookingRow) -> Result<i64, StoreEr
 /// key or seat held by another booking is a duplicate (409, as the unique indexes answered).
 /// Runs in the caller's transaction.
 async fn claim_keys(conn: &mut AnyConnection, id: i64, r: &BookingRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO booking_keys (booked_by, idempotency_key, booking_id) VALUES ($1, $2, $3)",
-    )
-    .bind(r.booked_by)
-    .bind(r.idempotency_key.clone())
-    .bind(id)
-    .execute(&mut *conn)
-    .await
-    .map_err(unique("booking"))?;
+    claim_key(conn, r.booked_by, &r.idempotency_key, id).await?;
     if let Some(seat) = r.seat_held {
         sqlx::query(
             "INSERT INTO booking_seats (resident_id, offering_id, seat_held, booking_id) VALUES ($1, $2, $3, $4)",
@@ -386,6 +378,26 @@ async fn claim_keys(conn: &mut AnyConnection, id: i64, r: &BookingRow) -> Result
         .await
         .map_err(unique("booking"))?;
     }
+    Ok(())
+}
+
+/// Holds an account's Idempotency-Key for a booking in `booking_keys` (see [`claim_keys`]):
+/// a key the account used for another booking is a duplicate (409).
+pub(crate) async fn claim_key(
+    conn: &mut AnyConnection,
+    booked_by: i64,
+    key: &str,
+    booking: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO booking_keys (booked_by, idempotency_key, booking_id) VALUES ($1, $2, $3)",
+    )
+    .bind(booked_by)
+    .bind(key.to_string())
+    .bind(booking)
+    .execute(conn)
+    .await
+    .map_err(unique("booking"))?;
     Ok(())
 }
 

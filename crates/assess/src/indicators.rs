@@ -16,6 +16,7 @@
 use crate::evaluate::{
     count_within, measure_of, weight_of, Allocations, Check, CheckState, ReqRef,
 };
+use crate::located::FacilityRegions;
 use crate::regions::{region_at, Divisions};
 use crate::setup::AccessPlan;
 use crate::Input;
@@ -113,73 +114,6 @@ pub struct IndicatorRow {
     pub note: String,
 }
 
-/// Where each facility stands: its own division code when it has a valid one, else the code
-/// of the nearest community (straight line) that has one — livingcircle holds no boundaries,
-/// so the communities' positions stand for their regions.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FacilityRegions {
-    /// Per facility: its region code, if any.
-    pub codes: Vec<Option<String>>,
-    /// Per facility: whether the code was taken from the nearest community.
-    pub by_nearest: Vec<bool>,
-}
-
-impl FacilityRegions {
-    pub(crate) fn locate(input: &Input) -> FacilityRegions {
-        use rstar::primitives::GeomWithData;
-        let coded: Vec<(usize, &str)> = input
-            .communities
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let code = c.division_code.as_deref()?.trim();
-                crate::regions::valid_code(code).then_some((i, code))
-            })
-            .collect();
-        // An equirectangular projection around the communities' mean latitude: enough to tell
-        // the nearest community within a city.
-        let lat0 = if coded.is_empty() {
-            0.0
-        } else {
-            coded
-                .iter()
-                .map(|&(i, _)| input.communities[i].pos.lat)
-                .sum::<f64>()
-                / coded.len() as f64
-        };
-        let k = lat0.to_radians().cos();
-        let proj = |p: lc_model::LonLat| [p.lon * k, p.lat];
-        let tree = rstar::RTree::bulk_load(
-            coded
-                .iter()
-                .map(|&(i, code)| GeomWithData::new(proj(input.communities[i].pos), code))
-                .collect(),
-        );
-        let mut out = FacilityRegions::default();
-        for f in input.facilities {
-            let own = f
-                .division_code
-                .as_deref()
-                .map(str::trim)
-                .filter(|c| crate::regions::valid_code(c));
-            match own {
-                Some(c) => {
-                    out.codes.push(Some(c.to_string()));
-                    out.by_nearest.push(false);
-                }
-                None => {
-                    let near = tree
-                        .nearest_neighbor(&proj(f.pos))
-                        .map(|e| e.data.to_string());
-                    out.by_nearest.push(near.is_some());
-                    out.codes.push(near);
-                }
-            }
-        }
-        out
-    }
-}
-
 struct Ctx<'a> {
     standards: &'a [Standard],
     plan: &'a AccessPlan,
@@ -220,6 +154,46 @@ fn by_region<'a>(
         }
     }
     groups
+}
+
+/// Groups facilities as [`by_region`] would (those the filter admits, by their region at
+/// `level`, each list in facility order), deciding the filter and the region once per distinct
+/// code instead of once per facility: a province has millions of facilities and tens of
+/// thousands of codes.
+fn facilities_by_region<'a>(
+    fac: &'a FacilityRegions,
+    items: &[usize],
+    filter: CommunityFilter,
+    level: RegionLevel,
+) -> BTreeMap<&'a str, Vec<usize>> {
+    let mut keys: Vec<&'a str> = Vec::new();
+    let mut slots: HashMap<&'a str, usize> = HashMap::new();
+    let mut slot = |code: Option<&'a str>| -> Option<usize> {
+        if !filter.admits(code) {
+            return None;
+        }
+        let r = region_at(code, level)?;
+        Some(*slots.entry(r).or_insert_with(|| {
+            keys.push(r);
+            keys.len() - 1
+        }))
+    };
+    let of_code: Vec<Option<usize>> = fac.codes().iter().map(|c| slot(Some(c))).collect();
+    let of_none = slot(None);
+    let mut lists: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for &f in items {
+        let s = match fac.code_index(f) {
+            Some(i) => of_code[i],
+            None => of_none,
+        };
+        if let Some(s) = s {
+            lists[s].push(f);
+        }
+    }
+    keys.into_iter()
+        .zip(lists)
+        .filter(|(_, l)| !l.is_empty())
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -279,7 +253,7 @@ pub(crate) fn compute(
         }
         let plan_facilities: Vec<usize> = (0..input.facilities.len())
             .filter(|&f| counted[input.facilities[f].category.index()])
-            .filter(|&f| scope == Scope::Reference || in_jurisdiction(fac.codes[f].as_deref()))
+            .filter(|&f| scope == Scope::Reference || in_jurisdiction(fac.code(f)))
             .collect();
         // Communities and facilities of each region, by the indicators' community filter and
         // level: grouped once per plan, shared by every indicator that asks for the same.
@@ -309,14 +283,7 @@ pub(crate) fn compute(
                                 |i| codes[i],
                                 level,
                             ),
-                            facilities: by_region(
-                                plan_facilities
-                                    .iter()
-                                    .copied()
-                                    .filter(|&f| filter.admits(fac.codes[f].as_deref())),
-                                |f| fac.codes[f].as_deref(),
-                                level,
-                            ),
+                            facilities: facilities_by_region(fac, &plan_facilities, filter, level),
                         }
                     });
                 for (&code, group) in &g.communities {
@@ -427,7 +394,7 @@ fn placed_by_nearest(cx: &Ctx, r: &Region, categories: &[Category]) -> usize {
     let is = wanted(categories);
     r.facilities
         .iter()
-        .filter(|&&f| is(cx.input.facilities[f].category) && cx.fac.by_nearest[f])
+        .filter(|&&f| is(cx.input.facilities[f].category) && cx.fac.by_nearest(f))
         .count()
 }
 
@@ -710,7 +677,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &mut Alloc
                 if !is(input.facilities[f].category) {
                     continue;
                 }
-                if let Some(sub) = region_at(cx.fac.codes[f].as_deref(), *of) {
+                if let Some(sub) = region_at(cx.fac.code(f), *of) {
                     if let Some(e) = subs.get_mut(sub) {
                         e.1 = true;
                     }

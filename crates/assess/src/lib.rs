@@ -19,12 +19,14 @@
 
 mod evaluate;
 mod indicators;
+mod located;
 mod recommendation;
 pub mod regions;
 mod setup;
 
 pub use evaluate::{allocate, Allocation, Check, CheckState, CommunityStatus, ReqRef};
 pub use indicators::{Basis, IndicatorRow, Scope};
+pub use located::FacilityRegions;
 pub use recommendation::{Recommendation, RecommendedSite};
 pub use regions::{region_at, valid_code, DivisionError, Divisions};
 pub use setup::AccessPlan;
@@ -79,10 +81,8 @@ pub struct Assessment {
     /// (checked only when the list is not empty).
     pub unknown_codes: Vec<String>,
     /// Per facility: the region it stands in (its own division code, else the nearest coded
-    /// community's), if any.
-    pub facility_regions: Vec<Option<String>>,
-    /// Per facility: whether its region was taken from the nearest community.
-    pub facility_region_by_nearest: Vec<bool>,
+    /// community's), if any, and whether it was taken from the nearest community.
+    pub facility_regions: FacilityRegions,
 }
 
 impl Assessment {
@@ -135,7 +135,7 @@ pub fn assess(
             }
         }
     }
-    let located = indicators::FacilityRegions::locate(input);
+    let located = FacilityRegions::locate(input);
     let indicators = indicators::compute(
         standards,
         plans,
@@ -164,8 +164,7 @@ pub fn assess(
         shortcomings,
         indicators,
         unknown_codes,
-        facility_regions: located.codes,
-        facility_region_by_nearest: located.by_nearest,
+        facility_regions: located,
     }
 }
 

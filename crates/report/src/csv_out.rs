@@ -3,6 +3,47 @@
 use crate::{categories_text, fmt_num, required_text, Report};
 use lc_standards::Rule;
 use std::fmt::Write as _;
+use std::io;
+
+/// Rows rendered into a text buffer and handed to a writer in pieces of about a megabyte: the
+/// province's files (a gigabyte of shortcomings, 5.7 million facilities) are never held whole.
+pub(crate) struct Sink<'w> {
+    out: &'w mut dyn io::Write,
+    /// The rows not yet handed over.
+    pub(crate) buf: String,
+}
+
+impl<'w> Sink<'w> {
+    pub(crate) fn new(out: &'w mut dyn io::Write) -> Sink<'w> {
+        Sink {
+            out,
+            buf: String::with_capacity(1 << 21),
+        }
+    }
+
+    /// Hands the buffer over once it holds a megabyte.
+    pub(crate) fn row_done(&mut self) -> io::Result<()> {
+        if self.buf.len() >= 1 << 20 {
+            self.out.write_all(self.buf.as_bytes())?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Hands over the rest.
+    pub(crate) fn finish(self) -> io::Result<()> {
+        self.out.write_all(self.buf.as_bytes())
+    }
+}
+
+/// Renders a streaming writer's output into a string (for callers that want the text).
+pub(crate) fn to_string<T>(write: impl FnOnce(&mut dyn io::Write) -> io::Result<T>) -> (String, T) {
+    let mut bytes = Vec::new();
+    // Writing into a vector cannot fail, and every writer writes UTF-8 text.
+    let n = write(&mut bytes).unwrap_or_else(|e| unreachable!("writing to memory: {e}"));
+    let text = String::from_utf8(bytes).unwrap_or_else(|e| unreachable!("CSV text: {e}"));
+    (text, n)
+}
 
 /// Quotes a CSV field when it needs it.
 fn field(out: &mut String, s: &str) {
@@ -32,6 +73,11 @@ fn opt(x: Option<f64>) -> String {
 /// `shortcomings.csv`: one row per community and unmet requirement, communities in rank order.
 /// Returns the text and the number of rows.
 pub fn shortcomings_csv(r: &Report) -> (String, usize) {
+    to_string(|w| write_shortcomings_csv(r, w))
+}
+
+/// [`shortcomings_csv`] written to `out` as it is rendered; returns the number of rows.
+pub fn write_shortcomings_csv(r: &Report, out: &mut dyn io::Write) -> io::Result<usize> {
     let a = r.assessment;
     let ranks = r.ranks();
     // The requirement's part of a row is the same for every community: render it once.
@@ -66,8 +112,8 @@ pub fn shortcomings_csv(r: &Report) -> (String, usize) {
             s
         })
         .collect();
-    let mut s = String::with_capacity(a.shortcomings.len() * 220 + 256);
-    s.push_str("rank,community_id,community_name,division_code,division_name,standard,requirement_id,requirement_zh,requirement_en,obligation,status,categories,required,required_distance_m,required_amount,found_nearest_m,found_count,found_ratio,population_affected\n");
+    let mut sink = Sink::new(out);
+    sink.buf.push_str("rank,community_id,community_name,division_code,division_name,standard,requirement_id,requirement_zh,requirement_en,obligation,status,categories,required,required_distance_m,required_amount,found_nearest_m,found_count,found_ratio,population_affected\n");
     let mut last = usize::MAX;
     let mut comm_part = String::new();
     let mut tail = String::new();
@@ -89,9 +135,9 @@ pub fn shortcomings_csv(r: &Report) -> (String, usize) {
             comm_part.pop();
         }
         let chk = a.check(sc.community, sc.requirement);
-        s.push_str(&comm_part);
-        s.push(',');
-        s.push_str(&req_part[sc.requirement]);
+        sink.buf.push_str(&comm_part);
+        sink.buf.push(',');
+        sink.buf.push_str(&req_part[sc.requirement]);
         tail.clear();
         if let Some(d) = chk.nearest_m {
             let _ = write!(tail, ",{d:.1}");
@@ -105,9 +151,11 @@ pub fn shortcomings_csv(r: &Report) -> (String, usize) {
             opt(chk.ratio),
             fmt_num(c.population)
         );
-        s.push_str(&tail);
+        sink.buf.push_str(&tail);
+        sink.row_done()?;
     }
-    (s, a.shortcomings.len())
+    sink.finish()?;
+    Ok(a.shortcomings.len())
 }
 
 /// The columns of `indicators.csv`.
@@ -141,14 +189,20 @@ pub const INDICATOR_COLUMNS: &[&str] = &[
 
 /// `indicators.csv`: one row per indicator, level and region.
 pub fn indicators_csv(r: &Report) -> String {
-    let mut s = INDICATOR_COLUMNS.join(",");
-    s.push('\n');
+    to_string(|w| write_indicators_csv(r, w)).0
+}
+
+/// [`indicators_csv`] written to `out` as it is rendered.
+pub fn write_indicators_csv(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    let mut sink = Sink::new(out);
+    sink.buf.push_str(&INDICATOR_COLUMNS.join(","));
+    sink.buf.push('\n');
     for row_ in &r.assessment.indicators {
         let p = &r.plans[row_.plan];
         let ind = &p.indicators[row_.indicator];
         let (cmp, target) = crate::target_cells(ind);
         row(
-            &mut s,
+            &mut sink.buf,
             &[
                 &p.id,
                 &ind.id,
@@ -181,8 +235,9 @@ pub fn indicators_csv(r: &Report) -> String {
                 &row_.off_network.to_string(),
             ],
         );
+        sink.row_done()?;
     }
-    s
+    sink.finish()
 }
 
 /// The columns of `indicator_definitions.csv`.
@@ -247,39 +302,61 @@ pub const SIMPLIFIED_FIRE_FILING_M2: f64 = 300.0;
 /// (`yes`, `no` — by area; the investment criterion needs data livingcircle does not hold — or
 /// empty when the area is unknown).
 pub fn facilities_csv(r: &Report) -> String {
-    let a = r.assessment;
-    let mut s = String::from("facility_id,name,category,category_zh,lon,lat,capacity,floor_area_m2,region_code,region_name,region_from,simplified_fire_filing\n");
+    to_string(|w| write_facilities_csv(r, w)).0
+}
+
+/// [`facilities_csv`] written to `out` as it is rendered.
+pub fn write_facilities_csv(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    let regions = &r.assessment.facility_regions;
+    let codes = regions.codes();
+    // Each region's name once (a province: tens of thousands of codes, millions of facilities).
+    let names: Vec<String> = codes.iter().map(|c| r.division_name(Some(c))).collect();
+    let mut sink = Sink::new(out);
+    sink.buf.push_str("facility_id,name,category,category_zh,lon,lat,capacity,floor_area_m2,region_code,region_name,region_from,simplified_fire_filing\n");
     for (i, f) in r.facilities.iter().enumerate() {
-        let region = a.facility_regions.get(i).cloned().flatten();
-        let from = match (&region, a.facility_region_by_nearest.get(i)) {
-            (None, _) => "",
-            (Some(_), Some(true)) => "nearest_community",
-            (Some(_), _) => "division_code",
+        let code = regions.code_index(i);
+        let from = match code {
+            None => "",
+            Some(_) if regions.by_nearest(i) => "nearest_community",
+            Some(_) => "division_code",
         };
         let fire = match f.floor_area_m2 {
             Some(m2) if m2 <= SIMPLIFIED_FIRE_FILING_M2 => "yes",
             Some(_) => "no",
             None => "",
         };
-        row(
-            &mut s,
-            &[
-                &f.id,
-                &f.name,
-                f.category.key(),
-                f.category.info().zh,
-                &f.pos.lon.to_string(),
-                &f.pos.lat.to_string(),
-                &opt(f.capacity),
-                &opt(f.floor_area_m2),
-                region.as_deref().unwrap_or(""),
-                &r.division_name(region.as_deref()),
-                from,
-                fire,
-            ],
-        );
+        let b = &mut sink.buf;
+        field(b, &f.id);
+        b.push(',');
+        field(b, &f.name);
+        b.push(',');
+        field(b, f.category.key());
+        b.push(',');
+        field(b, f.category.info().zh);
+        let _ = write!(b, ",{},{},", f.pos.lon, f.pos.lat);
+        if let Some(c) = f.capacity {
+            b.push_str(&fmt_num(c));
+        }
+        b.push(',');
+        if let Some(m2) = f.floor_area_m2 {
+            b.push_str(&fmt_num(m2));
+        }
+        b.push(',');
+        if let Some(c) = code {
+            field(b, &codes[c]);
+            b.push(',');
+            field(b, &names[c]);
+        } else {
+            b.push(',');
+        }
+        b.push(',');
+        b.push_str(from);
+        b.push(',');
+        b.push_str(fire);
+        b.push('\n');
+        sink.row_done()?;
     }
-    s
+    sink.finish()
 }
 
 /// `unavailable.csv`: the targets that need data livingcircle does not hold.

@@ -1,7 +1,9 @@
 //! `communities.geojson`: every community as a point with its status.
 
+use crate::csv_out::{to_string, Sink};
 use crate::Report;
 use std::fmt::Write as _;
+use std::io;
 
 fn js(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
@@ -18,10 +20,16 @@ fn num(x: f64) -> String {
 /// The communities layer: id, name, division, population, requirements met and missed, rank.
 /// Written directly as text (one feature per line), which keeps a 20,000-community city fast.
 pub fn communities_geojson(r: &Report) -> String {
+    to_string(|w| write_communities_geojson(r, w)).0
+}
+
+/// [`communities_geojson`] written to `out` as it is rendered.
+pub fn write_communities_geojson(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let a = r.assessment;
     let ranks = r.ranks();
-    let mut out = String::with_capacity(r.communities.len() * 600 + 64);
-    out.push_str("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    let mut sink = Sink::new(out);
+    sink.buf
+        .push_str("{\"type\":\"FeatureCollection\",\"features\":[\n");
     for (i, c) in r.communities.iter().enumerate() {
         let s = &a.status[i];
         let missing: Vec<String> = r
@@ -33,10 +41,10 @@ pub fn communities_geojson(r: &Report) -> String {
             })
             .collect();
         if i > 0 {
-            out.push_str(",\n");
+            sink.buf.push_str(",\n");
         }
         let _ = write!(
-            out,
+            sink.buf,
             "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{{\"id\":{},\"name\":{},\"division_code\":{},\"division_name\":{},\"population\":{},\"placed\":{},\"required\":{},\"met\":{},\"short_required\":{},\"short_recommended\":{},\"not_computable\":{},\"share_met\":{},\"person_shortcomings\":{},\"rank\":{},\"missing\":[{}]}}}}",
             num(c.pos.lon),
             num(c.pos.lat),
@@ -58,7 +66,8 @@ pub fn communities_geojson(r: &Report) -> String {
             ranks[i],
             missing.join(",")
         );
+        sink.row_done()?;
     }
-    out.push_str("\n]}\n");
-    out
+    sink.buf.push_str("\n]}\n");
+    sink.finish()
 }

@@ -3,7 +3,10 @@
 //! `communities.geojson`, `recommended_sites.csv` (when candidate sites were given),
 //! `summary.xlsx` and a self-contained `index.html`.
 //!
-//! Every writer renders to bytes; the caller writes them (atomically) where it wants. Column
+//! Every writer renders to bytes; the caller writes them (atomically) where it wants. The
+//! four that grow with the area (shortcomings, indicators, facilities, the communities layer)
+//! also stream to any `std::io::Write` (`write_*`), so a province's gigabytes are never held
+//! in memory. Column
 //! names are public interface (documented in `docs/standards.md`).
 //!
 //! **Architecture invariant:** no file I/O, no network: the HTML report carries its styles,
@@ -19,15 +22,16 @@ pub mod release;
 
 pub use csv_out::{
     definitions_csv, facilities_csv, indicators_csv, recommended_csv, shortcomings_csv,
-    unavailable_csv, DEFINITION_COLUMNS, INDICATOR_COLUMNS,
+    unavailable_csv, write_facilities_csv, write_indicators_csv, write_shortcomings_csv,
+    DEFINITION_COLUMNS, INDICATOR_COLUMNS,
 };
-pub use geojson::communities_geojson;
+pub use geojson::{communities_geojson, write_communities_geojson};
 pub use html::html_report;
 pub use recommend::{
     recommended_rows, Recommendation, RecommendedSite, RequirementTexts, RECOMMENDED_COLUMNS,
     RECOMMENDED_TEXT_COLUMNS,
 };
-pub use xlsx::{summary_xlsx, XLSX_SHORTCOMING_ROWS};
+pub use xlsx::{summary_xlsx, XLSX_INDICATOR_ROWS, XLSX_SHORTCOMING_ROWS};
 
 use lc_assess::{Assessment, CheckState, Divisions, IndicatorRow};
 use lc_model::{Community, LonLat};

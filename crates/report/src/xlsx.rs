@@ -5,7 +5,28 @@ use crate::{
     categories_text, fmt_num, kind_key, recommended_rows, required_text, Report, ReportError,
     DEFINITION_COLUMNS, INDICATOR_COLUMNS, RECOMMENDED_COLUMNS, RECOMMENDED_TEXT_COLUMNS,
 };
+use lc_assess::IndicatorRow;
+use lc_standards::RegionLevel;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+/// At most this many rows go into the workbook's indicators sheet. Past it, the rows of single
+/// communities are left out (every region's row stays; `indicators.csv` has them all and the
+/// sheet says so): a province has hundreds of thousands of community rows, more than anyone
+/// reads in Excel, which took most of the province's report time, and a country's would pass
+/// Excel's limit of 1,048,576 rows.
+pub const XLSX_INDICATOR_ROWS: usize = 200_000;
+
+/// The indicator rows the sheet shows: all of them when they fit in `cap`, else those of regions
+/// (not single communities), at most `cap`, in their order.
+fn sheet_indicator_rows(all: &[IndicatorRow], cap: usize) -> Vec<&IndicatorRow> {
+    if all.len() <= cap {
+        return all.iter().collect();
+    }
+    all.iter()
+        .filter(|r| r.level != RegionLevel::Community)
+        .take(cap)
+        .collect()
+}
 
 /// At most this many shortcoming rows go into the workbook (the CSV has them all); the sheet
 /// says so when it is cut. Rows are in rank order, so the cut keeps the worst gaps.
@@ -95,7 +116,8 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
     let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("indicators")?;
     header(ws, INDICATOR_COLUMNS, &bold)?;
-    for (i, ir) in a.indicators.iter().enumerate() {
+    let shown = sheet_indicator_rows(&a.indicators, XLSX_INDICATOR_ROWS);
+    for (i, ir) in shown.iter().enumerate() {
         let row = i as u32 + 1;
         let p = &r.plans[ir.plan];
         let ind = &p.indicators[ir.indicator];
@@ -133,12 +155,19 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         ws.write_string(row, 23, ind.scope.units.key())?;
         ws.write_number(row, 24, ir.off_network as f64)?;
     }
-    if !a.indicators.is_empty() {
-        ws.autofilter(
+    if !shown.is_empty() {
+        ws.autofilter(0, 0, shown.len() as u32, INDICATOR_COLUMNS.len() as u16 - 1)?;
+    }
+    if shown.len() < a.indicators.len() {
+        ws.write_string(
+            shown.len() as u32 + 2,
             0,
-            0,
-            a.indicators.len() as u32,
-            INDICATOR_COLUMNS.len() as u16 - 1,
+            format!(
+                "仅列 {} 行（不含单个社区的行）/ {} of {} rows, without the rows of single communities; indicators.csv has them all",
+                shown.len(),
+                shown.len(),
+                a.indicators.len()
+            ),
         )?;
     }
 
@@ -284,4 +313,56 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         }
     }
     Ok(wb.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lc_assess::{Basis, Scope};
+
+    fn row(level: RegionLevel, region: &str) -> IndicatorRow {
+        IndicatorRow {
+            plan: 0,
+            indicator: 0,
+            level,
+            region: region.to_string(),
+            region_name: None,
+            scope: Scope::Own,
+            communities: 1,
+            population: 100.0,
+            off_network: 0,
+            basis: Basis::Access,
+            numerator: 1.0,
+            denominator: 1.0,
+            value: Some(100.0),
+            walking_value: None,
+            met: None,
+            gap: None,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_indicator_sheet_drops_single_communities_only_past_its_cap() {
+        let rows = vec![
+            row(RegionLevel::All, ""),
+            row(RegionLevel::Community, "C1"),
+            row(RegionLevel::Street, "620105001"),
+            row(RegionLevel::Community, "C2"),
+            row(RegionLevel::District, "620105"),
+        ];
+        let regions =
+            |v: Vec<&IndicatorRow>| v.iter().map(|r| r.region.clone()).collect::<Vec<_>>();
+        // Within the cap: every row, in order.
+        assert_eq!(
+            regions(sheet_indicator_rows(&rows, 5)),
+            ["", "C1", "620105001", "C2", "620105"]
+        );
+        // Past it: the regions' rows, in order, then cut at the cap.
+        assert_eq!(
+            regions(sheet_indicator_rows(&rows, 4)),
+            ["", "620105001", "620105"]
+        );
+        assert_eq!(regions(sheet_indicator_rows(&rows, 2)), ["", "620105001"]);
+    }
 }

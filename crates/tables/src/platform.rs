@@ -43,15 +43,13 @@ fn is_month(s: &str) -> bool {
         && s[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
 }
 
-/// The number of digits of a division level's code (`None` for `community`).
+/// The number of digits of a division level's code (`None` for `community`, whose region is a
+/// community id): the division code's rules, from `lc_model::division`.
 fn code_digits(level: &str) -> Option<usize> {
-    match level {
-        "province" => Some(2),
-        "city" => Some(4),
-        "district" => Some(6),
-        "street" => Some(9),
-        _ => None,
-    }
+    use lc_model::DivisionLevel;
+    DivisionLevel::from_region_key(level)
+        .filter(|l| *l != DivisionLevel::Committee)
+        .map(DivisionLevel::digits)
 }
 
 /// Reads a platform indicator file (`visit-rate.csv`).

@@ -438,70 +438,86 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         facts,
         recommendations,
     };
-    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf> {
+    // Each file is rendered straight into its staged file (the large ones stream: a province's
+    // 2 GB of rows are never held in memory), the files in parallel.
+    let stream = |name: &str,
+                  f: &(dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + Sync)|
+     -> Result<PathBuf> {
+        let t = Instant::now();
         let p = folder.staged(name);
-        lc_tables::write_atomic(&p, |w| w.write_all(bytes))
+        lc_tables::write_atomic(&p, f)
             .with_context(|| format!("无法写入 cannot write {}", folder.target(name).display()))?;
+        tracing::info!("{name} written in {:.3} s", t.elapsed().as_secs_f64());
         Ok(folder.target(name))
     };
-    fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-        let t = Instant::now();
-        let out = f();
-        tracing::info!("{what} rendered in {:.3} s", t.elapsed().as_secs_f64());
-        out
-    }
-    // The writers are independent: render them in parallel, write them in order.
-    let (((short, ind), (unav, geo)), (xlsx, html)) = rayon::join(
+    let write = |name: &str, bytes: &[u8]| stream(name, &|w| w.write_all(bytes));
+    let short_rows = std::sync::atomic::AtomicUsize::new(0);
+    let ((short, ind), ((fac, geo), (xlsx, html))) = rayon::join(
         || {
             rayon::join(
                 || {
-                    rayon::join(
-                        || timed("shortcomings_csv", || lc_report::shortcomings_csv(&report)),
-                        || timed("indicators_csv", || lc_report::indicators_csv(&report)),
-                    )
+                    stream("shortcomings.csv", &|w| {
+                        let n = lc_report::write_shortcomings_csv(&report, w)?;
+                        short_rows.store(n, std::sync::atomic::Ordering::Relaxed);
+                        Ok(())
+                    })
                 },
                 || {
-                    rayon::join(
-                        || {
-                            timed("unavailable_csv", || {
-                                (
-                                    lc_report::unavailable_csv(&report),
-                                    lc_report::definitions_csv(&report),
-                                    lc_report::facilities_csv(&report),
-                                )
-                            })
-                        },
-                        || {
-                            timed("communities_geojson", || {
-                                lc_report::communities_geojson(&report)
-                            })
-                        },
-                    )
+                    stream("indicators.csv", &|w| {
+                        lc_report::write_indicators_csv(&report, w)
+                    })
                 },
             )
         },
         || {
             rayon::join(
-                || timed("summary_xlsx", || lc_report::summary_xlsx(&report)),
-                || timed("html_report", || lc_report::html_report(&report)),
+                || {
+                    rayon::join(
+                        || {
+                            stream("facilities.csv", &|w| {
+                                lc_report::write_facilities_csv(&report, w)
+                            })
+                        },
+                        || {
+                            stream("communities.geojson", &|w| {
+                                lc_report::write_communities_geojson(&report, w)
+                            })
+                        },
+                    )
+                },
+                || {
+                    rayon::join(
+                        || -> Result<PathBuf> {
+                            let bytes = lc_report::summary_xlsx(&report)?;
+                            write("summary.xlsx", &bytes)
+                        },
+                        || {
+                            write(
+                                "unavailable.csv",
+                                lc_report::unavailable_csv(&report).as_bytes(),
+                            )?;
+                            write(
+                                "indicator_definitions.csv",
+                                lc_report::definitions_csv(&report).as_bytes(),
+                            )?;
+                            if a.candidates.is_some() {
+                                write(
+                                    "recommended_sites.csv",
+                                    lc_report::recommended_csv(&report).as_bytes(),
+                                )?;
+                            }
+                            write("index.html", lc_report::html_report(&report).as_bytes())
+                        },
+                    )
+                },
             )
         },
     );
-    let short_rows = short.1;
-    write("shortcomings.csv", short.0.as_bytes())?;
-    write("indicators.csv", ind.as_bytes())?;
-    write("unavailable.csv", unav.0.as_bytes())?;
-    write("indicator_definitions.csv", unav.1.as_bytes())?;
-    write("facilities.csv", unav.2.as_bytes())?;
-    write("communities.geojson", geo.as_bytes())?;
-    if a.candidates.is_some() {
-        write(
-            "recommended_sites.csv",
-            lc_report::recommended_csv(&report).as_bytes(),
-        )?;
+    for done in [short, ind, fac, geo, xlsx] {
+        done?;
     }
-    write("summary.xlsx", &xlsx?)?;
-    let html = write("index.html", html.as_bytes())?;
+    let html = html?;
+    let short_rows = short_rows.into_inner();
     timings.insert("report", t.elapsed().as_secs_f64());
     let total = t_start.elapsed().as_secs_f64();
     timings.insert("total", total);

@@ -58,8 +58,9 @@ pub struct RunSpec {
     #[arg(long, value_name = "FILE")]
     pub facilities: PathBuf,
     /// How to cut: `division:N` (the first N digits of the communities' division codes: 2
-    /// province, 4 city, 6 county/district, 9 street) or `grid:SIZE` (e.g. grid:20km).
-    #[arg(long, value_name = "division:N|grid:SIZE")]
+    /// province, 4 city, 6 county/district, 9 street), `division:LEVEL` (province, city,
+    /// district, street) or `grid:SIZE` (e.g. grid:20km).
+    #[arg(long, value_name = "division:N|division:LEVEL|grid:SIZE")]
     pub by: Scheme,
     /// Keep every connected component (default: only the largest, decided over the whole network).
     #[arg(long)]

@@ -176,19 +176,30 @@ pub enum Scheme {
 impl std::str::FromStr for Scheme {
     type Err = String;
 
-    /// `division:6`, `grid:20km`, `grid:5000m`, `grid:5000` (metres).
+    /// `division:6`, `division:district` (`province`, `city`, `district`, `street`: 2, 4, 6, 9
+    /// digits), `grid:20km`, `grid:5000m`, `grid:5000` (metres).
     fn from_str(s: &str) -> Result<Scheme, String> {
         let bad = || {
             format!(
-                "无法识别的分区方式 '{s}'（应为 division:6 或 grid:20km）unknown partition '{s}': expected division:N (N leading digits of the division code, 1 to 12) or grid:SIZE (e.g. grid:20km, grid:5000m)"
+                "无法识别的分区方式 '{s}'（应为 division:6 或 grid:20km）unknown partition '{s}': expected division:N (N leading digits of the division code, 1 to 12), division:LEVEL (province, city, district, street) or grid:SIZE (e.g. grid:20km, grid:5000m)"
             )
         };
         let (kind, arg) = s.split_once(':').ok_or_else(bad)?;
         match kind.trim() {
-            "division" => match arg.trim().parse::<usize>() {
-                Ok(d) if (1..=12).contains(&d) => Ok(Scheme::Division { digits: d }),
-                _ => Err(bad()),
-            },
+            // A level's name (`division:district`) or a number of leading digits; the level's
+            // digits and the code's length are the division code's rules (lc_model::division).
+            "division" => {
+                use lc_model::DivisionLevel;
+                let most = DivisionLevel::Committee.digits();
+                let digits = match DivisionLevel::from_region_key(arg.trim()) {
+                    Some(l) if l != DivisionLevel::Committee => Some(l.digits()),
+                    _ => arg.trim().parse::<usize>().ok(),
+                };
+                match digits {
+                    Some(d) if (1..=most).contains(&d) => Ok(Scheme::Division { digits: d }),
+                    _ => Err(bad()),
+                }
+            }
             "grid" => {
                 let a = arg.trim().to_ascii_lowercase();
                 let (num, unit) = if let Some(n) = a.strip_suffix("km") {
@@ -661,6 +672,12 @@ mod tests {
             "division:6".parse::<Scheme>(),
             Ok(Scheme::Division { digits: 6 })
         );
+        for (level, digits) in [("province", 2), ("city", 4), ("district", 6), ("street", 9)] {
+            assert_eq!(
+                format!("division:{level}").parse::<Scheme>(),
+                Ok(Scheme::Division { digits })
+            );
+        }
         assert_eq!(
             "grid:20km".parse::<Scheme>(),
             Ok(Scheme::Grid { cell_m: 20_000.0 })
@@ -672,6 +689,8 @@ mod tests {
         for bad in [
             "division:0",
             "division:13",
+            "division:community",
+            "division:county",
             "grid:50m",
             "county:6",
             "grid",

@@ -168,9 +168,10 @@ impl Grid {
         if !(cell.is_finite() && cell > 0.0) {
             cell = w.max(h).max(1e-9);
         }
-        // At most about four cells per point, however thin the box.
-        let cells = |cell: f64| ((w / cell) as usize + 1) * ((h / cell) as usize + 1);
-        while cells(cell) > 4 * pts.len() + 16 {
+        // At most about four cells per point, however thin the box (counted in floating point:
+        // a box a million times longer than wide must not overflow the count).
+        let cells = |cell: f64| ((w / cell).floor() + 1.0) * ((h / cell).floor() + 1.0);
+        while cells(cell) > (4 * pts.len() + 16) as f64 {
             cell *= 2.0;
         }
         let nx = (w / cell) as usize + 1;
@@ -338,6 +339,13 @@ mod tests {
         assert_eq!(g.nearest([42.4, 9.0]), Some(42));
         assert_eq!(g.nearest([-50.0, -50.0]), Some(0));
         assert_eq!(g.nearest([500.0, 5.0]), Some(99));
+        // A box far longer than it is wide: the cell count stays bounded.
+        let thin: Vec<([f64; 2], u32)> = (0..1000)
+            .map(|i| ([i as f64, 5.0 + (i % 2) as f64 * 1e-200], i))
+            .collect();
+        let g = Grid::new(&thin);
+        assert!(g.nx * g.ny <= 4 * thin.len() + 16);
+        assert_eq!(g.nearest([500.2, 0.0]), Some(500));
         let same = vec![([1.0, 1.0], 0), ([1.0, 1.0], 1)];
         assert_eq!(Grid::new(&same).nearest([3.0, 0.0]), Some(0));
         assert_eq!(Grid::new(&[]).nearest([3.0, 0.0]), None);

@@ -172,9 +172,7 @@ impl Allocations {
         denominator: Denominator,
         catchment_m: f64,
     ) -> &Allocation {
-        let mut cats = categories.to_vec();
-        cats.sort();
-        let key = (cats, measure, denominator, catchment_m.to_bits());
+        let key = Self::key(categories, measure, denominator, catchment_m);
         let i = match self.keys.iter().position(|k| *k == key) {
             Some(i) => i,
             None => {
@@ -190,6 +188,31 @@ impl Allocations {
             }
         };
         &self.values[i]
+    }
+
+    /// An allocation [`Allocations::get`] has already computed (read-only, so that the plans'
+    /// indicators can be evaluated on all threads).
+    pub(crate) fn computed(
+        &self,
+        categories: &[Category],
+        measure: Measure,
+        denominator: Denominator,
+        catchment_m: f64,
+    ) -> Option<&Allocation> {
+        let key = Self::key(categories, measure, denominator, catchment_m);
+        let i = self.keys.iter().position(|k| *k == key)?;
+        Some(&self.values[i])
+    }
+
+    fn key(
+        categories: &[Category],
+        measure: Measure,
+        denominator: Denominator,
+        catchment_m: f64,
+    ) -> (Vec<Category>, Measure, Denominator, u64) {
+        let mut cats = categories.to_vec();
+        cats.sort();
+        (cats, measure, denominator, catchment_m.to_bits())
     }
 }
 

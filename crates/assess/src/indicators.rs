@@ -14,7 +14,7 @@
 //! as not covered, and the note says how many were counted so.
 
 use crate::evaluate::{
-    count_within, measure_of, weight_of, Allocations, Check, CheckState, ReqRef,
+    count_within, measure_of, weight_of, Allocation, Allocations, Check, CheckState, ReqRef,
 };
 use crate::located::FacilityRegions;
 use crate::regions::{region_at, Divisions};
@@ -25,6 +25,7 @@ use lc_standards::{
     CommunityFilter, Denominator, Indicator, IndicatorKind, Measure, Obligation, Plan, RegionLevel,
     Standard,
 };
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Whether a plan is applied to the communities in its jurisdiction, or, none being there, to
@@ -222,112 +223,163 @@ pub(crate) fn compute(
         codes: &codes,
         fac,
     };
-    let mut rows = Vec::new();
-    for (pi, p) in plans.iter().enumerate() {
-        let in_jurisdiction = |c: Option<&str>| {
-            p.jurisdiction.is_empty()
-                || c.is_some_and(|c| {
-                    crate::regions::valid_code(c) && c.starts_with(&p.jurisdiction)
-                })
-        };
-        let inside: Vec<usize> = (0..codes.len())
-            .filter(|&i| in_jurisdiction(codes[i]))
-            .collect();
-        let (scope, members) = if inside.is_empty() {
-            (Scope::Reference, (0..codes.len()).collect::<Vec<_>>())
-        } else {
-            (Scope::Own, inside)
-        };
-        // Facilities of the plan: those of a category its supply-side indicators count,
-        // standing in its jurisdiction (all, for a reference). Only they are grouped by region.
-        let mut counted = vec![false; Category::count()];
+    // The capacity shares the supply-side indicators show beside their figures, computed first
+    // (each on all threads); then the plans are evaluated on all threads, each into its own rows,
+    // joined in plan order.
+    for p in plans {
         for ind in &p.indicators {
-            if let IndicatorKind::Ratio { categories, .. }
-            | IndicatorKind::Total { categories, .. }
-            | IndicatorKind::RegionCoverage { categories, .. } = &ind.kind
-            {
-                for c in categories {
-                    counted[c.index()] = true;
-                }
+            if let Some((categories, measure, denominator, catchment_m)) = shares_of(ind) {
+                alloc.get(input, categories, measure, denominator, catchment_m);
             }
         }
-        let plan_facilities: Vec<usize> = (0..input.facilities.len())
-            .filter(|&f| counted[input.facilities[f].category.index()])
-            .filter(|&f| scope == Scope::Reference || in_jurisdiction(fac.code(f)))
-            .collect();
-        // Communities and facilities of each region, by the indicators' community filter and
-        // level: grouped once per plan, shared by every indicator that asks for the same.
-        let mut grouped: HashMap<(CommunityFilter, RegionLevel), Groups> = HashMap::new();
-        for (ii, ind) in p.indicators.iter().enumerate() {
-            for &level in &ind.levels {
-                let g = grouped
-                    .entry((ind.scope.communities, level))
-                    .or_insert_with(|| {
-                        let filter = ind.scope.communities;
-                        if level == RegionLevel::Community {
-                            // Each community by itself, keyed by its id; no facility grouping
-                            // (only figures of communities are reported at this level).
-                            return Groups {
-                                communities: members
-                                    .iter()
-                                    .copied()
-                                    .filter(|&i| filter.admits(codes[i]))
-                                    .map(|i| (input.communities[i].id.as_str(), vec![i]))
-                                    .collect(),
-                                facilities: BTreeMap::new(),
-                            };
-                        }
-                        Groups {
-                            communities: by_region(
-                                members.iter().copied().filter(|&i| filter.admits(codes[i])),
-                                |i| codes[i],
-                                level,
-                            ),
-                            facilities: facilities_by_region(fac, &plan_facilities, filter, level),
-                        }
-                    });
-                for (&code, group) in &g.communities {
-                    let region = Region {
-                        level,
-                        group,
-                        facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
-                    };
-                    let e = evaluate(&cx, ind, &region, code, alloc);
-                    // A monitoring indicator has no target: never met or short.
-                    let met = e
-                        .value
-                        .zip(ind.threshold)
-                        .map(|(v, t)| ind.comparison.met(v, t));
-                    let gap = e
-                        .value
-                        .zip(ind.threshold)
-                        .map(|(v, t)| ind.comparison.gap(v, t));
-                    rows.push(IndicatorRow {
-                        plan: pi,
-                        indicator: ii,
-                        level,
-                        region: code.to_string(),
-                        region_name: if level == RegionLevel::Community {
-                            Some(input.communities[group[0]].name.clone())
-                        } else if code.is_empty() {
-                            None
-                        } else {
-                            divisions.full_name(code)
-                        },
-                        scope,
-                        communities: group.len(),
-                        population: group.iter().map(|&i| input.communities[i].population).sum(),
-                        off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
-                        basis: e.basis,
-                        numerator: e.num,
-                        denominator: e.den,
-                        value: e.value,
-                        walking_value: e.walking,
-                        met,
-                        gap,
-                        note: e.notes.join("; "),
-                    });
-                }
+    }
+    let alloc: &Allocations = alloc;
+    let per_plan: Vec<Vec<IndicatorRow>> = plans
+        .par_iter()
+        .enumerate()
+        .map(|(pi, p)| plan_rows(&cx, pi, p, alloc, divisions))
+        .collect();
+    per_plan.into_iter().flatten().collect()
+}
+
+/// The capacity shares (2SFCA allocation) an indicator's walking figure needs:
+/// categories, measure, denominator and catchment, as `evaluate` asks for them.
+fn shares_of(ind: &Indicator) -> Option<(&[Category], Measure, Denominator, f64)> {
+    match &ind.kind {
+        IndicatorKind::Ratio {
+            categories,
+            measure,
+            denominator,
+            catchment_m,
+            ..
+        } => Some((categories, *measure, *denominator, *catchment_m)),
+        IndicatorKind::Total {
+            categories,
+            measure,
+            catchment_m,
+        } => Some((categories, *measure, Denominator::Population, *catchment_m)),
+        _ => None,
+    }
+}
+
+/// The shares `compute` computed for the indicator before evaluating the plans.
+fn shares<'a>(alloc: &'a Allocations, ind: &Indicator) -> &'a Allocation {
+    shares_of(ind)
+        .and_then(|(c, m, d, k)| alloc.computed(c, m, d, k))
+        .unwrap_or_else(|| unreachable!("compute computes the shares of every indicator first"))
+}
+
+/// Every row of one plan: each indicator in each region of each of its levels.
+fn plan_rows(
+    cx: &Ctx,
+    pi: usize,
+    p: &Plan,
+    alloc: &Allocations,
+    divisions: &Divisions,
+) -> Vec<IndicatorRow> {
+    let (input, codes, fac) = (cx.input, cx.codes, cx.fac);
+    let mut rows = Vec::new();
+    let in_jurisdiction = |c: Option<&str>| {
+        p.jurisdiction.is_empty()
+            || c.is_some_and(|c| crate::regions::valid_code(c) && c.starts_with(&p.jurisdiction))
+    };
+    let inside: Vec<usize> = (0..codes.len())
+        .filter(|&i| in_jurisdiction(codes[i]))
+        .collect();
+    let (scope, members) = if inside.is_empty() {
+        (Scope::Reference, (0..codes.len()).collect::<Vec<_>>())
+    } else {
+        (Scope::Own, inside)
+    };
+    // Facilities of the plan: those of a category its supply-side indicators count,
+    // standing in its jurisdiction (all, for a reference). Only they are grouped by region.
+    let mut counted = vec![false; Category::count()];
+    for ind in &p.indicators {
+        if let IndicatorKind::Ratio { categories, .. }
+        | IndicatorKind::Total { categories, .. }
+        | IndicatorKind::RegionCoverage { categories, .. } = &ind.kind
+        {
+            for c in categories {
+                counted[c.index()] = true;
+            }
+        }
+    }
+    let plan_facilities: Vec<usize> = (0..input.facilities.len())
+        .filter(|&f| counted[input.facilities[f].category.index()])
+        .filter(|&f| scope == Scope::Reference || in_jurisdiction(fac.code(f)))
+        .collect();
+    // Communities and facilities of each region, by the indicators' community filter and
+    // level: grouped once per plan, shared by every indicator that asks for the same.
+    let mut grouped: HashMap<(CommunityFilter, RegionLevel), Groups> = HashMap::new();
+    for (ii, ind) in p.indicators.iter().enumerate() {
+        for &level in &ind.levels {
+            let g = grouped
+                .entry((ind.scope.communities, level))
+                .or_insert_with(|| {
+                    let filter = ind.scope.communities;
+                    if level == RegionLevel::Community {
+                        // Each community by itself, keyed by its id; no facility grouping
+                        // (only figures of communities are reported at this level).
+                        return Groups {
+                            communities: members
+                                .iter()
+                                .copied()
+                                .filter(|&i| filter.admits(codes[i]))
+                                .map(|i| (input.communities[i].id.as_str(), vec![i]))
+                                .collect(),
+                            facilities: BTreeMap::new(),
+                        };
+                    }
+                    Groups {
+                        communities: by_region(
+                            members.iter().copied().filter(|&i| filter.admits(codes[i])),
+                            |i| codes[i],
+                            level,
+                        ),
+                        facilities: facilities_by_region(fac, &plan_facilities, filter, level),
+                    }
+                });
+            for (&code, group) in &g.communities {
+                let region = Region {
+                    level,
+                    group,
+                    facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
+                };
+                let e = evaluate(cx, ind, &region, code, alloc);
+                // A monitoring indicator has no target: never met or short.
+                let met = e
+                    .value
+                    .zip(ind.threshold)
+                    .map(|(v, t)| ind.comparison.met(v, t));
+                let gap = e
+                    .value
+                    .zip(ind.threshold)
+                    .map(|(v, t)| ind.comparison.gap(v, t));
+                rows.push(IndicatorRow {
+                    plan: pi,
+                    indicator: ii,
+                    level,
+                    region: code.to_string(),
+                    region_name: if level == RegionLevel::Community {
+                        Some(input.communities[group[0]].name.clone())
+                    } else if code.is_empty() {
+                        None
+                    } else {
+                        divisions.full_name(code)
+                    },
+                    scope,
+                    communities: group.len(),
+                    population: group.iter().map(|&i| input.communities[i].population).sum(),
+                    off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
+                    basis: e.basis,
+                    numerator: e.num,
+                    denominator: e.den,
+                    value: e.value,
+                    walking_value: e.walking,
+                    met,
+                    gap,
+                    note: e.notes.join("; "),
+                });
             }
         }
     }
@@ -424,7 +476,7 @@ fn supply_notes(
     }
 }
 
-fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &mut Allocations) -> Eval {
+fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &Allocations) -> Eval {
     let input = cx.input;
     let group = r.group;
     let off = group.iter().filter(|&&i| !input.placed[i]).count();
@@ -508,10 +560,10 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &mut Alloc
             measure,
             denominator,
             per,
-            catchment_m,
+            catchment_m: _,
         } => {
             let (num, known, unknown) = supply(cx, r, categories, *measure);
-            let a = alloc.get(input, categories, *measure, *denominator, *catchment_m);
+            let a = shares(alloc, ind);
             let (mut shared, mut den, mut missing, mut off_with) = (0.0, 0.0, 0, 0);
             for &i in group {
                 match weight_of(&input.communities[i], *denominator) {
@@ -565,16 +617,10 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &mut Alloc
         IndicatorKind::Total {
             categories,
             measure,
-            catchment_m,
+            catchment_m: _,
         } => {
             let (num, known, unknown) = supply(cx, r, categories, *measure);
-            let a = alloc.get(
-                input,
-                categories,
-                *measure,
-                Denominator::Population,
-                *catchment_m,
-            );
+            let a = shares(alloc, ind);
             let shared: f64 = group.iter().map(|&i| a.share[i]).sum();
             supply_notes(cx, r, categories, *measure, unknown, &mut notes);
             if r.level == RegionLevel::All && a.unattributed_facilities > 0 {

@@ -417,7 +417,10 @@ def run_parts(
         own = (cluster, Client(cluster))
         client = own[1]
     try:
-        dropped = client.scatter(the_plan.dropped_nodes(), broadcast=True)
+        # hash=False: a key of its own for this run. Scattered by content (the default), a second
+        # run of the same plan on the same client reuses the first run's key, which the first
+        # run's release can drop while this run's tasks wait on it ("lost dependencies").
+        dropped = client.scatter(the_plan.dropped_nodes(), broadcast=True, hash=False)
         futures = {
             client.submit(
                 run_part,

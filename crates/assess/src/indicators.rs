@@ -304,9 +304,18 @@ fn plan_rows(
             }
         }
     }
+    // Whether a facility stands in the jurisdiction, decided once per distinct code.
+    let inside_code: Vec<bool> = fac
+        .codes()
+        .iter()
+        .map(|c| in_jurisdiction(Some(c)))
+        .collect();
+    let inside_none = in_jurisdiction(None);
     let plan_facilities: Vec<usize> = (0..input.facilities.len())
         .filter(|&f| counted[input.facilities[f].category.index()])
-        .filter(|&f| scope == Scope::Reference || in_jurisdiction(fac.code(f)))
+        .filter(|&f| {
+            scope == Scope::Reference || fac.code_index(f).map_or(inside_none, |i| inside_code[i])
+        })
         .collect();
     // Communities and facilities of each region, by the indicators' community filter and
     // level: grouped once per plan, shared by every indicator that asks for the same.

@@ -118,16 +118,6 @@ impl FacilityRegions {
     pub fn code_index(&self, f: usize) -> Option<usize> {
         self.of.get(f).filter(|&&i| i != NONE).map(|&i| i as usize)
     }
-
-    /// How many facilities.
-    pub fn len(&self) -> usize {
-        self.of.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.of.is_empty()
-    }
 }
 
 /// The index of `code` in `codes`, added when new.

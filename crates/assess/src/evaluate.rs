@@ -30,16 +30,51 @@ pub enum CheckState {
 }
 
 /// One requirement checked for one community.
+///
+/// A province holds 11M of them (200,000 communities × 55 requirements), so a check is kept in
+/// 24 bytes: the optional figures are read through [`Check::nearest_m`] and [`Check::ratio`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Check {
-    /// The outcome.
-    pub state: CheckState,
-    /// Nearest facility of the requirement's categories, metres (if one is within reach).
-    pub nearest_m: Option<f64>,
+    nearest: f64,
+    ratio: f64,
     /// Facilities of the categories within the distance (or catchment, for ratios).
     pub count: u32,
+    /// The outcome.
+    pub state: CheckState,
+    /// Which of `nearest` and `ratio` hold a value (`HAS_NEAREST`, `HAS_RATIO`).
+    has: u8,
+}
+
+const HAS_NEAREST: u8 = 1;
+const HAS_RATIO: u8 = 2;
+
+impl Check {
+    /// A check's outcome and figures.
+    pub fn new(state: CheckState, nearest_m: Option<f64>, count: u32, ratio: Option<f64>) -> Check {
+        Check {
+            nearest: nearest_m.unwrap_or(0.0),
+            ratio: ratio.unwrap_or(0.0),
+            count,
+            state,
+            has: if nearest_m.is_some() { HAS_NEAREST } else { 0 }
+                | if ratio.is_some() { HAS_RATIO } else { 0 },
+        }
+    }
+
+    /// A community off the network: nothing reached, nothing computed.
+    pub fn not_placed() -> Check {
+        Check::new(CheckState::NotPlaced, None, 0, None)
+    }
+
+    /// Nearest facility of the requirement's categories, metres (if one is within reach).
+    pub fn nearest_m(&self) -> Option<f64> {
+        (self.has & HAS_NEAREST != 0).then_some(self.nearest)
+    }
+
     /// For ratios: the community's value (per `per` of its denominator).
-    pub ratio: Option<f64>,
+    pub fn ratio(&self) -> Option<f64> {
+        (self.has & HAS_RATIO != 0).then_some(self.ratio)
+    }
 }
 
 /// A category set's measure shared among communities (2SFCA shares).
@@ -156,41 +191,42 @@ pub fn allocate(
     }
 }
 
+/// What defines an allocation: its categories (sorted), measure, denominator and catchment's bits.
+type AllocKey = (Vec<Category>, Measure, Denominator, u64);
+
 /// Cache of allocations, keyed by what defines them.
 #[derive(Default)]
 pub(crate) struct Allocations {
-    keys: Vec<(Vec<Category>, Measure, Denominator, u64)>,
+    keys: Vec<AllocKey>,
     values: Vec<Allocation>,
 }
 
 impl Allocations {
-    pub(crate) fn get(
+    /// Computes every allocation of `keys` not yet computed, on all threads (each is a pass over
+    /// the facilities and every community's pairs: a province's dozen take seconds one by one).
+    pub(crate) fn ensure<'k>(
         &mut self,
         input: &Input,
-        categories: &[Category],
-        measure: Measure,
-        denominator: Denominator,
-        catchment_m: f64,
-    ) -> &Allocation {
-        let key = Self::key(categories, measure, denominator, catchment_m);
-        let i = match self.keys.iter().position(|k| *k == key) {
-            Some(i) => i,
-            None => {
-                self.values.push(allocate(
-                    input,
-                    categories,
-                    measure,
-                    denominator,
-                    catchment_m,
-                ));
-                self.keys.push(key);
-                self.values.len() - 1
+        keys: impl IntoIterator<Item = (&'k [Category], Measure, Denominator, f64)>,
+    ) {
+        let mut missing: Vec<(&'k [Category], Measure, Denominator, f64)> = Vec::new();
+        let mut seen: Vec<AllocKey> = Vec::new();
+        for (c, m, d, k) in keys {
+            let key = Self::key(c, m, d, k);
+            if !self.keys.contains(&key) && !seen.contains(&key) {
+                seen.push(key);
+                missing.push((c, m, d, k));
             }
-        };
-        &self.values[i]
+        }
+        let values: Vec<Allocation> = missing
+            .par_iter()
+            .map(|&(c, m, d, k)| allocate(input, c, m, d, k))
+            .collect();
+        self.keys.extend(seen);
+        self.values.extend(values);
     }
 
-    /// An allocation [`Allocations::get`] has already computed (read-only, so that the plans'
+    /// An allocation [`Allocations::ensure`] has already computed (read-only, so that the plans'
     /// indicators can be evaluated on all threads).
     pub(crate) fn computed(
         &self,
@@ -209,7 +245,7 @@ impl Allocations {
         measure: Measure,
         denominator: Denominator,
         catchment_m: f64,
-    ) -> (Vec<Category>, Measure, Denominator, u64) {
+    ) -> AllocKey {
         let mut cats = categories.to_vec();
         cats.sort();
         (cats, measure, denominator, catchment_m.to_bits())
@@ -241,15 +277,88 @@ pub(crate) fn count_within(
     cats: &[Category],
     d: f64,
 ) -> u32 {
+    count_in_circle(input, plan, i, cats, plan.circle(d))
+}
+
+/// Facilities of the categories within circle `ci` of the plan.
+fn count_in_circle(
+    input: &Input,
+    plan: &AccessPlan,
+    i: usize,
+    cats: &[Category],
+    ci: usize,
+) -> u32 {
     let nc = plan.circles.len();
-    let ci = plan.circle(d);
     let counts = &input.access[i].counts;
     cats.iter()
         .map(|c| counts.get(c.index() * nc + ci).copied().unwrap_or(0))
         .sum()
 }
 
+/// A requirement ready to be checked: its rule, with a ratio's allocation looked up.
+enum Prepared<'a> {
+    Within {
+        categories: &'a [Category],
+        circle: usize,
+        min_count: u32,
+    },
+    Ratio {
+        categories: &'a [Category],
+        shares: &'a Allocation,
+        denominator: Denominator,
+        per: f64,
+        min: f64,
+    },
+}
+
+impl Prepared<'_> {
+    /// The requirement checked for placed community `i`.
+    fn check(&self, input: &Input, plan: &AccessPlan, i: usize) -> Check {
+        match *self {
+            Prepared::Within {
+                categories,
+                circle,
+                min_count,
+            } => {
+                let count = count_in_circle(input, plan, i, categories, circle);
+                let state = if count >= min_count {
+                    CheckState::Met
+                } else {
+                    CheckState::Short
+                };
+                Check::new(state, nearest(input, i, categories), count, None)
+            }
+            Prepared::Ratio {
+                categories,
+                shares,
+                denominator,
+                per,
+                min,
+            } => {
+                let (state, ratio) = match weight_of(&input.communities[i], denominator) {
+                    Some(_) if shares.unknown[i] > 0 => (CheckState::NotComputable, None),
+                    Some(w) => {
+                        let v = shares.share[i] / w * per;
+                        // The one comparison rule of standards and targets alike.
+                        let state = if Comparison::AtLeast.met(v, min) {
+                            CheckState::Met
+                        } else {
+                            CheckState::Short
+                        };
+                        (state, Some(v))
+                    }
+                    None => (CheckState::NotComputable, None),
+                };
+                let count = shares.known[i] + shares.unknown[i];
+                Check::new(state, nearest(input, i, categories), count, ratio)
+            }
+        }
+    }
+}
+
 /// Every requirement of every standard, for every community: `checks[c * reqs.len() + r]`.
+/// The ratios' allocations are computed first (in parallel); then every check is computed once,
+/// straight into its place, on all threads.
 pub(crate) fn check_all(
     standards: &[Standard],
     plan: &AccessPlan,
@@ -266,42 +375,33 @@ pub(crate) fn check_all(
             })
         })
         .collect();
-    let n = input.communities.len();
-    let mut checks = vec![
-        Check {
-            state: CheckState::NotPlaced,
-            nearest_m: None,
-            count: 0,
-            ratio: None,
-        };
-        n * reqs.len()
-    ];
-    for (ri, rr) in reqs.iter().enumerate() {
-        let req = &standards[rr.standard].requirements[rr.requirement];
-        match &req.rule {
+    let rule = |rr: &ReqRef| &standards[rr.standard].requirements[rr.requirement].rule;
+    alloc.ensure(
+        input,
+        reqs.iter().filter_map(|rr| match rule(rr) {
+            Rule::Ratio {
+                categories,
+                measure,
+                denominator,
+                catchment_m,
+                ..
+            } => Some((categories.as_slice(), *measure, *denominator, *catchment_m)),
+            Rule::Within { .. } => None,
+        }),
+    );
+    let alloc: &Allocations = alloc;
+    let prepared: Vec<Prepared> = reqs
+        .iter()
+        .map(|rr| match rule(rr) {
             Rule::Within {
                 categories,
                 distance_m,
                 min_count,
-            } => {
-                let nr = reqs.len();
-                checks.par_chunks_mut(nr).enumerate().for_each(|(i, row)| {
-                    if !input.placed[i] {
-                        return;
-                    }
-                    let count = count_within(input, plan, i, categories, *distance_m);
-                    row[ri] = Check {
-                        state: if count >= *min_count {
-                            CheckState::Met
-                        } else {
-                            CheckState::Short
-                        },
-                        nearest_m: nearest(input, i, categories),
-                        count,
-                        ratio: None,
-                    };
-                });
-            }
+            } => Prepared::Within {
+                categories,
+                circle: plan.circle(*distance_m),
+                min_count: *min_count,
+            },
             Rule::Ratio {
                 categories,
                 measure,
@@ -309,40 +409,30 @@ pub(crate) fn check_all(
                 per,
                 min,
                 catchment_m,
-            } => {
-                let a = alloc.get(input, categories, *measure, *denominator, *catchment_m);
-                for i in 0..n {
-                    if !input.placed[i] {
-                        continue;
-                    }
-                    let w = weight_of(&input.communities[i], *denominator);
-                    let (state, ratio) = match w {
-                        Some(_) if a.unknown[i] > 0 => (CheckState::NotComputable, None),
-                        Some(w) => {
-                            let v = a.share[i] / w * per;
-                            // The one comparison rule of standards and targets alike.
-                            let ok = Comparison::AtLeast.met(v, *min);
-                            (
-                                if ok {
-                                    CheckState::Met
-                                } else {
-                                    CheckState::Short
-                                },
-                                Some(v),
-                            )
-                        }
-                        None => (CheckState::NotComputable, None),
-                    };
-                    checks[i * reqs.len() + ri] = Check {
-                        state,
-                        nearest_m: nearest(input, i, categories),
-                        count: a.known[i] + a.unknown[i],
-                        ratio,
-                    };
-                }
+            } => Prepared::Ratio {
+                categories,
+                shares: alloc
+                    .computed(categories, *measure, *denominator, *catchment_m)
+                    .unwrap_or_else(|| unreachable!("ensure computed every ratio's shares")),
+                denominator: *denominator,
+                per: *per,
+                min: *min,
+            },
+        })
+        .collect();
+    let nr = reqs.len();
+    let mut checks = Vec::new();
+    (0..input.communities.len() * nr)
+        .into_par_iter()
+        .map(|k| {
+            let i = k / nr;
+            if input.placed[i] {
+                prepared[k % nr].check(input, plan, i)
+            } else {
+                Check::not_placed()
             }
-        }
-    }
+        })
+        .collect_into_vec(&mut checks);
     (reqs, checks)
 }
 

@@ -226,13 +226,13 @@ pub(crate) fn compute(
     // The capacity shares the supply-side indicators show beside their figures, computed first
     // (each on all threads); then the plans are evaluated on all threads, each into its own rows,
     // joined in plan order.
-    for p in plans {
-        for ind in &p.indicators {
-            if let Some((categories, measure, denominator, catchment_m)) = shares_of(ind) {
-                alloc.get(input, categories, measure, denominator, catchment_m);
-            }
-        }
-    }
+    alloc.ensure(
+        input,
+        plans
+            .iter()
+            .flat_map(|p| &p.indicators)
+            .filter_map(shares_of),
+    );
     let alloc: &Allocations = alloc;
     let per_plan: Vec<Vec<IndicatorRow>> = plans
         .par_iter()
@@ -278,7 +278,6 @@ fn plan_rows(
     divisions: &Divisions,
 ) -> Vec<IndicatorRow> {
     let (input, codes, fac) = (cx.input, cx.codes, cx.fac);
-    let mut rows = Vec::new();
     let in_jurisdiction = |c: Option<&str>| {
         p.jurisdiction.is_empty()
             || c.is_some_and(|c| crate::regions::valid_code(c) && c.starts_with(&p.jurisdiction))
@@ -318,81 +317,106 @@ fn plan_rows(
         })
         .collect();
     // Communities and facilities of each region, by the indicators' community filter and
-    // level: grouped once per plan, shared by every indicator that asks for the same.
-    let mut grouped: HashMap<(CommunityFilter, RegionLevel), Groups> = HashMap::new();
-    for (ii, ind) in p.indicators.iter().enumerate() {
+    // level: grouped once per plan (each grouping on its own thread), shared by every indicator
+    // that asks for the same.
+    let mut keys: Vec<(CommunityFilter, RegionLevel)> = Vec::new();
+    for ind in &p.indicators {
         for &level in &ind.levels {
-            let g = grouped
-                .entry((ind.scope.communities, level))
-                .or_insert_with(|| {
-                    let filter = ind.scope.communities;
-                    if level == RegionLevel::Community {
-                        // Each community by itself, keyed by its id; no facility grouping
-                        // (only figures of communities are reported at this level).
-                        return Groups {
-                            communities: members
-                                .iter()
-                                .copied()
-                                .filter(|&i| filter.admits(codes[i]))
-                                .map(|i| (input.communities[i].id.as_str(), vec![i]))
-                                .collect(),
-                            facilities: BTreeMap::new(),
-                        };
-                    }
-                    Groups {
-                        communities: by_region(
-                            members.iter().copied().filter(|&i| filter.admits(codes[i])),
-                            |i| codes[i],
-                            level,
-                        ),
-                        facilities: facilities_by_region(fac, &plan_facilities, filter, level),
-                    }
-                });
-            for (&code, group) in &g.communities {
-                let region = Region {
-                    level,
-                    group,
-                    facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
-                };
-                let e = evaluate(cx, ind, &region, code, alloc);
-                // A monitoring indicator has no target: never met or short.
-                let met = e
-                    .value
-                    .zip(ind.threshold)
-                    .map(|(v, t)| ind.comparison.met(v, t));
-                let gap = e
-                    .value
-                    .zip(ind.threshold)
-                    .map(|(v, t)| ind.comparison.gap(v, t));
-                rows.push(IndicatorRow {
-                    plan: pi,
-                    indicator: ii,
-                    level,
-                    region: code.to_string(),
-                    region_name: if level == RegionLevel::Community {
-                        Some(input.communities[group[0]].name.clone())
-                    } else if code.is_empty() {
-                        None
-                    } else {
-                        divisions.full_name(code)
-                    },
-                    scope,
-                    communities: group.len(),
-                    population: group.iter().map(|&i| input.communities[i].population).sum(),
-                    off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
-                    basis: e.basis,
-                    numerator: e.num,
-                    denominator: e.den,
-                    value: e.value,
-                    walking_value: e.walking,
-                    met,
-                    gap,
-                    note: e.notes.join("; "),
-                });
+            let key = (ind.scope.communities, level);
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }
-    rows
+    let grouped: HashMap<(CommunityFilter, RegionLevel), Groups> = keys
+        .par_iter()
+        .map(|&(filter, level)| {
+            let g = if level == RegionLevel::Community {
+                // Each community by itself, keyed by its id; no facility grouping (only
+                // figures of communities are reported at this level).
+                Groups {
+                    communities: members
+                        .iter()
+                        .copied()
+                        .filter(|&i| filter.admits(codes[i]))
+                        .map(|i| (input.communities[i].id.as_str(), vec![i]))
+                        .collect(),
+                    facilities: BTreeMap::new(),
+                }
+            } else {
+                Groups {
+                    communities: by_region(
+                        members.iter().copied().filter(|&i| filter.admits(codes[i])),
+                        |i| codes[i],
+                        level,
+                    ),
+                    facilities: facilities_by_region(fac, &plan_facilities, filter, level),
+                }
+            };
+            ((filter, level), g)
+        })
+        .collect();
+    // Each indicator at each level, and each of its regions, on all threads; the rows are joined
+    // in indicator, level and region order.
+    let tasks: Vec<(usize, RegionLevel)> = p
+        .indicators
+        .iter()
+        .enumerate()
+        .flat_map(|(ii, ind)| ind.levels.iter().map(move |&level| (ii, level)))
+        .collect();
+    let per_task: Vec<Vec<IndicatorRow>> = tasks
+        .par_iter()
+        .map(|&(ii, level)| {
+            let ind = &p.indicators[ii];
+            let g = &grouped[&(ind.scope.communities, level)];
+            g.communities
+                .par_iter()
+                .map(|(&code, group)| {
+                    let region = Region {
+                        level,
+                        group,
+                        facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
+                    };
+                    let e = evaluate(cx, ind, &region, code, alloc);
+                    // A monitoring indicator has no target: never met or short.
+                    let met = e
+                        .value
+                        .zip(ind.threshold)
+                        .map(|(v, t)| ind.comparison.met(v, t));
+                    let gap = e
+                        .value
+                        .zip(ind.threshold)
+                        .map(|(v, t)| ind.comparison.gap(v, t));
+                    IndicatorRow {
+                        plan: pi,
+                        indicator: ii,
+                        level,
+                        region: code.to_string(),
+                        region_name: if level == RegionLevel::Community {
+                            Some(input.communities[group[0]].name.clone())
+                        } else if code.is_empty() {
+                            None
+                        } else {
+                            divisions.full_name(code)
+                        },
+                        scope,
+                        communities: group.len(),
+                        population: group.iter().map(|&i| input.communities[i].population).sum(),
+                        off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
+                        basis: e.basis,
+                        numerator: e.num,
+                        denominator: e.den,
+                        value: e.value,
+                        walking_value: e.walking,
+                        met,
+                        gap,
+                        note: e.notes.join("; "),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    per_task.into_iter().flatten().collect()
 }
 
 struct Eval {

@@ -206,9 +206,9 @@ fn kindergarten_within_300_m() {
     let (a, s, _) = w.run();
     let r = req_index(&a, &s, "GB50180-2018", "5min.kindergarten");
     assert_eq!(a.check(0, r).state, CheckState::Met);
-    assert_eq!(a.check(0, r).nearest_m, Some(290.0));
+    assert_eq!(a.check(0, r).nearest_m(), Some(290.0));
     assert_eq!(a.check(1, r).state, CheckState::Short);
-    assert_eq!(a.check(1, r).nearest_m, Some(310.0));
+    assert_eq!(a.check(1, r).nearest_m(), Some(310.0));
     assert_eq!(a.check(1, r).count, 0);
     assert_eq!(a.check(2, r).state, CheckState::Met);
     let short: Vec<usize> = a
@@ -319,11 +319,11 @@ fn service_area_per_100_households() {
         st,
         vec![Met, Met, Short, Short, NotComputable, NotComputable, Short]
     );
-    close(a.check(0, r).ratio, 30.0);
-    close(a.check(2, r).ratio, 20.0);
-    close(a.check(3, r).ratio, 20.0);
-    close(a.check(6, r).ratio, 0.0);
-    assert_eq!(a.check(4, r).ratio, None);
+    close(a.check(0, r).ratio(), 30.0);
+    close(a.check(2, r).ratio(), 20.0);
+    close(a.check(3, r).ratio(), 20.0);
+    close(a.check(6, r).ratio(), 0.0);
+    assert_eq!(a.check(4, r).ratio(), None);
     // The five basic facilities: A has only a service station within 300 m.
     let basics = [
         "basic.kindergarten",

@@ -216,10 +216,10 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
             ws,
             row,
             12,
-            chk.nearest_m.map(|d| (d * 10.0).round() / 10.0),
+            chk.nearest_m().map(|d| (d * 10.0).round() / 10.0),
         )?;
         ws.write_number(row, 13, chk.count as f64)?;
-        num_or_blank(ws, row, 14, chk.ratio)?;
+        num_or_blank(ws, row, 14, chk.ratio())?;
         ws.write_number(row, 15, c.population)?;
     }
     if shown < a.shortcomings.len() {

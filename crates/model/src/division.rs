@@ -94,6 +94,15 @@ impl DivisionLevel {
             .find(|l| l.region_key() == key)
     }
 
+    /// The length of the division codes a region key names: 2, 4, 6 or 9 for `province`,
+    /// `city`, `district`, `street`; `None` for `community` (its region is a community id, not a
+    /// code) and for anything else.
+    pub fn code_digits_of_region_key(key: &str) -> Option<usize> {
+        DivisionLevel::from_region_key(key)
+            .filter(|l| *l != DivisionLevel::Committee)
+            .map(DivisionLevel::digits)
+    }
+
     /// Chinese name of the level.
     pub fn zh(self) -> &'static str {
         [
@@ -275,6 +284,13 @@ mod tests {
             assert_eq!(DivisionLevel::from_region_key(l.region_key()), Some(l));
         }
         assert_eq!(County.region_key(), "district");
+        let digits = |k| DivisionLevel::code_digits_of_region_key(k);
+        assert_eq!(
+            ["province", "city", "district", "street"].map(digits),
+            [Some(2), Some(4), Some(6), Some(9)]
+        );
+        assert_eq!(digits("community"), None);
+        assert_eq!(digits("county"), None);
     }
 
     #[test]

@@ -15,7 +15,9 @@ mod graph;
 mod snap;
 
 pub use graph::{BuildOptions, BuildReport, Edge, Graph, NetworkError, RawEdge, RawNetwork};
-pub use snap::{projection_latitude, Anchor, SnapMode, Snapper, METRES_PER_DEGREE, NO_EDGE};
+pub use snap::{
+    projection_latitude, Anchor, NearestPoint, SnapMode, Snapper, METRES_PER_DEGREE, NO_EDGE,
+};
 
 /// The resolution at which walking distances are compared: 1 mm. Edge lengths summed along a
 /// path carry floating-point noise (three 100 m edges can sum to 300.00000000000006 m), so

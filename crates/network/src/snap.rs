@@ -272,6 +272,66 @@ impl Grid {
     }
 }
 
+/// The box around projected points (a zero box at the origin for none).
+fn bounds(xy: &[[f64; 2]]) -> ([f64; 2], [f64; 2]) {
+    if xy.is_empty() {
+        return ([0.0; 2], [0.0; 2]);
+    }
+    let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in xy {
+        for k in 0..2 {
+            min[k] = min[k].min(p[k]);
+            max[k] = max[k].max(p[k]);
+        }
+    }
+    (min, max)
+}
+
+fn dist2(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
+}
+
+impl Grid {
+    /// The grid of the snapper's node mode over projected points.
+    fn over_points(xy: &[[f64; 2]]) -> Grid {
+        let (min, max) = bounds(xy);
+        Grid::build(min, max, 100.0, xy.len(), |i, g| {
+            g.span(xy[i as usize], xy[i as usize])
+        })
+    }
+}
+
+/// The nearest of a set of points in a straight line, by the snapper's projection and grid
+/// (its node mode without a graph): the assessment places a facility without a division code
+/// in the region of the nearest community that has one. Exact; among equally near points the
+/// first in input order wins.
+pub struct NearestPoint {
+    proj: Projection,
+    xy: Vec<[f64; 2]>,
+    grid: Grid,
+}
+
+impl NearestPoint {
+    /// Indexes `points`, projected at their mean latitude.
+    pub fn new(points: &[LonLat]) -> NearestPoint {
+        let proj = Projection::at_latitude(projection_latitude(
+            points.iter().map(|p| p.lat),
+            points.len(),
+        ));
+        let xy: Vec<[f64; 2]> = points.par_iter().map(|&p| proj.fwd(p)).collect();
+        let grid = Grid::over_points(&xy);
+        NearestPoint { proj, xy, grid }
+    }
+
+    /// The index of the point nearest to `p`; `None` when there are no points.
+    pub fn nearest(&self, p: LonLat) -> Option<usize> {
+        let q = self.proj.fwd(p);
+        self.grid
+            .nearest(q, |i| dist2(self.xy[i as usize], q))
+            .map(|i| i as usize)
+    }
+}
+
 /// Squared distance from `q` to the segment `a`–`b` (a point for `a == b`).
 fn segment_dist2(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -304,20 +364,9 @@ impl<'g> Snapper<'g> {
     pub fn with_latitude(graph: &'g Graph, mode: SnapMode, mean_lat: f64) -> Snapper<'g> {
         let proj = Projection::at_latitude(mean_lat);
         let xy: Vec<[f64; 2]> = graph.coords().par_iter().map(|&c| proj.fwd(c)).collect();
-        let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-        for p in &xy {
-            for k in 0..2 {
-                min[k] = min[k].min(p[k]);
-                max[k] = max[k].max(p[k]);
-            }
-        }
-        if xy.is_empty() {
-            (min, max) = ([0.0; 2], [0.0; 2]);
-        }
+        let (min, max) = bounds(&xy);
         let grid = match mode {
-            SnapMode::Node => Grid::build(min, max, 100.0, xy.len(), |i, g| {
-                g.span(xy[i as usize], xy[i as usize])
-            }),
+            SnapMode::Node => Grid::over_points(&xy),
             SnapMode::Edge => {
                 let edges = graph.edges();
                 // Cells about as long as an average edge: a few edges each.
@@ -358,11 +407,9 @@ impl<'g> Snapper<'g> {
         let g = self.graph;
         match self.mode {
             SnapMode::Node => {
-                let node = self.grid.nearest(q, |i| {
-                    let c = self.proj.fwd(g.coord(i));
-                    let (ex, ey) = (c[0] - q[0], c[1] - q[1]);
-                    ex * ex + ey * ey
-                })?;
+                let node = self
+                    .grid
+                    .nearest(q, |i| dist2(self.proj.fwd(g.coord(i)), q))?;
                 Some(Anchor::at_node(g, node, p.haversine_m(g.coord(node))))
             }
             SnapMode::Edge => {
@@ -751,5 +798,73 @@ mod tests {
             .snap(p)
             .unwrap();
         assert_eq!(a, b);
+    }
+
+    /// The nearest point by looking at all of them, in the index's projection (first in input
+    /// order among equals).
+    fn brute_point(np: &NearestPoint, q: LonLat) -> Option<usize> {
+        let q = np.proj.fwd(q);
+        let mut best: Option<(f64, usize)> = None;
+        for (i, &p) in np.xy.iter().enumerate() {
+            let d = (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2);
+            if best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Nearest points: what looking at all of them finds, for clustered points with exact
+        /// repeats (a city's communities are neither uniform nor distinct) and queries inside,
+        /// near and far outside their box; each point finds itself or an earlier equal one.
+        #[test]
+        fn nearest_point_finds_what_looking_at_all_finds(
+            pts in proptest::collection::vec((0usize..5, 0f64..0.05, 0f64..0.02, 0usize..17), 1..400),
+            qs in proptest::collection::vec((103.0f64..106.5, 29.5f64..31.0), 1..60),
+        ) {
+            let mut points = Vec::new();
+            for &(cluster, dx, dy, repeat) in &pts {
+                let p = LonLat::new(104.0 + cluster as f64 * 0.3 + dx, 30.0 + cluster as f64 * 0.1 + dy);
+                points.push(p);
+                if repeat == 0 {
+                    points.push(p);
+                }
+            }
+            let np = NearestPoint::new(&points);
+            for &(lon, lat) in &qs {
+                let q = LonLat::new(lon, lat);
+                proptest::prop_assert_eq!(np.nearest(q), brute_point(&np, q));
+            }
+            for (i, &p) in points.iter().enumerate() {
+                let got = np.nearest(p).expect("a point");
+                proptest::prop_assert_eq!(points[got], p);
+                proptest::prop_assert!(got <= i);
+            }
+        }
+    }
+
+    #[test]
+    fn nearest_point_on_a_line_in_one_place_and_among_none() {
+        let line: Vec<LonLat> = (0..100)
+            .map(|i| LonLat::new(100.0 + i as f64 * 0.01, 30.0))
+            .collect();
+        let np = NearestPoint::new(&line);
+        assert_eq!(np.nearest(LonLat::new(100.424, 30.05)), Some(42));
+        assert_eq!(np.nearest(LonLat::new(90.0, 20.0)), Some(0));
+        assert_eq!(np.nearest(LonLat::new(110.0, 30.0)), Some(99));
+        // A box far longer than it is wide.
+        let thin: Vec<LonLat> = (0..1000)
+            .map(|i| LonLat::new(80.0 + i as f64 * 0.04, 30.0 + (i % 2) as f64 * 1e-12))
+            .collect();
+        let np = NearestPoint::new(&thin);
+        assert_eq!(np.nearest(LonLat::new(100.0081, 29.0)), Some(500));
+        let same = [LonLat::new(1.0, 1.0), LonLat::new(1.0, 1.0)];
+        assert_eq!(
+            NearestPoint::new(&same).nearest(LonLat::new(3.0, 0.0)),
+            Some(0)
+        );
+        assert_eq!(NearestPoint::new(&[]).nearest(LonLat::new(3.0, 0.0)), None);
     }
 }

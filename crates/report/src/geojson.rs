@@ -1,6 +1,6 @@
 //! `communities.geojson`: every community as a point with its status.
 
-use crate::csv_out::{to_string, Sink};
+use crate::csv_out::Sink;
 use crate::Report;
 use std::fmt::Write as _;
 use std::io;
@@ -17,13 +17,8 @@ fn num(x: f64) -> String {
     }
 }
 
-/// The communities layer: id, name, division, population, requirements met and missed, rank.
-/// Written directly as text (one feature per line), which keeps a 20,000-community city fast.
-pub fn communities_geojson(r: &Report) -> String {
-    to_string(|w| write_communities_geojson(r, w)).0
-}
-
-/// [`communities_geojson`] written to `out` as it is rendered.
+/// The communities layer: id, name, division, population, requirements met and missed, rank,
+/// written to `out` as it is rendered (one feature per line).
 pub fn write_communities_geojson(r: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let a = r.assessment;
     let ranks = r.ranks();

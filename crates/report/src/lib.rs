@@ -5,9 +5,9 @@
 //!
 //! Every writer renders to bytes; the caller writes them (atomically) where it wants. The
 //! four that grow with the area (shortcomings, indicators, facilities, the communities layer)
-//! also stream to any `std::io::Write` (`write_*`), so a province's gigabytes are never held
-//! in memory. Column
-//! names are public interface (documented in `docs/standards.md`).
+//! stream to any `std::io::Write` (`write_*`; the CSV ones also render to a string), so a
+//! province's gigabytes are never held in memory. Column names are public interface
+//! (documented in `docs/standards.md`).
 //!
 //! **Architecture invariant:** no file I/O, no network: the HTML report carries its styles,
 //! script and drawings inline, so it opens offline from a file.
@@ -25,7 +25,7 @@ pub use csv_out::{
     unavailable_csv, write_facilities_csv, write_indicators_csv, write_shortcomings_csv,
     DEFINITION_COLUMNS, INDICATOR_COLUMNS,
 };
-pub use geojson::{communities_geojson, write_communities_geojson};
+pub use geojson::write_communities_geojson;
 pub use html::html_report;
 pub use recommend::{
     recommended_rows, Recommendation, RecommendedSite, RequirementTexts, RECOMMENDED_COLUMNS,

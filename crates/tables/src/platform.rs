@@ -43,15 +43,6 @@ fn is_month(s: &str) -> bool {
         && s[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
 }
 
-/// The number of digits of a division level's code (`None` for `community`, whose region is a
-/// community id): the division code's rules, from `lc_model::division`.
-fn code_digits(level: &str) -> Option<usize> {
-    use lc_model::DivisionLevel;
-    DivisionLevel::from_region_key(level)
-        .filter(|l| *l != DivisionLevel::Committee)
-        .map(DivisionLevel::digits)
-}
-
 /// Reads a platform indicator file (`visit-rate.csv`).
 pub fn read_platform_indicators(path: &Path) -> Result<PlatformIndicators, TableError> {
     let columns: Vec<(&str, bool)> = PLATFORM_COLUMNS.iter().map(|c| (*c, true)).collect();
@@ -105,7 +96,7 @@ pub fn read_platform_indicators(path: &Path) -> Result<PlatformIndicators, Table
                 "region_code",
                 "为空，每行须写明地区（区划代码或社区编号）is empty; every row names its region (a division code or a community id)".into(),
             );
-        } else if let Some(n) = code_digits(&level) {
+        } else if let Some(n) = lc_model::DivisionLevel::code_digits_of_region_key(&level) {
             if region.len() != n || !region.bytes().all(|b| b.is_ascii_digit()) {
                 r.fail(
                     "region_code",

@@ -191,10 +191,8 @@ impl std::str::FromStr for Scheme {
             "division" => {
                 use lc_model::DivisionLevel;
                 let most = DivisionLevel::Committee.digits();
-                let digits = match DivisionLevel::from_region_key(arg.trim()) {
-                    Some(l) if l != DivisionLevel::Committee => Some(l.digits()),
-                    _ => arg.trim().parse::<usize>().ok(),
-                };
+                let digits = DivisionLevel::code_digits_of_region_key(arg.trim())
+                    .or_else(|| arg.trim().parse::<usize>().ok());
                 match digits {
                     Some(d) if (1..=most).contains(&d) => Ok(Scheme::Division { digits: d }),
                     _ => Err(bad()),

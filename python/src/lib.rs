@@ -426,7 +426,12 @@ impl Network {
         }
         let tables = observed(py, progress.as_ref(), |obs| {
             let comms = self::communities(&communities, crs)?;
-            let facs = facilities_of(self, facilities.as_ref(), with_osm_facilities, crs)?;
+            let facs = lc_model::FacilityList::from(facilities_of(
+                self,
+                facilities.as_ref(),
+                with_osm_facilities,
+                crs,
+            )?);
             let run = lc_pipeline::run_assess(
                 &self.loaded.graph,
                 &AssessInputs {
@@ -543,7 +548,7 @@ impl Network {
 /// An assessment's tables as CSV text, as `livingcircle assess` writes them.
 pub(crate) fn assessment_tables(
     communities: &[Community],
-    facilities: &[Facility],
+    facilities: &lc_model::FacilityList,
     standards: &[lc_standards::Standard],
     plans: &[lc_standards::Plan],
     divisions: &lc_assess::Divisions,

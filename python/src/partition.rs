@@ -395,7 +395,7 @@ pub fn partition_assess<'py>(
     let tables = py
         .detach(|| -> Result<_, PipelineError> {
             let comms = lc_tables::read_communities(&communities, crs)?;
-            let facs = lc_tables::read_facilities(&facilities, crs)?;
+            let facs = lc_model::FacilityList::from(lc_tables::read_facilities(&facilities, crs)?);
             let n = comms.len();
             let mut access: Vec<Option<CommunityAccess>> = vec![None; n];
             let mut placed = vec![false; n];

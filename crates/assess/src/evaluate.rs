@@ -3,7 +3,7 @@
 
 use crate::setup::AccessPlan;
 use crate::Input;
-use lc_model::{Category, Community, Facility};
+use lc_model::{Category, Community, FacilityList};
 use lc_standards::{Comparison, Denominator, Measure, Obligation, Rule, Standard};
 use rayon::prelude::*;
 
@@ -92,10 +92,10 @@ pub struct Allocation {
     pub unattributed_measure: f64,
 }
 
-pub(crate) fn measure_of(f: &Facility, m: Measure) -> Option<f64> {
+pub(crate) fn measure_of(facilities: &FacilityList, f: usize, m: Measure) -> Option<f64> {
     match m {
-        Measure::Capacity => f.capacity,
-        Measure::FloorArea => f.floor_area_m2,
+        Measure::Capacity => facilities.capacity(f),
+        Measure::FloorArea => facilities.floor_area_m2(f),
         Measure::Count => Some(1.0),
     }
 }
@@ -126,12 +126,10 @@ pub fn allocate(
     for c in categories {
         wanted[c.index()] = true;
     }
-    let cap: Vec<f64> = input
-        .facilities
-        .iter()
+    let cap: Vec<f64> = (0..nf)
         .map(|f| {
-            if wanted[f.category.index()] {
-                measure_of(f, measure).unwrap_or(f64::NAN)
+            if wanted[input.facilities.category(f).index()] {
+                measure_of(input.facilities, f, measure).unwrap_or(f64::NAN)
             } else {
                 f64::NAN
             }
@@ -151,8 +149,8 @@ pub fn allocate(
             let mut v = Vec::new();
             let mut unknown = 0;
             for &(f, d) in &a.pairs {
-                let fac = &input.facilities[f as usize];
-                if lc_network::within(d, catchment_m) && wanted[fac.category.index()] {
+                let category = input.facilities.category(f as usize);
+                if lc_network::within(d, catchment_m) && wanted[category.index()] {
                     if cap[f as usize].is_nan() {
                         unknown += 1;
                     } else {

@@ -311,7 +311,7 @@ fn plan_rows(
         .collect();
     let inside_none = in_jurisdiction(None);
     let plan_facilities: Vec<usize> = (0..input.facilities.len())
-        .filter(|&f| counted[input.facilities[f].category.index()])
+        .filter(|&f| counted[input.facilities.category(f).index()])
         .filter(|&f| {
             scope == Scope::Reference || fac.code_index(f).map_or(inside_none, |i| inside_code[i])
         })
@@ -458,11 +458,10 @@ fn supply(cx: &Ctx, r: &Region, categories: &[Category], measure: Measure) -> (f
     let is = wanted(categories);
     let (mut sum, mut known, mut unknown) = (0.0, 0, 0);
     for &f in r.facilities {
-        let fac = &cx.input.facilities[f];
-        if !is(fac.category) {
+        if !is(cx.input.facilities.category(f)) {
             continue;
         }
-        match measure_of(fac, measure) {
+        match measure_of(cx.input.facilities, f, measure) {
             Some(m) if m.is_finite() => {
                 sum += m;
                 known += 1;
@@ -479,7 +478,7 @@ fn placed_by_nearest(cx: &Ctx, r: &Region, categories: &[Category]) -> usize {
     let is = wanted(categories);
     r.facilities
         .iter()
-        .filter(|&&f| is(cx.input.facilities[f].category) && cx.fac.by_nearest(f))
+        .filter(|&&f| is(cx.input.facilities.category(f)) && cx.fac.by_nearest(f))
         .count()
 }
 
@@ -753,7 +752,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &Allocatio
             }
             let is = wanted(categories);
             for &f in r.facilities {
-                if !is(input.facilities[f].category) {
+                if !is(input.facilities.category(f)) {
                     continue;
                 }
                 if let Some(sub) = region_at(cx.fac.code(f), *of) {

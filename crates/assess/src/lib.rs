@@ -32,15 +32,16 @@ pub use regions::{region_at, valid_code, DivisionError, Divisions};
 pub use setup::AccessPlan;
 
 use lc_access::CommunityAccess;
-use lc_model::{Community, Facility};
+use lc_model::{Community, FacilityList};
 use lc_standards::{Plan, Standard};
 
 /// What the assessment reads.
 pub struct Input<'a> {
     /// Communities.
     pub communities: &'a [Community],
-    /// Facilities (indices as in the access results).
-    pub facilities: &'a [Facility],
+    /// Facilities (indices as in the access results), kept at `Detail::Assessment` (names,
+    /// floor areas and division codes).
+    pub facilities: &'a FacilityList,
     /// Per community: placed on the network.
     pub placed: &'a [bool],
     /// Per community: the engine's results, computed with [`AccessPlan::config`] and

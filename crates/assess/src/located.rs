@@ -44,13 +44,11 @@ impl FacilityRegions {
                 code_of.push(intern(&mut ids, &mut codes, code));
             }
         }
-        let own: Vec<u32> = input
-            .facilities
-            .iter()
+        let own: Vec<u32> = (0..input.facilities.len())
             .map(|f| {
-                match f
-                    .division_code
-                    .as_deref()
+                match input
+                    .facilities
+                    .division_code(f)
                     .map(str::trim)
                     .filter(|c| crate::regions::valid_code(c))
                 {
@@ -62,13 +60,14 @@ impl FacilityRegions {
         let nearest = NearestPoint::new(&at);
         let of: Vec<u32> = input
             .facilities
+            .positions()
             .par_iter()
             .zip(own.par_iter())
-            .map(|(f, &own)| {
+            .map(|(&pos, &own)| {
                 if own != NONE {
                     own
                 } else {
-                    nearest.nearest(f.pos).map_or(NONE, |i| code_of[i])
+                    nearest.nearest(pos).map_or(NONE, |i| code_of[i])
                 }
             })
             .collect();

@@ -137,6 +137,7 @@ impl World {
         let targets = Targets::new(&g, &fa, &cats, &tie, Category::count());
         let ap = AccessPlan::new(standards, plans, 1500.0);
         let access = compute_access(&g, &targets, &src, &ap.config(), &|_| {});
+        let facilities = lc_model::FacilityList::from(facilities);
         let input = Input {
             communities: &communities,
             facilities: &facilities,
@@ -903,6 +904,7 @@ fn a_path_whose_float_sum_overshoots_is_within_the_circle() {
     let (s, p) = (shipped_standards().unwrap(), shipped_plans().unwrap());
     let ap = AccessPlan::new(&s, &p, 1500.0);
     let access = compute_access(&g, &targets, &[at(0)], &ap.config(), &|_| {});
+    let facilities = lc_model::FacilityList::from(facilities);
     let input = Input {
         communities: &communities,
         facilities: &facilities,

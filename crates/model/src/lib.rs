@@ -10,6 +10,7 @@
 
 mod category;
 pub mod division;
+mod facility_list;
 mod platform;
 mod points;
 mod text;
@@ -18,6 +19,7 @@ pub use category::{
     known_keys, markdown_table, Category, CategoryInfo, Demand, Group, UnknownCategory, CATEGORIES,
 };
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
+pub use facility_list::{Detail, FacilityIds, FacilityList};
 pub use platform::{PlatformIndicators, PlatformRow, PLATFORM_LEVELS};
 pub use points::{Candidate, Community, Facility, LonLat};
 pub use text::{count, io_reason, plural, quote, MAX_SHOWN_CHARS};

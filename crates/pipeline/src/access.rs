@@ -2,7 +2,6 @@
 //! the k nearest facilities of each category, counts within the circles, and (when asked) the
 //! community–facility pairs for the two-step floating catchment ratios.
 
-use crate::facilities::{FacilityIds, FacilityList};
 use crate::observer::{Step, Stepper};
 use crate::place::{id_ranks, place, place_items, require_points, Placed};
 use crate::{Observer, PipelineError, Timings};
@@ -10,6 +9,7 @@ use lc_access::{
     compute_access_until, two_step_fca, AccessConfig, CommunityAccess, Targets, TwoStep,
 };
 use lc_model::{Category, Community};
+use lc_model::{FacilityIds, FacilityList};
 use lc_network::{Graph, SnapMode, Snapper};
 use std::path::PathBuf;
 

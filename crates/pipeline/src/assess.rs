@@ -7,7 +7,7 @@ use crate::place::{place_items, require_points, Placed};
 use crate::{Observer, PipelineError, Timings};
 use lc_access::CommunityAccess;
 use lc_assess::{AccessPlan, Assessment, Divisions, Input};
-use lc_model::{Category, Community, Facility, LonLat};
+use lc_model::{Category, Community, FacilityList, LonLat};
 use lc_network::{Graph, SnapMode, Snapper};
 use lc_standards::{Plan, Standard};
 use std::path::PathBuf;
@@ -36,8 +36,9 @@ pub struct AssessInputs<'a> {
     pub divisions: &'a Divisions,
     /// The communities.
     pub communities: &'a [Community],
-    /// The facilities (every category).
-    pub facilities: &'a [Facility],
+    /// The facilities (every category), kept at `Detail::Assessment` (a `Vec<Facility>`
+    /// becomes one with `FacilityList::from`).
+    pub facilities: &'a FacilityList,
     /// Candidate sites to place too (for recommendations); may be empty.
     pub candidates: &'a [LonLat],
     /// The service platform's indicator file (`visit-rate.csv`, read with
@@ -81,7 +82,12 @@ pub fn run_assess(
         steps.run(Step::Place, None, |_| {
             let snapper = Snapper::new(graph, opts.snap);
             let c = place_items(&snapper, inputs.communities, |c| c.pos, opts.snap_limit);
-            let f = place_items(&snapper, inputs.facilities, |f| f.pos, opts.snap_limit);
+            let f = place_items(
+                &snapper,
+                inputs.facilities.positions(),
+                |p| *p,
+                opts.snap_limit,
+            );
             let k = place_items(&snapper, inputs.candidates, |k| *k, opts.snap_limit);
             Ok((c, f, k))
         })?;
@@ -97,8 +103,9 @@ pub fn run_assess(
     let access = steps.run(Step::Access, Some(inputs.communities.len() as u64), |obs| {
         let cats: Vec<u16> = inputs
             .facilities
+            .categories()
             .iter()
-            .map(|f| f.category.index() as u16)
+            .map(|c| c.index() as u16)
             .collect();
         let targets = crate::access::targets(
             graph,

@@ -20,7 +20,6 @@
 pub mod access;
 pub mod assess;
 mod error;
-pub mod facilities;
 pub mod network;
 pub mod observer;
 pub mod partition;
@@ -31,7 +30,7 @@ pub mod site;
 pub use access::{run_access, AccessOptions, AccessRun};
 pub use assess::{run_assess, AssessInputs, AssessOptions, AssessRun};
 pub use error::PipelineError;
-pub use facilities::{FacilityIds, FacilityList};
+pub use lc_model::{Detail, FacilityIds, FacilityList};
 pub use network::{LoadOptions, Loaded, NetworkSource};
 pub use observer::{CancelFlag, Observer, Silent, Step};
 pub use place::Placed;

@@ -1,8 +1,8 @@
 //! Placing communities, facilities and candidates on the network, with the points too far from
 //! it reported; and the refusal of a run with nothing to work on.
 
-use crate::facilities::FacilityIds;
 use crate::PipelineError;
+use lc_model::FacilityIds;
 use lc_model::{Facility, LonLat};
 use lc_network::{Anchor, Snapper};
 use lc_osm::OsmFacility;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::{AssessRun, PipelineError};
 pub use lc_assess::{Recommendation, RecommendedSite};
-use lc_model::{Candidate, Category, Community, Facility};
+use lc_model::{Candidate, Category, Community, FacilityList};
 use lc_network::{Anchor, Graph};
 use lc_siting::{
     evaluate, instance_on_network, solve, Assigned, Method, NetworkInput, Options, Problem,
@@ -38,7 +38,7 @@ pub struct RecommendInputs<'a> {
     /// The communities assessed.
     pub communities: &'a [Community],
     /// The facilities (every category).
-    pub facilities: &'a [Facility],
+    pub facilities: &'a FacilityList,
     /// The candidate sites (placed by [`crate::run_assess`] as its `candidates`).
     pub candidates: &'a [Candidate],
     /// The assessment run.
@@ -157,7 +157,7 @@ pub fn recommend(
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
         let open: Vec<usize> = (0..inp.facilities.len())
-            .filter(|&f| g.categories.contains(&inp.facilities[f].category))
+            .filter(|&f| g.categories.contains(&inp.facilities.category(f)))
             .collect();
         let existing: Vec<Option<Anchor>> = open.iter().map(|&f| facility_at[f]).collect();
         let problem = Problem::Mclp {

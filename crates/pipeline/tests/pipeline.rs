@@ -273,7 +273,7 @@ fn the_assessment_through_the_library_checks_every_community_against_every_requi
             plans: &plans,
             divisions: &divisions,
             communities: &communities,
-            facilities: &facilities,
+            facilities: &lc_model::FacilityList::from(facilities),
             candidates: &[],
             platform: None,
         },

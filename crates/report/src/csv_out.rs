@@ -323,36 +323,38 @@ pub fn write_facilities_csv(r: &Report, out: &mut dyn io::Write) -> io::Result<(
     let names: Vec<String> = codes.iter().map(|c| r.division_name(Some(c))).collect();
     let mut sink = Sink::new(out);
     sink.buf.push_str("facility_id,name,category,category_zh,lon,lat,capacity,floor_area_m2,region_code,region_name,region_from,simplified_fire_filing\n");
-    for (i, f) in r.facilities.iter().enumerate() {
+    let facilities = r.facilities;
+    for i in 0..facilities.len() {
         let code = regions.code_index(i);
         let from = match code {
             None => "",
             Some(_) if regions.by_nearest(i) => "nearest_community",
             Some(_) => "division_code",
         };
-        let fire = match f.floor_area_m2 {
+        let (category, pos) = (facilities.category(i), facilities.pos(i));
+        let fire = match facilities.floor_area_m2(i) {
             Some(m2) if m2 <= SIMPLIFIED_FIRE_FILING_M2 => "yes",
             Some(_) => "no",
             None => "",
         };
         let b = &mut sink.buf;
-        field(b, &f.id);
+        field(b, facilities.id(i));
         b.push(',');
-        field(b, &f.name);
+        field(b, facilities.name(i));
         b.push(',');
-        field(b, f.category.key());
+        field(b, category.key());
         b.push(',');
-        field(b, f.category.info().zh);
+        field(b, category.info().zh);
         b.push(',');
-        push_shortest(b, f.pos.lon);
+        push_shortest(b, pos.lon);
         b.push(',');
-        push_shortest(b, f.pos.lat);
+        push_shortest(b, pos.lat);
         b.push(',');
-        if let Some(c) = f.capacity {
+        if let Some(c) = facilities.capacity(i) {
             b.push_str(&fmt_num(c));
         }
         b.push(',');
-        if let Some(m2) = f.floor_area_m2 {
+        if let Some(m2) = facilities.floor_area_m2(i) {
             b.push_str(&fmt_num(m2));
         }
         b.push(',');

@@ -52,7 +52,7 @@ pub struct Report<'a> {
     /// The communities assessed.
     pub communities: &'a [Community],
     /// The facilities counted (indices as in the assessment).
-    pub facilities: &'a [lc_model::Facility],
+    pub facilities: &'a lc_model::FacilityList,
     /// The standards.
     pub standards: &'a [Standard],
     /// The plans.

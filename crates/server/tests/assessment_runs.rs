@@ -144,6 +144,7 @@ async fn independent(s: &TestServer, graph: &lc_network::Graph) -> (Vec<Value>, 
     }
     let standards = lc_standards::shipped_standards().unwrap();
     let plans = lc_standards::shipped_plans().unwrap();
+    let facilities = lc_pipeline::FacilityList::from(facilities);
     let run = lc_pipeline::run_assess(
         graph,
         &lc_pipeline::AssessInputs {

@@ -61,7 +61,7 @@ pub use paths::{check_outputs, PathClash};
 pub use platform::{read_platform_indicators, PLATFORM_COLUMNS, RATE_TOLERANCE};
 pub use points::{
     read_communities, read_communities_from, read_facilities, read_facilities_from,
-    read_facilities_unnamed, write_communities, write_communities_to, write_facilities,
+    read_facilities_in_parts, write_communities, write_communities_to, write_facilities,
     write_facilities_to, COMMUNITY_COLUMNS, FACILITY_COLUMNS, MAX_AREA_M2, MAX_CAPACITY, MAX_COST,
     MAX_COUNT, MAX_DISTANCE_M,
 };

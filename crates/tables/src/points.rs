@@ -498,27 +498,30 @@ pub fn read_facilities(path: &Path, crs: Crs) -> Result<Vec<Facility>, TableErro
     facilities_of(Source::load(path)?, crs)
 }
 
-/// [`read_facilities`] without keeping the names: every row is read and checked the same, and
-/// each facility's `name` is left empty. For runs whose outputs name facilities by id only
-/// (`livingcircle access`): a province's 5.7M names are 5.7M allocations and 100–180 MB held
-/// through the whole run.
+/// [`read_facilities`] in consecutive parts (one per chunk of the file read on its own thread),
+/// so that a caller turning them into columns (`lc_model::FacilityList`) takes them part by
+/// part and never holds a second copy of them all.
 ///
-/// The facilities come in consecutive parts (one per chunk of the file read on its own
-/// thread), so that a caller turning them into columns takes them part by part and never holds
-/// a second copy of them all.
-pub fn read_facilities_unnamed(path: &Path, crs: Crs) -> Result<Vec<Vec<Facility>>, TableError> {
+/// Without `keep_names` every row is read and checked the same, and each facility's `name` is
+/// left empty: for runs whose outputs name facilities by id only (`livingcircle access`), where
+/// a province's 5.7M names would be 5.7M allocations and 100–180 MB held through the whole run.
+pub fn read_facilities_in_parts(
+    path: &Path,
+    crs: Crs,
+    keep_names: bool,
+) -> Result<Vec<Vec<Facility>>, TableError> {
     let mut seen = FxHashMap::default();
     read_rows_par_parts(
         Source::load(path)?,
         &FACILITY_COLUMNS,
         |r, c| {
             let id = r.nonempty_id(c[0]);
-            facility_row(r, c, id, crs, false)
+            facility_row(r, c, id, crs, keep_names)
         },
         |f| f.id.as_str(),
         |r, c| {
             let id = r.id(c[0], &mut seen);
-            facility_row(r, c, id, crs, false)
+            facility_row(r, c, id, crs, keep_names)
         },
     )
 }
@@ -716,10 +719,14 @@ mod tests {
             Box::new(|k: usize| format!("F{}", (k * 7_919) % 40_000)),
         ] {
             let (_d, path) = table(40_000, &id);
-            let parts = read_facilities_unnamed(&path, Crs::Wgs84).unwrap();
+            let unnamed = read_facilities_in_parts(&path, Crs::Wgs84, false).unwrap();
+            let named = read_facilities_in_parts(&path, Crs::Wgs84, true).unwrap();
+            assert!(named.len() > 1, "more than one part");
             let whole = read_facilities(&path, Crs::Wgs84).unwrap();
-            let flat: Vec<&Facility> = parts.iter().flatten().collect();
+            let flat: Vec<&Facility> = unnamed.iter().flatten().collect();
+            let flat_named: Vec<&Facility> = named.iter().flatten().collect();
             assert_eq!(flat.len(), 40_000);
+            assert_eq!(flat_named, whole.iter().collect::<Vec<_>>());
             for (k, (a, b)) in flat.iter().zip(&whole).enumerate() {
                 assert_eq!(a.id, id(k));
                 assert_eq!((&a.id, a.pos, a.category), (&b.id, b.pos, b.category));
@@ -740,10 +747,12 @@ mod tests {
             ("shuffled", Box::new(shuffled)),
         ] {
             let (_d, path) = table(40_000, &id);
-            let err = read_facilities_unnamed(&path, Crs::Wgs84)
+            let err = read_facilities_in_parts(&path, Crs::Wgs84, false)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("40001"), "{name}: {err}");
+            let named = read_facilities_in_parts(&path, Crs::Wgs84, true).unwrap_err();
+            assert_eq!(named.to_string(), err, "{name}");
             assert!(read_facilities(&path, Crs::Wgs84).is_err(), "{name}");
         }
     }

@@ -59,11 +59,14 @@ pub fn run(a: AccessArgs, progress: Progress) -> Result<()> {
     // columns part by part as read: a province's 5.7M records (about 0.9 GB) would otherwise be
     // held (and copied once more) while the network is read and built.
     let parts: Vec<Vec<Facility>> = match &a.facilities {
-        Some(p) => reads.take(lc_tables::read_facilities_unnamed(p, crs)),
+        Some(p) => reads.take(lc_tables::read_facilities_in_parts(p, crs, false)),
         None => Vec::new(),
     };
     reads.finish()?;
-    let mut facilities = FacilityList::with_capacity(parts.iter().map(Vec::len).sum());
+    let mut facilities = FacilityList::with_capacity(
+        parts.iter().map(Vec::len).sum(),
+        lc_pipeline::Detail::Access,
+    );
     for part in parts {
         facilities.extend(part);
     }

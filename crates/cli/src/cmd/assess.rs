@@ -8,7 +8,7 @@ use crate::progress::{peak_rss_bytes, Progress};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use lc_assess::Divisions;
-use lc_model::Facility;
+use lc_model::{Detail, Facility, FacilityList};
 use lc_report::RequirementTexts;
 use lc_standards::{Plan, Standard};
 use serde_json::json;
@@ -233,9 +233,11 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let crs = a.place.crs();
     let mut reads = points::Reads::new();
     let communities = reads.take(lc_tables::read_communities(&a.communities, crs));
-    let mut facilities: Vec<Facility> = Vec::new();
+    // The records become columns part by part as read: a province's 5.7M records (about
+    // 1.2 GB with their names and codes) would otherwise be held through the whole run.
+    let mut parts: Vec<Vec<Facility>> = Vec::new();
     for p in &a.facilities {
-        facilities.extend(reads.take(lc_tables::read_facilities(p, crs)));
+        parts.extend(reads.take(lc_tables::read_facilities_in_parts(p, crs, true)));
     }
     let candidates = match &a.candidates {
         Some(p) => reads.take(lc_tables::read_candidates(p, crs, false)),
@@ -246,6 +248,11 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         .as_ref()
         .map(|p| reads.take(lc_tables::read_platform_indicators(p)));
     reads.finish()?;
+    let mut facilities =
+        FacilityList::with_capacity(parts.iter().map(Vec::len).sum(), Detail::Assessment);
+    for part in parts {
+        facilities.extend(part);
+    }
     timings.insert("read_points", t.elapsed().as_secs_f64());
 
     let codes: BTreeSet<String> = communities

@@ -523,6 +523,8 @@ fn compute(
     for p in &plans {
         lc_standards::check_plan(p, &standards).map_err(spec)?;
     }
+    // The registry's facilities as the engine's columns (the siting scenarios read the records).
+    let facilities = lc_model::FacilityList::from(reg.facilities.clone());
     // The command line's defaults (`assess`: --max-distance 1500, --snap edge, --snap-limit 300).
     let run = lc_pipeline::run_assess(
         graph,
@@ -531,7 +533,7 @@ fn compute(
             plans: &plans,
             divisions: &reg.divisions,
             communities: &reg.communities,
-            facilities: &reg.facilities,
+            facilities: &facilities,
             candidates: &[],
             platform: None,
         },
@@ -559,7 +561,7 @@ fn compute(
     let report = lc_report::Report {
         title: String::new(),
         communities: &reg.communities,
-        facilities: &reg.facilities,
+        facilities: &facilities,
         standards: &standards,
         plans: &plans,
         assessment: &run.assessment,

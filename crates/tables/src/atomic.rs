@@ -170,12 +170,64 @@ pub fn write_atomic<F>(path: &Path, write: F) -> Result<(), TableError>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
+    written(path, write)?.commit()
+}
+
+/// The temporary file of `path` with `write`'s output, not yet committed.
+fn written<F>(path: &Path, write: F) -> Result<AtomicFile, TableError>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
     let mut file = AtomicFile::create(path)?;
     write(&mut file).map_err(|source| TableError::Write {
         path: path.to_path_buf(),
         reason: source,
     })?;
-    file.commit()
+    Ok(file)
+}
+
+/// A file written by [`write_atomic_pending`] whose sync and rename are under way on a thread of
+/// their own.
+#[derive(Debug)]
+#[must_use = "the file is at its path only once `wait` says so"]
+pub struct Pending {
+    path: PathBuf,
+    commit: std::thread::JoinHandle<Result<(), TableError>>,
+}
+
+impl Pending {
+    /// Waits for the sync and the rename: `Ok` once the complete file is at its path.
+    pub fn wait(self) -> Result<(), TableError> {
+        let path = self.path;
+        self.commit.join().unwrap_or_else(|_| {
+            Err(TableError::Write {
+                path,
+                reason: io::Error::other(
+                    "写入线程意外终止 the thread writing the file to disk stopped unexpectedly",
+                ),
+            })
+        })
+    }
+}
+
+/// [`write_atomic`] whose last step, the sync to disk and the rename, runs on a thread of its
+/// own: the caller goes on (rendering its next file) while this one goes to disk. A caller
+/// writing several large files this way overlaps their disk writes with its own work instead of
+/// waiting for each (a province's assessment: 2.2 GB of outputs, 1.3 s of syncing).
+///
+/// The guarantees are [`write_atomic`]'s once [`Pending::wait`] returns `Ok`: an error while
+/// writing returns here with nothing left behind; an error of the sync or the rename comes from
+/// `wait`, the temporary file removed. The caller waits for every `Pending` before it moves or
+/// removes the directory the files are in.
+pub fn write_atomic_pending<F>(path: &Path, write: F) -> Result<Pending, TableError>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let file = written(path, write)?;
+    Ok(Pending {
+        path: path.to_path_buf(),
+        commit: std::thread::spawn(move || file.commit()),
+    })
 }
 
 /// Writes a CSV file atomically through a [`csv::Writer`] (default settings: comma, `\n`
@@ -263,6 +315,51 @@ mod tests {
         .unwrap_err();
         assert_eq!(fs::read_to_string(&p).unwrap(), "old");
         assert_eq!(entries(dir.path()), vec!["access.csv"]);
+    }
+
+    #[test]
+    fn a_pending_file_appears_whole_once_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("facilities.csv");
+        fs::write(&p, "old").unwrap();
+        let text = "id\n".to_string() + &"F0000001,药店\n".repeat(100_000);
+        let pending = write_atomic_pending(&p, |w| w.write_all(text.as_bytes())).unwrap();
+        pending.wait().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), text);
+        assert_eq!(entries(dir.path()), ["facilities.csv"]);
+    }
+
+    #[test]
+    fn a_pending_file_that_fails_while_written_leaves_nothing_and_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("shortcomings.csv");
+        fs::write(&p, "old").unwrap();
+        let err = write_atomic_pending(&p, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("render failed"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("render failed"), "{err}");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(entries(dir.path()), ["shortcomings.csv"]);
+    }
+
+    #[test]
+    fn a_pending_file_whose_rename_fails_reports_it_on_wait() {
+        // The target is a directory by the time the rename runs: `wait` gives the error and the
+        // temporary file is removed.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("index.html");
+        let pending = write_atomic_pending(&p, |w| {
+            fs::create_dir(dir.path().join("index.html"))?;
+            fs::write(dir.path().join("index.html/keep"), "x")?;
+            w.write_all(b"<html>")
+        })
+        .unwrap();
+        let err = pending.wait().unwrap_err();
+        assert!(err.to_string().contains("index.html"), "{err}");
+        assert_eq!(entries(dir.path()), ["index.html"]);
+        assert!(p.join("keep").exists());
     }
 
     #[test]

@@ -47,7 +47,7 @@ mod points;
 mod siting;
 mod stream;
 
-pub use atomic::{csv_writer_atomic, write_atomic, AtomicFile};
+pub use atomic::{csv_writer_atomic, write_atomic, write_atomic_pending, AtomicFile, Pending};
 pub use error::{RowError, TableError, MAX_ROW_ERRORS};
 pub use fields::LineNumbers;
 pub use folder::OutputFolder;

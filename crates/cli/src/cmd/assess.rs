@@ -446,16 +446,24 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         recommendations,
     };
     // Each file is rendered straight into its staged file (the large ones stream: a province's
-    // 2 GB of rows are never held in memory), the files in parallel.
+    // 2 GB of rows are never held in memory), the files in parallel. A rendered file's sync and
+    // rename run on a thread of their own while the next files render: every one is waited for
+    // below, before the folder is committed or (on an error) removed.
+    let pending = std::sync::Mutex::new(Vec::new());
     let stream = |name: &str,
                   f: &(dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + Sync)|
      -> Result<PathBuf> {
         let t = Instant::now();
         let p = folder.staged(name);
-        lc_tables::write_atomic(&p, f)
-            .with_context(|| format!("无法写入 cannot write {}", folder.target(name).display()))?;
-        tracing::info!("{name} written in {:.3} s", t.elapsed().as_secs_f64());
-        Ok(folder.target(name))
+        let target = folder.target(name);
+        let written = lc_tables::write_atomic_pending(&p, f)
+            .with_context(|| format!("无法写入 cannot write {}", target.display()))?;
+        tracing::info!("{name} rendered in {:.3} s", t.elapsed().as_secs_f64());
+        pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((target.clone(), written));
+        Ok(target)
     };
     let write = |name: &str, bytes: &[u8]| stream(name, &|w| w.write_all(bytes));
     let short_rows = std::sync::atomic::AtomicUsize::new(0);
@@ -520,10 +528,29 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
             )
         },
     );
+    // Every file handed to its sync thread so far, waited for (each one, even after an error).
+    let wait_all = || -> Vec<Result<()>> {
+        std::mem::take(
+            &mut *pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_iter()
+        .map(|(target, written)| {
+            written
+                .wait()
+                .with_context(|| format!("无法写入 cannot write {}", target.display()))
+        })
+        .collect()
+    };
+    let synced = wait_all();
     for done in [short, ind, fac, geo, xlsx] {
         done?;
     }
     let html = html?;
+    for done in synced {
+        done?;
+    }
     let short_rows = short_rows.into_inner();
     timings.insert("report", t.elapsed().as_secs_f64());
     let total = t_start.elapsed().as_secs_f64();
@@ -580,6 +607,9 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
         "summary.json",
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
+    for done in wait_all() {
+        done?;
+    }
     folder
         .commit(&OUT_FILES)
         .with_context(|| format!("无法完成输出文件夹 cannot complete {}", a.out.display()))?;

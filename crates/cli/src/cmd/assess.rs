@@ -467,44 +467,46 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     };
     let write = |name: &str, bytes: &[u8]| stream(name, &|w| w.write_all(bytes));
     let short_rows = std::sync::atomic::AtomicUsize::new(0);
-    let ((short, ind), ((fac, geo), (xlsx, html))) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    stream("shortcomings.csv", &|w| {
-                        let n = lc_report::write_shortcomings_csv(&report, w)?;
-                        short_rows.store(n, std::sync::atomic::Ordering::Relaxed);
-                        Ok(())
-                    })
-                },
-                || {
-                    stream("indicators.csv", &|w| {
-                        lc_report::write_indicators_csv(&report, w)
-                    })
-                },
-            )
+    // The workbook first, on this thread: it is the longest single piece (its zip compression
+    // cannot be split), and begun last it would run alone after the other files are done.
+    let (xlsx, ((short, ind), ((fac, geo), html))) = rayon::join(
+        || -> Result<PathBuf> {
+            let bytes = lc_report::summary_xlsx(&report)?;
+            write("summary.xlsx", &bytes)
         },
         || {
             rayon::join(
                 || {
                     rayon::join(
                         || {
-                            stream("facilities.csv", &|w| {
-                                lc_report::write_facilities_csv(&report, w)
+                            stream("shortcomings.csv", &|w| {
+                                let n = lc_report::write_shortcomings_csv(&report, w)?;
+                                short_rows.store(n, std::sync::atomic::Ordering::Relaxed);
+                                Ok(())
                             })
                         },
                         || {
-                            stream("communities.geojson", &|w| {
-                                lc_report::write_communities_geojson(&report, w)
+                            stream("indicators.csv", &|w| {
+                                lc_report::write_indicators_csv(&report, w)
                             })
                         },
                     )
                 },
                 || {
                     rayon::join(
-                        || -> Result<PathBuf> {
-                            let bytes = lc_report::summary_xlsx(&report)?;
-                            write("summary.xlsx", &bytes)
+                        || {
+                            rayon::join(
+                                || {
+                                    stream("facilities.csv", &|w| {
+                                        lc_report::write_facilities_csv(&report, w)
+                                    })
+                                },
+                                || {
+                                    stream("communities.geojson", &|w| {
+                                        lc_report::write_communities_geojson(&report, w)
+                                    })
+                                },
+                            )
                         },
                         || {
                             write(

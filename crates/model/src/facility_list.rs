@@ -256,10 +256,24 @@ impl FacilityList {
         let mut out = FacilityList::with_capacity(self.len(), self.detail);
         for i in 0..self.len() {
             if keep(self.category[i]) {
-                out.push(&self.get(i));
+                out.push_from(self, i);
             }
         }
         *self = out;
+    }
+
+    /// Adds facility `i` of `other` (of the same detail), column by column.
+    fn push_from(&mut self, other: &FacilityList, i: usize) {
+        self.ids.push(other.ids.get(i));
+        self.category.push(other.category[i]);
+        self.pos.push(other.pos[i]);
+        self.capacity.push(other.capacity[i]);
+        if self.detail == Detail::Assessment {
+            self.names.push(other.names.get(i));
+            self.floor_area.push(other.floor_area[i]);
+            self.division.push(other.division.get(i));
+            self.has_division.push(other.has_division[i]);
+        }
     }
 }
 
@@ -348,6 +362,13 @@ mod tests {
             assert_eq!(list.division_code(i), None);
         }
         assert!(list.names.text.is_empty() && list.floor_area.is_empty());
+        list.retain_categories(|c| c == records[1].category);
+        assert_eq!((list.len(), list.id(0), list.name(0)), (1, "F2", ""));
+        assert_eq!(
+            (list.pos(0), list.detail()),
+            (records[1].pos, Detail::Access)
+        );
+        assert!(list.names.ends.is_empty() && list.has_division.is_empty());
     }
 
     #[test]

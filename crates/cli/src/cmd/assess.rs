@@ -467,8 +467,9 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     };
     let write = |name: &str, bytes: &[u8]| stream(name, &|w| w.write_all(bytes));
     let short_rows = std::sync::atomic::AtomicUsize::new(0);
-    // The workbook first, on this thread: it is the longest single piece (its zip compression
-    // cannot be split), and begun last it would run alone after the other files are done.
+    // The workbook first: a join's first closure runs at once on the pool thread that takes the
+    // join while the other thread steals the rest. It is the longest single piece (its zip
+    // compression cannot be split), and begun last it would run alone after the other files.
     let (xlsx, ((short, ind), ((fac, geo), html))) = rayon::join(
         || -> Result<PathBuf> {
             let bytes = lc_report::summary_xlsx(&report)?;

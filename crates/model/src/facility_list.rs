@@ -2,9 +2,10 @@
 //! position and capacity; for the assessment also its name, floor area and division code)
 //! without a record and its heap blocks per facility.
 //!
-//! A province's 5.7M [`Facility`] records are about 950 MB (152 bytes each, and a heap block
-//! for each id, name and code); as columns they are a quarter of that, each text column one
-//! block. A caller holding millions of records (the command line) turns them into a list part
+//! A province's 5.7M [`Facility`] records are about 1.1 GB (152 bytes each, and a heap block
+//! for each id, name and code). As columns they are about 0.3 GB with what the access searches
+//! need ([`Detail::Access`]) and about 0.6 GB with what the assessment reads too, each text
+//! column one block. A caller holding millions of records (the command line) turns them into a list part
 //! by part as they are read, so that the records and the list are never both held whole.
 
 use crate::{Category, Facility, LonLat};

@@ -234,7 +234,7 @@ pub fn run(a: AssessArgs, progress: Progress) -> Result<()> {
     let mut reads = points::Reads::new();
     let communities = reads.take(lc_tables::read_communities(&a.communities, crs));
     // The records become columns part by part as read: a province's 5.7M records (about
-    // 1.2 GB with their names and codes) would otherwise be held through the whole run.
+    // 1.1 GB with their names and codes) would otherwise be held through the whole run.
     let mut parts: Vec<Vec<Facility>> = Vec::new();
     for p in &a.facilities {
         parts.extend(reads.take(lc_tables::read_facilities_in_parts(p, crs, true)));

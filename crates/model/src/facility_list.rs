@@ -5,8 +5,9 @@
 //! A province's 5.7M [`Facility`] records are about 1.1 GB (152 bytes each, and a heap block
 //! for each id, name and code). As columns they are about 0.3 GB with what the access searches
 //! need ([`Detail::Access`]) and about 0.6 GB with what the assessment reads too, each text
-//! column one block. A caller holding millions of records (the command line) turns them into a list part
-//! by part as they are read, so that the records and the list are never both held whole.
+//! column one block. A caller holding millions of records (the command line) turns them into a
+//! list part by part as they are read, so that the records and the list are never both held
+//! whole.
 
 use crate::{Category, Facility, LonLat};
 
@@ -132,15 +133,42 @@ impl FacilityList {
 
     /// Adds a facility.
     pub fn push(&mut self, f: &Facility) {
-        self.ids.push(&f.id);
+        self.push_fields(Fields {
+            id: &f.id,
+            category: f.category,
+            pos: f.pos,
+            capacity: f.capacity,
+            name: &f.name,
+            floor_area_m2: f.floor_area_m2,
+            division_code: f.division_code.as_deref(),
+        });
+    }
+
+    /// Adds one facility's fields, each to its column (those of [`Detail::Assessment`] only
+    /// when the list keeps them).
+    fn push_fields(&mut self, f: Fields<'_>) {
+        self.ids.push(f.id);
         self.category.push(f.category);
         self.pos.push(f.pos);
         self.capacity.push(f.capacity);
         if self.detail == Detail::Assessment {
-            self.names.push(&f.name);
+            self.names.push(f.name);
             self.floor_area.push(f.floor_area_m2);
-            self.division.push(f.division_code.as_deref().unwrap_or(""));
+            self.division.push(f.division_code.unwrap_or(""));
             self.has_division.push(f.division_code.is_some());
+        }
+    }
+
+    /// Facility `i`'s fields, borrowed from the columns.
+    fn fields(&self, i: usize) -> Fields<'_> {
+        Fields {
+            id: self.id(i),
+            category: self.category(i),
+            pos: self.pos(i),
+            capacity: self.capacity(i),
+            name: self.name(i),
+            floor_area_m2: self.floor_area_m2(i),
+            division_code: self.division_code(i),
         }
     }
 
@@ -237,15 +265,16 @@ impl FacilityList {
     /// Facility `i` as a record, with what the list keeps (no operator code; at
     /// [`Detail::Access`] no name, area or division code either).
     pub fn get(&self, i: usize) -> Facility {
+        let f = self.fields(i);
         Facility {
-            id: self.id(i).to_string(),
-            name: self.name(i).to_string(),
-            category: self.category(i),
-            pos: self.pos(i),
-            capacity: self.capacity(i),
-            floor_area_m2: self.floor_area_m2(i),
+            id: f.id.to_string(),
+            name: f.name.to_string(),
+            category: f.category,
+            pos: f.pos,
+            capacity: f.capacity,
+            floor_area_m2: f.floor_area_m2,
             provider_code: None,
-            division_code: self.division_code(i).map(str::to_string),
+            division_code: f.division_code.map(str::to_string),
         }
     }
 
@@ -257,25 +286,23 @@ impl FacilityList {
         let mut out = FacilityList::with_capacity(self.len(), self.detail);
         for i in 0..self.len() {
             if keep(self.category[i]) {
-                out.push_from(self, i);
+                out.push_fields(self.fields(i));
             }
         }
         *self = out;
     }
+}
 
-    /// Adds facility `i` of `other` (of the same detail), column by column.
-    fn push_from(&mut self, other: &FacilityList, i: usize) {
-        self.ids.push(other.ids.get(i));
-        self.category.push(other.category[i]);
-        self.pos.push(other.pos[i]);
-        self.capacity.push(other.capacity[i]);
-        if self.detail == Detail::Assessment {
-            self.names.push(other.names.get(i));
-            self.floor_area.push(other.floor_area[i]);
-            self.division.push(other.division.get(i));
-            self.has_division.push(other.has_division[i]);
-        }
-    }
+/// One facility's fields as the list keeps them, borrowed: what [`FacilityList::push`] takes
+/// from a record and what retaining copies from the columns, with no allocation.
+struct Fields<'a> {
+    id: &'a str,
+    category: Category,
+    pos: LonLat,
+    capacity: Option<f64>,
+    name: &'a str,
+    floor_area_m2: Option<f64>,
+    division_code: Option<&'a str>,
 }
 
 /// Every record's columns kept ([`Detail::Assessment`]), so the list can serve an assessment.
@@ -283,6 +310,18 @@ impl From<Vec<Facility>> for FacilityList {
     fn from(facilities: Vec<Facility>) -> FacilityList {
         let mut list = FacilityList::new(Detail::Assessment);
         list.extend(facilities);
+        list
+    }
+}
+
+/// Every record's columns kept ([`Detail::Assessment`]), from borrowed records (no copy of
+/// them is made first).
+impl<'a> FromIterator<&'a Facility> for FacilityList {
+    fn from_iter<I: IntoIterator<Item = &'a Facility>>(records: I) -> FacilityList {
+        let mut list = FacilityList::new(Detail::Assessment);
+        for f in records {
+            list.push(f);
+        }
         list
     }
 }
@@ -336,6 +375,7 @@ mod tests {
         let list = FacilityList::from(records.clone());
         assert_eq!(list.len(), 4);
         assert_eq!(list.detail(), Detail::Assessment);
+        assert_eq!(records.iter().collect::<FacilityList>(), list);
         for (i, f) in records.iter().enumerate() {
             assert_eq!(list.get(i), without_operator(f));
             assert_eq!(list.facility_id(i), records.facility_id(i));

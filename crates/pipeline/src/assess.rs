@@ -3,7 +3,7 @@
 //! every region against the targets.
 
 use crate::observer::{Step, Stepper};
-use crate::place::{place_items, require_points, Placed};
+use crate::place::{place, place_items, require_points, Placed};
 use crate::{Observer, PipelineError, Timings};
 use lc_access::CommunityAccess;
 use lc_assess::{AccessPlan, Assessment, Divisions, Input};
@@ -82,12 +82,7 @@ pub fn run_assess(
         steps.run(Step::Place, None, |_| {
             let snapper = Snapper::new(graph, opts.snap);
             let c = place_items(&snapper, inputs.communities, |c| c.pos, opts.snap_limit);
-            let f = place_items(
-                &snapper,
-                inputs.facilities.positions(),
-                |p| *p,
-                opts.snap_limit,
-            );
+            let f = place(&snapper, inputs.facilities.positions(), opts.snap_limit);
             let k = place_items(&snapper, inputs.candidates, |k| *k, opts.snap_limit);
             Ok((c, f, k))
         })?;

@@ -524,7 +524,7 @@ fn compute(
         lc_standards::check_plan(p, &standards).map_err(spec)?;
     }
     // The registry's facilities as the engine's columns (the siting scenarios read the records).
-    let facilities = lc_model::FacilityList::from(reg.facilities.clone());
+    let facilities: lc_model::FacilityList = reg.facilities.iter().collect();
     // The command line's defaults (`assess`: --max-distance 1500, --snap edge, --snap-limit 300).
     let run = lc_pipeline::run_assess(
         graph,

@@ -180,8 +180,6 @@ struct Scratch {
     search: Search,
     best: Vec<f64>,
     touched: Vec<u32>,
-    /// `(category, millimetres, tie rank, facility)` of the facilities reached, for ordering.
-    keyed: Vec<(u16, i64, u32, u32)>,
     /// `(millimetres, tie rank, facility)` of the facilities within the distance, grouped by
     /// category (`starts[c]..starts[c + 1]`), for choosing the k nearest of each.
     grouped: Vec<(i64, u32, u32)>,
@@ -240,7 +238,6 @@ pub fn compute_access_until(
                         search: Search::new(graph.node_count()),
                         best: vec![f64::INFINITY; targets.len()],
                         touched: Vec::new(),
-                        keyed: Vec::new(),
                         grouped: Vec::new(),
                         starts: Vec::new(),
                         fill: Vec::new(),
@@ -278,7 +275,6 @@ fn one_source(
         search,
         best,
         touched,
-        keyed,
         grouped,
         starts,
         fill,
@@ -315,65 +311,16 @@ fn one_source(
             offer(f, (src.du - du).abs(), best, touched);
         }
     }
-    if cfg.catchment.is_none() {
-        return nearest_by_selection(t, cfg, best, touched, grouped, starts, fill);
-    }
-    // Order by category, distance to the millimetre, then id rank. Distances that differ only
-    // by rounding noise (two ways round of equal length) are ties, broken by id.
-    keyed.clear();
-    keyed.extend(touched.iter().map(|&f| {
-        let fi = f as usize;
-        (t.category[fi], tie_key(best[fi]), t.tie_rank[fi], f)
-    }));
-    keyed.sort_unstable();
-    let nc = cfg.circles.len();
-    let mut out = CommunityAccess {
-        nearest: Vec::new(),
-        counts: vec![0; t.n_categories * nc],
-        pairs: Vec::new(),
-    };
-    let mut current = u16::MAX;
-    let mut rank = 0u16;
-    for &(c, _, _, f) in keyed.iter() {
-        let d = best[f as usize];
-        if c != current {
-            current = c;
-            rank = 0;
-        }
-        if within(d, cfg.max_distance) && (rank as usize) < cfg.k {
-            rank += 1;
-            out.nearest.push(Found {
-                category: c,
-                rank,
-                facility: t.facility[f as usize],
-                distance_m: d,
-            });
-        }
-        for (i, &r) in cfg.circles.iter().enumerate() {
-            if within(d, r) {
-                out.counts[c as usize * nc + i] += 1;
-            }
-        }
-        if let Some(catch) = cfg.catchment {
-            if within(d, catch)
-                && cfg
-                    .pair_categories
-                    .get(c as usize)
-                    .copied()
-                    .unwrap_or(false)
-            {
-                out.pairs.push((t.facility[f as usize], d));
-            }
-        }
-    }
-    out
+    select(t, cfg, best, touched, grouped, starts, fill)
 }
 
-/// [`one_source`]'s results without the pairs, without sorting every facility reached (about
-/// a thousand a community on a province, where k is 3): the counts need no order, and the k
-/// nearest of each category are selected from its group, then only they are sorted. The same
-/// order as the full sort: category, distance to the millimetre, id rank.
-fn nearest_by_selection(
+/// [`one_source`]'s results from the distances it reached, without sorting every facility
+/// reached (about a thousand a community on a province): the counts need no order; the
+/// facilities within the distance are grouped by category (a counting sort); of a category
+/// without pairs only the k nearest are selected and sorted, and only a pair category's group
+/// (its pairs are listed nearest first) is sorted whole. Nearest facilities and pairs come in
+/// the order of a full sort by category, distance to the millimetre, then id rank.
+fn select(
     t: &Targets,
     cfg: &AccessConfig,
     best: &[f64],
@@ -384,10 +331,18 @@ fn nearest_by_selection(
 ) -> CommunityAccess {
     let nc = cfg.circles.len();
     let n_cat = t.n_categories;
+    let catchment = cfg.catchment;
+    let paired = |c: usize| catchment.is_some() && cfg.pair_categories.get(c) == Some(&true);
+    // A facility is grouped when it may be listed: within the distance, or within the
+    // catchment for a pair category (the catchment may be the longer).
+    let grouped_at = |d: f64, c: usize| {
+        within(d, cfg.max_distance) || (paired(c) && catchment.is_some_and(|r| within(d, r)))
+    };
     let mut counts = vec![0; n_cat * nc];
-    // Count, and group the facilities within the distance by category (a counting sort).
+    // Count, and group the facilities by category (a counting sort).
     starts.clear();
     starts.resize(n_cat + 1, 0);
+    let mut n_pairs = 0;
     for &f in touched {
         let (d, c) = (best[f as usize], t.category[f as usize] as usize);
         for (i, &r) in cfg.circles.iter().enumerate() {
@@ -395,11 +350,14 @@ fn nearest_by_selection(
                 counts[c * nc + i] += 1;
             }
         }
-        if within(d, cfg.max_distance) {
+        if grouped_at(d, c) {
             starts[c + 1] += 1;
         }
+        if paired(c) && catchment.is_some_and(|r| within(d, r)) {
+            n_pairs += 1;
+        }
     }
-    // The list is sized exactly (grown by doubling, a province's 200,000 lists of about 90
+    // The lists are sized exactly (grown by doubling, a province's 200,000 lists of about 90
     // held room for 128 each: 120 MB more at the run's peak, and reallocations on the way).
     let listed: usize = (0..n_cat)
         .map(|c| (starts[c + 1] as usize).min(cfg.k))
@@ -407,7 +365,7 @@ fn nearest_by_selection(
     let mut out = CommunityAccess {
         nearest: Vec::with_capacity(listed),
         counts,
-        pairs: Vec::new(),
+        pairs: Vec::with_capacity(n_pairs),
     };
     for c in 0..n_cat {
         starts[c + 1] += starts[c];
@@ -420,15 +378,36 @@ fn nearest_by_selection(
     fill.extend_from_slice(&starts[..n_cat]);
     for &f in touched {
         let fi = f as usize;
-        let d = best[fi];
-        if within(d, cfg.max_distance) {
-            let c = t.category[fi] as usize;
+        let (d, c) = (best[fi], t.category[fi] as usize);
+        if grouped_at(d, c) {
             grouped[fill[c] as usize] = (tie_key(d), t.tie_rank[fi], f);
             fill[c] += 1;
         }
     }
     for c in 0..n_cat {
         let group = &mut grouped[starts[c] as usize..starts[c + 1] as usize];
+        if paired(c) {
+            // The whole group in order: the first k within the distance are the nearest,
+            // and every one within the catchment is a pair.
+            group.sort_unstable();
+            let mut rank = 0u16;
+            for &(_, _, f) in group.iter() {
+                let d = best[f as usize];
+                if within(d, cfg.max_distance) && (rank as usize) < cfg.k {
+                    rank += 1;
+                    out.nearest.push(Found {
+                        category: c as u16,
+                        rank,
+                        facility: t.facility[f as usize],
+                        distance_m: d,
+                    });
+                }
+                if catchment.is_some_and(|r| within(d, r)) {
+                    out.pairs.push((t.facility[f as usize], d));
+                }
+            }
+            continue;
+        }
         let k = cfg.k.min(group.len());
         if k == 0 {
             continue;

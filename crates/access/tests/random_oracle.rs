@@ -122,11 +122,66 @@ fn check(seed: u64, mode: SnapMode) {
         &|_| {},
     );
 
+    // The same run with pairs for categories 0 and 2 within a catchment longer than the
+    // distance: the nearest and the counts must not change, and the pairs are checked below.
+    let catchment = 1000.0;
+    let paired = [true, false, true];
+    let with_pairs = compute_access(
+        &graph,
+        &targets,
+        &comm.iter().copied().map(Some).collect::<Vec<_>>(),
+        &AccessConfig {
+            catchment: Some(catchment),
+            pair_categories: paired.to_vec(),
+            ..cfg.clone()
+        },
+        &|_| {},
+    );
+
     let mut pts = comm.clone();
     pts.extend(fac.iter().copied());
     let ex = common::expand(&graph, &pts);
     for (ci, r) in res.iter().enumerate() {
         let dist = common::dijkstra(&ex.adj, ex.point_node[ci]);
+        let p = &with_pairs[ci];
+        assert_eq!(
+            p.nearest, r.nearest,
+            "seed {seed} community {ci}: pairs changed nearest"
+        );
+        assert_eq!(
+            p.counts, r.counts,
+            "seed {seed} community {ci}: pairs changed counts"
+        );
+        assert!(r.pairs.is_empty(), "seed {seed}: pairs without a catchment");
+        // Pairs: the paired categories in order, each nearest first (ties by id).
+        let mut want_pairs: Vec<(usize, f64, &str)> = (0..fac.len())
+            .filter(|&f| paired[cats[f] as usize])
+            .map(|f| {
+                (
+                    cats[f] as usize,
+                    dist[ex.point_node[comm.len() + f]],
+                    ids[f].as_str(),
+                )
+            })
+            .filter(|(_, d, _)| *d <= catchment)
+            .collect();
+        want_pairs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(b.2)));
+        let got_pairs: Vec<(usize, f64, &str)> = p
+            .pairs
+            .iter()
+            .map(|&(f, d)| (cats[f as usize] as usize, d, ids[f as usize].as_str()))
+            .collect();
+        assert_eq!(
+            got_pairs.len(),
+            want_pairs.len(),
+            "seed {seed} community {ci}: pairs {got_pairs:?} vs {want_pairs:?}"
+        );
+        for (g, w) in got_pairs.iter().zip(&want_pairs) {
+            assert!(
+                g.0 == w.0 && g.2 == w.2 && (g.1 - w.1).abs() < 0.01,
+                "seed {seed} community {ci}: pairs {got_pairs:?} vs {want_pairs:?}"
+            );
+        }
         for c in 0..n_cat {
             let mut want: Vec<(f64, &str)> = (0..fac.len())
                 .filter(|&f| cats[f] as usize == c)

@@ -369,6 +369,7 @@ fn plan_rows(
         .map(|&(ii, level)| {
             let ind = &p.indicators[ii];
             let g = &grouped[&(ind.scope.communities, level)];
+            let relevant = counted_requirements(cx, ind);
             g.communities
                 .par_iter()
                 .map(|(&code, group)| {
@@ -377,7 +378,7 @@ fn plan_rows(
                         group,
                         facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
                     };
-                    let e = evaluate(cx, ind, &region, code, alloc);
+                    let e = evaluate(cx, ind, &relevant, &region, code, alloc);
                     // A monitoring indicator has no target: never met or short.
                     let met = e
                         .value
@@ -508,7 +509,39 @@ fn supply_notes(
     }
 }
 
-fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &Allocations) -> Eval {
+/// The requirements a standard-coverage indicator counts: the standard's required ones, of the
+/// levels asked (all levels when none is named). Empty for other indicators.
+fn counted_requirements(cx: &Ctx, ind: &Indicator) -> Vec<usize> {
+    let IndicatorKind::StandardCoverage {
+        standard, levels, ..
+    } = &ind.kind
+    else {
+        return Vec::new();
+    };
+    cx.reqs
+        .iter()
+        .enumerate()
+        .filter(|(_, rr)| {
+            let s = &cx.standards[rr.standard];
+            let q = &s.requirements[rr.requirement];
+            &s.id == standard
+                && q.obligation == Obligation::Required
+                && (levels.is_empty() || q.level.as_ref().is_some_and(|l| levels.contains(l)))
+        })
+        .map(|(ri, _)| ri)
+        .collect()
+}
+
+/// One indicator in one region (`relevant`: its [`counted_requirements`], found once for
+/// all its regions).
+fn evaluate(
+    cx: &Ctx,
+    ind: &Indicator,
+    relevant: &[usize],
+    r: &Region,
+    code: &str,
+    alloc: &Allocations,
+) -> Eval {
     let input = cx.input;
     let group = r.group;
     let off = group.iter().filter(|&&i| !input.placed[i]).count();
@@ -535,23 +568,7 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &Allocatio
             }
             Eval::access(num, den, notes, scope_word)
         }
-        IndicatorKind::StandardCoverage {
-            standard, levels, ..
-        } => {
-            let relevant: Vec<usize> = cx
-                .reqs
-                .iter()
-                .enumerate()
-                .filter(|(_, rr)| {
-                    let s = &cx.standards[rr.standard];
-                    let q = &s.requirements[rr.requirement];
-                    &s.id == standard
-                        && q.obligation == Obligation::Required
-                        && (levels.is_empty()
-                            || q.level.as_ref().is_some_and(|l| levels.contains(l)))
-                })
-                .map(|(ri, _)| ri)
-                .collect();
+        IndicatorKind::StandardCoverage { .. } => {
             let nr = cx.reqs.len();
             let (mut num, mut den, mut unknown) = (0.0, 0.0, 0);
             for &i in group {
@@ -560,16 +577,13 @@ fn evaluate(cx: &Ctx, ind: &Indicator, r: &Region, code: &str, alloc: &Allocatio
                     den += 1.0;
                     continue;
                 }
-                let states: Vec<CheckState> = relevant
-                    .iter()
-                    .map(|&ri| cx.checks[i * nr + ri].state)
-                    .collect();
-                if states.contains(&CheckState::NotComputable) {
+                let states = relevant.iter().map(|&ri| cx.checks[i * nr + ri].state);
+                if states.clone().any(|s| s == CheckState::NotComputable) {
                     unknown += 1;
                     continue;
                 }
                 den += 1.0;
-                if states.iter().all(|s| *s == CheckState::Met) {
+                if states.into_iter().all(|s| s == CheckState::Met) {
                     num += 1.0;
                 }
             }

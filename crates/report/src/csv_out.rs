@@ -47,7 +47,10 @@ pub(crate) fn to_string<T>(write: impl FnOnce(&mut dyn io::Write) -> io::Result<
 
 /// Quotes a CSV field when it needs it.
 fn field(out: &mut String, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
+    // Byte by byte: the four are ASCII, which never occurs inside a multi-byte character, and a
+    // char pattern decodes every character (most of a province's `facilities.csv` names are
+    // Chinese).
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
         out.push('"');

@@ -1,6 +1,6 @@
 //! `communities.geojson`: every community as a point with its status.
 
-use crate::csv_out::Sink;
+use crate::csv_out::{push_shortest, Sink};
 use crate::Report;
 use std::fmt::Write as _;
 use std::io;
@@ -9,11 +9,12 @@ fn js(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
-fn num(x: f64) -> String {
+/// Appends a JSON number as `{}` writes it, or `null` when it is not finite.
+fn num(out: &mut String, x: f64) {
     if x.is_finite() {
-        format!("{x}")
+        push_shortest(out, x);
     } else {
-        "null".into()
+        out.push_str("null");
     }
 }
 
@@ -25,42 +26,57 @@ pub fn write_communities_geojson(r: &Report, out: &mut dyn io::Write) -> io::Res
     let mut sink = Sink::new(out);
     sink.buf
         .push_str("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    // Each requirement's key ("standard/requirement") as a JSON string, rendered once: a
+    // province lists 4.7 million missing requirements.
+    let keys: Vec<String> = (0..a.requirements.len())
+        .map(|ri| {
+            let (st, req) = r.requirement(ri);
+            js(&format!("{}/{}", st.id, req.id))
+        })
+        .collect();
     for (i, c) in r.communities.iter().enumerate() {
         let s = &a.status[i];
-        let missing: Vec<String> = r
-            .missing(i)
-            .into_iter()
-            .map(|ri| {
-                let (st, req) = r.requirement(ri);
-                js(&format!("{}/{}", st.id, req.id))
-            })
-            .collect();
+        let b = &mut sink.buf;
         if i > 0 {
-            sink.buf.push_str(",\n");
+            b.push_str(",\n");
         }
+        b.push_str("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+        num(b, c.pos.lon);
+        b.push(',');
+        num(b, c.pos.lat);
         let _ = write!(
-            sink.buf,
-            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{{\"id\":{},\"name\":{},\"division_code\":{},\"division_name\":{},\"population\":{},\"placed\":{},\"required\":{},\"met\":{},\"short_required\":{},\"short_recommended\":{},\"not_computable\":{},\"share_met\":{},\"person_shortcomings\":{},\"rank\":{},\"missing\":[{}]}}}}",
-            num(c.pos.lon),
-            num(c.pos.lat),
+            b,
+            "]}},\"properties\":{{\"id\":{},\"name\":{},\"division_code\":{},\"division_name\":{},\"population\":",
             js(&c.id),
             js(&c.name),
             c.division_code.as_deref().map(js).unwrap_or_else(|| "null".into()),
             js(&r.division_name(c.division_code.as_deref())),
-            num(c.population),
+        );
+        num(b, c.population);
+        let _ = write!(
+            b,
+            ",\"placed\":{},\"required\":{},\"met\":{},\"short_required\":{},\"short_recommended\":{},\"not_computable\":{},\"share_met\":",
             s.placed,
             s.required,
             s.met,
             s.short_required,
             s.short_recommended,
             s.not_computable,
-            s.share_met()
-                .map(|x| num((x * 1000.0).round() / 1000.0))
-                .unwrap_or_else(|| "null".into()),
-            num(s.score),
-            ranks[i],
-            missing.join(",")
         );
+        match s.share_met() {
+            Some(x) => num(b, (x * 1000.0).round() / 1000.0),
+            None => b.push_str("null"),
+        }
+        b.push_str(",\"person_shortcomings\":");
+        num(b, s.score);
+        let _ = write!(b, ",\"rank\":{},\"missing\":[", ranks[i]);
+        for (k, ri) in r.missing(i).into_iter().enumerate() {
+            if k > 0 {
+                b.push(',');
+            }
+            b.push_str(&keys[ri]);
+        }
+        b.push_str("]}}");
         sink.row_done()?;
     }
     sink.buf.push_str("\n]}\n");

@@ -111,11 +111,124 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         row += 1;
     }
 
-    // Indicators: the same columns as indicators.csv, numbers as numbers. The large sheets are
-    // written row by row in constant-memory mode (strings inline, no shared table).
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name("indicators")?;
-    header(ws, INDICATOR_COLUMNS, &bold)?;
+    // Indicators (the same columns as indicators.csv, numbers as numbers), shortcomings and
+    // communities: the large sheets, written row by row in constant-memory mode (strings inline,
+    // no shared table), their rows on all threads. Their headers are written first, here: the
+    // bold format is then known to the workbook before the threads look it up (two threads
+    // adding one format at once could give it two indexes).
+    let mut large = [
+        wb.new_worksheet_with_constant_memory(),
+        wb.new_worksheet_with_constant_memory(),
+        wb.new_worksheet_with_constant_memory(),
+    ];
+    let [ind_ws, short_ws, comm_ws] = &mut large;
+    for (ws, name, cols) in [
+        (&mut *ind_ws, "indicators", INDICATOR_COLUMNS),
+        (&mut *short_ws, "shortcomings", &SHORTCOMING_COLUMNS[..]),
+        (&mut *comm_ws, "communities", &COMMUNITY_COLUMNS[..]),
+    ] {
+        ws.set_name(name)?;
+        header(ws, cols, &bold)?;
+    }
+    let (ind, (short, comm)) = rayon::join(
+        || indicator_rows(r, ind_ws),
+        || {
+            rayon::join(
+                || shortcoming_rows(r, short_ws),
+                || community_rows(r, comm_ws),
+            )
+        },
+    );
+    ind?;
+    short?;
+    comm?;
+    for ws in large {
+        wb.push_worksheet(ws);
+    }
+    // Recommended sites (when candidate sites were given): the columns of recommended_sites.csv,
+    // numbers as numbers.
+    if !r.recommendations.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name("recommended_sites")?;
+        header(ws, &RECOMMENDED_COLUMNS, &bold)?;
+        for (k, cells) in recommended_rows(r).iter().enumerate() {
+            let row = k as u32 + 1;
+            for (c, v) in cells.iter().enumerate() {
+                match v.parse::<f64>() {
+                    Ok(x) if !RECOMMENDED_TEXT_COLUMNS.contains(&RECOMMENDED_COLUMNS[c]) => {
+                        ws.write_number(row, c as u16, x)?
+                    }
+                    _ => ws.write_string(row, c as u16, v)?,
+                };
+            }
+        }
+    }
+    // Definitions: one row per indicator, with the plan's sentence.
+    let ws = wb.add_worksheet();
+    ws.set_name("definitions")?;
+    header(ws, DEFINITION_COLUMNS, &bold)?;
+    let mut row = 1u32;
+    for p in r.plans {
+        for ind in &p.indicators {
+            ws.write_string(row, 0, &p.id)?;
+            ws.write_string(row, 1, &ind.id)?;
+            ws.write_string(row, 2, &ind.name_zh)?;
+            ws.write_string(row, 3, &ind.name_en)?;
+            ws.write_string(row, 4, kind_key(&ind.kind))?;
+            ws.write_string(row, 5, &ind.unit)?;
+            ws.write_string(row, 6, crate::target_cells(ind).0)?;
+            num_or_blank(ws, row, 7, ind.threshold)?;
+            ws.write_string(row, 8, ind.status.label())?;
+            ws.write_string(row, 9, &ind.definition)?;
+            ws.write_string(row, 10, &ind.quote)?;
+            ws.write_string(row, 11, &p.document)?;
+            row += 1;
+        }
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// The shortcomings sheet's columns.
+const SHORTCOMING_COLUMNS: [&str; 16] = [
+    "rank",
+    "community_id",
+    "community_name",
+    "division_code",
+    "standard",
+    "requirement_id",
+    "requirement_zh",
+    "requirement_en",
+    "obligation",
+    "status",
+    "categories",
+    "required",
+    "found_nearest_m",
+    "found_count",
+    "found_ratio",
+    "population_affected",
+];
+
+/// The communities sheet's columns.
+const COMMUNITY_COLUMNS: [&str; 14] = [
+    "rank",
+    "community_id",
+    "community_name",
+    "division_code",
+    "division_name",
+    "population",
+    "placed",
+    "required",
+    "met",
+    "short_required",
+    "short_recommended",
+    "not_computable",
+    "share_met",
+    "person_shortcomings",
+];
+
+/// The indicators sheet's rows (its header is written).
+fn indicator_rows(r: &Report, ws: &mut Worksheet) -> Result<(), ReportError> {
+    let a = r.assessment;
     let shown = sheet_indicator_rows(&a.indicators, XLSX_INDICATOR_ROWS);
     for (i, ir) in shown.iter().enumerate() {
         let row = i as u32 + 1;
@@ -170,29 +283,12 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
             ),
         )?;
     }
+    Ok(())
+}
 
-    // Shortcomings, in rank order.
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name("shortcomings")?;
-    let cols = [
-        "rank",
-        "community_id",
-        "community_name",
-        "division_code",
-        "standard",
-        "requirement_id",
-        "requirement_zh",
-        "requirement_en",
-        "obligation",
-        "status",
-        "categories",
-        "required",
-        "found_nearest_m",
-        "found_count",
-        "found_ratio",
-        "population_affected",
-    ];
-    header(ws, &cols, &bold)?;
+/// The shortcomings sheet's rows, in rank order (its header is written).
+fn shortcoming_rows(r: &Report, ws: &mut Worksheet) -> Result<(), ReportError> {
+    let a = r.assessment;
     let ranks = r.ranks();
     let shown = a.shortcomings.len().min(XLSX_SHORTCOMING_ROWS);
     for (i, sc) in a.shortcomings.iter().take(shown).enumerate() {
@@ -232,27 +328,12 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
             ),
         )?;
     }
+    Ok(())
+}
 
-    // Communities, in rank order.
-    let ws = wb.add_worksheet_with_constant_memory();
-    ws.set_name("communities")?;
-    let cols = [
-        "rank",
-        "community_id",
-        "community_name",
-        "division_code",
-        "division_name",
-        "population",
-        "placed",
-        "required",
-        "met",
-        "short_required",
-        "short_recommended",
-        "not_computable",
-        "share_met",
-        "person_shortcomings",
-    ];
-    header(ws, &cols, &bold)?;
+/// The communities sheet's rows, in rank order (its header is written).
+fn community_rows(r: &Report, ws: &mut Worksheet) -> Result<(), ReportError> {
+    let a = r.assessment;
     for (k, &i) in a.ranking.iter().enumerate() {
         let row = k as u32 + 1;
         let c = &r.communities[i];
@@ -272,47 +353,7 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         num_or_blank(ws, row, 12, s.share_met())?;
         ws.write_number(row, 13, s.score)?;
     }
-    // Recommended sites (when candidate sites were given): the columns of recommended_sites.csv,
-    // numbers as numbers.
-    if !r.recommendations.is_empty() {
-        let ws = wb.add_worksheet();
-        ws.set_name("recommended_sites")?;
-        header(ws, &RECOMMENDED_COLUMNS, &bold)?;
-        for (k, cells) in recommended_rows(r).iter().enumerate() {
-            let row = k as u32 + 1;
-            for (c, v) in cells.iter().enumerate() {
-                match v.parse::<f64>() {
-                    Ok(x) if !RECOMMENDED_TEXT_COLUMNS.contains(&RECOMMENDED_COLUMNS[c]) => {
-                        ws.write_number(row, c as u16, x)?
-                    }
-                    _ => ws.write_string(row, c as u16, v)?,
-                };
-            }
-        }
-    }
-    // Definitions: one row per indicator, with the plan's sentence.
-    let ws = wb.add_worksheet();
-    ws.set_name("definitions")?;
-    header(ws, DEFINITION_COLUMNS, &bold)?;
-    let mut row = 1u32;
-    for p in r.plans {
-        for ind in &p.indicators {
-            ws.write_string(row, 0, &p.id)?;
-            ws.write_string(row, 1, &ind.id)?;
-            ws.write_string(row, 2, &ind.name_zh)?;
-            ws.write_string(row, 3, &ind.name_en)?;
-            ws.write_string(row, 4, kind_key(&ind.kind))?;
-            ws.write_string(row, 5, &ind.unit)?;
-            ws.write_string(row, 6, crate::target_cells(ind).0)?;
-            num_or_blank(ws, row, 7, ind.threshold)?;
-            ws.write_string(row, 8, ind.status.label())?;
-            ws.write_string(row, 9, &ind.definition)?;
-            ws.write_string(row, 10, &ind.quote)?;
-            ws.write_string(row, 11, &p.document)?;
-            row += 1;
-        }
-    }
-    Ok(wb.save_to_buffer()?)
+    Ok(())
 }
 
 #[cfg(test)]

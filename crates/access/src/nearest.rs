@@ -180,8 +180,9 @@ struct Scratch {
     search: Search,
     best: Vec<f64>,
     touched: Vec<u32>,
-    /// `(millimetres, tie rank, facility)` of the facilities within the distance, grouped by
-    /// category (`starts[c]..starts[c + 1]`), for choosing the k nearest of each.
+    /// `(millimetres, tie rank, facility)` of the facilities within the distance (or a pair
+    /// category's catchment), grouped by category (`starts[c]..starts[c + 1]`), for choosing
+    /// the k nearest of each and listing the pairs.
     grouped: Vec<(i64, u32, u32)>,
     starts: Vec<u32>,
     fill: Vec<u32>,

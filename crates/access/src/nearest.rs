@@ -334,11 +334,11 @@ fn select(
     let n_cat = t.n_categories;
     let catchment = cfg.catchment;
     let paired = |c: usize| catchment.is_some() && cfg.pair_categories.get(c) == Some(&true);
-    // A facility is grouped when it may be listed: within the distance, or within the
-    // catchment for a pair category (the catchment may be the longer).
-    let grouped_at = |d: f64, c: usize| {
-        within(d, cfg.max_distance) || (paired(c) && catchment.is_some_and(|r| within(d, r)))
-    };
+    // A pair: a facility of a pair category within the catchment.
+    let pair_at = |d: f64, c: usize| paired(c) && catchment.is_some_and(|r| within(d, r));
+    // A facility is grouped when it may be listed: within the distance, or a pair (the
+    // catchment may be the longer).
+    let grouped_at = |d: f64, c: usize| within(d, cfg.max_distance) || pair_at(d, c);
     let mut counts = vec![0; n_cat * nc];
     // Count, and group the facilities by category (a counting sort).
     starts.clear();
@@ -354,7 +354,7 @@ fn select(
         if grouped_at(d, c) {
             starts[c + 1] += 1;
         }
-        if paired(c) && catchment.is_some_and(|r| within(d, r)) {
+        if pair_at(d, c) {
             n_pairs += 1;
         }
     }
@@ -403,7 +403,7 @@ fn select(
                         distance_m: d,
                     });
                 }
-                if catchment.is_some_and(|r| within(d, r)) {
+                if pair_at(d, c) {
                     out.pairs.push((t.facility[f as usize], d));
                 }
             }

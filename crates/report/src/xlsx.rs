@@ -121,15 +121,16 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
         wb.new_worksheet_with_constant_memory(),
         wb.new_worksheet_with_constant_memory(),
     ];
-    let [ind_ws, short_ws, comm_ws] = &mut large;
-    for (ws, name, cols) in [
-        (&mut *ind_ws, "indicators", INDICATOR_COLUMNS),
-        (&mut *short_ws, "shortcomings", &SHORTCOMING_COLUMNS[..]),
-        (&mut *comm_ws, "communities", &COMMUNITY_COLUMNS[..]),
-    ] {
+    let names = [
+        ("indicators", INDICATOR_COLUMNS),
+        ("shortcomings", SHORTCOMING_COLUMNS),
+        ("communities", COMMUNITY_COLUMNS),
+    ];
+    for (ws, (name, cols)) in large.iter_mut().zip(names) {
         ws.set_name(name)?;
         header(ws, cols, &bold)?;
     }
+    let [ind_ws, short_ws, comm_ws] = &mut large;
     let (ind, (short, comm)) = rayon::join(
         || indicator_rows(r, ind_ws),
         || {
@@ -189,7 +190,7 @@ pub fn summary_xlsx(r: &Report) -> Result<Vec<u8>, ReportError> {
 }
 
 /// The shortcomings sheet's columns.
-const SHORTCOMING_COLUMNS: [&str; 16] = [
+const SHORTCOMING_COLUMNS: &[&str] = &[
     "rank",
     "community_id",
     "community_name",
@@ -209,7 +210,7 @@ const SHORTCOMING_COLUMNS: [&str; 16] = [
 ];
 
 /// The communities sheet's columns.
-const COMMUNITY_COLUMNS: [&str; 14] = [
+const COMMUNITY_COLUMNS: &[&str] = &[
     "rank",
     "community_id",
     "community_name",

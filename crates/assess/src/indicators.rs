@@ -122,6 +122,12 @@ struct Ctx<'a> {
     reqs: &'a [ReqRef],
     checks: &'a [Check],
     codes: &'a [Option<&'a str>],
+    /// Each community's population, by index (read once per row instead of through the
+    /// community records).
+    population: &'a [f64],
+    /// Every community of each community filter and level, grouped by region
+    /// ([`communities_by_region`]): once for all plans, each plan keeping its own members.
+    regions: &'a HashMap<(CommunityFilter, RegionLevel), BTreeMap<&'a str, Vec<usize>>>,
     fac: &'a FacilityRegions,
 }
 
@@ -136,8 +142,8 @@ struct Region<'a> {
 }
 
 /// The members of each region of a level (the whole area is the region "").
-struct Groups<'a> {
-    communities: BTreeMap<&'a str, Vec<usize>>,
+struct Groups<'g, 'a> {
+    communities: &'g BTreeMap<&'a str, Vec<usize>>,
     facilities: BTreeMap<&'a str, Vec<usize>>,
 }
 
@@ -155,6 +161,24 @@ fn by_region<'a>(
         }
     }
     groups
+}
+
+/// Every community the filter admits, grouped by its region at `level` (at the community level
+/// each community by itself, keyed by its id), each group in index order.
+fn communities_by_region<'a>(
+    input: &'a Input,
+    codes: &[Option<&'a str>],
+    filter: CommunityFilter,
+    level: RegionLevel,
+) -> BTreeMap<&'a str, Vec<usize>> {
+    let admitted = (0..codes.len()).filter(|&i| filter.admits(codes[i]));
+    if level == RegionLevel::Community {
+        admitted
+            .map(|i| (input.communities[i].id.as_str(), vec![i]))
+            .collect()
+    } else {
+        by_region(admitted, |i| codes[i], level)
+    }
 }
 
 /// Groups facilities as [`by_region`] would (those the filter admits, by their region at
@@ -214,6 +238,23 @@ pub(crate) fn compute(
         .iter()
         .map(|c| c.division_code.as_deref().map(str::trim))
         .collect();
+    let population: Vec<f64> = input.communities.iter().map(|c| c.population).collect();
+    let mut keys: Vec<(CommunityFilter, RegionLevel)> = Vec::new();
+    for ind in plans.iter().flat_map(|p| &p.indicators) {
+        for &level in &ind.levels {
+            let key = (ind.scope.communities, level);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    let regions: HashMap<(CommunityFilter, RegionLevel), BTreeMap<&str, Vec<usize>>> = keys
+        .par_iter()
+        .map(|&(filter, level)| {
+            let groups = communities_by_region(input, &codes, filter, level);
+            ((filter, level), groups)
+        })
+        .collect();
     let cx = Ctx {
         standards,
         plan,
@@ -221,6 +262,8 @@ pub(crate) fn compute(
         reqs,
         checks,
         codes: &codes,
+        population: &population,
+        regions: &regions,
         fac,
     };
     // The capacity shares the supply-side indicators show beside their figures, computed first
@@ -234,12 +277,17 @@ pub(crate) fn compute(
             .filter_map(shares_of),
     );
     let alloc: &Allocations = alloc;
-    let per_plan: Vec<Vec<IndicatorRow>> = plans
+    let per_plan: Vec<Vec<Vec<IndicatorRow>>> = plans
         .par_iter()
         .enumerate()
         .map(|(pi, p)| plan_rows(&cx, pi, p, alloc, divisions))
         .collect();
-    per_plan.into_iter().flatten().collect()
+    // Joined with one move of each row (a province has half a million).
+    let mut rows = Vec::with_capacity(per_plan.iter().flatten().map(Vec::len).sum());
+    for part in per_plan.into_iter().flatten() {
+        rows.extend(part);
+    }
+    rows
 }
 
 /// The capacity shares (2SFCA allocation) an indicator's walking figure needs:
@@ -269,26 +317,26 @@ fn shares<'a>(alloc: &'a Allocations, ind: &Indicator) -> &'a Allocation {
         .unwrap_or_else(|| unreachable!("compute computes the shares of every indicator first"))
 }
 
-/// Every row of one plan: each indicator in each region of each of its levels.
+/// Every row of one plan: each indicator in each region of each of its levels, in parts (one per
+/// indicator and level) to be joined in order.
 fn plan_rows(
     cx: &Ctx,
     pi: usize,
     p: &Plan,
     alloc: &Allocations,
     divisions: &Divisions,
-) -> Vec<IndicatorRow> {
+) -> Vec<Vec<IndicatorRow>> {
     let (input, codes, fac) = (cx.input, cx.codes, cx.fac);
     let in_jurisdiction = |c: Option<&str>| {
         p.jurisdiction.is_empty()
             || c.is_some_and(|c| crate::regions::valid_code(c) && c.starts_with(&p.jurisdiction))
     };
-    let inside: Vec<usize> = (0..codes.len())
-        .filter(|&i| in_jurisdiction(codes[i]))
-        .collect();
-    let (scope, members) = if inside.is_empty() {
-        (Scope::Reference, (0..codes.len()).collect::<Vec<_>>())
+    let member: Vec<bool> = codes.iter().map(|&c| in_jurisdiction(c)).collect();
+    let inside = member.iter().filter(|&&m| m).count();
+    let scope = if inside == 0 {
+        Scope::Reference
     } else {
-        (Scope::Own, inside)
+        Scope::Own
     };
     // Facilities of the plan: those of a category its supply-side indicators count,
     // standing in its jurisdiction (all, for a reference). Only they are grouped by region.
@@ -328,32 +376,49 @@ fn plan_rows(
             }
         }
     }
+    // A plan whose jurisdiction holds only some communities keeps only them in each region
+    // (regions left empty are dropped); the others use the shared groups as they are.
+    let everyone = scope == Scope::Reference || inside == codes.len();
+    let own: HashMap<(CommunityFilter, RegionLevel), BTreeMap<&str, Vec<usize>>> = if everyone {
+        HashMap::new()
+    } else {
+        keys.par_iter()
+            .map(|key| {
+                let kept = cx.regions[key]
+                    .iter()
+                    .filter_map(|(&code, group)| {
+                        let kept: Vec<usize> =
+                            group.iter().copied().filter(|&i| member[i]).collect();
+                        (!kept.is_empty()).then_some((code, kept))
+                    })
+                    .collect();
+                (*key, kept)
+            })
+            .collect()
+    };
     let grouped: HashMap<(CommunityFilter, RegionLevel), Groups> = keys
         .par_iter()
         .map(|&(filter, level)| {
-            let g = if level == RegionLevel::Community {
-                // Each community by itself, keyed by its id; no facility grouping (only
-                // figures of communities are reported at this level).
-                Groups {
-                    communities: members
-                        .iter()
-                        .copied()
-                        .filter(|&i| filter.admits(codes[i]))
-                        .map(|i| (input.communities[i].id.as_str(), vec![i]))
-                        .collect(),
-                    facilities: BTreeMap::new(),
-                }
+            let key = (filter, level);
+            let communities = if everyone {
+                &cx.regions[&key]
             } else {
-                Groups {
-                    communities: by_region(
-                        members.iter().copied().filter(|&i| filter.admits(codes[i])),
-                        |i| codes[i],
-                        level,
-                    ),
-                    facilities: facilities_by_region(fac, &plan_facilities, filter, level),
-                }
+                &own[&key]
             };
-            ((filter, level), g)
+            // No facility grouping at the community level: only figures of communities are
+            // reported there.
+            let facilities = if level == RegionLevel::Community {
+                BTreeMap::new()
+            } else {
+                facilities_by_region(fac, &plan_facilities, filter, level)
+            };
+            (
+                key,
+                Groups {
+                    communities,
+                    facilities,
+                },
+            )
         })
         .collect();
     // Each indicator at each level, and each of its regions, on all threads; the rows are joined
@@ -364,12 +429,20 @@ fn plan_rows(
         .enumerate()
         .flat_map(|(ii, ind)| ind.levels.iter().map(move |&level| (ii, level)))
         .collect();
-    let per_task: Vec<Vec<IndicatorRow>> = tasks
+    // What each community contributes to each indicator (covered, meets the standard...), found
+    // once per indicator: every level's regions then read it instead of each asking the access
+    // results again (a province's 200,000 communities are in one region of every level).
+    let standings: Vec<Vec<Standing>> = p
+        .indicators
+        .par_iter()
+        .map(|ind| standings(cx, ind))
+        .collect();
+    tasks
         .par_iter()
         .map(|&(ii, level)| {
             let ind = &p.indicators[ii];
             let g = &grouped[&(ind.scope.communities, level)];
-            let relevant = counted_requirements(cx, ind);
+            let standing = &standings[ii];
             g.communities
                 .par_iter()
                 .map(|(&code, group)| {
@@ -378,7 +451,7 @@ fn plan_rows(
                         group,
                         facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
                     };
-                    let e = evaluate(cx, ind, &relevant, &region, code, alloc);
+                    let e = evaluate(cx, ind, standing, &region, code, alloc);
                     // A monitoring indicator has no target: never met or short.
                     let met = e
                         .value
@@ -402,7 +475,7 @@ fn plan_rows(
                         },
                         scope,
                         communities: group.len(),
-                        population: group.iter().map(|&i| input.communities[i].population).sum(),
+                        population: group.iter().map(|&i| cx.population[i]).sum(),
                         off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
                         basis: e.basis,
                         numerator: e.num,
@@ -416,8 +489,7 @@ fn plan_rows(
                 })
                 .collect()
         })
-        .collect();
-    per_task.into_iter().flatten().collect()
+        .collect()
 }
 
 struct Eval {
@@ -532,12 +604,89 @@ fn counted_requirements(cx: &Ctx, ind: &Indicator) -> Vec<usize> {
         .collect()
 }
 
-/// One indicator in one region (`relevant`: its [`counted_requirements`], found once for
-/// all its regions).
+/// Where one community stands in one indicator's walking test, found once per indicator (see
+/// [`standings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// Not on the network: it reaches nothing, so it passes no test.
+    Off,
+    /// On the network and passing: covered, within the distance, meeting the standard.
+    Yes,
+    /// On the network and not passing.
+    No,
+    /// On the network, but a requirement the standard counts is not computable for it.
+    Unknown,
+}
+
+/// Every community's [`Standing`] in the indicator's walking test, by community index; empty
+/// for indicators without one (ratios, totals, the platform's rates).
+fn standings(cx: &Ctx, ind: &Indicator) -> Vec<Standing> {
+    let input = cx.input;
+    let reaches = |i: usize, categories: &[Category], d: f64| {
+        count_within(input, cx.plan, i, categories, d) >= 1
+    };
+    let test: Box<dyn Fn(usize) -> Standing + Sync> = match &ind.kind {
+        IndicatorKind::Coverage { needs } => Box::new(move |i| {
+            if needs
+                .iter()
+                .all(|n| reaches(i, &n.categories, n.distance_m))
+            {
+                Standing::Yes
+            } else {
+                Standing::No
+            }
+        }),
+        IndicatorKind::ElderlyCoverage {
+            categories,
+            distance_m,
+        }
+        | IndicatorKind::RegionCoverage {
+            categories,
+            distance_m,
+            ..
+        } => Box::new(move |i| {
+            if reaches(i, categories, *distance_m) {
+                Standing::Yes
+            } else {
+                Standing::No
+            }
+        }),
+        IndicatorKind::StandardCoverage { .. } => {
+            let relevant = counted_requirements(cx, ind);
+            let nr = cx.reqs.len();
+            Box::new(move |i| {
+                let states = relevant.iter().map(|&ri| cx.checks[i * nr + ri].state);
+                if states.clone().any(|s| s == CheckState::NotComputable) {
+                    Standing::Unknown
+                } else if states.into_iter().all(|s| s == CheckState::Met) {
+                    Standing::Yes
+                } else {
+                    Standing::No
+                }
+            })
+        }
+        IndicatorKind::Ratio { .. } | IndicatorKind::Total { .. } | IndicatorKind::PlatformRate => {
+            return Vec::new()
+        }
+    };
+    (0..input.communities.len())
+        .into_par_iter()
+        .map(|i| {
+            if input.placed[i] {
+                test(i)
+            } else {
+                Standing::Off
+            }
+        })
+        .collect()
+}
+
+/// One indicator in one region (`standing`: every community's [`Standing`] in its walking
+/// test, found once for all its regions).
 fn evaluate(
     cx: &Ctx,
     ind: &Indicator,
-    relevant: &[usize],
+    standing: &[Standing],
     r: &Region,
     code: &str,
     alloc: &Allocations,
@@ -548,14 +697,10 @@ fn evaluate(
     let mut notes = Vec::new();
     let scope_word = ind.scope.communities.key();
     match &ind.kind {
-        IndicatorKind::Coverage { needs } => {
+        IndicatorKind::Coverage { .. } => {
             let mut num = 0.0;
             for &i in group {
-                if input.placed[i]
-                    && needs
-                        .iter()
-                        .all(|n| count_within(input, cx.plan, i, &n.categories, n.distance_m) >= 1)
-                {
+                if standing[i] == Standing::Yes {
                     num += 1.0;
                 }
             }
@@ -569,22 +714,16 @@ fn evaluate(
             Eval::access(num, den, notes, scope_word)
         }
         IndicatorKind::StandardCoverage { .. } => {
-            let nr = cx.reqs.len();
             let (mut num, mut den, mut unknown) = (0.0, 0.0, 0);
             for &i in group {
-                if !input.placed[i] {
+                match standing[i] {
                     // Off the network: it reaches nothing, so it meets no standard.
-                    den += 1.0;
-                    continue;
-                }
-                let states = relevant.iter().map(|&ri| cx.checks[i * nr + ri].state);
-                if states.clone().any(|s| s == CheckState::NotComputable) {
-                    unknown += 1;
-                    continue;
-                }
-                den += 1.0;
-                if states.into_iter().all(|s| s == CheckState::Met) {
-                    num += 1.0;
+                    Standing::Off | Standing::No => den += 1.0,
+                    Standing::Unknown => unknown += 1,
+                    Standing::Yes => {
+                        den += 1.0;
+                        num += 1.0;
+                    }
                 }
             }
             if off > 0 {
@@ -696,10 +835,7 @@ fn evaluate(
             }
         }
         IndicatorKind::PlatformRate => platform_rate(cx, ind, r, code),
-        IndicatorKind::ElderlyCoverage {
-            categories,
-            distance_m,
-        } => {
+        IndicatorKind::ElderlyCoverage { .. } => {
             let (mut num, mut den, mut missing) = (0.0, 0.0, 0);
             for &i in group {
                 let Some(w) = input.communities[i].elderly.filter(|w| w.is_finite()) else {
@@ -707,8 +843,7 @@ fn evaluate(
                     continue;
                 };
                 den += w;
-                if input.placed[i] && count_within(input, cx.plan, i, categories, *distance_m) >= 1
-                {
+                if standing[i] == Standing::Yes {
                     num += w;
                 }
             }
@@ -740,8 +875,8 @@ fn evaluate(
         IndicatorKind::RegionCoverage {
             of,
             categories,
-            distance_m,
             min_population,
+            ..
         } => {
             let units = ind.scope.units;
             // Sub-region → (population, has one standing in it, a community walks to one).
@@ -758,9 +893,8 @@ fn evaluate(
                     continue;
                 }
                 let e = subs.entry(sub).or_insert((0.0, false, false));
-                e.0 += input.communities[i].population;
-                if input.placed[i] && count_within(input, cx.plan, i, categories, *distance_m) >= 1
-                {
+                e.0 += cx.population[i];
+                if standing[i] == Standing::Yes {
                     e.2 = true;
                 }
             }

@@ -8,8 +8,7 @@
 //! allocates a heap per query) took 8.7 s of a 51 s province assessment (BENCHMARKS.md,
 //! "Province scale: the assessment").
 
-use crate::Input;
-use lc_model::LonLat;
+use lc_model::{Community, FacilityList, LonLat};
 use lc_network::NearestPoint;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -29,13 +28,14 @@ pub struct FacilityRegions {
 }
 
 impl FacilityRegions {
-    /// Locates every facility of the input.
-    pub(crate) fn locate(input: &Input) -> FacilityRegions {
+    /// Locates every facility. It needs no access results: a caller may run it beside the
+    /// access step and hand it to [`crate::assess_located`].
+    pub fn locate(communities: &[Community], facilities: &FacilityList) -> FacilityRegions {
         let mut codes: Vec<String> = Vec::new();
         let mut ids: HashMap<&str, u32> = HashMap::new();
         // The coded communities: positions, and their codes' indexes.
         let (mut at, mut code_of): (Vec<LonLat>, Vec<u32>) = (Vec::new(), Vec::new());
-        for c in input.communities {
+        for c in communities {
             let Some(code) = c.division_code.as_deref().map(str::trim) else {
                 continue;
             };
@@ -44,10 +44,9 @@ impl FacilityRegions {
                 code_of.push(intern(&mut ids, &mut codes, code));
             }
         }
-        let own: Vec<u32> = (0..input.facilities.len())
+        let own: Vec<u32> = (0..facilities.len())
             .map(|f| {
-                match input
-                    .facilities
+                match facilities
                     .division_code(f)
                     .map(str::trim)
                     .filter(|c| crate::regions::valid_code(c))
@@ -58,8 +57,7 @@ impl FacilityRegions {
             })
             .collect();
         let nearest = NearestPoint::new(&at);
-        let of: Vec<u32> = input
-            .facilities
+        let of: Vec<u32> = facilities
             .positions()
             .par_iter()
             .zip(own.par_iter())
@@ -100,6 +98,16 @@ impl FacilityRegions {
     /// The distinct codes; [`FacilityRegions::code_index`] indexes them.
     pub fn codes(&self) -> &[String] {
         &self.codes
+    }
+
+    /// How many facilities were located.
+    pub fn len(&self) -> usize {
+        self.of.len()
+    }
+
+    /// Whether no facility was located.
+    pub fn is_empty(&self) -> bool {
+        self.of.is_empty()
     }
 
     /// Facility `f`'s index into [`FacilityRegions::codes`], if it has a code.

@@ -1192,3 +1192,41 @@ fn every_shipped_indicator_is_tested_here() {
         }
     }
 }
+
+/// Each plan keeps only the communities of its jurisdiction in every region, although the
+/// regions are grouped once for all plans: Gansu's rows hold the two Gansu communities and no
+/// Hebei region, Hebei's the Hebei one and no Gansu region, the national plan all three.
+#[test]
+fn each_plan_keeps_its_own_communities_in_every_region() {
+    let mut w = World::default();
+    w.comm("G1", "620102001001", 0.0, 1000.0, None)
+        .comm("G2", "620102002001", 3000.0, 2000.0, None)
+        .comm("H1", "130102001001", 6000.0, 4000.0, None)
+        .fac("nursery", 100.0, Some(5.0), None);
+    let (a, _, p) = w.run();
+    let rows_of = |ind: &str| -> Vec<&IndicatorRow> {
+        a.indicators
+            .iter()
+            .filter(|r| p[r.plan].indicators[r.indicator].id == ind)
+            .collect()
+    };
+    assert_eq!(all(&a, &p, "GS04").communities, 2);
+    assert_eq!(all(&a, &p, "GS04").population, 3000.0);
+    for (code, people) in [("620102001", 1000.0), ("620102002", 2000.0)] {
+        let r = row(&a, &p, "GS04", RegionLevel::Street, code);
+        assert_eq!((r.communities, r.population), (1, people));
+    }
+    assert!(rows_of("GS04").iter().all(|r| !r.region.starts_with("13")));
+    assert_eq!(all(&a, &p, "HE08").communities, 1);
+    assert_eq!(all(&a, &p, "HE08").population, 4000.0);
+    assert!(rows_of("HE08").iter().all(|r| !r.region.starts_with("62")));
+    assert_eq!(
+        row(&a, &p, "CN01", RegionLevel::Province, "62").communities,
+        2
+    );
+    assert_eq!(
+        row(&a, &p, "CN01", RegionLevel::Province, "13").communities,
+        1
+    );
+    assert_eq!(all(&a, &p, "CN01").communities, 3);
+}

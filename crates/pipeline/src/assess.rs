@@ -6,7 +6,7 @@ use crate::observer::{Step, Stepper};
 use crate::place::{place, place_items, require_points, Placed};
 use crate::{Observer, PipelineError, Timings};
 use lc_access::CommunityAccess;
-use lc_assess::{AccessPlan, Assessment, Divisions, Input};
+use lc_assess::{AccessPlan, Assessment, Divisions, FacilityRegions, Input};
 use lc_model::{Category, Community, FacilityList, LonLat};
 use lc_network::{Graph, SnapMode, Snapper};
 use lc_standards::{Plan, Standard};
@@ -95,22 +95,32 @@ pub fn run_assess(
         "assess",
     )?;
     let plan = AccessPlan::new(inputs.standards, inputs.plans, opts.max_distance);
-    let access = steps.run(Step::Access, Some(inputs.communities.len() as u64), |obs| {
-        let cats: Vec<u16> = inputs
-            .facilities
-            .categories()
-            .iter()
-            .map(|c| c.index() as u16)
-            .collect();
-        let targets = crate::access::targets(
-            graph,
-            inputs.facilities,
-            &facilities_placed,
-            &cats,
-            Category::count(),
-        );
-        crate::access::search(graph, &targets, &communities_placed, &plan.config(), obs)
-    })?;
+    // The facilities' regions need no access results: they are located beside the access step,
+    // whose search index is built on one thread (on a province, a second and more in which the
+    // other thread would wait).
+    let (access, located) =
+        steps.run(Step::Access, Some(inputs.communities.len() as u64), |obs| {
+            let (access, located) = rayon::join(
+                || {
+                    let cats: Vec<u16> = inputs
+                        .facilities
+                        .categories()
+                        .iter()
+                        .map(|c| c.index() as u16)
+                        .collect();
+                    let targets = crate::access::targets(
+                        graph,
+                        inputs.facilities,
+                        &facilities_placed,
+                        &cats,
+                        Category::count(),
+                    );
+                    crate::access::search(graph, &targets, &communities_placed, &plan.config(), obs)
+                },
+                || FacilityRegions::locate(inputs.communities, inputs.facilities),
+            );
+            Ok((access?, located))
+        })?;
     let assessment = steps.run(Step::Assess, None, |_| {
         let placed: Vec<bool> = communities_placed
             .anchors
@@ -124,12 +134,13 @@ pub fn run_assess(
             access: &access,
             platform: inputs.platform,
         };
-        Ok(lc_assess::assess(
+        Ok(lc_assess::assess_located(
             inputs.standards,
             inputs.plans,
             &plan,
             &input,
             inputs.divisions,
+            located,
         ))
     })?;
     Ok(AssessRun {

@@ -223,9 +223,13 @@ pub fn compute_access_until(
     // Visit sources in node order: neighbouring searches then touch neighbouring memory.
     let mut order: Vec<usize> = (0..sources.len()).collect();
     order.sort_by_key(|&i| sources[i].map(|a| a.u).unwrap_or(u32::MAX));
+    // In runs of at most 256 sources: rayon stops splitting a long run once no thread is idle,
+    // and a province's last run (dense streets, long searches) then kept one core working
+    // alone for half a second.
     let mut computed: Vec<(usize, CommunityAccess)> = order
         .par_iter()
         .with_min_len(8)
+        .with_max_len(256)
         .map(|&i| {
             if stopped.load(Ordering::Relaxed) || stop() {
                 stopped.store(true, Ordering::Relaxed);

@@ -137,6 +137,8 @@ struct Region<'a> {
     level: RegionLevel,
     /// Communities of the region within the indicator's scope.
     group: &'a [usize],
+    /// Of these, how many are not on the network.
+    off_network: usize,
     /// Facilities standing in the region (within the plan's jurisdiction).
     facilities: &'a [usize],
 }
@@ -161,6 +163,23 @@ fn by_region<'a>(
         }
     }
     groups
+}
+
+/// The distinct (community filter, level) pairs the indicators are reported by, in first-use
+/// order.
+fn grouping_keys<'i>(
+    indicators: impl IntoIterator<Item = &'i Indicator>,
+) -> Vec<(CommunityFilter, RegionLevel)> {
+    let mut keys = Vec::new();
+    for ind in indicators {
+        for &level in &ind.levels {
+            let key = (ind.scope.communities, level);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
 }
 
 /// Every community the filter admits, grouped by its region at `level` (at the community level
@@ -239,15 +258,7 @@ pub(crate) fn compute(
         .map(|c| c.division_code.as_deref().map(str::trim))
         .collect();
     let population: Vec<f64> = input.communities.iter().map(|c| c.population).collect();
-    let mut keys: Vec<(CommunityFilter, RegionLevel)> = Vec::new();
-    for ind in plans.iter().flat_map(|p| &p.indicators) {
-        for &level in &ind.levels {
-            let key = (ind.scope.communities, level);
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-    }
+    let keys = grouping_keys(plans.iter().flat_map(|p| &p.indicators));
     let regions: HashMap<(CommunityFilter, RegionLevel), BTreeMap<&str, Vec<usize>>> = keys
         .par_iter()
         .map(|&(filter, level)| {
@@ -365,17 +376,9 @@ fn plan_rows(
         })
         .collect();
     // Communities and facilities of each region, by the indicators' community filter and
-    // level: grouped once per plan (each grouping on its own thread), shared by every indicator
-    // that asks for the same.
-    let mut keys: Vec<(CommunityFilter, RegionLevel)> = Vec::new();
-    for ind in &p.indicators {
-        for &level in &ind.levels {
-            let key = (ind.scope.communities, level);
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-    }
+    // level, shared by every indicator that asks for the same: the communities grouped once
+    // for all plans (`Ctx::regions`), the plan's facilities here (each on its own thread).
+    let keys = grouping_keys(&p.indicators);
     // A plan whose jurisdiction holds only some communities keeps only them in each region
     // (regions left empty are dropped); the others use the shared groups as they are.
     let everyone = scope == Scope::Reference || inside == codes.len();
@@ -449,6 +452,7 @@ fn plan_rows(
                     let region = Region {
                         level,
                         group,
+                        off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
                         facilities: g.facilities.get(code).map(Vec::as_slice).unwrap_or(&[]),
                     };
                     let e = evaluate(cx, ind, standing, &region, code, alloc);
@@ -476,7 +480,7 @@ fn plan_rows(
                         scope,
                         communities: group.len(),
                         population: group.iter().map(|&i| cx.population[i]).sum(),
-                        off_network: group.iter().filter(|&&i| !input.placed[i]).count(),
+                        off_network: region.off_network,
                         basis: e.basis,
                         numerator: e.num,
                         denominator: e.den,
@@ -693,7 +697,7 @@ fn evaluate(
 ) -> Eval {
     let input = cx.input;
     let group = r.group;
-    let off = group.iter().filter(|&&i| !input.placed[i]).count();
+    let off = r.off_network;
     let mut notes = Vec::new();
     let scope_word = ind.scope.communities.key();
     match &ind.kind {

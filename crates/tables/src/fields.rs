@@ -654,12 +654,6 @@ mod tests {
             format!("'{}…' (100 个字符 characters)", "x".repeat(60))
         );
     }
-}
-
-#[cfg(test)]
-mod read_tests {
-    use super::read_whole_from;
-    use std::io::Write;
 
     /// Read in parts (any size counts as large here), the bytes are the file's, in order; an
     /// empty file is empty.
@@ -668,17 +662,14 @@ mod read_tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rows.csv");
         let text: String = (0..50_000).map(|i| format!("{i},社区{i}\n")).collect();
-        std::fs::File::create(&path)
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        std::fs::write(&path, &text).unwrap();
         for threshold in [0, u64::MAX] {
-            let data = read_whole_from(std::fs::File::open(&path).unwrap(), threshold).unwrap();
+            let data = read_whole_from(File::open(&path).unwrap(), threshold).unwrap();
             assert_eq!(data, text.as_bytes());
         }
         let empty = dir.path().join("empty.csv");
-        std::fs::File::create(&empty).unwrap();
-        let data = read_whole_from(std::fs::File::open(&empty).unwrap(), 0).unwrap();
+        std::fs::write(&empty, "").unwrap();
+        let data = read_whole_from(File::open(&empty).unwrap(), 0).unwrap();
         assert!(data.is_empty());
     }
 }
